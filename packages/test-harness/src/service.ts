@@ -1,0 +1,34 @@
+import { afterAll } from 'vitest';
+
+const HOW_TO_START: Record<string, string> = {
+  Redis: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+  PostgreSQL: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+};
+
+/**
+ * Decides what an unreachable service means. With CI=true it is a failure: the returned promise rejects with
+ * a message naming the service and how to start it. Otherwise the tests that need it are skipped, and one
+ * line says so.
+ */
+export function serviceUnavailable(service: 'Redis' | 'PostgreSQL', url: string, cause: unknown): void {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  const start = HOW_TO_START[service];
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `[test-harness] ${service} is unreachable at ${url} (${why}). CI=true requires it. Start it with: ${start}`,
+    );
+  }
+  console.warn(
+    `[test-harness] SKIPPING tests that need ${service}: unreachable at ${url} (${why}). Start it with: ${start}`,
+  );
+}
+
+/** Runs `fn` after all tests of the calling file, whether they passed or not. */
+export function atEndOfFile(fn: () => Promise<void>): void {
+  afterAll(fn, 30_000);
+}
+
+/** A short random tag that keeps parallel test files apart. */
+export function uniqueTag(): string {
+  return `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
