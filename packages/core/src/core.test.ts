@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, computeBackoff, DEFAULT_RETRY_POLICY, isAppError, retry, validateWithSchema } from './index.js';
 import type { StandardSchemaV1 } from './index.js';
+import {
+  AppError,
+  computeBackoff,
+  DEFAULT_RETRY_POLICY,
+  isAppError,
+  retry,
+  validateWithSchema,
+} from './index.js';
 
 class DemoError extends AppError<'BAD'> {
   constructor(message: string, cause?: unknown) {
@@ -64,7 +71,11 @@ describe('retry', () => {
           calls++;
           throw new Error('always');
         },
-        { maxAttempts: 3, shouldRetry: () => ({ retry: true, afterMs: 2 }), onRetry: (_e, _a, d) => delays.push(d) },
+        {
+          maxAttempts: 3,
+          shouldRetry: () => ({ retry: true, afterMs: 2 }),
+          onRetry: (_e, _a, d) => delays.push(d),
+        },
       ),
     ).rejects.toThrow('always');
     expect(calls).toBe(3);
@@ -78,7 +89,9 @@ describe('validateWithSchema', () => {
       version: 1,
       vendor: 'test',
       validate: (v) =>
-        typeof v === 'number' && v > 0 ? { value: v } : { issues: [{ message: 'must be positive', path: ['n'] }] },
+        typeof v === 'number' && v > 0
+          ? { value: v }
+          : { issues: [{ message: 'must be positive', path: ['n'] }] },
     },
   };
   it('returns the value or formatted issues', async () => {

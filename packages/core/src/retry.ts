@@ -39,7 +39,11 @@ export interface RetryOptions extends Partial<RetryPolicy> {
  * computeBackoff(3, { ...DEFAULT_RETRY_POLICY, jitter: 'none' }); // 400
  * ```
  */
-export function computeBackoff(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function computeBackoff(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return policy.jitter === 'full' ? Math.floor(random() * exp) : exp;
 }

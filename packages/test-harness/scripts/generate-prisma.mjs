@@ -37,7 +37,9 @@ const parts = [header];
 for (const pkg of readdirSync(packagesDir).sort()) {
   const schema = join(packagesDir, pkg, 'prisma', 'schema.prisma');
   if (!existsSync(schema)) continue;
-  parts.push(`// ---- packages/${pkg}/prisma/schema.prisma ----\n${stripBlocks(readFileSync(schema, 'utf8'))}\n`);
+  parts.push(
+    `// ---- packages/${pkg}/prisma/schema.prisma ----\n${stripBlocks(readFileSync(schema, 'utf8'))}\n`,
+  );
 }
 if (parts.length === 1) {
   // No package ships models yet: a placeholder keeps the client (and the smoke test) working.

@@ -1,7 +1,7 @@
-export { requirePostgres } from './postgres.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
-export { requireRedis } from './redis.js';
+export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';
-export { startRedisServer } from './redis-server.js';
+export { requireRedis } from './redis.js';
 export type { RedisServer } from './redis-server.js';
+export { startRedisServer } from './redis-server.js';
 export { serviceUnavailable } from './service.js';

@@ -26,7 +26,10 @@ export interface PostgresHarness {
   /** A pool whose connections use this file's schema (search_path). Closed after the file. */
   readonly pool: pg.Pool;
   /** Runs SQL in this file's schema. */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
   /** Drops the schema and closes the pool. Runs by itself after the file. */
   cleanup(): Promise<void>;
 }
@@ -36,7 +39,9 @@ export function migrationFiles(pkg: string): string[] {
   const dir = join(packagesDir, pkg, 'prisma', 'migrations');
   if (!existsSync(dir)) throw new Error(`[test-harness] packages/${pkg}/prisma/migrations does not exist`);
   const files: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     // Both layouts work: migrations/0001_init.sql, and Prisma's migrations/<name>/migration.sql.
     if (entry.isFile() && entry.name.endsWith('.sql')) files.push(join(dir, entry.name));
     else if (entry.isDirectory() && existsSync(join(dir, entry.name, 'migration.sql'))) {
@@ -82,7 +87,9 @@ export async function requirePostgres(options: RequirePostgresOptions = {}): Pro
         try {
           await pool.query(readFileSync(file, 'utf8'));
         } catch (error) {
-          throw new Error(`[test-harness] migration ${file} failed: ${(error as Error).message}`, { cause: error });
+          throw new Error(`[test-harness] migration ${file} failed: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
       }
     }
