@@ -1,0 +1,98 @@
+import type { CompiledPermissions } from './compile.js';
+
+/** What a cache answers for a subject: the compiled set if it holds a current one, and a write token. */
+export interface CacheRead {
+  /** The subject's compiled permissions, when the cache holds a current copy. */
+  compiled: CompiledPermissions | undefined;
+  /**
+   * Identifies the policy version the caller is about to load. Pass it back to `write`: a cache must drop
+   * the write when an invalidation happened in between, so a slow load never caches stale permissions.
+   */
+  token: string;
+}
+
+/**
+ * Holds compiled permission sets. The service invalidates it after every write it makes; a shared cache
+ * (`redisPermissionCache`) makes that invalidation visible to every instance.
+ *
+ * `read` and `write` may answer synchronously (the in-memory cache does) so that a cached check costs no
+ * extra promise.
+ */
+export interface PermissionCache {
+  read(subject: string): CacheRead | Promise<CacheRead>;
+  write(subject: string, compiled: CompiledPermissions, token: string): void | Promise<void>;
+  /** Called after a subject's assignments change. */
+  invalidateSubject(subject: string): void | Promise<void>;
+  /** Called after roles, rules or inheritance change. */
+  invalidateAll(): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Options of {@link memoryPermissionCache}. */
+export interface MemoryPermissionCacheOptions {
+  /** How long a compiled set is kept, in ms. Bounds staleness from writes made outside this process. @default 60000 */
+  ttlMs?: number;
+  /** At most this many subjects are kept; the oldest entries go first. @default 10000 */
+  maxEntries?: number;
+  /** The clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+interface Entry {
+  read: CacheRead;
+  expiresAt: number;
+}
+
+/**
+ * The default cache: compiled sets in this process, invalidated by the writes this service makes.
+ * With several instances, use `redisPermissionCache` from `@app/permissions/redis` instead.
+ *
+ * @example
+ * ```ts
+ * const permissions = createPermissionService({
+ *   store: memoryPermissionStore(),
+ *   cache: memoryPermissionCache({ ttlMs: 10_000 }),
+ * });
+ * ```
+ */
+export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}): PermissionCache {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+  // Any invalidation bumps the generation, so a load that started before it cannot be written back.
+  let generation = 0;
+  let token = '0';
+
+  return {
+    read(subject) {
+      const entry = entries.get(subject);
+      if (entry !== undefined) {
+        if (entry.expiresAt > now()) return entry.read;
+        entries.delete(subject);
+      }
+      return { compiled: undefined, token };
+    },
+    write(subject, compiled, writeToken) {
+      if (writeToken !== token || ttlMs <= 0) return;
+      entries.delete(subject);
+      entries.set(subject, { read: { compiled, token }, expiresAt: now() + ttlMs });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next().value;
+        if (oldest === undefined) break;
+        entries.delete(oldest);
+      }
+    },
+    invalidateSubject(subject) {
+      token = String(++generation);
+      entries.delete(subject);
+    },
+    invalidateAll() {
+      token = String(++generation);
+      entries.clear();
+    },
+    async close() {
+      entries.clear();
+    },
+  };
+}

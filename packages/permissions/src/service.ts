@@ -1,0 +1,384 @@
+import { type Logger, silentLogger } from '@app/core';
+import { type CacheRead, memoryPermissionCache, type PermissionCache } from './cache.js';
+import { type CompiledGrant, type CompiledPermissions, compile, PermissionIndex, scopeApplies } from './compile.js';
+import { PermissionError, PermissionErrorCode } from './errors.js';
+import {
+  type AssignmentScope,
+  assertName,
+  assertRole,
+  assertSubject,
+  describeScope,
+  type Effect,
+  type NormalizedResource,
+  type NormalizedScope,
+  normalizeResource,
+  normalizeScope,
+  parsePermission,
+  type ResourceInput,
+  type Rule,
+} from './model.js';
+import type { PermissionStore, StoredRole } from './store.js';
+
+/** Options of {@link createPermissionService}. */
+export interface PermissionServiceOptions {
+  /** Where roles, rules and assignments live: `memoryPermissionStore()`, `prismaPermissionStore({ prisma })`... */
+  store: PermissionStore;
+  /**
+   * Where compiled permission sets are cached. Use `redisPermissionCache` when several instances share a store.
+   * @default memoryPermissionCache()
+   */
+  cache?: PermissionCache;
+  /** Receives writes (info) and store failures (error). Never receives more than ids and rule names. @default silentLogger */
+  logger?: Logger;
+}
+
+/** The rule that decided a check, and how it reached the subject. */
+export interface MatchedRule {
+  /** The role holding the rule. */
+  role: string;
+  /** The rule's pattern, e.g. `room:*`. */
+  permission: string;
+  effect: Effect;
+  /** Inheritance path from the assigned role to `role`, e.g. `['admin', 'editor']`. */
+  via: string[];
+  /** Where the assignment applies. */
+  scope: NormalizedScope;
+}
+
+/** Why a check came out as it did. */
+export interface Decision {
+  allowed: boolean;
+  /** `allowed`: an allow rule matched and no deny did; `denied-by-rule`: a deny matched; `no-matching-rule`: default deny. */
+  reason: 'allowed' | 'denied-by-rule' | 'no-matching-rule';
+  /** The deciding rule, or `null` for the default deny. */
+  matched: MatchedRule | null;
+  /** One readable sentence, e.g. `denied by deny rule "room:delete" of role "banned" (assigned globally)`. */
+  message: string;
+}
+
+/** One effective rule of a subject, as {@link PermissionService.listPermissions} returns it. */
+export type PermissionEntry = MatchedRule;
+
+/** One check of a batch. */
+export interface CheckQuery {
+  action: string;
+  resource: ResourceInput;
+}
+
+/** A subject's permissions loaded once, answering synchronously (a snapshot: later writes are not seen). */
+export interface SubjectPermissions {
+  readonly subject: string;
+  can(action: string, resource: ResourceInput): boolean;
+  explain(action: string, resource: ResourceInput): Decision;
+}
+
+/** Options of {@link PermissionService.grant} and {@link PermissionService.revoke}. */
+export interface RuleOptions {
+  /** @default 'allow' */
+  effect?: Effect;
+}
+
+/** The permission service. Every method validates its input before any I/O. */
+export interface PermissionService {
+  /** Whether `subject` may do `action` on `resource`. Deny by default; a deny rule beats any allow. */
+  check(subject: string, action: string, resource: ResourceInput): Promise<boolean>;
+  /** Like `check`, naming the role and rule that decided. */
+  explain(subject: string, action: string, resource: ResourceInput): Promise<Decision>;
+  /** Several checks for one subject, with one cache read (or store query). */
+  checkMany(subject: string, queries: readonly CheckQuery[]): Promise<boolean[]>;
+  /** The subject's permissions, loaded once, with synchronous `can`/`explain`: for hot loops. */
+  forSubject(subject: string): Promise<SubjectPermissions>;
+  /** The subject's effective rules, optionally only those that apply to `resource` (for UIs). */
+  listPermissions(subject: string, resource?: ResourceInput): Promise<PermissionEntry[]>;
+  /** Adds `permission` (`resource:action`, `*` allowed on either side) to `role`. */
+  grant(role: string, permission: string, options?: RuleOptions): Promise<void>;
+  /** Adds a deny rule: shorthand for `grant(role, permission, { effect: 'deny' })`. */
+  deny(role: string, permission: string): Promise<void>;
+  /** Removes a rule from `role`. Resolves to whether it existed. */
+  revoke(role: string, permission: string, options?: RuleOptions): Promise<boolean>;
+  /** Makes `role` inherit every rule of `parent`. Throws `ROLE_CYCLE` when `parent` already reaches `role`. */
+  inherit(role: string, parent: string): Promise<void>;
+  /** Removes an inheritance edge. */
+  disinherit(role: string, parent: string): Promise<boolean>;
+  /** Gives `role` to `subject`: globally, in a tenant, or on one resource. */
+  assign(subject: string, role: string, scope?: AssignmentScope): Promise<void>;
+  /** Removes exactly that assignment. */
+  unassign(subject: string, role: string, scope?: AssignmentScope): Promise<boolean>;
+  /** Deletes a role, its rules, its inheritance edges and its assignments. */
+  deleteRole(role: string): Promise<boolean>;
+  listRoles(): Promise<string[]>;
+  getRole(role: string): Promise<StoredRole | undefined>;
+  /** Closes the cache and the store (never the clients you passed them). */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates the permission service over a store, with a cache of each subject's compiled permissions.
+ *
+ * @example
+ * ```ts
+ * import { createPermissionService } from '@app/permissions';
+ * import { memoryPermissionStore } from '@app/permissions/memory';
+ *
+ * const permissions = createPermissionService({ store: memoryPermissionStore() });
+ * await permissions.grant('member', 'room:read');
+ * await permissions.grant('owner', 'room:*');
+ * await permissions.assign('alice', 'member');
+ * await permissions.assign('alice', 'owner', { resource: { type: 'room', id: '42' } });
+ * await permissions.check('alice', 'delete', 'room:42'); // true
+ * await permissions.check('alice', 'delete', 'room:7');  // false
+ * ```
+ */
+export function createPermissionService(options: PermissionServiceOptions): PermissionService {
+  const { store } = options;
+  const cache = options.cache ?? memoryPermissionCache();
+  const logger = options.logger ?? silentLogger;
+  const indexes = new WeakMap<CompiledPermissions, PermissionIndex>();
+  const inflight = new Map<string, Promise<PermissionIndex>>();
+  let closed = false;
+
+  const assertOpen = () => {
+    if (closed) throw new PermissionError(PermissionErrorCode.CLOSED, 'the permission service is closed');
+  };
+
+  const indexOf = (compiled: CompiledPermissions): PermissionIndex => {
+    let index = indexes.get(compiled);
+    if (!index) indexes.set(compiled, (index = new PermissionIndex(compiled)));
+    return index;
+  };
+
+  const load = (subject: string, token: string): Promise<PermissionIndex> => {
+    // Concurrent cold checks of one subject share one store query; a write changes the token, so checks
+    // that start after it never join a load that started before it.
+    const key = `${token}\u0000${subject}`;
+    let pending = inflight.get(key);
+    if (pending) return pending;
+    pending = (async () => {
+      let compiled: CompiledPermissions;
+      try {
+        compiled = compile(subject, await store.loadSubject(subject));
+      } catch (error) {
+        logger.error({ subject, err: error }, 'permissions: loading a subject failed');
+        throw new PermissionError(PermissionErrorCode.STORE_FAILED, `loading the permissions of a subject failed`, { cause: error });
+      }
+      try {
+        await cache.write(subject, compiled, token);
+      } catch (error) {
+        // The decision is still right; only the next check pays another load.
+        logger.warn({ subject, err: error }, 'permissions: caching a compiled set failed');
+      }
+      return indexOf(compiled);
+    })().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+    return pending;
+  };
+
+  const fromRead = (subject: string, read: CacheRead): PermissionIndex | Promise<PermissionIndex> =>
+    read.compiled ? indexOf(read.compiled) : load(subject, read.token);
+
+  const indexFor = (subject: string): PermissionIndex | Promise<PermissionIndex> => {
+    assertOpen();
+    let read: CacheRead | Promise<CacheRead>;
+    try {
+      read = cache.read(subject);
+    } catch (error) {
+      return Promise.reject(wrapCache(error));
+    }
+    if (read instanceof Promise) return read.then((r) => fromRead(subject, r), (error) => Promise.reject(wrapCache(error)));
+    return fromRead(subject, read);
+  };
+
+  const withIndex = <T>(subject: string, fn: (index: PermissionIndex) => T): Promise<T> => {
+    try {
+      const index = indexFor(subject);
+      return index instanceof Promise ? index.then(fn) : Promise.resolve(fn(index));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  const invalidate = async (what: 'all' | { subject: string }) => {
+    try {
+      if (what === 'all') await cache.invalidateAll();
+      else await cache.invalidateSubject(what.subject);
+    } catch (error) {
+      throw new PermissionError(PermissionErrorCode.STORE_FAILED, 'the write was stored but invalidating the cache failed: retry it', { cause: error });
+    }
+  };
+
+  const ruleOf = (permission: string, effect: Effect | undefined): Rule => {
+    const { resource, action } = parsePermission(permission);
+    const e = effect ?? 'allow';
+    if (e !== 'allow' && e !== 'deny') throw new PermissionError(PermissionErrorCode.INVALID_PERMISSION, `effect must be 'allow' or 'deny'`);
+    return { effect: e, resource, action };
+  };
+
+  const service: PermissionService = {
+    check(subject, action, resource) {
+      try {
+        const s = assertSubject(subject);
+        const a = assertName(action, 'action');
+        const r = normalizeResource(resource);
+        return withIndex(s, (index) => {
+          const grant = index.decide(a, r);
+          return grant !== undefined && grant.effect === 'allow';
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    async explain(subject, action, resource) {
+      const s = assertSubject(subject);
+      const a = assertName(action, 'action');
+      const r = normalizeResource(resource);
+      return withIndex(s, (index) => decision(index.decide(a, r)));
+    },
+
+    async checkMany(subject, queries) {
+      const s = assertSubject(subject);
+      const parsed = queries.map((q) => [assertName(q.action, 'action'), normalizeResource(q.resource)] as const);
+      return withIndex(s, (index) => parsed.map(([a, r]) => index.decide(a, r)?.effect === 'allow'));
+    },
+
+    async forSubject(subject) {
+      const s = assertSubject(subject);
+      const index = await indexFor(s);
+      return {
+        subject: s,
+        can(action, resource) {
+          return index.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
+        },
+        explain(action, resource) {
+          return decision(index.decide(assertName(action, 'action'), normalizeResource(resource)));
+        },
+      };
+    },
+
+    async listPermissions(subject, resource) {
+      const s = assertSubject(subject);
+      const r: NormalizedResource | undefined = resource === undefined ? undefined : normalizeResource(resource);
+      const index = await indexFor(s);
+      return index.compiled.grants
+        .filter((g) => r === undefined || (scopeApplies(g.scope, r) && (g.resource === '*' || g.resource === r.type)))
+        .map(matchedOf);
+    },
+
+    async grant(role, permission, opts) {
+      assertOpen();
+      const name = assertRole(role);
+      const rule = ruleOf(permission, opts?.effect);
+      await store.addRule(name, rule);
+      logger.info({ role: name, permission, effect: rule.effect }, 'permissions: rule granted');
+      await invalidate('all');
+    },
+
+    deny(role, permission) {
+      return service.grant(role, permission, { effect: 'deny' });
+    },
+
+    async revoke(role, permission, opts) {
+      assertOpen();
+      const name = assertRole(role);
+      const rule = ruleOf(permission, opts?.effect);
+      const existed = await store.removeRule(name, rule);
+      logger.info({ role: name, permission, effect: rule.effect, existed }, 'permissions: rule revoked');
+      await invalidate('all');
+      return existed;
+    },
+
+    async inherit(role, parent) {
+      assertOpen();
+      const child = assertRole(role);
+      const from = assertRole(parent);
+      if (child === from || !(await store.addParent(child, from))) {
+        throw new PermissionError(
+          PermissionErrorCode.ROLE_CYCLE,
+          `role "${child}" cannot inherit "${from}": "${from}" already inherits "${child}" (cycle ${child} -> ${from} -> ... -> ${child})`,
+        );
+      }
+      logger.info({ role: child, parent: from }, 'permissions: role inherits');
+      await invalidate('all');
+    },
+
+    async disinherit(role, parent) {
+      assertOpen();
+      const existed = await store.removeParent(assertRole(role), assertRole(parent));
+      await invalidate('all');
+      return existed;
+    },
+
+    async assign(subject, role, scope) {
+      assertOpen();
+      const assignment = { subject: assertSubject(subject), role: assertRole(role), scope: normalizeScope(scope) };
+      await store.assign(assignment);
+      logger.info({ subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope) }, 'permissions: role assigned');
+      await invalidate({ subject: assignment.subject });
+    },
+
+    async unassign(subject, role, scope) {
+      assertOpen();
+      const assignment = { subject: assertSubject(subject), role: assertRole(role), scope: normalizeScope(scope) };
+      const existed = await store.unassign(assignment);
+      logger.info({ subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope), existed }, 'permissions: role unassigned');
+      await invalidate({ subject: assignment.subject });
+      return existed;
+    },
+
+    async deleteRole(role) {
+      assertOpen();
+      const existed = await store.deleteRole(assertRole(role));
+      await invalidate('all');
+      return existed;
+    },
+
+    async listRoles() {
+      assertOpen();
+      return store.listRoles();
+    },
+
+    async getRole(role) {
+      assertOpen();
+      return store.getRole(assertRole(role));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await cache.close?.();
+      await store.close?.();
+    },
+
+    [Symbol.asyncDispose]() {
+      return service.close();
+    },
+  };
+  return service;
+}
+
+function wrapCache(error: unknown): unknown {
+  if (error instanceof PermissionError) return error;
+  return new PermissionError(PermissionErrorCode.STORE_FAILED, 'reading the permission cache failed', { cause: error });
+}
+
+function matchedOf(g: CompiledGrant): MatchedRule {
+  return { role: g.role, permission: `${g.resource}:${g.action}`, effect: g.effect, via: g.via, scope: g.scope };
+}
+
+function decision(grant: CompiledGrant | undefined): Decision {
+  if (!grant) {
+    return { allowed: false, reason: 'no-matching-rule', matched: null, message: 'denied by default: no rule of any assigned role matches' };
+  }
+  const matched = matchedOf(grant);
+  const path = matched.via.length > 1 ? ` (via ${matched.via.join(' -> ')})` : '';
+  const where = describeScope(matched.scope);
+  const scope = where === 'global' ? 'assigned globally' : `assigned on ${where}`;
+  const allowed = grant.effect === 'allow';
+  return {
+    allowed,
+    reason: allowed ? 'allowed' : 'denied-by-rule',
+    matched,
+    message: `${allowed ? 'allowed by allow' : 'denied by deny'} rule "${matched.permission}" of role "${matched.role}"${path}, ${scope}`,
+  };
+}
