@@ -1,1 +1,27 @@
-export {};
+export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
+export { CONFIG_ERROR_CODES, ConfigError } from './errors.js';
+export type { ConfigErrorCode } from './errors.js';
+export { inProcessConfigSync } from './in-process-sync.js';
+export { createConfigService } from './service.js';
+export type {
+  ConfigCacheOptions,
+  ConfigInput,
+  ConfigSchemas,
+  ConfigService,
+  ConfigServiceOptions,
+  ConfigSetOptions,
+  ConfigValue,
+  NoSchemas,
+  WatchedValue,
+} from './service.js';
+export type {
+  ConfigEntry,
+  ConfigRecord,
+  ConfigStore,
+  ConfigSync,
+  ConfigSyncListener,
+  ConfigTombstone,
+  JsonValue,
+  StoreSetOptions,
+} from './types.js';
+export { MAX_KEY_LENGTH } from './validate.js';

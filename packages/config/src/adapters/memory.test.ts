@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfigStoreContract } from '../testing.js';
+import { memoryConfigStore } from './memory.js';
+
+const shared = memoryConfigStore();
+describeConfigStoreContract({
+  name: 'memory',
+  describe,
+  it,
+  createStore: () => shared,
+  inspect: async (key) => shared.dump().get(key),
+  concurrency: 1000,
+});
+
+describe('memoryConfigStore', () => {
+  it('copies values in and out', async () => {
+    const store = memoryConfigStore();
+    const value = { list: [1] };
+    await store.set('k', value);
+    value.list.push(2);
+    const got = await store.get('k');
+    expect(got).toMatchObject({ value: { list: [1] } });
+    if (got && !got.deleted) (got.value as { list: number[] }).list.push(3);
+    expect(await store.get('k')).toMatchObject({ value: { list: [1] } });
+  });
+});

@@ -1,0 +1,77 @@
+import type { Unsubscribe } from '@app/core';
+
+/** A JSON value: what a configuration entry holds. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A live configuration entry as a {@link ConfigStore} keeps it. */
+export interface ConfigEntry {
+  readonly key: string;
+  readonly value: JsonValue;
+  /** Grows by at least 1 on every `set` and `delete` of this key, and never goes back. */
+  readonly version: number;
+  /** When the value stops applying (epoch ms), or `null` when it never does. */
+  readonly expiresAt: number | null;
+  readonly deleted: false;
+}
+
+/** What is left of a deleted key: its last version, so that no cache accepts an older value afterwards. */
+export interface ConfigTombstone {
+  readonly key: string;
+  readonly version: number;
+  readonly deleted: true;
+}
+
+/** A key's state with its version: a live entry or a tombstone. */
+export type ConfigRecord = ConfigEntry | ConfigTombstone;
+
+/** Options of {@link ConfigStore.set}. */
+export interface StoreSetOptions {
+  /** When the value stops applying (epoch ms). @default null (never) */
+  expiresAt?: number | null;
+}
+
+/**
+ * The durable source of truth of configuration entries. Adapters: `memoryConfigStore()` (`@app/config/memory`),
+ * `redisConfigStore()` (`@app/config/redis`), `prismaConfigStore()` (`@app/config/prisma`). Prove your own
+ * with `describeConfigStoreContract` from `@app/config/testing`.
+ *
+ * Stores do not read the clock: they persist `expiresAt`, and the service decides when an entry has expired.
+ */
+export interface ConfigStore {
+  /** The key's record: a live entry, a tombstone after `delete`, or `undefined` when it was never set. */
+  get(key: string): Promise<ConfigRecord | undefined>;
+  /** Writes the value and returns the entry with its new version (greater than any before, tombstones included). */
+  set(key: string, value: JsonValue, options?: StoreSetOptions): Promise<ConfigEntry>;
+  /** Replaces a live entry by a tombstone with a new version and returns it; `undefined` when there was no live entry. */
+  delete(key: string): Promise<ConfigTombstone | undefined>;
+  /** Live entries whose key starts with `prefix` (taken literally), ordered by key. */
+  list(prefix: string): Promise<ConfigEntry[]>;
+}
+
+/** Receives changes from a {@link ConfigSync}. */
+export interface ConfigSyncListener {
+  /** A key changed on some instance (`origin` is that service's `instanceId`). */
+  change(record: ConfigRecord, origin: string): void;
+  /**
+   * Notifications may have been lost (the subscriber reconnected): the service flushes its in-process cache
+   * and re-reads what its watchers watch.
+   */
+  reset(): void;
+}
+
+/**
+ * How instances share changes: a change notifier and, optionally, a shared cache in front of the store.
+ * `inProcessConfigSync()` (from `@app/config`) connects services of one process; `redisConfigSync()`
+ * (from `@app/config/redis`) connects every instance through Redis pub/sub and a Redis cache.
+ */
+export interface ConfigSync {
+  /** Reads the shared cache: the cached record, or `undefined` on a miss. Rejects when unreachable. */
+  read?(key: string): Promise<ConfigRecord | undefined>;
+  /**
+   * Stores `record` in the shared cache unless it holds a newer version, and when `publish` is set tells
+   * every subscribed instance about it. Rejects when unreachable.
+   */
+  write(record: ConfigRecord, options: { publish: boolean; origin: string; force?: boolean }): Promise<void>;
+  /** Starts delivering changes to `listener` (one connection per call) until the returned function is called. */
+  subscribe(listener: ConfigSyncListener): Unsubscribe;
+}
