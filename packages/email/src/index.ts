@@ -1,1 +1,16 @@
-export {};
+export type { EmailErrorOptions, EmailProviderErrorOptions } from './errors.js';
+export {
+  classifyHttpStatus,
+  EmailError,
+  EmailErrorCode,
+  EmailProviderError,
+  isNetworkError,
+  parseRetryAfter,
+} from './errors.js';
+export type { EmailService, EmailServiceOptions, IdempotencyOptions, SendOptions } from './service.js';
+export { classifyEmailError, createEmailService } from './service.js';
+export type { EmailEventName } from './status.js';
+export { recordDeliveryEvents, STATUS_PRECEDENCE } from './status.js';
+export type * from './types.js';
+export type { ValidationLimits } from './validation.js';
+export { formatAddress, isValidEmail, parseAddress, validateBulk, validateMessage } from './validation.js';

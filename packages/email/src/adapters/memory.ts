@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import type { FailureKind } from '@app/core';
+import { EmailProviderError } from '../errors.js';
+import { STATUS_PRECEDENCE } from '../status.js';
+import type {
+  BulkItemResult,
+  DeliveryEvent,
+  DeliveryStatus,
+  EmailProvider,
+  EmailStatusStore,
+  IdempotencyBegin,
+  IdempotencyStore,
+  NormalizedBulk,
+  NormalizedEmail,
+  ProviderSendResult,
+  StatusRecord,
+} from '../types.js';
+
+/** A message kept by {@link memoryProvider}. */
+export interface MemoryEmail extends NormalizedEmail {
+  id: string;
+  sentAt: Date;
+}
+
+/** Options of {@link memoryProvider}. */
+export interface MemoryProviderOptions {
+  /** The provider name used in results. @default 'memory' */
+  name?: string;
+  /** Most recipients per `sendBulk` batch. @default 1000 */
+  maxBulkSize?: number;
+  /** Most messages kept; the oldest are dropped beyond it. @default 10000 */
+  maxMessages?: number;
+}
+
+/** An in-memory provider: keeps what it "sends", and can be told to fail. For tests, demos and development. */
+export interface MemoryProvider extends EmailProvider {
+  /** Every message sent, oldest first (bulk recipients appear as one message each). */
+  readonly messages: readonly MemoryEmail[];
+  /** The messages sent to `email`. */
+  sentTo(email: string): MemoryEmail[];
+  /** Makes the next `times` calls fail with an error of this kind. @example provider.failNext('transient') */
+  failNext(kind: FailureKind, times?: number, options?: { retryAfterMs?: number; statusCode?: number }): void;
+  /** Forgets every message and pending failure. */
+  clear(): void;
+}
+
+/**
+ * Creates an in-memory email provider. Nothing leaves the process.
+ *
+ * @example
+ * ```ts
+ * const memory = memoryProvider();
+ * const email = createEmailService({ providers: { memory }, defaultFrom: 'app@example.com' });
+ * await email.send({ to: 'ada@example.com', subject: 'Hi', text: 'Hello' });
+ * memory.sentTo('ada@example.com'); // [{ id, subject: 'Hi', ... }]
+ * ```
+ */
+export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
+  const name = options.name ?? 'memory';
+  const maxMessages = options.maxMessages ?? 10_000;
+  const messages: MemoryEmail[] = [];
+  const failures: EmailProviderError[] = [];
+
+  function failIfTold(): void {
+    const failure = failures.shift();
+    if (failure) throw failure;
+  }
+  function keep(message: NormalizedEmail): MemoryEmail {
+    const kept: MemoryEmail = { ...message, id: `mem-${randomUUID()}`, sentAt: new Date() };
+    messages.push(kept);
+    if (messages.length > maxMessages) messages.splice(0, messages.length - maxMessages);
+    return kept;
+  }
+
+  return {
+    name,
+    maxBulkSize: options.maxBulkSize ?? 1000,
+    messages,
+    async send(message: NormalizedEmail): Promise<ProviderSendResult> {
+      failIfTold();
+      return { id: keep(message).id, status: 'sent' };
+    },
+    async sendBulk(batch: NormalizedBulk): Promise<BulkItemResult[]> {
+      failIfTold();
+      const { recipients, ...shared } = batch;
+      return recipients.map((r) => {
+        const template = shared.template && {
+          id: shared.template.id,
+          data: { ...shared.template.data, ...r.data },
+        };
+        const kept = keep({ ...shared, ...(template ? { template } : {}), to: r.to, cc: [], bcc: [] });
+        return { ok: true as const, id: kept.id, status: 'sent' as const };
+      });
+    },
+    async getStatus(messageId: string): Promise<DeliveryStatus> {
+      return messages.some((m) => m.id === messageId) ? 'sent' : 'unknown';
+    },
+    sentTo(email: string): MemoryEmail[] {
+      const needle = email.toLowerCase();
+      return messages.filter((m) =>
+        [...m.to, ...m.cc, ...m.bcc].some((a) => a.email.toLowerCase() === needle),
+      );
+    },
+    failNext(kind, times = 1, opts = {}) {
+      for (let i = 0; i < times; i++) {
+        failures.push(new EmailProviderError(name, kind, `injected ${kind} failure`, opts));
+      }
+    },
+    clear() {
+      messages.length = 0;
+      failures.length = 0;
+    },
+  };
+}
+
+/** Options of {@link memoryStatusStore}. */
+export interface MemoryStatusStoreOptions {
+  /** Most messages tracked; the least recently updated are forgotten beyond it. @default 100000 */
+  maxMessages?: number;
+}
+
+/**
+ * A status store in process memory. The default of `createEmailService`; use Redis or Prisma when
+ * webhooks and `getStatus` run in different processes.
+ *
+ * @example
+ * ```ts
+ * const statusStore = memoryStatusStore();
+ * ```
+ */
+export function memoryStatusStore(options: MemoryStatusStoreOptions = {}): EmailStatusStore {
+  const max = options.maxMessages ?? 100_000;
+  const records = new Map<string, StatusRecord & { seen: Set<string> }>();
+  return {
+    async record(event: DeliveryEvent): Promise<boolean> {
+      let rec = records.get(event.messageId);
+      if (rec?.seen.has(event.id)) return false;
+      if (!rec) {
+        rec = { ...pick(event), events: [], seen: new Set() };
+      } else if (STATUS_PRECEDENCE[event.status] >= STATUS_PRECEDENCE[rec.status]) {
+        Object.assign(rec, pick(event));
+      }
+      rec.seen.add(event.id);
+      rec.events.push({ ...event });
+      records.delete(event.messageId);
+      records.set(event.messageId, rec);
+      if (records.size > max) records.delete(records.keys().next().value as string);
+      return true;
+    },
+    async get(messageId: string): Promise<StatusRecord | undefined> {
+      const rec = records.get(messageId);
+      if (!rec) return undefined;
+      const { seen: _seen, ...rest } = rec;
+      return { ...rest, events: rest.events.map((e) => ({ ...e })) };
+    },
+  };
+}
+
+function pick(event: DeliveryEvent) {
+  return {
+    messageId: event.messageId,
+    status: event.status,
+    provider: event.provider,
+    updatedAt: event.timestamp,
+  };
+}
+
+/** Options of {@link memoryIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  /** The clock, in ms since the epoch (inject one in tests). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * An idempotency store in process memory: enough for one process; use `redisIdempotencyStore` when
+ * several processes may receive the same retried call.
+ *
+ * @example
+ * ```ts
+ * const email = createEmailService({ providers, idempotency: { store: memoryIdempotencyStore() } });
+ * ```
+ */
+export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { token?: string; value?: string; expiresAt: number }>();
+  const live = (key: string) => {
+    const e = entries.get(key);
+    if (e && e.expiresAt <= now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+  return {
+    async begin(key, lockMs): Promise<IdempotencyBegin> {
+      // Expired entries of other keys are swept lazily here, so memory stays bounded by live keys.
+      if (entries.size > 1000) for (const k of entries.keys()) live(k);
+      const e = live(key);
+      if (e?.value !== undefined) return { state: 'done', value: e.value };
+      if (e) return { state: 'pending' };
+      const token = randomUUID();
+      entries.set(key, { token, expiresAt: now() + lockMs });
+      return { state: 'acquired', token };
+    },
+    async complete(key, token, value, ttlMs) {
+      if (live(key)?.token === token) entries.set(key, { value, expiresAt: now() + ttlMs });
+    },
+    async release(key, token) {
+      if (live(key)?.token === token) entries.delete(key);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { EventSink, Logger } from '@app/core';
+import type { DeliveryEvent, DeliveryStatus, EmailStatusStore } from './types.js';
+
+/**
+ * How statuses override each other: a recorded status replaces the current one only when its precedence
+ * is equal or higher. Webhooks arrive late and out of order; this keeps the most significant outcome.
+ */
+export const STATUS_PRECEDENCE: Readonly<Record<Exclude<DeliveryStatus, 'unknown'>, number>> = Object.freeze({
+  queued: 0,
+  sent: 1,
+  deferred: 2,
+  delivered: 3,
+  opened: 4,
+  clicked: 5,
+  bounced: 6,
+  dropped: 6,
+  complained: 7,
+});
+
+/** The event names published to an {@link EventSink}: `email.delivered`, `email.bounced`... */
+export type EmailEventName = `email.${Exclude<DeliveryStatus, 'unknown'>}`;
+
+/**
+ * Records events in a status store and publishes each new one (not duplicates) to `sink` as
+ * `email.<status>`. Webhook handlers and the service use it; call it yourself for a custom source.
+ *
+ * @example
+ * ```ts
+ * await recordDeliveryEvents([{ id: 'e1', messageId: 'm1', status: 'delivered', provider: 'ses', timestamp: new Date() }], { store, sink });
+ * ```
+ */
+export async function recordDeliveryEvents(
+  events: readonly DeliveryEvent[],
+  target: { store: EmailStatusStore; sink?: EventSink | undefined; logger?: Logger | undefined },
+): Promise<number> {
+  let fresh = 0;
+  for (const event of events) {
+    if (!(await target.store.record(event))) continue;
+    fresh++;
+    if (!target.sink) continue;
+    const data: Record<string, unknown> = {
+      messageId: event.messageId,
+      provider: event.provider,
+      status: event.status,
+      timestamp: event.timestamp.toISOString(),
+    };
+    if (event.recipient !== undefined) data.recipient = event.recipient;
+    if (event.reason !== undefined) data.reason = event.reason;
+    try {
+      await target.sink.publish(`email.${event.status}`, data, '@app/email');
+    } catch (error) {
+      // The event is recorded; a sink outage must not make the provider redeliver it forever.
+      target.logger?.error({ err: error, event: `email.${event.status}` }, 'event sink publish failed');
+    }
+  }
+  return fresh;
+}
