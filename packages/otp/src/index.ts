@@ -1,1 +1,36 @@
-export {};
+export type {
+  EmailChannelOptions,
+  OtpChannel,
+  OtpDelivery,
+  OtpEmailMessage,
+  OtpEmailSender,
+  OtpSmsSender,
+  SmsChannelOptions,
+} from './channels.js';
+export { emailChannel, smsChannel } from './channels.js';
+export type { OtpCodeAlphabet } from './codes.js';
+export type { NormalizedDestination, OtpDestinationKind } from './destination.js';
+export { normalizeDestination } from './destination.js';
+export type { OtpErrorCode, RateLimitReason } from './errors.js';
+export { OtpError, OtpErrorCodes, RateLimitedError } from './errors.js';
+export { MIN_SECRET_BYTES } from './hashing.js';
+export type {
+  OtpChannelName,
+  OtpDestinationCheck,
+  OtpRateLimit,
+  OtpSendInput,
+  OtpSendResult,
+  OtpService,
+  OtpServiceOptions,
+  OtpVerifyInput,
+  OtpVerifyOutcome,
+} from './service.js';
+export { createOtpService } from './service.js';
+export type {
+  OtpIssueRequest,
+  OtpIssueResult,
+  OtpStore,
+  OtpVerifyRequest,
+  OtpVerifyResult,
+  OtpWindowLimit,
+} from './store.js';

@@ -1,0 +1,103 @@
+import { OtpError, OtpErrorCodes } from '../errors.js';
+import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord, pruneWindow } from '../decide.js';
+import type { OtpIssueRequest, OtpIssueResult, OtpStore, OtpVerifyRequest, OtpVerifyResult } from '../store.js';
+
+/** Options of {@link memoryOtpStore}. */
+export interface MemoryOtpStoreOptions {
+  /**
+   * Entries kept before expired ones are swept (the sweep runs on `issue`, never on a timer).
+   * @default 10000
+   */
+  sweepThreshold?: number;
+}
+
+/** The in-memory store, plus a view of its contents for tests. */
+export interface MemoryOtpStore extends OtpStore {
+  /** Every key and value the store holds, as strings: what an attacker dumping the process memory would find. */
+  dump(): string[];
+}
+
+interface WindowRecord {
+  hits: number[];
+  expiresAt: number;
+}
+
+/**
+ * A store in this process's memory: for tests, development and single-instance apps. Each operation runs
+ * synchronously between awaits, so it is atomic. No timers: expired entries are swept as new ones arrive.
+ *
+ * @example
+ * ```ts
+ * import { createOtpService } from '@app/otp';
+ * import { memoryOtpStore } from '@app/otp/memory';
+ * const otp = createOtpService({ store: memoryOtpStore(), secret, channels: { sms } });
+ * ```
+ */
+export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpStore {
+  const sweepThreshold = options.sweepThreshold ?? 10_000;
+  if (!Number.isSafeInteger(sweepThreshold) || sweepThreshold < 1) {
+    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`sweepThreshold` must be a positive integer');
+  }
+  const challenges = new Map<string, ChallengeRecord>();
+  const windows = new Map<string, WindowRecord>();
+  let closed = false;
+
+  const assertOpen = () => {
+    if (closed) throw new OtpError(OtpErrorCodes.CLOSED, 'the memory store is closed');
+  };
+
+  const sweep = (now: number) => {
+    if (challenges.size + windows.size < sweepThreshold) return;
+    for (const [k, c] of challenges) if (c.consumed || c.expiresAt <= now) challenges.delete(k);
+    for (const [k, w] of windows) if (w.expiresAt <= now) windows.delete(k);
+  };
+
+  const hitsOf = (key: string | undefined, limit: { max: number; windowMs: number } | undefined, now: number) =>
+    key === undefined || limit === undefined ? undefined : pruneWindow(windows.get(key)?.hits ?? [], limit, now);
+
+  return {
+    async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
+      assertOpen();
+      const { now } = req;
+      sweep(now);
+      const destKey = `d:${req.destinationKey}`;
+      const ipKey = req.ipKey === undefined ? undefined : `i:${req.ipKey}`;
+      const destHits = hitsOf(destKey, req.destinationLimit, now) ?? [];
+      const ipHits = hitsOf(ipKey, req.ipLimit, now);
+      const decision = decideIssue(req, challenges.get(req.challengeKey), destHits, ipHits);
+      if (decision.status === 'issued') {
+        windows.set(destKey, { hits: [...destHits, now], expiresAt: now + req.destinationLimit.windowMs });
+        if (ipKey !== undefined && ipHits && req.ipLimit) {
+          windows.set(ipKey, { hits: [...ipHits, now], expiresAt: now + req.ipLimit.windowMs });
+        }
+        challenges.set(req.challengeKey, issuedRecord(req, decision.attempts));
+      }
+      return decision;
+    },
+
+    async verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
+      assertOpen();
+      const { result, next } = decideVerify(req, challenges.get(req.challengeKey));
+      if (next?.consumed) challenges.delete(req.challengeKey);
+      else if (next) challenges.set(req.challengeKey, next);
+      return result;
+    },
+
+    dump(): string[] {
+      const out: string[] = [];
+      for (const [k, c] of challenges) out.push(k, ...Object.values(c).map(String));
+      for (const [k, w] of windows) out.push(k, String(w.expiresAt), ...w.hits.map(String));
+      return out;
+    },
+
+    async close() {
+      closed = true;
+      challenges.clear();
+      windows.clear();
+    },
+
+    async [Symbol.asyncDispose]() {
+      await this.close();
+    },
+  };
+}
