@@ -1,0 +1,11 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// esbuild (vitest's default transform) does not emit decorator metadata; swc does, so tests can use
+// `@injectable()` classes whose constructor parameter types are read at runtime.
+export default defineConfig({
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  test: {
+    include: ['src/**/*.test.ts'],
+  },
+});
