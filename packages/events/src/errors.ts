@@ -1,0 +1,34 @@
+import { AppError, type AppErrorOptions } from '@app/core';
+
+/** Every code an {@link EventsError} can carry. */
+export const EventsErrorCode = {
+  /** An argument is malformed (empty event name, `*` in a published name, concurrency below 1...). */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The payload cannot be stored as JSON (a BigInt, a cycle, `undefined`). */
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
+  /** The bus, transport or relay was closed. */
+  CLOSED: 'CLOSED',
+  /** A stored entry could not be read back (missing fields, broken JSON). */
+  CORRUPT_EVENT: 'CORRUPT_EVENT',
+} as const;
+
+/** One of {@link EventsErrorCode}. */
+export type EventsErrorCode = (typeof EventsErrorCode)[keyof typeof EventsErrorCode];
+
+/**
+ * The error every `@app/events` API throws. Bad input is rejected with it before any I/O.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await bus.publish('user.*', {});
+ * } catch (err) {
+ *   if (err instanceof EventsError && err.code === EventsErrorCode.INVALID_ARGUMENT) console.error(err.message);
+ * }
+ * ```
+ */
+export class EventsError extends AppError<EventsErrorCode> {
+  constructor(code: EventsErrorCode, message: string, options?: AppErrorOptions) {
+    super('@app/events', code, message, options);
+  }
+}

@@ -1,0 +1,296 @@
+import type { describe as Describe, expect as Expect, it as It } from 'vitest';
+import { createEventBus, type EventBus } from './bus.js';
+import { EventsErrorCode } from './errors.js';
+import type { EventTransport } from './types.js';
+
+/** What {@link eventTransportContract} needs. */
+export interface EventTransportContractOptions {
+  /** vitest's `describe`. */
+  describe: typeof Describe;
+  /** vitest's `it`. */
+  it: typeof It;
+  /** vitest's `expect`. */
+  expect: typeof Expect;
+  /** A fresh transport for one test. Event names are unique per test, so transports may share a store. */
+  createTransport: () => EventTransport | Promise<EventTransport>;
+  /** How long a test may wait for deliveries before it fails. @default 10000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Polls `check` until it stops throwing, or throws its last error after `timeoutMs`. Waiting is bounded;
+ * nothing here asserts how long anything took.
+ *
+ * @example
+ * ```ts
+ * await eventually(() => expect(seen).toHaveLength(3));
+ * ```
+ */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+let counter = 0;
+const tag = () => `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+type AnyEvents = Record<string, { n: number }>;
+
+/**
+ * The behaviour every {@link EventTransport} must show, run through `createEventBus`. Call it inside a
+ * test file with vitest's functions.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, it } from 'vitest';
+ * import { eventTransportContract } from '@app/events/testing';
+ * import { memoryTransport } from '@app/events/memory';
+ *
+ * eventTransportContract({ describe, it, expect, createTransport: () => memoryTransport() });
+ * ```
+ */
+export function eventTransportContract(options: EventTransportContractOptions): void {
+  const { describe, expect, createTransport } = options;
+  const timeout = options.timeoutMs ?? 10_000;
+  const wait = (check: () => void | Promise<void>) => eventually(check, timeout);
+  const it = (title: string, fn: () => Promise<void>) => options.it(title, fn, timeout * 3);
+
+  async function withBus(fn: (bus: EventBus<AnyEvents>, t: string) => Promise<void>): Promise<void> {
+    const bus = createEventBus<AnyEvents>({
+      transport: await createTransport(),
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    try {
+      await fn(bus, tag());
+    } finally {
+      await bus.close();
+    }
+  }
+
+  describe('EventTransport contract', () => {
+    it('publishes with a unique id, timestamp and source, and keeps a log in order', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.created`;
+        const published = [];
+        for (let n = 0; n < 5; n++) published.push(await bus.publish(name, { n }, 'tests'));
+        expect(new Set(published.map((p) => p.id)).size).toBe(5);
+        expect(published[0]).toMatchObject({ name, source: 'tests' });
+        const log = await bus.history(name);
+        expect(log.map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4]);
+        expect(log.map((e) => e.id)).toEqual(published.map((p) => p.id));
+        expect(log.map((e) => e.position)).toEqual(published.map((p) => p.position));
+        const latest = await bus.getEventHistory(name, 2);
+        expect(latest.map((e) => e.data.n)).toEqual([4, 3]);
+        const after = await bus.history(name, { after: published[2]!.position });
+        expect(after.map((e) => e.data.n)).toEqual([3, 4]);
+        expect(await bus.history(`${t}.never`)).toEqual([]);
+      });
+    });
+
+    it('reads history and replays from a time', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.timed`;
+        await bus.publishMany([0, 1, 2].map((n) => ({ name, data: { n } })));
+        const [, second] = await bus.history(name);
+        const future = await bus.history(name, { since: Date.now() + 60_000 });
+        expect(future).toEqual([]);
+        const seen: number[] = [];
+        const count = await bus.replay(name, { since: second!.timestamp - 60_000, batchSize: 2 }, (e) => {
+          seen.push(e.data.n);
+        });
+        expect(count).toBe(3);
+        expect(seen).toEqual([0, 1, 2]);
+      });
+    });
+
+    it('delivers to live subscribers only what is published after subscribe', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.live`;
+        await bus.publish(name, { n: -1 });
+        const seen: number[] = [];
+        await bus.subscribe(name, (e) => {
+          seen.push(e.data.n);
+        });
+        await bus.publishMany([0, 1, 2].map((n) => ({ name, data: { n } })));
+        await wait(() => expect(seen).toEqual([0, 1, 2]));
+      });
+    });
+
+    it('matches patterns, including names first published after subscribing', async () => {
+      await withBus(async (bus, t) => {
+        await bus.publish(`${t}.user.old`, { n: 0 });
+        const seen: string[] = [];
+        await bus.subscribePattern(`${t}.user.*`, (e) => {
+          seen.push(`${e.name}:${e.data.n}`);
+        });
+        await bus.publish(`${t}.user.old`, { n: 1 });
+        await bus.publish(`${t}.user.brand-new`, { n: 2 });
+        await bus.publish(`${t}.order.placed`, { n: 3 });
+        await wait(() => expect(seen.sort()).toEqual([`${t}.user.brand-new:2`, `${t}.user.old:1`]));
+      });
+    });
+
+    it('keeps a durable group backlog while no member runs', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.durable`;
+        const group = `${t}-mailer`;
+        const first = await bus.subscribe(name, () => {}, { group });
+        await first.close();
+        await bus.publishMany([0, 1, 2, 3].map((n) => ({ name, data: { n } })));
+        const seen: number[] = [];
+        await bus.subscribe(name, (e) => void seen.push(e.data.n), { group });
+        await wait(() => expect(seen).toEqual([0, 1, 2, 3]));
+      });
+    });
+
+    it("starts a new group at 'earliest' with the whole log", async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.early`;
+        await bus.publishMany([0, 1].map((n) => ({ name, data: { n } })));
+        const seen: number[] = [];
+        await bus.subscribe(name, (e) => void seen.push(e.data.n), { group: `${t}-g`, startAt: 'earliest' });
+        await bus.publish(name, { n: 2 });
+        await wait(() => expect(seen).toEqual([0, 1, 2]));
+      });
+    });
+
+    it('shares a group among its members: each event once, 1,000 concurrent publishes', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.shared`;
+        const group = `${t}-workers`;
+        const seen: string[] = [];
+        const perMember = [0, 0];
+        await bus.subscribe(name, (e) => void (seen.push(e.id), perMember[0]!++), { group, concurrency: 4 });
+        await bus.subscribe(name, (e) => void (seen.push(e.id), perMember[1]!++), { group, concurrency: 4 });
+        const published = await Promise.all(Array.from({ length: 1000 }, (_, n) => bus.publish(name, { n })));
+        expect(new Set(published.map((p) => p.id)).size).toBe(1000);
+        await wait(() => expect(seen).toHaveLength(1000));
+        expect(new Set(seen).size).toBe(1000);
+        expect(perMember[0]! + perMember[1]!).toBe(1000);
+      });
+    });
+
+    it('delivers durable pattern subscriptions across names', async () => {
+      await withBus(async (bus, t) => {
+        await bus.publish(`${t}.a.one`, { n: 0 });
+        const seen: string[] = [];
+        await bus.subscribePattern(`${t}.a.*`, (e) => void seen.push(e.name), { group: `${t}-pg` });
+        await bus.publish(`${t}.a.one`, { n: 1 });
+        await bus.publish(`${t}.a.two`, { n: 2 });
+        await bus.publish(`${t}.b.one`, { n: 3 });
+        await wait(() => expect(seen.sort()).toEqual([`${t}.a.one`, `${t}.a.two`]));
+      });
+    });
+
+    it('retries a failing handler, dead-letters it after N attempts, leaves other handlers alone, replays', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.fragile`;
+        let attempts = 0;
+        let broken = true;
+        const fixed: number[] = [];
+        const healthy: number[] = [];
+        const failing = await bus.subscribe(
+          name,
+          (e) => {
+            if (broken) {
+              attempts++;
+              throw new Error(`boom ${e.data.n}`);
+            }
+            fixed.push(e.data.n);
+          },
+          { group: `${t}-fragile`, retry: { maxAttempts: 4 } },
+        );
+        await bus.subscribe(name, (e) => void healthy.push(e.data.n), { group: `${t}-healthy` });
+        await bus.subscribe(name, (e) => void healthy.push(e.data.n + 100));
+        await bus.publish(name, { n: 7 });
+        await wait(async () => expect(await bus.listDeadLetters(failing.name)).toHaveLength(1));
+        expect(attempts).toBe(4);
+        expect(healthy.sort()).toEqual([107, 7]);
+        const [dead] = await bus.listDeadLetters(failing.name);
+        expect(dead).toMatchObject({ name, subscription: failing.name, attempts: 4, error: { message: 'boom 7' } });
+        expect(JSON.parse(dead!.payload)).toEqual({ n: 7 });
+        broken = false;
+        expect(await bus.replayDeadLetters(failing.name)).toBe(1);
+        await wait(() => expect(fixed).toEqual([7]));
+        expect(await bus.listDeadLetters(failing.name)).toEqual([]);
+        expect(healthy).toHaveLength(2);
+      });
+    });
+
+    it('bounds concurrency per subscription', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.bounded`;
+        let inFlight = 0;
+        let peak = 0;
+        let done = 0;
+        await bus.subscribe(
+          name,
+          async () => {
+            peak = Math.max(peak, ++inFlight);
+            await new Promise((r) => setTimeout(r, 2));
+            inFlight--;
+            done++;
+          },
+          { group: `${t}-bounded`, concurrency: 3 },
+        );
+        await bus.publishMany(Array.from({ length: 30 }, (_, n) => ({ name, data: { n } })));
+        await wait(() => expect(done).toBe(30));
+        expect(peak).toBeLessThanOrEqual(3);
+        expect(peak).toBeGreaterThan(1);
+      });
+    });
+
+    it('waits on close for handlers in flight', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.slow`;
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        let started = false;
+        let finished = false;
+        const sub = await bus.subscribe(name, async () => {
+          started = true;
+          await gate;
+          finished = true;
+        });
+        await bus.publish(name, { n: 1 });
+        await wait(() => expect(started).toBe(true));
+        const closing = sub.close();
+        await new Promise((r) => setTimeout(r, 20));
+        expect(finished).toBe(false);
+        release();
+        await closing;
+        expect(finished).toBe(true);
+      });
+    });
+
+    it('rejects bad input before any I/O', async () => {
+      await withBus(async (bus, t) => {
+        await expect(bus.publish(`${t}.*`, { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+        await expect(bus.publish('', { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+        const cyclic: { n: number; self?: unknown } = { n: 1 };
+        cyclic.self = cyclic;
+        await expect(bus.publish(`${t}.x`, cyclic)).rejects.toMatchObject({ code: EventsErrorCode.INVALID_PAYLOAD });
+        await expect(bus.subscribe(`${t}.x`, () => {}, { concurrency: 0 })).rejects.toMatchObject({
+          code: EventsErrorCode.INVALID_ARGUMENT,
+        });
+        expect(await bus.history(`${t}.x`)).toEqual([]);
+      });
+    });
+
+    it('refuses to publish after close', async () => {
+      const bus = createEventBus<AnyEvents>({ transport: await createTransport() });
+      await bus.close();
+      await expect(bus.publish(`${tag()}.late`, { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.CLOSED });
+    });
+  });
+}

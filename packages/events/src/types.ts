@@ -1,0 +1,111 @@
+/** An event as a transport stores it: the payload is already JSON text. */
+export interface EventRecord {
+  /** Unique id (a UUID), the same in every delivery and replay: the key for idempotent handlers. */
+  id: string;
+  /** The event name, e.g. `user.registered`. */
+  name: string;
+  /** The payload as JSON text. */
+  payload: string;
+  /** When it was published, in ms since the epoch. */
+  timestamp: number;
+  /** Who published it, e.g. `api` or `@app/otp`. */
+  source?: string;
+}
+
+/** An event read back from a transport, with its position in the event's log. */
+export interface StoredEvent extends EventRecord {
+  /**
+   * Where the event sits in its log: a Redis stream id (`1718000000000-0`) or the memory transport's
+   * counter. Positions of one event name grow with publication order.
+   */
+  position: string;
+}
+
+/** The verdict of the bus on one delivery; the transport acts on it. */
+export type HandleOutcome =
+  /** The handler succeeded: acknowledge. */
+  | { status: 'done' }
+  /** Every attempt failed: store a dead letter, then acknowledge. */
+  | { status: 'failed'; error: unknown; attempts: number }
+  /** Shutdown interrupted the retries: do not acknowledge (a durable event is delivered again later). */
+  | { status: 'abandoned' };
+
+/** What a subscription listens to. */
+export type EventSelector = { kind: 'name'; name: string } | { kind: 'pattern'; pattern: string };
+
+/** What {@link EventTransport.subscribe} needs. */
+export interface TransportSubscribeOptions {
+  /** The event name or pattern. */
+  selector: EventSelector;
+  /**
+   * The subscription's name: its consumer group when `durable`, and the key of its dead letters and
+   * replays in every case.
+   */
+  name: string;
+  /** Durable (a consumer group: backlog kept, at-least-once) or live (only events published from now on). */
+  durable: boolean;
+  /** Where a durable group starts the first time it is created. */
+  startAt: 'latest' | 'earliest';
+  /** At most this many `handle` calls run at once. */
+  concurrency: number;
+  /** The consumer's name inside a durable group. */
+  consumer: string;
+  /** Runs the bus's handler (with its retries) on one event. Never rejects. */
+  handle(event: StoredEvent): Promise<HandleOutcome>;
+}
+
+/** A running subscription inside a transport. */
+export interface TransportSubscription {
+  /** Stops taking new events and resolves when the handlers in flight have finished. */
+  close(): Promise<void>;
+}
+
+/** Which part of an event's log {@link EventTransport.history} returns. */
+export interface HistoryQuery {
+  /** Only events strictly after this position. */
+  after?: string;
+  /** Only events published at or after this time (ms since the epoch). */
+  since?: number;
+  /** Only events published at or before this time (ms since the epoch). */
+  until?: number;
+  /** At most this many events. */
+  limit: number;
+  /** `asc`: oldest first; `desc`: newest first. */
+  order: 'asc' | 'desc';
+}
+
+/** An event a subscription gave up on, with why. */
+export interface DeadLetter extends StoredEvent {
+  /** The dead letter's own id (its position in the dead-letter log). */
+  deadLetterId: string;
+  /** The subscription that failed. */
+  subscription: string;
+  /** The last error, serialised. */
+  error: { name: string; message: string; stack?: string };
+  /** How many attempts were made. */
+  attempts: number;
+  /** When the subscription gave up, in ms since the epoch. */
+  failedAt: number;
+}
+
+/**
+ * Moves events between publishers and subscribers. `memoryTransport()` and `redisTransport()` implement
+ * it; `@app/events/testing` holds the contract suite another implementation must pass.
+ */
+export interface EventTransport {
+  /** Stores the events (one round trip where possible) and resolves with their positions, in order. */
+  publish(records: readonly EventRecord[]): Promise<string[]>;
+  /** Starts delivering events to `options.handle`. */
+  subscribe(options: TransportSubscribeOptions): Promise<TransportSubscription>;
+  /** Reads an event's log. */
+  history(name: string, query: HistoryQuery): Promise<StoredEvent[]>;
+  /** The dead letters of a subscription, oldest first. */
+  listDeadLetters(subscription: string, limit: number): Promise<DeadLetter[]>;
+  /**
+   * Sends dead letters (all, or those with the given `deadLetterId`s) back to their subscription, and
+   * removes them from the dead-letter log. Resolves with how many were replayed.
+   */
+  replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
+  /** Closes the subscriptions (waiting for handlers in flight) and frees what the transport holds. */
+  close(): Promise<void>;
+}
