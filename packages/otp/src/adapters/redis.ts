@@ -8,7 +8,7 @@ import type { OtpIssueRequest, OtpIssueResult, OtpStore, OtpVerifyRequest, OtpVe
  */
 export interface RedisOtpClient {
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-  script(subcommand: 'LOAD', script: string): Promise<unknown>;
+  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** Options of {@link redisOtpStore}. */
@@ -27,10 +27,11 @@ export interface RedisOtpStoreOptions {
  * cooldownMs, destination max, destination window ms[, ip max, ip window ms].
  */
 export const ISSUE_SCRIPT = `
+-- A missing field is false in Redis (but not in every emulator): test for a string.
 local now = tonumber(ARGV[1])
 local attempts = 0
 local c = redis.call('HMGET', KEYS[1], 'a', 'm', 'e', 's')
-if c[3] and tonumber(c[3]) > now then
+if type(c[3]) == 'string' and tonumber(c[3]) > now then
   local a, m, s = tonumber(c[1]), tonumber(c[2]), tonumber(c[4])
   if a >= m then return {'locked', tonumber(c[3]) - now} end
   local cooldown = tonumber(ARGV[6])
@@ -73,7 +74,7 @@ return {'issued', attempts}
  */
 export const VERIFY_SCRIPT = `
 local c = redis.call('HMGET', KEYS[1], 'id', 'h', 'a', 'm', 'e')
-if not c[1] then return {'unavailable'} end
+if type(c[1]) ~= 'string' then return {'unavailable'} end
 local a, m = tonumber(c[3]), tonumber(c[4])
 if tonumber(c[5]) <= tonumber(ARGV[1]) then return {'expired'} end
 if a >= m then return {'unavailable'} end
@@ -104,12 +105,15 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
  */
 export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const client = options?.client;
-  if (typeof client?.evalsha !== 'function' || typeof client.script !== 'function') {
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`client` must be an ioredis client (evalsha, script)');
+  if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
+    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`client` must be an ioredis client (evalsha, eval)');
   }
   const prefix = options.keyPrefix ?? 'otp:';
   if (typeof prefix !== 'string') throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`keyPrefix` must be a string');
-  const scripts = { issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) }, verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) } };
+  const scripts = {
+    issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) },
+    verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) },
+  };
   let closed = false;
 
   const run = async (script: { src: string; sha: string }, keys: string[], args: (string | number)[]) => {
@@ -117,10 +121,9 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     try {
       return await client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {
-      // After a restart or SCRIPT FLUSH the server forgets scripts: load once, then retry.
+      // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      await client.script('LOAD', script.src);
-      return client.evalsha(script.sha, keys.length, ...keys, ...args);
+      return client.eval(script.src, keys.length, ...keys, ...args);
     }
   };
 

@@ -1,0 +1,122 @@
+import { requireRedis, startRedisServer } from '@app/test-harness';
+import { Redis } from 'ioredis';
+import RedisMock from 'ioredis-mock';
+import { describe, expect, it } from 'vitest';
+import { otpStoreContract } from '../testing.js';
+import { redisOtpStore } from './redis.js';
+
+const redis = await requireRedis();
+
+/** Every key under the prefix (SCAN, never KEYS) and every value, read with the command for its type. */
+async function readPrefix(client: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) {
+      out.push(key);
+      const type = await client.type(key);
+      if (type === 'hash') out.push(...Object.entries(await client.hgetall(key)).flat().map(String));
+      else if (type === 'zset') out.push(...(await client.zrange(key, 0, -1, 'WITHSCORES')).map(String));
+      else if (type === 'string') out.push(String(await client.get(key)));
+      else out.push(`unexpected type ${type}`);
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
+describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
+  const client = redis.client();
+  const store = redisOtpStore({ client, keyPrefix: redis.prefix });
+
+  otpStoreContract({
+    name: 'redis',
+    createStore: () => store,
+    readAll: () => readPrefix(client, redis.prefix),
+    describe,
+    it,
+    expect,
+  });
+
+  it('writes a hash with TTL per challenge and sorted sets with TTL per window, under the prefix', async () => {
+    const prefix = `${redis.prefix}shape:`;
+    const s = redisOtpStore({ client, keyPrefix: prefix });
+    const now = Date.now();
+    await s.issue({
+      challengeKey: 'ck',
+      destinationKey: 'dk',
+      ipKey: 'ik',
+      challengeId: 'cid',
+      codeHash: 'hash',
+      now,
+      expiresAt: now + 300_000,
+      maxAttempts: 5,
+      cooldownMs: 30_000,
+      destinationLimit: { max: 5, windowMs: 3_600_000 },
+      ipLimit: { max: 5, windowMs: 60_000 },
+    });
+    expect(await client.hgetall(`${prefix}c:ck`)).toEqual({
+      id: 'cid',
+      h: 'hash',
+      a: '0',
+      m: '5',
+      e: String(now + 300_000),
+      s: String(now),
+    });
+    const ttl = await client.pttl(`${prefix}c:ck`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300_000);
+    expect(await client.zrange(`${prefix}d:dk`, 0, -1)).toEqual(['cid']);
+    expect(await client.pttl(`${prefix}d:dk`)).toBeGreaterThan(0);
+    expect(await client.pttl(`${prefix}i:ik`)).toBeLessThanOrEqual(60_000);
+    expect((await readPrefix(client, prefix)).filter((v) => v.startsWith(prefix)).sort()).toEqual(
+      [`${prefix}c:ck`, `${prefix}d:dk`, `${prefix}i:ik`].sort(),
+    );
+  });
+
+  it('runs its scripts again after SCRIPT FLUSH, then sends one EVALSHA per verify (private server)', async () => {
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    const monitor = await new Redis(server.url).monitor();
+    try {
+      const s = redisOtpStore({ client: own, keyPrefix: 'flush:' });
+      const req = { challengeKey: 'k', codeHash: 'h', now: 1 };
+      await s.verify(req);
+      await own.script('FLUSH');
+      const seen: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua') seen.push(String(args[0]).toLowerCase());
+      });
+      expect(await s.verify(req)).toEqual({ status: 'unavailable' });
+      await s.verify(req);
+      await s.verify(req);
+      await expect.poll(() => seen.length).toBe(4);
+      // NOSCRIPT after the flush, EVAL once (which caches the script), then one EVALSHA per verify.
+      expect(seen).toEqual(['evalsha', 'eval', 'evalsha', 'evalsha']);
+    } finally {
+      monitor.disconnect();
+      own.disconnect();
+    }
+  });
+
+  it('rejects calls after close and a client without evalsha before any I/O', async () => {
+    const s = redisOtpStore({ client, keyPrefix: redis.prefix });
+    await s.close();
+    await expect(s.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(() => redisOtpStore({ client: {} as never })).toThrow(/ioredis client/);
+  });
+});
+
+describe('redisOtpStore on ioredis-mock', () => {
+  const mock = new RedisMock();
+  const store = redisOtpStore({ client: mock as unknown as Redis, keyPrefix: 'mock:' });
+  otpStoreContract({
+    name: 'ioredis-mock',
+    createStore: () => store,
+    readAll: () => readPrefix(mock as unknown as Redis, 'mock:'),
+    describe,
+    it,
+    expect,
+  });
+});
