@@ -25,3 +25,12 @@ export type {
 } from './service.js';
 export { createPermissionService } from './service.js';
 export type { PermissionStore, StoredRole, SubjectPolicy } from './store.js';
+export type {
+  GuardOutcome,
+  GuardStatus,
+  PermissionErrorBody,
+  PermissionGuardOptions,
+  RequireOptions,
+  RouteGuard,
+} from './middleware.js';
+export { createRouteGuard } from './middleware.js';

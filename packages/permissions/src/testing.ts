@@ -1,3 +1,4 @@
+import type { PermissionCache } from './cache.js';
 import { createPermissionService } from './service.js';
 import type { PermissionStore } from './store.js';
 
@@ -31,6 +32,8 @@ export interface PermissionStoreContractOptions {
   name: string;
   /** Returns an empty store (and its raw reader) for each test. */
   create: () => Promise<ContractStoreFactory> | ContractStoreFactory;
+  /** A cache for the service-level tests, e.g. `redisPermissionCache(...)`. @default memoryPermissionCache() */
+  cache?: () => PermissionCache;
   /** Concurrent operations in the race tests. @default 1000 */
   concurrency?: number;
 }
@@ -169,7 +172,7 @@ export function runPermissionStoreContract(t: ContractTestApi, options: Permissi
 
     it('backs a service: inheritance, deny beats allow, scoped roles stay on their resource', async () => {
       const { store } = await options.create();
-      const permissions = createPermissionService({ store });
+      const permissions = createPermissionService({ store, cache: options.cache?.() });
       await permissions.grant('viewer', 'room:read');
       await permissions.grant('owner', 'room:*');
       await permissions.inherit('owner', 'viewer');

@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createRouteGuard, type PermissionGuardOptions, type RequireOptions } from '../middleware.js';
+
+/** A Fastify `preHandler` hook. */
+export type FastifyPermissionHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** Guards Fastify routes. */
+export interface FastifyPermissions {
+  /** A `preHandler` hook allowing the request only when the subject may `action` the `resourceType` (and id). */
+  require(action: string, resourceType: string, options?: RequireOptions<FastifyRequest>): FastifyPermissionHook;
+}
+
+/**
+ * Fastify `preHandler` hooks over the permission service.
+ *
+ * @example
+ * ```ts
+ * import { fastifyPermissions } from '@app/permissions/fastify';
+ *
+ * const guard = fastifyPermissions({ permissions, getSubject: (req) => req.user?.id });
+ * app.delete('/rooms/:roomId', { preHandler: guard.require('delete', 'room', { param: 'roomId' }) }, deleteRoom);
+ * ```
+ */
+export function fastifyPermissions(options: PermissionGuardOptions<FastifyRequest>): FastifyPermissions {
+  return {
+    require(action, resourceType, route) {
+      const guard = createRouteGuard(options, action, resourceType, route);
+      return async (request, reply) => {
+        const outcome = await guard.authorize(request, (name) => {
+          const params = request.params as Record<string, unknown> | undefined;
+          const value = params?.[name];
+          return typeof value === 'string' ? value : undefined;
+        });
+        if (!outcome.ok) await reply.code(outcome.status).send(outcome.body);
+      };
+    },
+  };
+}

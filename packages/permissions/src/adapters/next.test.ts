@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
+import { nextPermissions } from './next.js';
+
+const permissions = await guardFixture();
+const guard = nextPermissions({ permissions, getSubject: (req) => req.headers.get('x-user') });
+let ran = 0;
+const DELETE = guard.require('delete', 'room', { param: 'roomId' })(async (_req, _ctx: { params: Promise<{ roomId: string }> }) => {
+  ran++;
+  return Response.json({ ok: true });
+});
+
+describe('@app/permissions/next (route handler called with a Request)', () => {
+  it.each(CASES)('DELETE %s as %s -> %i %s', async (path, user, status, code) => {
+    const before = ran;
+    const url = new URL(path, 'http://localhost');
+    // Next decodes dynamic segments before handing them to the route handler.
+    const roomId = decodeURIComponent(url.pathname.split('/')[2]!);
+    const req = new Request(url, { method: 'DELETE', headers: user ? { 'x-user': user } : {} });
+    const res = await DELETE(req, { params: Promise.resolve({ roomId }) });
+    expectOutcome(res.status, await res.json(), status, code);
+    expect(ran - before).toBe(code === undefined ? 1 : 0);
+  });
+
+  it('accepts Next 13/14 plain params and reads the id through resourceId', async () => {
+    const GET = guard.require('delete', 'room', { resourceId: (req) => new URL(req.url).searchParams.get('id') ?? undefined })(
+      () => Response.json({ ok: true }),
+    );
+    const ok = await GET(new Request('http://localhost/?id=42', { headers: { 'x-user': 'alice' } }), { params: {} });
+    expect(ok.status).toBe(200);
+    const denied = await GET(new Request('http://localhost/?id=7', { headers: { 'x-user': 'alice' } }), { params: {} });
+    expect(denied.status).toBe(403);
+  });
+
+  it('refuses a missing route parameter with 400 instead of checking the type alone', async () => {
+    const res = await DELETE(new Request('http://localhost/rooms', { headers: { 'x-user': 'alice' } }), {
+      params: Promise.resolve({} as { roomId: string }),
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('rejects a malformed action at definition time', () => {
+    expect(() => guard.require('de*lete', 'room')).toThrow('[@app/permissions]');
+  });
+});

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryPermissionStore } from './adapters/memory.js';
+import type { AssignmentScope, ResourceRef } from './model.js';
+import { createPermissionService, type PermissionService } from './service.js';
+
+const ROLES = ['r0', 'r1', 'r2', 'r3', 'r4'];
+const TYPES = ['room', 'doc'];
+const ACTIONS = ['read', 'write'];
+const IDS = ['1', '2'];
+const TENANTS = ['t0', 't1'];
+
+const role = fc.constantFrom(...ROLES);
+const rule = fc.record({
+  role,
+  effect: fc.constantFrom('allow' as const, 'deny' as const),
+  resource: fc.constantFrom(...TYPES, '*'),
+  action: fc.constantFrom(...ACTIONS, '*'),
+});
+const edge = fc.tuple(role, role);
+const scope: fc.Arbitrary<AssignmentScope> = fc.oneof(
+  fc.constant({}),
+  fc.record({ tenant: fc.constantFrom(...TENANTS) }),
+  fc.record({ resource: fc.record({ type: fc.constantFrom(...TYPES), id: fc.constantFrom(...IDS) }) }),
+  fc.record({
+    tenant: fc.constantFrom(...TENANTS),
+    resource: fc.record({ type: fc.constantFrom(...TYPES), id: fc.constantFrom(...IDS) }),
+  }),
+);
+const assignment = fc.record({ role, scope });
+const policy = fc.record({
+  rules: fc.array(rule, { maxLength: 12 }),
+  edges: fc.array(edge, { maxLength: 6 }),
+  assignments: fc.array(assignment, { maxLength: 4 }),
+});
+type Policy = typeof policy extends fc.Arbitrary<infer P> ? P : never;
+
+/** Every query the small universe allows. */
+const QUERIES: { action: string; resource: ResourceRef }[] = [];
+for (const type of TYPES)
+  for (const action of ACTIONS)
+    for (const id of [undefined, ...IDS])
+      for (const tenant of [undefined, ...TENANTS]) QUERIES.push({ action, resource: { type, id, tenant } });
+
+async function build(p: Policy, subject = 'u'): Promise<PermissionService> {
+  const service = createPermissionService({ store: memoryPermissionStore() });
+  for (const r of p.rules) await service.grant(r.role, `${r.resource}:${r.action}`, { effect: r.effect });
+  for (const [child, parent] of p.edges) await service.inherit(child, parent).catch(() => {}); // cycles refused
+  for (const a of p.assignments) await service.assign(subject, a.role, a.scope);
+  return service;
+}
+
+const decisions = (s: PermissionService, subject = 'u') =>
+  Promise.all(QUERIES.map((q) => s.check(subject, q.action, q.resource)));
+
+describe('properties (fast-check)', () => {
+  it('a deny always wins: adding a matching deny anywhere the subject reaches makes the check false', async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, fc.nat(QUERIES.length - 1), fc.boolean(), async (p, qi, first) => {
+        fc.pre(p.assignments.length > 0);
+        const q = QUERIES[qi]!;
+        const applicable = p.assignments.find(
+          (a) =>
+            (a.scope.tenant === undefined || a.scope.tenant === q.resource.tenant) &&
+            (a.scope.resource === undefined || (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
+        );
+        fc.pre(applicable !== undefined);
+        const deny = { role: applicable!.role, effect: 'deny' as const, resource: '*', action: q.action };
+        // Whether the deny is written first or last, and whatever allows exist, it wins.
+        const rules = first ? [deny, ...p.rules] : [...p.rules, deny];
+        const s = await build({ ...p, rules });
+        expect(await s.check('u', q.action, q.resource)).toBe(false);
+        expect((await s.explain('u', q.action, q.resource)).reason).toBe('denied-by-rule');
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('revoking a role revokes what it gave: unassign restores every earlier decision', async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, assignment, async (p, extra) => {
+        fc.pre(!p.assignments.some((a) => a.role === extra.role && JSON.stringify(a.scope) === JSON.stringify(extra.scope)));
+        const s = await build(p);
+        const before = await decisions(s);
+        await s.assign('u', extra.role, extra.scope);
+        await decisions(s); // warm the cache with the extra role
+        await s.unassign('u', extra.role, extra.scope);
+        expect(await decisions(s)).toEqual(before);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('revoking a rule revokes what it gave: the decisions match a store that never had it', async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, rule, async (p, extra) => {
+        fc.pre(!p.rules.some((r) => JSON.stringify(r) === JSON.stringify(extra)));
+        const s = await build({ ...p, rules: [...p.rules, extra] });
+        await decisions(s);
+        await s.revoke(extra.role, `${extra.resource}:${extra.action}`, { effect: extra.effect });
+        expect(await decisions(s)).toEqual(await decisions(await build(p)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('scoped roles never leak: a resource-scoped assignment changes nothing outside its resource', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        policy,
+        role,
+        fc.constantFrom(...TYPES),
+        fc.constantFrom(...IDS),
+        fc.option(fc.constantFrom(...TENANTS), { nil: undefined }),
+        async (p, r, type, id, tenant) => {
+          const without = await decisions(await build(p));
+          const withScoped = await decisions(
+            await build({ ...p, assignments: [...p.assignments, { role: r, scope: { tenant, resource: { type, id } } }] }),
+          );
+          QUERIES.forEach((q, i) => {
+            const inside = q.resource.type === type && q.resource.id === id && (tenant === undefined || q.resource.tenant === tenant);
+            if (!inside) expect(withScoped[i], JSON.stringify(q)).toBe(without[i]);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('agrees with a naive reference model on every query', async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, async (p) => {
+        const s = await build(p);
+        // Reference: inheritance edges that the service accepted, then a plain scan.
+        const parents = new Map<string, string[]>();
+        const reaches = (a: string, b: string): boolean => a === b || (parents.get(a) ?? []).some((x) => reaches(x, b));
+        for (const [c, par] of p.edges) if (!reaches(par, c)) parents.set(c, [...new Set([...(parents.get(c) ?? []), par])]);
+        const closure = (r: string): string[] => [r, ...(parents.get(r) ?? []).flatMap(closure)];
+        const expected = QUERIES.map((q) => {
+          const rules = p.assignments
+            .filter(
+              (a) =>
+                (a.scope.tenant === undefined || a.scope.tenant === q.resource.tenant) &&
+                (a.scope.resource === undefined || (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
+            )
+            .flatMap((a) => closure(a.role))
+            .flatMap((r) => p.rules.filter((x) => x.role === r))
+            .filter((x) => (x.resource === '*' || x.resource === q.resource.type) && (x.action === '*' || x.action === q.action));
+          return rules.some((x) => x.effect === 'allow') && !rules.some((x) => x.effect === 'deny');
+        });
+        expect(await decisions(s)).toEqual(expected);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
