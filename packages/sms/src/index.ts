@@ -1,1 +1,26 @@
-export {};
+export type { SmsErrorOptions } from './errors.js';
+export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
+export type {
+  SmsService,
+  SmsServiceOptions,
+  SmsServiceSendOptions,
+  SmsServiceSendResult,
+} from './service.js';
+export { createSmsService } from './service.js';
+export { isFinalStatus, isSmsStatus, statusRank } from './status.js';
+export type {
+  SmsDeliveryStatus,
+  SmsIdempotencyRecord,
+  SmsIdempotencyReservation,
+  SmsIdempotencyStore,
+  SmsProvider,
+  SmsSendOptions,
+  SmsSendResult,
+  SmsStatus,
+  SmsStatusRecord,
+  SmsStatusRecordResult,
+  SmsStatusStore,
+  SmsStatusUpdate,
+} from './types.js';
+export { SMS_STATUSES } from './types.js';
+export { DEFAULT_MAX_BODY_LENGTH, E164_PATTERN, isE164, isSender, validateSms } from './validation.js';

@@ -1,0 +1,170 @@
+import { AppError, type FailureClassification, isAppError, type ProviderAttempt } from '@app/core';
+
+/** Codes of {@link SmsError}. Compare against these constants, never against message text. */
+export const SmsErrorCode = {
+  /** `to` (or `from`) is not an E.164 number such as `+14155550123`. Thrown before any I/O. */
+  INVALID_PHONE_NUMBER: 'INVALID_PHONE_NUMBER',
+  /** The body is empty, not a string, or longer than the configured bound. Thrown before any I/O. */
+  INVALID_BODY: 'INVALID_BODY',
+  /** An option has the wrong type or shape (idempotency key, callback URL...). Thrown before any I/O. */
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /** A provider factory got incomplete or contradictory options. Thrown when the provider is created. */
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  /** Neither a `from` number nor a messaging service was given to a provider that needs one. */
+  MISSING_SENDER: 'MISSING_SENDER',
+  /** The provider asked us to slow down (HTTP 429, Twilio 20429). Retried, honouring `retryAfterMs`. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The provider failed in a way worth retrying: 5xx, network error, timeout. */
+  PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
+  /** The provider refused our credentials (Twilio 20003, HTTP 401). Not retried; the next provider is tried. */
+  PROVIDER_AUTH_FAILED: 'PROVIDER_AUTH_FAILED',
+  /** This provider's account or sender is unusable (invalid `from`, suspended account). Fails over. */
+  PROVIDER_MISCONFIGURED: 'PROVIDER_MISCONFIGURED',
+  /** The provider failed in an unclassified way. Fails over without retrying. */
+  PROVIDER_FAILED: 'PROVIDER_FAILED',
+  /** The provider rejected the recipient (Twilio 21211, 21614, 21610...). Permanent: never retried. */
+  RECIPIENT_REJECTED: 'RECIPIENT_REJECTED',
+  /** The provider rejected the message itself (other 4xx). Permanent: never retried. */
+  MESSAGE_REJECTED: 'MESSAGE_REJECTED',
+  /** Every provider of the chain failed; `attempts` lists each try. */
+  ALL_PROVIDERS_FAILED: 'ALL_PROVIDERS_FAILED',
+  /** Config names a provider that was not registered. */
+  UNKNOWN_PROVIDER: 'UNKNOWN_PROVIDER',
+  /** No provider is registered. */
+  NO_PROVIDER: 'NO_PROVIDER',
+  /** Another call with the same idempotency key is still sending. */
+  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+  /** The idempotency key was already used for a different recipient, sender or body. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A status callback's signature is missing or does not match. */
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  /** A status callback is malformed (no message id, unknown status). */
+  INVALID_CALLBACK: 'INVALID_CALLBACK',
+  /** The service was closed. */
+  CLOSED: 'CLOSED',
+} as const;
+export type SmsErrorCode = (typeof SmsErrorCode)[keyof typeof SmsErrorCode];
+
+/** Options of {@link SmsError}. */
+export interface SmsErrorOptions {
+  /** The error that caused this one (e.g. the SDK's exception). */
+  cause?: unknown;
+  /** The provider that failed, when one did. */
+  provider?: string;
+  /** HTTP status returned by the provider, when there was one. */
+  status?: number;
+  /** The provider's own error code (Twilio's numeric `code`, e.g. 21211). */
+  providerCode?: number | string;
+  /** How long the provider asked us to wait before retrying, in ms. */
+  retryAfterMs?: number;
+  /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. */
+  attempts?: readonly ProviderAttempt[];
+}
+
+/**
+ * The one error class of `@app/sms`. Branded by `@app/core` so `isAppError(err, '@app/sms', code)` works
+ * across duplicate installs.
+ *
+ * @example
+ * ```ts
+ * try { await sms.send(to, body); }
+ * catch (err) {
+ *   if (err instanceof SmsError && err.code === SmsErrorCode.INVALID_PHONE_NUMBER) return badRequest();
+ *   throw err;
+ * }
+ * ```
+ */
+export class SmsError extends AppError<SmsErrorCode> {
+  readonly provider?: string;
+  readonly status?: number;
+  readonly providerCode?: number | string;
+  readonly retryAfterMs?: number;
+  readonly attempts: readonly ProviderAttempt[];
+
+  constructor(code: SmsErrorCode, message: string, options: SmsErrorOptions = {}) {
+    super('@app/sms', code, message, { cause: options.cause });
+    this.provider = options.provider;
+    this.status = options.status;
+    this.providerCode = options.providerCode;
+    this.retryAfterMs = options.retryAfterMs;
+    this.attempts = options.attempts ?? [];
+  }
+}
+
+/**
+ * Tells whether `value` is an {@link SmsError} (from any copy of `@app/sms`), optionally with one code.
+ *
+ * @example
+ * ```ts
+ * if (isSmsError(err, SmsErrorCode.RECIPIENT_REJECTED)) markNumberInvalid(user);
+ * ```
+ */
+export function isSmsError(value: unknown, code?: SmsErrorCode): value is SmsError {
+  return isAppError(value, '@app/sms', code);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_NETWORK',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/** True for Node/axios/undici network errors and timeouts (by their string `code`). */
+export function isNetworkError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  const name = (error as { name?: unknown }).name;
+  return name === 'TimeoutError';
+}
+
+/**
+ * The default failure classification of the SMS service: `RATE_LIMITED` and `PROVIDER_UNAVAILABLE` are
+ * transient (retried, then failed over), `PROVIDER_AUTH_FAILED`, `PROVIDER_MISCONFIGURED` and
+ * `PROVIDER_FAILED` are provider-level (failed over at once), every other `SmsError` is permanent. Errors
+ * that are not `SmsError`s (from a hand-written provider) are judged by their HTTP `status` or network
+ * `code`, and otherwise treated as provider-level.
+ *
+ * @example
+ * ```ts
+ * createSmsService({ providers, classify: (err) => myRule(err) ?? classifySmsError(err) });
+ * ```
+ */
+export function classifySmsError(error: unknown): FailureClassification {
+  if (isSmsError(error)) {
+    switch (error.code) {
+      case SmsErrorCode.RATE_LIMITED:
+        return error.retryAfterMs === undefined
+          ? { kind: 'transient' }
+          : { kind: 'transient', retryAfterMs: error.retryAfterMs };
+      case SmsErrorCode.PROVIDER_UNAVAILABLE:
+        return { kind: 'transient' };
+      case SmsErrorCode.PROVIDER_AUTH_FAILED:
+      case SmsErrorCode.PROVIDER_MISCONFIGURED:
+      case SmsErrorCode.PROVIDER_FAILED:
+        return { kind: 'provider' };
+      default:
+        return { kind: 'permanent' };
+    }
+  }
+  const status =
+    typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+  if (typeof status === 'number') {
+    if (status === 429 || status >= 500) return { kind: 'transient' };
+    if (status === 401 || status === 403) return { kind: 'provider' };
+    if (status >= 400) return { kind: 'permanent' };
+  }
+  if (isNetworkError(error)) return { kind: 'transient' };
+  return { kind: 'provider' };
+}

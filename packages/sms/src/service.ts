@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+import {
+  type ConfigSource,
+  createProviderRouter,
+  type EventSink,
+  type FailureClassification,
+  isAppError,
+  type Logger,
+  ProviderRouterErrorCode,
+  type RetryPolicy,
+  silentLogger,
+} from '@app/core';
+import { classifySmsError, SmsError, SmsErrorCode } from './errors.js';
+import { assertUpdate, memorySmsIdempotencyStore, memorySmsStatusStore } from './stores/memory.js';
+import type {
+  SmsDeliveryStatus,
+  SmsIdempotencyStore,
+  SmsProvider,
+  SmsSendOptions,
+  SmsSendResult,
+  SmsStatusRecordResult,
+  SmsStatusStore,
+  SmsStatusUpdate,
+} from './types.js';
+import { DEFAULT_MAX_BODY_LENGTH, validateSms } from './validation.js';
+
+/** Options of {@link createSmsService}. */
+export interface SmsServiceOptions {
+  /** The providers by name, e.g. `{ twilio: twilioProvider(...), backup: otherProvider }`. */
+  providers: Readonly<Record<string, SmsProvider>>;
+  /** Where the provider choice is read at every send, so a config change applies to the next message. @default undefined (use `defaultChain`) */
+  config?: ConfigSource;
+  /** Config key naming the primary provider. @default 'sms.provider' */
+  providerKey?: string;
+  /** Config key naming the providers to fail over to, in order (array or comma-separated string). @default 'sms.failover' */
+  failoverKey?: string;
+  /** The chain used when config names nothing. @default every provider, in the order given */
+  defaultChain?: readonly string[];
+  /** Retries on one provider for transient failures (429, 5xx, network, timeout). @default 3 attempts, 100 ms doubling, full jitter */
+  retry?: Partial<RetryPolicy>;
+  /** Upper bound honoured for a provider's Retry-After, in ms. @default 30000 */
+  maxRetryAfterMs?: number;
+  /** Tells transient, provider-level and permanent failures apart. @default classifySmsError */
+  classify?: (error: unknown) => FailureClassification;
+  /** Where delivery statuses are kept for `getStatus`. @default memorySmsStatusStore() */
+  statusStore?: SmsStatusStore;
+  /** Where idempotency keys are remembered. Use the Redis store when several processes send. @default memorySmsIdempotencyStore() */
+  idempotencyStore?: SmsIdempotencyStore;
+  /** How long an idempotency key is remembered, in ms. @default 86400000 (24 h) */
+  idempotencyTtlMs?: number;
+  /** Receives `sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`... once per status change. @default undefined */
+  events?: EventSink;
+  /** Longest body accepted, in characters. @default 1600 */
+  maxBodyLength?: number;
+  /** Logs retries, failovers and event-sink failures (never bodies or numbers). @default silentLogger */
+  logger?: Logger;
+}
+
+/** Options of {@link SmsService.send}. */
+export interface SmsServiceSendOptions extends SmsSendOptions {
+  /**
+   * A key naming this logical message (e.g. `otp:<challengeId>`). A second call with the same key, while
+   * the key is remembered, does not send again: it answers the first result (`duplicate: true`), or throws
+   * `IDEMPOTENCY_IN_PROGRESS` while the first call is still sending. A failed send frees the key.
+   */
+  idempotencyKey?: string;
+  /** Aborts waiting between retries. */
+  signal?: AbortSignal;
+}
+
+/** What {@link SmsService.send} answers. */
+export interface SmsServiceSendResult extends SmsSendResult {
+  /** Provider calls made, failed ones included (0 for a duplicate). */
+  attempts: number;
+  /** True when an earlier call with the same idempotency key had already sent this message. */
+  duplicate: boolean;
+}
+
+/** Sends SMS through the provider chosen by config, with retries, failover, idempotency and statuses. */
+export interface SmsService {
+  /** Sends one message. Input is validated before any I/O. */
+  send(to: string, body: string, options?: SmsServiceSendOptions): Promise<SmsServiceSendResult>;
+  /** The latest known status of a message, or `unknown` when nothing was sent or received for `id`. */
+  getStatus(id: string): Promise<SmsDeliveryStatus>;
+  /** Records a status update (from a provider callback) and forwards it to the event sink when it is new. */
+  recordStatus(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
+  /** The provider names the next send would try, in order. */
+  chain(): Promise<string[]>;
+  /** Waits for sends in flight, then closes the stores this service created. Stores and providers you passed stay open. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const PKG = '@app/sms';
+
+/**
+ * Creates the SMS service: the provider is read from config (`sms.provider`, then `sms.failover`) at every
+ * send, transient failures are retried with backoff and jitter (honouring Retry-After), provider-level
+ * failures fail over, permanent ones are thrown at once.
+ *
+ * @example
+ * ```ts
+ * import { createSmsService } from '@app/sms';
+ * import { memoryProvider } from '@app/sms/memory';
+ *
+ * const sms = createSmsService({ providers: { memory: memoryProvider() } });
+ * const { id, provider } = await sms.send('+14155550123', 'Your code is 123456', { idempotencyKey: 'otp:42' });
+ * ```
+ */
+export function createSmsService(options: SmsServiceOptions): SmsService {
+  if (!options || typeof options.providers !== 'object' || options.providers === null) {
+    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'createSmsService needs a providers object');
+  }
+  const logger = options.logger ?? silentLogger;
+  const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? 86_400_000;
+  const ownedStores: Array<{ close(): Promise<void> }> = [];
+  const statusStore = options.statusStore ?? own(memorySmsStatusStore());
+  let idempotencyStore = options.idempotencyStore;
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+
+  function own<T extends { close(): Promise<void> }>(store: T): T {
+    ownedStores.push(store);
+    return store;
+  }
+
+  const router = createProviderRouter<SmsProvider>({
+    providers: options.providers,
+    config: options.config,
+    providerKey: options.providerKey ?? 'sms.provider',
+    failoverKey: options.failoverKey ?? 'sms.failover',
+    defaultChain: options.defaultChain,
+    classify: options.classify ?? classifySmsError,
+    retry: options.retry,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+    logger,
+    packageName: PKG,
+  });
+
+  async function publish(record: SmsStatusRecordResult['record']): Promise<void> {
+    if (!options.events) return;
+    const data: Record<string, unknown> = { id: record.id, status: record.status, at: record.updatedAt };
+    if (record.provider !== undefined) data.provider = record.provider;
+    if (record.to !== undefined) data.to = record.to;
+    if (record.errorCode !== undefined) data.errorCode = record.errorCode;
+    try {
+      await options.events.publish(`sms.${record.status}`, data, PKG);
+    } catch (error) {
+      logger.error({ err: error, event: `sms.${record.status}`, id: record.id }, 'event sink failed');
+    }
+  }
+
+  async function recordStatus(update: SmsStatusUpdate): Promise<SmsStatusRecordResult> {
+    assertUpdate(update);
+    const result = await statusStore.record(update);
+    if (result.applied) await publish(result.record);
+    return result;
+  }
+
+  async function deliver(
+    to: string,
+    body: string,
+    providerOptions: SmsSendOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<SmsServiceSendResult> {
+    let routed: Awaited<ReturnType<typeof router.run<SmsSendResult>>>;
+    try {
+      routed = await router.run((provider) => provider.send(to, body, providerOptions), { signal });
+    } catch (error) {
+      throw toSmsError(error);
+    }
+    const result: SmsSendResult = {
+      id: routed.value.id,
+      status: routed.value.status,
+      provider: routed.provider,
+    };
+    try {
+      await recordStatus({ id: result.id, status: result.status, provider: result.provider, to });
+    } catch (error) {
+      // The message is out: a status store outage must not make the caller send it again.
+      logger.error({ err: error, id: result.id }, 'could not record the initial status');
+    }
+    return { ...result, attempts: routed.attempts, duplicate: false };
+  }
+
+  async function send(
+    to: string,
+    body: string,
+    sendOptions: SmsServiceSendOptions = {},
+  ): Promise<SmsServiceSendResult> {
+    if (closed) throw new SmsError(SmsErrorCode.CLOSED, 'the SMS service is closed');
+    validateSms(to, body, sendOptions, { maxBodyLength });
+    const { idempotencyKey, signal, ...providerOptions } = sendOptions;
+    if (
+      idempotencyKey !== undefined &&
+      (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 256)
+    ) {
+      throw new SmsError(
+        SmsErrorCode.INVALID_OPTIONS,
+        'idempotencyKey must be a string of 1 to 256 characters',
+      );
+    }
+    if (idempotencyKey === undefined) return deliver(to, body, providerOptions, signal);
+
+    idempotencyStore ??= own(memorySmsIdempotencyStore());
+    const store = idempotencyStore;
+    const fingerprint = fingerprintOf(to, body, providerOptions.from);
+    const reservation = await store.reserve(idempotencyKey, fingerprint, idempotencyTtlMs);
+    if (!reservation.acquired) {
+      const { existing } = reservation;
+      if (existing.fingerprint !== fingerprint) {
+        throw new SmsError(
+          SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
+          'this idempotency key was already used for a different message',
+        );
+      }
+      if (existing.state === 'pending') {
+        throw new SmsError(
+          SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
+          'a send with this idempotency key is still in progress',
+        );
+      }
+      return { ...existing.result, attempts: 0, duplicate: true };
+    }
+    let result: SmsServiceSendResult;
+    try {
+      result = await deliver(to, body, providerOptions, signal);
+    } catch (error) {
+      await store.release(idempotencyKey, reservation.token).catch((releaseError: unknown) => {
+        logger.error({ err: releaseError }, 'could not release an idempotency key');
+      });
+      throw error;
+    }
+    const stored: SmsSendResult = { id: result.id, status: result.status, provider: result.provider };
+    await store
+      .complete(idempotencyKey, reservation.token, stored, idempotencyTtlMs)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'could not store an idempotency result');
+      });
+    return result;
+  }
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    inFlight.add(promise);
+    const forget = () => inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled(ownedStores.splice(0).map((s) => s.close()));
+  }
+
+  return {
+    send: (to, body, sendOptions) => track(send(to, body, sendOptions)),
+    async getStatus(id) {
+      if (typeof id !== 'string' || id.length === 0) {
+        throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'getStatus needs a message id');
+      }
+      return (await statusStore.get(id)) ?? { id, status: 'unknown' };
+    },
+    recordStatus,
+    chain: () => router.chain(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function fingerprintOf(to: string, body: string, from: string | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify([to, from ?? null, body]))
+    .digest('base64url');
+}
+
+function toSmsError(error: unknown): unknown {
+  if (!isAppError(error, PKG) || error instanceof SmsError) return error;
+  const attempts = (error as { attempts?: SmsError['attempts'] }).attempts ?? [];
+  const message = error.message.replace(/^\[@app\/sms\] /, '');
+  switch (error.code) {
+    case ProviderRouterErrorCode.ALL_PROVIDERS_FAILED:
+      return new SmsError(SmsErrorCode.ALL_PROVIDERS_FAILED, message, { cause: error.cause, attempts });
+    case ProviderRouterErrorCode.UNKNOWN_PROVIDER:
+      return new SmsError(SmsErrorCode.UNKNOWN_PROVIDER, message);
+    case ProviderRouterErrorCode.NO_PROVIDER:
+      return new SmsError(SmsErrorCode.NO_PROVIDER, message);
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,29 @@
+import type { SmsStatus } from './types.js';
+
+const RANK: Readonly<Record<SmsStatus, number>> = {
+  queued: 1,
+  sending: 2,
+  sent: 3,
+  delivered: 4,
+  undelivered: 4,
+  failed: 4,
+};
+
+/**
+ * The position of a status in a message's life: a store applies an update only when its rank is higher
+ * than the stored one, so late or replayed callbacks never move a status back. The three final statuses
+ * share the top rank: the first one received wins.
+ */
+export function statusRank(status: SmsStatus): number {
+  return RANK[status];
+}
+
+/** True for `delivered`, `undelivered` and `failed`. */
+export function isFinalStatus(status: SmsStatus): boolean {
+  return RANK[status] === 4;
+}
+
+/** True when `value` is one of the {@link SmsStatus} names. */
+export function isSmsStatus(value: unknown): value is SmsStatus {
+  return typeof value === 'string' && Object.hasOwn(RANK, value);
+}

@@ -1,0 +1,129 @@
+/**
+ * Where a message stands. `queued` (accepted by the provider), `sending`, `sent` (handed to the carrier),
+ * then one final state: `delivered`, `undelivered` (the carrier gave up) or `failed` (never sent).
+ */
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+
+/** Every {@link SmsStatus}, in the order a message moves through them. */
+export const SMS_STATUSES: readonly SmsStatus[] = Object.freeze([
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+]);
+
+/** Per-message options every provider understands. */
+export interface SmsSendOptions {
+  /** The sender number (E.164), overriding the provider's default. */
+  from?: string;
+  /** Where the provider should post delivery status callbacks, overriding the provider's default. */
+  statusCallbackUrl?: string;
+}
+
+/** What a provider answers when it accepted a message. */
+export interface SmsSendResult {
+  /** The provider's message id (Twilio's `SM...` sid); `getStatus` and status callbacks use it. */
+  id: string;
+  /** The status the provider reported when accepting the message, usually `queued`. */
+  status: SmsStatus;
+  /** The name of the provider that accepted the message. */
+  provider: string;
+}
+
+/**
+ * One way of sending SMS. Implementations validate their input (E.164 recipient, non-empty bounded body)
+ * before any I/O and throw `SmsError`s whose codes say whether a retry or another provider could help.
+ * Prove an implementation with `smsProviderContract` from `@app/sms/testing`.
+ *
+ * @example
+ * ```ts
+ * const provider: SmsProvider = twilioProvider({ accountSid, authToken, from: '+14155550100' });
+ * const { id } = await provider.send('+14155550123', 'Hello');
+ * ```
+ */
+export interface SmsProvider {
+  /** A short name for logs and results, e.g. `twilio`. */
+  readonly name: string;
+  /** Sends one message. Resolves once the provider accepted it (not once it was delivered). */
+  send(to: string, body: string, options?: SmsSendOptions): Promise<SmsSendResult>;
+  /** Frees what the provider holds (sockets). Optional: stateless providers have nothing to free. */
+  close?(): Promise<void>;
+}
+
+/** A delivery status update, from a provider's callback or from the send itself. */
+export interface SmsStatusUpdate {
+  /** The provider's message id. */
+  id: string;
+  status: SmsStatus;
+  /** The provider that sent the message. */
+  provider?: string;
+  /** The recipient, when known. */
+  to?: string;
+  /** The provider's error code for `undelivered`/`failed` (Twilio's `ErrorCode`, e.g. `30003`). */
+  errorCode?: string;
+  /** When the provider reported it, in ms since the epoch. @default Date.now() */
+  at?: number;
+}
+
+/** What the service knows about one message. */
+export interface SmsStatusRecord {
+  id: string;
+  status: SmsStatus;
+  provider?: string;
+  to?: string;
+  errorCode?: string;
+  /** When the current status was recorded, in ms since the epoch. */
+  updatedAt: number;
+}
+
+/** What `getStatus` answers: the stored record, or `unknown` when nothing was sent or received for that id. */
+export type SmsDeliveryStatus = SmsStatusRecord | { id: string; status: 'unknown' };
+
+/** The result of recording a status update. */
+export interface SmsStatusRecordResult {
+  /** False when the update was a duplicate or older than what is stored (a status never moves back). */
+  applied: boolean;
+  /** The record as stored after the update. */
+  record: SmsStatusRecord;
+}
+
+/**
+ * Where delivery statuses are kept. Recording is one atomic step: a status only moves forward
+ * (queued -> sending -> sent -> final), and a duplicate or late callback is not applied.
+ * Prove an implementation with `smsStatusStoreContract` from `@app/sms/testing`.
+ */
+export interface SmsStatusStore {
+  /** Reads the record of `id`, or `undefined` when none is stored. */
+  get(id: string): Promise<SmsStatusRecord | undefined>;
+  /** Applies `update` if it moves the status forward; answers whether it did and what is stored now. */
+  record(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
+  /** Frees what the store holds. The user's Redis client is left open. */
+  close(): Promise<void>;
+}
+
+/** What a previous call with the same idempotency key left behind. */
+export type SmsIdempotencyRecord =
+  | { state: 'pending'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; result: SmsSendResult };
+
+/** The answer of {@link SmsIdempotencyStore.reserve}. */
+export type SmsIdempotencyReservation =
+  | { acquired: true; token: string }
+  | { acquired: false; existing: SmsIdempotencyRecord };
+
+/**
+ * Remembers idempotency keys so a retried call never sends twice. `reserve` is atomic: of many concurrent
+ * calls with one key, exactly one acquires it. Prove an implementation with `smsIdempotencyStoreContract`.
+ */
+export interface SmsIdempotencyStore {
+  /** Reserves `key` for `ttlMs`, or answers what an earlier call left. */
+  reserve(key: string, fingerprint: string, ttlMs: number): Promise<SmsIdempotencyReservation>;
+  /** Stores the result under a key this caller reserved (`token`); later reservations answer it. */
+  complete(key: string, token: string, result: SmsSendResult, ttlMs: number): Promise<void>;
+  /** Frees a key this caller reserved, after a failed send, so the call can be made again. */
+  release(key: string, token: string): Promise<void>;
+  /** Frees what the store holds. The user's Redis client is left open. */
+  close(): Promise<void>;
+}
