@@ -54,7 +54,7 @@ const utf8 = ['José', 'ユーザー', 'naïve-user', '😀'].map((id) => {
 
 const out = {
   description:
-    'Bucketing test vectors for @app/flags: MurmurHash3 x86_32 of `${groupId}:${id}`; rolloutBucket = hash(seed 0) % 100 + 1; variantBucket1000 = hash(seed 86028157) % 1000 + 1. Generated from unleash-client and murmurhash by scripts/generate-vectors.ts.',
+    'Bucketing test vectors for @app/flags: MurmurHash3 x86_32 of groupId + ":" + id (UTF-8); rolloutBucket = hash(seed 0) % 100 + 1; variantBucket1000 = hash(seed 86028157) % 1000 + 1. Generated from unleash-client and murmurhash by scripts/generate-vectors.ts.',
   ascii,
   utf8,
 };

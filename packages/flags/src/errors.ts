@@ -29,7 +29,11 @@ export class FlagsError extends AppError<FlagsErrorCode> {
   /** Every problem found, as `path: message`. Empty unless the code is INVALID_DEFINITION. */
   readonly issues: readonly string[];
 
-  constructor(code: FlagsErrorCode, message: string, options?: AppErrorOptions & { issues?: readonly string[] }) {
+  constructor(
+    code: FlagsErrorCode,
+    message: string,
+    options?: AppErrorOptions & { issues?: readonly string[] },
+  ) {
     super('@app/flags', code, message, options);
     this.issues = options?.issues ?? [];
   }

@@ -82,7 +82,12 @@ function compileCondition(c: Condition): Test {
     case 'STR_ENDS_WITH':
     case 'STR_CONTAINS': {
       const values = (c.values ?? []).map(fold);
-      const method = operator === 'STR_STARTS_WITH' ? 'startsWith' : operator === 'STR_ENDS_WITH' ? 'endsWith' : 'includes';
+      const method =
+        operator === 'STR_STARTS_WITH'
+          ? 'startsWith'
+          : operator === 'STR_ENDS_WITH'
+            ? 'endsWith'
+            : 'includes';
       test = (v) => {
         const s = asString(v);
         if (s === undefined) return false;
@@ -98,7 +103,8 @@ function compileCondition(c: Condition): Test {
     case 'NUM_LTE': {
       const target = Number(c.value);
       test = (v) => {
-        if (v === undefined || v === null || v === '' || typeof v === 'boolean' || v instanceof Date) return false;
+        if (v === undefined || v === null || v === '' || typeof v === 'boolean' || v instanceof Date)
+          return false;
         const n = typeof v === 'number' ? v : Number(v);
         if (Number.isNaN(n)) return false;
         if (operator === 'NUM_EQ') return n === target;
@@ -193,7 +199,9 @@ function stickinessValue(flag: CompiledFlag, context: FlagContext): string | und
 }
 
 function toResult(v: Variant): VariantResult {
-  return v.payload === undefined ? { name: v.name, enabled: true } : { name: v.name, enabled: true, payload: v.payload };
+  return v.payload === undefined
+    ? { name: v.name, enabled: true }
+    : { name: v.name, enabled: true, payload: v.payload };
 }
 
 /** Picks a variant by weight, the way Unleash does; without a stickiness value the pick is random (as in Unleash). */

@@ -68,14 +68,20 @@ const EMPTY: FlagContext = Object.freeze({});
 export function createFlags(options: FlagsOptions): Flags {
   const { source, logger = silentLogger, now = Date.now } = options;
   if (!source || typeof source.get !== 'function' || typeof source.watch !== 'function') {
-    throw new FlagsError(FLAGS_ERROR_CODES.INVALID_OPTIONS, 'createFlags needs a `source` with get(key) and watch(key, cb)');
+    throw new FlagsError(
+      FLAGS_ERROR_CODES.INVALID_OPTIONS,
+      'createFlags needs a `source` with get(key) and watch(key, cb)',
+    );
   }
   const keys = flagKeys(options.keyPrefix);
   const explicit = options.flags ? new Set(options.flags) : undefined;
   if (explicit) {
     for (const name of explicit) {
       if (!isValidFlagName(name)) {
-        throw new FlagsError(FLAGS_ERROR_CODES.INVALID_FLAG_NAME, `invalid flag name ${JSON.stringify(name)} in \`flags\``);
+        throw new FlagsError(
+          FLAGS_ERROR_CODES.INVALID_FLAG_NAME,
+          `invalid flag name ${JSON.stringify(name)} in \`flags\``,
+        );
       }
     }
   }
@@ -145,9 +151,9 @@ export function createFlags(options: FlagsOptions): Flags {
     const added = [...next].filter((n) => !known.has(n));
     const removed = [...known].filter((n) => !next.has(n));
     known = next;
-    for (const n of removed) entries.delete(n);
+    emit(removed.filter((n) => entries.delete(n)));
     try {
-      emit([...removed, ...(await loadMany(added))]);
+      emit(await loadMany(added));
     } catch (error) {
       logger.error({ err: error, flags: added }, '[@app/flags] failed to load flags added to the index');
     }
@@ -185,13 +191,26 @@ export function createFlags(options: FlagsOptions): Flags {
 
   const missing = (flag: string): Evaluation =>
     loaded
-      ? { flag, enabled: false, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND', errorMessage: `flag "${flag}" is not defined` }
-      : { flag, enabled: false, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY', errorMessage: 'flags are still loading' };
+      ? {
+          flag,
+          enabled: false,
+          reason: 'ERROR',
+          errorCode: 'FLAG_NOT_FOUND',
+          errorMessage: `flag "${flag}" is not defined`,
+        }
+      : {
+          flag,
+          enabled: false,
+          reason: 'ERROR',
+          errorCode: 'PROVIDER_NOT_READY',
+          errorMessage: 'flags are still loading',
+        };
 
   const evaluate = (flag: string, context: FlagContext = EMPTY): Evaluation => {
     const entry = entries.get(flag);
     if (!entry) return missing(flag);
-    if (!entry.compiled) return { flag, enabled: false, reason: 'ERROR', errorCode: 'PARSE_ERROR', errorMessage: entry.error };
+    if (!entry.compiled)
+      return { flag, enabled: false, reason: 'ERROR', errorCode: 'PARSE_ERROR', errorMessage: entry.error };
     return evaluateFlag(entry.compiled, context, now);
   };
 

@@ -1,12 +1,11 @@
-export { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
 export type { FlagsErrorCode } from './errors.js';
-export { compileFlag, evaluateFlag } from './evaluate.js';
+export { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
 export type { CompiledFlag } from './evaluate.js';
-export { createFlags } from './flags.js';
+export { compileFlag, evaluateFlag } from './evaluate.js';
 export type { Flags, FlagsChange, FlagsOptions } from './flags.js';
+export { createFlags } from './flags.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
 export { murmurhash3, rolloutBucket, STRATEGY_SEED, VARIANT_SEED, variantBucket } from './murmur.js';
-export { CONDITION_OPERATORS } from './types.js';
 export type {
   Condition,
   ConditionOperator,
@@ -21,7 +20,8 @@ export type {
   Variant,
   VariantResult,
 } from './types.js';
-export { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
+export { CONDITION_OPERATORS } from './types.js';
 export type { ValidationResult } from './validate.js';
-export { deleteFlag, setFlag } from './writer.js';
+export { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
 export type { FlagStore, FlagWriteOptions } from './writer.js';
+export { deleteFlag, setFlag } from './writer.js';

@@ -1,3 +1,4 @@
+import type { Unsubscribe } from '@app/core';
 import {
   ErrorCode,
   type EvaluationContext,
@@ -7,7 +8,6 @@ import {
   ProviderEvents,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
-import type { Unsubscribe } from '@app/core';
 import type { Flags } from './flags.js';
 import type { Evaluation, FlagContext, JsonValue as FlagJson } from './types.js';
 
@@ -128,7 +128,12 @@ export class AppFlagsProvider implements Provider {
     return this.typed(flagKey, defaultValue, context, 'object');
   }
 
-  private typed<T>(flagKey: string, defaultValue: T, context: EvaluationContext, kind: Kind): ResolutionDetails<T> {
+  private typed<T>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    kind: Kind,
+  ): ResolutionDetails<T> {
     const ev = this.flags.evaluate(flagKey, toFlagContext(context));
     if (ev.reason === 'ERROR') return this.error(ev, defaultValue);
     if (!ev.enabled) return { value: defaultValue, ...details(ev) };
@@ -140,7 +145,8 @@ export class AppFlagsProvider implements Provider {
         errorMessage: `flag "${flagKey}" has no variants: resolve it as a boolean`,
       };
     }
-    const value = ev.variant.payload === undefined && kind === 'string' ? ev.variant.name : ev.variant.payload;
+    const value =
+      ev.variant.payload === undefined && kind === 'string' ? ev.variant.name : ev.variant.payload;
     if (!matches(kind, value)) {
       return {
         value: defaultValue,
@@ -176,6 +182,9 @@ export class AppFlagsProvider implements Provider {
  * const on = await client.getBooleanValue('new-checkout', false, { targetingKey: 'u-42' });
  * ```
  */
-export function createOpenFeatureProvider(flags: Flags, options?: OpenFeatureProviderOptions): AppFlagsProvider {
+export function createOpenFeatureProvider(
+  flags: Flags,
+  options?: OpenFeatureProviderOptions,
+): AppFlagsProvider {
   return new AppFlagsProvider(flags, options);
 }

@@ -5,8 +5,8 @@ import type { FlagDefinition } from './types.js';
 import bucketing from './vectors/bucketing.json' with { type: 'json' };
 import { deleteFlag, type FlagStore, setFlag } from './writer.js';
 
-export { memoryConfigSource } from './memory-source.js';
 export type { MemoryConfigSource } from './memory-source.js';
+export { memoryConfigSource } from './memory-source.js';
 
 /** One ASCII bucketing vector: identical in Unleash (every SDK) and @app/flags. */
 export interface BucketingVector {
@@ -108,90 +108,141 @@ export function describeFlagSourceContract(options: FlagSourceContractOptions): 
   const { describe, it, expect, name, create } = options;
   const timeout = options.propagationTimeoutMs ?? 5000;
 
-  const withFixture = (fn: (f: Required<Omit<FlagSourceFixture, 'cleanup'>>, open: (s: ConfigSource) => Promise<Flags>) => Promise<void>) => async () => {
-    const fixture = await create();
-    const keyPrefix = fixture.keyPrefix ?? `flags-contract-${++contractRun}.`;
-    const opened: Flags[] = [];
-    const open = async (source: ConfigSource) => {
-      const flags = createFlags({ source, keyPrefix });
-      opened.push(flags);
-      await flags.ready();
-      return flags;
+  const withFixture =
+    (
+      fn: (
+        f: Required<Omit<FlagSourceFixture, 'cleanup'>>,
+        open: (s: ConfigSource) => Promise<Flags>,
+      ) => Promise<void>,
+    ) =>
+    async () => {
+      const fixture = await create();
+      const keyPrefix = fixture.keyPrefix ?? `flags-contract-${++contractRun}.`;
+      const opened: Flags[] = [];
+      const open = async (source: ConfigSource) => {
+        const flags = createFlags({ source, keyPrefix });
+        opened.push(flags);
+        await flags.ready();
+        return flags;
+      };
+      try {
+        await fn(
+          {
+            store: fixture.store,
+            source: fixture.source,
+            peerSource: fixture.peerSource ?? fixture.source,
+            keyPrefix,
+          },
+          open,
+        );
+      } finally {
+        for (const f of opened) await f.close();
+        await fixture.cleanup?.();
+      }
     };
-    try {
-      await fn({ store: fixture.store, source: fixture.source, peerSource: fixture.peerSource ?? fixture.source, keyPrefix }, open);
-    } finally {
-      for (const f of opened) await f.close();
-      await fixture.cleanup?.();
-    }
-  };
 
   describe(`@app/flags source contract: ${name}`, () => {
-    it('loads the flags listed in the index at startup', withFixture(async ({ store, source, keyPrefix }, open) => {
-      await setFlag(store, 'alpha', { enabled: true }, { keyPrefix });
-      await setFlag(store, 'beta', { enabled: false }, { keyPrefix });
-      const flags = await open(source);
-      expect(flags.names()).toEqual(['alpha', 'beta']);
-      expect(flags.isEnabled('alpha', { userId: 'u' })).toBe(true);
-      expect(flags.evaluate('beta').reason).toBe('DISABLED');
-    }), timeout * 2);
+    it(
+      'loads the flags listed in the index at startup',
+      withFixture(async ({ store, source, keyPrefix }, open) => {
+        await setFlag(store, 'alpha', { enabled: true }, { keyPrefix });
+        await setFlag(store, 'beta', { enabled: false }, { keyPrefix });
+        const flags = await open(source);
+        expect(flags.names()).toEqual(['alpha', 'beta']);
+        expect(flags.isEnabled('alpha', { userId: 'u' })).toBe(true);
+        expect(flags.evaluate('beta').reason).toBe('DISABLED');
+      }),
+      timeout * 2,
+    );
 
-    it('propagates a change, a new flag and a delete to another instance', withFixture(async ({ store, source, peerSource, keyPrefix }, open) => {
-      await setFlag(store, 'gamma', { enabled: false }, { keyPrefix });
-      const writerSide = await open(source);
-      const other = await open(peerSource);
-      expect(other.isEnabled('gamma')).toBe(false);
-      await setFlag(store, 'gamma', { enabled: true }, { keyPrefix });
-      await waitFor(() => other.isEnabled('gamma') && writerSide.isEnabled('gamma'), timeout, 'gamma to turn on');
-      await setFlag(store, 'delta', { enabled: true, variants: [{ name: 'v', weight: 1, payload: { n: 1 } }] }, { keyPrefix });
-      await waitFor(() => other.getVariant('delta', { userId: 'u' }).name === 'v', timeout, 'delta to appear');
-      expect(other.getVariant('delta', { userId: 'u' }).payload).toEqual({ n: 1 });
-      if (store.delete) {
-        await deleteFlag(store, 'gamma', { keyPrefix });
-        await waitFor(() => !other.names().includes('gamma'), timeout, 'gamma to be deleted');
-        expect(other.evaluate('gamma').errorCode).toBe('FLAG_NOT_FOUND');
-        expect(await store.get(flagKeys(keyPrefix).flag('gamma'))).toBe(undefined);
-      }
-    }), timeout * 4);
+    it(
+      'propagates a change, a new flag and a delete to another instance',
+      withFixture(async ({ store, source, peerSource, keyPrefix }, open) => {
+        await setFlag(store, 'gamma', { enabled: false }, { keyPrefix });
+        const writerSide = await open(source);
+        const other = await open(peerSource);
+        expect(other.isEnabled('gamma')).toBe(false);
+        await setFlag(store, 'gamma', { enabled: true }, { keyPrefix });
+        await waitFor(
+          () => other.isEnabled('gamma') && writerSide.isEnabled('gamma'),
+          timeout,
+          'gamma to turn on',
+        );
+        await setFlag(
+          store,
+          'delta',
+          { enabled: true, variants: [{ name: 'v', weight: 1, payload: { n: 1 } }] },
+          { keyPrefix },
+        );
+        await waitFor(
+          () => other.getVariant('delta', { userId: 'u' }).name === 'v',
+          timeout,
+          'delta to appear',
+        );
+        expect(other.getVariant('delta', { userId: 'u' }).payload).toEqual({ n: 1 });
+        if (store.delete) {
+          await deleteFlag(store, 'gamma', { keyPrefix });
+          await waitFor(() => !other.names().includes('gamma'), timeout, 'gamma to be deleted');
+          expect(other.evaluate('gamma').errorCode).toBe('FLAG_NOT_FOUND');
+          expect(await store.get(flagKeys(keyPrefix).flag('gamma'))).toBe(undefined);
+        }
+      }),
+      timeout * 4,
+    );
 
-    it('rejects a bad definition before writing anything', withFixture(async ({ store, keyPrefix }) => {
-      const keys = flagKeys(keyPrefix);
-      await setFlag(store, 'kept', { enabled: true, rollout: 50 }, { keyPrefix });
-      const indexBefore = await store.get(keys.index);
-      let code: unknown;
-      try {
-        await setFlag(store, 'kept', { enabled: true, rollout: 150 } as FlagDefinition, { keyPrefix });
-      } catch (error) {
-        code = (error as { code?: unknown }).code;
-      }
-      expect(code).toBe('INVALID_DEFINITION');
-      try {
-        await setFlag(store, 'fresh', { enabled: 'yes' } as unknown as FlagDefinition, { keyPrefix });
-      } catch (error) {
-        code = (error as { code?: unknown }).code;
-      }
-      expect(code).toBe('INVALID_DEFINITION');
-      expect(await store.get(keys.flag('fresh'))).toBe(undefined);
-      expect(await store.get(keys.index)).toEqual(indexBefore);
-      const stored = await store.get(keys.flag('kept'));
-      expect(typeof stored === 'string' ? JSON.parse(stored) : stored).toEqual({ enabled: true, rollout: 50 });
-    }), timeout * 2);
+    it(
+      'rejects a bad definition before writing anything',
+      withFixture(async ({ store, keyPrefix }) => {
+        const keys = flagKeys(keyPrefix);
+        await setFlag(store, 'kept', { enabled: true, rollout: 50 }, { keyPrefix });
+        const indexBefore = await store.get(keys.index);
+        let code: unknown;
+        try {
+          await setFlag(store, 'kept', { enabled: true, rollout: 150 } as FlagDefinition, { keyPrefix });
+        } catch (error) {
+          code = (error as { code?: unknown }).code;
+        }
+        expect(code).toBe('INVALID_DEFINITION');
+        try {
+          await setFlag(store, 'fresh', { enabled: 'yes' } as unknown as FlagDefinition, { keyPrefix });
+        } catch (error) {
+          code = (error as { code?: unknown }).code;
+        }
+        expect(code).toBe('INVALID_DEFINITION');
+        expect(await store.get(keys.flag('fresh'))).toBe(undefined);
+        expect(await store.get(keys.index)).toEqual(indexBefore);
+        const stored = await store.get(keys.flag('kept'));
+        expect(typeof stored === 'string' ? JSON.parse(stored) : stored).toEqual({
+          enabled: true,
+          rollout: 50,
+        });
+      }),
+      timeout * 2,
+    );
 
-    it('keeps every name in the index under 50 concurrent writers', withFixture(async ({ store, keyPrefix }) => {
-      const names = Array.from({ length: 50 }, (_, i) => `flag-${String(i).padStart(2, '0')}`);
-      await Promise.all(names.map((n) => setFlag(store, n, { enabled: true }, { keyPrefix })));
-      const index = await store.get(flagKeys(keyPrefix).index);
-      expect(typeof index === 'string' ? JSON.parse(index) : index).toEqual(names);
-    }), timeout * 4);
+    it(
+      'keeps every name in the index under 50 concurrent writers',
+      withFixture(async ({ store, keyPrefix }) => {
+        const names = Array.from({ length: 50 }, (_, i) => `flag-${String(i).padStart(2, '0')}`);
+        await Promise.all(names.map((n) => setFlag(store, n, { enabled: true }, { keyPrefix })));
+        const index = await store.get(flagKeys(keyPrefix).index);
+        expect(typeof index === 'string' ? JSON.parse(index) : index).toEqual(names);
+      }),
+      timeout * 4,
+    );
 
-    it('keeps the last good definition when an invalid one is written around the validator', withFixture(async ({ store, source, peerSource, keyPrefix }, open) => {
-      await setFlag(store, 'guarded', { enabled: true }, { keyPrefix });
-      const flags = await open(peerSource === source ? source : peerSource);
-      await store.set(flagKeys(keyPrefix).flag('guarded'), { enabled: 'maybe' });
-      await setFlag(store, 'marker', { enabled: true }, { keyPrefix });
-      await waitFor(() => flags.names().includes('marker'), timeout, 'the marker flag');
-      expect(flags.isEnabled('guarded')).toBe(true);
-      expect(flags.evaluate('guarded').reason).toBe('DEFAULT');
-    }), timeout * 2);
+    it(
+      'keeps the last good definition when an invalid one is written around the validator',
+      withFixture(async ({ store, source, peerSource, keyPrefix }, open) => {
+        await setFlag(store, 'guarded', { enabled: true }, { keyPrefix });
+        const flags = await open(peerSource === source ? source : peerSource);
+        await store.set(flagKeys(keyPrefix).flag('guarded'), { enabled: 'maybe' });
+        await setFlag(store, 'marker', { enabled: true }, { keyPrefix });
+        await waitFor(() => flags.names().includes('marker'), timeout, 'the marker flag');
+        expect(flags.isEnabled('guarded')).toBe(true);
+        expect(flags.evaluate('guarded').reason).toBe('DEFAULT');
+      }),
+      timeout * 2,
+    );
   });
 }

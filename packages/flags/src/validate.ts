@@ -42,9 +42,15 @@ export function isValidFlagName(name: unknown): name is string {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const isPercentage = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100;
+const isPercentage = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100;
 
-function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], path: string, issues: string[]) {
+function unknownKeys(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  path: string,
+  issues: string[],
+) {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) issues.push(`${path}${key}: unknown field`);
   }
@@ -61,8 +67,12 @@ function checkJson(value: unknown, path: string, issues: string[], depth = 0): J
     issues.push(`${path}: numbers must be finite`);
     return undefined;
   }
-  if (Array.isArray(value)) return value.map((v, i) => checkJson(v, `${path}[${i}]`, issues, depth + 1) ?? null);
-  if (isRecord(value) && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+  if (Array.isArray(value))
+    return value.map((v, i) => checkJson(v, `${path}[${i}]`, issues, depth + 1) ?? null);
+  if (
+    isRecord(value) &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+  ) {
     const out: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(value)) {
       const copy = checkJson(v, `${path}.${k}`, issues, depth + 1);
@@ -79,11 +89,18 @@ function checkCondition(input: unknown, path: string, issues: string[]): Conditi
     issues.push(`${path}: must be an object`);
     return undefined;
   }
-  unknownKeys(input, ['attribute', 'operator', 'values', 'value', 'inverted', 'caseInsensitive'], `${path}.`, issues);
+  unknownKeys(
+    input,
+    ['attribute', 'operator', 'values', 'value', 'inverted', 'caseInsensitive'],
+    `${path}.`,
+    issues,
+  );
   const { attribute, operator, values, value, inverted, caseInsensitive } = input;
   const before = issues.length;
-  if (typeof attribute !== 'string' || attribute === '') issues.push(`${path}.attribute: must be a non-empty string`);
-  if (inverted !== undefined && typeof inverted !== 'boolean') issues.push(`${path}.inverted: must be a boolean`);
+  if (typeof attribute !== 'string' || attribute === '')
+    issues.push(`${path}.attribute: must be a non-empty string`);
+  if (inverted !== undefined && typeof inverted !== 'boolean')
+    issues.push(`${path}.inverted: must be a boolean`);
   if (caseInsensitive !== undefined && typeof caseInsensitive !== 'boolean') {
     issues.push(`${path}.caseInsensitive: must be a boolean`);
   }
@@ -104,7 +121,12 @@ function checkCondition(input: unknown, path: string, issues: string[]): Conditi
         issues.push(`${path}.value: ${op} needs a finite number`);
       }
     } else if (op.startsWith('DATE_')) {
-      if (!((typeof value === 'string' || typeof value === 'number') && !Number.isNaN(new Date(value).getTime()))) {
+      if (
+        !(
+          (typeof value === 'string' || typeof value === 'number') &&
+          !Number.isNaN(new Date(value).getTime())
+        )
+      ) {
         issues.push(`${path}.value: ${op} needs an ISO 8601 date or epoch milliseconds`);
       }
     } else if (op.startsWith('SEMVER_')) {
@@ -166,7 +188,12 @@ function checkVariants(input: unknown, issues: string[]): Variant[] | undefined 
   return out;
 }
 
-function checkRule(input: unknown, path: string, variantNames: Set<string>, issues: string[]): TargetingRule | undefined {
+function checkRule(
+  input: unknown,
+  path: string,
+  variantNames: Set<string>,
+  issues: string[],
+): TargetingRule | undefined {
   if (!isRecord(input)) {
     issues.push(`${path}: must be an object`);
     return undefined;
@@ -195,7 +222,8 @@ function checkRule(input: unknown, path: string, variantNames: Set<string>, issu
   if (input.variant !== undefined) {
     if (typeof input.variant !== 'string' || !variantNames.has(input.variant)) {
       issues.push(`${path}.variant: must name one of the flag's variants`);
-    } else if (rule.serve === false) issues.push(`${path}.variant: a rule serving false cannot pick a variant`);
+    } else if (rule.serve === false)
+      issues.push(`${path}.variant: a rule serving false cannot pick a variant`);
     else rule.variant = input.variant;
   }
   return rule;
@@ -230,7 +258,8 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
   if (variants && variants.length > 0) def.variants = variants;
   const variantNames = new Set((variants ?? []).map((v) => v.name));
   if (input.overrides !== undefined) {
-    if (!isRecord(input.overrides)) issues.push('overrides: must be an object mapping userId to a boolean or a variant');
+    if (!isRecord(input.overrides))
+      issues.push('overrides: must be an object mapping userId to a boolean or a variant');
     else {
       const overrides: Record<string, boolean | string> = {};
       for (const [user, v] of Object.entries(input.overrides)) {

@@ -38,7 +38,12 @@ const MAX_INDEX_ATTEMPTS = 5;
  * Adds or removes a name in the index, then reads it back: if another process's write raced ours and the
  * name is not as wanted, the update is applied again (at most 5 times).
  */
-async function updateIndex(store: FlagStore, indexKey: string, name: string, present: boolean): Promise<void> {
+async function updateIndex(
+  store: FlagStore,
+  indexKey: string,
+  name: string,
+  present: boolean,
+): Promise<void> {
   for (let attempt = 1; attempt <= MAX_INDEX_ATTEMPTS; attempt++) {
     const names = new Set(parseIndex(await store.get(indexKey)));
     if (names.has(name) === present) return;
@@ -87,7 +92,11 @@ export async function setFlag(
  * await deleteFlag(config, 'old-banner');
  * ```
  */
-export async function deleteFlag(store: FlagStore, name: string, options: FlagWriteOptions = {}): Promise<void> {
+export async function deleteFlag(
+  store: FlagStore,
+  name: string,
+  options: FlagWriteOptions = {},
+): Promise<void> {
   if (!isValidFlagName(name)) {
     throw new FlagsError(FLAGS_ERROR_CODES.INVALID_FLAG_NAME, `invalid flag name ${JSON.stringify(name)}`);
   }
