@@ -1,0 +1,174 @@
+import { requireRedis } from '@app/test-harness';
+import type { Redis } from 'ioredis';
+import RedisMock from 'ioredis-mock';
+import { describe, expect, it, vi } from 'vitest';
+import { createConfigService } from '../service.js';
+import { describeConfigStoreContract } from '../testing.js';
+import type { ConfigRecord } from '../types.js';
+import { memoryConfigStore } from './memory.js';
+import {
+  type RedisClientLike,
+  redisCacheKey,
+  redisChangeChannel,
+  redisConfigStore,
+  redisConfigSync,
+} from './redis.js';
+
+const redis = await requireRedis();
+
+/** Reads a store hash with plain commands, to check what the adapter wrote. */
+function rawReader(client: Pick<Redis, 'hgetall'>, prefix: string) {
+  return async (key: string): Promise<ConfigRecord | undefined> => {
+    const h = await client.hgetall(`${prefix}entry:${key}`);
+    if (h.v === undefined) return undefined;
+    if (h.t === '1') return { key, version: Number(h.v), deleted: true };
+    return {
+      key,
+      version: Number(h.v),
+      value: JSON.parse(h.d ?? 'invalid'),
+      expiresAt: h.x ? Number(h.x) : null,
+      deleted: false,
+    };
+  };
+}
+
+const mock = new RedisMock();
+describeConfigStoreContract({
+  name: 'redis (ioredis-mock)',
+  describe,
+  it,
+  createStore: () => redisConfigStore({ client: mock as unknown as RedisClientLike, keyPrefix: 'mock:' }),
+  inspect: rawReader(mock as unknown as Redis, 'mock:'),
+});
+
+describe.skipIf(!redis.available)('redis on real Redis', () => {
+  const client = redis.client();
+  describeConfigStoreContract({
+    name: 'redis (real)',
+    describe,
+    it,
+    createStore: () => redisConfigStore({ client, keyPrefix: redis.prefix }),
+    inspect: rawReader(client, redis.prefix),
+    concurrency: 1000,
+  });
+
+  it('the store keeps a sorted index for list instead of scanning keys', async () => {
+    const prefix = `${redis.prefix}idx:`;
+    const store = redisConfigStore({ client, keyPrefix: prefix });
+    await store.set('a.1', 1);
+    await store.set('a.2', 2);
+    await store.delete('a.2');
+    expect(await client.zrange(`${prefix}index`, 0, -1)).toEqual(['a.1']);
+  });
+
+  /** Wraps a client to count the commands (round trips) each call makes. */
+  function counting(inner: Redis) {
+    const counts: Record<string, number> = {};
+    const wrapped = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof prop === 'string' && ['hgetall', 'evalsha', 'eval'].includes(prop)) {
+          return (...args: unknown[]) => {
+            counts[prop] = (counts[prop] ?? 0) + 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { client: wrapped as unknown as RedisClientLike, counts, total: () => Object.values(counts).reduce((a, b) => a + b, 0) };
+  }
+
+  it('a set is one Redis round trip (compare-and-set and publish in one script); a cold get is two', async () => {
+    const keyPrefix = `${redis.prefix}rt:`;
+    const c = counting(client);
+    const config = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client: c.client, keyPrefix }) });
+    await config.set('warm', 1); // loads the script (NOSCRIPT -> EVAL) once
+    const before = c.total();
+    await config.set('k', 'v');
+    expect(c.total() - before).toBe(1);
+    const other = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client: c.client, keyPrefix }) });
+    const beforeGet = c.total();
+    expect(await other.get('k')).toBe('v'); // a shared-cache hit: one HGETALL
+    expect(c.total() - beforeGet).toBe(1);
+    const beforeMiss = c.total();
+    expect(await other.get('absent')).toBeUndefined(); // miss: HGETALL, then the store, then a fill
+    await vi.waitFor(() => expect(c.total() - beforeMiss).toBe(2));
+    await config.close();
+    await other.close();
+  });
+
+  it('1,000 concurrent cold gets make one Redis read and one store read', async () => {
+    const keyPrefix = `${redis.prefix}sf:`;
+    const c = counting(client);
+    const store = memoryConfigStore();
+    await store.set('cold', 'v');
+    const spy = vi.spyOn(store, 'get');
+    const config = createConfigService({ store, sync: redisConfigSync({ client: c.client, keyPrefix }) });
+    const values = await Promise.all(Array.from({ length: 1000 }, () => config.get('cold')));
+    expect(new Set(values)).toEqual(new Set(['v']));
+    expect(c.counts.hgetall).toBe(1);
+    expect(spy).toHaveBeenCalledTimes(1);
+    await config.close();
+  });
+
+  it('the cache never accepts an older version, and set publishes on the channel subscribers listen to', async () => {
+    const keyPrefix = `${redis.prefix}cas:`;
+    const sync = redisConfigSync({ client, keyPrefix });
+    const listener = redis.client();
+    const messages: string[] = [];
+    listener.on('message', (_ch, m) => messages.push(m));
+    await listener.subscribe(redisChangeChannel(keyPrefix));
+
+    const v2: ConfigRecord = { key: 'k', value: 'two', version: 2, expiresAt: null, deleted: false };
+    const v1: ConfigRecord = { key: 'k', value: 'one', version: 1, expiresAt: null, deleted: false };
+    await sync.write(v2, { publish: true, origin: 'test' });
+    await sync.write(v1, { publish: true, origin: 'test' });
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '0', d: '"two"' });
+    expect(await client.pttl(redisCacheKey(keyPrefix, 'k'))).toBeGreaterThan(0);
+    expect(await sync.read?.('k')).toEqual(v2);
+    await sync.write({ key: 'k', version: 3, deleted: true }, { publish: true, origin: 'test' });
+    expect(await sync.read?.('k')).toEqual({ key: 'k', version: 3, deleted: true });
+    await vi.waitFor(() => expect(messages).toHaveLength(2));
+    // Only the applied writes were announced, in version order.
+    expect(messages.map((m) => JSON.parse(m))).toEqual([
+      { o: 'test', k: 'k', v: 2, d: 'two', x: null },
+      { o: 'test', k: 'k', v: 3 },
+    ]);
+  });
+
+  it('corrupt JSON in the Redis cache is a logged miss: the value comes from the store and the entry is repaired', async () => {
+    const keyPrefix = `${redis.prefix}corrupt:`;
+    const store = memoryConfigStore();
+    await store.set('k', { ok: true });
+    await client.hset(redisCacheKey(keyPrefix, 'k'), { v: '1', t: '0', d: '{not json', x: '' });
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const config = createConfigService({ store, logger, sync: redisConfigSync({ client, keyPrefix, logger }) });
+    expect(await config.get('k')).toEqual({ ok: true });
+    expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ key: 'k' }), expect.stringMatching(/corrupt/));
+    await vi.waitFor(async () =>
+      expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '1', d: '{"ok":true}' }),
+    );
+    await config.close();
+  });
+
+  it('makes one subscriber connection per service, however many watches', async () => {
+    const keyPrefix = `${redis.prefix}conn:`;
+    const duplicate = vi.spyOn(client, 'duplicate');
+    const config = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client, keyPrefix }) });
+    for (let i = 0; i < 20; i++) config.watch(`k${i}`, () => {});
+    expect(duplicate).toHaveBeenCalledTimes(1);
+    const channels = await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix));
+    await vi.waitFor(async () => expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(1));
+    expect(channels[0]).toBe(redisChangeChannel(keyPrefix));
+    await config.close();
+    await vi.waitFor(async () => expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(0));
+    duplicate.mockRestore();
+  });
+
+  it('rejects bad options before any I/O', () => {
+    expect(() => redisConfigSync({ client: {} as RedisClientLike })).toThrow(/ioredis client/);
+    expect(() => redisConfigSync({ client, cacheTtl: -1 })).toThrow(/cacheTtl/);
+    expect(() => redisConfigStore({ client: undefined as unknown as RedisClientLike })).toThrow(/ioredis client/);
+  });
+});
