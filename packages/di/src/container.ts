@@ -10,7 +10,7 @@ import {
 } from '@app/core';
 import { type DependencyContainer, container as tsyringeRoot } from 'tsyringe';
 import { DI_ERROR_CODES, DiError } from './errors.js';
-import { paramsOf, type Param } from './params.js';
+import { type Param, paramsOf } from './params.js';
 import { type Constructor, createToken, type InjectionToken, type Token, tokenName } from './token.js';
 import type {
   AsyncFactoryProvider,
@@ -114,7 +114,8 @@ function describePath(path: string[]): string {
 function symbolDisposer(value: unknown): ((value: unknown) => unknown) | undefined {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
   const v = value as Partial<AsyncDisposable & Disposable>;
-  if (typeof v[Symbol.asyncDispose] === 'function') return (x) => (x as AsyncDisposable)[Symbol.asyncDispose]();
+  if (typeof v[Symbol.asyncDispose] === 'function')
+    return (x) => (x as AsyncDisposable)[Symbol.asyncDispose]();
   if (typeof v[Symbol.dispose] === 'function') return (x) => (x as Disposable)[Symbol.dispose]();
   return undefined;
 }
@@ -145,16 +146,23 @@ async function disposeEntries(entries: Entry[]): Promise<DiError[]> {
 
 function validateProvider(token: unknown, provider: unknown): { kind: Kind; lifetime: Lifetime | 'value' } {
   const tokenOk =
-    typeof token === 'symbol' || typeof token === 'function' || (typeof token === 'string' && token.length > 0);
+    typeof token === 'symbol' ||
+    typeof token === 'function' ||
+    (typeof token === 'string' && token.length > 0);
   if (!tokenOk) {
-    throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, 'a token must be a createToken() symbol, a class or a string');
+    throw new DiError(
+      DI_ERROR_CODES.INVALID_PROVIDER,
+      'a token must be a createToken() symbol, a class or a string',
+    );
   }
   const name = tokenName(token);
   if (typeof provider !== 'object' || provider === null) {
     throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `the provider of '${name}' must be an object`);
   }
   const p = provider as Record<string, unknown>;
-  const keys = ['useValue', 'useClass', 'useFactory', 'useAsyncFactory', 'useConfigFactory'].filter((k) => k in p);
+  const keys = ['useValue', 'useClass', 'useFactory', 'useAsyncFactory', 'useConfigFactory'].filter(
+    (k) => k in p,
+  );
   if (keys.length !== 1) {
     throw new DiError(
       DI_ERROR_CODES.INVALID_PROVIDER,
@@ -171,10 +179,16 @@ function validateProvider(token: unknown, provider: unknown): { kind: Kind; life
       throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `useConfigFactory of '${name}' must be a function`);
     }
     if (typeof p.configKey !== 'string' || p.configKey.length === 0) {
-      throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `the config-bound provider '${name}' needs a configKey`);
+      throw new DiError(
+        DI_ERROR_CODES.INVALID_PROVIDER,
+        `the config-bound provider '${name}' needs a configKey`,
+      );
     }
     if (p.lifetime !== undefined && p.lifetime !== 'singleton') {
-      throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `config-bound provider '${name}' is always a singleton`);
+      throw new DiError(
+        DI_ERROR_CODES.INVALID_PROVIDER,
+        `config-bound provider '${name}' is always a singleton`,
+      );
     }
     return { kind: 'config', lifetime: 'singleton' };
   }
@@ -256,7 +270,7 @@ class ContainerImpl implements Container {
     const reg = this.lookup(token);
     if (reg !== undefined) {
       const slot = reg.slot;
-      if (slot !== undefined && slot.has && !reg.isAsync) return slot.value as T;
+      if (slot?.has && !reg.isAsync) return slot.value as T;
     }
     return this.resolveSync(token, reg, undefined) as T;
   }
@@ -265,7 +279,7 @@ class ContainerImpl implements Container {
     const reg = this.lookup(token);
     if (reg !== undefined) {
       const slot = reg.slot;
-      if (slot !== undefined && slot.has && slot.pending === undefined) return Promise.resolve(slot.value as T);
+      if (slot?.has && slot.pending === undefined) return Promise.resolve(slot.value as T);
     }
     return this.resolveAsyncIn(token, reg, undefined) as Promise<T>;
   }
@@ -291,7 +305,8 @@ class ContainerImpl implements Container {
       if (entry.kind !== 'value' && !entries.includes(entry)) entries.push(entry);
     }
     const errors = await disposeEntries(entries);
-    if (errors.length > 0) throw new AggregateError(errors, `[@app/di] ${errors.length} dispose hook(s) failed`);
+    if (errors.length > 0)
+      throw new AggregateError(errors, `[@app/di] ${errors.length} dispose hook(s) failed`);
   }
 
   createScope(): Container {
@@ -326,7 +341,9 @@ class ContainerImpl implements Container {
     for (let f = parent; f !== undefined; f = f.parent) {
       if (f.reg === reg) {
         const path = pathOf(parent, reg.name);
-        throw new DiError(DI_ERROR_CODES.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, { path });
+        throw new DiError(DI_ERROR_CODES.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
+          path,
+        });
       }
     }
     return {
@@ -451,8 +468,9 @@ class ContainerImpl implements Container {
   }
 
   private buildSync(reg: Registration, frame: Frame): unknown {
-    if (reg.kind === 'factory') return (reg.provider as FactoryProvider<unknown>).useFactory(this.resolverFor(frame));
-    const params = (reg.params ??= paramsOf((reg.provider as ClassProvider<unknown>).useClass, reg.name));
+    if (reg.kind === 'factory')
+      return (reg.provider as FactoryProvider<unknown>).useFactory(this.resolverFor(frame));
+    const params = paramsFor(reg);
     const args: unknown[] = new Array(params.length);
     for (let i = 0; i < params.length; i++) args[i] = this.resolveParam(params[i]!, frame);
     return new (reg.provider as ClassProvider<unknown>).useClass(...(args as never[]));
@@ -470,7 +488,7 @@ class ContainerImpl implements Container {
         return built!.instance;
       }
       default: {
-        const params = (reg.params ??= paramsOf((reg.provider as ClassProvider<unknown>).useClass, reg.name));
+        const params = paramsFor(reg);
         const args: unknown[] = [];
         for (const param of params) args.push(await this.resolveParamAsync(param, frame));
         return new (reg.provider as ClassProvider<unknown>).useClass(...(args as never[]));
@@ -520,7 +538,11 @@ class ContainerImpl implements Container {
     return this.resolveAsyncIn(param.token, reg, frame);
   }
 
-  private resolveThroughTsyringe(param: Exclude<Param, { kind: 'token' }>, frame: Frame, async: boolean): unknown {
+  private resolveThroughTsyringe(
+    param: Exclude<Param, { kind: 'token' }>,
+    frame: Frame,
+    async: boolean,
+  ): unknown {
     const t = this.tsyringe;
     if (param.kind === 'delayed') return t.resolve(param.token as never);
     if (param.kind === 'all') return t.resolveAll(param.token as never);
@@ -590,7 +612,14 @@ class ContainerImpl implements Container {
   private track(reg: Registration, value: unknown, container: ContainerImpl): Entry | undefined {
     const hook = reg.provider.dispose ?? (reg.kind === 'value' ? undefined : symbolDisposer(value));
     if (hook === undefined) return undefined;
-    const entry: Entry = { order: this.shared.order++, kind: reg.kind, name: reg.name, value, hook, container };
+    const entry: Entry = {
+      order: this.shared.order++,
+      kind: reg.kind,
+      name: reg.name,
+      value,
+      hook,
+      container,
+    };
     container.disposables.add(entry);
     return entry;
   }
@@ -711,10 +740,13 @@ class ContainerImpl implements Container {
       try {
         await c.tsyringe.dispose();
       } catch (cause) {
-        errors.push(new DiError(DI_ERROR_CODES.DISPOSE_FAILED, 'disposing the tsyringe container failed', { cause }));
+        errors.push(
+          new DiError(DI_ERROR_CODES.DISPOSE_FAILED, 'disposing the tsyringe container failed', { cause }),
+        );
       }
     }
-    if (errors.length > 0) throw new AggregateError(errors, `[@app/di] ${errors.length} dispose hook(s) failed`);
+    if (errors.length > 0)
+      throw new AggregateError(errors, `[@app/di] ${errors.length} dispose hook(s) failed`);
   }
 
   // ---- errors ---------------------------------------------------------------------------------------
@@ -724,26 +756,35 @@ class ContainerImpl implements Container {
   }
 
   private disposedError(parent: Frame | undefined): DiError {
-    return new DiError(
-      DI_ERROR_CODES.DISPOSED,
-      `this ${this.parent ? 'scope' : 'container'} was disposed`,
-      { path: pathOf(parent) },
-    );
+    return new DiError(DI_ERROR_CODES.DISPOSED, `this ${this.parent ? 'scope' : 'container'} was disposed`, {
+      path: pathOf(parent),
+    });
   }
 
   private notRegistered(token: unknown, parent: Frame | undefined): DiError {
     const name = tokenName(token);
     const path = pathOf(parent, name);
-    const chain = parent === undefined ? '' : ` (requested by ${pathOf(parent).at(-1)}; path: ${path.join(' -> ')})`;
-    return new DiError(DI_ERROR_CODES.NOT_REGISTERED, `nothing is registered for '${name}'${chain}`, { path });
+    const chain =
+      parent === undefined ? '' : ` (requested by ${pathOf(parent).at(-1)}; path: ${path.join(' -> ')})`;
+    return new DiError(DI_ERROR_CODES.NOT_REGISTERED, `nothing is registered for '${name}'${chain}`, {
+      path,
+    });
   }
 }
 
 function link(slot: Slot, parent: Frame | undefined): void {
   const owner = parent?.owner;
   if (owner === undefined || owner === slot || slot.reg.kind === 'value') return;
-  (slot.dependents ??= new Set()).add(owner);
-  (owner.dependsOn ??= new Set()).add(slot);
+  if (slot.dependents === undefined) slot.dependents = new Set();
+  slot.dependents.add(owner);
+  if (owner.dependsOn === undefined) owner.dependsOn = new Set();
+  owner.dependsOn.add(slot);
+}
+
+function paramsFor(reg: Registration): Param[] {
+  if (reg.params === undefined)
+    reg.params = paramsOf((reg.provider as ClassProvider<unknown>).useClass, reg.name);
+  return reg.params;
 }
 
 /**

@@ -4,11 +4,11 @@ import 'reflect-metadata';
 
 export { delay, inject, injectAll, injectable, injectWithTransform } from 'tsyringe';
 export { CONFIG_SOURCE, createContainer } from './container.js';
-export { DI_ERROR_CODES, DiError } from './errors.js';
 export type { DiErrorCode } from './errors.js';
+export { DI_ERROR_CODES, DiError } from './errors.js';
 export { currentScope, runInScope } from './scope-context.js';
-export { createToken, tokenName } from './token.js';
 export type { AbstractConstructor, Constructor, InjectionToken, Token, TokenType } from './token.js';
+export { createToken, tokenName } from './token.js';
 export type {
   AsyncFactoryProvider,
   ClassProvider,

@@ -10,9 +10,28 @@ export type Param =
 // tsyringe's metadata key for @inject/@injectAll/@injectWithTransform descriptors (reflection-helpers.ts).
 const INJECTION_TOKENS = 'injectionTokens';
 // What interfaces, unions and primitives erase to in `design:paramtypes`: never a useful token.
-const ERASED: ReadonlySet<unknown> = new Set([Object, String, Number, Boolean, Symbol, BigInt, Array, Function, Promise]);
+const ERASED: ReadonlySet<unknown> = new Set([
+  Object,
+  String,
+  Number,
+  Boolean,
+  Symbol,
+  BigInt,
+  Array,
+  Function,
+  Promise,
+]);
+
+function isDelayed(token: unknown): boolean {
+  return (
+    typeof token === 'object' &&
+    token !== null &&
+    typeof (token as { createProxy?: unknown }).createProxy === 'function'
+  );
+}
 
 function describe(descriptor: unknown): Param {
+  if (isDelayed(descriptor)) return { kind: 'delayed', token: descriptor };
   if (typeof descriptor === 'object' && descriptor !== null) {
     const d = descriptor as {
       token?: unknown;
@@ -20,10 +39,9 @@ function describe(descriptor: unknown): Param {
       isOptional?: boolean;
       transform?: unknown;
       transformArgs?: unknown[];
-      createProxy?: unknown;
     };
-    if (typeof d.createProxy === 'function') return { kind: 'delayed', token: descriptor };
     if ('token' in d) {
+      if (isDelayed(d.token)) return { kind: 'delayed', token: d.token };
       if (d.transform !== undefined) {
         return {
           kind: 'transform',

@@ -22,7 +22,10 @@ const storage = new AsyncLocalStorage<Container>();
  * );
  * ```
  */
-export async function runInScope<R>(container: Container, fn: (scope: Container) => R | Promise<R>): Promise<R> {
+export async function runInScope<R>(
+  container: Container,
+  fn: (scope: Container) => R | Promise<R>,
+): Promise<R> {
   const scope = container.createScope();
   let result: R;
   try {

@@ -20,7 +20,8 @@ export type Constructor<T> = new (...args: never[]) => T;
 export type InjectionToken<T> = Token<T> | AbstractConstructor<T> | string;
 
 /** The type a token stands for. */
-export type TokenType<K> = K extends Token<infer T> ? T : K extends AbstractConstructor<infer T> ? T : unknown;
+export type TokenType<K> =
+  K extends Token<infer T> ? T : K extends AbstractConstructor<infer T> ? T : unknown;
 
 /**
  * Creates a typed token. `name` is what error messages and resolution paths show.
