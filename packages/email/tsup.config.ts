@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     memory: 'src/adapters/memory.ts',
+    ses: 'src/adapters/ses.ts',
+    sendgrid: 'src/adapters/sendgrid.ts',
   },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
