@@ -34,12 +34,14 @@ export function windowWait(hits: readonly number[], limit: OtpWindowLimit, now: 
   return Math.max(1, oldestThatMustLeave + limit.windowMs - now);
 }
 
-/** The send decision, given the current challenge and the pruned windows. */
+/**
+ * The send decision, given the current challenge and how long each window needs before it has room
+ * (0: room now; see {@link windowWait}).
+ */
 export function decideIssue(
   req: OtpIssueRequest,
   current: ChallengeRecord | undefined,
-  destinationHits: readonly number[],
-  ipHits: readonly number[] | undefined,
+  waits: { destination: number; ip?: number },
 ): OtpIssueResult {
   const { now } = req;
   let attempts = 0;
@@ -52,12 +54,8 @@ export function decideIssue(
     }
     attempts = current.attempts;
   }
-  const destWait = windowWait(destinationHits, req.destinationLimit, now);
-  if (destWait > 0) return { status: 'limited', reason: 'destination', retryAfterMs: destWait };
-  if (ipHits && req.ipLimit) {
-    const ipWait = windowWait(ipHits, req.ipLimit, now);
-    if (ipWait > 0) return { status: 'limited', reason: 'ip', retryAfterMs: ipWait };
-  }
+  if (waits.destination > 0) return { status: 'limited', reason: 'destination', retryAfterMs: waits.destination };
+  if (waits.ip !== undefined && waits.ip > 0) return { status: 'limited', reason: 'ip', retryAfterMs: waits.ip };
   return { status: 'issued', attempts };
 }
 

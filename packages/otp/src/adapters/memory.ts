@@ -1,5 +1,5 @@
 import { OtpError, OtpErrorCodes } from '../errors.js';
-import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord, pruneWindow } from '../decide.js';
+import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord, pruneWindow, windowWait } from '../decide.js';
 import type { OtpIssueRequest, OtpIssueResult, OtpStore, OtpVerifyRequest, OtpVerifyResult } from '../store.js';
 
 /** Options of {@link memoryOtpStore}. */
@@ -64,7 +64,11 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       const ipKey = req.ipKey === undefined ? undefined : `i:${req.ipKey}`;
       const destHits = hitsOf(destKey, req.destinationLimit, now) ?? [];
       const ipHits = hitsOf(ipKey, req.ipLimit, now);
-      const decision = decideIssue(req, challenges.get(req.challengeKey), destHits, ipHits);
+      const waits: { destination: number; ip?: number } = {
+        destination: windowWait(destHits, req.destinationLimit, now),
+      };
+      if (ipHits && req.ipLimit) waits.ip = windowWait(ipHits, req.ipLimit, now);
+      const decision = decideIssue(req, challenges.get(req.challengeKey), waits);
       if (decision.status === 'issued') {
         windows.set(destKey, { hits: [...destHits, now], expiresAt: now + req.destinationLimit.windowMs });
         if (ipKey !== undefined && ipHits && req.ipLimit) {

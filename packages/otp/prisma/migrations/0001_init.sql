@@ -1,0 +1,27 @@
+-- @app/otp: the tables of prismaOtpStore (the same as prisma/schema.prisma's models).
+
+CREATE TABLE "app_otp_challenges" (
+    "key" TEXT NOT NULL,
+    "challenge_id" TEXT NOT NULL,
+    "code_hash" TEXT NOT NULL,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "max_attempts" INTEGER NOT NULL,
+    "expires_at" TIMESTAMPTZ(3) NOT NULL,
+    "last_sent_at" TIMESTAMPTZ(3) NOT NULL,
+    "consumed_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "app_otp_challenges_pkey" PRIMARY KEY ("key")
+);
+
+CREATE UNIQUE INDEX "app_otp_challenges_challenge_id_key" ON "app_otp_challenges"("challenge_id");
+CREATE INDEX "app_otp_challenges_expires_at_idx" ON "app_otp_challenges"("expires_at");
+
+CREATE TABLE "app_otp_send_windows" (
+    "key" TEXT NOT NULL,
+    "hits" TIMESTAMPTZ(3)[],
+    "expires_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "app_otp_send_windows_pkey" PRIMARY KEY ("key")
+);
+
+CREATE INDEX "app_otp_send_windows_expires_at_idx" ON "app_otp_send_windows"("expires_at");
