@@ -96,12 +96,9 @@ export function runPermissionStoreContract(t: ContractTestApi, options: Permissi
       const both = { subject: 'u', role: 'owner', scope: { tenant: 'acme', resource: { type: 'room', id: '42' } } };
       for (const a of [global, tenant, room, both, room]) await store.assign(a);
       if (raw) {
-        expect(await raw.assignments()).toEqual([
-          'u|owner||room|42',
-          'u|owner|||',
-          'u|owner|acme|room|42',
-          'u|owner|acme||',
-        ]);
+        expect([...(await raw.assignments())].sort()).toEqual(
+          ['u|owner||room|42', 'u|owner|||', 'u|owner|acme|room|42', 'u|owner|acme||'].sort(),
+        );
       }
       expect(await store.unassign({ ...room, scope: { resource: { type: 'room', id: '43' } } })).toBe(false);
       expect(await store.unassign(room)).toBe(true);
