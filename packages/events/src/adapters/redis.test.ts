@@ -1,0 +1,120 @@
+import { requireRedis } from '@app/test-harness';
+import { describe, expect, it } from 'vitest';
+import { createEventBus } from '../bus.js';
+import { EventsErrorCode } from '../errors.js';
+import { eventTransportContract, eventually } from '../testing.js';
+import { redisTransport } from './redis.js';
+
+const redis = await requireRedis();
+
+describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
+  eventTransportContract({
+    describe,
+    it,
+    expect,
+    createTransport: () => redisTransport({ client: redis.client(), keyPrefix: redis.prefix }),
+  });
+
+  it('publishes with one XADD per event, trimmed with MAXLEN ~, and registers the name once', async () => {
+    const client = redis.client();
+    const prefix = `${redis.prefix}trim:`;
+    const bus = createEventBus<{ 'user.registered': { n: number } }>({
+      transport: redisTransport({ client, keyPrefix: prefix, maxLen: 100 }),
+    });
+    const sent: string[][] = [];
+    const spy = redis.client();
+    const monitor = await spy.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[1]?.startsWith(prefix)) sent.push(args);
+    });
+    for (let n = 0; n < 1000; n++) await bus.publish('user.registered', { n });
+    await eventually(() => expect(sent.filter((a) => a[0]?.toLowerCase() === 'xadd').length).toBeGreaterThanOrEqual(1000));
+    monitor.disconnect();
+    // The name's first publish registers it (SADD + names log, inside one EVAL); later ones are a bare XADD.
+    const registrations = sent.filter((a) => a[0]?.toLowerCase() === 'sadd');
+    expect(registrations).toHaveLength(1);
+    const xadds = sent.filter((a) => a[0]?.toLowerCase() === 'xadd' && a[1] === `${prefix}e:user.registered`);
+    expect(xadds).toHaveLength(1000);
+    expect(xadds[0]!.slice(2, 5)).toEqual(['MAXLEN', '~', '100']);
+
+    const length = await client.xlen(`${prefix}e:user.registered`);
+    expect(length).toBeLessThan(1000);
+    expect(length).toBeGreaterThanOrEqual(100);
+    const [[, fields]] = (await client.xrevrange(`${prefix}e:user.registered`, '+', '-', 'COUNT', 1)) as [
+      [string, string[]],
+    ];
+    expect(fields).toEqual(['i', expect.any(String), 'n', 'user.registered', 'd', '{"n":999}', 't', expect.any(String), 's', 'app']);
+    expect(await client.smembers(`${prefix}names`)).toEqual(['user.registered']);
+    await bus.close();
+  });
+
+  it('trims by age with MINID ~ when maxAgeMs is set', async () => {
+    const client = redis.client();
+    const prefix = `${redis.prefix}minid:`;
+    const key = `${prefix}e:old`;
+    // Entries from ten minutes ago, then one publish with a one-minute window.
+    const past = Date.now() - 600_000;
+    for (let i = 0; i < 300; i++) await client.xadd(key, `${past}-${i}`, 'i', `x${i}`, 'n', 'old', 'd', '1', 't', '0');
+    const bus = createEventBus({ transport: redisTransport({ client, keyPrefix: prefix, maxAgeMs: 60_000 }) });
+    await bus.publish('old', { fresh: true });
+    expect(await client.xlen(key)).toBeLessThan(301);
+    await bus.close();
+  });
+
+  it('stores dead letters in a stream with the error, and acknowledges the entry', async () => {
+    const client = redis.client();
+    const prefix = `${redis.prefix}dlq:`;
+    const bus = createEventBus<{ job: { n: number } }>({
+      transport: redisTransport({ client, keyPrefix: prefix }),
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+    });
+    const sub = await bus.subscribe(
+      'job',
+      () => {
+        throw new TypeError('bad job');
+      },
+      { group: 'worker' },
+    );
+    const { position } = await bus.publish('job', { n: 1 });
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
+    const [[, fields]] = (await client.xrange(`${prefix}dlq:worker`, '-', '+')) as [[string, string[]]];
+    const stored = new Map<string, string>();
+    for (let i = 0; i < fields.length; i += 2) stored.set(fields[i]!, fields[i + 1]!);
+    expect(stored.get('p')).toBe(position);
+    expect(stored.get('a')).toBe('2');
+    expect(JSON.parse(stored.get('e')!)).toMatchObject({ name: 'TypeError', message: 'bad job' });
+    // Acknowledged: nothing pending for the group.
+    await eventually(async () => {
+      const pending = (await client.xpending(`${prefix}e:job`, 'worker')) as [number];
+      expect(pending[0]).toBe(0);
+    });
+    await sub.close();
+    await bus.close();
+  });
+
+  it('uses one blocking connection for all subscriptions of a transport', async () => {
+    const client = redis.client();
+    const prefix = `${redis.prefix}conn:`;
+    let duplicates = 0;
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args) => {
+      duplicates++;
+      return duplicate(...args);
+    };
+    const bus = createEventBus({ transport: redisTransport({ client, keyPrefix: prefix }) });
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) await bus.subscribe(`e${i}`, (e) => void seen.push(e.name));
+    for (let i = 0; i < 5; i++) await bus.subscribe(`e${i}`, (e) => void seen.push(e.name), { group: `g${i}` });
+    await bus.subscribePattern('e*', (e) => void seen.push(e.name));
+    await bus.publish('e3', {});
+    await eventually(() => expect(seen).toHaveLength(3));
+    expect(duplicates).toBe(1);
+    await bus.close();
+  });
+
+  it('rejects a bad position before any I/O', async () => {
+    const bus = createEventBus({ transport: redisTransport({ client: redis.client(), keyPrefix: redis.prefix }) });
+    await expect(bus.history('x', { after: 'nope' })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+    await bus.close();
+  });
+});
