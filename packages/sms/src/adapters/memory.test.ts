@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { SmsError, SmsErrorCode } from '../errors.js';
+import { smsIdempotencyStoreContract, smsProviderContract, smsStatusStoreContract } from '../testing.js';
+import { memoryProvider, memorySmsIdempotencyStore, memorySmsStatusStore } from './memory.js';
+
+smsProviderContract(
+  { describe, it, expect },
+  {
+    name: 'memory',
+    create() {
+      const provider = memoryProvider();
+      return { provider, received: () => provider.messages() };
+    },
+  },
+);
+
+smsStatusStoreContract({ describe, it, expect }, { name: 'memory', create: () => memorySmsStatusStore() });
+
+let clock = 0;
+smsIdempotencyStoreContract(
+  { describe, it, expect },
+  {
+    name: 'memory',
+    create: () => memorySmsIdempotencyStore({ now: () => clock }),
+    advanceTime: (ms) => {
+      clock += ms;
+    },
+  },
+);
+
+describe('memoryProvider', () => {
+  it('keeps messages with sender and callback, lists them and finds the last one per recipient', async () => {
+    const outbox = memoryProvider({ from: '+14155550100' });
+    await outbox.send('+14155550123', 'one');
+    await outbox.send('+14155550199', 'two', { from: 'ACME', statusCallbackUrl: 'https://example.com/cb' });
+    await outbox.send('+14155550123', 'three');
+    expect(outbox.messages().map((m) => [m.to, m.body, m.from])).toEqual([
+      ['+14155550123', 'one', '+14155550100'],
+      ['+14155550199', 'two', 'ACME'],
+      ['+14155550123', 'three', '+14155550100'],
+    ]);
+    expect(outbox.last('+14155550123')?.body).toBe('three');
+    expect(outbox.last('+14155550199')?.statusCallbackUrl).toBe('https://example.com/cb');
+    expect(outbox.last('+19999999999')).toBeUndefined();
+    outbox.clear();
+    expect(outbox.messages()).toEqual([]);
+  });
+
+  it('notifies subscribers until they unsubscribe, and survives a throwing listener', async () => {
+    const outbox = memoryProvider();
+    const seen: string[] = [];
+    outbox.subscribe(() => {
+      throw new Error('faulty listener');
+    });
+    const stop = outbox.subscribe((m) => seen.push(m.body));
+    await outbox.send('+14155550123', 'a');
+    stop();
+    await outbox.send('+14155550123', 'b');
+    expect(seen).toEqual(['a']);
+  });
+
+  it('keeps at most maxMessages and hands out copies', async () => {
+    const outbox = memoryProvider({ maxMessages: 2 });
+    for (const body of ['1', '2', '3']) await outbox.send('+14155550123', body);
+    const list = outbox.messages();
+    expect(list.map((m) => m.body)).toEqual(['2', '3']);
+    (list[0] as { body: string }).body = 'tampered';
+    expect(outbox.messages()[0]?.body).toBe('2');
+  });
+
+  it('fails a send from beforeSend without keeping it', async () => {
+    const outbox = memoryProvider({
+      beforeSend: (m) => {
+        if (m.body === 'boom') throw new SmsError(SmsErrorCode.PROVIDER_UNAVAILABLE, 'down');
+      },
+    });
+    await expect(outbox.send('+14155550123', 'boom')).rejects.toMatchObject({
+      code: SmsErrorCode.PROVIDER_UNAVAILABLE,
+    });
+    await outbox.send('+14155550123', 'fine');
+    expect(outbox.messages().map((m) => m.body)).toEqual(['fine']);
+  });
+});
+
+describe('memory stores', () => {
+  it('bounds the status store, dropping the oldest records', async () => {
+    const store = memorySmsStatusStore({ maxEntries: 2, now: () => 7 });
+    for (const id of ['a', 'b', 'c']) await store.record({ id, status: 'queued' });
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.get('c')).toEqual({ id: 'c', status: 'queued', updatedAt: 7 });
+  });
+
+  it('bounds the idempotency store, dropping expired keys first', async () => {
+    let now = 0;
+    const store = memorySmsIdempotencyStore({ maxEntries: 2, now: () => now });
+    await store.reserve('old', 'f', 10);
+    await store.reserve('live', 'f', 1000);
+    now = 20;
+    await store.reserve('new', 'f', 1000);
+    expect((await store.reserve('live', 'f', 1000)).acquired).toBe(false);
+    expect((await store.reserve('old', 'f', 1000)).acquired).toBe(true);
+  });
+});

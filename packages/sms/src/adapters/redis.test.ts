@@ -1,0 +1,114 @@
+import { requireRedis } from '@app/test-harness';
+import { describe, expect, it } from 'vitest';
+import { SmsErrorCode } from '../errors.js';
+import { createSmsService } from '../service.js';
+import { smsIdempotencyStoreContract, smsStatusStoreContract } from '../testing.js';
+import { memoryProvider } from './memory.js';
+import { redisSmsIdempotencyStore, redisSmsStatusStore } from './redis.js';
+
+const redis = await requireRedis();
+const TO = '+14155550123';
+
+describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
+  const client = redis.client();
+  const keyPrefix = redis.prefix;
+
+  smsStatusStoreContract(
+    { describe, it, expect },
+    { name: 'redis', create: () => redisSmsStatusStore({ client, keyPrefix }) },
+  );
+  smsIdempotencyStoreContract(
+    { describe, it, expect },
+    { name: 'redis', create: () => redisSmsIdempotencyStore({ client, keyPrefix }) },
+  );
+
+  it('writes one hash per message with a TTL, readable without the store', async () => {
+    const store = redisSmsStatusStore({ client, keyPrefix, ttlMs: 60_000 });
+    await store.record({ id: 'SMhash', status: 'sent', provider: 'twilio', to: TO, at: 1234 });
+    const key = `${keyPrefix}status:SMhash`;
+    expect(await client.hgetall(key)).toEqual({
+      rank: '3',
+      status: 'sent',
+      updatedAt: '1234',
+      provider: 'twilio',
+      to: TO,
+    });
+    const ttl = await client.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('reserves with a PX expiry and replaces the reservation by the result', async () => {
+    const store = redisSmsIdempotencyStore({ client, keyPrefix });
+    const r = await store.reserve('raw', 'fp', 30_000);
+    const key = `${keyPrefix}idem:raw`;
+    expect(JSON.parse((await client.get(key)) ?? 'null')).toMatchObject({ s: 'pending', f: 'fp' });
+    const pttl = await client.pttl(key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+    if (!r.acquired) throw new Error('expected to acquire');
+    await store.complete('raw', r.token, { id: 'SM1', status: 'queued', provider: 'twilio' }, 90_000);
+    expect(JSON.parse((await client.get(key)) ?? 'null')).toEqual({
+      s: 'done',
+      f: 'fp',
+      r: { id: 'SM1', status: 'queued', provider: 'twilio' },
+    });
+    expect(await client.pttl(key)).toBeGreaterThan(30_000);
+    await store.release('raw', r.token);
+    expect(await client.exists(key)).toBe(1);
+  });
+
+  it('falls back to EVAL when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH)', async () => {
+    let noscript = 0;
+    const forgetful = {
+      eval: client.eval.bind(client),
+      hgetall: client.hgetall.bind(client),
+      // Never flush the shared server's script cache: other test files use it. Simulate the miss instead.
+      evalsha: async (...args: Parameters<typeof client.evalsha>) => {
+        if (noscript++ === 0) throw new Error('NOSCRIPT No matching script. Please use EVAL.');
+        return client.evalsha(...args);
+      },
+    };
+    const store = redisSmsStatusStore({ client: forgetful, keyPrefix });
+    expect((await store.record({ id: 'SMflush', status: 'queued' })).applied).toBe(true);
+    expect((await store.record({ id: 'SMflush', status: 'sent' })).applied).toBe(true);
+    expect(noscript).toBe(2);
+    expect(await client.hget(`${keyPrefix}status:SMflush`, 'status')).toBe('sent');
+  });
+
+  it('sends once across two services (two processes) sharing Redis, under 1,000 concurrent calls', async () => {
+    const outboxA = memoryProvider();
+    const outboxB = memoryProvider();
+    const make = (outbox: typeof outboxA) =>
+      createSmsService({
+        providers: { memory: outbox },
+        idempotencyStore: redisSmsIdempotencyStore({ client: redis.client(), keyPrefix }),
+        statusStore: redisSmsStatusStore({ client: redis.client(), keyPrefix }),
+      });
+    const a = make(outboxA);
+    const b = make(outboxB);
+    const results = await Promise.allSettled(
+      Array.from({ length: 1000 }, (_, i) =>
+        (i % 2 ? a : b).send(TO, 'code 777', { idempotencyKey: 'otp:shared' }),
+      ),
+    );
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(outboxA.messages().length + outboxB.messages().length).toBe(1);
+    for (const r of rejected) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({
+        code: SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
+      });
+    }
+    const [sent] = [...outboxA.messages(), ...outboxB.messages()];
+    const again = await a.send(TO, 'code 777', { idempotencyKey: 'otp:shared' });
+    expect(again).toMatchObject({ id: sent?.id, duplicate: true });
+    // Either service sees the status the other recorded.
+    expect(await b.getStatus(sent?.id ?? '')).toMatchObject({ status: 'queued', to: TO });
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('rejects a missing client at creation', () => {
+    expect(() => redisSmsStatusStore({ client: undefined as never })).toThrow(/Redis client/);
+    expect(() => redisSmsIdempotencyStore({} as never)).toThrow(/Redis client/);
+  });
+});

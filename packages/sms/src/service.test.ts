@@ -1,0 +1,244 @@
+import type { ConfigSource } from '@app/core';
+import { describe, expect, it } from 'vitest';
+import { memoryProvider, memorySmsIdempotencyStore } from './adapters/memory.js';
+import { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
+import { createSmsService } from './service.js';
+import type { SmsStatusStore } from './types.js';
+import { isE164, isSender, validateSms } from './validation.js';
+
+const TO = '+14155550123';
+
+function source(values: Record<string, unknown>): ConfigSource {
+  return { get: async (k) => values[k], watch: () => () => {} };
+}
+
+/** A memory provider that fails with the given errors first, in order. */
+function flaky(name: string, ...failures: Error[]) {
+  return memoryProvider({
+    name,
+    beforeSend: () => {
+      const next = failures.shift();
+      if (next) throw next;
+    },
+  });
+}
+const unavailable = () => new SmsError(SmsErrorCode.PROVIDER_UNAVAILABLE, 'down');
+
+describe('validation', () => {
+  it('accepts E.164 numbers and sender ids, nothing else', () => {
+    expect(['+14155550123', '+442071838750', '+12'].every(isE164)).toBe(true);
+    expect(['+0123', '14155550123', '+1234567890123456', '+1 415', '', null].some(isE164)).toBe(false);
+    expect(['ACME', 'My Brand 1', '+14155550100'].every(isSender)).toBe(true);
+    expect(['12345', 'ABCDEFGHIJKL', 'bad!'].some(isSender)).toBe(false);
+    expect(() => validateSms(TO, 'x'.repeat(161), undefined, { maxBodyLength: 160 })).toThrow(
+      /161 characters; the limit is 160/,
+    );
+    expect(() => validateSms(TO, 'hi', { statusCallbackUrl: 'javascript:alert(1)' })).toThrow(SmsError);
+  });
+
+  it('does not echo a whole phone number in the error message', () => {
+    const error = (() => {
+      try {
+        validateSms('0041795551234', 'hi', undefined);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).not.toContain('0041795551234');
+  });
+});
+
+describe('createSmsService', () => {
+  it('validates before any I/O: no provider call, no idempotency reservation', async () => {
+    const outbox = memoryProvider();
+    const idempotencyStore = memorySmsIdempotencyStore();
+    const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore, maxBodyLength: 10 });
+    const attempts = [
+      sms.send('555-0123', 'hi', { idempotencyKey: 'k' }),
+      sms.send(TO, '', { idempotencyKey: 'k' }),
+      sms.send(TO, 'this is too long', { idempotencyKey: 'k' }),
+      sms.send(TO, 'hi', { idempotencyKey: '' }),
+      sms.send(TO, 'hi', { from: '+0', idempotencyKey: 'k' }),
+    ];
+    const codes = (await Promise.allSettled(attempts)).map((r) =>
+      r.status === 'rejected' ? r.reason.code : 'sent',
+    );
+    expect(codes).toEqual([
+      SmsErrorCode.INVALID_PHONE_NUMBER,
+      SmsErrorCode.INVALID_BODY,
+      SmsErrorCode.INVALID_BODY,
+      SmsErrorCode.INVALID_OPTIONS,
+      SmsErrorCode.INVALID_PHONE_NUMBER,
+    ]);
+    expect(outbox.messages()).toEqual([]);
+    expect((await idempotencyStore.reserve('k', 'f', 1000)).acquired).toBe(true);
+  });
+
+  it('reads the provider from config at every send (defaults sms.provider / sms.failover)', async () => {
+    const a = memoryProvider({ name: 'a' });
+    const b = memoryProvider({ name: 'b' });
+    const values: Record<string, unknown> = { 'sms.provider': 'b' };
+    const sms = createSmsService({ providers: { a, b }, config: source(values) });
+    expect((await sms.send(TO, '1')).provider).toBe('b');
+    values['sms.provider'] = 'a';
+    expect((await sms.send(TO, '2')).provider).toBe('a');
+    values['sms.failover'] = 'b';
+    expect(await sms.chain()).toEqual(['a', 'b']);
+    expect(a.messages().map((m) => m.body)).toEqual(['2']);
+  });
+
+  it('turns config naming an unknown provider into SmsError(UNKNOWN_PROVIDER)', async () => {
+    const sms = createSmsService({
+      providers: { a: memoryProvider() },
+      config: source({ 'sms.provider': 'nope' }),
+    });
+    await expect(sms.send(TO, 'x')).rejects.toMatchObject({
+      code: SmsErrorCode.UNKNOWN_PROVIDER,
+      name: 'SmsError',
+    });
+    const none = createSmsService({ providers: {} });
+    await expect(none.send(TO, 'x')).rejects.toMatchObject({ code: SmsErrorCode.NO_PROVIDER });
+  });
+
+  it('retries transient failures, fails over on provider failures, throws permanent ones at once', async () => {
+    const a = flaky('a', unavailable(), unavailable());
+    const b = flaky('b');
+    const sms = createSmsService({ providers: { a, b }, retry: { baseDelayMs: 1 } });
+    expect(await sms.send(TO, 'x')).toMatchObject({ provider: 'a', attempts: 3 });
+
+    const c = flaky('c', new SmsError(SmsErrorCode.PROVIDER_AUTH_FAILED, 'bad creds'));
+    const d = flaky('d');
+    const sms2 = createSmsService({ providers: { c, d }, retry: { baseDelayMs: 1 } });
+    expect(await sms2.send(TO, 'x')).toMatchObject({ provider: 'd', attempts: 2 });
+
+    const e = flaky('e', new SmsError(SmsErrorCode.RECIPIENT_REJECTED, 'nope'));
+    const f = flaky('f');
+    const sms3 = createSmsService({ providers: { e, f }, retry: { baseDelayMs: 1 } });
+    await expect(sms3.send(TO, 'x')).rejects.toMatchObject({ code: SmsErrorCode.RECIPIENT_REJECTED });
+    expect(f.messages()).toEqual([]);
+  });
+
+  it('classifies foreign errors by HTTP status and network code', () => {
+    const withStatus = (status: number) => Object.assign(new Error('x'), { status });
+    expect(classifySmsError(withStatus(429)).kind).toBe('transient');
+    expect(classifySmsError(withStatus(502)).kind).toBe('transient');
+    expect(classifySmsError(withStatus(401)).kind).toBe('provider');
+    expect(classifySmsError(withStatus(422)).kind).toBe('permanent');
+    expect(classifySmsError(Object.assign(new Error('x'), { code: 'ECONNRESET' })).kind).toBe('transient');
+    expect(classifySmsError(new TypeError('bug')).kind).toBe('provider');
+    expect(classifySmsError(new SmsError(SmsErrorCode.RATE_LIMITED, 'slow', { retryAfterMs: 5 }))).toEqual({
+      kind: 'transient',
+      retryAfterMs: 5,
+    });
+  });
+
+  it('sends once for 1,000 concurrent calls with one idempotency key', async () => {
+    const outbox = memoryProvider();
+    const sms = createSmsService({ providers: { memory: outbox } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 1000 }, () => sms.send(TO, 'code 1', { idempotencyKey: 'otp:1' })),
+    );
+    const sent = results.filter((r) => r.status === 'fulfilled');
+    const inProgress = results.filter(
+      (r) => r.status === 'rejected' && isSmsError(r.reason, SmsErrorCode.IDEMPOTENCY_IN_PROGRESS),
+    );
+    expect(outbox.messages()).toHaveLength(1);
+    expect(sent.length + inProgress.length).toBe(1000);
+    const later = await sms.send(TO, 'code 1', { idempotencyKey: 'otp:1' });
+    expect(later).toMatchObject({ id: outbox.messages()[0]?.id, duplicate: true, attempts: 0 });
+  });
+
+  it('refuses an idempotency key reused for another message', async () => {
+    const sms = createSmsService({ providers: { memory: memoryProvider() } });
+    await sms.send(TO, 'code 1', { idempotencyKey: 'k' });
+    await expect(sms.send(TO, 'code 2', { idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
+    });
+    await expect(sms.send('+14155550999', 'code 1', { idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
+    });
+  });
+
+  it('frees the key when the send fails, so a retry sends', async () => {
+    const outbox = flaky('a', new SmsError(SmsErrorCode.PROVIDER_AUTH_FAILED, 'x'));
+    const sms = createSmsService({ providers: { a: outbox } });
+    await expect(sms.send(TO, 'hi', { idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: SmsErrorCode.ALL_PROVIDERS_FAILED,
+    });
+    expect((await sms.send(TO, 'hi', { idempotencyKey: 'k' })).duplicate).toBe(false);
+    expect(outbox.messages()).toHaveLength(1);
+  });
+
+  it('records the initial status, publishes one event per change, and answers unknown otherwise', async () => {
+    const events: string[] = [];
+    const sms = createSmsService({
+      providers: { memory: memoryProvider() },
+      events: { publish: async (name, data) => events.push(`${name}:${String(data.id).slice(0, 2)}`) },
+    });
+    const { id } = await sms.send(TO, 'hi');
+    expect(await sms.getStatus(id)).toMatchObject({ id, status: 'queued', provider: 'memory', to: TO });
+    expect((await sms.recordStatus({ id, status: 'delivered' })).applied).toBe(true);
+    expect((await sms.recordStatus({ id, status: 'delivered' })).applied).toBe(false);
+    expect(events).toEqual(['sms.queued:MM', 'sms.delivered:MM']);
+    expect(await sms.getStatus('SMnothing')).toEqual({ id: 'SMnothing', status: 'unknown' });
+    await expect(sms.getStatus('')).rejects.toMatchObject({ code: SmsErrorCode.INVALID_OPTIONS });
+  });
+
+  it('still answers the send when the status store or the event sink fails', async () => {
+    const broken: SmsStatusStore = {
+      get: async () => undefined,
+      record: async () => {
+        throw new Error('store down');
+      },
+      close: async () => {},
+    };
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_: object, msg?: string) => errors.push(msg ?? ''),
+    };
+    const sms = createSmsService({ providers: { m: memoryProvider() }, statusStore: broken, logger });
+    expect((await sms.send(TO, 'hi')).provider).toBe('m');
+    expect(errors).toEqual(['could not record the initial status']);
+
+    const sms2 = createSmsService({
+      providers: { m: memoryProvider() },
+      events: {
+        publish: async () => {
+          throw new Error('sink down');
+        },
+      },
+      logger,
+    });
+    expect((await sms2.send(TO, 'hi')).provider).toBe('m');
+    expect(errors).toContain('event sink failed');
+  });
+
+  it('waits for sends in flight on close, then refuses new ones', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const outbox = memoryProvider({ beforeSend: () => gate });
+    const sms = createSmsService({ providers: { m: outbox } });
+    const pending = sms.send(TO, 'slow');
+    let closed = false;
+    const closing = sms[Symbol.asyncDispose]().then(() => {
+      closed = true;
+    });
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect((await pending).provider).toBe('m');
+    await expect(sms.send(TO, 'late')).rejects.toMatchObject({ code: SmsErrorCode.CLOSED });
+  });
+
+  it('is structurally usable where @app/otp expects send(to, body, options?: object)', async () => {
+    const sms = createSmsService({ providers: { m: memoryProvider() } });
+    const sender: { send(to: string, body: string, options?: object): Promise<unknown> } = sms;
+    await expect(sender.send(TO, 'hi')).resolves.toMatchObject({ provider: 'm' });
+  });
+});
