@@ -39,7 +39,14 @@ export function compile(subject: string, policy: SubjectPolicy): CompiledPermiss
       const role = roles.get(name);
       if (!role) continue;
       for (const rule of role.rules) {
-        grants.push({ effect: rule.effect, resource: rule.resource, action: rule.action, role: name, via: path, scope: assignment.scope });
+        grants.push({
+          effect: rule.effect,
+          resource: rule.resource,
+          action: rule.action,
+          role: name,
+          via: path,
+          scope: assignment.scope,
+        });
       }
       for (const parent of role.inherits) queue.push([...path, parent]);
     }
@@ -73,11 +80,20 @@ export class PermissionIndex {
     for (const g of compiled.grants) {
       const key = scopeKey(g.scope);
       let resources = this.scopes.get(key);
-      if (!resources) this.scopes.set(key, (resources = new Map()));
+      if (!resources) {
+        resources = new Map();
+        this.scopes.set(key, resources);
+      }
       let actions = resources.get(g.resource);
-      if (!actions) resources.set(g.resource, (actions = new Map()));
+      if (!actions) {
+        actions = new Map();
+        resources.set(g.resource, actions);
+      }
       let slot = actions.get(g.action);
-      if (!slot) actions.set(g.action, (slot = {}));
+      if (!slot) {
+        slot = {};
+        actions.set(g.action, slot);
+      }
       if (g.effect === 'deny') slot.deny ??= g;
       else slot.allow ??= g;
     }
@@ -137,6 +153,7 @@ export function candidateScopes(resource: NormalizedResource): string[] {
 /** Whether an assignment in `scope` applies to `resource` (the set semantics behind {@link candidateScopes}). */
 export function scopeApplies(scope: NormalizedScope, resource: NormalizedResource): boolean {
   if (scope.tenant !== undefined && scope.tenant !== resource.tenant) return false;
-  if (scope.resource && (scope.resource.type !== resource.type || scope.resource.id !== resource.id)) return false;
+  if (scope.resource && (scope.resource.type !== resource.type || scope.resource.id !== resource.id))
+    return false;
   return true;
 }

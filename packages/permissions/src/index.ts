@@ -3,6 +3,15 @@ export { memoryPermissionCache } from './cache.js';
 export type { CompiledGrant, CompiledPermissions } from './compile.js';
 export { PermissionError, PermissionErrorCode } from './errors.js';
 export type {
+  GuardOutcome,
+  GuardStatus,
+  PermissionErrorBody,
+  PermissionGuardOptions,
+  RequireOptions,
+  RouteGuard,
+} from './middleware.js';
+export { createRouteGuard } from './middleware.js';
+export type {
   Assignment,
   AssignmentScope,
   Effect,
@@ -12,7 +21,13 @@ export type {
   ResourceRef,
   Rule,
 } from './model.js';
-export { MAX_ID_LENGTH, MAX_SUBJECT_LENGTH, normalizeId, normalizeResource, parsePermission } from './model.js';
+export {
+  MAX_ID_LENGTH,
+  MAX_SUBJECT_LENGTH,
+  normalizeId,
+  normalizeResource,
+  parsePermission,
+} from './model.js';
 export type {
   CheckQuery,
   Decision,
@@ -25,12 +40,3 @@ export type {
 } from './service.js';
 export { createPermissionService } from './service.js';
 export type { PermissionStore, StoredRole, SubjectPolicy } from './store.js';
-export type {
-  GuardOutcome,
-  GuardStatus,
-  PermissionErrorBody,
-  PermissionGuardOptions,
-  RequireOptions,
-  RouteGuard,
-} from './middleware.js';
-export { createRouteGuard } from './middleware.js';

@@ -37,14 +37,20 @@ export interface RequireOptions<Req> {
 }
 
 /** What the core decided for one request. */
-export type GuardOutcome = { ok: true; subject: string } | { ok: false; status: GuardStatus; body: PermissionErrorBody };
+export type GuardOutcome =
+  | { ok: true; subject: string }
+  | { ok: false; status: GuardStatus; body: PermissionErrorBody };
 
 /** One guarded route, framework-agnostic: the adapters only read the request and write the response. */
 export interface RouteGuard<Req> {
   authorize(req: Req, readParam: (name: string) => MaybePromise<string | undefined>): Promise<GuardOutcome>;
 }
 
-const refuse = (status: GuardStatus, code: PermissionErrorBody['error']['code'], message: string): GuardOutcome => ({
+const refuse = (
+  status: GuardStatus,
+  code: PermissionErrorBody['error']['code'],
+  message: string,
+): GuardOutcome => ({
   ok: false,
   status,
   body: { error: { status, code, message } },
@@ -81,12 +87,15 @@ export function createRouteGuard<Req>(
       if (route.resourceId) id = await route.resourceId(req);
       else if (route.param !== undefined) {
         id = await readParam(route.param);
-        if (id === undefined) return refuse(400, 'INVALID_RESOURCE', `missing resource id (route parameter "${route.param}")`);
+        if (id === undefined)
+          return refuse(400, 'INVALID_RESOURCE', `missing resource id (route parameter "${route.param}")`);
       }
       const tenant = await getTenant?.(req);
       try {
         const allowed = await permissions.check(subject, action, { type: resourceType, id, tenant });
-        return allowed ? { ok: true, subject } : refuse(403, 'FORBIDDEN', `not allowed to ${action} this ${resourceType}`);
+        return allowed
+          ? { ok: true, subject }
+          : refuse(403, 'FORBIDDEN', `not allowed to ${action} this ${resourceType}`);
       } catch (error) {
         if (isAppError(error, '@app/permissions', PermissionErrorCode.INVALID_RESOURCE)) {
           return refuse(400, 'INVALID_RESOURCE', 'malformed resource id');

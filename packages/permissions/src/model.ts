@@ -87,7 +87,8 @@ function invalid(code: PermissionErrorCode, message: string): never {
  */
 export function normalizeId(value: unknown, what = 'resource id'): string {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} must be a non-negative integer or a string`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} must be a non-negative integer or a string`);
     return String(value);
   }
   if (typeof value !== 'string') invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} must be a string`);
@@ -98,11 +99,18 @@ export function normalizeId(value: unknown, what = 'resource id'): string {
     invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} is not valid Unicode`);
   }
   if (id.length === 0) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} is empty`);
-  if ([...id].length > MAX_ID_LENGTH) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} is longer than ${MAX_ID_LENGTH} characters`);
+  if ([...id].length > MAX_ID_LENGTH)
+    invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} is longer than ${MAX_ID_LENGTH} characters`);
   for (const form of [id, id.normalize('NFKC')]) {
-    if (ODD.test(form)) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} contains whitespace, control or invisible characters`);
-    if (RESERVED.test(form)) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} contains a reserved character (* : / \\ ? # %)`);
-    if (form === '.' || form.includes('..')) invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} contains '..'`);
+    if (ODD.test(form))
+      invalid(
+        PermissionErrorCode.INVALID_RESOURCE,
+        `${what} contains whitespace, control or invisible characters`,
+      );
+    if (RESERVED.test(form))
+      invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} contains a reserved character (* : / \\ ? # %)`);
+    if (form === '.' || form.includes('..'))
+      invalid(PermissionErrorCode.INVALID_RESOURCE, `${what} contains '..'`);
   }
   return id;
 }
@@ -118,15 +126,26 @@ export function assertName(value: unknown, what: string): string {
 /** Checks a role name: letters, digits, `_ . @ -`, at most 128 characters, no `..`. */
 export function assertRole(value: unknown): string {
   if (typeof value !== 'string' || !ROLE.test(value) || value.includes('..')) {
-    invalid(PermissionErrorCode.INVALID_ROLE, `role must match ${ROLE} without '..' (got ${describe(value)})`);
+    invalid(
+      PermissionErrorCode.INVALID_ROLE,
+      `role must match ${ROLE} without '..' (got ${describe(value)})`,
+    );
   }
   return value;
 }
 
 /** Checks a subject id: 1 to 256 code points, no control or invisible characters. */
 export function assertSubject(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || [...value].length > MAX_SUBJECT_LENGTH || /\p{C}/u.test(value)) {
-    invalid(PermissionErrorCode.INVALID_SUBJECT, `subject must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} printable characters`);
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    [...value].length > MAX_SUBJECT_LENGTH ||
+    /\p{C}/u.test(value)
+  ) {
+    invalid(
+      PermissionErrorCode.INVALID_SUBJECT,
+      `subject must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} printable characters`,
+    );
   }
   return value;
 }
@@ -145,7 +164,10 @@ export function parsePermission(permission: string): { resource: string; action:
   const [resource, action] = parts;
   const ok = (s: string | undefined) => s !== undefined && (s === '*' || NAME.test(s));
   if (parts.length !== 2 || !ok(resource) || !ok(action)) {
-    invalid(PermissionErrorCode.INVALID_PERMISSION, `permission must be 'resource:action' with names or '*' (got ${describe(permission)})`);
+    invalid(
+      PermissionErrorCode.INVALID_PERMISSION,
+      `permission must be 'resource:action' with names or '*' (got ${describe(permission)})`,
+    );
   }
   return { resource: resource!, action: action! };
 }
@@ -155,9 +177,13 @@ export function normalizeResource(input: ResourceInput): NormalizedResource {
   if (typeof input === 'string') {
     const colon = input.indexOf(':');
     if (colon === -1) return { type: assertName(input, 'resource type') };
-    return { type: assertName(input.slice(0, colon), 'resource type'), id: normalizeId(input.slice(colon + 1)) };
+    return {
+      type: assertName(input.slice(0, colon), 'resource type'),
+      id: normalizeId(input.slice(colon + 1)),
+    };
   }
-  if (typeof input !== 'object' || input === null) invalid(PermissionErrorCode.INVALID_RESOURCE, 'resource must be a string or { type, id?, tenant? }');
+  if (typeof input !== 'object' || input === null)
+    invalid(PermissionErrorCode.INVALID_RESOURCE, 'resource must be a string or { type, id?, tenant? }');
   const out: NormalizedResource = { type: assertName(input.type, 'resource type') };
   if (input.id !== undefined) out.id = normalizeId(input.id);
   if (input.tenant !== undefined) out.tenant = normalizeId(input.tenant, 'tenant id');
@@ -170,7 +196,10 @@ export function normalizeScope(scope: AssignmentScope | undefined): NormalizedSc
   const out: NormalizedScope = {};
   if (scope.tenant !== undefined) out.tenant = normalizeId(scope.tenant, 'tenant id');
   if (scope.resource !== undefined) {
-    out.resource = { type: assertName(scope.resource.type, 'resource type'), id: normalizeId(scope.resource.id) };
+    out.resource = {
+      type: assertName(scope.resource.type, 'resource type'),
+      id: normalizeId(scope.resource.id),
+    };
   }
   return out;
 }

@@ -62,7 +62,8 @@ describe('properties (fast-check)', () => {
         const applicable = p.assignments.find(
           (a) =>
             (a.scope.tenant === undefined || a.scope.tenant === q.resource.tenant) &&
-            (a.scope.resource === undefined || (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
+            (a.scope.resource === undefined ||
+              (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
         );
         fc.pre(applicable !== undefined);
         const deny = { role: applicable!.role, effect: 'deny' as const, resource: '*', action: q.action };
@@ -79,7 +80,11 @@ describe('properties (fast-check)', () => {
   it('revoking a role revokes what it gave: unassign restores every earlier decision', async () => {
     await fc.assert(
       fc.asyncProperty(policy, assignment, async (p, extra) => {
-        fc.pre(!p.assignments.some((a) => a.role === extra.role && JSON.stringify(a.scope) === JSON.stringify(extra.scope)));
+        fc.pre(
+          !p.assignments.some(
+            (a) => a.role === extra.role && JSON.stringify(a.scope) === JSON.stringify(extra.scope),
+          ),
+        );
         const s = await build(p);
         const before = await decisions(s);
         await s.assign('u', extra.role, extra.scope);
@@ -115,10 +120,16 @@ describe('properties (fast-check)', () => {
         async (p, r, type, id, tenant) => {
           const without = await decisions(await build(p));
           const withScoped = await decisions(
-            await build({ ...p, assignments: [...p.assignments, { role: r, scope: { tenant, resource: { type, id } } }] }),
+            await build({
+              ...p,
+              assignments: [...p.assignments, { role: r, scope: { tenant, resource: { type, id } } }],
+            }),
           );
           QUERIES.forEach((q, i) => {
-            const inside = q.resource.type === type && q.resource.id === id && (tenant === undefined || q.resource.tenant === tenant);
+            const inside =
+              q.resource.type === type &&
+              q.resource.id === id &&
+              (tenant === undefined || q.resource.tenant === tenant);
             if (!inside) expect(withScoped[i], JSON.stringify(q)).toBe(without[i]);
           });
         },
@@ -133,19 +144,26 @@ describe('properties (fast-check)', () => {
         const s = await build(p);
         // Reference: inheritance edges that the service accepted, then a plain scan.
         const parents = new Map<string, string[]>();
-        const reaches = (a: string, b: string): boolean => a === b || (parents.get(a) ?? []).some((x) => reaches(x, b));
-        for (const [c, par] of p.edges) if (!reaches(par, c)) parents.set(c, [...new Set([...(parents.get(c) ?? []), par])]);
+        const reaches = (a: string, b: string): boolean =>
+          a === b || (parents.get(a) ?? []).some((x) => reaches(x, b));
+        for (const [c, par] of p.edges)
+          if (!reaches(par, c)) parents.set(c, [...new Set([...(parents.get(c) ?? []), par])]);
         const closure = (r: string): string[] => [r, ...(parents.get(r) ?? []).flatMap(closure)];
         const expected = QUERIES.map((q) => {
           const rules = p.assignments
             .filter(
               (a) =>
                 (a.scope.tenant === undefined || a.scope.tenant === q.resource.tenant) &&
-                (a.scope.resource === undefined || (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
+                (a.scope.resource === undefined ||
+                  (a.scope.resource.type === q.resource.type && a.scope.resource.id === q.resource.id)),
             )
             .flatMap((a) => closure(a.role))
             .flatMap((r) => p.rules.filter((x) => x.role === r))
-            .filter((x) => (x.resource === '*' || x.resource === q.resource.type) && (x.action === '*' || x.action === q.action));
+            .filter(
+              (x) =>
+                (x.resource === '*' || x.resource === q.resource.type) &&
+                (x.action === '*' || x.action === q.action),
+            );
           return rules.some((x) => x.effect === 'allow') && !rules.some((x) => x.effect === 'deny');
         });
         expect(await decisions(s)).toEqual(expected);

@@ -42,13 +42,25 @@ describe('createPermissionService', () => {
     expect(d).toEqual({
       allowed: true,
       reason: 'allowed',
-      matched: { role: 'viewer', permission: 'room:read', effect: 'allow', via: ['admin', 'editor', 'viewer'], scope: { tenant: 'acme' } },
-      message: 'allowed by allow rule "room:read" of role "viewer" (via admin -> editor -> viewer), assigned on tenant acme',
+      matched: {
+        role: 'viewer',
+        permission: 'room:read',
+        effect: 'allow',
+        via: ['admin', 'editor', 'viewer'],
+        scope: { tenant: 'acme' },
+      },
+      message:
+        'allowed by allow rule "room:read" of role "viewer" (via admin -> editor -> viewer), assigned on tenant acme',
     });
     await p.deny('admin', 'room:read');
     const denied = await p.explain('alice', 'read', { type: 'room', tenant: 'acme' });
     expect(denied.reason).toBe('denied-by-rule');
-    expect(denied.matched).toMatchObject({ role: 'admin', permission: 'room:read', effect: 'deny', via: ['admin'] });
+    expect(denied.matched).toMatchObject({
+      role: 'admin',
+      permission: 'room:read',
+      effect: 'deny',
+      via: ['admin'],
+    });
   });
 
   it('lets a deny beat an allow whatever the order, the scope or the wildcard', async () => {
@@ -106,7 +118,12 @@ describe('createPermissionService', () => {
     ]);
     expect(loads()).toBe(1);
     await p.assign('u', 'other');
-    expect(await p.checkMany('u', [{ action: 'read', resource: 'room' }, { action: 'write', resource: 'room:9' }])).toEqual([true, false]);
+    expect(
+      await p.checkMany('u', [
+        { action: 'read', resource: 'room' },
+        { action: 'write', resource: 'room:9' },
+      ]),
+    ).toEqual([true, false]);
     expect(loads()).toBe(2);
   });
 
@@ -137,7 +154,10 @@ describe('createPermissionService', () => {
   it('expires cached sets after the TTL (writes made elsewhere show up)', async () => {
     let now = 0;
     const store = memoryPermissionStore();
-    const p = createPermissionService({ store, cache: memoryPermissionCache({ ttlMs: 1000, now: () => now }) });
+    const p = createPermissionService({
+      store,
+      cache: memoryPermissionCache({ ttlMs: 1000, now: () => now }),
+    });
     await p.assign('u', 'r');
     expect(await p.check('u', 'read', 'doc')).toBe(false);
     await store.addRule('r', { effect: 'allow', resource: 'doc', action: 'read' }); // behind the service's back
@@ -159,7 +179,10 @@ describe('createPermissionService', () => {
     expect(perms.explain('read', 'message').matched?.role).toBe('member');
     expect((await p.listPermissions('u', 'room:42')).map((e) => e.permission)).toEqual(['room:*']);
     expect((await p.listPermissions('u', 'room:41')).map((e) => e.permission)).toEqual([]);
-    expect((await p.listPermissions('u')).map((e) => e.permission).sort()).toEqual(['message:read', 'room:*']);
+    expect((await p.listPermissions('u')).map((e) => e.permission).sort()).toEqual([
+      'message:read',
+      'room:*',
+    ]);
   });
 
   it('wraps store failures in STORE_FAILED with the cause, and logs them', async () => {
@@ -231,11 +254,18 @@ describe('hardening: input from users', () => {
     expect(loads()).toBe(0);
   });
 
-  it.each([['*'], ['room*'], ['ro om'], [''], ['a:b'], ['x'.repeat(65)]])('rejects action or type %j', async (name) => {
-    const { p } = await setup();
-    await expect(p.check('alice', name, 'room')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_ACTION });
-    await expect(p.check('alice', 'read', { type: name })).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_ACTION });
-  });
+  it.each([['*'], ['room*'], ['ro om'], [''], ['a:b'], ['x'.repeat(65)]])(
+    'rejects action or type %j',
+    async (name) => {
+      const { p } = await setup();
+      await expect(p.check('alice', name, 'room')).rejects.toMatchObject({
+        code: PermissionErrorCode.INVALID_ACTION,
+      });
+      await expect(p.check('alice', 'read', { type: name })).rejects.toMatchObject({
+        code: PermissionErrorCode.INVALID_ACTION,
+      });
+    },
+  );
 
   it('NFC-normalises ids, so both spellings of an accented id name the same resource', async () => {
     const { p } = await setup();
@@ -248,16 +278,28 @@ describe('hardening: input from users', () => {
 
   it('accepts wildcards only in stored policy: grant parses them, checks and scopes refuse them', async () => {
     const { p } = await setup();
-    await expect(p.grant('x', 'room')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_PERMISSION });
-    await expect(p.grant('x', 'room:read:extra')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_PERMISSION });
-    await expect(p.grant('x', 'ro*m:read')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_PERMISSION });
+    await expect(p.grant('x', 'room')).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_PERMISSION,
+    });
+    await expect(p.grant('x', 'room:read:extra')).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_PERMISSION,
+    });
+    await expect(p.grant('x', 'ro*m:read')).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_PERMISSION,
+    });
     await expect(p.assign('bob', 'owner', { resource: { type: 'room', id: '*' } })).rejects.toMatchObject({
       code: PermissionErrorCode.INVALID_RESOURCE,
     });
-    await expect(p.assign('bob', 'owner', { tenant: '..' })).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_RESOURCE });
-    await expect(p.assign('bob', 'bad role')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_ROLE });
+    await expect(p.assign('bob', 'owner', { tenant: '..' })).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_RESOURCE,
+    });
+    await expect(p.assign('bob', 'bad role')).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_ROLE,
+    });
     await expect(p.assign('', 'owner')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_SUBJECT });
-    await expect(p.assign('a\u0000b', 'owner')).rejects.toMatchObject({ code: PermissionErrorCode.INVALID_SUBJECT });
+    await expect(p.assign('a\u0000b', 'owner')).rejects.toMatchObject({
+      code: PermissionErrorCode.INVALID_SUBJECT,
+    });
     expect(await p.listRoles()).toEqual(['admin', 'owner']);
   });
 });

@@ -1,6 +1,12 @@
 import { type Logger, silentLogger } from '@app/core';
 import { type CacheRead, memoryPermissionCache, type PermissionCache } from './cache.js';
-import { type CompiledGrant, type CompiledPermissions, compile, PermissionIndex, scopeApplies } from './compile.js';
+import {
+  type CompiledGrant,
+  type CompiledPermissions,
+  compile,
+  PermissionIndex,
+  scopeApplies,
+} from './compile.js';
 import { PermissionError, PermissionErrorCode } from './errors.js';
 import {
   type AssignmentScope,
@@ -144,7 +150,10 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
   const indexOf = (compiled: CompiledPermissions): PermissionIndex => {
     let index = indexes.get(compiled);
-    if (!index) indexes.set(compiled, (index = new PermissionIndex(compiled)));
+    if (!index) {
+      index = new PermissionIndex(compiled);
+      indexes.set(compiled, index);
+    }
     return index;
   };
 
@@ -160,7 +169,11 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
         compiled = compile(subject, await store.loadSubject(subject));
       } catch (error) {
         logger.error({ subject, err: error }, 'permissions: loading a subject failed');
-        throw new PermissionError(PermissionErrorCode.STORE_FAILED, `loading the permissions of a subject failed`, { cause: error });
+        throw new PermissionError(
+          PermissionErrorCode.STORE_FAILED,
+          `loading the permissions of a subject failed`,
+          { cause: error },
+        );
       }
       try {
         await cache.write(subject, compiled, token);
@@ -185,7 +198,11 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     } catch (error) {
       return Promise.reject(wrapCache(error));
     }
-    if (read instanceof Promise) return read.then((r) => fromRead(subject, r), (error) => Promise.reject(wrapCache(error)));
+    if (read instanceof Promise)
+      return read.then(
+        (r) => fromRead(subject, r),
+        (error) => Promise.reject(wrapCache(error)),
+      );
     return fromRead(subject, read);
   };
 
@@ -203,14 +220,19 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
       if (what === 'all') await cache.invalidateAll();
       else await cache.invalidateSubject(what.subject);
     } catch (error) {
-      throw new PermissionError(PermissionErrorCode.STORE_FAILED, 'the write was stored but invalidating the cache failed: retry it', { cause: error });
+      throw new PermissionError(
+        PermissionErrorCode.STORE_FAILED,
+        'the write was stored but invalidating the cache failed: retry it',
+        { cause: error },
+      );
     }
   };
 
   const ruleOf = (permission: string, effect: Effect | undefined): Rule => {
     const { resource, action } = parsePermission(permission);
     const e = effect ?? 'allow';
-    if (e !== 'allow' && e !== 'deny') throw new PermissionError(PermissionErrorCode.INVALID_PERMISSION, `effect must be 'allow' or 'deny'`);
+    if (e !== 'allow' && e !== 'deny')
+      throw new PermissionError(PermissionErrorCode.INVALID_PERMISSION, `effect must be 'allow' or 'deny'`);
     return { effect: e, resource, action };
   };
 
@@ -238,7 +260,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
     async checkMany(subject, queries) {
       const s = assertSubject(subject);
-      const parsed = queries.map((q) => [assertName(q.action, 'action'), normalizeResource(q.resource)] as const);
+      const parsed = queries.map(
+        (q) => [assertName(q.action, 'action'), normalizeResource(q.resource)] as const,
+      );
       return withIndex(s, (index) => parsed.map(([a, r]) => index.decide(a, r)?.effect === 'allow'));
     },
 
@@ -258,10 +282,14 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
     async listPermissions(subject, resource) {
       const s = assertSubject(subject);
-      const r: NormalizedResource | undefined = resource === undefined ? undefined : normalizeResource(resource);
+      const r: NormalizedResource | undefined =
+        resource === undefined ? undefined : normalizeResource(resource);
       const index = await indexFor(s);
       return index.compiled.grants
-        .filter((g) => r === undefined || (scopeApplies(g.scope, r) && (g.resource === '*' || g.resource === r.type)))
+        .filter(
+          (g) =>
+            r === undefined || (scopeApplies(g.scope, r) && (g.resource === '*' || g.resource === r.type)),
+        )
         .map(matchedOf);
     },
 
@@ -311,17 +339,36 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
     async assign(subject, role, scope) {
       assertOpen();
-      const assignment = { subject: assertSubject(subject), role: assertRole(role), scope: normalizeScope(scope) };
+      const assignment = {
+        subject: assertSubject(subject),
+        role: assertRole(role),
+        scope: normalizeScope(scope),
+      };
       await store.assign(assignment);
-      logger.info({ subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope) }, 'permissions: role assigned');
+      logger.info(
+        { subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope) },
+        'permissions: role assigned',
+      );
       await invalidate({ subject: assignment.subject });
     },
 
     async unassign(subject, role, scope) {
       assertOpen();
-      const assignment = { subject: assertSubject(subject), role: assertRole(role), scope: normalizeScope(scope) };
+      const assignment = {
+        subject: assertSubject(subject),
+        role: assertRole(role),
+        scope: normalizeScope(scope),
+      };
       const existed = await store.unassign(assignment);
-      logger.info({ subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope), existed }, 'permissions: role unassigned');
+      logger.info(
+        {
+          subject: assignment.subject,
+          role: assignment.role,
+          scope: describeScope(assignment.scope),
+          existed,
+        },
+        'permissions: role unassigned',
+      );
       await invalidate({ subject: assignment.subject });
       return existed;
     },
@@ -359,16 +406,29 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
 function wrapCache(error: unknown): unknown {
   if (error instanceof PermissionError) return error;
-  return new PermissionError(PermissionErrorCode.STORE_FAILED, 'reading the permission cache failed', { cause: error });
+  return new PermissionError(PermissionErrorCode.STORE_FAILED, 'reading the permission cache failed', {
+    cause: error,
+  });
 }
 
 function matchedOf(g: CompiledGrant): MatchedRule {
-  return { role: g.role, permission: `${g.resource}:${g.action}`, effect: g.effect, via: g.via, scope: g.scope };
+  return {
+    role: g.role,
+    permission: `${g.resource}:${g.action}`,
+    effect: g.effect,
+    via: g.via,
+    scope: g.scope,
+  };
 }
 
 function decision(grant: CompiledGrant | undefined): Decision {
   if (!grant) {
-    return { allowed: false, reason: 'no-matching-rule', matched: null, message: 'denied by default: no rule of any assigned role matches' };
+    return {
+      allowed: false,
+      reason: 'no-matching-rule',
+      matched: null,
+      message: 'denied by default: no rule of any assigned role matches',
+    };
   }
   const matched = matchedOf(grant);
   const path = matched.via.length > 1 ? ` (via ${matched.via.join(' -> ')})` : '';

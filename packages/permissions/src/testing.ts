@@ -50,7 +50,10 @@ export interface PermissionStoreContractOptions {
  * runPermissionStoreContract({ describe, it, expect }, { name: 'memory', create: () => ({ store: memoryPermissionStore() }) });
  * ```
  */
-export function runPermissionStoreContract(t: ContractTestApi, options: PermissionStoreContractOptions): void {
+export function runPermissionStoreContract(
+  t: ContractTestApi,
+  options: PermissionStoreContractOptions,
+): void {
   const { describe, it, expect } = t;
   const concurrency = options.concurrency ?? 1000;
 
@@ -68,7 +71,11 @@ export function runPermissionStoreContract(t: ContractTestApi, options: Permissi
       expect(policy.assignments).toEqual([{ subject: 'alice', role: 'editor', scope: { tenant: 'acme' } }]);
       const roles = [...policy.roles].sort((a, b) => a.name.localeCompare(b.name));
       expect(roles).toEqual([
-        { name: 'editor', inherits: ['viewer'], rules: [{ effect: 'allow', resource: 'room', action: 'write' }] },
+        {
+          name: 'editor',
+          inherits: ['viewer'],
+          rules: [{ effect: 'allow', resource: 'room', action: 'write' }],
+        },
         { name: 'viewer', inherits: [], rules: [{ effect: 'allow', resource: 'room', action: 'read' }] },
       ]);
       expect(await store.loadSubject('nobody')).toEqual({ assignments: [], roles: [] });
@@ -93,7 +100,11 @@ export function runPermissionStoreContract(t: ContractTestApi, options: Permissi
       const global = { subject: 'u', role: 'owner', scope: {} };
       const tenant = { subject: 'u', role: 'owner', scope: { tenant: 'acme' } };
       const room = { subject: 'u', role: 'owner', scope: { resource: { type: 'room', id: '42' } } };
-      const both = { subject: 'u', role: 'owner', scope: { tenant: 'acme', resource: { type: 'room', id: '42' } } };
+      const both = {
+        subject: 'u',
+        role: 'owner',
+        scope: { tenant: 'acme', resource: { type: 'room', id: '42' } },
+      };
       for (const a of [global, tenant, room, both, room]) await store.assign(a);
       if (raw) {
         expect([...(await raw.assignments())].sort()).toEqual(
@@ -143,7 +154,10 @@ export function runPermissionStoreContract(t: ContractTestApi, options: Permissi
       const { store, raw } = await options.create();
       const pairs = concurrency / 2;
       const results = await Promise.all(
-        Array.from({ length: pairs }, (_, i) => [store.addParent(`x${i}`, `y${i}`), store.addParent(`y${i}`, `x${i}`)]).flat(),
+        Array.from({ length: pairs }, (_, i) => [
+          store.addParent(`x${i}`, `y${i}`),
+          store.addParent(`y${i}`, `x${i}`),
+        ]).flat(),
       );
       for (let i = 0; i < pairs; i++) expect(Number(results[2 * i]) + Number(results[2 * i + 1])).toBe(1);
       if (raw) expect(await raw.parents()).toHaveLength(pairs);

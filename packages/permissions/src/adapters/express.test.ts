@@ -12,7 +12,10 @@ app.delete('/rooms/:roomId', guard.require('delete', 'room', { param: 'roomId' }
   ran++;
   res.json({ ok: true, subject: res.locals.subject });
 });
-const broken = expressPermissions({ permissions: { check: () => Promise.reject(new Error('down')) }, getSubject: () => 'alice' });
+const broken = expressPermissions({
+  permissions: { check: () => Promise.reject(new Error('down')) },
+  getSubject: () => 'alice',
+});
 app.get('/broken/:id', broken.require('read', 'room', { param: 'id' }), (_req, res) => {
   ran++;
   res.json({ ok: true });

@@ -13,11 +13,18 @@ const guard = fastifyPermissions({
 });
 const app = Fastify();
 let ran = 0;
-app.delete('/rooms/:roomId', { preHandler: guard.require('delete', 'room', { param: 'roomId' }) }, async () => {
-  ran++;
-  return { ok: true };
+app.delete(
+  '/rooms/:roomId',
+  { preHandler: guard.require('delete', 'room', { param: 'roomId' }) },
+  async () => {
+    ran++;
+    return { ok: true };
+  },
+);
+const broken = fastifyPermissions({
+  permissions: { check: () => Promise.reject(new Error('down')) },
+  getSubject: () => 'alice',
 });
-const broken = fastifyPermissions({ permissions: { check: () => Promise.reject(new Error('down')) }, getSubject: () => 'alice' });
 app.get('/broken/:id', { preHandler: broken.require('read', 'room', { param: 'id' }) }, async () => {
   ran++;
   return { ok: true };

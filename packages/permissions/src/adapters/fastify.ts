@@ -7,7 +7,11 @@ export type FastifyPermissionHook = (request: FastifyRequest, reply: FastifyRepl
 /** Guards Fastify routes. */
 export interface FastifyPermissions {
   /** A `preHandler` hook allowing the request only when the subject may `action` the `resourceType` (and id). */
-  require(action: string, resourceType: string, options?: RequireOptions<FastifyRequest>): FastifyPermissionHook;
+  require(
+    action: string,
+    resourceType: string,
+    options?: RequireOptions<FastifyRequest>,
+  ): FastifyPermissionHook;
 }
 
 /**

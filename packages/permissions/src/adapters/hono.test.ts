@@ -22,7 +22,10 @@ describe('@app/permissions/hono (app.request)', () => {
   });
 
   it('answers 500 through the framework when the store fails, never running the handler', async () => {
-    const broken = honoPermissions({ permissions: { check: () => Promise.reject(new Error('down')) }, getSubject: () => 'alice' });
+    const broken = honoPermissions({
+      permissions: { check: () => Promise.reject(new Error('down')) },
+      getSubject: () => 'alice',
+    });
     const app2 = new Hono();
     app2.get('/rooms/:id', broken.require('read', 'room', { param: 'id' }), (c) => c.json({ ok: true }));
     app2.onError((_e, c) => c.json({ failed: true }, 500));

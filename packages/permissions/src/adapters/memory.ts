@@ -34,7 +34,10 @@ export function memoryPermissionStore(options: MemoryPermissionStoreOptions = {}
 
   const ensureRole = (name: string): RoleRecord => {
     let role = roles.get(name);
-    if (!role) roles.set(name, (role = { rules: new Map(), parents: new Set() }));
+    if (!role) {
+      role = { rules: new Map(), parents: new Set() };
+      roles.set(name, role);
+    }
     return role;
   };
 
@@ -96,7 +99,10 @@ export function memoryPermissionStore(options: MemoryPermissionStoreOptions = {}
     async assign(assignment) {
       ensureRole(assignment.role);
       let own = assignments.get(assignment.subject);
-      if (!own) assignments.set(assignment.subject, (own = new Map()));
+      if (!own) {
+        own = new Map();
+        assignments.set(assignment.subject, own);
+      }
       own.set(assignmentKey(assignment), structuredClone(assignment));
     },
 

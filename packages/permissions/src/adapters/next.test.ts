@@ -5,10 +5,12 @@ import { nextPermissions } from './next.js';
 const permissions = await guardFixture();
 const guard = nextPermissions({ permissions, getSubject: (req) => req.headers.get('x-user') });
 let ran = 0;
-const DELETE = guard.require('delete', 'room', { param: 'roomId' })(async (_req, _ctx: { params: Promise<{ roomId: string }> }) => {
-  ran++;
-  return Response.json({ ok: true });
-});
+const DELETE = guard.require('delete', 'room', { param: 'roomId' })(
+  async (_req, _ctx: { params: Promise<{ roomId: string }> }) => {
+    ran++;
+    return Response.json({ ok: true });
+  },
+);
 
 describe('@app/permissions/next (route handler called with a Request)', () => {
   it.each(CASES)('DELETE %s as %s -> %i %s', async (path, user, status, code) => {
@@ -23,12 +25,16 @@ describe('@app/permissions/next (route handler called with a Request)', () => {
   });
 
   it('accepts Next 13/14 plain params and reads the id through resourceId', async () => {
-    const GET = guard.require('delete', 'room', { resourceId: (req) => new URL(req.url).searchParams.get('id') ?? undefined })(
-      () => Response.json({ ok: true }),
-    );
-    const ok = await GET(new Request('http://localhost/?id=42', { headers: { 'x-user': 'alice' } }), { params: {} });
+    const GET = guard.require('delete', 'room', {
+      resourceId: (req) => new URL(req.url).searchParams.get('id') ?? undefined,
+    })(() => Response.json({ ok: true }));
+    const ok = await GET(new Request('http://localhost/?id=42', { headers: { 'x-user': 'alice' } }), {
+      params: {},
+    });
     expect(ok.status).toBe(200);
-    const denied = await GET(new Request('http://localhost/?id=7', { headers: { 'x-user': 'alice' } }), { params: {} });
+    const denied = await GET(new Request('http://localhost/?id=7', { headers: { 'x-user': 'alice' } }), {
+      params: {},
+    });
     expect(denied.status).toBe(403);
   });
 

@@ -11,9 +11,12 @@ const redis = await requireRedis();
 
 const lines = async (sql: string) => (await db.query<{ line: string }>(sql)).rows.map((r) => r.line).sort();
 const raw = {
-  rules: () => lines(`SELECT concat_ws('|', role, effect, resource, action) AS line FROM app_permissions_rules`),
+  rules: () =>
+    lines(`SELECT concat_ws('|', role, effect, resource, action) AS line FROM app_permissions_rules`),
   assignments: () =>
-    lines(`SELECT concat_ws('|', subject, role, tenant, resource_type, resource_id) AS line FROM app_permissions_assignments`),
+    lines(
+      `SELECT concat_ws('|', subject, role, tenant, resource_type, resource_id) AS line FROM app_permissions_assignments`,
+    ),
   parents: () => lines(`SELECT concat_ws('|', role, parent) AS line FROM app_permissions_role_parents`),
 };
 
@@ -50,7 +53,9 @@ describe.skipIf(!db.available)('prismaPermissionStore on real Postgres', () => {
     await empty();
     await db.query(`INSERT INTO app_permissions_roles (name) VALUES ('a'), ('b')`);
     await db.query(`INSERT INTO app_permissions_role_parents (role, parent) VALUES ('a', 'b'), ('b', 'a')`);
-    await db.query(`INSERT INTO app_permissions_rules (role, effect, resource, action) VALUES ('b', 'allow', 'doc', 'read')`);
+    await db.query(
+      `INSERT INTO app_permissions_rules (role, effect, resource, action) VALUES ('b', 'allow', 'doc', 'read')`,
+    );
     await db.query(`INSERT INTO app_permissions_assignments (subject, role) VALUES ('u', 'a')`);
     const permissions = createPermissionService({ store: prismaPermissionStore({ prisma: prisma! }) });
     expect(await permissions.check('u', 'read', 'doc')).toBe(true);
@@ -73,7 +78,9 @@ describe.skipIf(!db.available || !redis.available)('two instances over Postgres 
     const b = instance();
     await a.grant('owner', 'room:*');
     await a.assign('alice', 'owner', { resource: { type: 'room', id: '42' } });
-    const all = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).check('alice', 'delete', 'room:42')));
+    const all = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).check('alice', 'delete', 'room:42')),
+    );
     expect(all.every(Boolean)).toBe(true);
     expect(loads).toBeLessThanOrEqual(2);
     await b.unassign('alice', 'owner', { resource: { type: 'room', id: '42' } });

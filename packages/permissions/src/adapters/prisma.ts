@@ -106,7 +106,12 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     count(method);
     return db.$queryRawUnsafe<T>(sql, ...values);
   };
-  const execute = (method: string, db: PrismaRawClient, sql: string, ...values: unknown[]): Promise<number> => {
+  const execute = (
+    method: string,
+    db: PrismaRawClient,
+    sql: string,
+    ...values: unknown[]
+  ): Promise<number> => {
     count(method);
     return db.$executeRawUnsafe(sql, ...values);
   };
@@ -118,11 +123,19 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
       const roles = new Map<string, StoredRole>();
       const role = (name: string) => {
         let r = roles.get(name);
-        if (!r) roles.set(name, (r = { name, inherits: [], rules: [] }));
+        if (!r) {
+          r = { name, inherits: [], rules: [] };
+          roles.set(name, r);
+        }
         return r;
       };
       for (const row of rows) {
-        if (row.kind === 'a') assignments.push({ subject, role: row.role, scope: scopeOf(row.x ?? '', row.y ?? '', row.z ?? '') });
+        if (row.kind === 'a')
+          assignments.push({
+            subject,
+            role: row.role,
+            scope: scopeOf(row.x ?? '', row.y ?? '', row.z ?? ''),
+          });
         else if (row.kind === 'n') role(row.role);
         else if (row.kind === 'p') role(row.role).inherits.push(row.x!);
         else role(row.role).rules.push({ effect: row.x as Effect, resource: row.y!, action: row.z! });
@@ -160,7 +173,12 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     async addParent(roleName, parent) {
       if (roleName === parent) return false;
       return prisma.$transaction(async (tx) => {
-        await query('addParent', tx, 'SELECT pg_advisory_xact_lock($1::bigint)::text AS locked', INHERIT_LOCK);
+        await query(
+          'addParent',
+          tx,
+          'SELECT pg_advisory_xact_lock($1::bigint)::text AS locked',
+          INHERIT_LOCK,
+        );
         const cycle = await query<unknown[]>(
           'addParent',
           tx,
@@ -186,7 +204,15 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     },
 
     async removeParent(roleName, parent) {
-      return (await execute('removeParent', prisma, `DELETE FROM ${PARENTS} WHERE role = $1 AND parent = $2`, roleName, parent)) > 0;
+      return (
+        (await execute(
+          'removeParent',
+          prisma,
+          `DELETE FROM ${PARENTS} WHERE role = $1 AND parent = $2`,
+          roleName,
+          parent,
+        )) > 0
+      );
     },
 
     async assign(assignment) {
@@ -220,7 +246,11 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     },
 
     async listRoles() {
-      const rows = await query<{ name: string }[]>('listRoles', prisma, `SELECT name FROM ${ROLES} ORDER BY name COLLATE "C"`);
+      const rows = await query<{ name: string }[]>(
+        'listRoles',
+        prisma,
+        `SELECT name FROM ${ROLES} ORDER BY name COLLATE "C"`,
+      );
       return rows.map((r) => r.name);
     },
 
@@ -237,7 +267,9 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
       return {
         name: roleName,
         inherits: rows.filter((r) => r.kind === 'p').map((r) => r.x!),
-        rules: rows.filter((r) => r.kind === 'r').map((r) => ({ effect: r.x as Effect, resource: r.y!, action: r.z! })),
+        rules: rows
+          .filter((r) => r.kind === 'r')
+          .map((r) => ({ effect: r.x as Effect, resource: r.y!, action: r.z! })),
       };
     },
   };

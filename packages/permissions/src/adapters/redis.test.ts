@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { PermissionErrorCode } from '../errors.js';
 import { createPermissionService } from '../service.js';
-import { runPermissionStoreContract } from '../testing.js';
 import type { PermissionStore } from '../store.js';
+import { runPermissionStoreContract } from '../testing.js';
 import { memoryPermissionStore } from './memory.js';
 import { redisPermissionCache } from './redis.js';
 
@@ -15,7 +15,10 @@ function cluster(keyPrefix: string, extra: { maxStalenessMs?: number; now?: () =
   let loads = 0;
   const store: PermissionStore = memoryPermissionStore({ onQuery: () => loads++ });
   const make = (client: Redis) =>
-    createPermissionService({ store, cache: redisPermissionCache({ client, keyPrefix, ttlMs: 60_000, ...extra }) });
+    createPermissionService({
+      store,
+      cache: redisPermissionCache({ client, keyPrefix, ttlMs: 60_000, ...extra }),
+    });
   return { store, a: make(redis.client()), b: make(redis.client()), loads: () => loads };
 }
 
@@ -46,7 +49,16 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
     expect(tag).toBe(epochs.join(':'));
     expect(JSON.parse(data!)).toEqual({
       subject: 'u',
-      grants: [{ effect: 'allow', resource: 'doc', action: 'read', role: 'viewer', via: ['viewer'], scope: { tenant: 'acme' } }],
+      grants: [
+        {
+          effect: 'allow',
+          resource: 'doc',
+          action: 'read',
+          role: 'viewer',
+          via: ['viewer'],
+          scope: { tenant: 'acme' },
+        },
+      ],
     });
     const ttl = await raw.pttl(`${prefix}set:u`);
     expect(ttl).toBeGreaterThan(0);
@@ -69,7 +81,7 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).check('u', i % 3 ? 'read' : 'delete', 'doc')),
     );
-    results.forEach((allowed, i) => expect(allowed).toBe(i % 3 !== 0));
+    expect(results).toEqual(results.map((_, i) => i % 3 !== 0));
     expect(loads()).toBeLessThanOrEqual(2);
   });
 
@@ -92,8 +104,14 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
         return policy;
       },
     };
-    const a = createPermissionService({ store: base, cache: redisPermissionCache({ client: redis.client(), keyPrefix: prefix }) });
-    const b = createPermissionService({ store: slowStore, cache: redisPermissionCache({ client: redis.client(), keyPrefix: prefix }) });
+    const a = createPermissionService({
+      store: base,
+      cache: redisPermissionCache({ client: redis.client(), keyPrefix: prefix }),
+    });
+    const b = createPermissionService({
+      store: slowStore,
+      cache: redisPermissionCache({ client: redis.client(), keyPrefix: prefix }),
+    });
     await a.grant('r', 'doc:read');
     await a.assign('u', 'r');
     gated = true;
@@ -125,13 +143,18 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
     let loads = 0;
     const store = memoryPermissionStore({ onQuery: () => loads++ });
     const client = () => {
-      const c = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50, enableOfflineQueue: false });
+      const c = new Redis(server.url, {
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 50,
+        enableOfflineQueue: false,
+      });
       c.on('error', () => {});
       return c;
     };
     const ca = client();
     const cb = client();
-    const ready = () => expect.poll(() => ca.status === 'ready' && cb.status === 'ready', { timeout: 5000 }).toBe(true);
+    const ready = () =>
+      expect.poll(() => ca.status === 'ready' && cb.status === 'ready', { timeout: 5000 }).toBe(true);
     try {
       await ready();
       const a = createPermissionService({ store, cache: redisPermissionCache({ client: ca }) });
@@ -141,7 +164,9 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
       expect(await b.check('u', 'read', 'doc')).toBe(true); // b holds a local copy now
       await server.stop();
       // The write reaches the store; the invalidation cannot reach Redis, and the caller is told.
-      await expect(a.revoke('r', 'doc:read')).rejects.toMatchObject({ code: PermissionErrorCode.STORE_FAILED });
+      await expect(a.revoke('r', 'doc:read')).rejects.toMatchObject({
+        code: PermissionErrorCode.STORE_FAILED,
+      });
       const before = loads;
       expect(await b.check('u', 'read', 'doc')).toBe(false); // bypass: straight from the store
       expect(loads).toBe(before + 1);
@@ -154,7 +179,9 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
         cache: redisPermissionCache({ client: ca, onRedisError: 'throw' }),
       });
       await server.stop();
-      await expect(strict.check('u', 'read', 'doc')).rejects.toMatchObject({ code: PermissionErrorCode.STORE_FAILED });
+      await expect(strict.check('u', 'read', 'doc')).rejects.toMatchObject({
+        code: PermissionErrorCode.STORE_FAILED,
+      });
     } finally {
       ca.disconnect();
       cb.disconnect();
@@ -169,7 +196,8 @@ describe.skipIf(!redis.available)('store contract with the Redis cache', () => {
     {
       name: 'memory + redisPermissionCache',
       create: () => ({ store: memoryPermissionStore() }),
-      cache: () => redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}contract${n++}:` }),
+      cache: () =>
+        redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}contract${n++}:` }),
     },
   );
 });

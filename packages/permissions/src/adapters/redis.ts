@@ -150,7 +150,11 @@ export function redisPermissionCache(options: RedisPermissionCacheOptions): Perm
       if (mine !== undefined && maxStalenessMs > 0 && now() - mine.checkedAt < maxStalenessMs) {
         return { compiled: mine.compiled, token: mine.tag };
       }
-      return run(READ, [globalKey, subjectKey(subject), setKey(subject)], [mine?.tag ?? '', token(), token(), ttlMs * 2]).then(
+      return run(
+        READ,
+        [globalKey, subjectKey(subject), setKey(subject)],
+        [mine?.tag ?? '', token(), token(), ttlMs * 2],
+      ).then(
         (reply) => {
           const [tag, status, data] = reply as [string, 'current' | 'hit' | 'miss', string | undefined];
           if (status === 'current' && mine !== undefined) {
@@ -171,7 +175,11 @@ export function redisPermissionCache(options: RedisPermissionCacheOptions): Perm
 
     async write(subject, compiled, tag) {
       if (tag === BYPASS) return;
-      const stored = await run(WRITE, [globalKey, subjectKey(subject), setKey(subject)], [tag, JSON.stringify(compiled), ttlMs]);
+      const stored = await run(
+        WRITE,
+        [globalKey, subjectKey(subject), setKey(subject)],
+        [tag, JSON.stringify(compiled), ttlMs],
+      );
       if (stored === 1) remember(subject, { tag, compiled, loadedAt: now(), checkedAt: now() });
     },
 
