@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -5,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 // `@injectable()` classes whose constructor parameter types are read at runtime.
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
+  // The README quickstart imports '@app/di'; run it against the source.
+  resolve: { alias: { '@app/di': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['src/**/*.test.ts'],
   },

@@ -2,6 +2,7 @@
 // with decorators imported from here is defined. See README "reflect-metadata".
 import 'reflect-metadata';
 
+export type { ConfigSource, EventSink, Logger } from '@app/core';
 export { delay, inject, injectAll, injectable, injectWithTransform } from 'tsyringe';
 export { CONFIG_SOURCE, createContainer } from './container.js';
 export type { DiErrorCode } from './errors.js';
