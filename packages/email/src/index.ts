@@ -14,3 +14,27 @@ export { recordDeliveryEvents, STATUS_PRECEDENCE } from './status.js';
 export type * from './types.js';
 export type { ValidationLimits } from './validation.js';
 export { formatAddress, isValidEmail, parseAddress, validateBulk, validateMessage } from './validation.js';
+export type { WebhookHandler, WebhookRequest, WebhookResponse } from './webhooks/http.js';
+export { toFetchHandler } from './webhooks/http.js';
+export type { SendgridWebhookOptions } from './webhooks/sendgrid.js';
+export {
+  createSendgridWebhookHandler,
+  parseSendgridEvents,
+  SENDGRID_SIGNATURE_HEADER,
+  SENDGRID_TIMESTAMP_HEADER,
+  sendgridPublicKey,
+  verifySendgridSignature,
+} from './webhooks/sendgrid.js';
+export type {
+  CertificateFetcher,
+  SesWebhookOptions,
+  SnsMessage,
+  SnsVerifierOptions,
+} from './webhooks/ses.js';
+export {
+  createSesWebhookHandler,
+  createSnsVerifier,
+  isSnsUrl,
+  parseSesEvent,
+  snsStringToSign,
+} from './webhooks/ses.js';
