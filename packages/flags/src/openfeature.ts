@@ -24,6 +24,11 @@ type Kind = 'string' | 'number' | 'object';
 /**
  * Maps an OpenFeature context to a flags context: primitives and dates are kept, nested objects dropped,
  * and `targetingKey` becomes `userId` unless the context sets `userId` itself.
+ *
+ * @example
+ * ```ts
+ * toFlagContext({ targetingKey: 'u-42', country: 'FR' }); // { targetingKey: 'u-42', country: 'FR', userId: 'u-42' }
+ * ```
  */
 export function toFlagContext(context: EvaluationContext): FlagContext {
   const out: FlagContext = {};
@@ -67,6 +72,11 @@ function matches(kind: Kind, value: FlagJson | undefined): boolean {
  *   TYPE_MISMATCH when the payload is not of the requested type.
  *
  * It emits PROVIDER_CONFIGURATION_CHANGED, with `flagsChanged`, whenever a definition changes.
+ *
+ * @example
+ * ```ts
+ * await OpenFeature.setProviderAndWait(new AppFlagsProvider(flags, { closeFlags: true }));
+ * ```
  */
 export class AppFlagsProvider implements Provider {
   readonly metadata: { readonly name: string };

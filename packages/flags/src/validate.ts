@@ -163,6 +163,7 @@ function checkVariants(input: unknown, issues: string[]): Variant[] | undefined 
   const names = new Set<string>();
   const out: Variant[] = [];
   let total = 0;
+  let badWeights = false;
   input.forEach((v, i) => {
     const path = `variants[${i}]`;
     if (!isRecord(v)) {
@@ -176,6 +177,7 @@ function checkVariants(input: unknown, issues: string[]): Variant[] | undefined 
     else names.add(v.name);
     if (!Number.isInteger(v.weight) || (v.weight as number) < 0) {
       issues.push(`${path}.weight: must be a non-negative integer`);
+      badWeights = true;
     } else total += v.weight as number;
     const variant: Variant = { name: v.name as string, weight: v.weight as number };
     if ('payload' in v && v.payload !== undefined) {
@@ -184,7 +186,8 @@ function checkVariants(input: unknown, issues: string[]): Variant[] | undefined 
     }
     out.push(variant);
   });
-  if (out.length > 0 && total <= 0) issues.push('variants: the weights must add up to more than 0');
+  if (out.length > 0 && !badWeights && total <= 0)
+    issues.push('variants: the weights must add up to more than 0');
   return out;
 }
 

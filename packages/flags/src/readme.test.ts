@@ -1,0 +1,37 @@
+// Runs the README's code blocks as written (imports swapped for this package's sources), so the docs can't rot.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as flagsApi from './index.js';
+import * as testingApi from './testing.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+  ...args: string[]
+) => (...values: unknown[]) => Promise<void>;
+
+async function run(code: string, log: (...args: unknown[]) => void) {
+  const body = code.replace(/^import [\s\S]*?;\n/gm, '');
+  const scope = { ...flagsApi, ...testingApi, console: { log } };
+  await new AsyncFunction(...Object.keys(scope), body)(...Object.values(scope));
+}
+
+describe('README', () => {
+  it('the quickstart runs as written', async () => {
+    const quickstart = blocks.find((b) => b.includes('createFlags({ source: config })'))!;
+    expect(quickstart).toBeDefined();
+    await run(quickstart, () => {});
+  });
+
+  it('the validation example prints what it says', async () => {
+    const example = blocks.find((b) => b.includes('err.issues'))!;
+    const logged: unknown[][] = [];
+    await run(example, (...args) => logged.push(args));
+    expect(logged).toEqual([
+      [
+        'INVALID_DEFINITION',
+        ['variants[0].weight: must be a non-negative integer', 'rollout: must be an integer from 0 to 100'],
+      ],
+    ]);
+  });
+});
