@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { computeBackoff, DEFAULT_RETRY_POLICY, type Logger, type RetryPolicy, silentLogger, sleep } from '@app/core';
 import { memoryTransport } from './adapters/memory.js';
 import { EventsError, EventsErrorCode } from './errors.js';
+import { serialise } from './internal/serialise.js';
 import { assertEventName, assertPattern, type MatchingNames } from './pattern.js';
 import type {
   DeadLetter,
@@ -208,19 +209,6 @@ function checkPolicy(policy: RetryPolicy): RetryPolicy {
   positiveInt(policy.maxAttempts, 1, 'retry.maxAttempts');
   if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= 0)) throw invalid('retry delays must be >= 0');
   return policy;
-}
-
-function serialise(name: string, data: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(data);
-  } catch (cause) {
-    throw new EventsError(EventsErrorCode.INVALID_PAYLOAD, `payload of ${name} is not JSON-serialisable`, { cause });
-  }
-  if (json === undefined) {
-    throw new EventsError(EventsErrorCode.INVALID_PAYLOAD, `payload of ${name} is not JSON-serialisable (undefined)`);
-  }
-  return json;
 }
 
 function toEnvelope<K extends string, D>(stored: StoredEvent): EventEnvelope<K, D> {
