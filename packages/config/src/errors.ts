@@ -36,7 +36,11 @@ export class ConfigError extends AppError<ConfigErrorCode> {
   /** For `INVALID_VALUE` from a schema: the issues as `path: message` strings. */
   readonly issues: readonly string[];
 
-  constructor(code: ConfigErrorCode, message: string, options?: AppErrorOptions & { issues?: readonly string[] }) {
+  constructor(
+    code: ConfigErrorCode,
+    message: string,
+    options?: AppErrorOptions & { issues?: readonly string[] },
+  ) {
     super('@app/config', code, message, options);
     this.issues = options?.issues ?? [];
   }

@@ -1,8 +1,7 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
-export { CONFIG_ERROR_CODES, ConfigError } from './errors.js';
 export type { ConfigErrorCode } from './errors.js';
+export { CONFIG_ERROR_CODES, ConfigError } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
-export { createConfigService } from './service.js';
 export type {
   ConfigCacheOptions,
   ConfigInput,
@@ -14,6 +13,7 @@ export type {
   NoSchemas,
   WatchedValue,
 } from './service.js';
+export { createConfigService } from './service.js';
 export type {
   ConfigEntry,
   ConfigRecord,

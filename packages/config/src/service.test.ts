@@ -4,8 +4,15 @@ import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import { memoryConfigStore } from './adapters/memory.js';
-import { CONFIG_ERROR_CODES, ConfigError, type ConfigRecord, type ConfigStore, type ConfigSyncListener } from './index.js';
-import { createConfigService, inProcessConfigSync } from './index.js';
+import {
+  CONFIG_ERROR_CODES,
+  ConfigError,
+  type ConfigRecord,
+  type ConfigStore,
+  type ConfigSyncListener,
+  createConfigService,
+  inProcessConfigSync,
+} from './index.js';
 
 /** A store that counts calls and can be slowed down or broken. */
 function instrumented(inner: ConfigStore = memoryConfigStore()) {
@@ -126,7 +133,9 @@ describe('createConfigService: reads and writes', () => {
     expect(s.calls).toEqual({ get: 0, set: 0, delete: 0, list: 0 });
     expect(() => config.watch('', () => {})).toThrow(ConfigError);
     expect(() => createConfigService({ store: s.store, cache: { maxEntries: 0 } })).toThrow(ConfigError);
-    expect(() => createConfigService({ store: undefined as unknown as ConfigStore })).toThrow(/store is required/);
+    expect(() => createConfigService({ store: undefined as unknown as ConfigStore })).toThrow(
+      /store is required/,
+    );
   });
 
   it('wraps store failures in STORE_ERROR and changes no cache', async () => {
@@ -189,7 +198,9 @@ describe('createConfigService: typed keys with Standard Schema', () => {
     expectTypeOf(config.get('http.timeout', 1000)).resolves.toEqualTypeOf<number>();
     expectTypeOf(config.get('launch.date')).resolves.toEqualTypeOf<Date | undefined>();
     expectTypeOf(config.peek('limits.burst')).toEqualTypeOf<number | undefined>();
-    expectTypeOf(config.get('untyped.key')).resolves.toEqualTypeOf<import('./types.js').JsonValue | undefined>();
+    expectTypeOf(config.get('untyped.key')).resolves.toEqualTypeOf<
+      import('./types.js').JsonValue | undefined
+    >();
     // @ts-expect-error 'smtp' is not an email provider
     config.set('email.provider', 'smtp').catch(() => {});
     // @ts-expect-error the timeout is a number
@@ -280,7 +291,10 @@ describe('createConfigService: caching', () => {
     c.advance(500);
     s.fail(new Error('db down'));
     expect(await config.get('k')).toBe('kept');
-    expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ key: 'k' }), expect.stringMatching(/stale/));
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ key: 'k' }),
+      expect.stringMatching(/stale/),
+    );
   });
 
   it('a value set with a ttl expires (and the cache does not outlive it)', async () => {
@@ -420,7 +434,7 @@ describe('createConfigService: versions and notifications', () => {
     expect(thrower).toHaveBeenCalledTimes(3);
   });
 
-  it('two services sharing a store and an in-process sync see each other\'s sets and deletes', async () => {
+  it("two services sharing a store and an in-process sync see each other's sets and deletes", async () => {
     const store = memoryConfigStore();
     const sync = inProcessConfigSync();
     const a = createConfigService({ store, sync });

@@ -208,9 +208,13 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     if (schema) {
       const result = await validateWithSchema(schema, value);
       if (!result.ok) {
-        throw new ConfigError('INVALID_VALUE', `value of '${key}' fails its schema: ${result.issues.join('; ')}`, {
-          issues: result.issues,
-        });
+        throw new ConfigError(
+          'INVALID_VALUE',
+          `value of '${key}' fails its schema: ${result.issues.join('; ')}`,
+          {
+            issues: result.issues,
+          },
+        );
       }
     }
     const expiresAt = options?.ttl === undefined ? null : this.now() + options.ttl;
@@ -287,7 +291,8 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
   }
 
   private read(entry: CacheEntry, defaultValue: unknown): unknown {
-    if (entry.deleted || (entry.valueExpiresAt !== null && entry.valueExpiresAt <= this.now())) return defaultValue;
+    if (entry.deleted || (entry.valueExpiresAt !== null && entry.valueExpiresAt <= this.now()))
+      return defaultValue;
     if (entry.invalid) throw entry.invalid;
     return entry.value;
   }
@@ -301,7 +306,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
       .catch((error: unknown) => {
         if (stale !== undefined && !this.closed) {
           // Better an old value than none while the store is unreachable; the next read tries again.
-          this.logger.warn({ err: error, key }, '[@app/config] store unreachable: serving the stale cached value');
+          this.logger.warn(
+            { err: error, key },
+            '[@app/config] store unreachable: serving the stale cached value',
+          );
           return stale;
         }
         throw error instanceof ConfigError
@@ -341,7 +349,14 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
   private async toEntry(record: ConfigRecord): Promise<CacheEntry> {
     const freshUntil = this.now() + this.ttl;
     if (record.deleted) {
-      return { version: record.version, deleted: true, value: undefined, invalid: undefined, valueExpiresAt: null, freshUntil };
+      return {
+        version: record.version,
+        deleted: true,
+        value: undefined,
+        invalid: undefined,
+        valueExpiresAt: null,
+        freshUntil,
+      };
     }
     const schema = this.schemas?.[record.key];
     let value: unknown = deepFreeze(record.value);
@@ -355,10 +370,20 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
           `stored value of '${record.key}' (version ${record.version}) fails its schema: ${result.issues.join('; ')}`,
           { issues: result.issues },
         );
-        this.logger.error({ key: record.key, version: record.version, issues: result.issues }, invalid.message);
+        this.logger.error(
+          { key: record.key, version: record.version, issues: result.issues },
+          invalid.message,
+        );
       }
     }
-    return { version: record.version, deleted: false, value, invalid, valueExpiresAt: record.expiresAt, freshUntil };
+    return {
+      version: record.version,
+      deleted: false,
+      value,
+      invalid,
+      valueExpiresAt: record.expiresAt,
+      freshUntil,
+    };
   }
 
   /**
@@ -369,7 +394,8 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     if (this.closed) return entry;
     const current = this.cache.peek(key);
     if (current !== undefined && current.version >= entry.version) {
-      if (current.version === entry.version) current.freshUntil = Math.max(current.freshUntil, entry.freshUntil);
+      if (current.version === entry.version)
+        current.freshUntil = Math.max(current.freshUntil, entry.freshUntil);
       return current;
     }
     this.cache.set(key, entry);
@@ -438,14 +464,26 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     }
   }
 
-  /** Notifications may have been missed: forget the cache, replay unshared changes, re-read what is watched. */
+  /**
+   * Notifications may have been missed: forget the cache, replay changes not yet shared, and re-read what is
+   * watched. Watched entries stay as stale markers (never served) so the re-read can tell whether they changed.
+   */
   private async onReset(): Promise<void> {
     if (this.closed) return;
-    const watched: [string, number][] = [];
-    for (const [key, entry] of this.cache.entries()) if (this.isWatched(key)) watched.push([key, entry.version]);
-    this.cache.clear();
+    const watched: string[] = [];
+    for (const [key, entry] of [...this.cache.entries()]) {
+      if (this.isWatched(key)) {
+        entry.freshUntil = Number.NEGATIVE_INFINITY;
+        watched.push(key);
+      } else {
+        this.cache.delete(key);
+      }
+    }
     this.sharedUp();
-    this.logger.info({ watched: watched.length, pending: this.pending.size }, '[@app/config] resynchronising');
+    this.logger.info(
+      { watched: watched.length, pending: this.pending.size },
+      '[@app/config] resynchronising',
+    );
     for (const key of [...this.pending]) {
       try {
         const record = (await this.store.get(key)) ?? { key, version: 0, deleted: true as const };
@@ -455,14 +493,12 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
         this.logger.warn({ err: error, key }, '[@app/config] could not share a pending change yet');
       }
     }
-    for (const [key, version] of watched) {
+    for (const key of watched) {
       if (this.closed) return;
-      try {
-        const entry = await this.load(key, undefined);
-        if (entry.version !== version) this.notify(key, entry);
-      } catch (error) {
+      // apply() notifies when the re-read finds a newer version than the stale marker.
+      await this.load(key, undefined).catch((error: unknown) => {
         this.logger.warn({ err: error, key }, '[@app/config] could not re-read a watched key');
-      }
+      });
     }
   }
 

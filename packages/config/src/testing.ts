@@ -70,7 +70,13 @@ export function describeConfigStoreContract(options: ConfigStoreContractOptions)
     test('set returns the entry with version 1, and get returns it', async (store, p) => {
       const key = `${p}a`;
       const entry = await store.set(key, { on: true, n: 3 });
-      assert.deepEqual(entry, { key, value: { on: true, n: 3 }, version: 1, expiresAt: null, deleted: false });
+      assert.deepEqual(entry, {
+        key,
+        value: { on: true, n: 3 },
+        version: 1,
+        expiresAt: null,
+        deleted: false,
+      });
       assert.deepEqual(await store.get(key), entry);
       await checkRaw(key, entry);
     });
@@ -104,7 +110,11 @@ export function describeConfigStoreContract(options: ConfigStoreContractOptions)
         const entry = await store.set(key, value);
         assert.deepEqual(entry.value, value, `set of ${JSON.stringify(value)}`);
         const got = await store.get(key);
-        assert.deepEqual(got?.deleted === false ? got.value : 'not live', value, `get of ${JSON.stringify(value)}`);
+        assert.deepEqual(
+          got?.deleted === false ? got.value : 'not live',
+          value,
+          `get of ${JSON.stringify(value)}`,
+        );
         await checkRaw(key, entry);
       }
     });
@@ -114,11 +124,11 @@ export function describeConfigStoreContract(options: ConfigStoreContractOptions)
       const expiresAt = 1_900_000_000_123;
       const entry = await store.set(key, 1, { expiresAt });
       assert.equal(entry.expiresAt, expiresAt);
-      assert.equal((await store.get(key) as { expiresAt: number | null }).expiresAt, expiresAt);
+      assert.equal(((await store.get(key)) as { expiresAt: number | null }).expiresAt, expiresAt);
       await checkRaw(key, entry);
       const again = await store.set(key, 2);
       assert.equal(again.expiresAt, null);
-      assert.equal((await store.get(key) as { expiresAt: number | null }).expiresAt, null);
+      assert.equal(((await store.get(key)) as { expiresAt: number | null }).expiresAt, null);
     });
 
     test('delete leaves a tombstone with a newer version; a second delete does nothing', async (store, p) => {
@@ -140,7 +150,10 @@ export function describeConfigStoreContract(options: ConfigStoreContractOptions)
       await store.set(key, 1);
       const tombstone = await store.delete(key);
       const entry = await store.set(key, 2);
-      assert.ok(tombstone && entry.version > tombstone.version, 'version after delete must exceed the tombstone');
+      assert.ok(
+        tombstone && entry.version > tombstone.version,
+        'version after delete must exceed the tombstone',
+      );
       assert.deepEqual(await store.get(key), entry);
       await checkRaw(key, entry);
     });

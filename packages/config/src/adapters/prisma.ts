@@ -51,9 +51,17 @@ function toRecord(row: ConfigEntryRow): ConfigRecord {
   try {
     value = JSON.parse(row.value) as JsonValue;
   } catch (error) {
-    throw new ConfigError('STORE_ERROR', `corrupt JSON in app_config_entries for '${row.key}'`, { cause: error });
+    throw new ConfigError('STORE_ERROR', `corrupt JSON in app_config_entries for '${row.key}'`, {
+      cause: error,
+    });
   }
-  return { key: row.key, value, version, expiresAt: row.expiresAt ? row.expiresAt.getTime() : null, deleted: false };
+  return {
+    key: row.key,
+    value,
+    version,
+    expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+    deleted: false,
+  };
 }
 
 /**

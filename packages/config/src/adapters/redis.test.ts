@@ -76,18 +76,28 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    return { client: wrapped as unknown as RedisClientLike, counts, total: () => Object.values(counts).reduce((a, b) => a + b, 0) };
+    return {
+      client: wrapped as unknown as RedisClientLike,
+      counts,
+      total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    };
   }
 
   it('a set is one Redis round trip (compare-and-set and publish in one script); a cold get is two', async () => {
     const keyPrefix = `${redis.prefix}rt:`;
     const c = counting(client);
-    const config = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client: c.client, keyPrefix }) });
+    const config = createConfigService({
+      store: memoryConfigStore(),
+      sync: redisConfigSync({ client: c.client, keyPrefix }),
+    });
     await config.set('warm', 1); // loads the script (NOSCRIPT -> EVAL) once
     const before = c.total();
     await config.set('k', 'v');
     expect(c.total() - before).toBe(1);
-    const other = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client: c.client, keyPrefix }) });
+    const other = createConfigService({
+      store: memoryConfigStore(),
+      sync: redisConfigSync({ client: c.client, keyPrefix }),
+    });
     const beforeGet = c.total();
     expect(await other.get('k')).toBe('v'); // a shared-cache hit: one HGETALL
     expect(c.total() - beforeGet).toBe(1);
@@ -143,9 +153,16 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await store.set('k', { ok: true });
     await client.hset(redisCacheKey(keyPrefix, 'k'), { v: '1', t: '0', d: '{not json', x: '' });
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
-    const config = createConfigService({ store, logger, sync: redisConfigSync({ client, keyPrefix, logger }) });
+    const config = createConfigService({
+      store,
+      logger,
+      sync: redisConfigSync({ client, keyPrefix, logger }),
+    });
     expect(await config.get('k')).toEqual({ ok: true });
-    expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ key: 'k' }), expect.stringMatching(/corrupt/));
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ key: 'k' }),
+      expect.stringMatching(/corrupt/),
+    );
     await vi.waitFor(async () =>
       expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '1', d: '{"ok":true}' }),
     );
@@ -155,20 +172,29 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
   it('makes one subscriber connection per service, however many watches', async () => {
     const keyPrefix = `${redis.prefix}conn:`;
     const duplicate = vi.spyOn(client, 'duplicate');
-    const config = createConfigService({ store: memoryConfigStore(), sync: redisConfigSync({ client, keyPrefix }) });
+    const config = createConfigService({
+      store: memoryConfigStore(),
+      sync: redisConfigSync({ client, keyPrefix }),
+    });
     for (let i = 0; i < 20; i++) config.watch(`k${i}`, () => {});
     expect(duplicate).toHaveBeenCalledTimes(1);
     const channels = await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix));
-    await vi.waitFor(async () => expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(1));
+    await vi.waitFor(async () =>
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(1),
+    );
     expect(channels[0]).toBe(redisChangeChannel(keyPrefix));
     await config.close();
-    await vi.waitFor(async () => expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(0));
+    await vi.waitFor(async () =>
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(0),
+    );
     duplicate.mockRestore();
   });
 
   it('rejects bad options before any I/O', () => {
     expect(() => redisConfigSync({ client: {} as RedisClientLike })).toThrow(/ioredis client/);
     expect(() => redisConfigSync({ client, cacheTtl: -1 })).toThrow(/cacheTtl/);
-    expect(() => redisConfigStore({ client: undefined as unknown as RedisClientLike })).toThrow(/ioredis client/);
+    expect(() => redisConfigStore({ client: undefined as unknown as RedisClientLike })).toThrow(
+      /ioredis client/,
+    );
   });
 });

@@ -25,7 +25,14 @@ export interface RedisClientLike {
   /** ioredis' connection state; commands fail fast unless it is `ready`. */
   readonly status?: string;
   hgetall(key: string): Promise<Record<string, string>>;
-  zrangebylex(key: string, min: string, max: string, limit: 'LIMIT', offset: number, count: number): Promise<string[]>;
+  zrangebylex(
+    key: string,
+    min: string,
+    max: string,
+    limit: 'LIMIT',
+    offset: number,
+    count: number,
+  ): Promise<string[]>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   duplicate(): RedisSubscriberLike;
@@ -65,7 +72,8 @@ function fromHash(key: string, hash: RawHash): ConfigRecord | undefined {
   if (hash.d === undefined) throw new Error('missing value');
   const value = JSON.parse(hash.d) as JsonValue;
   const expiresAt = hash.x ? Number(hash.x) : null;
-  if (expiresAt !== null && !Number.isFinite(expiresAt)) throw new Error(`bad expiresAt ${JSON.stringify(hash.x)}`);
+  if (expiresAt !== null && !Number.isFinite(expiresAt))
+    throw new Error(`bad expiresAt ${JSON.stringify(hash.x)}`);
   return { key, value, version, expiresAt, deleted: false };
 }
 
@@ -76,7 +84,8 @@ function requireClient(client: unknown, factory: string): asserts client is Redi
 }
 
 function checkPrefix(keyPrefix: unknown, factory: string): string {
-  if (typeof keyPrefix !== 'string') throw new ConfigError('INVALID_OPTION', `${factory}: keyPrefix must be a string`);
+  if (typeof keyPrefix !== 'string')
+    throw new ConfigError('INVALID_OPTION', `${factory}: keyPrefix must be a string`);
   return keyPrefix;
 }
 
@@ -147,7 +156,9 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       const expiresAt = setOptions?.expiresAt ?? null;
       const record: ConfigEntry = { key, value, version: 0, expiresAt, deleted: false };
       const [, data, x] = toHashArgs(record);
-      const version = Number(await STORE_SET.run(client, [entryKey(key), indexKey], [key, data ?? '', x ?? '']));
+      const version = Number(
+        await STORE_SET.run(client, [entryKey(key), indexKey], [key, data ?? '', x ?? '']),
+      );
       return { ...record, value: JSON.parse(data ?? 'null') as JsonValue, version };
     },
     async delete(key) {
@@ -268,7 +279,9 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
 
   /** Fails fast while disconnected, so callers fall back at once instead of queueing behind a reconnect. */
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    if (client.status !== undefined && client.status !== 'ready') {
+    // While ioredis waits to reconnect, a command would sit in its offline queue: fail at once instead. A first
+    // connection ('connecting', or 'wait' under lazyConnect) is worth waiting for, within the timeout.
+    if (client.status === 'reconnecting' || client.status === 'close' || client.status === 'end') {
       throw new ConfigError('UNAVAILABLE', `Redis is ${client.status}`);
     }
     let timer: NodeJS.Timeout | undefined;
@@ -276,7 +289,10 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
       return await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new ConfigError('UNAVAILABLE', `Redis ${what} timed out`)), timeout);
+          timer = setTimeout(
+            () => reject(new ConfigError('UNAVAILABLE', `Redis ${what} timed out`)),
+            timeout,
+          );
         }),
       ]);
     } finally {
@@ -299,7 +315,8 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
     async write(record, { publish, origin, force }) {
       const [t, d, x] = toHashArgs(record);
       let ttl = cacheTtl;
-      if (!record.deleted && record.expiresAt !== null) ttl = Math.max(1, Math.min(ttl, record.expiresAt - Date.now()));
+      if (!record.deleted && record.expiresAt !== null)
+        ttl = Math.max(1, Math.min(ttl, record.expiresAt - Date.now()));
       let message = '';
       if (publish) {
         const wire: WireMessage = { o: origin, k: record.key, v: record.version };
@@ -353,7 +370,8 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
           () => {
             if (reconnect && !stopped) listener.reset();
           },
-          (error: unknown) => logger.warn({ err: error }, '[@app/config] could not subscribe to config changes'),
+          (error: unknown) =>
+            logger.warn({ err: error }, '[@app/config] could not subscribe to config changes'),
         );
       });
       sub.subscribe(channel).catch((error: unknown) => {
