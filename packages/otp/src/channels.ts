@@ -84,9 +84,11 @@ function minutes(delivery: OtpDelivery): string {
  * ```
  */
 export function smsChannel(sender: OtpSmsSender, options: SmsChannelOptions = {}): OtpChannel {
-  if (typeof sender?.send !== 'function') throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'smsChannel needs a sender with send()');
+  if (typeof sender?.send !== 'function')
+    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'smsChannel needs a sender with send()');
   const render =
-    options.render ?? ((d: OtpDelivery) => `Your verification code is ${d.code}. It expires in ${minutes(d)}.`);
+    options.render ??
+    ((d: OtpDelivery) => `Your verification code is ${d.code}. It expires in ${minutes(d)}.`);
   return {
     async deliver(delivery) {
       let body = render(delivery);
@@ -108,7 +110,8 @@ export function smsChannel(sender: OtpSmsSender, options: SmsChannelOptions = {}
  * ```
  */
 export function emailChannel(sender: OtpEmailSender, options: EmailChannelOptions = {}): OtpChannel {
-  if (typeof sender?.send !== 'function') throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'emailChannel needs a sender with send()');
+  if (typeof sender?.send !== 'function')
+    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'emailChannel needs a sender with send()');
   return {
     async deliver(delivery) {
       const rendered = options.render?.(delivery) ?? {

@@ -22,7 +22,11 @@ const cryptoRandomInt: RandomIntSource = (max) => randomInt(max);
  * A code of `length` symbols, each drawn independently and uniformly from `alphabet` with
  * `crypto.randomInt` (which rejects out-of-range draws instead of taking a modulo, so no symbol is favoured).
  */
-export function generateCode(length: number, alphabet: string, random: RandomIntSource = cryptoRandomInt): string {
+export function generateCode(
+  length: number,
+  alphabet: string,
+  random: RandomIntSource = cryptoRandomInt,
+): string {
   let code = '';
   for (let i = 0; i < length; i++) code += alphabet[random(alphabet.length)];
   return code;

@@ -1,5 +1,11 @@
 import { constantTimeEqual } from './hashing.js';
-import type { OtpIssueRequest, OtpIssueResult, OtpVerifyRequest, OtpVerifyResult, OtpWindowLimit } from './store.js';
+import type {
+  OtpIssueRequest,
+  OtpIssueResult,
+  OtpVerifyRequest,
+  OtpVerifyResult,
+  OtpWindowLimit,
+} from './store.js';
 
 /**
  * The storage-agnostic rules of a store, for stores that read state, decide in JS and write back inside
@@ -50,12 +56,18 @@ export function decideIssue(
       return { status: 'limited', reason: 'locked', retryAfterMs: current.expiresAt - now };
     }
     if (now - current.lastSentAt < req.cooldownMs) {
-      return { status: 'limited', reason: 'cooldown', retryAfterMs: current.lastSentAt + req.cooldownMs - now };
+      return {
+        status: 'limited',
+        reason: 'cooldown',
+        retryAfterMs: current.lastSentAt + req.cooldownMs - now,
+      };
     }
     attempts = current.attempts;
   }
-  if (waits.destination > 0) return { status: 'limited', reason: 'destination', retryAfterMs: waits.destination };
-  if (waits.ip !== undefined && waits.ip > 0) return { status: 'limited', reason: 'ip', retryAfterMs: waits.ip };
+  if (waits.destination > 0)
+    return { status: 'limited', reason: 'destination', retryAfterMs: waits.destination };
+  if (waits.ip !== undefined && waits.ip > 0)
+    return { status: 'limited', reason: 'ip', retryAfterMs: waits.ip };
   return { status: 'issued', attempts };
 }
 

@@ -199,7 +199,10 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
   const ttlSeconds = positiveInt(options.ttlSeconds ?? 300, 'ttlSeconds', 1, MAX_TTL_SECONDS);
   const maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts');
   const cooldownMs = positiveInt(options.resendCooldownSeconds ?? 30, 'resendCooldownSeconds', 0) * 1000;
-  const destinationLimit = windowLimit(options.destinationLimit ?? { max: 5, windowSeconds: 3600 }, 'destinationLimit');
+  const destinationLimit = windowLimit(
+    options.destinationLimit ?? { max: 5, windowSeconds: 3600 },
+    'destinationLimit',
+  );
   const ipLimit = windowLimit(options.ipLimit, 'ipLimit');
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
@@ -230,7 +233,10 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       }
       const channel = channels[channelName];
       if (!channel) {
-        throw new OtpError(OtpErrorCodes.CHANNEL_NOT_CONFIGURED, `no \`${channelName}\` channel was configured`);
+        throw new OtpError(
+          OtpErrorCodes.CHANNEL_NOT_CONFIGURED,
+          `no \`${channelName}\` channel was configured`,
+        );
       }
       const destination = normalizeDestination(input.to);
       const expectedKind: OtpDestinationKind = channelName === 'sms' ? 'phone' : 'email';
@@ -244,10 +250,18 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         throw new OtpError(OtpErrorCodes.INVALID_INPUT, '`ip` must be a non-empty string');
       }
       if (destinationPolicy) {
-        const check: OtpDestinationCheck = { to: destination.value, kind: destination.kind, channel: channelName, purpose };
+        const check: OtpDestinationCheck = {
+          to: destination.value,
+          kind: destination.kind,
+          channel: channelName,
+          purpose,
+        };
         if (ip !== undefined) check.ip = ip;
         if (!(await destinationPolicy(check))) {
-          throw new OtpError(OtpErrorCodes.DESTINATION_REJECTED, 'the destination policy refused this destination');
+          throw new OtpError(
+            OtpErrorCodes.DESTINATION_REJECTED,
+            'the destination policy refused this destination',
+          );
         }
       }
 
@@ -290,9 +304,13 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         });
       } catch (error) {
         logger.error({ err: error, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
-        throw new OtpError(OtpErrorCodes.DELIVERY_FAILED, `the ${channelName} channel failed to deliver the code`, {
-          cause: error,
-        });
+        throw new OtpError(
+          OtpErrorCodes.DELIVERY_FAILED,
+          `the ${channelName} channel failed to deliver the code`,
+          {
+            cause: error,
+          },
+        );
       }
       logger.debug({ challengeId, purpose, channel: channelName }, 'otp: code sent');
       publish('otp.sent', {
@@ -316,7 +334,10 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     async verify(input) {
       assertOpen();
       if (typeof input !== 'object' || input === null || typeof input.code !== 'string') {
-        throw new OtpError(OtpErrorCodes.INVALID_INPUT, 'verify() needs { to, code, purpose } with a string code');
+        throw new OtpError(
+          OtpErrorCodes.INVALID_INPUT,
+          'verify() needs { to, code, purpose } with a string code',
+        );
       }
       const purpose = checkPurpose(input.purpose);
       const destination = normalizeDestination(input.to);
@@ -346,7 +367,11 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
         return { ok: true, challengeId: result.challengeId, purpose };
       }
-      const detail: Record<string, unknown> = { purpose, reason: result.status, destinationHash: destinationKey };
+      const detail: Record<string, unknown> = {
+        purpose,
+        reason: result.status,
+        destinationHash: destinationKey,
+      };
       if (result.status === 'mismatch' || result.status === 'locked') {
         detail.challengeId = result.challengeId;
         detail.attempts = result.attempts;
@@ -354,7 +379,10 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       logger.debug(detail, 'otp: verification failed');
       publish('otp.failed', detail);
       if (result.status === 'locked') {
-        logger.info({ challengeId: result.challengeId, purpose }, 'otp: challenge locked after too many attempts');
+        logger.info(
+          { challengeId: result.challengeId, purpose },
+          'otp: challenge locked after too many attempts',
+        );
         publish('otp.locked', { ...detail, maxAttempts });
       }
       return { ok: false };

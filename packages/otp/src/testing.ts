@@ -72,7 +72,11 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
       const ok = await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 });
       expect(ok).toEqual({ status: 'verified', challengeId: req.challengeId, attempts: 0 });
-      const again = await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 });
+      const again = await store.verify({
+        challengeKey: req.challengeKey,
+        codeHash: req.codeHash,
+        now: T0 + 2,
+      });
       expect(again).toEqual({ status: 'unavailable' });
     });
 
@@ -92,7 +96,9 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       expect(await wrong()).toEqual({ status: 'mismatch', challengeId: req.challengeId, attempts: 2 });
       expect(await wrong()).toEqual({ status: 'locked', challengeId: req.challengeId, attempts: 3 });
       expect(await wrong()).toEqual({ status: 'unavailable' });
-      expect(await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 })).toEqual({
+      expect(
+        await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
+      ).toEqual({
         status: 'unavailable',
       });
     });
@@ -118,7 +124,8 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       const store = await createStore();
       const req = request();
       await store.issue(req);
-      const at = (now: number, codeHash = req.codeHash) => store.verify({ challengeKey: req.challengeKey, codeHash, now });
+      const at = (now: number, codeHash = req.codeHash) =>
+        store.verify({ challengeKey: req.challengeKey, codeHash, now });
       expect(await at(req.expiresAt)).toEqual({ status: 'expired' });
       expect(await at(req.expiresAt + 60_000, hex())).toEqual({ status: 'expired' });
       expect((await at(req.expiresAt - 1)).status).toBe('verified');
@@ -137,9 +144,17 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         expiresAt: T0 + 330_000,
       });
       expect(await store.issue(second)).toEqual({ status: 'issued', attempts: 1 });
-      const old = await store.verify({ challengeKey: first.challengeKey, codeHash: first.codeHash, now: T0 + 30_001 });
+      const old = await store.verify({
+        challengeKey: first.challengeKey,
+        codeHash: first.codeHash,
+        now: T0 + 30_001,
+      });
       expect(old).toEqual({ status: 'mismatch', challengeId: second.challengeId, attempts: 2 });
-      const ok = await store.verify({ challengeKey: first.challengeKey, codeHash: second.codeHash, now: T0 + 30_002 });
+      const ok = await store.verify({
+        challengeKey: first.challengeKey,
+        codeHash: second.codeHash,
+        now: T0 + 30_002,
+      });
       expect(ok).toEqual({ status: 'verified', challengeId: second.challengeId, attempts: 2 });
     });
 
@@ -149,7 +164,12 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       await store.issue(first);
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
       await store.verify({ challengeKey: first.challengeKey, codeHash: first.codeHash, now: T0 + 2 });
-      const next = { ...request(), challengeKey: first.challengeKey, destinationKey: first.destinationKey, now: T0 + 3 };
+      const next = {
+        ...request(),
+        challengeKey: first.challengeKey,
+        destinationKey: first.destinationKey,
+        now: T0 + 3,
+      };
       expect(await store.issue(next)).toEqual({ status: 'issued', attempts: 0 });
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 4 });
       const afterExpiry = {
@@ -167,8 +187,17 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       const first = request();
       await store.issue(first);
       const again = (now: number) =>
-        store.issue({ ...request(), challengeKey: first.challengeKey, destinationKey: first.destinationKey, now });
-      expect(await again(T0 + 10_000)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 20_000 });
+        store.issue({
+          ...request(),
+          challengeKey: first.challengeKey,
+          destinationKey: first.destinationKey,
+          now,
+        });
+      expect(await again(T0 + 10_000)).toEqual({
+        status: 'limited',
+        reason: 'cooldown',
+        retryAfterMs: 20_000,
+      });
       expect(await again(T0 + 29_999)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 1 });
       expect((await again(T0 + 30_000)).status).toBe('issued');
     });
@@ -186,7 +215,11 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
           now,
           expiresAt: now + 300_000,
         });
-      expect(await again(T0 + 100_000)).toEqual({ status: 'limited', reason: 'locked', retryAfterMs: 200_000 });
+      expect(await again(T0 + 100_000)).toEqual({
+        status: 'limited',
+        reason: 'locked',
+        retryAfterMs: 200_000,
+      });
       expect(await again(first.expiresAt)).toEqual({ status: 'issued', attempts: 0 });
     });
 
@@ -197,10 +230,20 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
       const send = (now: number) =>
         store.issue(request({ destinationKey, destinationLimit: limit, now, expiresAt: now + 300_000 }));
       for (const t of [0, 10_000, 20_000]) expect((await send(T0 + t)).status).toBe('issued');
-      expect(await send(T0 + 30_000)).toEqual({ status: 'limited', reason: 'destination', retryAfterMs: 30_000 });
+      expect(await send(T0 + 30_000)).toEqual({
+        status: 'limited',
+        reason: 'destination',
+        retryAfterMs: 30_000,
+      });
       expect((await send(T0 + 60_000)).status).toBe('issued');
-      expect(await send(T0 + 60_001)).toEqual({ status: 'limited', reason: 'destination', retryAfterMs: 9_999 });
-      expect((await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }))).status).toBe('issued');
+      expect(await send(T0 + 60_001)).toEqual({
+        status: 'limited',
+        reason: 'destination',
+        retryAfterMs: 9_999,
+      });
+      expect((await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }))).status).toBe(
+        'issued',
+      );
     });
 
     it('limits sends per IP when an IP key is given', async () => {
@@ -238,12 +281,16 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         const req = request({ maxAttempts: n });
         await store.issue(req);
         const results = await Promise.all(
-          Array.from({ length: n }, () => store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 })),
+          Array.from({ length: n }, () =>
+            store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 }),
+          ),
         );
         expect(tally(results)).toEqual(n === 1 ? { locked: 1 } : { mismatch: n - 1, locked: 1 });
         const seen = results.map((r) => ('attempts' in r ? r.attempts : -1)).sort((a, b) => a - b);
         expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-        expect(await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 })).toEqual({
+        expect(
+          await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
+        ).toEqual({
           status: 'unavailable',
         });
       },
@@ -257,7 +304,11 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         const first = request();
         const same = await Promise.all(
           Array.from({ length: 50 }, () =>
-            store.issue({ ...request(), challengeKey: first.challengeKey, destinationKey: first.destinationKey }),
+            store.issue({
+              ...request(),
+              challengeKey: first.challengeKey,
+              destinationKey: first.destinationKey,
+            }),
           ),
         );
         expect(same.filter((r) => r.status === 'issued')).toHaveLength(1);
@@ -285,7 +336,10 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
           now: () => now,
           ...overrides,
         });
-        return { otp, sent, advance: (ms: number) => void (now += ms) };
+        const advance = (ms: number) => {
+          now += ms;
+        };
+        return { otp, sent, advance };
       };
       const phone = () => `+1415${String(1_000_000 + Math.floor(Math.random() * 8_999_999))}`;
 
@@ -308,9 +362,12 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         const code = sent[0]!.code;
         const wrong = code === '000000' ? '111111' : '000000';
-        for (let i = 0; i < 5; i++) expect(await otp.verify({ to, code: wrong, purpose: 'login' })).toEqual({ ok: false });
+        for (let i = 0; i < 5; i++)
+          expect(await otp.verify({ to, code: wrong, purpose: 'login' })).toEqual({ ok: false });
         expect(await otp.verify({ to, code, purpose: 'login' })).toEqual({ ok: false });
-        await expect(otp.send({ to, channel: 'sms', purpose: 'login' })).rejects.toBeInstanceOf(RateLimitedError);
+        await expect(otp.send({ to, channel: 'sms', purpose: 'login' })).rejects.toBeInstanceOf(
+          RateLimitedError,
+        );
       });
 
       it('rate limits with retryAfter in seconds', async () => {
@@ -342,7 +399,11 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         ['alphanumeric code, email', 'alphanumeric', 'email', 'Ada.Lovelace@Example.com'],
       ] as const) {
         atRest(`at rest (${label}): no key or value contains the code or the destination`, async () => {
-          const { otp, sent } = await service({ alphabet, codeLength: 10, ipLimit: { max: 10, windowSeconds: 60 } });
+          const { otp, sent } = await service({
+            alphabet,
+            codeLength: 10,
+            ipLimit: { max: 10, windowSeconds: 60 },
+          });
           const { challengeId } = await otp.send({ to, channel, purpose: 'login', ip: '203.0.113.7' });
           const code = sent[0]!.code;
           const values = await readAll!();

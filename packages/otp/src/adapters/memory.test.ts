@@ -1,4 +1,7 @@
+import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord } from '../decide.js';
+import type { OtpStore } from '../store.js';
 import { otpStoreContract } from '../testing.js';
 import { memoryOtpStore } from './memory.js';
 
@@ -38,10 +41,61 @@ describe('memoryOtpStore', () => {
   it('rejects calls after close', async () => {
     const store = memoryOtpStore();
     await store.close();
-    await expect(store.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(store.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
   });
 
   it('rejects a bad sweepThreshold before use', () => {
     expect(() => memoryOtpStore({ sweepThreshold: 0 })).toThrow(/sweepThreshold/);
+  });
+});
+
+/** A deliberately broken store: verify reads, yields, then writes, like a GET then SET without Lua. */
+function racyStore(): OtpStore {
+  const challenges = new Map<string, ChallengeRecord>();
+  return {
+    async issue(req) {
+      const decision = decideIssue(req, challenges.get(req.challengeKey), { destination: 0 });
+      if (decision.status === 'issued')
+        challenges.set(req.challengeKey, issuedRecord(req, decision.attempts));
+      return decision;
+    },
+    async verify(req) {
+      const current = challenges.get(req.challengeKey);
+      await tick();
+      const { result, next } = decideVerify(req, current);
+      if (next?.consumed) challenges.delete(req.challengeKey);
+      else if (next) challenges.set(req.challengeKey, next);
+      return result;
+    },
+    async close() {},
+    async [Symbol.asyncDispose]() {},
+  };
+}
+
+describe('the contract suite itself', () => {
+  const captured = new Map<string, () => Promise<void>>();
+  const fakeIt = ((name: string, fn: () => Promise<void>) =>
+    void captured.set(name, fn)) as unknown as typeof it;
+  const fakeDescribe = ((_name: string, fn: () => void) => fn()) as unknown as typeof describe;
+  otpStoreContract({
+    name: 'racy',
+    createStore: racyStore,
+    readAll: async () => [],
+    describe: fakeDescribe,
+    it: fakeIt,
+    expect,
+    concurrency: 50,
+  });
+  const race = (prefix: string) => [...captured].find(([name]) => name.startsWith(prefix))![1];
+
+  it('fails a store whose verify is a read then a write (both races)', async () => {
+    await expect(race('race: 50 concurrent verifies of the right code')()).rejects.toThrow();
+    await expect(race('race: 50 concurrent wrong guesses')()).rejects.toThrow();
+  });
+
+  it('fails a store that wrote nothing readable (at-rest check needs the challenge id in the dump)', async () => {
+    await expect(race('at rest (numeric code, phone)')()).rejects.toThrow();
   });
 });

@@ -1,6 +1,19 @@
+import {
+  type ChallengeRecord,
+  decideIssue,
+  decideVerify,
+  issuedRecord,
+  pruneWindow,
+  windowWait,
+} from '../decide.js';
 import { OtpError, OtpErrorCodes } from '../errors.js';
-import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord, pruneWindow, windowWait } from '../decide.js';
-import type { OtpIssueRequest, OtpIssueResult, OtpStore, OtpVerifyRequest, OtpVerifyResult } from '../store.js';
+import type {
+  OtpIssueRequest,
+  OtpIssueResult,
+  OtpStore,
+  OtpVerifyRequest,
+  OtpVerifyResult,
+} from '../store.js';
 
 /** Options of {@link memoryOtpStore}. */
 export interface MemoryOtpStoreOptions {
@@ -52,8 +65,14 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
     for (const [k, w] of windows) if (w.expiresAt <= now) windows.delete(k);
   };
 
-  const hitsOf = (key: string | undefined, limit: { max: number; windowMs: number } | undefined, now: number) =>
-    key === undefined || limit === undefined ? undefined : pruneWindow(windows.get(key)?.hits ?? [], limit, now);
+  const hitsOf = (
+    key: string | undefined,
+    limit: { max: number; windowMs: number } | undefined,
+    now: number,
+  ) =>
+    key === undefined || limit === undefined
+      ? undefined
+      : pruneWindow(windows.get(key)?.hits ?? [], limit, now);
 
   return {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {

@@ -14,7 +14,8 @@ async function readTables(): Promise<string[]> {
     for (const row of rows) {
       out.push(JSON.stringify(row));
       for (const value of Object.values(row)) {
-        if (Array.isArray(value)) out.push(...value.map((v) => (v instanceof Date ? v.toISOString() : String(v))));
+        if (Array.isArray(value))
+          out.push(...value.map((v) => (v instanceof Date ? v.toISOString() : String(v))));
         else out.push(value instanceof Date ? value.toISOString() : String(value));
       }
     }
@@ -26,7 +27,14 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
   const store = prismaOtpStore({ prisma, transactionOptions: { maxWait: 30_000, timeout: 30_000 } });
 
-  otpStoreContract({ name: 'prisma (Postgres)', createStore: () => store, readAll: readTables, describe, it, expect });
+  otpStoreContract({
+    name: 'prisma (Postgres)',
+    createStore: () => store,
+    readAll: readTables,
+    describe,
+    it,
+    expect,
+  });
 
   it('writes the documented columns: HMACs, counters and timestamps only', async () => {
     const now = Date.UTC(2030, 0, 1);
@@ -56,7 +64,9 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
         consumed_at: null,
       },
     ]);
-    const windows = await db.query("SELECT key, hits, expires_at FROM app_otp_send_windows WHERE key LIKE '%shape-%' ORDER BY key");
+    const windows = await db.query(
+      "SELECT key, hits, expires_at FROM app_otp_send_windows WHERE key LIKE '%shape-%' ORDER BY key",
+    );
     expect(windows.rows).toEqual([
       { key: 'd:shape-dk', hits: [new Date(now)], expires_at: new Date(now + 3_600_000) },
       { key: 'i:shape-ik', hits: [new Date(now)], expires_at: new Date(now + 60_000) },
@@ -76,8 +86,18 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
       cooldownMs: 0,
       destinationLimit: { max: 10, windowMs: 60_000 },
     };
-    await store.issue({ ...base, challengeKey: 'purge-live', challengeId: 'p1', expiresAt: now + 10 * 86_400_000 });
-    await store.issue({ ...base, challengeKey: 'purge-used', challengeId: 'p2', expiresAt: now + 10 * 86_400_000 });
+    await store.issue({
+      ...base,
+      challengeKey: 'purge-live',
+      challengeId: 'p1',
+      expiresAt: now + 10 * 86_400_000,
+    });
+    await store.issue({
+      ...base,
+      challengeKey: 'purge-used',
+      challengeId: 'p2',
+      expiresAt: now + 10 * 86_400_000,
+    });
     await store.verify({ challengeKey: 'purge-used', codeHash: 'h', now });
     await store.purgeExpired(new Date(now + 86_400_000));
     const { rows } = await db.query("SELECT key FROM app_otp_challenges WHERE key LIKE 'purge-%'");
@@ -90,6 +110,8 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
     expect(() => prismaOtpStore({ prisma: {} as never })).toThrow(/PrismaClient/);
     const closed = prismaOtpStore({ prisma });
     await closed.close();
-    await expect(closed.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(closed.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
   });
 });

@@ -110,7 +110,10 @@ async function recordSend(tx: PrismaOtpQueryClient, key: string, limit: OtpWindo
 export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
   const prisma = options?.prisma;
   if (typeof prisma?.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`prisma` must be a PrismaClient ($queryRaw, $transaction)');
+    throw new OtpError(
+      OtpErrorCodes.INVALID_OPTIONS,
+      '`prisma` must be a PrismaClient ($queryRaw, $transaction)',
+    );
   }
   const txOptions = { maxWait: 10_000, timeout: 10_000, ...options.transactionOptions };
   let closed = false;
@@ -127,7 +130,9 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
         const destKey = `d:${req.destinationKey}`;
         const dest = await lockWindow(tx, destKey, req.destinationLimit, now);
         const ip =
-          req.ipKey !== undefined && req.ipLimit ? await lockWindow(tx, `i:${req.ipKey}`, req.ipLimit, now) : undefined;
+          req.ipKey !== undefined && req.ipLimit
+            ? await lockWindow(tx, `i:${req.ipKey}`, req.ipLimit, now)
+            : undefined;
         const rows = await tx.$queryRaw<ChallengeRow[]>`
           SELECT challenge_id, code_hash, attempts, max_attempts, expires_at, last_sent_at, consumed_at
           FROM app_otp_challenges WHERE key = ${req.challengeKey} FOR UPDATE`;

@@ -17,7 +17,12 @@ async function readPrefix(client: Redis, prefix: string): Promise<string[]> {
     for (const key of keys) {
       out.push(key);
       const type = await client.type(key);
-      if (type === 'hash') out.push(...Object.entries(await client.hgetall(key)).flat().map(String));
+      if (type === 'hash')
+        out.push(
+          ...Object.entries(await client.hgetall(key))
+            .flat()
+            .map(String),
+        );
       else if (type === 'zset') out.push(...(await client.zrange(key, 0, -1, 'WITHSCORES')).map(String));
       else if (type === 'string') out.push(String(await client.get(key)));
       else out.push(`unexpected type ${type}`);
@@ -103,7 +108,9 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
   it('rejects calls after close and a client without evalsha before any I/O', async () => {
     const s = redisOtpStore({ client, keyPrefix: redis.prefix });
     await s.close();
-    await expect(s.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(s.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     expect(() => redisOtpStore({ client: {} as never })).toThrow(/ioredis client/);
   });
 });

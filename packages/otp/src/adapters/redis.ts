@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { OtpError, OtpErrorCodes } from '../errors.js';
-import type { OtpIssueRequest, OtpIssueResult, OtpStore, OtpVerifyRequest, OtpVerifyResult } from '../store.js';
+import type {
+  OtpIssueRequest,
+  OtpIssueResult,
+  OtpStore,
+  OtpVerifyRequest,
+  OtpVerifyResult,
+} from '../store.js';
 
 /**
  * The few ioredis methods the store uses, typed structurally so any ioredis 5 client (or a compatible one)
@@ -109,7 +115,8 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`client` must be an ioredis client (evalsha, eval)');
   }
   const prefix = options.keyPrefix ?? 'otp:';
-  if (typeof prefix !== 'string') throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`keyPrefix` must be a string');
+  if (typeof prefix !== 'string')
+    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`keyPrefix` must be a string');
   const scripts = {
     issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) },
     verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) },
@@ -151,12 +158,20 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
       }
       const [status, n] = reply(await run(scripts.issue, keys, args));
       if (status === 'issued') return { status: 'issued', attempts: n };
-      return { status: 'limited', reason: status as 'cooldown' | 'destination' | 'ip' | 'locked', retryAfterMs: n };
+      return {
+        status: 'limited',
+        reason: status as 'cooldown' | 'destination' | 'ip' | 'locked',
+        retryAfterMs: n,
+      };
     },
 
     async verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       const [status, attempts, challengeId] = reply(
-        await run(scripts.verify, [`${prefix}c:${req.challengeKey}`], [req.now, req.codeHash, req.challengeId ?? '']),
+        await run(
+          scripts.verify,
+          [`${prefix}c:${req.challengeKey}`],
+          [req.now, req.codeHash, req.challengeId ?? ''],
+        ),
       );
       if (status === 'verified' || status === 'mismatch' || status === 'locked') {
         return { status, challengeId, attempts };
