@@ -37,6 +37,27 @@ describe('typed tokens and providers', () => {
     expectTypeOf(greeter).toEqualTypeOf<Greeter>();
     expect(greeter.greet('Ada')).toBe('Hello, Ada');
     expectTypeOf(c.resolveAsync(PREFIX)).toEqualTypeOf<Promise<string>>();
+    // @ts-expect-error a string token cannot hold a number
+    c.register(PREFIX, { useValue: 42 });
+    // @ts-expect-error without a schema the config value is unknown, not whatever the factory claims
+    c.register(PREFIX, { configKey: 'k', useConfigFactory: (value: number) => String(value) });
+  });
+
+  it('stops following config for a provider that was replaced', async () => {
+    const watched: string[] = [];
+    const config = {
+      get: async () => 'v',
+      watch: (key: string) => {
+        watched.push(key);
+        return () => watched.push(`unwatch ${key}`);
+      },
+    };
+    const c = createContainer({ config });
+    c.register(PREFIX, { configKey: 'k', useConfigFactory: (v) => String(v) });
+    await c.resolveAsync(PREFIX);
+    c.register(PREFIX, { useValue: 'fixed' });
+    expect(watched).toEqual(['k', 'unwatch k']);
+    expect(c.resolve(PREFIX)).toBe('fixed');
   });
 
   it('accepts string keys for ported code', () => {

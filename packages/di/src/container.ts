@@ -254,6 +254,12 @@ class ContainerImpl implements Container {
         slot.entry = this.track(reg, value, this);
       }
     }
+    const replaced = this.registry.get(token);
+    if (replaced?.slot !== undefined) {
+      // Its cached instance stays tracked for disposal; it just no longer follows config changes.
+      replaced.slot.unwatch?.();
+      replaced.slot.unwatch = undefined;
+    }
     this.registry.set(token, reg);
     // Anything tsyringe builds itself (delay(), @injectAll, @singleton classes) finds our tokens through this.
     this.tsyringe.register(token as never, {
@@ -328,7 +334,9 @@ class ContainerImpl implements Container {
   // ---- resolution ----------------------------------------------------------------------------------
 
   private lookup(token: unknown): Registration | undefined {
-    let c: ContainerImpl | undefined = this;
+    const own = this.registry.get(token);
+    if (own !== undefined || this.parent === undefined) return own;
+    let c: ContainerImpl | undefined = this.parent;
     do {
       const reg = c.registry.get(token);
       if (reg !== undefined) return reg;
@@ -471,9 +479,24 @@ class ContainerImpl implements Container {
     if (reg.kind === 'factory')
       return (reg.provider as FactoryProvider<unknown>).useFactory(this.resolverFor(frame));
     const params = paramsFor(reg);
-    const args: unknown[] = new Array(params.length);
-    for (let i = 0; i < params.length; i++) args[i] = this.resolveParam(params[i]!, frame);
-    return new (reg.provider as ClassProvider<unknown>).useClass(...(args as never[]));
+    const Class = (reg.provider as ClassProvider<unknown>).useClass as new (...args: unknown[]) => unknown;
+    // Fixed arities avoid building an array and spreading it: this is the hot path of transient graphs.
+    switch (params.length) {
+      case 0:
+        return new Class();
+      case 1:
+        return new Class(this.resolveParam(params[0]!, frame));
+      case 2:
+        return new Class(this.resolveParam(params[0]!, frame), this.resolveParam(params[1]!, frame));
+      case 3:
+        return new Class(
+          this.resolveParam(params[0]!, frame),
+          this.resolveParam(params[1]!, frame),
+          this.resolveParam(params[2]!, frame),
+        );
+      default:
+        return new Class(...params.map((param) => this.resolveParam(param, frame)));
+    }
   }
 
   private async buildAsync(reg: Registration, frame: Frame, slot: Slot | undefined): Promise<unknown> {

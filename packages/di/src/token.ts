@@ -41,7 +41,15 @@ export function createToken<T>(name: string): Token<T> {
   return Symbol(name) as Token<T>;
 }
 
-/** The readable name of a token, as error messages print it. */
+/**
+ * The readable name of a token, as error messages and resolution paths print it.
+ *
+ * @example
+ * ```ts
+ * tokenName(createToken<Mailer>('Mailer')); // 'Mailer'
+ * tokenName(SignupService); // 'SignupService'
+ * ```
+ */
 export function tokenName(token: unknown): string {
   if (typeof token === 'symbol') return token.description ?? token.toString();
   if (typeof token === 'string') return token;
