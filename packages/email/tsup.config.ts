@@ -6,6 +6,8 @@ export default defineConfig({
     memory: 'src/adapters/memory.ts',
     ses: 'src/adapters/ses.ts',
     sendgrid: 'src/adapters/sendgrid.ts',
+    redis: 'src/adapters/redis.ts',
+    testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },

@@ -1,0 +1,214 @@
+import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
+import type {
+  DeliveryEvent,
+  EmailProvider,
+  EmailStatusStore,
+  IdempotencyStore,
+  NormalizedBulk,
+  NormalizedEmail,
+} from './types.js';
+
+/** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
+export interface TestApi {
+  describe: typeof vitestDescribe;
+  it: typeof vitestIt;
+  expect: typeof vitestExpect;
+}
+
+/** What a contract suite needs: a name and a factory for a fresh instance per test. */
+export interface ContractOptions<T> {
+  name: string;
+  create: () => T | Promise<T>;
+}
+
+const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
+function event(
+  messageId: string,
+  status: DeliveryEvent['status'],
+  id = unique(),
+  at = Date.now(),
+): DeliveryEvent {
+  return {
+    id,
+    messageId,
+    status,
+    provider: 'contract',
+    timestamp: new Date(Math.floor(at / 1000) * 1000),
+    recipient: 'a@example.com',
+  };
+}
+
+/**
+ * The behaviour every {@link EmailStatusStore} must show: dedupe by event id, precedence of statuses,
+ * atomicity under concurrent records.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, it } from 'vitest';
+ * import { statusStoreContract } from '@app/email/testing';
+ * statusStoreContract({ describe, it, expect }, { name: 'my store', create: () => myStatusStore() });
+ * ```
+ */
+export function statusStoreContract(t: TestApi, options: ContractOptions<EmailStatusStore>): void {
+  const { describe, it, expect } = t;
+  describe(`EmailStatusStore contract: ${options.name}`, () => {
+    it('answers undefined for a message it never saw', async () => {
+      const store = await options.create();
+      expect(await store.get(`never-${unique()}`)).toBeUndefined();
+    });
+
+    it('records an event and returns it with the status', async () => {
+      const store = await options.create();
+      const id = `<${unique()}@example.com>:0`;
+      const e = event(id, 'delivered');
+      expect(await store.record(e)).toBe(true);
+      expect(await store.get(id)).toEqual({
+        messageId: id,
+        status: 'delivered',
+        provider: 'contract',
+        updatedAt: e.timestamp,
+        events: [e],
+      });
+    });
+
+    it('ignores a duplicate event id', async () => {
+      const store = await options.create();
+      const id = unique();
+      const e = event(id, 'sent');
+      expect(await store.record(e)).toBe(true);
+      expect(await store.record({ ...e, status: 'bounced' })).toBe(false);
+      const rec = await store.get(id);
+      expect(rec?.status).toBe('sent');
+      expect(rec?.events).toHaveLength(1);
+    });
+
+    it('never lets a late, less significant status override a more significant one', async () => {
+      const store = await options.create();
+      const id = unique();
+      await store.record(event(id, 'delivered'));
+      await store.record(event(id, 'sent'));
+      expect((await store.get(id))?.status).toBe('delivered');
+      await store.record(event(id, 'bounced'));
+      await store.record(event(id, 'deferred'));
+      const rec = await store.get(id);
+      expect(rec?.status).toBe('bounced');
+      expect(rec?.events.map((e) => e.status)).toEqual(['delivered', 'sent', 'bounced', 'deferred']);
+    });
+
+    it('stays consistent under 200 concurrent records (half of them duplicates)', async () => {
+      const store = await options.create();
+      const id = unique();
+      const statuses: DeliveryEvent['status'][] = ['sent', 'deferred', 'delivered', 'opened', 'clicked'];
+      const events = Array.from({ length: 100 }, (_, i) =>
+        event(id, statuses[i % statuses.length] as DeliveryEvent['status'], `e${i}`),
+      );
+      const results = await Promise.all([...events, ...events].map((e) => store.record(e)));
+      expect(results.filter(Boolean)).toHaveLength(100);
+      const rec = await store.get(id);
+      expect(rec?.status).toBe('clicked');
+      expect(new Set(rec?.events.map((e) => e.id)).size).toBe(100);
+    });
+  });
+}
+
+/**
+ * The behaviour every {@link IdempotencyStore} must show: one winner among concurrent callers, results
+ * kept, tokens required to complete or release.
+ *
+ * @example
+ * ```ts
+ * idempotencyStoreContract({ describe, it, expect }, { name: 'redis', create: () => redisIdempotencyStore({ client }) });
+ * ```
+ */
+export function idempotencyStoreContract(t: TestApi, options: ContractOptions<IdempotencyStore>): void {
+  const { describe, it, expect } = t;
+  describe(`IdempotencyStore contract: ${options.name}`, () => {
+    it('acquires, reports pending, then done with the stored value', async () => {
+      const store = await options.create();
+      const key = unique();
+      const first = await store.begin(key, 60_000);
+      expect(first.state).toBe('acquired');
+      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
+      if (first.state !== 'acquired') return;
+      await store.complete(key, first.token, '{"id":"m1"}', 60_000);
+      expect(await store.begin(key, 60_000)).toEqual({ state: 'done', value: '{"id":"m1"}' });
+    });
+
+    it('lets another caller acquire after a release; ignores a wrong token', async () => {
+      const store = await options.create();
+      const key = unique();
+      const first = await store.begin(key, 60_000);
+      if (first.state !== 'acquired') throw new Error('expected to acquire');
+      await store.release(key, 'not-the-token');
+      await store.complete(key, 'not-the-token', 'x', 60_000);
+      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
+      await store.release(key, first.token);
+      expect((await store.begin(key, 60_000)).state).toBe('acquired');
+    });
+
+    it('gives the key to exactly one of 1,000 concurrent callers', async () => {
+      const store = await options.create();
+      const key = unique();
+      const results = await Promise.all(Array.from({ length: 1000 }, () => store.begin(key, 60_000)));
+      expect(results.filter((r) => r.state === 'acquired')).toHaveLength(1);
+      expect(results.filter((r) => r.state === 'pending')).toHaveLength(999);
+    });
+  });
+}
+
+/** A provider under test, and what to check after it sent. */
+export interface ProviderContractSubject {
+  provider: EmailProvider;
+}
+
+/**
+ * The behaviour every {@link EmailProvider} must show: ids for sends, one result per bulk recipient in
+ * order. Point the provider at a sandbox or a local fake.
+ *
+ * @example
+ * ```ts
+ * emailProviderContract({ describe, it, expect }, { name: 'memory', create: () => ({ provider: memoryProvider() }) });
+ * ```
+ */
+export function emailProviderContract(t: TestApi, options: ContractOptions<ProviderContractSubject>): void {
+  const { describe, it, expect } = t;
+  const message: NormalizedEmail = {
+    to: [{ email: 'ada@example.com', name: 'Ada' }],
+    from: { email: 'app@example.com' },
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    subject: 'Contract',
+    text: 'Hello',
+    attachments: [],
+    headers: {},
+    tags: {},
+  };
+  describe(`EmailProvider contract: ${options.name}`, () => {
+    it('has a name and sends a message, answering a fresh id', async () => {
+      const { provider } = await options.create();
+      expect(typeof provider.name).toBe('string');
+      const a = await provider.send(message);
+      const b = await provider.send(message);
+      expect(a.id).toEqual(expect.any(String));
+      expect(a.id).not.toBe(b.id);
+      expect(['queued', 'sent']).toContain(a.status);
+    });
+
+    it('answers one result per bulk recipient, in order, with distinct ids', async () => {
+      const { provider } = await options.create();
+      if (!provider.sendBulk) return;
+      expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
+      const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
+      const batch: NormalizedBulk = {
+        ...shared,
+        recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
+      };
+      const results = await provider.sendBulk(batch);
+      expect(results).toHaveLength(3);
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
+    });
+  });
+}
