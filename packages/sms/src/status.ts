@@ -13,17 +13,37 @@ const RANK: Readonly<Record<SmsStatus, number>> = {
  * The position of a status in a message's life: a store applies an update only when its rank is higher
  * than the stored one, so late or replayed callbacks never move a status back. The three final statuses
  * share the top rank: the first one received wins.
+ *
+ * @example
+ * ```ts
+ * statusRank('sent') < statusRank('delivered'); // true
+ * ```
  */
 export function statusRank(status: SmsStatus): number {
   return RANK[status];
 }
 
-/** True for `delivered`, `undelivered` and `failed`. */
+/**
+ * True for `delivered`, `undelivered` and `failed`.
+ *
+ * @example
+ * ```ts
+ * if (isFinalStatus((await sms.getStatus(id)).status as SmsStatus)) stopPolling();
+ * ```
+ */
 export function isFinalStatus(status: SmsStatus): boolean {
   return RANK[status] === 4;
 }
 
-/** True when `value` is one of the {@link SmsStatus} names. */
+/**
+ * True when `value` is one of the {@link SmsStatus} names.
+ *
+ * @example
+ * ```ts
+ * isSmsStatus('delivered'); // true
+ * isSmsStatus('unknown'); // false
+ * ```
+ */
 export function isSmsStatus(value: unknown): value is SmsStatus {
   return typeof value === 'string' && Object.hasOwn(RANK, value);
 }

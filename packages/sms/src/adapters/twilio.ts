@@ -344,7 +344,14 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 }
 
-/** Parses a Retry-After header: seconds, or an HTTP date. */
+/**
+ * Parses a Retry-After header (seconds, or an HTTP date) into milliseconds.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('2'); // 2000
+ * ```
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
