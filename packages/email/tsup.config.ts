@@ -7,6 +7,7 @@ export default defineConfig({
     ses: 'src/adapters/ses.ts',
     sendgrid: 'src/adapters/sendgrid.ts',
     redis: 'src/adapters/redis.ts',
+    prisma: 'src/adapters/prisma.ts',
     testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
