@@ -41,7 +41,7 @@ export interface ConfigSetOptions {
 
 /** Bounds of the in-process cache. */
 export interface ConfigCacheOptions {
-  /** Most entries kept (least recently used evicted first); deleted keys count too. @default 1000 */
+  /** Most entries kept; the least recently used go first (second-chance approximation). Deleted keys count too. @default 1000 */
   maxEntries?: number;
   /** How long an entry is served before it is read again from the shared cache or the store, in ms. @default 30000 */
   ttl?: number;
@@ -176,26 +176,22 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
   get<K extends string>(key: K): Promise<ConfigValue<S, K> | undefined>;
   get<K extends string>(key: K, defaultValue: ConfigValue<S, K>): Promise<ConfigValue<S, K>>;
   get(key: string, defaultValue?: unknown): Promise<unknown> {
+    // The hot path: a cached key was validated when it was first read, and close() empties the cache.
+    const entry = this.cache.get(key);
     try {
+      if (entry !== undefined && entry.freshUntil > this.now())
+        return Promise.resolve(this.read(entry, defaultValue));
       this.assertOpen();
       assertKey(key);
     } catch (error) {
       return Promise.reject(error);
-    }
-    const entry = this.cache.get(key);
-    if (entry !== undefined && entry.freshUntil > this.now()) {
-      try {
-        return Promise.resolve(this.read(entry, defaultValue));
-      } catch (error) {
-        return Promise.reject(error);
-      }
     }
     return this.load(key, entry).then((loaded) => this.read(loaded, defaultValue));
   }
 
   peek<K extends string>(key: K): ConfigValue<S, K> | undefined {
     const entry = this.cache.get(key);
-    if (entry === undefined || this.closed || entry.freshUntil <= this.now()) return undefined;
+    if (entry === undefined || entry.freshUntil <= this.now()) return undefined;
     return this.read(entry, undefined) as ConfigValue<S, K> | undefined;
   }
 
@@ -274,9 +270,9 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cache.clear();
     this.stopSync();
     await Promise.allSettled([...this.background, ...this.inflight.values()]);
-    this.cache.clear();
     this.exactWatchers.clear();
     this.prefixWatchers.clear();
     this.pending.clear();
