@@ -79,19 +79,18 @@ async function propagation(samples: number): Promise<void> {
   const [ca, cb, pub, sub] = clients as [Redis, Redis, Redis, Redis];
   try {
     // Raw Redis: PUBLISH on one connection until the message arrives on another.
-    const raw: number[] = [];
     let onRaw: (() => void) | undefined;
     sub.on('message', () => onRaw?.());
     await sub.subscribe(`${prefix}raw`);
-    for (let i = 0; i < samples + 20; i++) {
+    const rawSample = async (i: number) => {
       const arrived = new Promise<void>((r) => {
         onRaw = r;
       });
       const t0 = performance.now();
       await pub.publish(`${prefix}raw`, JSON.stringify({ o: 'x', k: 'feature.x', v: i, d: i, x: null }));
       await arrived;
-      if (i >= 20) raw.push(performance.now() - t0);
-    }
+      return performance.now() - t0;
+    };
 
     // @app/config: set on A until B's watcher runs. Separate connections, a shared (in-memory) store.
     const store = memoryConfigStore();
@@ -102,15 +101,26 @@ async function propagation(samples: number): Promise<void> {
     let onChange: ((v: unknown) => void) | undefined;
     b.watch('feature.x', (v) => onChange?.(v));
     await new Promise((r) => setTimeout(r, 100)); // subscribers connected
-    const ours: number[] = [];
-    for (let i = 0; i < samples + 20; i++) {
+    const oursSample = async (i: number) => {
       const seen = new Promise<void>((r) => {
         onChange = (v) => v === i && r();
       });
       const t0 = performance.now();
       await a.set('feature.x', i);
       await seen;
-      if (i >= 20) ours.push(performance.now() - t0);
+      return performance.now() - t0;
+    };
+
+    // Interleaved, so both see the same machine load (this machine is shared); the first 50 are warm-up.
+    const raw: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i < samples + 50; i++) {
+      const r = await rawSample(i);
+      const o = await oursSample(i);
+      if (i >= 50) {
+        raw.push(r);
+        ours.push(o);
+      }
     }
     await a.close();
     await b.close();
@@ -193,7 +203,7 @@ async function roundTrips(): Promise<void> {
 
 const started = Date.now();
 await inProcess();
-await propagation(Number(process.env.BENCH_SAMPLES ?? 500));
+await propagation(Number(process.env.BENCH_SAMPLES ?? 2000));
 await roundTrips();
 print('');
 print(

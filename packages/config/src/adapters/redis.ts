@@ -199,12 +199,26 @@ export interface RedisConfigSyncOptions {
   logger?: Logger;
 }
 
-/** The Redis cache key of a config key. */
+/**
+ * The Redis cache key of a config key, e.g. to inspect or evict an entry by hand.
+ *
+ * @example
+ * ```ts
+ * await redis.hgetall(redisCacheKey('myapp:config:', 'email.provider')); // { v: '3', t: '0', d: '"ses"', x: '' }
+ * ```
+ */
 export function redisCacheKey(keyPrefix: string, key: string): string {
   return `${keyPrefix}cache:${key}`;
 }
 
-/** The one pub/sub channel of a key prefix: writers publish and subscribers listen on this same name. */
+/**
+ * The one pub/sub channel of a key prefix: writers publish and subscribers listen on this same name.
+ *
+ * @example
+ * ```ts
+ * await subscriber.subscribe(redisChangeChannel('myapp:config:')); // messages: {"o","k","v","d"?,"x"?}
+ * ```
+ */
 export function redisChangeChannel(keyPrefix: string): string {
   return `${keyPrefix}changes`;
 }
@@ -218,7 +232,6 @@ local v = tonumber(ARGV[1])
 local force = ARGV[6] == '1'
 local applied = 0
 if cur == nil or cur < v or (force and cur == v) then
-  redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'v', ARGV[1], 't', ARGV[2], 'd', ARGV[3], 'x', ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   applied = 1
