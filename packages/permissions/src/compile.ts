@@ -75,6 +75,9 @@ export class PermissionIndex {
   private readonly scopes = new Map<string, ResourceMap>();
   private readonly global: ResourceMap | undefined;
   private readonly scoped: boolean;
+  /** Decisions already made for global-only sets: type -> action -> grant (null: default deny). */
+  private readonly memo = new Map<string, Map<string, CompiledGrant | null>>();
+  private memoSize = 0;
 
   constructor(readonly compiled: CompiledPermissions) {
     for (const g of compiled.grants) {
@@ -103,39 +106,57 @@ export class PermissionIndex {
 
   /** The grant that decides, or `undefined` for the default deny. A deny found anywhere wins. */
   decide(action: string, resource: NormalizedResource): CompiledGrant | undefined {
+    if (!this.scoped) return this.decideGlobal(action, resource.type);
     let allow: CompiledGrant | undefined;
     if (this.global) {
-      const slot = lookup(this.global, resource.type, action);
-      if (slot.deny) return slot.deny;
-      allow = slot.allow;
+      const g = lookup(this.global, resource.type, action);
+      if (g?.effect === 'deny') return g;
+      allow = g;
     }
     if (!this.scoped) return allow;
     for (const key of candidateScopes(resource)) {
       const resources = this.scopes.get(key);
       if (!resources) continue;
-      const slot = lookup(resources, resource.type, action);
-      if (slot.deny) return slot.deny;
-      allow ??= slot.allow;
+      const g = lookup(resources, resource.type, action);
+      if (g?.effect === 'deny') return g;
+      allow ??= g;
     }
     return allow;
   }
+
+  private decideGlobal(action: string, type: string): CompiledGrant | undefined {
+    let actions = this.memo.get(type);
+    const known = actions?.get(action);
+    if (known !== undefined) return known ?? undefined;
+    const g = this.global ? lookup(this.global, type, action) : undefined;
+    if (this.memoSize < MEMO_MAX) {
+      if (!actions) {
+        actions = new Map();
+        this.memo.set(type, actions);
+      }
+      actions.set(action, g ?? null);
+      this.memoSize++;
+    }
+    return g;
+  }
 }
 
-const EMPTY: Slot = {};
+/** Most memoised decisions per compiled set. */
+const MEMO_MAX = 4096;
 
-function lookup(resources: ResourceMap, type: string, action: string): Slot {
-  let allow: CompiledGrant | undefined;
-  for (const r of [type, '*']) {
-    const actions = resources.get(r);
-    if (!actions) continue;
-    for (const a of [action, '*']) {
-      const slot = actions.get(a);
-      if (!slot) continue;
-      if (slot.deny) return slot;
-      allow ??= slot.allow;
-    }
-  }
-  return allow ? { allow } : EMPTY;
+/** The deciding grant among (type|*) x (action|*): a deny if any, else an allow. Unrolled: it runs on every check. */
+function lookup(resources: ResourceMap, type: string, action: string): CompiledGrant | undefined {
+  const exact = resources.get(type);
+  const any = resources.get('*');
+  const a = exact?.get(action);
+  if (a?.deny) return a.deny;
+  const b = exact?.get('*');
+  if (b?.deny) return b.deny;
+  const c = any?.get(action);
+  if (c?.deny) return c.deny;
+  const d = any?.get('*');
+  if (d?.deny) return d.deny;
+  return a?.allow ?? b?.allow ?? c?.allow ?? d?.allow;
 }
 
 /** The non-global scopes whose assignments apply to `resource`. */

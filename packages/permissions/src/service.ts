@@ -140,7 +140,6 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const { store } = options;
   const cache = options.cache ?? memoryPermissionCache();
   const logger = options.logger ?? silentLogger;
-  const indexes = new WeakMap<CompiledPermissions, PermissionIndex>();
   const inflight = new Map<string, Promise<PermissionIndex>>();
   let closed = false;
 
@@ -148,11 +147,14 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     if (closed) throw new PermissionError(PermissionErrorCode.CLOSED, 'the permission service is closed');
   };
 
+  // The lookup index rides on the compiled set (a symbol key: JSON and structuredClone skip it), so a
+  // cached set is indexed once however many checks use it.
   const indexOf = (compiled: CompiledPermissions): PermissionIndex => {
-    let index = indexes.get(compiled);
+    const holder = compiled as CompiledPermissions & { [INDEX]?: PermissionIndex };
+    let index = holder[INDEX];
     if (!index) {
       index = new PermissionIndex(compiled);
-      indexes.set(compiled, index);
+      holder[INDEX] = index;
     }
     return index;
   };
@@ -239,13 +241,11 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const service: PermissionService = {
     check(subject, action, resource) {
       try {
-        const s = assertSubject(subject);
         const a = assertName(action, 'action');
         const r = normalizeResource(resource);
-        return withIndex(s, (index) => {
-          const grant = index.decide(a, r);
-          return grant !== undefined && grant.effect === 'allow';
-        });
+        const index = indexFor(assertSubject(subject));
+        if (index instanceof Promise) return index.then((i) => i.decide(a, r)?.effect === 'allow');
+        return index.decide(a, r)?.effect === 'allow' ? ALLOWED : DENIED;
       } catch (error) {
         return Promise.reject(error);
       }
@@ -403,6 +403,12 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   };
   return service;
 }
+
+const INDEX = Symbol('@app/permissions/index');
+
+// Settled promises are immutable, so every cached check can share these two.
+const ALLOWED = Promise.resolve(true);
+const DENIED = Promise.resolve(false);
 
 function wrapCache(error: unknown): unknown {
   if (error instanceof PermissionError) return error;
