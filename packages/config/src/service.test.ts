@@ -403,6 +403,43 @@ describe('createConfigService: versions and notifications', () => {
     expect(s.calls.get).toBe(readsBefore + 1); // only the watched key was re-read
   });
 
+  it('a change the shared layer missed is re-shared once it answers again', async () => {
+    let down = true;
+    const writes: { record: ConfigRecord; force: boolean | undefined; publish: boolean }[] = [];
+    const unavailable = () => new ConfigError('UNAVAILABLE', 'down');
+    const sync = {
+      async read() {
+        if (down) throw unavailable();
+        return undefined;
+      },
+      async write(record: ConfigRecord, o: { publish: boolean; origin: string; force?: boolean }) {
+        if (down) throw unavailable();
+        writes.push({ record, force: o.force, publish: o.publish });
+      },
+      subscribe: () => () => {},
+    };
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const store = memoryConfigStore();
+    const config = createConfigService({ store, sync, logger });
+    expect(await config.set('k', 'saved')).toBe(1);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ key: 'k' }),
+      expect.stringMatching(/unreachable/),
+    );
+    expect(await store.get('k')).toMatchObject({ value: 'saved' });
+    expect(writes).toEqual([]);
+    down = false;
+    await config.get('other'); // the first successful call to the shared layer
+    await vi.waitFor(() =>
+      expect(writes).toContainEqual({
+        record: { key: 'k', value: 'saved', version: 1, expiresAt: null, deleted: false },
+        force: true,
+        publish: true,
+      }),
+    );
+    await config.close();
+  });
+
   it('watch: exact keys, patterns, unsubscribe, and a throwing callback does not stop the others', async () => {
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
     const config = createConfigService({ store: memoryConfigStore(), logger });

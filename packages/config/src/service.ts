@@ -1,6 +1,7 @@
 import {
   type ConfigSource,
   type Logger,
+  retry,
   type StandardSchemaV1,
   silentLogger,
   type Unsubscribe,
@@ -110,6 +111,8 @@ type WatchCallback = (value: unknown, key: string) => void;
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_CACHE_TTL = 30_000;
 const MAX_PENDING = 10_000;
+/** About 3 s in all, jittered. */
+const PENDING_RETRY = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } as const;
 
 function positiveInteger(value: unknown, name: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -148,7 +151,9 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
   private readonly pending = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly stopSync: Unsubscribe;
+  private readonly closing = new AbortController();
   private sharedDown = false;
+  private replaying = false;
   private closed = false;
 
   constructor(options: ConfigServiceOptions<S>) {
@@ -271,6 +276,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
+    this.closing.abort();
     this.stopSync();
     await Promise.allSettled([...this.background, ...this.inflight.values()]);
     this.exactWatchers.clear();
@@ -457,6 +463,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     if (this.sharedDown) {
       this.sharedDown = false;
       this.logger.info({}, '[@app/config] shared layer reachable again');
+      if (this.pending.size > 0 && !this.closed) this.track(this.replayPending());
     }
   }
 
@@ -480,21 +487,39 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
       { watched: watched.length, pending: this.pending.size },
       '[@app/config] resynchronising',
     );
-    for (const key of [...this.pending]) {
-      try {
-        const record = (await this.store.get(key)) ?? { key, version: 0, deleted: true as const };
-        await this.sync.write(record, { publish: true, origin: this.instanceId, force: true });
-        this.pending.delete(key);
-      } catch (error) {
-        this.logger.warn({ err: error, key }, '[@app/config] could not share a pending change yet');
-      }
-    }
+    await this.replayPending();
     for (const key of watched) {
       if (this.closed) return;
       // apply() notifies when the re-read finds a newer version than the stale marker.
       await this.load(key, undefined).catch((error: unknown) => {
         this.logger.warn({ err: error, key }, '[@app/config] could not re-read a watched key');
       });
+    }
+  }
+
+  /** Shares the changes that reached the store while the shared layer was down. One replay at a time. */
+  private async replayPending(): Promise<void> {
+    if (this.replaying || this.pending.size === 0) return;
+    this.replaying = true;
+    try {
+      for (const key of [...this.pending]) {
+        try {
+          // The subscriber can be back a moment before the command connection: retry briefly.
+          await retry(
+            async () => {
+              const record = (await this.store.get(key)) ?? { key, version: 0, deleted: true as const };
+              await this.sync.write(record, { publish: true, origin: this.instanceId, force: true });
+            },
+            { ...PENDING_RETRY, signal: this.closing.signal },
+          );
+          this.pending.delete(key);
+        } catch (error) {
+          if (this.closed) return;
+          this.logger.warn({ err: error, key }, '[@app/config] could not share a pending change yet');
+        }
+      }
+    } finally {
+      this.replaying = false;
     }
   }
 
