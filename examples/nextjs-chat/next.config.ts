@@ -1,0 +1,9 @@
+import type { NextConfig } from 'next';
+
+const config: NextConfig = {
+  // Drivers stay out of the bundle: they are loaded by Node at runtime, only when configured.
+  serverExternalPackages: ['ioredis', 'pg', '@prisma/client', '@prisma/adapter-pg'],
+  typedRoutes: false,
+};
+
+export default config;
