@@ -25,6 +25,7 @@ export interface PermissionCache {
   invalidateSubject(subject: string): void | Promise<void>;
   /** Called after roles, rules or inheritance change. */
   invalidateAll(): void | Promise<void>;
+  /** Stops timers and drops local copies (never closes a client you passed in). */
   close?(): Promise<void>;
 }
 
@@ -59,7 +60,9 @@ interface Entry {
  * });
  * ```
  */
-export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}): PermissionCache {
+export function memoryPermissionCache(
+  options: MemoryPermissionCacheOptions = {},
+): PermissionCache & AsyncDisposable {
   const ttlMs = options.ttlMs ?? 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const entries = new Map<string, Entry>();
@@ -79,7 +82,7 @@ export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}
   let generation = 0;
   let token = '0';
 
-  return {
+  const cache: PermissionCache & AsyncDisposable = {
     read(subject) {
       const entry = entries.get(subject);
       if (entry !== undefined) {
@@ -111,5 +114,9 @@ export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}
       timer = undefined;
       entries.clear();
     },
+    [Symbol.asyncDispose]() {
+      return cache.close?.() ?? Promise.resolve();
+    },
   };
+  return cache;
 }

@@ -30,9 +30,13 @@ export interface PermissionGuardOptions<Req> {
 
 /** Options of one guarded route. */
 export interface RequireOptions<Req> {
-  /** The route parameter holding the resource id, e.g. `roomId` for `/rooms/:roomId`. */
+  /**
+   * The route parameter holding the resource id, e.g. `roomId` for `/rooms/:roomId`. A request without it
+   * gets 400. Without `param` and `resourceId` the check is on the resource type alone.
+   * @default undefined
+   */
   param?: string;
-  /** Reads the resource id from the request (instead of `param`). */
+  /** Reads the resource id from the request (instead of `param`). @default undefined */
   resourceId?: (req: Req) => MaybePromise<string | number | undefined>;
 }
 

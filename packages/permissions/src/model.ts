@@ -177,7 +177,17 @@ export function parsePermission(permission: string): { resource: string; action:
   return { resource: resource!, action: action! };
 }
 
-/** Validates a resource named by a caller. Wildcards are refused here: they only come from stored policy. */
+/**
+ * Validates a resource named by a caller: the type is a plain name, the id and tenant go through
+ * {@link normalizeId}. Wildcards are refused here: they only come from stored policy.
+ *
+ * @example
+ * ```ts
+ * normalizeResource('room:42');                       // { type: 'room', id: '42' }
+ * normalizeResource({ type: 'room', id: 7, tenant: 'acme' }); // { type: 'room', id: '7', tenant: 'acme' }
+ * normalizeResource('room:*');                        // throws PermissionError INVALID_RESOURCE
+ * ```
+ */
 export function normalizeResource(input: ResourceInput): NormalizedResource {
   if (typeof input === 'string') {
     let out = parsed.get(input);

@@ -6,8 +6,15 @@ import type { PermissionStore } from './store.js';
 export interface ContractTestApi {
   describe: (name: string, fn: () => void) => void;
   it: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-  // biome-ignore lint/suspicious/noExplicitAny: the runner's own expect, whose matcher types we do not restate
-  expect: (value: unknown) => any;
+  expect: (value: unknown) => ContractMatchers;
+}
+
+/** The matchers the contract suite uses; vitest's and jest's `expect` provide them. */
+export interface ContractMatchers {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toHaveLength(length: number): void;
+  toMatchObject(expected: object): void;
 }
 
 /** What a store's raw rows look like, read straight from its storage (not through the adapter). */

@@ -94,7 +94,9 @@ const token = () => randomBytes(8).toString('hex');
  * });
  * ```
  */
-export function redisPermissionCache(options: RedisPermissionCacheOptions): PermissionCache {
+export function redisPermissionCache(
+  options: RedisPermissionCacheOptions,
+): PermissionCache & AsyncDisposable {
   const { client } = options;
   const prefix = options.keyPrefix ?? 'perm:';
   const ttlMs = options.ttlMs ?? 300_000;
@@ -140,7 +142,7 @@ export function redisPermissionCache(options: RedisPermissionCacheOptions): Perm
     return { compiled: undefined, token: BYPASS };
   };
 
-  return {
+  const cache: PermissionCache & AsyncDisposable = {
     read(subject) {
       let mine = local.get(subject);
       if (mine !== undefined && now() - mine.loadedAt >= ttlMs) {
@@ -196,5 +198,10 @@ export function redisPermissionCache(options: RedisPermissionCacheOptions): Perm
     async close() {
       local.clear();
     },
+
+    [Symbol.asyncDispose]() {
+      return cache.close?.() ?? Promise.resolve();
+    },
   };
+  return cache;
 }
