@@ -89,7 +89,15 @@ const NETWORK_CODES = new Set([
 ]);
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'FetchError']);
 
-/** True for errors that mean "no answer" (connection refused or reset, DNS failure, timeout). */
+/**
+ * True for errors that mean "no answer" (connection refused or reset, DNS failure, timeout), looking
+ * through `cause` chains.
+ *
+ * @example
+ * ```ts
+ * isNetworkError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })); // true
+ * ```
+ */
 export function isNetworkError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown; cause?: unknown };

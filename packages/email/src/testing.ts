@@ -17,7 +17,9 @@ export interface TestApi {
 
 /** What a contract suite needs: a name and a factory for a fresh instance per test. */
 export interface ContractOptions<T> {
+  /** Shown in the suite name. */
   name: string;
+  /** Creates the instance under test; called once per test. */
   create: () => T | Promise<T>;
 }
 
@@ -157,8 +159,9 @@ export function idempotencyStoreContract(t: TestApi, options: ContractOptions<Id
   });
 }
 
-/** A provider under test, and what to check after it sent. */
+/** A provider under test. */
 export interface ProviderContractSubject {
+  /** The provider, pointed at a sandbox or a local fake. */
   provider: EmailProvider;
 }
 

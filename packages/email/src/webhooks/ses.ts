@@ -44,7 +44,14 @@ export function isSnsUrl(url: string, options: { pem?: boolean } = {}): boolean 
   }
 }
 
-/** The canonical string SNS signs, per message type. */
+/**
+ * The canonical string SNS signs, per message type (`Key\nValue\n` for each signed field, in order).
+ *
+ * @example
+ * ```ts
+ * verify('sha256', Buffer.from(snsStringToSign(message)), certKey, Buffer.from(message.Signature, 'base64'));
+ * ```
+ */
 export function snsStringToSign(m: SnsMessage): string {
   const fields =
     m.Type === 'Notification'
