@@ -31,7 +31,8 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
             <button type="submit">Send code</button>
           </form>
           <p>
-            In development the SMS goes to the memory provider: read it on the <a href="/dev/outbox">dev outbox</a>.
+            In development the SMS goes to the memory provider: read it on the{' '}
+            <a href="/dev/outbox">dev outbox</a>.
           </p>
         </section>
       ) : (

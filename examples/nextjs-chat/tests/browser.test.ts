@@ -14,7 +14,9 @@ const haveChromium = existsSync(CHROMIUM);
 const built = existsSync(join(appDir, '.next', 'BUILD_ID'));
 
 if (!haveChromium || !built) {
-  const why = !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium)` : 'the app is not built (pnpm build)';
+  const why = !haveChromium
+    ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`
+    : 'the app is not built (pnpm build)';
   if (process.env.CI === 'true') throw new Error(`[nextjs-chat] browser tests cannot run: ${why}`);
   console.warn(`[nextjs-chat] SKIPPING browser tests: ${why}`);
 }
@@ -38,7 +40,10 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
   let shot = 0;
   const snap = async (name: string) => {
     shot++;
-    await page.screenshot({ path: join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+    await page.screenshot({
+      path: join(shots, `${String(shot).padStart(2, '0')}-${name}.png`),
+      fullPage: true,
+    });
   };
 
   beforeAll(async () => {
@@ -46,17 +51,36 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // In-memory services: the browser test must not depend on the developer's REDIS_URL/DATABASE_URL.
-    const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', INSTANCE_NAME: 'browser-test', PORT: String(port) };
+    const env = {
+      ...process.env,
+      NEXT_TELEMETRY_DISABLED: '1',
+      INSTANCE_NAME: 'browser-test',
+      PORT: String(port),
+    };
     delete env.REDIS_URL;
     delete env.DATABASE_URL;
-    server = spawn(process.execPath, [join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: appDir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    server = spawn(
+      process.execPath,
+      [
+        join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next'),
+        'start',
+        '-p',
+        String(port),
+        '-H',
+        '127.0.0.1',
+      ],
+      {
+        cwd: appDir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`next start did not become ready:\n${output}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`next start did not become ready:\n${output}`)),
+        60_000,
+      );
       const onData = (d: Buffer) => {
         output += d;
         if (output.includes('Ready')) {
@@ -72,7 +96,13 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-dev-shm-usage',
+      ],
     });
     page = await browser.newPage();
   }, 90_000);

@@ -9,17 +9,25 @@ export default async function Chat() {
   return (
     <>
       <h1>Chat</h1>
-      <section className={newUi ? 'new-ui' : 'classic-ui'} data-testid="chat-ui" data-ui={newUi ? 'new' : 'classic'}>
+      <section
+        className={newUi ? 'new-ui' : 'classic-ui'}
+        data-testid="chat-ui"
+        data-ui={newUi ? 'new' : 'classic'}
+      >
         {newUi ? (
           <h2 data-testid="ui-label">✨ The new chat UI</h2>
         ) : (
           <h2 data-testid="ui-label">Classic chat UI</h2>
         )}
         <p>
-          This page follows the <code>new-chat-ui</code> flag for your user. Flip it on the <a href="/flags">flags
-          page</a> and reload.
+          This page follows the <code>new-chat-ui</code> flag for your user. Flip it on the{' '}
+          <a href="/flags">flags page</a> and reload.
         </p>
-        {typing && <p><em>Typing indicators are on for you (typing-indicators rollout).</em></p>}
+        {typing && (
+          <p>
+            <em>Typing indicators are on for you (typing-indicators rollout).</em>
+          </p>
+        )}
       </section>
     </>
   );

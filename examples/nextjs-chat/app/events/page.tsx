@@ -6,8 +6,8 @@ export default async function Events() {
     <>
       <h1>Event log</h1>
       <p>
-        From <code>@app/events</code> history, newest first. Handlers: <code>user.registered</code> → welcome email,
-        notification preferences, analytics; <code>message.sent</code> → analytics.
+        From <code>@app/events</code> history, newest first. Handlers: <code>user.registered</code> → welcome
+        email, notification preferences, analytics; <code>message.sent</code> → analytics.
       </p>
       <section>
         <table>

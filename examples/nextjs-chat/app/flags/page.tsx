@@ -8,8 +8,8 @@ export default async function Flags() {
     <>
       <h1>Feature flags</h1>
       <p>
-        Definitions live in <code>@app/config</code>; every instance evaluates from a snapshot that follows changes
-        live. {user ? `Evaluated for ${user.userId}.` : 'Sign in to see evaluations for your user.'}
+        Definitions live in <code>@app/config</code>; every instance evaluates from a snapshot that follows
+        changes live. {user ? `Evaluated for ${user.userId}.` : 'Sign in to see evaluations for your user.'}
       </p>
       <section>
         <table>

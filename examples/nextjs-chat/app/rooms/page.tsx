@@ -1,7 +1,11 @@
 import { currentUser, getServices } from '../../lib/services';
 import { DeleteRoomButton } from './delete-room-button';
 
-export default async function Rooms({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function Rooms({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
   const { error } = await searchParams;
   const user = await currentUser();
   if (!user) {

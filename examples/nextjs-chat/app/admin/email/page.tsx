@@ -20,7 +20,10 @@ export default async function EmailAdmin() {
             </button>
           </form>
         ))}
-        <p>The email service reads the key on every send: the next email goes through the new provider, no restart.</p>
+        <p>
+          The email service reads the key on every send: the next email goes through the new provider, no
+          restart.
+        </p>
       </section>
       <section>
         <form method="post" action="/api/admin/test-email" className="inline">

@@ -3,7 +3,10 @@ import { getServices, redirectTo } from '../../../../lib/services';
 
 // Toggles a flag's kill switch or sets its rollout. setFlag validates before writing anything; the change
 // reaches every instance through @app/config.
-export async function POST(req: Request, { params }: { params: Promise<{ name: string }> }): Promise<Response> {
+export async function POST(
+  req: Request,
+  { params }: { params: Promise<{ name: string }> },
+): Promise<Response> {
   const { name } = await params;
   const form = await req.formData();
   const services = await getServices();

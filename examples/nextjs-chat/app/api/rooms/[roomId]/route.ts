@@ -1,5 +1,5 @@
-import type { AppServices } from '@app-examples/shared';
 import { nextPermissions } from '@app/permissions/next';
+import type { AppServices } from '@app-examples/shared';
 import { getServices, tokenOf } from '../../../../lib/services';
 
 type Ctx = { params: Promise<{ roomId: string }> };
@@ -14,7 +14,9 @@ function buildGuard(services: AppServices) {
   }).require('delete', 'room', { param: 'roomId' })<Ctx>(async (_req, { params }) => {
     const { roomId } = await params;
     const deleted = await services.rooms.delete(roomId);
-    return deleted ? new Response(null, { status: 204 }) : Response.json({ error: { message: 'no such room' } }, { status: 404 });
+    return deleted
+      ? new Response(null, { status: 204 })
+      : Response.json({ error: { message: 'no such room' } }, { status: 404 });
   });
 }
 
