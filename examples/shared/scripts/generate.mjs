@@ -16,6 +16,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'generated');
+// `--if-missing` (the test script): a fresh checkout gets its client before the tests, a built one is kept.
+if (
+  process.argv.includes('--if-missing') &&
+  existsSync(join(out, 'client', 'client.ts')) &&
+  existsSync(join(out, 'migrations.ts'))
+) {
+  process.exit(0);
+}
 mkdirSync(out, { recursive: true });
 const require = createRequire(join(root, 'package.json'));
 
@@ -41,10 +49,14 @@ datasource db {
 const migrations = [];
 for (const name of PACKAGES) {
   const dir = packageDir(name);
-  schema.push(`// ---- @app/${name} ----\n${stripBlocks(readFileSync(join(dir, 'prisma', 'schema.prisma'), 'utf8'))}\n`);
+  schema.push(
+    `// ---- @app/${name} ----\n${stripBlocks(readFileSync(join(dir, 'prisma', 'schema.prisma'), 'utf8'))}\n`,
+  );
   const migrationsDir = join(dir, 'prisma', 'migrations');
   if (!existsSync(migrationsDir)) continue;
-  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(migrationsDir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     migrations.push({ id: `${name}/${file}`, sql: readFileSync(join(migrationsDir, file), 'utf8') });
   }
 }

@@ -58,7 +58,8 @@ export async function registerEventHandlers(deps: EventHandlerDeps): Promise<Sub
       'user.registered',
       async ({ data }) => {
         const key = `notifications.${data.userId}`;
-        if ((await config.get(key)) === undefined) await config.set(key, { ...DEFAULT_NOTIFICATION_PREFERENCES });
+        if ((await config.get(key)) === undefined)
+          await config.set(key, { ...DEFAULT_NOTIFICATION_PREFERENCES });
       },
       { group: 'notification-preferences' },
     ),

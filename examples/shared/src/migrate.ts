@@ -49,9 +49,12 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
-        throw new Error(`[@app-examples/shared] migration ${migration.id} failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new Error(
+          `[@app-examples/shared] migration ${migration.id} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
       applied.push(migration.id);
     }

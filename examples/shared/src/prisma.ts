@@ -12,7 +12,10 @@ import { PrismaClient } from '../generated/client/client.js';
  */
 export function createPrisma(databaseUrl: string, schema?: string): PrismaClient {
   const adapter = schema
-    ? new PrismaPg({ connectionString: databaseUrl, options: `-c search_path="${schema}"`, max: 10 }, { schema })
+    ? new PrismaPg(
+        { connectionString: databaseUrl, options: `-c search_path="${schema}"`, max: 10 },
+        { schema },
+      )
     : new PrismaPg({ connectionString: databaseUrl, max: 10 });
   return new PrismaClient({ adapter });
 }

@@ -1,10 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createConfigService, type ConfigService, type ConfigStore, type ConfigSync } from '@app/config';
+import { type ConfigService, type ConfigStore, type ConfigSync, createConfigService } from '@app/config';
 import { memoryConfigStore } from '@app/config/memory';
 import { type EventSink, type Logger, silentLogger } from '@app/core';
 import { type Container, createContainer, createToken } from '@app/di';
-import { createEmailService, type EmailService, type IdempotencyStore } from '@app/email';
-import { memoryIdempotencyStore, memoryProvider as memoryEmailProvider } from '@app/email/memory';
+import { createEmailService, type EmailProvider, type EmailService, type IdempotencyStore } from '@app/email';
+import {
+  type MemoryProvider as MemoryEmailProvider,
+  memoryProvider as memoryEmailProvider,
+  memoryIdempotencyStore,
+} from '@app/email/memory';
 import { createEventBus, type EventBus, type EventTransport, type Subscription } from '@app/events';
 import { memoryTransport } from '@app/events/memory';
 import { createFlags, type FlagDefinition, type Flags, setFlag } from '@app/flags';
@@ -30,12 +34,11 @@ import { memoryProvider as memorySmsProvider } from '@app/sms/memory';
 import type { Redis } from 'ioredis';
 import { APP_EVENT_NAMES, type AppEvents } from './events.js';
 import { registerEventHandlers } from './handlers.js';
-import { type AppConfigSchemas, CONFIG_SCHEMAS, EMAIL_PROVIDERS } from './schemas.js';
+import { type AppConfigSchemas, CONFIG_SCHEMAS, type EMAIL_PROVIDERS } from './schemas.js';
 import {
   type Message,
   type MessageStore,
   memoryStores,
-  type Room,
   type RoomStore,
   redisStores,
   type Session,
@@ -166,9 +169,8 @@ export const TOKENS = {
   logger: createToken<Logger>('logger'),
   config: createToken<ConfigService<AppConfigSchemas>>('config'),
   events: createToken<EventBus<AppEvents>>('events'),
-  emailProviders: createToken<Record<(typeof EMAIL_PROVIDERS)[number], ReturnType<typeof memoryEmailProvider>>>(
-    'emailProviders',
-  ),
+  emailProviders:
+    createToken<Record<(typeof EMAIL_PROVIDERS)[number], MemoryEmailProvider>>('emailProviders'),
   email: createToken<EmailService>('email'),
   smsProvider: createToken<ReturnType<typeof memorySmsProvider>>('smsProvider'),
   sms: createToken<SmsService>('sms'),
@@ -212,7 +214,11 @@ interface Backends {
   stores: { rooms: RoomStore; messages: MessageStore; users: UserStore };
 }
 
-async function connectBackends(options: AppServicesOptions, keyPrefix: string, logger: Logger): Promise<Backends> {
+async function connectBackends(
+  options: AppServicesOptions,
+  keyPrefix: string,
+  logger: Logger,
+): Promise<Backends> {
   let redis: Redis | undefined;
   let prisma: Backends['prisma'];
   const backends: Partial<Backends> = {};
@@ -257,8 +263,15 @@ async function connectBackends(options: AppServicesOptions, keyPrefix: string, l
       backends.configSync = redisConfigSync({ client: redis, keyPrefix: `${keyPrefix}config:`, logger });
       backends.transport = redisTransport({ client: redis, keyPrefix: `${keyPrefix}events:`, logger });
       backends.otpStore ??= redisOtpStore({ client: redis, keyPrefix: `${keyPrefix}otp:` });
-      backends.permissionCache = perm.redisPermissionCache({ client: redis, keyPrefix: `${keyPrefix}perm:`, logger });
-      backends.emailIdempotency = email.redisIdempotencyStore({ client: redis, keyPrefix: `${keyPrefix}email:` });
+      backends.permissionCache = perm.redisPermissionCache({
+        client: redis,
+        keyPrefix: `${keyPrefix}perm:`,
+        logger,
+      });
+      backends.emailIdempotency = email.redisIdempotencyStore({
+        client: redis,
+        keyPrefix: `${keyPrefix}email:`,
+      });
       backends.stores = redisStores(redis, keyPrefix);
     }
   } catch (error) {
@@ -284,6 +297,39 @@ function sinkOf(events: EventBus<AppEvents>): EventSink {
       (events as unknown as EventBus<Record<string, Record<string, unknown>>>).publish(event, data, source),
   };
 }
+
+/** The providers as the email service sees them: each accepted message id is appended to `sequence`. */
+function recording(
+  providers: Record<string, MemoryEmailProvider>,
+  sequence: string[],
+): Record<string, EmailProvider> {
+  const note = (id: string) => {
+    sequence.push(id);
+    if (sequence.length > MAX_OUTBOX) sequence.splice(0, sequence.length - MAX_OUTBOX);
+  };
+  return Object.fromEntries(
+    Object.entries(providers).map(([name, provider]) => [
+      name,
+      {
+        name: provider.name,
+        maxBulkSize: provider.maxBulkSize,
+        async send(message, options) {
+          const result = await provider.send(message, options);
+          note(result.id);
+          return result;
+        },
+        async sendBulk(batch, options) {
+          const results = await provider.sendBulk!(batch, options);
+          for (const item of results) if (item.ok) note(item.id);
+          return results;
+        },
+        getStatus: (id) => provider.getStatus!(id),
+      } satisfies EmailProvider,
+    ]),
+  );
+}
+
+const MAX_OUTBOX = 10_000;
 
 function demoEmailOf(userId: string): string {
   return `${userId}@users.example.com`;
@@ -326,6 +372,8 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
   const backends = await connectBackends(options, keyPrefix, logger);
   const { stores } = backends;
   const container = createContainer({ logger });
+  /** Ids of the emails the memory providers accepted, in order across both (their clocks tie within a ms). */
+  const emailSequence: string[] = [];
   const singleton = 'singleton' as const;
 
   container.register(TOKENS.logger, { useValue: logger });
@@ -350,13 +398,16 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
   container.register(TOKENS.emailProviders, {
     lifetime: singleton,
     // Both are memory providers named like the real ones: the demo shows the switch without accounts.
-    useFactory: () => ({ ses: memoryEmailProvider({ name: 'ses' }), sendgrid: memoryEmailProvider({ name: 'sendgrid' }) }),
+    useFactory: () => ({
+      ses: memoryEmailProvider({ name: 'ses' }),
+      sendgrid: memoryEmailProvider({ name: 'sendgrid' }),
+    }),
   });
   container.register(TOKENS.email, {
     lifetime: singleton,
     useFactory: (r) =>
       createEmailService({
-        providers: r.resolve(TOKENS.emailProviders),
+        providers: recording(r.resolve(TOKENS.emailProviders), emailSequence),
         config: r.resolve(TOKENS.config), // `email.provider` is read at every send
         defaultFrom: 'Chat demo <noreply@example.com>',
         idempotency: { store: backends.emailIdempotency },
@@ -450,7 +501,10 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       const phoneOf = (phone: string): string => {
         const destination = normalizeDestination(phone);
         if (destination.kind !== 'phone') {
-          throw new OtpError(OtpErrorCodes.INVALID_DESTINATION, 'sign-in needs a phone number, e.g. +14155550123');
+          throw new OtpError(
+            OtpErrorCodes.INVALID_DESTINATION,
+            'sign-in needs a phone number, e.g. +14155550123',
+          );
         }
         return destination.value;
       };
@@ -538,17 +592,25 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       config,
       events,
       email: container.resolve(TOKENS.email),
-      emailOutbox: () =>
-        Object.values(emailProviders)
-          .flatMap((provider) =>
-            provider.messages.map((m) => ({
-              provider: provider.name,
-              to: m.to.map((a) => a.email).join(', '),
-              subject: m.subject ?? '',
-              at: m.sentAt.toISOString(),
-            })),
-          )
-          .sort((a, b) => b.at.localeCompare(a.at)),
+      emailOutbox: () => {
+        const byId = new Map(
+          Object.values(emailProviders).flatMap((provider) =>
+            provider.messages.map((m) => [m.id, { provider: provider.name, message: m }] as const),
+          ),
+        );
+        const outbox: OutboxEmail[] = [];
+        for (let i = emailSequence.length - 1; i >= 0; i--) {
+          const kept = byId.get(emailSequence[i]!);
+          if (!kept) continue;
+          outbox.push({
+            provider: kept.provider,
+            to: kept.message.to.map((a) => a.email).join(', '),
+            subject: kept.message.subject ?? '',
+            at: kept.message.sentAt.toISOString(),
+          });
+        }
+        return outbox;
+      },
       sms: container.resolve(TOKENS.sms),
       smsOutbox: () =>
         smsProvider
@@ -564,7 +626,9 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       grantRoomOwner: (userId, roomId) =>
         permissions.assign(userId, 'owner', { resource: { type: 'room', id: roomId } }),
       async eventLog(limit = 50) {
-        const histories = await Promise.all(APP_EVENT_NAMES.map((name) => events.getEventHistory(name, limit)));
+        const histories = await Promise.all(
+          APP_EVENT_NAMES.map((name) => events.getEventHistory(name, limit)),
+        );
         return histories
           .flat()
           .sort((a, b) => b.timestamp - a.timestamp || b.position.localeCompare(a.position))
@@ -615,4 +679,3 @@ export function servicesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<A
   set('otpSecret', pick('OTP_SECRET'));
   return createServices(options);
 }
-

@@ -186,7 +186,8 @@ export function redisStores(
       async findOrCreate(phone) {
         const candidate = `u-${randomUUID().slice(0, 12)}`;
         // HSETNX decides atomically which concurrent first sign-in creates the user.
-        if ((await client.hsetnx(usersKey, phone, candidate)) === 1) return { userId: candidate, created: true };
+        if ((await client.hsetnx(usersKey, phone, candidate)) === 1)
+          return { userId: candidate, created: true };
         const existing = await client.hget(usersKey, phone);
         if (!existing) throw new Error(`[@app-examples/shared] user ${phone} vanished from ${usersKey}`);
         return { userId: existing, created: false };
