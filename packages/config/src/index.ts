@@ -5,11 +5,13 @@ export { inProcessConfigSync } from './in-process-sync.js';
 export type {
   ConfigCacheOptions,
   ConfigInput,
+  ConfigListEntry,
   ConfigSchemas,
   ConfigService,
   ConfigServiceOptions,
   ConfigSetOptions,
   ConfigValue,
+  ListedValue,
   NoSchemas,
   WatchedValue,
 } from './service.js';

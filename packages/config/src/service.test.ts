@@ -38,6 +38,7 @@ function instrumented(inner: ConfigStore = memoryConfigStore()) {
     },
     async list(prefix) {
       calls.list++;
+      if (failure) throw failure;
       return inner.list(prefix);
     },
   };
@@ -116,6 +117,10 @@ describe('createConfigService: reads and writes', () => {
       [() => config.set('k', 1, { ttl: 0 }), CONFIG_ERROR_CODES.INVALID_OPTION],
       [() => config.set('k', 1, { ttl: 1.5 }), CONFIG_ERROR_CODES.INVALID_OPTION],
       [() => config.delete(''), CONFIG_ERROR_CODES.INVALID_KEY],
+      [() => config.list(''), CONFIG_ERROR_CODES.INVALID_KEY],
+      [() => config.list('a\u0000'), CONFIG_ERROR_CODES.INVALID_KEY],
+      [() => config.list('p'.repeat(513)), CONFIG_ERROR_CODES.INVALID_KEY],
+      [() => config.list(undefined as unknown as string), CONFIG_ERROR_CODES.INVALID_KEY],
     ];
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
@@ -149,6 +154,73 @@ describe('createConfigService: reads and writes', () => {
     expect(config.peek('k')).toBe('before');
     await expect(config.delete('k')).rejects.toMatchObject({ code: 'STORE_ERROR' });
     await expect(config.get('cold')).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    const listError = await config.list('k').catch((e: unknown) => e);
+    expect(listError).toMatchObject({ code: 'STORE_ERROR', cause: { message: 'db down' } });
+  });
+});
+
+describe('createConfigService: list', () => {
+  it('reads the store every time (the source of truth), not the caches', async () => {
+    const s = instrumented();
+    const config = createConfigService({ store: s.store });
+    await config.set('p.a', 1);
+    expect(await config.list('p.')).toEqual(new Map([['p.a', { value: 1, version: 1, expiresAt: null }]]));
+    await s.inner.set('p.b', 2); // behind the service's back: no notification, nothing cached
+    expect([...(await config.list('p.')).keys()]).toEqual(['p.a', 'p.b']);
+    expect(s.calls.list).toBe(2);
+    expect(s.calls.get).toBe(0);
+  });
+
+  it('returns frozen values and a new Map per call', async () => {
+    const config = createConfigService({ store: memoryConfigStore() });
+    await config.set('p.obj', { list: [1] });
+    const first = await config.list('p.');
+    const entry = first.get('p.obj')!;
+    expect(Object.isFrozen(entry) && Object.isFrozen((entry.value as { list: number[] }).list)).toBe(true);
+    first.delete('p.obj');
+    expect((await config.list('p.')).has('p.obj')).toBe(true);
+  });
+
+  it('refreshes cached keys that changed behind its back and tells their watchers', async () => {
+    const s = instrumented();
+    const config = createConfigService({ store: s.store, cache: { ttl: 600_000 } });
+    await config.set('p.cached', 'v1');
+    const seen = vi.fn();
+    config.watch('p.cached', seen);
+    await s.inner.set('p.cached', 'v2'); // a change whose notification was lost
+    await s.inner.set('p.uncached', 'x');
+    expect(config.peek('p.cached')).toBe('v1');
+    await config.list('p.');
+    expect(config.peek('p.cached')).toBe('v2');
+    expect(seen).toHaveBeenCalledWith('v2', 'p.cached');
+    expect(config.peek('p.uncached')).toBeUndefined(); // listing does not fill the cache
+  });
+
+  it('gives typed keys their schema output, and rejects a stored value that fails its schema', async () => {
+    const store = memoryConfigStore();
+    const config = createConfigService({
+      store,
+      schemas: {
+        'launch.date': z.string().transform((s) => new Date(s)),
+        'launch.retries': z.number().int(),
+      },
+    });
+    await config.set('launch.date', '2030-01-02T00:00:00.000Z');
+    await config.set('launch.note', 'untyped');
+    const listed = await config.list('launch.');
+    expect(listed.get('launch.date')?.value).toBeInstanceOf(Date);
+    expect(listed.get('launch.note')?.value).toBe('untyped');
+    expectTypeOf(listed.get('launch.note')!.value).toEqualTypeOf<
+      import('./types.js').JsonValue | Date | number
+    >();
+    await store.set('launch.retries', 'many'); // written around the schema
+    await expect(config.list('launch.')).rejects.toMatchObject({ code: 'INVALID_VALUE' });
+  });
+
+  it('throws CLOSED after close', async () => {
+    const config = createConfigService({ store: memoryConfigStore() });
+    await config.close();
+    await expect(config.list('p.')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
 

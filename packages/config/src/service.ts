@@ -10,7 +10,7 @@ import {
 import { ConfigError } from './errors.js';
 import { inProcessConfigSync } from './in-process-sync.js';
 import { Lru } from './lru.js';
-import type { ConfigRecord, ConfigStore, ConfigSync, JsonValue } from './types.js';
+import type { ConfigEntry, ConfigRecord, ConfigStore, ConfigSync, JsonValue } from './types.js';
 import { assertJson, assertKey } from './validate.js';
 
 /** Schemas of typed keys, declared once: `{ 'email.provider': z.enum(['ses', 'sendgrid']) }`. */
@@ -33,6 +33,24 @@ export type ConfigInput<S extends ConfigSchemas, K extends string> = K extends k
 export type WatchedValue<S extends ConfigSchemas, K extends string> = K extends `${string}*` | `${string}.`
   ? unknown
   : ConfigValue<S, K> | undefined;
+
+/**
+ * What {@link ConfigService.list} values can be: JSON, or for typed keys their schema's output (a prefix can
+ * cover typed and untyped keys alike).
+ */
+export type ListedValue<S extends ConfigSchemas> =
+  | JsonValue
+  | { [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> }[keyof S];
+
+/** One live entry returned by {@link ConfigService.list}. */
+export interface ConfigListEntry<V = unknown> {
+  /** The value: the schema's output for a typed key, the frozen JSON otherwise. */
+  readonly value: V;
+  /** The entry's version in the store (grows on every `set` and `delete` of the key). */
+  readonly version: number;
+  /** When the value expires (epoch ms), or `null` when it never does. */
+  readonly expiresAt: number | null;
+}
 
 /** Options of {@link ConfigService.set}. */
 export interface ConfigSetOptions {
@@ -86,6 +104,27 @@ export interface ConfigService<S extends ConfigSchemas = NoSchemas> extends Conf
   set<K extends string>(key: K, value: ConfigInput<S, K>, options?: ConfigSetOptions): Promise<number>;
   /** Deletes the key everywhere. Resolves to `false` when it was not set. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Every live entry whose key starts with `prefix` (taken literally, no wildcards), read from the store,
+   * the source of truth: deleted and expired keys are left out. Resolves to a new `Map` from key to
+   * `{ value, version, expiresAt }`, in key order.
+   *
+   * The prefix is checked like a key (`INVALID_KEY` before any I/O). A typed key whose stored value fails
+   * its schema makes the call reject with `INVALID_VALUE`, as `get` of that key would. Keys already in the
+   * in-process cache are refreshed when the store holds a newer version (their watchers are called, as for
+   * any change this instance had missed); others are not cached, so listing never evicts hot keys.
+   *
+   * @example
+   * ```ts
+   * await config.set('email.provider', 'ses');
+   * await config.set('email.retries', 3);
+   * const email = await config.list('email.');
+   * for (const [key, { value, version }] of email) console.log(key, value, version);
+   * // email.provider ses 1
+   * // email.retries 3 1
+   * ```
+   */
+  list(prefix: string): Promise<Map<string, ConfigListEntry<ListedValue<S>>>>;
   /**
    * Calls `callback` after `key` changes on any instance, or any key under a pattern ending with `*` or `.`
    * (`'email.*'`, `'email.'`). Returns the function that stops watching.
@@ -248,6 +287,38 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     this.apply(key, await this.toEntry(tombstone), true);
     await this.share(tombstone);
     return true;
+  }
+
+  async list(prefix: string): Promise<Map<string, ConfigListEntry<ListedValue<S>>>> {
+    this.assertOpen();
+    assertKey(prefix, 'prefix');
+    let entries: ConfigEntry[];
+    try {
+      entries = await this.store.list(prefix);
+    } catch (error) {
+      throw new ConfigError('STORE_ERROR', `could not list '${prefix}' from the store`, { cause: error });
+    }
+    const now = this.now();
+    const out = new Map<string, ConfigListEntry<ListedValue<S>>>();
+    // Code-unit order, whatever the database's collation.
+    const sorted = [...entries].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    for (const entry of sorted) {
+      // The store only returns live entries under the prefix; the service still decides expiry (stores never
+      // read the clock), and a foreign store that lists too much must not leak other keys.
+      if (!entry.key.startsWith(prefix) || (entry.expiresAt !== null && entry.expiresAt <= now)) continue;
+      const cached = await this.toEntry(entry);
+      if (cached.invalid) throw cached.invalid;
+      if (this.cache.peek(entry.key) !== undefined) this.apply(entry.key, cached, false);
+      out.set(
+        entry.key,
+        Object.freeze({
+          value: cached.value as ListedValue<S>,
+          version: entry.version,
+          expiresAt: entry.expiresAt,
+        }),
+      );
+    }
+    return out;
   }
 
   watch<K extends string>(key: K, callback: (value: WatchedValue<S, K>, key: string) => void): Unsubscribe {
