@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { OtpError, OtpErrorCodes } from './errors.js';
 
 /** The shortest secret accepted, in bytes (HMAC-SHA256's block-size guidance: at least the output size). */
@@ -9,7 +9,7 @@ export const MIN_SECRET_BYTES = 32;
  * store (or whoever reads it) never sees a destination or a code and cannot recompute one without the secret.
  */
 export class OtpHasher {
-  readonly #secret: Buffer;
+  readonly #secret: KeyObject;
 
   constructor(secret: unknown) {
     if (secret === undefined || secret === null || secret === '') {
@@ -25,7 +25,7 @@ export class OtpHasher {
         `\`secret\` is ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required (e.g. \`openssl rand -base64 32\`)`,
       );
     }
-    this.#secret = bytes;
+    this.#secret = createSecretKey(bytes);
   }
 
   #mac(...parts: string[]): string {
@@ -37,9 +37,9 @@ export class OtpHasher {
     return this.#mac('otp:destination', destination);
   }
 
-  /** Identifies the challenge of one destination and purpose. */
-  challengeKey(destinationKey: string, purpose: string): string {
-    return this.#mac('otp:challenge', destinationKey, purpose);
+  /** Identifies the challenge of one (normalised) destination and purpose. */
+  challengeKey(destination: string, purpose: string): string {
+    return this.#mac('otp:challenge', destination, purpose);
   }
 
   /** Identifies a client IP for the per-IP limit. */

@@ -266,7 +266,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       }
 
       const destinationKey = hasher.destinationKey(destination.value);
-      const challengeKey = hasher.challengeKey(destinationKey, purpose);
+      const challengeKey = hasher.challengeKey(destination.value, purpose);
       const code = generateCode(codeLength, alphabet);
       const challengeId = randomBytes(16).toString('base64url');
       const at = now();
@@ -346,8 +346,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         throw new OtpError(OtpErrorCodes.INVALID_INPUT, '`challengeId` must be the string send() returned');
       }
       // The same work runs whether or not a challenge exists, so timing does not tell them apart.
-      const destinationKey = hasher.destinationKey(destination.value);
-      const challengeKey = hasher.challengeKey(destinationKey, purpose);
+      const challengeKey = hasher.challengeKey(destination.value, purpose);
       const code = normalizeCode(input.code, codeLength, alphabet);
       if (code === undefined) {
         // Cannot match any code this service issues; not worth an attempt or a round trip.
@@ -367,11 +366,9 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
         return { ok: true, challengeId: result.challengeId, purpose };
       }
-      const detail: Record<string, unknown> = {
-        purpose,
-        reason: result.status,
-        destinationHash: destinationKey,
-      };
+      const detail: Record<string, unknown> = { purpose, reason: result.status };
+      // Only for the event sink (to spot one destination being hammered), so only computed when there is one.
+      if (events) detail.destinationHash = hasher.destinationKey(destination.value);
       if (result.status === 'mismatch' || result.status === 'locked') {
         detail.challengeId = result.challengeId;
         detail.attempts = result.attempts;

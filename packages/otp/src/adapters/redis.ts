@@ -123,14 +123,21 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   };
   let closed = false;
 
-  const run = async (script: { src: string; sha: string }, keys: string[], args: (string | number)[]) => {
-    if (closed) throw new OtpError(OtpErrorCodes.CLOSED, 'the Redis store is closed');
-    try {
-      return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
+  const run = (
+    script: { src: string; sha: string },
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> => {
+    if (closed) return Promise.reject(new OtpError(OtpErrorCodes.CLOSED, 'the Redis store is closed'));
+    // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
+    const fallback = (error: unknown) => {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
       return client.eval(script.src, keys.length, ...keys, ...args);
+    };
+    try {
+      return client.evalsha(script.sha, keys.length, ...keys, ...args).catch(fallback);
+    } catch (error) {
+      return Promise.resolve().then(() => fallback(error));
     }
   };
 
