@@ -2,7 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createRouteGuard, type PermissionGuardOptions, type RequireOptions } from '../middleware.js';
 
 /** A Fastify `preHandler` hook. */
-export type FastifyPermissionHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type FastifyPermissionHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>;
 
 /** Guards Fastify routes. */
 export interface FastifyPermissions {
@@ -35,7 +38,9 @@ export function fastifyPermissions(options: PermissionGuardOptions<FastifyReques
           const value = params?.[name];
           return typeof value === 'string' ? value : undefined;
         });
-        if (!outcome.ok) await reply.code(outcome.status).send(outcome.body);
+        // Returning the reply after sending is how an async Fastify hook stops the request.
+        if (!outcome.ok) return reply.code(outcome.status).send(outcome.body);
+        return undefined;
       };
     },
   };

@@ -3,7 +3,9 @@ import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
 
 /** Options of Prisma's interactive transactions that the store passes on. */
 export interface PrismaTransactionOptions {
+  /** Longest wait for a connection to start the transaction, in ms. @default 10000 */
   maxWait?: number;
+  /** Longest the transaction may run, in ms. @default 10000 */
   timeout?: number;
 }
 

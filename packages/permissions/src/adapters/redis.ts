@@ -64,7 +64,9 @@ redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1
 `;
 
-const BYPASS = 'bypass';
+/** Tokens of reads that could not reach Redis: never written back, and unique so no check joins another's load. */
+const BYPASS = 'bypass:';
+let bypasses = 0;
 
 interface Local {
   tag: string;
@@ -139,7 +141,7 @@ export function redisPermissionCache(
   const failed = (error: unknown, what: string): CacheRead => {
     if (onRedisError === 'throw') throw error;
     logger.warn({ err: error }, `permissions: redis ${what} failed, loading from the store`);
-    return { compiled: undefined, token: BYPASS };
+    return { compiled: undefined, token: `${BYPASS}${++bypasses}` };
   };
 
   const cache: PermissionCache & AsyncDisposable = {
@@ -176,7 +178,7 @@ export function redisPermissionCache(
     },
 
     async write(subject, compiled, tag) {
-      if (tag === BYPASS) return;
+      if (tag.startsWith(BYPASS)) return;
       const stored = await run(
         WRITE,
         [globalKey, subjectKey(subject), setKey(subject)],
