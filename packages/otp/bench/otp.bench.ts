@@ -106,7 +106,13 @@ try {
       const svc = createOtpService({
         store: redisOtpStore({ client, keyPrefix: 'bench:' }),
         secret: 'benchmark-secret-benchmark-secret-0123456789',
-        channels: { sms: { deliver: async (d) => void (code = d.code) } },
+        channels: {
+          sms: {
+            deliver: async (d) => {
+              code = d.code;
+            },
+          },
+        },
       });
       const to = nextPhone();
       await svc.send({ to, channel: 'sms', purpose: 'login' });
@@ -167,7 +173,7 @@ try {
       const r = task.result;
       if (!r || !('throughput' in r)) throw new Error(`task ${task.name} did not complete`);
       rates[task.name] = r.throughput.mean * (task.name.includes(`x${BATCH}`) ? BATCH : 1);
-      (p50[task.name] ??= []).push(r.latency.p50);
+      p50[task.name] = [...(p50[task.name] ?? []), r.latency.p50];
     }
     perRound.push(rates);
   }

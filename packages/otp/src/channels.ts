@@ -24,7 +24,7 @@ export interface OtpSmsSender {
   send(to: string, body: string, options?: object): Promise<unknown>;
 }
 
-/** The message shape an email sender takes: `@app/email`'s provider or service fits. */
+/** The message shape an email sender takes: `@app/email`'s service fits. */
 export interface OtpEmailMessage {
   to: string;
   from?: string;
