@@ -1,0 +1,86 @@
+import { expressPermissions } from '@app/permissions/express';
+import { type AppServices, bearerToken, toHttpError } from '@app-examples/shared';
+import express, { type ErrorRequestHandler, type Request } from 'express';
+
+/** The example API on Express 5 (async handlers' rejections reach the error handler by themselves). */
+export function createApp(services: AppServices): express.Express {
+  const { auth, rooms, flags, permissions } = services;
+  const app = express();
+  app.use(express.json());
+
+  const userOf = async (req: Request) => auth.session(bearerToken(req.headers.authorization));
+  // The subject of every guarded route is the signed-in user of the bearer token (none -> 401).
+  const guard = expressPermissions({ permissions, getSubject: async (req) => (await userOf(req))?.userId });
+  const subjectOf = (res: express.Response) => res.locals.subject as string;
+
+  app.post('/auth/code', async (req, res) => {
+    res.json(await auth.sendCode(String(req.body?.phone ?? ''), req.ip));
+  });
+
+  app.post('/auth/verify', async (req, res) => {
+    const { phone, code, challengeId } = req.body ?? {};
+    const result = await auth.verifyCode(String(phone ?? ''), String(code ?? ''), challengeId);
+    if (!result.ok) {
+      res
+        .status(401)
+        .json({ error: { status: 401, code: result.reason, message: 'invalid or expired code' } });
+      return;
+    }
+    res.json({ token: result.token, userId: result.userId });
+  });
+
+  app.get('/rooms', guard.require('read', 'room'), async (_req, res) => {
+    res.json({ rooms: await rooms.list() });
+  });
+
+  app.post('/rooms', guard.require('create', 'room'), async (req, res) => {
+    const name = typeof req.body?.name === 'string' ? req.body.name.trim() : '';
+    if (!name || name.length > 80) {
+      res
+        .status(400)
+        .json({ error: { status: 400, code: 'INVALID_NAME', message: 'name: 1-80 characters' } });
+      return;
+    }
+    res.status(201).json(await rooms.create(name, subjectOf(res)));
+  });
+
+  app.delete('/rooms/:roomId', guard.require('delete', 'room', { param: 'roomId' }), async (req, res) => {
+    const deleted = await rooms.delete(String(req.params.roomId));
+    res.status(deleted ? 204 : 404).end();
+  });
+
+  // Demo only: lets anyone signed in make themselves owner of a room, to show the delete succeed.
+  app.post('/rooms/:roomId/owner', async (req, res) => {
+    const user = await userOf(req);
+    if (!user) {
+      res
+        .status(401)
+        .json({ error: { status: 401, code: 'UNAUTHENTICATED', message: 'authentication required' } });
+      return;
+    }
+    const room = await rooms.get(String(req.params.roomId));
+    if (!room) {
+      res.status(404).json({ error: { status: 404, code: 'NOT_FOUND', message: 'no such room' } });
+      return;
+    }
+    await services.grantRoomOwner(user.userId, room.id);
+    res.json({ roomId: room.id, owner: user.userId });
+  });
+
+  app.get('/flags', async (req, res) => {
+    const user = await userOf(req);
+    res.json({ flags: flags.evaluateAll(user ? { userId: user.userId } : {}) });
+  });
+
+  app.get('/dev/outbox', (_req, res) => {
+    res.json({ sms: services.smsOutbox(), email: services.emailOutbox() });
+  });
+
+  const onError: ErrorRequestHandler = (error, _req, res, next) => {
+    const mapped = toHttpError(error);
+    if (!mapped) return next(error); // Express logs it and answers 500
+    res.status(mapped.status).set(mapped.headers).json(mapped.body);
+  };
+  app.use(onError);
+  return app;
+}
