@@ -151,6 +151,29 @@ describe('createPermissionService', () => {
     expect(await p.check('u', 'read', 'doc')).toBe(false); // not served from the stale load
   });
 
+  it('a revoke racing 1,000 concurrent checks: every check started after it resolves is denied', async () => {
+    // Loads read the store at once but answer a macrotask later, so they are still in flight after the revoke.
+    const base = memoryPermissionStore();
+    const store: PermissionStore = {
+      ...base,
+      async loadSubject(s) {
+        const policy = await base.loadSubject(s);
+        await new Promise((r) => setImmediate(r));
+        return policy;
+      },
+    };
+    const p = createPermissionService({ store });
+    await p.grant('r', 'doc:read');
+    await Promise.all(Array.from({ length: 100 }, (_, i) => p.assign(`u${i}`, 'r')));
+    const during = Array.from({ length: 1000 }, (_, i) => p.check(`u${i % 100}`, 'read', 'doc'));
+    await p.revoke('r', 'doc:read');
+    const after = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => p.check(`u${i % 100}`, 'read', 'doc')),
+    );
+    await Promise.all(during);
+    expect(after.filter(Boolean)).toHaveLength(0);
+  });
+
   it('expires cached sets after the TTL (writes made elsewhere show up)', async () => {
     let now = 0;
     const store = memoryPermissionStore();

@@ -21,6 +21,25 @@ describe('@app/permissions/hono (app.request)', () => {
     expect(ran - before).toBe(code === undefined ? 1 : 0);
   });
 
+  it('scopes by the tenant getTenant reads, and refuses a malformed tenant with 400', async () => {
+    await permissions.grant('member', 'doc:read');
+    await permissions.assign('carol', 'member', { tenant: 'acme' });
+    const tenanted = honoPermissions({
+      permissions,
+      getSubject: (c) => c.req.header('x-user'),
+      getTenant: (c) => c.req.header('x-tenant'),
+    });
+    const app3 = new Hono();
+    app3.get('/docs', tenanted.require('read', 'doc'), (c) => c.json({ ok: true }));
+    const as = (tenant: string) =>
+      app3.request('/docs', { headers: { 'x-user': 'carol', 'x-tenant': tenant } });
+    expect((await as('acme')).status).toBe(200);
+    expect((await as('other')).status).toBe(403);
+    const bad = await as('*');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_RESOURCE' } });
+  });
+
   it('answers 500 through the framework when the store fails, never running the handler', async () => {
     const broken = honoPermissions({
       permissions: { check: () => Promise.reject(new Error('down')) },
