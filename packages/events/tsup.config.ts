@@ -2,7 +2,11 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    'index': 'src/index.ts'
+    index: 'src/index.ts',
+    memory: 'src/adapters/memory.ts',
+    redis: 'src/adapters/redis.ts',
+    prisma: 'src/adapters/prisma.ts',
+    testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
@@ -10,4 +14,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  external: ['vitest'],
 });

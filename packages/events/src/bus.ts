@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { computeBackoff, DEFAULT_RETRY_POLICY, type Logger, type RetryPolicy, silentLogger, sleep } from '@app/core';
+import {
+  computeBackoff,
+  DEFAULT_RETRY_POLICY,
+  type Logger,
+  type RetryPolicy,
+  silentLogger,
+  sleep,
+} from '@app/core';
 import { memoryTransport } from './adapters/memory.js';
 import { EventsError, EventsErrorCode } from './errors.js';
 import { serialise } from './internal/serialise.js';
@@ -45,16 +52,21 @@ export interface EventEnvelope<Name extends string = string, Data = unknown> {
 }
 
 /** An event handed to a handler: the envelope plus which attempt this is (1 for the first). */
-export interface DeliveredEvent<Name extends string = string, Data = unknown> extends EventEnvelope<Name, Data> {
+export interface DeliveredEvent<Name extends string = string, Data = unknown>
+  extends EventEnvelope<Name, Data> {
   /** 1 on the first call; 2, 3... on retries within this process. */
   readonly attempt: number;
 }
 
 /** The union of envelopes for the names `K` of `Events`, discriminated by `name`. */
-export type EnvelopeOf<Events, K extends keyof Events & string> = { [N in K]: EventEnvelope<N, Events[N]> }[K];
+export type EnvelopeOf<Events, K extends keyof Events & string> = {
+  [N in K]: EventEnvelope<N, Events[N]>;
+}[K];
 
 /** The union of deliveries for the names `K` of `Events`, discriminated by `name`. */
-export type DeliveryOf<Events, K extends keyof Events & string> = { [N in K]: DeliveredEvent<N, Events[N]> }[K];
+export type DeliveryOf<Events, K extends keyof Events & string> = {
+  [N in K]: DeliveredEvent<N, Events[N]>;
+}[K];
 
 /** A subscriber. A rejection (or throw) is retried with backoff, then dead-lettered. */
 export type EventHandler<E> = (event: E) => unknown;
@@ -154,7 +166,11 @@ export interface EventBusOptions {
 /** A typed event bus. It also fits `EventSink` from `@app/core`. */
 export interface EventBus<Events extends EventMap<Events> = Record<string, unknown>> {
   /** Publishes one event; resolves once the transport stored it. */
-  publish<K extends keyof Events & string>(event: K, data: Events[K], source?: string): Promise<PublishedEvent<K>>;
+  publish<K extends keyof Events & string>(
+    event: K,
+    data: Events[K],
+    source?: string,
+  ): Promise<PublishedEvent<K>>;
   /** Publishes several events in one round trip where the transport allows it. */
   publishMany(events: ReadonlyArray<PublishInput<Events>>): Promise<PublishedEvent<keyof Events & string>[]>;
   /** Calls `handler` for each event of one name. */
@@ -170,9 +186,15 @@ export interface EventBus<Events extends EventMap<Events> = Record<string, unkno
     options?: SubscribeOptions,
   ): Promise<Subscription>;
   /** The latest `limit` events of one name, newest first. */
-  getEventHistory<K extends keyof Events & string>(event: K, limit?: number): Promise<EventEnvelope<K, Events[K]>[]>;
+  getEventHistory<K extends keyof Events & string>(
+    event: K,
+    limit?: number,
+  ): Promise<EventEnvelope<K, Events[K]>[]>;
   /** Reads part of an event's log, by position or time. */
-  history<K extends keyof Events & string>(event: K, options?: HistoryOptions): Promise<EventEnvelope<K, Events[K]>[]>;
+  history<K extends keyof Events & string>(
+    event: K,
+    options?: HistoryOptions,
+  ): Promise<EventEnvelope<K, Events[K]>[]>;
   /** Feeds the log of one name, oldest first, to `handler` (awaited one by one); resolves with the count. */
   replay<K extends keyof Events & string>(
     event: K,
@@ -201,7 +223,8 @@ function toMs(value: Date | number | undefined, what: string): number | undefine
 
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw invalid(`${what} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw invalid(`${what} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -216,9 +239,13 @@ function toEnvelope<K extends string, D>(stored: StoredEvent): EventEnvelope<K, 
   try {
     data = JSON.parse(stored.payload) as D;
   } catch (cause) {
-    throw new EventsError(EventsErrorCode.CORRUPT_EVENT, `event ${stored.id} (${stored.name}) holds invalid JSON`, {
-      cause,
-    });
+    throw new EventsError(
+      EventsErrorCode.CORRUPT_EVENT,
+      `event ${stored.id} (${stored.name}) holds invalid JSON`,
+      {
+        cause,
+      },
+    );
   }
   const envelope: EventEnvelope<K, D> = {
     id: stored.id,
@@ -268,11 +295,23 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   function record(name: string, data: unknown, source: string | undefined): EventRecord {
     assertEventName(name);
     if (source !== undefined && typeof source !== 'string') throw invalid('source must be a string');
-    return { id: randomUUID(), name, payload: serialise(name, data), timestamp: Date.now(), source: source ?? defaultSource };
+    return {
+      id: randomUUID(),
+      name,
+      payload: serialise(name, data),
+      timestamp: Date.now(),
+      source: source ?? defaultSource,
+    };
   }
 
   function published<K extends string>(rec: EventRecord, position: string): PublishedEvent<K> {
-    return { id: rec.id, name: rec.name as K, timestamp: rec.timestamp, position, ...(rec.source ? { source: rec.source } : {}) };
+    return {
+      id: rec.id,
+      name: rec.name as K,
+      timestamp: rec.timestamp,
+      position,
+      ...(rec.source ? { source: rec.source } : {}),
+    };
   }
 
   async function runHandler(
@@ -286,7 +325,10 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     try {
       envelope = toEnvelope(stored);
     } catch (error) {
-      logger.error({ err: error, subscription: subName, eventId: stored.id }, 'event cannot be parsed: dead-lettered');
+      logger.error(
+        { err: error, subscription: subName, eventId: stored.id },
+        'event cannot be parsed: dead-lettered',
+      );
       return { status: 'failed', error, attempts: 0 };
     }
     for (let attempt = 1; ; attempt++) {
@@ -303,7 +345,14 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
         }
         const delay = computeBackoff(attempt, policy);
         logger.warn(
-          { err: error, subscription: subName, event: stored.name, eventId: stored.id, attempt, delayMs: delay },
+          {
+            err: error,
+            subscription: subName,
+            event: stored.name,
+            eventId: stored.id,
+            attempt,
+            delayMs: delay,
+          },
           'handler failed: retrying',
         );
         try {
@@ -324,7 +373,8 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     const { group } = subOptions;
     if (group !== undefined) assertEventName(group, 'group name');
     const startAt = subOptions.startAt ?? 'latest';
-    if (startAt !== 'latest' && startAt !== 'earliest') throw invalid(`startAt must be 'latest' or 'earliest'`);
+    if (startAt !== 'latest' && startAt !== 'earliest')
+      throw invalid(`startAt must be 'latest' or 'earliest'`);
     const concurrency = positiveInt(subOptions.concurrency, 1, 'concurrency');
     const policy = subOptions.retry ? checkPolicy({ ...defaultPolicy, ...subOptions.retry }) : defaultPolicy;
     assertOpen();
@@ -362,7 +412,10 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     return sub;
   }
 
-  async function readHistory<K extends string, D>(name: string, opts: HistoryOptions): Promise<EventEnvelope<K, D>[]> {
+  async function readHistory<K extends string, D>(
+    name: string,
+    opts: HistoryOptions,
+  ): Promise<EventEnvelope<K, D>[]> {
     assertEventName(name);
     const limit = positiveInt(opts.limit, 100, 'limit');
     const order = opts.order ?? 'asc';
@@ -402,12 +455,20 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
 
     subscribe(event, handler, subOptions) {
       assertEventName(event);
-      return startSubscription({ kind: 'name', name: event }, handler as EventHandler<DeliveredEvent>, subOptions);
+      return startSubscription(
+        { kind: 'name', name: event },
+        handler as EventHandler<DeliveredEvent>,
+        subOptions,
+      );
     },
 
     subscribePattern(pattern, handler, subOptions) {
       assertPattern(pattern);
-      return startSubscription({ kind: 'pattern', pattern }, handler as EventHandler<DeliveredEvent>, subOptions);
+      return startSubscription(
+        { kind: 'pattern', pattern },
+        handler as EventHandler<DeliveredEvent>,
+        subOptions,
+      );
     },
 
     getEventHistory(event, limit = 100) {
@@ -440,14 +501,16 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     },
 
     async listDeadLetters(subscription, limit = 100) {
-      if (typeof subscription !== 'string' || subscription.length === 0) throw invalid('subscription name is required');
+      if (typeof subscription !== 'string' || subscription.length === 0)
+        throw invalid('subscription name is required');
       positiveInt(limit, 100, 'limit');
       assertOpen();
       return transport.listDeadLetters(subscription, limit);
     },
 
     async replayDeadLetters(subscription, ids) {
-      if (typeof subscription !== 'string' || subscription.length === 0) throw invalid('subscription name is required');
+      if (typeof subscription !== 'string' || subscription.length === 0)
+        throw invalid('subscription name is required');
       if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) {
         throw invalid('ids must be an array of dead-letter ids');
       }

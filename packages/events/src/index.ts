@@ -1,4 +1,3 @@
-export { createEventBus } from './bus.js';
 export type {
   DeliveredEvent,
   DeliveryOf,
@@ -15,9 +14,10 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './bus.js';
+export { createEventBus } from './bus.js';
 export { EventsError, EventsErrorCode } from './errors.js';
-export { compilePattern } from './pattern.js';
 export type { MatchingNames, PatternTemplate } from './pattern.js';
+export { compilePattern } from './pattern.js';
 export type {
   DeadLetter,
   EventRecord,

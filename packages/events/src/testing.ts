@@ -40,7 +40,8 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
 }
 
 let counter = 0;
-const tag = () => `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const tag = () =>
+  `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 type AnyEvents = Record<string, { n: number }>;
 
@@ -168,8 +169,22 @@ export function eventTransportContract(options: EventTransportContractOptions): 
         const group = `${t}-workers`;
         const seen: string[] = [];
         const perMember = [0, 0];
-        await bus.subscribe(name, (e) => void (seen.push(e.id), perMember[0]!++), { group, concurrency: 4 });
-        await bus.subscribe(name, (e) => void (seen.push(e.id), perMember[1]!++), { group, concurrency: 4 });
+        await bus.subscribe(
+          name,
+          (e) => {
+            seen.push(e.id);
+            perMember[0]!++;
+          },
+          { group, concurrency: 4 },
+        );
+        await bus.subscribe(
+          name,
+          (e) => {
+            seen.push(e.id);
+            perMember[1]!++;
+          },
+          { group, concurrency: 4 },
+        );
         const published = await Promise.all(Array.from({ length: 1000 }, (_, n) => bus.publish(name, { n })));
         expect(new Set(published.map((p) => p.id)).size).toBe(1000);
         await wait(() => expect(seen).toHaveLength(1000));
@@ -215,7 +230,12 @@ export function eventTransportContract(options: EventTransportContractOptions): 
         expect(attempts).toBe(4);
         expect(healthy.sort()).toEqual([107, 7]);
         const [dead] = await bus.listDeadLetters(failing.name);
-        expect(dead).toMatchObject({ name, subscription: failing.name, attempts: 4, error: { message: 'boom 7' } });
+        expect(dead).toMatchObject({
+          name,
+          subscription: failing.name,
+          attempts: 4,
+          error: { message: 'boom 7' },
+        });
         expect(JSON.parse(dead!.payload)).toEqual({ n: 7 });
         broken = false;
         expect(await bus.replayDeadLetters(failing.name)).toBe(1);
@@ -275,11 +295,17 @@ export function eventTransportContract(options: EventTransportContractOptions): 
 
     it('rejects bad input before any I/O', async () => {
       await withBus(async (bus, t) => {
-        await expect(bus.publish(`${t}.*`, { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
-        await expect(bus.publish('', { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+        await expect(bus.publish(`${t}.*`, { n: 1 })).rejects.toMatchObject({
+          code: EventsErrorCode.INVALID_ARGUMENT,
+        });
+        await expect(bus.publish('', { n: 1 })).rejects.toMatchObject({
+          code: EventsErrorCode.INVALID_ARGUMENT,
+        });
         const cyclic: { n: number; self?: unknown } = { n: 1 };
         cyclic.self = cyclic;
-        await expect(bus.publish(`${t}.x`, cyclic)).rejects.toMatchObject({ code: EventsErrorCode.INVALID_PAYLOAD });
+        await expect(bus.publish(`${t}.x`, cyclic)).rejects.toMatchObject({
+          code: EventsErrorCode.INVALID_PAYLOAD,
+        });
         await expect(bus.subscribe(`${t}.x`, () => {}, { concurrency: 0 })).rejects.toMatchObject({
           code: EventsErrorCode.INVALID_ARGUMENT,
         });
@@ -290,7 +316,9 @@ export function eventTransportContract(options: EventTransportContractOptions): 
     it('refuses to publish after close', async () => {
       const bus = createEventBus<AnyEvents>({ transport: await createTransport() });
       await bus.close();
-      await expect(bus.publish(`${tag()}.late`, { n: 1 })).rejects.toMatchObject({ code: EventsErrorCode.CLOSED });
+      await expect(bus.publish(`${tag()}.late`, { n: 1 })).rejects.toMatchObject({
+        code: EventsErrorCode.CLOSED,
+      });
     });
   });
 }

@@ -50,7 +50,10 @@ const retryKey = (subscription: string) => `r:${subscription}`;
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `${what} must be a positive integer, got ${value}`);
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      `${what} must be a positive integer, got ${value}`,
+    );
   }
   return value;
 }
@@ -146,7 +149,9 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
       let best: { key: string; entry: Entry } | undefined;
       for (const [key, log] of logs) {
         if (!member.matches(key)) continue;
-        const cursor = group.cursors.get(key) ?? (key.startsWith('r:') || group.startAt === 'earliest' ? 0 : group.createdAt);
+        const cursor =
+          group.cursors.get(key) ??
+          (key.startsWith('r:') || group.startAt === 'earliest' ? 0 : group.createdAt);
         const next = log[firstAfter(log, cursor)];
         if (next && (!best || next.seq < best.entry.seq)) best = { key, entry: next };
       }
@@ -178,7 +183,8 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
     async subscribe(subOptions): Promise<TransportSubscription> {
       assertOpen();
       const { selector, name } = subOptions;
-      const nameMatches = selector.kind === 'name' ? (n: string) => n === selector.name : compilePattern(selector.pattern);
+      const nameMatches =
+        selector.kind === 'name' ? (n: string) => n === selector.name : compilePattern(selector.pattern);
       const ownRetry = retryKey(name);
       const member: Member = {
         options: subOptions,
@@ -190,7 +196,13 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
       if (subOptions.durable) {
         let group = groups.get(name);
         if (!group) {
-          group = { createdAt: seq, startAt: subOptions.startAt, cursors: new Map(), unowned: [], members: new Set() };
+          group = {
+            createdAt: seq,
+            startAt: subOptions.startAt,
+            cursors: new Map(),
+            unowned: [],
+            members: new Set(),
+          };
           groups.set(name, group);
         }
         group.members.add(member);
@@ -213,7 +225,10 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
       assertOpen();
       const after = query.after === undefined ? 0 : Number(query.after);
       if (!Number.isFinite(after)) {
-        throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `unknown position ${JSON.stringify(query.after)}`);
+        throw new EventsError(
+          EventsErrorCode.INVALID_ARGUMENT,
+          `unknown position ${JSON.stringify(query.after)}`,
+        );
       }
       const rows = (logs.get(eventKey(name)) ?? [])
         .filter(
@@ -242,7 +257,15 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
       );
       const key = retryKey(subscription);
       for (const dead of chosen) {
-        const { deadLetterId: _d, subscription: _s, error: _e, attempts: _a, failedAt: _f, position: _p, ...record } = dead;
+        const {
+          deadLetterId: _d,
+          subscription: _s,
+          error: _e,
+          attempts: _a,
+          failedAt: _f,
+          position: _p,
+          ...record
+        } = dead;
         deliver(key, append(key, record, Number.MAX_SAFE_INTEGER));
       }
       return chosen.length;

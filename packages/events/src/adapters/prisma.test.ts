@@ -23,7 +23,8 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
   const prisma = createTestPrisma(db);
   const outbox = prismaOutbox<Events>();
 
-  const count = async () => Number((await db.query('SELECT count(*)::int AS n FROM app_events_outbox')).rows[0].n);
+  const count = async () =>
+    Number((await db.query('SELECT count(*)::int AS n FROM app_events_outbox')).rows[0]!.n);
 
   it('writes the event in the caller transaction, next to the business write, and the relay delivers it', async () => {
     await db.query('CREATE TABLE IF NOT EXISTS shop_orders (id TEXT PRIMARY KEY, total INT NOT NULL)');
@@ -33,7 +34,13 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     });
     const { rows } = await db.query('SELECT id, name, payload, source, created_at FROM app_events_outbox');
     expect(rows).toEqual([
-      { id: written.id, name: 'order.placed', payload: { orderId: 'o1', total: 42 }, source: 'shop', created_at: new Date(written.timestamp) },
+      {
+        id: written.id,
+        name: 'order.placed',
+        payload: { orderId: 'o1', total: 42 },
+        source: 'shop',
+        created_at: new Date(written.timestamp),
+      },
     ]);
 
     const transport = memoryTransport();
@@ -42,7 +49,12 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     expect(await relay.runOnce()).toBe(1);
     expect(await count()).toBe(0);
     const [event] = await bus.history('order.placed');
-    expect(event).toMatchObject({ id: written.id, data: { orderId: 'o1', total: 42 }, source: 'shop', timestamp: written.timestamp });
+    expect(event).toMatchObject({
+      id: written.id,
+      data: { orderId: 'o1', total: 42 },
+      source: 'shop',
+      timestamp: written.timestamp,
+    });
     expect(await relay.runOnce()).toBe(0);
     await bus.close();
   });
@@ -69,7 +81,9 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
   it('rejects bad input before writing anything', async () => {
     await prisma.$transaction(async (tx) => {
       // @ts-expect-error not an event of the map
-      await expect(outbox.publish(tx, 'order.*', {})).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+      await expect(outbox.publish(tx, 'order.*', {})).rejects.toMatchObject({
+        code: EventsErrorCode.INVALID_ARGUMENT,
+      });
       await expect(
         outbox.publish(tx, 'order.placed', { orderId: 'x', total: 1n as unknown as number }),
       ).rejects.toMatchObject({ code: EventsErrorCode.INVALID_PAYLOAD });
@@ -82,7 +96,10 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     await prisma.$transaction(async (tx) => {
       await outbox.publishMany(
         tx,
-        Array.from({ length: 1000 }, (_, i) => ({ name: 'order.placed' as const, data: { orderId: `b${i}`, total: i } })),
+        Array.from({ length: 1000 }, (_, i) => ({
+          name: 'order.placed' as const,
+          data: { orderId: `b${i}`, total: i },
+        })),
       );
     });
     const published: string[] = [];
@@ -103,8 +120,7 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
         if (who === 'a') {
           aHolds();
           await bPublished;
-        }
-        else releaseA();
+        } else releaseA();
         published.push(...records.map((r) => r.id));
         return transport.publish(records);
       },
@@ -132,51 +148,63 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     const relay = prismaOutboxRelay({ prisma, transport, pollIntervalMs: 10 });
     relay.start();
     await prisma.$transaction((tx) => outbox.publish(tx, 'order.placed', { orderId: 'bg', total: 1 }));
-    await eventually(async () => expect(await transport.history('order.placed', { limit: 5, order: 'asc' })).toHaveLength(1));
+    await eventually(async () =>
+      expect(await transport.history('order.placed', { limit: 5, order: 'asc' })).toHaveLength(1),
+    );
     await relay.close();
     expect(() => relay.start()).toThrow(/closed/);
   });
 
-  it.skipIf(!redis.available)('loses nothing when a relay process is SIGKILLed mid-run', async () => {
-    const total = 600;
-    const written = await prisma.$transaction((tx) =>
-      outbox.publishMany(
-        tx,
-        Array.from({ length: total }, (_, i) => ({ name: 'order.placed' as const, data: { orderId: `k${i}`, total: i } })),
-      ),
-    );
-    const prefix = `${redis.prefix}outbox:`;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures', 'outbox-relay.ts'), db.url, db.schema, redis.url, prefix],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let batches = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      batches += chunk.toString().split('\n').filter((l) => l.startsWith('batch 20')).length;
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    try {
-      await eventually(() => expect(batches).toBeGreaterThanOrEqual(3), 30_000);
-      child.kill('SIGKILL');
-      await exited;
-    } finally {
-      child.kill('SIGKILL');
-    }
-    const left = await count();
-    expect(left).toBeGreaterThan(0);
-    expect(left).toBeLessThan(total);
+  it.skipIf(!redis.available)(
+    'loses nothing when a relay process is SIGKILLed mid-run',
+    async () => {
+      const total = 600;
+      const written = await prisma.$transaction((tx) =>
+        outbox.publishMany(
+          tx,
+          Array.from({ length: total }, (_, i) => ({
+            name: 'order.placed' as const,
+            data: { orderId: `k${i}`, total: i },
+          })),
+        ),
+      );
+      const prefix = `${redis.prefix}outbox:`;
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(here, 'fixtures', 'outbox-relay.ts'), db.url, db.schema, redis.url, prefix],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let batches = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        batches += chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l.startsWith('batch 20')).length;
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        await eventually(() => expect(batches).toBeGreaterThanOrEqual(3), 30_000);
+        child.kill('SIGKILL');
+        await exited;
+      } finally {
+        child.kill('SIGKILL');
+      }
+      const left = await count();
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThan(total);
 
-    const client = redis.client();
-    const relay = prismaOutboxRelay({ prisma, transport: redisTransport({ client, keyPrefix: prefix }) });
-    // The killed relay's open transaction is rolled back when Postgres notices the dead connection.
-    await eventually(async () => {
-      await relay.runOnce();
-      expect(await count()).toBe(0);
-    }, 30_000);
-    const entries = (await client.xrange(`${prefix}e:order.placed`, '-', '+')) as Array<[string, string[]]>;
-    const ids = new Set(entries.map(([, fields]) => fields[fields.indexOf('i') + 1]));
-    for (const w of written) expect(ids.has(w.id)).toBe(true);
-    expect(entries.length).toBeGreaterThanOrEqual(total);
-  }, 60_000);
+      const client = redis.client();
+      const relay = prismaOutboxRelay({ prisma, transport: redisTransport({ client, keyPrefix: prefix }) });
+      // The killed relay's open transaction is rolled back when Postgres notices the dead connection.
+      await eventually(async () => {
+        await relay.runOnce();
+        expect(await count()).toBe(0);
+      }, 30_000);
+      const entries = (await client.xrange(`${prefix}e:order.placed`, '-', '+')) as Array<[string, string[]]>;
+      const ids = new Set(entries.map(([, fields]) => fields[fields.indexOf('i') + 1]));
+      for (const w of written) expect(ids.has(w.id)).toBe(true);
+      expect(entries.length).toBeGreaterThanOrEqual(total);
+    },
+    60_000,
+  );
 });

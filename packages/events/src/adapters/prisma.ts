@@ -14,7 +14,11 @@ export interface PrismaOutboxTx {
 /** What the relay needs from a PrismaClient (extended clients fit too). */
 export interface PrismaRelayClient {
   $transaction<R>(
-    fn: (tx: PrismaOutboxTx & { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T> }) => Promise<R>,
+    fn: (
+      tx: PrismaOutboxTx & {
+        $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+      },
+    ) => Promise<R>,
     options?: { maxWait?: number; timeout?: number },
   ): Promise<R>;
 }
@@ -40,7 +44,12 @@ export interface OutboxEvent {
 /** Writes events into the outbox table inside the caller's transaction. */
 export interface PrismaOutbox<Events extends EventMap<Events> = Record<string, unknown>> {
   /** Writes one event in `tx`: it exists if and only if the transaction commits. */
-  publish<K extends keyof Events & string>(tx: PrismaOutboxTx, event: K, data: Events[K], source?: string): Promise<OutboxEvent>;
+  publish<K extends keyof Events & string>(
+    tx: PrismaOutboxTx,
+    event: K,
+    data: Events[K],
+    source?: string,
+  ): Promise<OutboxEvent>;
   /** Writes several events in `tx` with one statement. */
   publishMany(tx: PrismaOutboxTx, events: ReadonlyArray<PublishInput<Events>>): Promise<OutboxEvent[]>;
 }
@@ -78,7 +87,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 function quoteTable(table: string): string {
   if (!IDENTIFIER.test(table)) {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `invalid outbox table name ${JSON.stringify(table)}`);
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      `invalid outbox table name ${JSON.stringify(table)}`,
+    );
   }
   return table
     .split('.')
@@ -89,7 +101,10 @@ function quoteTable(table: string): string {
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `${what} must be a positive integer, got ${value}`);
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      `${what} must be a positive integer, got ${value}`,
+    );
   }
   return value;
 }
@@ -115,14 +130,25 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
   const table = quoteTable(options.table ?? 'app_events_outbox');
   const defaultSource = options.source ?? 'app';
 
-  async function write(tx: PrismaOutboxTx, events: ReadonlyArray<{ name: string; data: unknown; source?: string }>) {
+  async function write(
+    tx: PrismaOutboxTx,
+    events: ReadonlyArray<{ name: string; data: unknown; source?: string }>,
+  ) {
     if (!tx || typeof tx.$executeRawUnsafe !== 'function') {
-      throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'pass the transaction client `tx` of prisma.$transaction');
+      throw new EventsError(
+        EventsErrorCode.INVALID_ARGUMENT,
+        'pass the transaction client `tx` of prisma.$transaction',
+      );
     }
     const timestamp = Date.now();
     const rows = events.map((e) => {
       assertEventName(e.name);
-      return { id: randomUUID(), name: e.name, payload: serialise(e.name, e.data), source: e.source ?? defaultSource };
+      return {
+        id: randomUUID(),
+        name: e.name,
+        payload: serialise(e.name, e.data),
+        source: e.source ?? defaultSource,
+      };
     });
     if (rows.length === 0) return [];
     await tx.$executeRawUnsafe(
@@ -144,7 +170,8 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
       return written!;
     },
     async publishMany(tx, events) {
-      if (!Array.isArray(events)) throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'publishMany expects an array');
+      if (!Array.isArray(events))
+        throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'publishMany expects an array');
       return write(tx, events);
     },
   };
@@ -179,7 +206,10 @@ interface OutboxRow {
 export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRelay {
   const { prisma, transport } = options;
   if (!prisma || typeof prisma.$transaction !== 'function') {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'prismaOutboxRelay needs { prisma }: a PrismaClient');
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      'prismaOutboxRelay needs { prisma }: a PrismaClient',
+    );
   }
   if (!transport || typeof transport.publish !== 'function') {
     throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'prismaOutboxRelay needs { transport }');
@@ -232,7 +262,8 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
         logger.warn({ err: error, failures }, 'outbox relay batch failed: retrying');
       }
       if (stopping || relayed === batchSize) continue;
-      const delay = failures > 0 ? Math.min(10_000, pollIntervalMs * 2 ** Math.min(failures, 5)) : pollIntervalMs;
+      const delay =
+        failures > 0 ? Math.min(10_000, pollIntervalMs * 2 ** Math.min(failures, 5)) : pollIntervalMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {

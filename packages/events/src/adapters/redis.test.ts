@@ -28,7 +28,9 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
       if (args[1]?.startsWith(prefix)) sent.push(args);
     });
     for (let n = 0; n < 1000; n++) await bus.publish('user.registered', { n });
-    await eventually(() => expect(sent.filter((a) => a[0]?.toLowerCase() === 'xadd').length).toBeGreaterThanOrEqual(1000));
+    await eventually(() =>
+      expect(sent.filter((a) => a[0]?.toLowerCase() === 'xadd').length).toBeGreaterThanOrEqual(1000),
+    );
     monitor.disconnect();
     // The name's first publish registers it (SADD + names log, inside one EVAL); later ones are a bare XADD.
     const registrations = sent.filter((a) => a[0]?.toLowerCase() === 'sadd');
@@ -43,7 +45,18 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     const [[, fields]] = (await client.xrevrange(`${prefix}e:user.registered`, '+', '-', 'COUNT', 1)) as [
       [string, string[]],
     ];
-    expect(fields).toEqual(['i', expect.any(String), 'n', 'user.registered', 'd', '{"n":999}', 't', expect.any(String), 's', 'app']);
+    expect(fields).toEqual([
+      'i',
+      expect.any(String),
+      'n',
+      'user.registered',
+      'd',
+      '{"n":999}',
+      't',
+      expect.any(String),
+      's',
+      'app',
+    ]);
     expect(await client.smembers(`${prefix}names`)).toEqual(['user.registered']);
     await bus.close();
   });
@@ -54,8 +67,11 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     const key = `${prefix}e:old`;
     // Entries from ten minutes ago, then one publish with a one-minute window.
     const past = Date.now() - 600_000;
-    for (let i = 0; i < 300; i++) await client.xadd(key, `${past}-${i}`, 'i', `x${i}`, 'n', 'old', 'd', '1', 't', '0');
-    const bus = createEventBus({ transport: redisTransport({ client, keyPrefix: prefix, maxAgeMs: 60_000 }) });
+    for (let i = 0; i < 300; i++)
+      await client.xadd(key, `${past}-${i}`, 'i', `x${i}`, 'n', 'old', 'd', '1', 't', '0');
+    const bus = createEventBus({
+      transport: redisTransport({ client, keyPrefix: prefix, maxAgeMs: 60_000 }),
+    });
     await bus.publish('old', { fresh: true });
     expect(await client.xlen(key)).toBeLessThan(301);
     await bus.close();
@@ -104,7 +120,8 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     const bus = createEventBus({ transport: redisTransport({ client, keyPrefix: prefix }) });
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) await bus.subscribe(`e${i}`, (e) => void seen.push(e.name));
-    for (let i = 0; i < 5; i++) await bus.subscribe(`e${i}`, (e) => void seen.push(e.name), { group: `g${i}` });
+    for (let i = 0; i < 5; i++)
+      await bus.subscribe(`e${i}`, (e) => void seen.push(e.name), { group: `g${i}` });
     await bus.subscribePattern('e*', (e) => void seen.push(e.name));
     await bus.publish('e3', {});
     await eventually(() => expect(seen).toHaveLength(3));
@@ -113,8 +130,12 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
   });
 
   it('rejects a bad position before any I/O', async () => {
-    const bus = createEventBus({ transport: redisTransport({ client: redis.client(), keyPrefix: redis.prefix }) });
-    await expect(bus.history('x', { after: 'nope' })).rejects.toMatchObject({ code: EventsErrorCode.INVALID_ARGUMENT });
+    const bus = createEventBus({
+      transport: redisTransport({ client: redis.client(), keyPrefix: redis.prefix }),
+    });
+    await expect(bus.history('x', { after: 'nope' })).rejects.toMatchObject({
+      code: EventsErrorCode.INVALID_ARGUMENT,
+    });
     await bus.close();
   });
 });

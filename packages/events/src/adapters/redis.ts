@@ -104,7 +104,10 @@ function parseEntry(id: string, fields: string[] | null): StoredEvent {
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `${what} must be a positive integer, got ${value}`);
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      `${what} must be a positive integer, got ${value}`,
+    );
   }
   return value;
 }
@@ -134,7 +137,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function redisTransport(options: RedisTransportOptions): EventTransport {
   const { client } = options;
   if (!client || typeof client.call !== 'function' || typeof client.duplicate !== 'function') {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'redisTransport needs { client }: an ioredis instance');
+    throw new EventsError(
+      EventsErrorCode.INVALID_ARGUMENT,
+      'redisTransport needs { client }: an ioredis instance',
+    );
   }
   const prefix = options.keyPrefix ?? 'events:';
   const maxLen = positiveInt(options.maxLen, 100_000, 'maxLen');
@@ -152,7 +158,6 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
   const namesLogKey = `${prefix}names:log`;
   const dlqKey = (sub: string) => `${prefix}dlq:${sub}`;
   const retryKey = (sub: string) => `${prefix}retry:${sub}`;
-  const eventKeyPrefix = `${prefix}e:`;
 
   /** Names this process registered since the connection last dropped (a restarted server forgets them). */
   const known = new Set<string>();
@@ -186,6 +191,57 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
 
   const trimArgs = (): Arg[] =>
     maxAgeMs === undefined ? ['MAXLEN', '~', maxLen] : ['MINID', '~', Date.now() - maxAgeMs];
+
+  // ---- publishing ----------------------------------------------------------------------------------------
+
+  /** Publishes made in the same tick, written to the socket together: still one XADD per event. */
+  let queued: Array<{
+    records: readonly EventRecord[];
+    resolve: (ids: string[]) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+
+  function flushPublishes(): void {
+    const items = queued;
+    queued = [];
+    const trim = trimArgs();
+    const first = items[0]!.records[0]!;
+    if (items.length === 1 && items[0]!.records.length === 1 && known.has(first.name)) {
+      client
+        .call('XADD', eventKey(first.name), ...trim, '*', ...recordFields(first))
+        .then((id) => items[0]!.resolve([id as string]), items[0]!.reject);
+      return;
+    }
+    const batch = client.pipeline();
+    const fresh = new Set<string>();
+    for (const item of items) for (const r of item.records) if (!known.has(r.name)) fresh.add(r.name);
+    for (const name of fresh) batch.call('EVAL', REGISTER_NAME, 2, namesKey, namesLogKey, name);
+    for (const item of items) {
+      for (const r of item.records) batch.call('XADD', eventKey(r.name), ...trim, '*', ...recordFields(r));
+    }
+    batch
+      .exec()
+      .then(
+        (results) => {
+          if (!results) throw new EventsError(EventsErrorCode.CLOSED, 'redis pipeline aborted');
+          let i = 0;
+          for (const name of fresh) if (!results[i++]![0]) known.add(name);
+          for (const item of items) {
+            const slice = results.slice(i, i + item.records.length);
+            i += item.records.length;
+            const failed = slice.find(([error]) => error);
+            if (failed) item.reject(failed[0]);
+            else item.resolve(slice.map(([, id]) => id as string));
+          }
+        },
+        (error: unknown) => {
+          for (const item of items) item.reject(error);
+        },
+      )
+      .catch((error: unknown) => {
+        for (const item of items) item.reject(error);
+      });
+  }
 
   // ---- the blocking reader --------------------------------------------------------------------------
 
@@ -253,7 +309,16 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       readingGeneration = generation;
       try {
         if (blockerId === undefined) blockerId = Number(await blocker.call('CLIENT', 'ID'));
-        reply = (await blocker.call('XREAD', 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids)) as XReadReply;
+        reply = (await blocker.call(
+          'XREAD',
+          'COUNT',
+          batchSize,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          ...keys,
+          ...ids,
+        )) as XReadReply;
         failures = 0;
       } catch (error) {
         readingGeneration = undefined;
@@ -295,7 +360,10 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
     const names: string[] = [];
     let cursor = '0';
     do {
-      const [next, members] = (await client.call('SSCAN', namesKey, cursor, 'COUNT', 500)) as [string, string[]];
+      const [next, members] = (await client.call('SSCAN', namesKey, cursor, 'COUNT', 500)) as [
+        string,
+        string[],
+      ];
       cursor = next;
       for (const name of members) if (matches(name)) names.push(name);
     } while (cursor !== '0');
@@ -345,7 +413,7 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
           (key) => (key === retryKey(name) || startAt === 'earliest' ? '0' : '$'),
         );
       }
-      keys.forEach((key, i) => this.add(key, tails[i]!));
+      for (const [i, key] of keys.entries()) this.add(key, tails[i]!);
       subs.add(this);
       if (this.durable) {
         this.pump();
@@ -363,7 +431,8 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
     private async ensureGroups(keys: string[], startId: (key: string) => string): Promise<void> {
       if (keys.length === 0) return;
       const batch = client.pipeline();
-      for (const key of keys) batch.call('XGROUP', 'CREATE', key, this.options.name, startId(key), 'MKSTREAM');
+      for (const key of keys)
+        batch.call('XGROUP', 'CREATE', key, this.options.name, startId(key), 'MKSTREAM');
       const results = (await batch.exec()) ?? [];
       for (const [error] of results) {
         if (error && !error.message.includes('BUSYGROUP')) throw error;
@@ -388,7 +457,10 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
           await refreshReader();
         } catch (error) {
           this.keys.delete(key);
-          logger.warn({ err: error, subscription: this.options.name, event: name }, 'could not follow a new event name');
+          logger.warn(
+            { err: error, subscription: this.options.name, event: name },
+            'could not follow a new event name',
+          );
         }
       })();
     }
@@ -426,7 +498,10 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
           }
           await this.settle(key, id, fields, event, outcome);
         } catch (error) {
-          logger.warn({ err: error, subscription: this.options.name, position: id }, 'could not settle a delivery');
+          logger.warn(
+            { err: error, subscription: this.options.name, position: id },
+            'could not settle a delivery',
+          );
         } finally {
           this.inFlight.delete(token);
         }
@@ -593,21 +668,14 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
   // ---- the transport ----------------------------------------------------------------------------------
 
   return {
-    async publish(records) {
-      assertOpen();
-      if (records.length === 0) return [];
-      const trim = trimArgs();
-      const single = records[0]!;
-      if (records.length === 1 && known.has(single.name)) {
-        return [(await client.call('XADD', eventKey(single.name), ...trim, '*', ...recordFields(single))) as string];
-      }
-      const batch = client.pipeline();
-      const fresh = [...new Set(records.map((r) => r.name))].filter((n) => !known.has(n));
-      for (const name of fresh) batch.call('EVAL', REGISTER_NAME, 2, namesKey, namesLogKey, name);
-      for (const record of records) batch.call('XADD', eventKey(record.name), ...trim, '*', ...recordFields(record));
-      const results = await exec(batch);
-      for (const name of fresh) known.add(name);
-      return results.slice(fresh.length) as string[];
+    publish(records) {
+      if (closed)
+        return Promise.reject(new EventsError(EventsErrorCode.CLOSED, 'the redis transport is closed'));
+      if (records.length === 0) return Promise.resolve([]);
+      return new Promise<string[]>((resolve, reject) => {
+        queued.push({ records, resolve, reject });
+        if (queued.length === 1) queueMicrotask(flushPublishes);
+      });
     },
 
     async subscribe(subOptions): Promise<TransportSubscription> {
@@ -621,11 +689,15 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
     async history(name, query) {
       assertOpen();
       if (query.after !== undefined && !POSITION.test(query.after)) {
-        throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `unknown position ${JSON.stringify(query.after)}`);
+        throw new EventsError(
+          EventsErrorCode.INVALID_ARGUMENT,
+          `unknown position ${JSON.stringify(query.after)}`,
+        );
       }
       let start = '-';
       if (query.since !== undefined) start = `${Math.max(0, Math.floor(query.since))}-0`;
-      if (query.after !== undefined && (start === '-' || compareIds(query.after, start) >= 0)) start = `(${query.after}`;
+      if (query.after !== undefined && (start === '-' || compareIds(query.after, start) >= 0))
+        start = `(${query.after}`;
       const end = query.until === undefined ? '+' : String(Math.max(0, Math.floor(query.until)));
       const key = eventKey(name);
       const entries = (
@@ -638,7 +710,14 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
 
     async listDeadLetters(subscription, limit) {
       assertOpen();
-      const entries = (await client.call('XRANGE', dlqKey(subscription), '-', '+', 'COUNT', limit)) as RawEntry[];
+      const entries = (await client.call(
+        'XRANGE',
+        dlqKey(subscription),
+        '-',
+        '+',
+        'COUNT',
+        limit,
+      )) as RawEntry[];
       return entries.map(([id, fields]) => parseDeadLetter(id, fields));
     },
 
@@ -652,7 +731,10 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
         const batch = client.pipeline();
         for (const id of ids) {
           if (!POSITION.test(id)) {
-            throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, `unknown dead-letter id ${JSON.stringify(id)}`);
+            throw new EventsError(
+              EventsErrorCode.INVALID_ARGUMENT,
+              `unknown dead-letter id ${JSON.stringify(id)}`,
+            );
           }
           batch.call('XRANGE', key, id, id);
         }
@@ -693,7 +775,13 @@ function parseDeadLetter(id: string, fields: string[] | null): DeadLetter {
     event = parseEntry(f.get('p') ?? id, fields);
   } catch {
     // A corrupt entry was dead-lettered as it was: keep what there is.
-    event = { id: f.get('i') ?? '', name: f.get('n') ?? '', payload: f.get('d') ?? '', timestamp: 0, position: f.get('p') ?? '' };
+    event = {
+      id: f.get('i') ?? '',
+      name: f.get('n') ?? '',
+      payload: f.get('d') ?? '',
+      timestamp: 0,
+      position: f.get('p') ?? '',
+    };
   }
   return {
     ...event,

@@ -6,10 +6,15 @@ export function serialise(name: string, data: unknown): string {
   try {
     json = JSON.stringify(data);
   } catch (cause) {
-    throw new EventsError(EventsErrorCode.INVALID_PAYLOAD, `payload of ${name} is not JSON-serialisable`, { cause });
+    throw new EventsError(EventsErrorCode.INVALID_PAYLOAD, `payload of ${name} is not JSON-serialisable`, {
+      cause,
+    });
   }
   if (json === undefined) {
-    throw new EventsError(EventsErrorCode.INVALID_PAYLOAD, `payload of ${name} is not JSON-serialisable (undefined)`);
+    throw new EventsError(
+      EventsErrorCode.INVALID_PAYLOAD,
+      `payload of ${name} is not JSON-serialisable (undefined)`,
+    );
   }
   return json;
 }
