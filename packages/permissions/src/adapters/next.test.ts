@@ -45,6 +45,20 @@ describe('@app/permissions/next (route handler called with a Request)', () => {
     expect(res.status).toBe(400);
   });
 
+  it('keeps the handler context type and passes the context through, as in the README example', async () => {
+    const alice = nextPermissions({ permissions, getSubject: () => 'alice' });
+    const handler = alice.require('delete', 'room', { param: 'roomId' })(
+      async (_req: Request, { params }: { params: Promise<{ roomId: string }> }) => {
+        const { roomId } = await params;
+        return Response.json({ roomId });
+      },
+    );
+    const res = await handler(new Request('http://localhost/rooms/42'), {
+      params: Promise.resolve({ roomId: '42' }),
+    });
+    expect(await res.json()).toEqual({ roomId: '42' });
+  });
+
   it('rejects a malformed action at definition time', () => {
     expect(() => guard.require('de*lete', 'room')).toThrow('[@app/permissions]');
   });

@@ -33,9 +33,12 @@ export interface NextPermissions {
  * import { nextPermissions } from '@app/permissions/next';
  *
  * const guard = nextPermissions({ permissions, getSubject: async () => (await auth())?.user?.id });
- * export const DELETE = guard.require('delete', 'room', { param: 'roomId' })(async (req, { params }) => {
- *   return new Response(null, { status: 204 });
- * });
+ * export const DELETE = guard.require('delete', 'room', { param: 'roomId' })(
+ *   async (req: Request, { params }: { params: Promise<{ roomId: string }> }) => {
+ *     const { roomId } = await params;
+ *     return new Response(null, { status: 204 });
+ *   },
+ * );
  * ```
  */
 export function nextPermissions(options: PermissionGuardOptions<Request>): NextPermissions {
