@@ -475,6 +475,30 @@ describe('createConfigService: versions and notifications', () => {
     expect(s.calls.get).toBe(readsBefore + 1); // only the watched key was re-read
   });
 
+  it('on reset, lists what prefix watchers cover: keys created while notifications were lost reach them', async () => {
+    const m = manualSync();
+    const s = instrumented();
+    const config = createConfigService({ store: s.store, sync: m.sync });
+    const seen = vi.fn();
+    config.watch('flags.', seen);
+    await s.inner.set('flags.a', 'v1');
+    expect((await config.list('flags.')).size).toBe(1); // caches flags.a: it is watched
+    expect(config.peek('flags.a')).toBe('v1');
+    // Lost notifications: one key changed, one created, one created outside the watched prefix.
+    await s.inner.set('flags.a', 'v2');
+    await s.inner.set('flags.new', 'hello');
+    await s.inner.set('other.new', 'x');
+    m.reset();
+    await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(2));
+    expect(seen.mock.calls).toEqual([
+      ['v2', 'flags.a'],
+      ['hello', 'flags.new'],
+    ]);
+    expect(config.peek('flags.new')).toBe('hello');
+    expect(s.calls.list).toBe(2);
+    await config.close();
+  });
+
   it('a change the shared layer missed is re-shared once it answers again', async () => {
     let down = true;
     const writes: { record: ConfigRecord; force: boolean | undefined; publish: boolean }[] = [];

@@ -112,7 +112,8 @@ export interface ConfigService<S extends ConfigSchemas = NoSchemas> extends Conf
    * The prefix is checked like a key (`INVALID_KEY` before any I/O). A typed key whose stored value fails
    * its schema makes the call reject with `INVALID_VALUE`, as `get` of that key would. Keys already in the
    * in-process cache are refreshed when the store holds a newer version (their watchers are called, as for
-   * any change this instance had missed); others are not cached, so listing never evicts hot keys.
+   * any change this instance had missed); watched keys are cached as a `get` would cache them; other keys
+   * are not cached, so listing never evicts hot keys for keys nobody follows.
    *
    * @example
    * ```ts
@@ -308,7 +309,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
       if (!entry.key.startsWith(prefix) || (entry.expiresAt !== null && entry.expiresAt <= now)) continue;
       const cached = await this.toEntry(entry);
       if (cached.invalid) throw cached.invalid;
-      if (this.cache.peek(entry.key) !== undefined) this.apply(entry.key, cached, false);
+      // Cached keys are refreshed; watched ones are cached as a get would, so a reconnect re-reads them.
+      if (this.cache.peek(entry.key) !== undefined || this.isWatched(entry.key)) {
+        this.apply(entry.key, cached, false);
+      }
       out.set(
         entry.key,
         Object.freeze({
@@ -565,6 +569,26 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
       await this.load(key, undefined).catch((error: unknown) => {
         this.logger.warn({ err: error, key }, '[@app/config] could not re-read a watched key');
       });
+    }
+    // A key created while notifications were lost is in no cache: list what the prefix watchers cover.
+    for (const prefix of [...this.prefixWatchers.keys()]) {
+      if (this.closed) return;
+      let listed: ConfigEntry[];
+      try {
+        listed = await this.store.list(prefix);
+      } catch (error) {
+        this.logger.warn({ err: error, prefix }, '[@app/config] could not re-list a watched prefix');
+        continue;
+      }
+      const now = this.now();
+      for (const record of listed) {
+        if (this.closed) return;
+        if (!record.key.startsWith(prefix) || (record.expiresAt !== null && record.expiresAt <= now))
+          continue;
+        const known = this.cache.peek(record.key) !== undefined;
+        // Not cached: new to this instance (or evicted), so its watchers hear about it.
+        this.apply(record.key, await this.toEntry(record), !known);
+      }
     }
   }
 
