@@ -8,7 +8,7 @@ export const MIGRATIONS_TABLE = 'app_examples_migrations';
 export interface ApplyMigrationsOptions {
   /** The Postgres URL. */
   databaseUrl: string;
-  /** The schema to create the tables in (it must exist). @default the connection's search_path (public) */
+  /** The schema to create the tables in (created if missing). @default the connection's search_path (public) */
   schema?: string;
 }
 
@@ -34,6 +34,8 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [
       `${MIGRATIONS_TABLE}:${options.schema ?? ''}`,
     ]);
+    if (options.schema)
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replaceAll('"', '""')}"`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
     );

@@ -60,7 +60,7 @@ export interface AppServicesOptions {
    * @default undefined
    */
   databaseUrl?: string;
-  /** The Postgres schema for the tables (it must exist); tests give each file its own. @default 'public' */
+  /** The Postgres schema for the tables (created if missing); tests give each file its own. @default 'public' */
   databaseSchema?: string;
   /** Prefix of every Redis key. Instances sharing it share state. @default 'chat:' */
   keyPrefix?: string;
