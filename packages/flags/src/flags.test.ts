@@ -2,7 +2,7 @@ import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
 import { isAppError } from '@app/core';
 import { describe, expect, it, vi } from 'vitest';
 import { createFlags } from './flags.js';
-import { describeFlagSourceContract, memoryConfigSource } from './testing.js';
+import { describeFlagSourceContract, type MemoryConfigSource, memoryConfigSource } from './testing.js';
 import type { FlagDefinition } from './types.js';
 import { deleteFlag, setFlag } from './writer.js';
 
@@ -10,9 +10,20 @@ describeFlagSourceContract({
   describe,
   it,
   expect,
-  name: 'memory',
+  name: 'memory, with list',
   create: async () => {
     const source = memoryConfigSource();
+    return { store: source, source };
+  },
+});
+
+describeFlagSourceContract({
+  describe,
+  it,
+  expect,
+  name: 'memory, without list (the index)',
+  create: async () => {
+    const source = memoryConfigSource({}, { list: false });
     return { store: source, source };
   },
 });
@@ -59,9 +70,9 @@ describe('createFlags', () => {
       errorMessage: 'flag "nope" is not defined',
     });
     expect(Object.keys(flags.evaluateAll({ userId: 'u-vip' }))).toEqual(['new-checkout']);
+    // The source lists, so no index is written: one key, one value.
     expect(source.entries()).toEqual(
       new Map<string, unknown>([
-        ['flags._index', ['new-checkout']],
         ['flags.new-checkout', expect.objectContaining({ enabled: true, rollout: 20 })],
       ]),
     );
@@ -172,8 +183,8 @@ describe('createFlags', () => {
     await flags.close();
   });
 
-  it('drops a flag removed from the index', async () => {
-    const source = memoryConfigSource();
+  it('without list, drops a flag removed from the index', async () => {
+    const source = memoryConfigSource({}, { list: false });
     await setFlag(source, 'a', { enabled: true });
     await setFlag(source, 'b', { enabled: true });
     const flags = createFlags({ source });
@@ -190,7 +201,7 @@ describe('createFlags', () => {
     const flags = createFlags({ source, keyPrefix: 'app:flags:' });
     await flags.ready();
     expect(watch).toHaveBeenCalledWith('app:flags:*', expect.any(Function));
-    expect([...source.entries().keys()]).toEqual(['app:flags:_index', 'app:flags:a']);
+    expect([...source.entries().keys()]).toEqual(['app:flags:a']);
     await setFlag(source, 'a', { enabled: false }, { keyPrefix: 'app:flags:' });
     expect(flags.isEnabled('a')).toBe(false);
     await flags.close();
@@ -241,8 +252,8 @@ describe('setFlag / deleteFlag', () => {
     expect(source.entries().get('flags.x')).toEqual(written);
   });
 
-  it('keeps all 1,000 names under 1,000 concurrent writers in one process', async () => {
-    const source = memoryConfigSource();
+  it('without list, keeps all 1,000 names in the index under 1,000 concurrent writers in one process', async () => {
+    const source = memoryConfigSource({}, { list: false });
     const names = Array.from({ length: 1000 }, (_, i) => `f${String(i).padStart(4, '0')}`);
     await Promise.all(names.map((n) => setFlag(source, n, { enabled: true } as FlagDefinition)));
     expect(source.entries().get('flags._index')).toEqual(names);
@@ -257,5 +268,130 @@ describe('setFlag / deleteFlag', () => {
     await expect(deleteFlag({ get: source.get, set: source.set }, 'a')).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
     });
+  });
+
+  it('with a store that lists, 1,000 concurrent writers write no index and a fresh instance finds all', async () => {
+    const source = memoryConfigSource();
+    const names = Array.from({ length: 1000 }, (_, i) => `f${String(i).padStart(4, '0')}`);
+    await Promise.all(names.map((n) => setFlag(source, n, { enabled: true })));
+    expect(source.entries().has('flags._index')).toBe(false);
+    const flags = createFlags({ source });
+    await flags.ready();
+    expect(flags.names()).toEqual(names);
+    await flags.close();
+  });
+
+  it('writeIndex: true keeps the index for readers that cannot list, even on a store that lists', async () => {
+    const source = memoryConfigSource();
+    const plainReader = { get: source.get, watch: source.watch }; // a ConfigSource without list
+    await setFlag(source, 'listed-only', { enabled: true });
+    await setFlag(source, 'indexed', { enabled: true }, { writeIndex: true });
+    expect(source.entries().get('flags._index')).toEqual(['indexed']);
+    const flags = createFlags({ source: plainReader });
+    await flags.ready();
+    expect(flags.names()).toEqual(['indexed']);
+    await deleteFlag(source, 'indexed', { writeIndex: true });
+    expect(source.entries().get('flags._index')).toEqual([]);
+    expect(flags.names()).toEqual([]);
+    await flags.close();
+    const set = vi.spyOn(source, 'set');
+    await expect(
+      setFlag(source, 'x', { enabled: true }, { writeIndex: 'yes' as unknown as boolean }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(set).not.toHaveBeenCalled();
+  });
+});
+
+describe('createFlags with a source that lists', () => {
+  it('finds the flags with one list call: no index, no get, and new keys are followed live', async () => {
+    const source = memoryConfigSource({
+      'flags._index': ['ghost'], // stale: never read
+      'flags.a': { enabled: true },
+      'flags.b': JSON.stringify({ enabled: false }),
+      'flags.bad name': { enabled: true }, // not a flag name: ignored
+      'flagsx.c': { enabled: true }, // outside the prefix
+    });
+    const get = vi.spyOn(source, 'get');
+    const list = vi.spyOn(source as Required<MemoryConfigSource>, 'list');
+    const flags = createFlags({ source });
+    await flags.ready();
+    expect(flags.names()).toEqual(['a', 'b']);
+    expect(list.mock.calls).toEqual([['flags.']]);
+    expect(get).not.toHaveBeenCalled();
+
+    await source.set('flags._index', []); // index events change nothing
+    expect(flags.names()).toEqual(['a', 'b']);
+    await source.set('flags.c', { enabled: true }); // written around setFlag, and not indexed
+    expect(flags.names()).toEqual(['a', 'b', 'c']);
+    await source.delete('flags.a');
+    expect(flags.names()).toEqual(['b', 'c']);
+    await flags.close();
+  });
+
+  it('changes pushed while the listing is read win over it', async () => {
+    let release!: (listing: Map<string, { value: unknown }>) => void;
+    const watchers: ConfigWatchCallback[] = [];
+    const source = {
+      get: vi.fn(async () => undefined),
+      list: () =>
+        new Promise<Map<string, { value: unknown }>>((r) => {
+          release = r;
+        }),
+      watch(_key: string, cb: ConfigWatchCallback) {
+        watchers.push(cb);
+        return () => {};
+      },
+    };
+    const flags = createFlags({ source });
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    for (const w of watchers) {
+      w({ enabled: true }, 'flags.updated');
+      w(undefined, 'flags.deleted');
+    }
+    release(
+      new Map([
+        ['flags.updated', { value: { enabled: false } }],
+        ['flags.deleted', { value: { enabled: true } }],
+        ['flags.untouched', { value: { enabled: true } }],
+      ]),
+    );
+    await flags.ready();
+    expect(flags.names()).toEqual(['untouched', 'updated']);
+    expect(flags.isEnabled('updated')).toBe(true);
+    expect(source.get).not.toHaveBeenCalled();
+  });
+
+  it('reports a failing or malformed list() through ready() as SOURCE_ERROR', async () => {
+    const boom = new Error('db down');
+    const watch = () => () => {};
+    const failing = createFlags({
+      source: {
+        get: async () => undefined,
+        watch,
+        list: async () => {
+          throw boom;
+        },
+      },
+    });
+    await expect(failing.ready()).rejects.toMatchObject({ code: 'SOURCE_ERROR', cause: boom });
+    for (const bad of [['flags.a'], new Map([['flags.a', { enabled: true }]]), null]) {
+      const flags = createFlags({
+        source: { get: async () => undefined, watch, list: async () => bad as never },
+      });
+      await expect(flags.ready()).rejects.toMatchObject({
+        code: 'SOURCE_ERROR',
+        message: expect.stringMatching(/list\(prefix\) must resolve to a Map/),
+      });
+    }
+  });
+
+  it('with an explicit `flags` list, reads those keys and does not list', async () => {
+    const source = memoryConfigSource({ 'flags.a': { enabled: true }, 'flags.b': { enabled: true } });
+    const list = vi.spyOn(source as Required<MemoryConfigSource>, 'list');
+    const flags = createFlags({ source, flags: ['a'] });
+    await flags.ready();
+    expect(flags.names()).toEqual(['a']);
+    expect(list).not.toHaveBeenCalled();
+    await flags.close();
   });
 });

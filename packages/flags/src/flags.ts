@@ -1,19 +1,28 @@
 import { type ConfigSource, type Logger, silentLogger, type Unsubscribe } from '@app/core';
 import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
 import { type CompiledFlag, compileFlag, evaluateFlag, isFlagEnabled } from './evaluate.js';
-import { flagKeys, parseIndex } from './keys.js';
+import { canList, flagKeys, type ListsKeys, parseIndex, readListing } from './keys.js';
 import type { Evaluation, FlagContext, FlagDefinition, VariantResult } from './types.js';
 import { isValidFlagName, validateFlagDefinition } from './validate.js';
 
+/**
+ * Where flags are read from: any `ConfigSource` (`get` + `watch`), optionally with `list(prefix)`.
+ * `@app/config`'s service has all three.
+ */
+export type FlagSource = ConfigSource & Partial<ListsKeys>;
+
 /** Options of {@link createFlags}. */
 export interface FlagsOptions {
-  /** Where definitions are read and watched: `@app/config`'s service, or any `ConfigSource`. */
-  source: ConfigSource;
+  /**
+   * Where definitions are read and watched: `@app/config`'s service, or any `ConfigSource`. With a
+   * `list(prefix)` method the flags are found by listing `keyPrefix`; without one, through the index key.
+   */
+  source: FlagSource;
   /** The config key prefix: a flag lives at `<keyPrefix><name>`, the index at `<keyPrefix>_index`. @default 'flags.' */
   keyPrefix?: string;
   /**
-   * Load exactly these flags instead of the ones listed in the index key. Changes to other flags are ignored.
-   * @default undefined (read the index)
+   * Load exactly these flags instead of every flag under `keyPrefix`. Changes to other flags are ignored.
+   * @default undefined (every flag: listed by the source, or read from the index when it cannot list)
    */
   flags?: readonly string[];
   /** Receives load failures and rejected definitions. @default silentLogger */
@@ -55,8 +64,9 @@ const DISABLED_VARIANT: VariantResult = Object.freeze({ name: 'disabled', enable
 const EMPTY: FlagContext = Object.freeze({});
 
 /**
- * Creates the flags of an application. It loads every definition once (from the index key, or the
- * `flags` you list) and then follows config changes; evaluations read the snapshot and do no I/O.
+ * Creates the flags of an application. It loads every definition once and then follows config changes;
+ * evaluations read the snapshot and do no I/O. Which flags: the `flags` you name; otherwise every key under
+ * `keyPrefix` when the source has `list(prefix)` (as `@app/config` does), else the names in the index key.
  *
  * @example
  * ```ts
@@ -86,9 +96,11 @@ export function createFlags(options: FlagsOptions): Flags {
     }
   }
 
+  // A source that lists is the truth about which flags exist: no index to read, follow, or trust.
+  const listing = !explicit && canList(source) ? source : undefined;
   const entries = new Map<string, Entry>();
-  // Names this instance follows: the index (or the explicit list). Definition events for other names are
-  // ignored so that a running instance sees exactly what a fresh one would load.
+  // Names this instance follows without a listing: the index (or the explicit list). Definition events for
+  // other names are ignored so that a running instance sees exactly what a fresh one would load.
   let known = new Set<string>(explicit ?? []);
   // Bumped on every event for a key, so a slower `get` never overwrites a newer pushed value.
   const versions = new Map<string, number>();
@@ -162,25 +174,38 @@ export function createFlags(options: FlagsOptions): Flags {
   const unwatch = source.watch(keys.watch, (value, key) => {
     if (closed || !key.startsWith(keys.prefix)) return;
     if (key === keys.index) {
-      if (!explicit) void onIndex(value);
+      if (!explicit && !listing) void onIndex(value);
       return;
     }
     const name = key.slice(keys.prefix.length);
-    if (!known.has(name)) return;
+    if (listing ? !isValidFlagName(name) : !known.has(name)) return;
     versions.set(name, (versions.get(name) ?? 0) + 1);
     if (apply(name, value)) emit([name]);
   });
 
   const readyPromise = (async () => {
     try {
-      if (!explicit) {
-        const indexed = parseIndex(await source.get(keys.index)).filter(isValidFlagName);
-        for (const n of indexed) known.add(n);
+      if (listing) {
+        // Events that arrive while the listing is read are newer than it: they win.
+        const seen = new Map(versions);
+        const listed = readListing(await listing.list(keys.prefix), keys.prefix);
+        if (!closed) {
+          for (const [name, value] of listed) {
+            if (isValidFlagName(name) && (versions.get(name) ?? 0) === (seen.get(name) ?? 0))
+              apply(name, value);
+          }
+        }
+      } else {
+        if (!explicit) {
+          const indexed = parseIndex(await source.get(keys.index)).filter(isValidFlagName);
+          for (const n of indexed) known.add(n);
+        }
+        await loadMany([...known]);
       }
-      await loadMany([...known]);
       loaded = true;
       logger.debug({ flags: entries.size }, '[@app/flags] flags loaded');
     } catch (error) {
+      if (error instanceof FlagsError) throw error;
       throw new FlagsError(FLAGS_ERROR_CODES.SOURCE_ERROR, 'failed to load flags from the config source', {
         cause: error,
       });

@@ -2,8 +2,9 @@ export type { FlagsErrorCode } from './errors.js';
 export { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
 export type { CompiledFlag } from './evaluate.js';
 export { compileFlag, evaluateFlag } from './evaluate.js';
-export type { Flags, FlagsChange, FlagsOptions } from './flags.js';
+export type { FlagSource, Flags, FlagsChange, FlagsOptions } from './flags.js';
 export { createFlags } from './flags.js';
+export type { FlagListing, ListsKeys } from './keys.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
 export { murmurhash3, rolloutBucket, STRATEGY_SEED, VARIANT_SEED, variantBucket } from './murmur.js';
 export type {

@@ -40,3 +40,46 @@ export function parseIndex(value: unknown): string[] {
   }
   return Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : [];
 }
+
+/**
+ * What a source's `list(prefix)` resolves to: every live key under the prefix and its value. `@app/config`'s
+ * service returns exactly this (its entries also carry a version and an expiry, which flags ignore).
+ */
+export type FlagListing = ReadonlyMap<string, { readonly value: unknown }>;
+
+/** The part of a source that can list keys by prefix (optional on sources and stores). */
+export interface ListsKeys {
+  /** Every live key starting with `prefix` (taken literally) and its value. */
+  list(prefix: string): Promise<FlagListing>;
+}
+
+/** Whether `source` offers `list(prefix)`. */
+export function canList<T extends object>(source: T): source is T & ListsKeys {
+  return typeof (source as Partial<ListsKeys>).list === 'function';
+}
+
+/** Checks the shape of a listing, so a foreign `list` that returns something else fails loudly. */
+export function readListing(listing: unknown, prefix: string): [name: string, value: unknown][] {
+  if (
+    typeof listing !== 'object' ||
+    listing === null ||
+    typeof (listing as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new FlagsError(
+      FLAGS_ERROR_CODES.SOURCE_ERROR,
+      'source.list(prefix) must resolve to a Map of key -> { value }',
+    );
+  }
+  const out: [string, unknown][] = [];
+  for (const item of listing as Iterable<unknown>) {
+    const [key, entry] = Array.isArray(item) ? item : [];
+    if (typeof key !== 'string' || typeof entry !== 'object' || entry === null || !('value' in entry)) {
+      throw new FlagsError(
+        FLAGS_ERROR_CODES.SOURCE_ERROR,
+        'source.list(prefix) must resolve to a Map of key -> { value }',
+      );
+    }
+    if (key.startsWith(prefix)) out.push([key.slice(prefix.length), entry.value]);
+  }
+  return out;
+}

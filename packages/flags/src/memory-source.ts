@@ -1,26 +1,48 @@
 import type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
+import type { FlagListing } from './keys.js';
 import type { FlagStore } from './writer.js';
 
 /** A ConfigSource and FlagStore kept in this process: for tests, demos and single-process apps. */
 export interface MemoryConfigSource extends ConfigSource, FlagStore {
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Every key under `prefix` (literal) and its value, in key order, like `@app/config`'s `list`. Absent
+   * when created with `{ list: false }`.
+   */
+  list?(prefix: string): Promise<FlagListing>;
   /** Every key and value, for tests that check what was written. */
   entries(): Map<string, unknown>;
 }
 
+/** Options of {@link memoryConfigSource}. */
+export interface MemoryConfigSourceOptions {
+  /**
+   * Offer `list(prefix)`, as `@app/config` does. `false` makes a plain `ConfigSource`, to try the index
+   * that flags fall back on for sources that cannot list.
+   * @default true
+   */
+  list?: boolean;
+}
+
 /**
  * An in-memory config source that also accepts writes. Values are copied on the way in and out, and
- * watchers run synchronously after each write; a watch key ending in `.` or `*` watches that prefix.
+ * watchers run synchronously after each write; a watch key ending in `.` or `*` watches that prefix. It
+ * lists keys by prefix like `@app/config` unless created with `{ list: false }`.
  *
  * @example
  * ```ts
  * const source = memoryConfigSource();
  * await setFlag(source, 'dark-mode', { enabled: true });
  * const flags = createFlags({ source });
+ *
+ * const plain = memoryConfigSource({}, { list: false }); // flags fall back on the index key
  * ```
  */
-export function memoryConfigSource(initial: Record<string, unknown> = {}): MemoryConfigSource {
+export function memoryConfigSource(
+  initial: Record<string, unknown> = {},
+  options: MemoryConfigSourceOptions = {},
+): MemoryConfigSource {
   const data = new Map<string, unknown>(Object.entries(initial).map(([k, v]) => [k, structuredClone(v)]));
   const watchers = new Set<{ key: string; prefix: boolean; callback: ConfigWatchCallback }>();
 
@@ -30,7 +52,7 @@ export function memoryConfigSource(initial: Record<string, unknown> = {}): Memor
     }
   };
 
-  return {
+  const source: MemoryConfigSource = {
     async get(key) {
       return structuredClone(data.get(key));
     },
@@ -52,4 +74,11 @@ export function memoryConfigSource(initial: Record<string, unknown> = {}): Memor
     },
     entries: () => new Map([...data].map(([k, v]) => [k, structuredClone(v)])),
   };
+  if (options.list !== false) {
+    source.list = async (prefix) => {
+      const keys = [...data.keys()].filter((k) => k.startsWith(prefix)).sort();
+      return new Map(keys.map((k) => [k, { value: structuredClone(data.get(k)) }]));
+    };
+  }
+  return source;
 }

@@ -1,8 +1,8 @@
 // Two `createFlags` instances, each on its own Redis connections, kept in sync through real Redis pub/sub.
-// @app/config (which will provide the production Redis-backed ConfigSource) is built separately, so this file
-// uses a deliberately tiny ConfigSource over ioredis: GET/SET of JSON values plus PUBLISH on one channel.
-// What it proves: @app/flags loads from and follows any ConfigSource whose changes arrive from another
-// process's connection, in the order Redis delivers them. It does not test @app/config's Redis adapter.
+// This file uses a deliberately tiny ConfigSource over ioredis (GET/SET of JSON values plus PUBLISH on one
+// channel) with no `list`, so it covers the index path on real connections. What it proves: @app/flags loads
+// from and follows any plain ConfigSource whose changes arrive from another process's connection, in the
+// order Redis delivers them. @app/config itself (with `list`) is covered by config.integration.test.ts.
 import type { ConfigSource, ConfigWatchCallback } from '@app/core';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it, vi } from 'vitest';

@@ -1,11 +1,10 @@
-import type { ConfigSource } from '@app/core';
-import { createFlags, type Flags } from './flags.js';
-import { flagKeys } from './keys.js';
+import { createFlags, type FlagSource, type Flags } from './flags.js';
+import { canList, flagKeys } from './keys.js';
 import type { FlagDefinition } from './types.js';
 import bucketing from './vectors/bucketing.json' with { type: 'json' };
 import { deleteFlag, type FlagStore, setFlag } from './writer.js';
 
-export type { MemoryConfigSource } from './memory-source.js';
+export type { MemoryConfigSource, MemoryConfigSourceOptions } from './memory-source.js';
 export { memoryConfigSource } from './memory-source.js';
 
 /** One ASCII bucketing vector: identical in Unleash (every SDK) and @app/flags. */
@@ -58,12 +57,12 @@ export interface FlagSourceFixture {
   /** Where the suite writes definitions (for `@app/config`: the service). */
   store: FlagStore;
   /** The source a first instance of `createFlags` reads. */
-  source: ConfigSource;
+  source: FlagSource;
   /**
    * The source a second instance reads: another connection or process view of the same data, to prove a
    * change on one instance reaches the other. @default source
    */
-  peerSource?: ConfigSource;
+  peerSource?: FlagSource;
   /** The key prefix to use, so runs don't collide. @default a fresh 'flags-contract-<n>.' */
   keyPrefix?: string;
   /** Called after each test. */
@@ -91,9 +90,10 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 }
 
 /**
- * The behaviour any config source must show for `@app/flags` to work on it: startup load through the index,
- * live propagation to another instance, deletes, rejected writes that leave the store untouched, and
- * concurrent writers that keep every name in the index. Checks the store directly, not only through flags.
+ * The behaviour any config source must show for `@app/flags` to work on it: startup load (through
+ * `list(prefix)` when the source has it, else through the index), live propagation to another instance,
+ * deletes, rejected writes that leave the store untouched, and concurrent writers whose flags a fresh
+ * instance all finds. Checks the store directly, not only through flags.
  *
  * @example
  * ```ts
@@ -112,14 +112,14 @@ export function describeFlagSourceContract(options: FlagSourceContractOptions): 
     (
       fn: (
         f: Required<Omit<FlagSourceFixture, 'cleanup'>>,
-        open: (s: ConfigSource) => Promise<Flags>,
+        open: (s: FlagSource) => Promise<Flags>,
       ) => Promise<void>,
     ) =>
     async () => {
       const fixture = await create();
       const keyPrefix = fixture.keyPrefix ?? `flags-contract-${++contractRun}.`;
       const opened: Flags[] = [];
-      const open = async (source: ConfigSource) => {
+      const open = async (source: FlagSource) => {
         const flags = createFlags({ source, keyPrefix });
         opened.push(flags);
         await flags.ready();
@@ -143,7 +143,7 @@ export function describeFlagSourceContract(options: FlagSourceContractOptions): 
 
   describe(`@app/flags source contract: ${name}`, () => {
     it(
-      'loads the flags listed in the index at startup',
+      'loads every flag at startup',
       withFixture(async ({ store, source, keyPrefix }, open) => {
         await setFlag(store, 'alpha', { enabled: true }, { keyPrefix });
         await setFlag(store, 'beta', { enabled: false }, { keyPrefix });
@@ -221,14 +221,37 @@ export function describeFlagSourceContract(options: FlagSourceContractOptions): 
     );
 
     it(
-      'keeps every name in the index under 50 concurrent writers',
-      withFixture(async ({ store, keyPrefix }) => {
+      'a fresh instance finds every flag after 50 concurrent writers',
+      withFixture(async ({ store, peerSource, keyPrefix }, open) => {
         const names = Array.from({ length: 50 }, (_, i) => `flag-${String(i).padStart(2, '0')}`);
         await Promise.all(names.map((n) => setFlag(store, n, { enabled: true }, { keyPrefix })));
+        const fresh = await open(peerSource);
+        expect(fresh.names()).toEqual(names);
         const index = await store.get(flagKeys(keyPrefix).index);
-        expect(typeof index === 'string' ? JSON.parse(index) : index).toEqual(names);
+        if (canList(store)) {
+          // Readers list: no index is written (it would only be a race to lose).
+          expect(index).toBe(undefined);
+        } else {
+          expect(typeof index === 'string' ? JSON.parse(index) : index).toEqual(names);
+        }
       }),
       timeout * 4,
+    );
+
+    it(
+      'finds a flag written straight into the store when the source lists, and only then',
+      withFixture(async ({ store, peerSource, keyPrefix }, open) => {
+        await store.set(flagKeys(keyPrefix).flag('unindexed'), { enabled: true });
+        const fresh = await open(peerSource);
+        if (canList(peerSource)) {
+          expect(fresh.names()).toEqual(['unindexed']);
+          expect(fresh.isEnabled('unindexed', { userId: 'u' })).toBe(true);
+        } else {
+          // Without list, the index is the only way to find a flag, and nobody wrote this one there.
+          expect(fresh.names()).toEqual([]);
+        }
+      }),
+      timeout * 2,
     );
 
     it(

@@ -1,22 +1,30 @@
 import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
-import { flagKeys, parseIndex } from './keys.js';
+import { canList, type FlagListing, flagKeys, parseIndex } from './keys.js';
 import type { FlagDefinition } from './types.js';
 import { defineFlag, isValidFlagName } from './validate.js';
 
 /**
  * Where definitions are written: `@app/config`'s service fits, as does anything with these methods.
- * `delete` is only needed by {@link deleteFlag}.
+ * `delete` is only needed by {@link deleteFlag}. A store with `list` is taken to be read by sources that
+ * list too, so no index is kept for it (see {@link FlagWriteOptions.writeIndex}).
  */
 export interface FlagStore {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<unknown>;
   delete?(key: string): Promise<unknown>;
+  list?(prefix: string): Promise<FlagListing>;
 }
 
 /** Options of {@link setFlag} and {@link deleteFlag}. */
 export interface FlagWriteOptions {
   /** The key prefix the readers use. @default 'flags.' */
   keyPrefix?: string;
+  /**
+   * Keep the index key (`<keyPrefix>_index`) up to date, for readers whose source cannot `list`. Readers
+   * that can list never read it. Set it to `true` if such readers share a store that can list.
+   * @default true when the store has no `list` method, false when it has one
+   */
+  writeIndex?: boolean;
 }
 
 // Index updates from one process are queued per store, so concurrent setFlag calls never lose a name.
@@ -33,6 +41,15 @@ function serialized<T>(store: object, task: () => Promise<T>): Promise<T> {
 }
 
 const MAX_INDEX_ATTEMPTS = 5;
+
+/** Whether the write keeps the index; rejects a bad `writeIndex` before any I/O. */
+function keepsIndex(store: FlagStore, options: FlagWriteOptions): boolean {
+  const { writeIndex } = options;
+  if (writeIndex !== undefined && typeof writeIndex !== 'boolean') {
+    throw new FlagsError(FLAGS_ERROR_CODES.INVALID_OPTIONS, 'writeIndex must be a boolean');
+  }
+  return writeIndex ?? !canList(store);
+}
 
 /**
  * Adds or removes a name in the index, then reads it back: if another process's write raced ours and the
@@ -61,10 +78,10 @@ async function updateIndex(
 }
 
 /**
- * Validates `definition` and writes it to `flags.<name>`. A bad definition throws a {@link FlagsError}
- * before anything is written. The name is added to the index first and the definition (one value, one
- * key) second, so readers never see half a flag: a reader that sees the name before the definition treats
- * the flag as unknown until the definition lands a moment later.
+ * Validates `definition` and writes it to `flags.<name>`, one value under one key, so readers never see
+ * half a flag. A bad definition throws a {@link FlagsError} before anything is written. When the index is
+ * kept (`writeIndex`), the name is added to it first: a reader that sees the name before the definition
+ * treats the flag as unknown until the definition lands a moment later.
  *
  * @example
  * ```ts
@@ -79,13 +96,17 @@ export async function setFlag(
 ): Promise<FlagDefinition> {
   const clean = defineFlag(name, definition);
   const keys = flagKeys(options.keyPrefix);
-  await serialized(store, () => updateIndex(store, keys.index, name, true));
+  const index = keepsIndex(store, options);
+  if (index) {
+    await serialized(store, () => updateIndex(store, keys.index, name, true));
+  }
   await store.set(keys.flag(name), clean);
   return clean;
 }
 
 /**
- * Deletes a flag: its definition first, then its name from the index. Needs a store with `delete`.
+ * Deletes a flag: its definition first, then (when the index is kept) its name from the index. Needs a
+ * store with `delete`.
  *
  * @example
  * ```ts
@@ -104,6 +125,9 @@ export async function deleteFlag(
     throw new FlagsError(FLAGS_ERROR_CODES.INVALID_OPTIONS, 'deleteFlag needs a store with delete(key)');
   }
   const keys = flagKeys(options.keyPrefix);
+  const index = keepsIndex(store, options);
   await store.delete(keys.flag(name));
-  await serialized(store, () => updateIndex(store, keys.index, name, false));
+  if (index) {
+    await serialized(store, () => updateIndex(store, keys.index, name, false));
+  }
 }
