@@ -2,7 +2,7 @@ const BRAND = Symbol.for('@app/core/AppError');
 
 /** Options of {@link AppError}. */
 export interface AppErrorOptions {
-  /** The error that caused this one. */
+  /** The error that caused this one; set as the standard `error.cause`. @default undefined (no cause) */
   cause?: unknown;
 }
 

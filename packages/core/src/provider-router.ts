@@ -23,7 +23,10 @@ export interface FailureClassification {
 export interface ProviderRouterOptions<P> {
   /** The providers by name, e.g. `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`. */
   providers: Readonly<Record<string, P>>;
-  /** Where the choice of provider is read at every call, so a config change applies to the next call. */
+  /**
+   * Where the choice of provider is read at every call, so a config change applies to the next call.
+   * @default undefined (config is not read: `defaultChain` is used)
+   */
   config?: ConfigSource;
   /** Config key holding the primary provider's name. @default undefined (use `defaultChain`) */
   providerKey?: string;

@@ -25,9 +25,9 @@ export type RetryDecision = boolean | { retry: boolean; afterMs?: number };
 export interface RetryOptions extends Partial<RetryPolicy> {
   /** Decides whether an error is worth another attempt. @default () => true */
   shouldRetry?: (error: unknown, attempt: number) => RetryDecision;
-  /** Called before each retry, e.g. to log it. */
+  /** Called before each retry, e.g. to log it. @default undefined */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
-  /** Aborts waiting between attempts. */
+  /** Aborts waiting between attempts (the wait rejects with the signal's reason). @default undefined */
   signal?: AbortSignal;
 }
 

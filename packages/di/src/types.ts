@@ -88,11 +88,11 @@ export type Provider<T> =
 
 /** Options of {@link createContainer}. */
 export interface ContainerOptions {
-  /** Registered as a value under `CONFIG_SOURCE`, for config-bound providers. */
+  /** Registered as a value under `CONFIG_SOURCE`, for config-bound providers. @default undefined (nothing registered) */
   config?: ConfigSource;
   /** Receives background failures: config-driven rebuilds and disposal of replaced instances. @default silentLogger */
   logger?: Logger;
-  /** Called with every background failure (after the logger). */
+  /** Called with every background failure (after the logger). @default undefined (failures are only logged) */
   onError?: (error: unknown) => void;
   /** The tsyringe container to create the wrapped child from. @default tsyringe's global `container` */
   parent?: DependencyContainer;

@@ -19,7 +19,7 @@ export type EmailErrorCode = (typeof EmailErrorCode)[keyof typeof EmailErrorCode
 
 /** Options of {@link EmailError}. */
 export interface EmailErrorOptions extends AppErrorOptions {
-  /** Validation problems, as `field: problem` strings. */
+  /** Validation problems, as `field: problem` strings. @default [] */
   issues?: string[];
 }
 
@@ -43,9 +43,9 @@ export class EmailError extends AppError<EmailErrorCode> {
 
 /** Details of an {@link EmailProviderError}. */
 export interface EmailProviderErrorOptions extends AppErrorOptions {
-  /** The provider's HTTP status, when there was a response. */
+  /** The provider's HTTP status, when there was a response. @default undefined */
   statusCode?: number;
-  /** How long the provider asked us to wait (Retry-After, X-RateLimit-Reset), in ms. */
+  /** How long the provider asked us to wait (Retry-After, X-RateLimit-Reset), in ms. @default undefined */
   retryAfterMs?: number;
 }
 

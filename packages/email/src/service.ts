@@ -85,9 +85,12 @@ export interface EmailServiceOptions {
 
 /** Options of one {@link EmailService.send}. */
 export interface SendOptions {
-  /** A retried call with the same key returns the first call's result instead of sending again. */
+  /**
+   * A retried call with the same key returns the first call's result instead of sending again (needs the
+   * service's `idempotency` option). @default undefined (every call sends)
+   */
   idempotencyKey?: string;
-  /** Aborts waits between retries. */
+  /** Aborts waits between retries; also handed to each provider call. @default undefined */
   signal?: AbortSignal;
 }
 

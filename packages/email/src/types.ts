@@ -141,6 +141,7 @@ export interface BulkSendResult {
 
 /** Options of one provider call. */
 export interface ProviderCallOptions {
+  /** Cancels the call where the provider supports it (SES aborts the request). @default undefined */
   signal?: AbortSignal;
 }
 

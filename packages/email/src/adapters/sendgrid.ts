@@ -29,9 +29,12 @@ interface SendgridHttpClient {
 
 /** Options of {@link sendgridProvider}. */
 export interface SendgridProviderOptions {
-  /** Your SendGrid API key (`SG.xxx`). Required unless `client` is given. */
+  /** Your SendGrid API key (`SG.xxx`). Required unless `client` is given. @default undefined */
   apiKey?: string;
-  /** A configured `MailService` from `@sendgrid/mail` (then `apiKey`, `baseUrl`, `timeoutMs`, `maxSockets` are not applied). */
+  /**
+   * A configured `MailService` from `@sendgrid/mail` (then `apiKey`, `baseUrl`, `timeoutMs`, `maxSockets` are not applied).
+   * @default undefined (a `MailService` is created from `apiKey`)
+   */
   client?: SendgridMailClient;
   /** The API host, e.g. `https://api.eu.sendgrid.com` for EU data residency. @default 'https://api.sendgrid.com' */
   baseUrl?: string;

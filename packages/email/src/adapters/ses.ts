@@ -31,7 +31,11 @@ export interface SesClientLike {
 
 /** Options of {@link sesProvider}. */
 export interface SesProviderOptions {
-  /** Your `SESv2Client`. When given, `clientConfig`, `timeoutMs` and `maxSockets` are not applied (set `maxAttempts: 1` on it: the service retries). */
+  /**
+   * Your `SESv2Client`. When given, `clientConfig`, `timeoutMs` and `maxSockets` are not applied (set
+   * `maxAttempts: 1` on it: the service retries).
+   * @default undefined (a `SESv2Client` is created from `clientConfig`)
+   */
   client?: SesClientLike;
   /** Config for the client this provider creates (`region`, `credentials`, `endpoint`...). @default {} (the SDK's defaults) */
   clientConfig?: SESv2ClientConfig;

@@ -122,7 +122,7 @@ export interface SendgridWebhookOptions {
   now?: () => number;
   /** The provider name recorded with events. @default 'sendgrid' */
   provider?: string;
-  /** @default silentLogger */
+  /** Logs events that could not be recorded or published. @default silentLogger */
   logger?: Logger;
 }
 

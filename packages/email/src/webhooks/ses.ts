@@ -227,7 +227,7 @@ export interface SesWebhookOptions {
   now?: () => number;
   /** The provider name recorded with events. @default 'ses' */
   provider?: string;
-  /** @default silentLogger */
+  /** Logs subscription confirmations and events that could not be recorded or published. @default silentLogger */
   logger?: Logger;
 }
 
