@@ -6,6 +6,7 @@ export default defineConfig({
     memory: 'src/adapters/memory.ts',
     redis: 'src/adapters/redis.ts',
     twilio: 'src/adapters/twilio.ts',
+    prisma: 'src/adapters/prisma.ts',
     testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
