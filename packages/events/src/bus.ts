@@ -125,11 +125,11 @@ export interface Subscription {
 
 /** What {@link EventBus.history} reads. */
 export interface HistoryOptions {
-  /** Only events strictly after this position (from an envelope's `position`). */
+  /** Only events strictly after this position (from an envelope's `position`). @default undefined (from the oldest kept) */
   after?: string;
-  /** Only events published at or after this time. */
+  /** Only events published at or after this time. @default undefined (no lower time bound) */
   since?: Date | number;
-  /** Only events published at or before this time. */
+  /** Only events published at or before this time. @default undefined (no upper time bound) */
   until?: Date | number;
   /** At most this many events. @default 100 */
   limit?: number;
@@ -139,11 +139,11 @@ export interface HistoryOptions {
 
 /** What {@link EventBus.replay} reads. */
 export interface ReplayOptions {
-  /** Only events strictly after this position. */
+  /** Only events strictly after this position. @default undefined (from the oldest kept) */
   after?: string;
-  /** Only events published at or after this time. */
+  /** Only events published at or after this time. @default undefined (no lower time bound) */
   since?: Date | number;
-  /** Only events published at or before this time. */
+  /** Only events published at or before this time. @default undefined (no upper time bound) */
   until?: Date | number;
   /** How many events are read per round trip. @default 500 */
   batchSize?: number;

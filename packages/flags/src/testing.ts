@@ -47,8 +47,11 @@ export const BUCKETING_VECTORS: { ascii: BucketingVector[]; utf8: Utf8BucketingV
 
 /** The parts of vitest (or jest) the contract suite uses, passed in so this module never imports a runner. */
 export interface ContractRunner {
+  /** The test runner's `describe`. */
   describe(name: string, fn: () => void): void;
+  /** The test runner's `it`. */
   it(name: string, fn: () => Promise<void>, timeout?: number): void;
+  /** The test runner's `expect` (only `toEqual` and `toBe` are used). */
   expect(actual: unknown): { toEqual(expected: unknown): void; toBe(expected: unknown): void };
 }
 

@@ -80,7 +80,7 @@ export interface SubjectPermissions {
 
 /** Options of {@link PermissionService.grant} and {@link PermissionService.revoke}. */
 export interface RuleOptions {
-  /** @default 'allow' */
+  /** Whether the rule allows or denies; a deny always beats an allow. @default 'allow' */
   effect?: Effect;
 }
 
