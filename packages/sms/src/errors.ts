@@ -47,17 +47,17 @@ export type SmsErrorCode = (typeof SmsErrorCode)[keyof typeof SmsErrorCode];
 
 /** Options of {@link SmsError}. */
 export interface SmsErrorOptions {
-  /** The error that caused this one (e.g. the SDK's exception). */
+  /** The error that caused this one (e.g. the SDK's exception). @default undefined */
   cause?: unknown;
-  /** The provider that failed, when one did. */
+  /** The provider that failed, when one did. @default undefined */
   provider?: string;
-  /** HTTP status returned by the provider, when there was one. */
+  /** HTTP status returned by the provider, when there was one. @default undefined */
   status?: number;
-  /** The provider's own error code (Twilio's numeric `code`, e.g. 21211). */
+  /** The provider's own error code (Twilio's numeric `code`, e.g. 21211). @default undefined */
   providerCode?: number | string;
-  /** How long the provider asked us to wait before retrying, in ms. */
+  /** How long the provider asked us to wait before retrying, in ms. @default undefined */
   retryAfterMs?: number;
-  /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. */
+  /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. @default undefined */
   attempts?: readonly ProviderAttempt[];
 }
 

@@ -62,9 +62,10 @@ export interface SmsServiceSendOptions extends SmsSendOptions {
    * A key naming this logical message (e.g. `otp:<challengeId>`). A second call with the same key, while
    * the key is remembered, does not send again: it answers the first result (`duplicate: true`), or throws
    * `IDEMPOTENCY_IN_PROGRESS` while the first call is still sending. A failed send frees the key.
+   * @default undefined (no deduplication)
    */
   idempotencyKey?: string;
-  /** Aborts waiting between retries. */
+  /** Aborts waiting between retries. @default undefined */
   signal?: AbortSignal;
 }
 

@@ -133,6 +133,7 @@ export function smsProviderContract(api: TestApi, options: SmsProviderContractOp
 
 /** Options of {@link smsStatusStoreContract}. */
 export interface SmsStatusStoreContractOptions {
+  /** Names the store in the test titles. */
   name: string;
   /** Creates an empty store for each test. */
   create(): Promise<SmsStatusStore> | SmsStatusStore;
@@ -237,10 +238,11 @@ export function smsStatusStoreContract(api: TestApi, options: SmsStatusStoreCont
 
 /** Options of {@link smsIdempotencyStoreContract}. */
 export interface SmsIdempotencyStoreContractOptions {
+  /** Names the store in the test titles. */
   name: string;
   /** Creates an empty store for each test. */
   create(): Promise<SmsIdempotencyStore> | SmsIdempotencyStore;
-  /** Moves the store's clock forward; the expiry test is skipped without it. */
+  /** Moves the store's clock forward; the expiry test is skipped without it. @default undefined */
   advanceTime?(ms: number): Promise<void> | void;
 }
 

@@ -16,9 +16,9 @@ export const SMS_STATUSES: readonly SmsStatus[] = Object.freeze([
 
 /** Per-message options every provider understands. */
 export interface SmsSendOptions {
-  /** The sender number (E.164), overriding the provider's default. */
+  /** The sender number (E.164), overriding the provider's default. @default the provider's `from` */
   from?: string;
-  /** Where the provider should post delivery status callbacks, overriding the provider's default. */
+  /** Where the provider should post delivery status callbacks, overriding the provider's default. @default the provider's `statusCallbackUrl` */
   statusCallbackUrl?: string;
 }
 
