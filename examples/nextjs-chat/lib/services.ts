@@ -35,7 +35,10 @@ export function tokenOf(req: Request): string | undefined {
   return match ? decodeURIComponent(match[1] ?? '') : undefined;
 }
 
-/** A 303 redirect back into the app, keeping the request's own origin. */
-export function redirectTo(req: Request, path: string): Response {
-  return Response.redirect(new URL(path, req.url), 303);
+/**
+ * A 303 redirect back into the app. The Location is relative: behind a proxy, or when bound to 127.0.0.1,
+ * `req.url` may carry another host than the browser used, and the session cookie belongs to the browser's.
+ */
+export function redirectTo(_req: Request, path: string): Response {
+  return new Response(null, { status: 303, headers: { location: path } });
 }

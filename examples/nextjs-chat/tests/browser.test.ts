@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -47,18 +47,18 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
   };
 
   beforeAll(async () => {
+    rmSync(shots, { recursive: true, force: true });
     mkdirSync(shots, { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // In-memory services: the browser test must not depend on the developer's REDIS_URL/DATABASE_URL.
+    const { REDIS_URL: _redis, DATABASE_URL: _database, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       NEXT_TELEMETRY_DISABLED: '1',
       INSTANCE_NAME: 'browser-test',
       PORT: String(port),
     };
-    delete env.REDIS_URL;
-    delete env.DATABASE_URL;
     server = spawn(
       process.execPath,
       [
@@ -131,6 +131,17 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
     await page.waitForURL(`${base}/rooms`);
     expect(await page.textContent('[data-testid="who"]')).toContain('signed in as +15555550123');
     await snap('signed-in');
+
+    // The guide's handlers ran on @app/events: user.registered is in the log and the welcome email went out.
+    await page.goto(`${base}/events`);
+    await expect
+      .poll(() => page.locator('[data-testid="event-row"]', { hasText: 'user.registered' }).count())
+      .toBeGreaterThan(0);
+    await page.goto(`${base}/dev/outbox`);
+    await expect
+      .poll(() => page.locator('[data-testid="email-row"]').allTextContents())
+      .toEqual(expect.arrayContaining([expect.stringMatching(/welcome/i)]));
+    await snap('welcome-email');
   });
 
   it('refuses to delete a room without the permission, then deletes it as owner', async () => {
@@ -162,6 +173,26 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
     await page.goto(`${base}/chat`);
     expect(await page.getAttribute('[data-testid="chat-ui"]', 'data-ui')).toBe('new');
     await snap('chat-new-ui');
+  });
+
+  it('sends a chat message, which reaches the event log as message.sent and analytics', async () => {
+    await page.goto(`${base}/rooms`);
+    await page.fill('#room-name', 'random');
+    await page.click('text=Create room');
+    await page.goto(`${base}/chat`);
+    await page.fill('input[name="text"]', 'hello from the browser');
+    await page.click('text=Send');
+    await expect
+      .poll(() => page.locator('[data-testid="messages"]').textContent())
+      .toContain('hello from the browser');
+    await snap('message-sent');
+    await page.goto(`${base}/events`);
+    await expect
+      .poll(() => page.locator('[data-testid="event-row"]', { hasText: 'message.sent' }).count())
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid="event-row"]', { hasText: 'analytics.tracked' }).count())
+      .toBeGreaterThan(0);
   });
 
   it('switches the email provider at runtime: the next email goes through the other one', async () => {

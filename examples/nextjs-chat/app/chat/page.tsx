@@ -1,11 +1,17 @@
 import { currentUser, getServices } from '../../lib/services';
 
-export default async function Chat() {
+type Search = Promise<Record<string, string | undefined>>;
+
+export default async function Chat({ searchParams }: { searchParams: Search }) {
   const user = await currentUser();
   const services = await getServices();
   const context = { userId: user?.userId };
   const newUi = services.flags.isEnabled('new-chat-ui', context);
   const typing = services.flags.isEnabled('typing-indicators', context);
+  const rooms = await services.rooms.list();
+  const { room: roomParam } = await searchParams;
+  const room = rooms.find((r) => r.id === roomParam) ?? rooms[0];
+  const messages = room ? await services.messages.list(room.id, 50) : [];
   return (
     <>
       <h1>Chat</h1>
@@ -15,7 +21,7 @@ export default async function Chat() {
         data-ui={newUi ? 'new' : 'classic'}
       >
         {newUi ? (
-          <h2 data-testid="ui-label">✨ The new chat UI</h2>
+          <h2 data-testid="ui-label">The new chat UI</h2>
         ) : (
           <h2 data-testid="ui-label">Classic chat UI</h2>
         )}
@@ -29,6 +35,38 @@ export default async function Chat() {
           </p>
         )}
       </section>
+      {!user ? (
+        <p>
+          <a href="/">Sign in</a> to chat.
+        </p>
+      ) : !room ? (
+        <p>
+          No rooms yet: <a href="/rooms">create one</a>.
+        </p>
+      ) : (
+        <section>
+          <p>
+            Room:{' '}
+            {rooms.map((r) => (
+              <a key={r.id} href={`/chat?room=${r.id}`} style={{ marginRight: '0.75rem' }}>
+                {r.id === room.id ? <strong>#{r.name}</strong> : `#${r.name}`}
+              </a>
+            ))}
+          </p>
+          <ul data-testid="messages" className={newUi ? 'bubbles' : undefined}>
+            {messages.map((m) => (
+              <li key={m.id}>
+                <strong>{m.userId}</strong>: {m.text}
+              </li>
+            ))}
+          </ul>
+          <form method="post" action="/api/messages" className="inline">
+            <input type="hidden" name="roomId" value={room.id} />
+            <input name="text" aria-label="message" placeholder="Say something" />
+            <button type="submit">Send</button>
+          </form>
+        </section>
+      )}
     </>
   );
 }
