@@ -1,39 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsRunnable, launchChromium, type NextServer, shotsDir, startNext } from './support.js';
 
 // The whole demo driven in a real browser: Debian's Chromium through playwright-core, against `next start` on a
 // free port with in-memory services. Screenshots land in test-results/ as artifacts.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const appDir = join(import.meta.dirname, '..');
-const shots = join(appDir, 'test-results');
-const haveChromium = existsSync(CHROMIUM);
-const built = existsSync(join(appDir, '.next', 'BUILD_ID'));
+const runnable = browserTestsRunnable('browser tests');
 
-if (!haveChromium || !built) {
-  const why = !haveChromium
-    ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`
-    : 'the app is not built (pnpm build)';
-  if (process.env.CI === 'true') throw new Error(`[nextjs-chat] browser tests cannot run: ${why}`);
-  console.warn(`[nextjs-chat] SKIPPING browser tests: ${why}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
-  let server: ChildProcess;
+describe.skipIf(!runnable)('nextjs-chat in Chromium', () => {
+  let server: NextServer;
   let browser: Browser;
   let page: Page;
   let base: string;
@@ -41,75 +17,24 @@ describe.skipIf(!haveChromium || !built)('nextjs-chat in Chromium', () => {
   const snap = async (name: string) => {
     shot++;
     await page.screenshot({
-      path: join(shots, `${String(shot).padStart(2, '0')}-${name}.png`),
+      path: join(shotsDir, `${String(shot).padStart(2, '0')}-${name}.png`),
       fullPage: true,
     });
   };
 
   beforeAll(async () => {
-    rmSync(shots, { recursive: true, force: true });
-    mkdirSync(shots, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    // In-memory services: the browser test must not depend on the developer's REDIS_URL/DATABASE_URL.
-    const { REDIS_URL: _redis, DATABASE_URL: _database, ...inherited } = process.env;
-    const env = {
-      ...inherited,
-      NEXT_TELEMETRY_DISABLED: '1',
-      INSTANCE_NAME: 'browser-test',
-      PORT: String(port),
-    };
-    server = spawn(
-      process.execPath,
-      [
-        join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next'),
-        'start',
-        '-p',
-        String(port),
-        '-H',
-        '127.0.0.1',
-      ],
-      {
-        cwd: appDir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`next start did not become ready:\n${output}`)),
-        60_000,
-      );
-      const onData = (d: Buffer) => {
-        output += d;
-        if (output.includes('Ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      server.stdout?.on('data', onData);
-      server.stderr?.on('data', (d: Buffer) => {
-        output += d;
-      });
-      server.once('exit', (code) => reject(new Error(`next start exited with ${code}:\n${output}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-dev-shm-usage',
-      ],
-    });
+    rmSync(shotsDir, { recursive: true, force: true });
+    mkdirSync(shotsDir, { recursive: true });
+    // In-memory services: the story must not depend on the developer's REDIS_URL/DATABASE_URL.
+    server = await startNext({ INSTANCE_NAME: 'browser-test' });
+    base = server.base;
+    browser = await launchChromium();
     page = await browser.newPage();
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
-    server?.kill('SIGTERM');
+    await server?.stop();
   });
 
   it('signs in with a one-time code read from the dev outbox', async () => {
