@@ -14,6 +14,7 @@ import { serialise } from './internal/serialise.js';
 import { assertEventName, assertPattern, type MatchingNames } from './pattern.js';
 import type {
   DeadLetter,
+  DeliveryAttempts,
   EventRecord,
   EventSelector,
   EventTransport,
@@ -54,7 +55,10 @@ export interface EventEnvelope<Name extends string = string, Data = unknown> {
 /** An event handed to a handler: the envelope plus which attempt this is (1 for the first). */
 export interface DeliveredEvent<Name extends string = string, Data = unknown>
   extends EventEnvelope<Name, Data> {
-  /** 1 on the first call; 2, 3... on retries within this process. */
+  /**
+   * 1 on the first call; 2, 3... on retries. For durable subscriptions (memory and Redis transports) the
+   * count carries over when another member takes the event over, so it can start above 1.
+   */
   readonly attempt: number;
 }
 
@@ -108,7 +112,11 @@ export interface SubscribeOptions {
   startAt?: 'latest' | 'earliest';
   /** How many events this subscription handles at once. 1 keeps the log's order. @default 1 */
   concurrency?: number;
-  /** Retries of a failing handler, in this process, before the event is dead-lettered. @default the bus's `retry` */
+  /**
+   * Retries of a failing handler before the event is dead-lettered. For a durable subscription
+   * `maxAttempts` counts attempts across every member of the group (a member that crashed holding the
+   * event counts as one). @default the bus's `retry`
+   */
   retry?: Partial<RetryPolicy>;
 }
 
@@ -317,6 +325,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   async function runHandler(
     handler: EventHandler<DeliveredEvent>,
     stored: StoredEvent,
+    attempts: DeliveryAttempts | undefined,
     policy: RetryPolicy,
     signal: AbortSignal,
     subName: string,
@@ -331,35 +340,57 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       );
       return { status: 'failed', error, attempts: 0 };
     }
-    for (let attempt = 1; ; attempt++) {
+    const context = { subscription: subName, event: stored.name, eventId: stored.id };
+    let attempt = attempts?.first ?? 1;
+    let lastError: unknown = new EventsError(
+      EventsErrorCode.ATTEMPTS_EXHAUSTED,
+      `event ${stored.id} (${stored.name}) used up its ${policy.maxAttempts} attempts before this delivery`,
+    );
+    for (;;) {
+      if (attempt > policy.maxAttempts) {
+        // Earlier members used the attempts up and stopped before they could dead-letter the event.
+        logger.error(
+          { ...context, err: lastError, attempts: attempt - 1 },
+          'handler failed on every attempt: dead-lettered',
+        );
+        return { status: 'failed', error: lastError, attempts: attempt - 1 };
+      }
       try {
         await handler({ ...envelope, attempt });
         return { status: 'done' };
       } catch (error) {
+        lastError = error;
         if (attempt >= policy.maxAttempts) {
           logger.error(
-            { err: error, subscription: subName, event: stored.name, eventId: stored.id, attempts: attempt },
+            { ...context, err: error, attempts: attempt },
             'handler failed on every attempt: dead-lettered',
           );
           return { status: 'failed', error, attempts: attempt };
         }
         const delay = computeBackoff(attempt, policy);
-        logger.warn(
-          {
-            err: error,
-            subscription: subName,
-            event: stored.name,
-            eventId: stored.id,
-            attempt,
-            delayMs: delay,
-          },
-          'handler failed: retrying',
-        );
+        logger.warn({ ...context, err: error, attempt, delayMs: delay }, 'handler failed: retrying');
         try {
           await sleep(delay, signal);
         } catch {
           return { status: 'abandoned' };
         }
+        if (!attempts) {
+          attempt++;
+          continue;
+        }
+        let next: number | undefined;
+        try {
+          next = await attempts.next();
+        } catch (countError) {
+          // The count cannot be recorded: leave the delivery to be taken over (and counted) later.
+          logger.warn({ ...context, err: countError }, 'could not record a retry: delivery left for later');
+          return { status: 'abandoned' };
+        }
+        if (next === undefined) {
+          logger.warn(context, 'another member took the delivery over: retries stop here');
+          return { status: 'abandoned' };
+        }
+        attempt = next;
       }
     }
   }
@@ -389,7 +420,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       startAt,
       concurrency,
       consumer,
-      handle: (stored) => runHandler(handler, stored, policy, abort.signal, name),
+      handle: (stored, attempts) => runHandler(handler, stored, attempts, policy, abort.signal, name),
     });
     let done: Promise<void> | undefined;
     const sub: Subscription = {

@@ -10,6 +10,11 @@ export const EventsErrorCode = {
   CLOSED: 'CLOSED',
   /** A stored entry could not be read back (missing fields, broken JSON). */
   CORRUPT_EVENT: 'CORRUPT_EVENT',
+  /**
+   * The error stored in a dead letter when a delivery arrives with its attempts already used up by earlier
+   * members (one stopped after its last attempt, before it could dead-letter the event).
+   */
+  ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
 } as const;
 
 /** One of {@link EventsErrorCode}. */

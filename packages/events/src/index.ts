@@ -20,6 +20,7 @@ export type { MatchingNames, PatternTemplate } from './pattern.js';
 export { compilePattern } from './pattern.js';
 export type {
   DeadLetter,
+  DeliveryAttempts,
   EventRecord,
   EventSelector,
   EventTransport,

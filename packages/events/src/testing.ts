@@ -11,7 +11,11 @@ export interface EventTransportContractOptions {
   it: typeof It;
   /** vitest's `expect`. */
   expect: typeof Expect;
-  /** A fresh transport for one test. Event names are unique per test, so transports may share a store. */
+  /**
+   * A fresh transport for one test. Event names are unique per test, so transports may share a store. A
+   * delivery a durable member left unfinished must reach the next member of its group within `timeoutMs`
+   * (for Redis: a small `claimIdleMs`).
+   */
   createTransport: () => EventTransport | Promise<EventTransport>;
   /** How long a test may wait for deliveries before it fails. @default 10000 */
   timeoutMs?: number;
@@ -242,6 +246,69 @@ export function eventTransportContract(options: EventTransportContractOptions): 
         await wait(() => expect(fixed).toEqual([7]));
         expect(await bus.listDeadLetters(failing.name)).toEqual([]);
         expect(healthy).toHaveLength(2);
+      });
+    });
+
+    it('continues the attempt count when another member takes over a delivery left unfinished', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.handover`;
+        const group = `${t}-handover`;
+        const first: number[] = [];
+        const second: number[] = [];
+        const a = await bus.subscribe(
+          name,
+          (e) => {
+            first.push(e.attempt);
+            throw new Error('a fails');
+          },
+          { group, retry: { maxAttempts: 4, baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 'none' } },
+        );
+        await bus.publish(name, { n: 1 });
+        await wait(() => expect(first).toEqual([1]));
+        // Closing interrupts the backoff: the delivery is left unacknowledged for the group.
+        await a.close();
+        await bus.subscribe(
+          name,
+          (e) => {
+            second.push(e.attempt);
+            throw new Error('b fails');
+          },
+          { group, retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1, jitter: 'none' } },
+        );
+        await wait(async () => expect(await bus.listDeadLetters(group)).toHaveLength(1));
+        expect(first).toEqual([1]);
+        expect(second).toEqual([2, 3, 4]);
+        const [dead] = await bus.listDeadLetters(group);
+        expect(dead).toMatchObject({ name, attempts: 4, error: { message: 'b fails' } });
+      });
+    });
+
+    it('dead-letters without calling the handler a delivery whose attempts are used up', async () => {
+      await withBus(async (bus, t) => {
+        const name = `${t}.exhausted`;
+        const group = `${t}-exhausted`;
+        let calls = 0;
+        const a = await bus.subscribe(
+          name,
+          () => {
+            calls++;
+            throw new Error('a fails');
+          },
+          { group, retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 'none' } },
+        );
+        await bus.publish(name, { n: 1 });
+        await wait(() => expect(calls).toBe(1));
+        await a.close();
+        // The next member allows a single attempt, and one was made already.
+        await bus.subscribe(name, () => void calls++, { group, retry: { maxAttempts: 1 } });
+        await wait(async () => expect(await bus.listDeadLetters(group)).toHaveLength(1));
+        expect(calls).toBe(1);
+        const [dead] = await bus.listDeadLetters(group);
+        expect(dead).toMatchObject({
+          name,
+          attempts: 1,
+          error: { name: 'EventsError', message: expect.stringContaining('used up its 1 attempts') },
+        });
       });
     });
 

@@ -30,6 +30,24 @@ export type HandleOutcome =
   /** Shutdown interrupted the retries: do not acknowledge (a durable event is delivered again later). */
   | { status: 'abandoned' };
 
+/**
+ * The attempt count of one durable delivery, kept by the transport so that it survives a member crashing
+ * or closing: the next member continues the count instead of starting again at 1. An attempt is counted
+ * when it begins, so a handler that crashes its process counts too.
+ */
+export interface DeliveryAttempts {
+  /**
+   * The number of the delivery's first attempt here: 1 for a first delivery, more when earlier members
+   * made attempts (a member that stopped while holding the delivery counts as one attempt).
+   */
+  readonly first: number;
+  /**
+   * Records that one more attempt begins and resolves with its number, or with `undefined` when this
+   * member no longer holds the delivery (another member took it over): the bus then stops retrying it.
+   */
+  next(): Promise<number | undefined>;
+}
+
 /** What a subscription listens to. */
 export type EventSelector = { kind: 'name'; name: string } | { kind: 'pattern'; pattern: string };
 
@@ -50,8 +68,11 @@ export interface TransportSubscribeOptions {
   concurrency: number;
   /** The consumer's name inside a durable group. */
   consumer: string;
-  /** Runs the bus's handler (with its retries) on one event. Never rejects. */
-  handle(event: StoredEvent): Promise<HandleOutcome>;
+  /**
+   * Runs the bus's handler (with its retries) on one event. Never rejects. Durable subscriptions pass
+   * `attempts` so the count carries over between members; without it the bus counts from 1.
+   */
+  handle(event: StoredEvent, attempts?: DeliveryAttempts): Promise<HandleOutcome>;
 }
 
 /** A running subscription inside a transport. */

@@ -4,6 +4,7 @@ import { Limiter } from '../internal/limiter.js';
 import { compilePattern } from '../pattern.js';
 import type {
   DeadLetter,
+  DeliveryAttempts,
   EventRecord,
   EventTransport,
   HistoryQuery,
@@ -31,6 +32,8 @@ interface Group {
   cursors: Map<string, number>;
   /** Events taken by a member that closed before finishing them: the next member gets them first. */
   unowned: Array<{ key: string; entry: Entry }>;
+  /** Attempts begun on each delivery not yet settled, so a member taking one over continues the count. */
+  attempts: Map<Entry, number>;
   members: Set<Member>;
 }
 
@@ -115,7 +118,18 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
 
   function run(member: Member, key: string, entry: Entry): void {
     member.limiter.push(async () => {
-      const outcome = await member.options.handle(entry.event);
+      const group = member.group;
+      let attempts: DeliveryAttempts | undefined;
+      if (group) {
+        const begin = () => {
+          const n = (group.attempts.get(entry) ?? 0) + 1;
+          group.attempts.set(entry, n);
+          return n;
+        };
+        attempts = { first: begin(), next: async () => begin() };
+      }
+      const outcome = await member.options.handle(entry.event, attempts);
+      if (outcome.status !== 'abandoned') group?.attempts.delete(entry);
       if (outcome.status === 'failed') {
         const name = member.options.name;
         const list = deadLetters.get(name) ?? [];
@@ -201,6 +215,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): EventTran
             startAt: subOptions.startAt,
             cursors: new Map(),
             unowned: [],
+            attempts: new Map(),
             members: new Set(),
           };
           groups.set(name, group);

@@ -12,7 +12,13 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     describe,
     it,
     expect,
-    createTransport: () => redisTransport({ client: redis.client(), keyPrefix: redis.prefix }),
+    createTransport: () =>
+      redisTransport({
+        client: redis.client(),
+        keyPrefix: redis.prefix,
+        claimIdleMs: 300,
+        claimIntervalMs: 100,
+      }),
   });
 
   it('publishes with one XADD per event, trimmed with MAXLEN ~, and registers the name once', async () => {

@@ -5,6 +5,7 @@ import { Limiter } from '../internal/limiter.js';
 import { compilePattern } from '../pattern.js';
 import type {
   DeadLetter,
+  DeliveryAttempts,
   EventRecord,
   EventTransport,
   HandleOutcome,
@@ -45,7 +46,12 @@ export interface RedisTransportOptions {
   maxAgeMs?: number;
   /** Approximate cap on each subscription's dead-letter stream. @default 10000 */
   deadLetterMaxLen?: number;
-  /** A durable delivery unacknowledged for this long is taken over by another member (XAUTOCLAIM), in ms. @default 30000 */
+  /**
+   * A durable delivery unacknowledged for this long is taken over by another member (XAUTOCLAIM), in ms.
+   * While a handler runs, its member resets the idle time every `claimIdleMs / 3` (a heartbeat), so only
+   * the deliveries of a member that stopped (crashed, hung event loop, lost connection) are taken over.
+   * @default 30000
+   */
   claimIdleMs?: number;
   /** How often each durable subscription looks for stale deliveries, in ms. @default 5000 */
   claimIntervalMs?: number;
@@ -66,6 +72,44 @@ const REGISTER_NAME = `if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'n', ARGV[1])
 end
 return 1`;
+
+/**
+ * Heartbeat: resets the idle time of the deliveries this consumer still holds (XCLAIM 0 ... JUSTID: the
+ * delivery counter is not touched). Deliveries another consumer took over are left alone and reported.
+ * KEYS[1] stream; ARGV group, consumer, ids... Returns { refreshed ids, ids now held by someone else }.
+ */
+const HEARTBEAT = `local mine, taken = {}, {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
+  if p then
+    if p[2] == ARGV[2] then mine[#mine + 1] = ARGV[i] else taken[#taken + 1] = ARGV[i] end
+  end
+end
+if #mine > 0 then
+  local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
+  for _, id in ipairs(mine) do args[#args + 1] = id end
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
+end
+return {mine, taken}`;
+
+/**
+ * Counts one more attempt on a delivery this consumer holds, in the stream's own delivery counter (which
+ * XREADGROUP sets to 1 and XAUTOCLAIM increments). KEYS[1] stream; ARGV group, consumer, id. Returns the
+ * new count, or nil when the delivery is no longer this consumer's.
+ */
+const NEXT_ATTEMPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)[1]
+if not p or p[2] ~= ARGV[2] then return false end
+local n = p[4] + 1
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'RETRYCOUNT', n, 'JUSTID')
+return n`;
+
+/** Removes a consumer from a group only if it holds nothing. KEYS[1] stream; ARGV group, consumer. */
+const RELEASE_CONSUMER = `if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`;
+
+/** Ids per EVAL of the heartbeat (Lua's unpack has a stack limit). */
+const HEARTBEAT_CHUNK = 1000;
 
 const POSITION = /^\d+(-\d+)?$/;
 
@@ -117,6 +161,30 @@ function isNoGroup(error: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `work` (never rejecting) but no longer than `ms`. */
+async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/** The deliveries one consumer of one group holds in one stream, while their handlers run. */
+interface Held {
+  key: string;
+  group: string;
+  consumer: string;
+  ids: Set<string>;
+}
 
 /**
  * Redis Streams transport. One stream per event name (`<prefix>e:<name>`) capped by `XADD MAXLEN ~`:
@@ -241,6 +309,79 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       .catch((error: unknown) => {
         for (const item of items) item.reject(error);
       });
+  }
+
+  // ---- heartbeat ----------------------------------------------------------------------------------------
+
+  /** Durable deliveries handed to a handler and not yet settled, per (stream, group, consumer). */
+  const held = new Map<string, Held>();
+  const heartbeatMs = Math.max(1, Math.floor(claimIdleMs / 3));
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let beating = false;
+
+  function hold(key: string, group: string, consumer: string, id: string): void {
+    const slot = `${key}\n${group}\n${consumer}`;
+    let entry = held.get(slot);
+    if (!entry) {
+      entry = { key, group, consumer, ids: new Set() };
+      held.set(slot, entry);
+    }
+    entry.ids.add(id);
+    if (!heartbeatTimer && !closed) {
+      heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
+      heartbeatTimer.unref();
+    }
+  }
+
+  function release(key: string, group: string, consumer: string, id: string): void {
+    const slot = `${key}\n${group}\n${consumer}`;
+    const entry = held.get(slot);
+    entry?.ids.delete(id);
+    if (entry && entry.ids.size === 0) held.delete(slot);
+    if (held.size === 0) stopHeartbeat();
+  }
+
+  function stopHeartbeat(): void {
+    clearInterval(heartbeatTimer);
+    heartbeatTimer = undefined;
+  }
+
+  /** Resets the idle time of every held delivery: one EVAL per stream and group, in one round trip. */
+  async function heartbeat(): Promise<void> {
+    if (beating || held.size === 0 || closed) return;
+    beating = true;
+    try {
+      const batch = client.pipeline();
+      const sent: Array<{ entry: Held; ids: string[] }> = [];
+      for (const entry of held.values()) {
+        const ids = [...entry.ids];
+        for (let i = 0; i < ids.length; i += HEARTBEAT_CHUNK) {
+          const chunk = ids.slice(i, i + HEARTBEAT_CHUNK);
+          batch.call('EVAL', HEARTBEAT, 1, entry.key, entry.group, entry.consumer, ...chunk);
+          sent.push({ entry, ids: chunk });
+        }
+      }
+      const results = (await batch.exec()) ?? [];
+      for (const [i, [error, value]] of results.entries()) {
+        const { entry } = sent[i]!;
+        if (error) {
+          if (!isNoGroup(error)) logger.warn({ err: error, subscription: entry.group }, 'heartbeat failed');
+          continue;
+        }
+        const [, taken] = value as [string[], string[]];
+        for (const id of taken) {
+          if (!entry.ids.delete(id)) continue;
+          logger.warn(
+            { subscription: entry.group, position: id, claimIdleMs },
+            'another member took over a delivery still being handled here (it may run twice): was the event loop blocked, or Redis unreachable, for claimIdleMs?',
+          );
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'heartbeat failed');
+    } finally {
+      beating = false;
+    }
   }
 
   // ---- the blocking reader --------------------------------------------------------------------------
@@ -391,6 +532,7 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
     private retryTimer: NodeJS.Timeout | undefined;
     private claimTimer: NodeJS.Timeout | undefined;
     private failures = 0;
+    private closeDone: Promise<void> | undefined;
 
     constructor(readonly options: TransportSubscribeOptions) {
       this.durable = options.durable;
@@ -482,17 +624,30 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       this.seen.set(key, last);
     }
 
-    private dispatch(key: string, id: string, fields: string[] | null): void {
+    /** `first`: the stream's delivery count for this entry (1 for a first delivery). */
+    private dispatch(key: string, id: string, fields: string[] | null, first = 1): void {
       const token = `${key}\n${id}`;
       if (this.inFlight.has(token)) return;
       this.inFlight.add(token);
+      const { name: group, consumer } = this.options;
+      let attempts: DeliveryAttempts | undefined;
+      if (this.durable) {
+        hold(key, group, consumer, id);
+        attempts = {
+          first,
+          next: async () => {
+            const n = await client.call('EVAL', NEXT_ATTEMPT, 1, key, group, consumer, id);
+            return n === null || n === undefined ? undefined : Number(n);
+          },
+        };
+      }
       this.limiter.push(async () => {
         try {
           let outcome: HandleOutcome;
           let event: StoredEvent | undefined;
           try {
             event = parseEntry(id, fields);
-            outcome = await this.options.handle(event);
+            outcome = await this.options.handle(event, attempts);
           } catch (error) {
             outcome = { status: 'failed', error, attempts: 0 };
           }
@@ -504,6 +659,7 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
           );
         } finally {
           this.inFlight.delete(token);
+          if (this.durable) release(key, group, consumer, id);
         }
       });
     }
@@ -639,13 +795,24 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
             break;
           }
           const [next, entries] = reply;
+          const claimed: RawEntry[] = [];
           for (const [id, fields] of entries) {
-            if (fields) {
-              logger.info({ subscription: name, position: id }, 'claimed a stale delivery');
-              this.dispatch(key, id, fields);
-            } else {
-              await client.call('XACK', key, name, id).catch(() => {});
-            }
+            if (fields) claimed.push([id, fields]);
+            else await client.call('XACK', key, name, id).catch(() => {});
+          }
+          let counts: Array<number | undefined>;
+          try {
+            counts = await this.deliveryCounts(key, claimed);
+          } catch (error) {
+            // Left pending on this consumer: claimed again (and counted) after claimIdleMs.
+            logger.warn({ err: error, subscription: name }, 'could not read delivery counts');
+            break;
+          }
+          for (const [i, [id, fields]] of claimed.entries()) {
+            const count = counts[i];
+            if (count === undefined) continue;
+            logger.info({ subscription: name, position: id, delivery: count }, 'claimed a stale delivery');
+            this.dispatch(key, id, fields, count);
           }
           if (next === '0-0') break;
           start = next;
@@ -653,15 +820,60 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       }
     }
 
+    /**
+     * The delivery counter of each claimed entry (XAUTOCLAIM incremented it), or `undefined` for one that
+     * is no longer this consumer's.
+     */
+    private async deliveryCounts(key: string, entries: RawEntry[]): Promise<Array<number | undefined>> {
+      if (entries.length === 0) return [];
+      const { name, consumer } = this.options;
+      const batch = client.pipeline();
+      for (const [id] of entries) batch.call('XPENDING', key, name, id, id, 1);
+      const replies = (await exec(batch)) as Array<Array<[string, string, number, number]>>;
+      return replies.map((reply) => {
+        const row = reply[0];
+        return row && row[1] === consumer ? Number(row[3]) : undefined;
+      });
+    }
+
+    /**
+     * Removes this consumer from its group in each stream where it holds no delivery (checked and removed
+     * atomically, so nothing pending is ever dropped), unless another open subscription uses it.
+     */
+    private async releaseConsumer(): Promise<void> {
+      const { name, consumer } = this.options;
+      const keys = [...this.keys].filter(
+        (key) =>
+          ![...subs].some(
+            (other) =>
+              other.durable &&
+              other.options.name === name &&
+              other.options.consumer === consumer &&
+              other.keys.has(key),
+          ),
+      );
+      if (keys.length === 0) return;
+      const batch = client.pipeline();
+      for (const key of keys) batch.call('EVAL', RELEASE_CONSUMER, 1, key, name, consumer);
+      await batch.exec();
+    }
+
     async close(): Promise<void> {
-      if (this.closing) return this.limiter.idle();
+      if (this.closing) return this.closeDone;
       this.closing = true;
-      clearInterval(this.claimTimer);
-      clearTimeout(this.retryTimer);
-      for (const key of [...this.seen.keys()]) unwatch(key, this);
-      subs.delete(this);
-      await this.pumping;
-      await this.limiter.idle();
+      this.closeDone = (async () => {
+        clearInterval(this.claimTimer);
+        clearTimeout(this.retryTimer);
+        for (const key of [...this.seen.keys()]) unwatch(key, this);
+        subs.delete(this);
+        await this.pumping;
+        await this.limiter.idle();
+        if (this.durable) {
+          // Best effort and bounded: a consumer left behind is harmless, and close must not hang on Redis.
+          await bounded(this.releaseConsumer(), Math.min(1000, blockMs));
+        }
+      })();
+      return this.closeDone;
     }
   }
 
@@ -756,6 +968,7 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       if (closed) return;
       closed = true;
       await Promise.all([...subs].map((s) => s.close()));
+      stopHeartbeat();
       wakeIdle?.();
       blocker?.disconnect();
       await readLoop;
