@@ -69,6 +69,26 @@ interface Slot {
   configValue: unknown;
   /** A config change arrived while a build was in flight: rebuild once it settles. */
   dirty: boolean;
+  /** The root frame of the creation (first build or rebuild) in flight, if any. */
+  building: Frame | undefined;
+  /** What that creation is waiting on: its edges in the wait-for graph (see {@link Wait}). */
+  waits: Set<Wait> | undefined;
+}
+
+/**
+ * One edge of the wait-for graph: a creation in flight waits on another one (it started it, or joined its
+ * shared promise). Each resolve's path catches cycles within one resolution; this graph catches cycles that
+ * only exist between concurrent resolves (`a` joins `b`'s creation while `b` joins `a`'s), which would
+ * otherwise wait on each other forever.
+ */
+interface Wait {
+  /** The root frame of the waiting creation. */
+  readonly from: Frame;
+  /** The frame inside that creation that waits (for the error's path). */
+  readonly at: Frame;
+  readonly target: Slot;
+  /** The root frame of the target's creation waited on: the edge is stale once it no longer builds. */
+  readonly build: Frame;
 }
 
 /** An instance to dispose, with its creation order. */
@@ -416,18 +436,48 @@ class ContainerImpl implements Container {
         const slot = reg.lifetime === 'singleton' ? reg.slot! : this.scopedSlot(reg, parent);
         const frame = this.enter(reg, parent, slot);
         link(slot, parent);
-        if (slot.pending !== undefined) return slot.pending;
+        if (slot.pending !== undefined) return parent === undefined ? slot.pending : this.join(slot, parent);
         if (slot.has) return slot.value;
-        return slot.container.startBuild(slot, frame);
+        // This creation now waits on the one it starts (recorded first, so it covers the build's synchronous part).
+        const wait = addWait(creationOf(parent), parent, slot, frame);
+        const started = slot.container.startBuild(slot, frame);
+        return wait === undefined ? started : untilSettled(wait, started);
       }
     }
   }
 
+  /**
+   * Waits on a creation already in flight from inside another creation: rejects instead of joining when that
+   * creation is itself (transitively) waiting on this one, since neither would ever settle.
+   */
+  private join(slot: Slot, parent: Frame): Promise<unknown> {
+    const pending = slot.pending!;
+    const from = creationOf(parent);
+    if (from === undefined || slot.building === undefined) return pending;
+    // Every creation on this path waits on what it resolves (the nearest one directly, the others through it).
+    const waiting = new Set<Slot>();
+    for (let f: Frame | undefined = from; f !== undefined; f = f.parent) {
+      if (f.owner !== undefined && f.owner.building === f) waiting.add(f.owner);
+    }
+    const chain = waitChain(slot, waiting);
+    if (chain !== undefined) {
+      const path = pathOf(parent);
+      for (const wait of chain) path.push(...segment(wait));
+      path.push((chain.at(-1)?.target ?? slot).reg.name);
+      throw new DiError(DI_ERROR_CODES.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
+        path,
+      });
+    }
+    return untilSettled(addWait(from, parent, slot, slot.building)!, pending);
+  }
+
   /** The first creation of a cached instance: concurrent resolves share `slot.pending`. */
   private startBuild(slot: Slot, frame: Frame): Promise<unknown> {
+    slot.building = frame;
     const pending = this.buildAsync(slot.reg, frame, slot).then(
       async (value) => {
         slot.pending = undefined;
+        endCreation(slot);
         if (this.disposed) {
           const hook = slot.reg.provider.dispose ?? symbolDisposer(value);
           await hook?.(value);
@@ -442,6 +492,7 @@ class ContainerImpl implements Container {
       },
       (error: unknown) => {
         slot.pending = undefined;
+        endCreation(slot);
         slot.dirty = false;
         slot.unwatch?.();
         slot.unwatch = undefined;
@@ -623,6 +674,8 @@ class ContainerImpl implements Container {
       unwatch: undefined,
       configValue: undefined,
       dirty: false,
+      building: undefined,
+      waits: undefined,
     };
   }
 
@@ -664,6 +717,7 @@ class ContainerImpl implements Container {
     const reg = slot.reg;
     const frame: Frame = { reg, parent: undefined, owner: slot, inSingleton: reg.lifetime === 'singleton' };
     const oldEntry = slot.entry;
+    slot.building = frame;
     const work: Promise<{ instance: unknown; raw: unknown } | undefined> =
       reg.kind === 'config'
         ? this.buildFromConfig(slot, frame, !force)
@@ -681,6 +735,7 @@ class ContainerImpl implements Container {
     slot.pending = outcome.then(() => slot.value);
     return outcome.then(async (result) => {
       slot.pending = undefined;
+      endCreation(slot);
       if (slot.dirty && !this.disposed) {
         slot.dirty = false;
         void this.rebuild(slot, false, true);
@@ -802,6 +857,82 @@ function link(slot: Slot, parent: Frame | undefined): void {
   slot.dependents.add(owner);
   if (owner.dependsOn === undefined) owner.dependsOn = new Set();
   owner.dependsOn.add(slot);
+}
+
+// ---- the wait-for graph (cycles across concurrent resolves) ----------------------------------------------
+
+/** The root frame of the nearest creation in flight that `frame` runs inside. */
+function creationOf(frame: Frame | undefined): Frame | undefined {
+  for (let f = frame; f !== undefined; f = f.parent) {
+    if (f.owner !== undefined && f.owner.building === f) return f;
+  }
+  return undefined;
+}
+
+function addWait(
+  from: Frame | undefined,
+  at: Frame | undefined,
+  target: Slot,
+  build: Frame,
+): Wait | undefined {
+  if (from === undefined || at === undefined) return undefined;
+  const wait: Wait = { from, at, target, build };
+  const waiter = from.owner!;
+  if (waiter.waits === undefined) waiter.waits = new Set();
+  waiter.waits.add(wait);
+  return wait;
+}
+
+/** `promise`, removing `wait` from the graph once it settles. */
+function untilSettled(wait: Wait, promise: Promise<unknown>): Promise<unknown> {
+  const done = () => wait.from.owner!.waits?.delete(wait);
+  return promise.then(
+    (value) => {
+      done();
+      return value;
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  );
+}
+
+function endCreation(slot: Slot): void {
+  slot.building = undefined;
+  slot.waits = undefined;
+}
+
+/** The live waits leading from `start`'s creation to one of `goals`, if it is (transitively) waiting on one. */
+function waitChain(start: Slot, goals: ReadonlySet<Slot>): Wait[] | undefined {
+  if (goals.has(start)) return [];
+  const seen = new Set<Slot>([start]);
+  const chain: Wait[] = [];
+  const visit = (slot: Slot): boolean => {
+    if (slot.waits === undefined) return false;
+    for (const wait of slot.waits) {
+      if (wait.from !== slot.building || wait.target.building !== wait.build) continue;
+      chain.push(wait);
+      if (goals.has(wait.target)) return true;
+      if (!seen.has(wait.target)) {
+        seen.add(wait.target);
+        if (visit(wait.target)) return true;
+      }
+      chain.pop();
+    }
+    return false;
+  };
+  return visit(start) ? chain : undefined;
+}
+
+/** The names from a wait's creation down to where it waits. */
+function segment(wait: Wait): string[] {
+  const names: string[] = [];
+  for (let f: Frame | undefined = wait.at; f !== undefined; f = f.parent) {
+    names.unshift(f.reg.name);
+    if (f === wait.from) break;
+  }
+  return names;
 }
 
 function paramsFor(reg: Registration): Param[] {
