@@ -26,44 +26,57 @@ async function consumers(key: string, group: string): Promise<Map<string, number
 }
 
 describe.skipIf(!redis.available)('redisTransport deliveries across members, on real Redis', () => {
-  it('keeps a handler running 3x claimIdleMs to itself while another member polls for stale deliveries', async () => {
-    const prefix = `${redis.prefix}heartbeat:`;
-    const claimIdleMs = 300;
-    const options = { keyPrefix: prefix, claimIdleMs, claimIntervalMs: 20 };
-    const calls: Array<{ member: string; id: string }> = [];
-    let started = 0;
-    const slow = (member: string) => async (e: { id: string }) => {
-      started++;
-      calls.push({ member, id: e.id });
-      await new Promise((resolve) => setTimeout(resolve, 3 * claimIdleMs));
-    };
-    const a = createEventBus({
-      transport: redisTransport({ client: redis.client(), ...options }),
-      consumer: 'a',
-    });
-    const b = createEventBus({
-      transport: redisTransport({ client: redis.client(), ...options }),
-      consumer: 'b',
-    });
-    try {
-      await a.subscribe('job', slow('a'), { group: 'workers', concurrency: 2 });
-      const published = await a.publishMany([
-        { name: 'job', data: 1 },
-        { name: 'job', data: 2 },
-      ]);
-      await eventually(() => expect(started).toBe(2));
-      // Only now does the second member join: everything is held by `a`, and `b` has free slots and looks
-      // for stale deliveries every 20 ms.
-      await b.subscribe('job', slow('b'), { group: 'workers', concurrency: 2 });
-      await eventually(async () => {
-        const [count] = (await redis.client().xpending(`${prefix}e:job`, 'workers')) as [number];
-        expect(count).toBe(0);
-      }, 20_000);
-      expect(calls).toEqual(published.map((p) => ({ member: 'a', id: p.id })));
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  }, 30_000);
+  it.each([
+    ['while it runs', false],
+    ["while the transport's close() waits for it", true],
+  ])(
+    'keeps a handler running 3x claimIdleMs to itself %s, with another member polling for stale deliveries',
+    async (_, closeEarly) => {
+      const prefix = `${redis.prefix}heartbeat-${closeEarly}:`;
+      const claimIdleMs = 300;
+      const options = { keyPrefix: prefix, claimIdleMs, claimIntervalMs: 20 };
+      const calls: Array<{ member: string; id: string }> = [];
+      let started = 0;
+      let finished = 0;
+      const slow = (member: string) => async (e: { id: string }) => {
+        started++;
+        calls.push({ member, id: e.id });
+        await new Promise((resolve) => setTimeout(resolve, 3 * claimIdleMs));
+        finished++;
+      };
+      const transportA = redisTransport({ client: redis.client(), ...options });
+      const a = createEventBus({ transport: transportA, consumer: 'a' });
+      const b = createEventBus({
+        transport: redisTransport({ client: redis.client(), ...options }),
+        consumer: 'b',
+      });
+      try {
+        await a.subscribe('job', slow('a'), { group: 'workers', concurrency: 2 });
+        const published = await a.publishMany([
+          { name: 'job', data: 1 },
+          { name: 'job', data: 2 },
+        ]);
+        await eventually(() => expect(started).toBe(2));
+        // Only now does the second member join: everything is held by `a`, and `b` has free slots and looks
+        // for stale deliveries every 20 ms.
+        await b.subscribe('job', slow('b'), { group: 'workers', concurrency: 2 });
+        if (closeEarly) {
+          // The transport's own close() is graceful: it resolves once both handlers have finished and their
+          // deliveries are acknowledged, and the heartbeat goes on until then.
+          await transportA.close();
+          expect(finished).toBe(2);
+        }
+        await eventually(async () => {
+          const [count] = (await redis.client().xpending(`${prefix}e:job`, 'workers')) as [number];
+          expect(count).toBe(0);
+        }, 20_000);
+        expect(calls).toEqual(published.map((p) => ({ member: 'a', id: p.id })));
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+    30_000,
+  );
 
   it('counts attempts across processes: A throws then is SIGKILLed, B makes the rest, then dead-letters', async () => {
     const client = redis.client();

@@ -327,7 +327,9 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
       held.set(slot, entry);
     }
     entry.ids.add(id);
-    if (!heartbeatTimer && !closed) {
+    // Not stopped by `closed`: close() waits for handlers in flight, and they keep their deliveries meanwhile.
+    // The transport's close() stops it once every subscription has drained.
+    if (!heartbeatTimer) {
       heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
       heartbeatTimer.unref();
     }
@@ -348,7 +350,7 @@ export function redisTransport(options: RedisTransportOptions): EventTransport {
 
   /** Resets the idle time of every held delivery: one EVAL per stream and group, in one round trip. */
   async function heartbeat(): Promise<void> {
-    if (beating || held.size === 0 || closed) return;
+    if (beating || held.size === 0) return;
     beating = true;
     try {
       const batch = client.pipeline();
