@@ -1,13 +1,13 @@
 import { AppError, type AppErrorOptions } from '@app/core';
 
 /** Every code a {@link ConfigError} carries. */
-export const CONFIG_ERROR_CODES = {
+export const ConfigErrorCode = {
   /** The key is empty, too long, not a string, or contains a control character. */
   INVALID_KEY: 'INVALID_KEY',
   /** The value is not JSON, or fails the key's schema. Nothing was written. */
   INVALID_VALUE: 'INVALID_VALUE',
   /** An option passed to a factory or a call is out of range. */
-  INVALID_OPTION: 'INVALID_OPTION',
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
   /** The durable store failed; nothing was changed in any cache. */
   STORE_ERROR: 'STORE_ERROR',
   /** The shared layer (Redis) is unreachable. The service handles it; adapters throw it. */
@@ -17,7 +17,7 @@ export const CONFIG_ERROR_CODES = {
 } as const;
 
 /** A {@link ConfigError} code. */
-export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[keyof typeof CONFIG_ERROR_CODES];
+export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 
 /**
  * The one error class of `@app/config`. Check it with `instanceof`, or across duplicate installs with
@@ -28,7 +28,7 @@ export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[keyof typeof CONFIG_ER
  * try {
  *   await config.set('retries', -1);
  * } catch (err) {
- *   if (err instanceof ConfigError && err.code === CONFIG_ERROR_CODES.INVALID_VALUE) console.log(err.issues);
+ *   if (err instanceof ConfigError && err.code === ConfigErrorCode.INVALID_VALUE) console.log(err.issues);
  * }
  * ```
  */

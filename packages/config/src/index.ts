@@ -1,6 +1,5 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
-export type { ConfigErrorCode } from './errors.js';
-export { CONFIG_ERROR_CODES, ConfigError } from './errors.js';
+export { ConfigError, ConfigErrorCode } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
 export type {
   ConfigCacheOptions,

@@ -5,8 +5,8 @@ import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import { memoryConfigStore } from './adapters/memory.js';
 import {
-  CONFIG_ERROR_CODES,
   ConfigError,
+  ConfigErrorCode,
   type ConfigRecord,
   type ConfigStore,
   type ConfigSyncListener,
@@ -105,26 +105,26 @@ describe('createConfigService: reads and writes', () => {
     const s = instrumented();
     const config = createConfigService({ store: s.store });
     const bad: [() => Promise<unknown>, string][] = [
-      [() => config.get(''), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.get('a\nb'), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.get('x'.repeat(513)), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.get(42 as unknown as string), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.set('', 1), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.set('k', undefined as unknown as null), CONFIG_ERROR_CODES.INVALID_VALUE],
-      [() => config.set('k', Number.NaN), CONFIG_ERROR_CODES.INVALID_VALUE],
-      [() => config.set('k', new Date() as unknown as string), CONFIG_ERROR_CODES.INVALID_VALUE],
-      [() => config.set('k', { f: () => 1 } as unknown as null), CONFIG_ERROR_CODES.INVALID_VALUE],
-      [() => config.set('k', 1, { ttl: 0 }), CONFIG_ERROR_CODES.INVALID_OPTION],
-      [() => config.set('k', 1, { ttl: 1.5 }), CONFIG_ERROR_CODES.INVALID_OPTION],
-      [() => config.delete(''), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.list(''), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.list('a\u0000'), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.list('p'.repeat(513)), CONFIG_ERROR_CODES.INVALID_KEY],
-      [() => config.list(undefined as unknown as string), CONFIG_ERROR_CODES.INVALID_KEY],
+      [() => config.get(''), ConfigErrorCode.INVALID_KEY],
+      [() => config.get('a\nb'), ConfigErrorCode.INVALID_KEY],
+      [() => config.get('x'.repeat(513)), ConfigErrorCode.INVALID_KEY],
+      [() => config.get(42 as unknown as string), ConfigErrorCode.INVALID_KEY],
+      [() => config.set('', 1), ConfigErrorCode.INVALID_KEY],
+      [() => config.set('k', undefined as unknown as null), ConfigErrorCode.INVALID_VALUE],
+      [() => config.set('k', Number.NaN), ConfigErrorCode.INVALID_VALUE],
+      [() => config.set('k', new Date() as unknown as string), ConfigErrorCode.INVALID_VALUE],
+      [() => config.set('k', { f: () => 1 } as unknown as null), ConfigErrorCode.INVALID_VALUE],
+      [() => config.set('k', 1, { ttl: 0 }), ConfigErrorCode.INVALID_OPTIONS],
+      [() => config.set('k', 1, { ttl: 1.5 }), ConfigErrorCode.INVALID_OPTIONS],
+      [() => config.delete(''), ConfigErrorCode.INVALID_KEY],
+      [() => config.list(''), ConfigErrorCode.INVALID_KEY],
+      [() => config.list('a\u0000'), ConfigErrorCode.INVALID_KEY],
+      [() => config.list('p'.repeat(513)), ConfigErrorCode.INVALID_KEY],
+      [() => config.list(undefined as unknown as string), ConfigErrorCode.INVALID_KEY],
     ];
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    bad.push([() => config.set('k', cyclic as unknown as null), CONFIG_ERROR_CODES.INVALID_VALUE]);
+    bad.push([() => config.set('k', cyclic as unknown as null), ConfigErrorCode.INVALID_VALUE]);
     for (const [call, code] of bad) {
       const error = await call().then(
         () => undefined,

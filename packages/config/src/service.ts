@@ -156,7 +156,7 @@ const PENDING_RETRY = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } as 
 
 function positiveInteger(value: unknown, name: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError('INVALID_OPTION', `${name} must be a positive integer`);
+    throw new ConfigError('INVALID_OPTIONS', `${name} must be a positive integer`);
   }
 }
 
@@ -198,7 +198,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
 
   constructor(options: ConfigServiceOptions<S>) {
     if (typeof options?.store?.get !== 'function') {
-      throw new ConfigError('INVALID_OPTION', 'store is required (e.g. memoryConfigStore())');
+      throw new ConfigError('INVALID_OPTIONS', 'store is required (e.g. memoryConfigStore())');
     }
     const maxEntries = options.cache?.maxEntries ?? DEFAULT_MAX_ENTRIES;
     const ttl = options.cache?.ttl ?? DEFAULT_CACHE_TTL;

@@ -6,16 +6,25 @@ export type ContractDescribe = (name: string, body: () => void) => void;
 /** The test runner's `it`. */
 export type ContractIt = (name: string, body: () => Promise<void>, timeout?: number) => void;
 
-/** Options of {@link describeConfigStoreContract}. */
+/** Options of {@link configStoreContract}. */
 export interface ConfigStoreContractOptions {
-  /** Names the suite: `ConfigStore contract: <name>`. */
-  name: string;
   /** Inject your runner's `describe`. */
   describe: ContractDescribe;
   /** Inject your runner's `it`. */
   it: ContractIt;
-  /** Returns the store under test; called once per test. Tests use their own keys, so it may return a shared store. */
-  createStore: () => ConfigStore | Promise<ConfigStore>;
+  /**
+   * Your runner's `expect`, accepted so every `@app` contract suite takes the same options; this suite
+   * asserts with `node:assert`, so it is not used and any runner works without it.
+   * @default undefined
+   */
+  expect?: unknown;
+  /** Names the suite: `ConfigStore contract: <name>`. */
+  name: string;
+  /**
+   * Makes the store under test; called once per test. Every test uses its own keys, so stores over one
+   * shared backend (a Redis prefix, a database schema) are fine.
+   */
+  create: () => ConfigStore | Promise<ConfigStore>;
   /**
    * Reads what the adapter wrote for `key` straight from the underlying storage (SQL, Redis commands),
    * bypassing the adapter's read path. When given, every write is checked this way too.
@@ -37,15 +46,15 @@ let suiteCounter = 0;
  *
  * @example
  * ```ts
- * import { describe, it } from 'vitest';
- * import { describeConfigStoreContract } from '@app/config/testing';
+ * import { describe, expect, it } from 'vitest';
+ * import { configStoreContract } from '@app/config/testing';
  * import { memoryConfigStore } from '@app/config/memory';
  *
- * describeConfigStoreContract({ name: 'memory', describe, it, createStore: () => memoryConfigStore() });
+ * configStoreContract({ describe, it, expect, name: 'memory', create: () => memoryConfigStore() });
  * ```
  */
-export function describeConfigStoreContract(options: ConfigStoreContractOptions): void {
-  const { describe, it, createStore, inspect } = options;
+export function configStoreContract(options: ConfigStoreContractOptions): void {
+  const { describe, it, create, inspect } = options;
   const concurrency = options.concurrency ?? 100;
   const timeout = options.timeout ?? 20_000;
   const suite = `k${(++suiteCounter).toString(36)}${Math.random().toString(36).slice(2, 7)}`;
@@ -54,7 +63,7 @@ export function describeConfigStoreContract(options: ConfigStoreContractOptions)
   const ns = () => `${suite}-${(++testCounter).toString(36)}.`;
 
   const test = (name: string, body: (store: ConfigStore, prefix: string) => Promise<void>) =>
-    it(name, async () => body(await createStore(), ns()), timeout);
+    it(name, async () => body(await create(), ns()), timeout);
 
   async function checkRaw(key: string, expected: ConfigRecord | undefined): Promise<void> {
     if (!inspect) return;

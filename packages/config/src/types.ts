@@ -33,7 +33,7 @@ export interface StoreSetOptions {
 /**
  * The durable source of truth of configuration entries. Adapters: `memoryConfigStore()` (`@app/config/memory`),
  * `redisConfigStore()` (`@app/config/redis`), `prismaConfigStore()` (`@app/config/prisma`). Prove your own
- * with `describeConfigStoreContract` from `@app/config/testing`.
+ * with `configStoreContract` from `@app/config/testing`.
  *
  * Stores do not read the clock: they persist `expiresAt`, and the service decides when an entry has expired.
  */

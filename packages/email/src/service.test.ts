@@ -1,7 +1,11 @@
 import type { ConfigSource, ConfigWatchCallback, EventSink } from '@app/core';
 import { isAppError } from '@app/core';
 import { describe, expect, it } from 'vitest';
-import { memoryIdempotencyStore, memoryProvider, memoryStatusStore } from './adapters/memory.js';
+import {
+  memoryEmailIdempotencyStore,
+  memoryEmailProvider,
+  memoryEmailStatusStore,
+} from './adapters/memory.js';
 import { EmailErrorCode, EmailProviderError } from './errors.js';
 import { classifyEmailError, createEmailService } from './service.js';
 
@@ -25,13 +29,13 @@ const fast = { baseDelayMs: 1, maxDelayMs: 2 };
 
 describe('createEmailService', () => {
   it('sends the minimal OTP shape with defaultFrom and records the status', async () => {
-    const memory = memoryProvider();
+    const memory = memoryEmailProvider();
     const email = createEmailService({ providers: { memory }, defaultFrom: 'App <app@example.com>' });
     const minimal: { to: string; from?: string; subject: string; text?: string; html?: string } = msg;
     const result = await email.send(minimal);
     expect(result).toMatchObject({ provider: 'memory', status: 'sent', attempts: 1 });
-    expect(memory.messages).toHaveLength(1);
-    expect(memory.messages[0]).toMatchObject({
+    expect(memory.messages()).toHaveLength(1);
+    expect(memory.messages()[0]).toMatchObject({
       id: result.id,
       from: { email: 'app@example.com', name: 'App' },
       to: [{ email: 'ada@example.com' }],
@@ -43,7 +47,7 @@ describe('createEmailService', () => {
   });
 
   it('rejects invalid messages with every issue, before any provider call', async () => {
-    const memory = memoryProvider();
+    const memory = memoryEmailProvider();
     const email = createEmailService({ providers: { memory } });
     const err = await email
       .send({
@@ -60,23 +64,23 @@ describe('createEmailService', () => {
       'text or html: one is required',
       'headers.To: not an allowed header name',
     ]);
-    expect(memory.messages).toHaveLength(0);
+    expect(memory.messages()).toHaveLength(0);
   });
 
   it('switches provider live when config changes, with no restart', async () => {
-    const a = memoryProvider({ name: 'a' });
-    const b = memoryProvider({ name: 'b' });
+    const a = memoryEmailProvider({ name: 'a' });
+    const b = memoryEmailProvider({ name: 'b' });
     const config = mutableConfig({ 'email.provider': 'a' });
     const email = createEmailService({ providers: { a, b }, config, defaultFrom: 'app@example.com' });
     expect((await email.send(msg)).provider).toBe('a');
     config.set('email.provider', 'b');
     expect((await email.send(msg)).provider).toBe('b');
-    expect([a.messages.length, b.messages.length]).toEqual([1, 1]);
+    expect([a.messages().length, b.messages().length]).toEqual([1, 1]);
   });
 
   it('retries transient failures, fails over on provider failures, throws permanent ones at once', async () => {
-    const a = memoryProvider({ name: 'a' });
-    const b = memoryProvider({ name: 'b' });
+    const a = memoryEmailProvider({ name: 'a' });
+    const b = memoryEmailProvider({ name: 'b' });
     const config = mutableConfig({ 'email.provider': 'a', 'email.failover': ['b'] });
     const email = createEmailService({
       providers: { a, b },
@@ -98,7 +102,7 @@ describe('createEmailService', () => {
     const err = await email.send(msg).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EmailProviderError);
     expect((err as EmailProviderError).kind).toBe('permanent');
-    expect([a.messages.length, b.messages.length]).toEqual([1, 2]);
+    expect([a.messages().length, b.messages().length]).toEqual([1, 2]);
 
     a.failNext('provider');
     b.failNext('provider');
@@ -107,7 +111,7 @@ describe('createEmailService', () => {
   });
 
   it('honours a provider-given retry delay', async () => {
-    const a = memoryProvider({ name: 'a' });
+    const a = memoryEmailProvider({ name: 'a' });
     const email = createEmailService({
       providers: { a },
       defaultFrom: 'app@example.com',
@@ -137,7 +141,7 @@ describe('createEmailService', () => {
     const published: Array<[string, Record<string, unknown>]> = [];
     const events: EventSink = { publish: async (n, d) => published.push([n, d]) };
     const email = createEmailService({
-      providers: { m: memoryProvider() },
+      providers: { m: memoryEmailProvider() },
       defaultFrom: 'a@example.com',
       events,
     });
@@ -146,7 +150,10 @@ describe('createEmailService', () => {
   });
 
   it('throws CLOSED after close', async () => {
-    const email = createEmailService({ providers: { m: memoryProvider() }, defaultFrom: 'a@example.com' });
+    const email = createEmailService({
+      providers: { m: memoryEmailProvider() },
+      defaultFrom: 'a@example.com',
+    });
     await email[Symbol.asyncDispose]();
     await expect(email.send(msg)).rejects.toMatchObject({ code: EmailErrorCode.CLOSED });
   });
@@ -154,34 +161,34 @@ describe('createEmailService', () => {
 
 describe('idempotency (memory store)', () => {
   it('sends once for 1,000 concurrent calls with one key; all get the same id', async () => {
-    const memory = memoryProvider();
+    const memory = memoryEmailProvider();
     const email = createEmailService({
       providers: { memory },
       defaultFrom: 'a@example.com',
-      idempotency: { store: memoryIdempotencyStore(), pollMs: 1 },
+      idempotency: { store: memoryEmailIdempotencyStore(), pollMs: 1 },
     });
     const results = await Promise.all(
       Array.from({ length: 1000 }, () => email.send(msg, { idempotencyKey: 'order-42' })),
     );
-    expect(memory.messages).toHaveLength(1);
+    expect(memory.messages()).toHaveLength(1);
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
   });
 
   it('a retried call after a transient failure sends once; a failed call frees the key', async () => {
-    const memory = memoryProvider();
+    const memory = memoryEmailProvider();
     const email = createEmailService({
       providers: { memory },
       defaultFrom: 'a@example.com',
       retry: { ...fast, maxAttempts: 1 },
-      idempotency: { store: memoryIdempotencyStore() },
+      idempotency: { store: memoryEmailIdempotencyStore() },
     });
     memory.failNext('transient');
     await expect(email.send(msg, { idempotencyKey: 'k' })).rejects.toThrow();
     const first = await email.send(msg, { idempotencyKey: 'k' });
     const again = await email.send(msg, { idempotencyKey: 'k' });
     expect(again).toEqual({ ...first, duplicate: true });
-    expect(memory.messages).toHaveLength(1);
+    expect(memory.messages()).toHaveLength(1);
     await expect(email.send({ ...msg, subject: 'Other' }, { idempotencyKey: 'k' })).rejects.toMatchObject({
       code: EmailErrorCode.IDEMPOTENCY_CONFLICT,
     });
@@ -189,7 +196,7 @@ describe('idempotency (memory store)', () => {
 
   it('expires keys by the injected clock', async () => {
     let now = 1_000;
-    const store = memoryIdempotencyStore({ now: () => now });
+    const store = memoryEmailIdempotencyStore({ now: () => now });
     const begun = await store.begin('k', 100);
     expect(begun.state).toBe('acquired');
     expect((await store.begin('k', 100)).state).toBe('pending');
@@ -200,22 +207,22 @@ describe('idempotency (memory store)', () => {
 
 describe('sendBulk (memory)', () => {
   it('sends a list of messages with per-item results and validates all first', async () => {
-    const memory = memoryProvider();
+    const memory = memoryEmailProvider();
     const email = createEmailService({ providers: { memory }, defaultFrom: 'a@example.com' });
     await expect(email.sendBulk([msg, { ...msg, to: 'bad' }])).rejects.toMatchObject({
       code: EmailErrorCode.INVALID_MESSAGE,
       issues: ["[1] to: 'bad' is not a valid email address"],
     });
-    expect(memory.messages).toHaveLength(0);
+    expect(memory.messages()).toHaveLength(0);
     const r = await email.sendBulk([msg, { ...msg, to: 'b@example.com' }]);
     expect(r.sent).toBe(2);
     expect(r.items.map((i) => i.to)).toEqual([['ada@example.com'], ['b@example.com']]);
   });
 
   it('batches shared content by the provider maxBulkSize and fails over per chunk', async () => {
-    const a = memoryProvider({ name: 'a', maxBulkSize: 3 });
-    const b = memoryProvider({ name: 'b', maxBulkSize: 2 });
-    const statusStore = memoryStatusStore();
+    const a = memoryEmailProvider({ name: 'a', maxBulkSize: 3 });
+    const b = memoryEmailProvider({ name: 'b', maxBulkSize: 2 });
+    const statusStore = memoryEmailStatusStore();
     const email = createEmailService({
       providers: { a, b },
       defaultFrom: 'a@example.com',
@@ -235,7 +242,7 @@ describe('sendBulk (memory)', () => {
   });
 
   it('marks a chunk failed when every provider fails, and keeps going', async () => {
-    const a = memoryProvider({ name: 'a', maxBulkSize: 2 });
+    const a = memoryEmailProvider({ name: 'a', maxBulkSize: 2 });
     const email = createEmailService({ providers: { a }, defaultFrom: 'a@example.com', bulkConcurrency: 1 });
     a.failNext('permanent');
     const recipients = Array.from({ length: 3 }, (_, i) => ({ to: `r${i}@example.com` }));

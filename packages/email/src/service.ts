@@ -11,7 +11,7 @@ import {
   silentLogger,
   sleep,
 } from '@app/core';
-import { memoryStatusStore } from './adapters/memory.js';
+import { memoryEmailStatusStore } from './adapters/memory.js';
 import {
   classifyHttpStatus,
   EmailError,
@@ -28,10 +28,10 @@ import type {
   BulkSendResult,
   DeliveryStatus,
   EmailAddressInput,
+  EmailIdempotencyStore,
   EmailMessage,
   EmailProvider,
   EmailStatusStore,
-  IdempotencyStore,
   NormalizedBulk,
   NormalizedEmail,
   SendResult,
@@ -41,8 +41,8 @@ import { type ValidationLimits, validateBulk, validateMessage } from './validati
 
 /** Idempotency settings of {@link createEmailService}. */
 export interface IdempotencyOptions {
-  /** Where keys are kept: `memoryIdempotencyStore()` or `redisIdempotencyStore({ client })`. */
-  store: IdempotencyStore;
+  /** Where keys are kept: `memoryEmailIdempotencyStore()` or `redisEmailIdempotencyStore({ client })`. */
+  store: EmailIdempotencyStore;
   /** How long a finished send is remembered, in ms. @default 86400000 (24 h) */
   ttlMs?: number;
   /** How long a send in progress holds its key; a crashed sender frees it after this. @default 60000 */
@@ -69,7 +69,7 @@ export interface EmailServiceOptions {
   retry?: Partial<RetryPolicy>;
   /** Upper bound for a provider-requested wait (429 reset), in ms. @default 30000 */
   maxRetryAfterMs?: number;
-  /** Keeps send and webhook statuses for `getStatus`. @default memoryStatusStore() */
+  /** Keeps send and webhook statuses for `getStatus`. @default memoryEmailStatusStore() */
   statusStore?: EmailStatusStore;
   /** Makes `send(..., { idempotencyKey })` send at most once per key. @default undefined (keys are refused) */
   idempotency?: IdempotencyOptions;
@@ -168,9 +168,9 @@ function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
  * @example
  * ```ts
  * import { createEmailService } from '@app/email';
- * import { memoryProvider } from '@app/email/memory';
+ * import { memoryEmailProvider } from '@app/email/memory';
  *
- * const email = createEmailService({ providers: { memory: memoryProvider() }, defaultFrom: 'app@example.com' });
+ * const email = createEmailService({ providers: { memory: memoryEmailProvider() }, defaultFrom: 'app@example.com' });
  * const { id } = await email.send({ to: 'ada@example.com', subject: 'Welcome', text: 'Hello Ada' });
  * await email.getStatus(id); // 'sent'
  * ```
@@ -186,7 +186,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     }
   }
   const logger = options.logger ?? silentLogger;
-  const statusStore = options.statusStore ?? memoryStatusStore();
+  const statusStore = options.statusStore ?? memoryEmailStatusStore();
   const limits = { ...options.limits, defaultFrom: options.defaultFrom };
   const concurrency = Math.max(1, options.bulkConcurrency ?? 4);
   const idem = options.idempotency;

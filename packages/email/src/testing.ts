@@ -1,26 +1,45 @@
 import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
 import type {
   DeliveryEvent,
+  EmailIdempotencyStore,
   EmailProvider,
   EmailStatusStore,
-  IdempotencyStore,
   NormalizedBulk,
   NormalizedEmail,
 } from './types.js';
 
 /** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface TestApi {
+export interface ContractTestApi {
+  /** vitest's `describe`. */
   describe: typeof vitestDescribe;
+  /** vitest's `it`. */
   it: typeof vitestIt;
+  /** vitest's `expect`. */
   expect: typeof vitestExpect;
 }
 
-/** What a contract suite needs: a name and a factory for a fresh instance per test. */
-export interface ContractOptions<T> {
+/** Options of {@link emailStatusStoreContract}. */
+export interface EmailStatusStoreContractOptions extends ContractTestApi {
   /** Shown in the suite name. */
   name: string;
-  /** Creates the instance under test; called once per test. */
-  create: () => T | Promise<T>;
+  /** Makes a fresh store for each test. */
+  create: () => EmailStatusStore | Promise<EmailStatusStore>;
+}
+
+/** Options of {@link emailIdempotencyStoreContract}. */
+export interface EmailIdempotencyStoreContractOptions extends ContractTestApi {
+  /** Shown in the suite name. */
+  name: string;
+  /** Makes a fresh store for each test. */
+  create: () => EmailIdempotencyStore | Promise<EmailIdempotencyStore>;
+}
+
+/** Options of {@link emailProviderContract}. */
+export interface EmailProviderContractOptions extends ContractTestApi {
+  /** Shown in the suite name. */
+  name: string;
+  /** Makes a fresh provider (pointed at a sandbox or a local fake) for each test. */
+  create: () => EmailProviderSubject | Promise<EmailProviderSubject>;
 }
 
 const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -48,12 +67,12 @@ function event(
  * @example
  * ```ts
  * import { describe, expect, it } from 'vitest';
- * import { statusStoreContract } from '@app/email/testing';
- * statusStoreContract({ describe, it, expect }, { name: 'my store', create: () => myStatusStore() });
+ * import { emailStatusStoreContract } from '@app/email/testing';
+ * emailStatusStoreContract({ describe, it, expect, name: 'my store', create: () => myStatusStore() });
  * ```
  */
-export function statusStoreContract(t: TestApi, options: ContractOptions<EmailStatusStore>): void {
-  const { describe, it, expect } = t;
+export function emailStatusStoreContract(options: EmailStatusStoreContractOptions): void {
+  const { describe, it, expect } = options;
   describe(`EmailStatusStore contract: ${options.name}`, () => {
     it('answers undefined for a message it never saw', async () => {
       const store = await options.create();
@@ -115,17 +134,19 @@ export function statusStoreContract(t: TestApi, options: ContractOptions<EmailSt
 }
 
 /**
- * The behaviour every {@link IdempotencyStore} must show: one winner among concurrent callers, results
+ * The behaviour every {@link EmailIdempotencyStore} must show: one winner among concurrent callers, results
  * kept, tokens required to complete or release.
  *
  * @example
  * ```ts
- * idempotencyStoreContract({ describe, it, expect }, { name: 'redis', create: () => redisIdempotencyStore({ client }) });
+ * emailIdempotencyStoreContract({
+ *   describe, it, expect, name: 'redis', create: () => redisEmailIdempotencyStore({ client }),
+ * });
  * ```
  */
-export function idempotencyStoreContract(t: TestApi, options: ContractOptions<IdempotencyStore>): void {
-  const { describe, it, expect } = t;
-  describe(`IdempotencyStore contract: ${options.name}`, () => {
+export function emailIdempotencyStoreContract(options: EmailIdempotencyStoreContractOptions): void {
+  const { describe, it, expect } = options;
+  describe(`EmailIdempotencyStore contract: ${options.name}`, () => {
     it('acquires, reports pending, then done with the stored value', async () => {
       const store = await options.create();
       const key = unique();
@@ -160,9 +181,11 @@ export function idempotencyStoreContract(t: TestApi, options: ContractOptions<Id
 }
 
 /** A provider under test. */
-export interface ProviderContractSubject {
+export interface EmailProviderSubject {
   /** The provider, pointed at a sandbox or a local fake. */
   provider: EmailProvider;
+  /** Frees the subject after its test (closes the provider, servers, clients). @default undefined */
+  cleanup?(): Promise<void>;
 }
 
 /**
@@ -171,11 +194,13 @@ export interface ProviderContractSubject {
  *
  * @example
  * ```ts
- * emailProviderContract({ describe, it, expect }, { name: 'memory', create: () => ({ provider: memoryProvider() }) });
+ * emailProviderContract({
+ *   describe, it, expect, name: 'memory', create: () => ({ provider: memoryEmailProvider() }),
+ * });
  * ```
  */
-export function emailProviderContract(t: TestApi, options: ContractOptions<ProviderContractSubject>): void {
-  const { describe, it, expect } = t;
+export function emailProviderContract(options: EmailProviderContractOptions): void {
+  const { describe, it, expect } = options;
   const message: NormalizedEmail = {
     to: [{ email: 'ada@example.com', name: 'Ada' }],
     from: { email: 'app@example.com' },
@@ -188,30 +213,39 @@ export function emailProviderContract(t: TestApi, options: ContractOptions<Provi
     headers: {},
     tags: {},
   };
-  describe(`EmailProvider contract: ${options.name}`, () => {
-    it('has a name and sends a message, answering a fresh id', async () => {
-      const { provider } = await options.create();
-      expect(typeof provider.name).toBe('string');
-      const a = await provider.send(message);
-      const b = await provider.send(message);
-      expect(a.id).toEqual(expect.any(String));
-      expect(a.id).not.toBe(b.id);
-      expect(['queued', 'sent']).toContain(a.status);
-    });
+  async function withSubject(fn: (subject: EmailProviderSubject) => Promise<void>): Promise<void> {
+    const subject = await options.create();
+    try {
+      await fn(subject);
+    } finally {
+      await subject.cleanup?.();
+    }
+  }
 
-    it('answers one result per bulk recipient, in order, with distinct ids', async () => {
-      const { provider } = await options.create();
-      if (!provider.sendBulk) return;
-      expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
-      const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
-      const batch: NormalizedBulk = {
-        ...shared,
-        recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
-      };
-      const results = await provider.sendBulk(batch);
-      expect(results).toHaveLength(3);
-      expect(results.every((r) => r.ok)).toBe(true);
-      expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
-    });
+  describe(`EmailProvider contract: ${options.name}`, () => {
+    it('has a name and sends a message, answering a fresh id', () =>
+      withSubject(async ({ provider }) => {
+        expect(typeof provider.name).toBe('string');
+        const a = await provider.send(message);
+        const b = await provider.send(message);
+        expect(a.id).toEqual(expect.any(String));
+        expect(a.id).not.toBe(b.id);
+        expect(['queued', 'sent']).toContain(a.status);
+      }));
+
+    it('answers one result per bulk recipient, in order, with distinct ids', () =>
+      withSubject(async ({ provider }) => {
+        if (!provider.sendBulk) return;
+        expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
+        const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
+        const batch: NormalizedBulk = {
+          ...shared,
+          recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
+        };
+        const results = await provider.sendBulk(batch);
+        expect(results).toHaveLength(3);
+        expect(results.every((r) => r.ok)).toBe(true);
+        expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
+      }));
   });
 }

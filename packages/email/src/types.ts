@@ -146,7 +146,7 @@ export interface ProviderCallOptions {
 }
 
 /**
- * The contract every email provider implements (`sesProvider`, `sendgridProvider`, `memoryProvider` or
+ * The contract every email provider implements (`sesProvider`, `sendgridProvider`, `memoryEmailProvider` or
  * your own). Providers throw {@link EmailProviderError} with a `kind` so that the service knows whether
  * to retry, fail over, or give up.
  */
@@ -207,8 +207,8 @@ export interface EmailStatusStore {
   close?(): Promise<void>;
 }
 
-/** What {@link IdempotencyStore.begin} finds. */
-export type IdempotencyBegin =
+/** What {@link EmailIdempotencyStore.begin} finds. */
+export type EmailIdempotencyBegin =
   | { state: 'acquired'; token: string }
   | { state: 'pending' }
   | { state: 'done'; value: string };
@@ -217,9 +217,9 @@ export type IdempotencyBegin =
  * Remembers idempotency keys so that a retried call never sends twice. `begin` is atomic (Redis `SET NX`):
  * among concurrent callers with one key, exactly one acquires it.
  */
-export interface IdempotencyStore {
+export interface EmailIdempotencyStore {
   /** Claims `key` for `lockMs`, or reports that someone holds it (`pending`) or finished (`done`). */
-  begin(key: string, lockMs: number): Promise<IdempotencyBegin>;
+  begin(key: string, lockMs: number): Promise<EmailIdempotencyBegin>;
   /** Stores the outcome for `ttlMs`, if `token` still holds the key. */
   complete(key: string, token: string, value: string, ttlMs: number): Promise<void>;
   /** Frees the key after a failed send, if `token` still holds it. */

@@ -7,7 +7,7 @@ import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFlags, type Flags } from './flags.js';
-import { describeFlagSourceContract } from './testing.js';
+import { flagSourceContract } from './testing.js';
 import { deleteFlag, setFlag } from './writer.js';
 
 const redis = await requireRedis();
@@ -85,7 +85,7 @@ describe.skipIf(!redis.available || !db.available)('@app/flags over @app/config 
   });
 
   let contractRun = 0;
-  describeFlagSourceContract({
+  flagSourceContract({
     describe,
     it,
     expect,

@@ -1,7 +1,7 @@
 import { AppError, type AppErrorOptions } from '@app/core';
 
 /** The codes a {@link FlagsError} carries. */
-export const FLAGS_ERROR_CODES = {
+export const FlagsErrorCode = {
   /** A flag definition failed validation; nothing was written. */
   INVALID_DEFINITION: 'INVALID_DEFINITION',
   /** A flag name is empty, too long, or uses characters outside `[A-Za-z0-9._:-]`. */
@@ -12,8 +12,8 @@ export const FLAGS_ERROR_CODES = {
   SOURCE_ERROR: 'SOURCE_ERROR',
 } as const;
 
-/** One of {@link FLAGS_ERROR_CODES}. */
-export type FlagsErrorCode = (typeof FLAGS_ERROR_CODES)[keyof typeof FLAGS_ERROR_CODES];
+/** One of {@link FlagsErrorCode}. */
+export type FlagsErrorCode = (typeof FlagsErrorCode)[keyof typeof FlagsErrorCode];
 
 /**
  * The one error class of `@app/flags`. Its message starts with `[@app/flags]`; `issues` lists every

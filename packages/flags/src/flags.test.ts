@@ -2,11 +2,11 @@ import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
 import { isAppError } from '@app/core';
 import { describe, expect, it, vi } from 'vitest';
 import { createFlags } from './flags.js';
-import { describeFlagSourceContract, type MemoryConfigSource, memoryConfigSource } from './testing.js';
+import { flagSourceContract, type MemoryConfigSource, memoryConfigSource } from './testing.js';
 import type { FlagDefinition } from './types.js';
 import { deleteFlag, setFlag } from './writer.js';
 
-describeFlagSourceContract({
+flagSourceContract({
   describe,
   it,
   expect,
@@ -17,7 +17,7 @@ describeFlagSourceContract({
   },
 });
 
-describeFlagSourceContract({
+flagSourceContract({
   describe,
   it,
   expect,

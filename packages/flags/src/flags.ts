@@ -1,5 +1,5 @@
 import { type ConfigSource, type Logger, silentLogger, type Unsubscribe } from '@app/core';
-import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
+import { FlagsError, FlagsErrorCode } from './errors.js';
 import { type CompiledFlag, compileFlag, evaluateFlag, isFlagEnabled } from './evaluate.js';
 import { canList, flagKeys, type ListsKeys, parseIndex, readListing } from './keys.js';
 import type { Evaluation, FlagContext, FlagDefinition, VariantResult } from './types.js';
@@ -79,7 +79,7 @@ export function createFlags(options: FlagsOptions): Flags {
   const { source, logger = silentLogger, now = Date.now } = options;
   if (!source || typeof source.get !== 'function' || typeof source.watch !== 'function') {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.INVALID_OPTIONS,
+      FlagsErrorCode.INVALID_OPTIONS,
       'createFlags needs a `source` with get(key) and watch(key, cb)',
     );
   }
@@ -89,7 +89,7 @@ export function createFlags(options: FlagsOptions): Flags {
     for (const name of explicit) {
       if (!isValidFlagName(name)) {
         throw new FlagsError(
-          FLAGS_ERROR_CODES.INVALID_FLAG_NAME,
+          FlagsErrorCode.INVALID_FLAG_NAME,
           `invalid flag name ${JSON.stringify(name)} in \`flags\``,
         );
       }
@@ -206,7 +206,7 @@ export function createFlags(options: FlagsOptions): Flags {
       logger.debug({ flags: entries.size }, '[@app/flags] flags loaded');
     } catch (error) {
       if (error instanceof FlagsError) throw error;
-      throw new FlagsError(FLAGS_ERROR_CODES.SOURCE_ERROR, 'failed to load flags from the config source', {
+      throw new FlagsError(FlagsErrorCode.SOURCE_ERROR, 'failed to load flags from the config source', {
         cause: error,
       });
     }

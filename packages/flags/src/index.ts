@@ -1,5 +1,4 @@
-export type { FlagsErrorCode } from './errors.js';
-export { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
+export { FlagsError, FlagsErrorCode } from './errors.js';
 export type { CompiledFlag } from './evaluate.js';
 export { compileFlag, evaluateFlag } from './evaluate.js';
 export type { FlagSource, Flags, FlagsChange, FlagsOptions } from './flags.js';

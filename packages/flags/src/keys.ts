@@ -1,4 +1,4 @@
-import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
+import { FlagsError, FlagsErrorCode } from './errors.js';
 
 /** Where flags live in config when no `keyPrefix` is given: `flags.<name>`, and the index at `flags._index`. */
 export const DEFAULT_KEY_PREFIX = 'flags.';
@@ -16,7 +16,7 @@ export interface FlagKeys {
 export function flagKeys(prefix: string = DEFAULT_KEY_PREFIX): FlagKeys {
   if (typeof prefix !== 'string' || prefix === '' || prefix.endsWith('*')) {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.INVALID_OPTIONS,
+      FlagsErrorCode.INVALID_OPTIONS,
       `keyPrefix must be a non-empty string not ending in "*", e.g. "flags." (got ${JSON.stringify(prefix)})`,
     );
   }
@@ -66,7 +66,7 @@ export function readListing(listing: unknown, prefix: string): [name: string, va
     typeof (listing as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function'
   ) {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.SOURCE_ERROR,
+      FlagsErrorCode.SOURCE_ERROR,
       'source.list(prefix) must resolve to a Map of key -> { value }',
     );
   }
@@ -75,7 +75,7 @@ export function readListing(listing: unknown, prefix: string): [name: string, va
     const [key, entry] = Array.isArray(item) ? item : [];
     if (typeof key !== 'string' || typeof entry !== 'object' || entry === null || !('value' in entry)) {
       throw new FlagsError(
-        FLAGS_ERROR_CODES.SOURCE_ERROR,
+        FlagsErrorCode.SOURCE_ERROR,
         'source.list(prefix) must resolve to a Map of key -> { value }',
       );
     }

@@ -7,7 +7,7 @@ import type { ConfigSource, ConfigWatchCallback } from '@app/core';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it, vi } from 'vitest';
 import { createFlags } from './flags.js';
-import { describeFlagSourceContract } from './testing.js';
+import { flagSourceContract } from './testing.js';
 import { type FlagStore, setFlag } from './writer.js';
 
 const redis = await requireRedis();
@@ -61,7 +61,7 @@ function tinyRedisSource(prefix: string): ConfigSource & FlagStore & { close(): 
 let run = 0;
 
 describe.skipIf(!redis.available)('@app/flags over real Redis pub/sub', () => {
-  describeFlagSourceContract({
+  flagSourceContract({
     describe,
     it,
     expect,

@@ -72,7 +72,7 @@ export interface FlagSourceFixture {
   cleanup?: () => Promise<void>;
 }
 
-/** Options of {@link describeFlagSourceContract}. */
+/** Options of {@link flagSourceContract}. */
 export interface FlagSourceContractOptions extends ContractRunner {
   /** Shown in the suite name, e.g. 'memory' or 'redis'. */
   name: string;
@@ -101,13 +101,13 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
  * @example
  * ```ts
  * import { describe, expect, it } from 'vitest';
- * describeFlagSourceContract({ describe, it, expect, name: 'memory', create: async () => {
+ * flagSourceContract({ describe, it, expect, name: 'memory', create: async () => {
  *   const source = memoryConfigSource();
  *   return { store: source, source };
  * } });
  * ```
  */
-export function describeFlagSourceContract(options: FlagSourceContractOptions): void {
+export function flagSourceContract(options: FlagSourceContractOptions): void {
   const { describe, it, expect, name, create } = options;
   const timeout = options.propagationTimeoutMs ?? 5000;
 

@@ -1,4 +1,4 @@
-import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
+import { FlagsError, FlagsErrorCode } from './errors.js';
 import { parseSemver } from './semver.js';
 import {
   CONDITION_OPERATORS,
@@ -311,14 +311,14 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
 export function defineFlag(name: string, definition: FlagDefinition): FlagDefinition {
   if (!isValidFlagName(name)) {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.INVALID_FLAG_NAME,
+      FlagsErrorCode.INVALID_FLAG_NAME,
       `invalid flag name ${JSON.stringify(name)}: use 1-128 characters from [A-Za-z0-9._:-], starting with a letter or digit`,
     );
   }
   const result = validateFlagDefinition(definition);
   if (!result.ok) {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.INVALID_DEFINITION,
+      FlagsErrorCode.INVALID_DEFINITION,
       `invalid definition for flag "${name}": ${result.issues.join('; ')}`,
       { issues: result.issues },
     );

@@ -1,4 +1,4 @@
-import { FLAGS_ERROR_CODES, FlagsError } from './errors.js';
+import { FlagsError, FlagsErrorCode } from './errors.js';
 import { canList, type FlagListing, flagKeys, parseIndex } from './keys.js';
 import type { FlagDefinition } from './types.js';
 import { defineFlag, isValidFlagName } from './validate.js';
@@ -46,7 +46,7 @@ const MAX_INDEX_ATTEMPTS = 5;
 function keepsIndex(store: FlagStore, options: FlagWriteOptions): boolean {
   const { writeIndex } = options;
   if (writeIndex !== undefined && typeof writeIndex !== 'boolean') {
-    throw new FlagsError(FLAGS_ERROR_CODES.INVALID_OPTIONS, 'writeIndex must be a boolean');
+    throw new FlagsError(FlagsErrorCode.INVALID_OPTIONS, 'writeIndex must be a boolean');
   }
   return writeIndex ?? !canList(store);
 }
@@ -71,7 +71,7 @@ async function updateIndex(
   const check = new Set(parseIndex(await store.get(indexKey)));
   if (check.has(name) !== present) {
     throw new FlagsError(
-      FLAGS_ERROR_CODES.SOURCE_ERROR,
+      FlagsErrorCode.SOURCE_ERROR,
       `could not update the flag index for "${name}" after ${MAX_INDEX_ATTEMPTS} attempts (concurrent writers?)`,
     );
   }
@@ -119,10 +119,10 @@ export async function deleteFlag(
   options: FlagWriteOptions = {},
 ): Promise<void> {
   if (!isValidFlagName(name)) {
-    throw new FlagsError(FLAGS_ERROR_CODES.INVALID_FLAG_NAME, `invalid flag name ${JSON.stringify(name)}`);
+    throw new FlagsError(FlagsErrorCode.INVALID_FLAG_NAME, `invalid flag name ${JSON.stringify(name)}`);
   }
   if (typeof store.delete !== 'function') {
-    throw new FlagsError(FLAGS_ERROR_CODES.INVALID_OPTIONS, 'deleteFlag needs a store with delete(key)');
+    throw new FlagsError(FlagsErrorCode.INVALID_OPTIONS, 'deleteFlag needs a store with delete(key)');
   }
   const keys = flagKeys(options.keyPrefix);
   const index = keepsIndex(store, options);

@@ -1,4 +1,4 @@
-import { OtpError, OtpErrorCodes } from './errors.js';
+import { OtpError, OtpErrorCode } from './errors.js';
 
 /** Everything a channel needs to deliver one code. */
 export interface OtpDelivery {
@@ -85,7 +85,7 @@ function minutes(delivery: OtpDelivery): string {
  */
 export function smsChannel(sender: OtpSmsSender, options: SmsChannelOptions = {}): OtpChannel {
   if (typeof sender?.send !== 'function')
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'smsChannel needs a sender with send()');
+    throw new OtpError(OtpErrorCode.INVALID_OPTIONS, 'smsChannel needs a sender with send()');
   const render =
     options.render ??
     ((d: OtpDelivery) => `Your verification code is ${d.code}. It expires in ${minutes(d)}.`);
@@ -111,7 +111,7 @@ export function smsChannel(sender: OtpSmsSender, options: SmsChannelOptions = {}
  */
 export function emailChannel(sender: OtpEmailSender, options: EmailChannelOptions = {}): OtpChannel {
   if (typeof sender?.send !== 'function')
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, 'emailChannel needs a sender with send()');
+    throw new OtpError(OtpErrorCode.INVALID_OPTIONS, 'emailChannel needs a sender with send()');
   return {
     async deliver(delivery) {
       const rendered = options.render?.(delivery) ?? {

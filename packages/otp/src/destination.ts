@@ -1,4 +1,4 @@
-import { OtpError, OtpErrorCodes } from './errors.js';
+import { OtpError, OtpErrorCode } from './errors.js';
 
 /** What kind of address a destination is; `sms` sends to phones, `email` to email addresses. */
 export type OtpDestinationKind = 'phone' | 'email';
@@ -25,13 +25,13 @@ const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
  */
 export function normalizeDestination(to: unknown): NormalizedDestination {
   if (typeof to !== 'string' || to.length === 0 || to.length > 320) {
-    throw new OtpError(OtpErrorCodes.INVALID_DESTINATION, '`to` must be a phone number or an email address');
+    throw new OtpError(OtpErrorCode.INVALID_DESTINATION, '`to` must be a phone number or an email address');
   }
   const trimmed = to.trim();
   if (trimmed.includes('@')) {
     const value = trimmed.toLowerCase();
     if (value.length > 254 || !EMAIL.test(value)) {
-      throw new OtpError(OtpErrorCodes.INVALID_DESTINATION, '`to` is not a valid email address');
+      throw new OtpError(OtpErrorCode.INVALID_DESTINATION, '`to` is not a valid email address');
     }
     return { kind: 'email', value };
   }
@@ -39,7 +39,7 @@ export function normalizeDestination(to: unknown): NormalizedDestination {
   if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
   if (!E164.test(phone)) {
     throw new OtpError(
-      OtpErrorCodes.INVALID_DESTINATION,
+      OtpErrorCode.INVALID_DESTINATION,
       '`to` is not an E.164 phone number (it needs its country code, e.g. +14155550123)',
     );
   }

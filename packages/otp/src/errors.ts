@@ -1,7 +1,7 @@
 import { AppError, type AppErrorOptions } from '@app/core';
 
 /** Every code an {@link OtpError} can carry. Compare with these constants, not with string literals. */
-export const OtpErrorCodes = Object.freeze({
+export const OtpErrorCode = {
   /** An option of `createOtpService` or of a store factory is missing or out of range. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
   /** The HMAC secret is missing or shorter than 32 bytes. */
@@ -22,19 +22,19 @@ export const OtpErrorCodes = Object.freeze({
   DELIVERY_FAILED: 'DELIVERY_FAILED',
   /** The service or store was used after `close()`. */
   CLOSED: 'CLOSED',
-} as const);
+} as const;
 
-/** The union of {@link OtpErrorCodes} values. */
-export type OtpErrorCode = (typeof OtpErrorCodes)[keyof typeof OtpErrorCodes];
+/** The union of {@link OtpErrorCode} values. */
+export type OtpErrorCode = (typeof OtpErrorCode)[keyof typeof OtpErrorCode];
 
 /**
  * The one error class of `@app/otp`. Messages are prefixed `[@app/otp]`; recognise it across duplicate
- * installs with `isAppError(err, '@app/otp', OtpErrorCodes.RATE_LIMITED)` from `@app/core`.
+ * installs with `isAppError(err, '@app/otp', OtpErrorCode.RATE_LIMITED)` from `@app/core`.
  *
  * @example
  * ```ts
  * try { await otp.send({ to, channel: 'sms', purpose: 'login' }); }
- * catch (err) { if (err instanceof OtpError && err.code === OtpErrorCodes.INVALID_DESTINATION) ... }
+ * catch (err) { if (err instanceof OtpError && err.code === OtpErrorCode.INVALID_DESTINATION) ... }
  * ```
  */
 export class OtpError extends AppError<OtpErrorCode> {
@@ -66,7 +66,7 @@ export class RateLimitedError extends OtpError {
 
   constructor(reason: RateLimitReason, retryAfterMs: number) {
     const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    super(OtpErrorCodes.RATE_LIMITED, `too many codes requested (${reason}); retry after ${retryAfter} s`);
+    super(OtpErrorCode.RATE_LIMITED, `too many codes requested (${reason}); retry after ${retryAfter} s`);
     this.retryAfter = retryAfter;
     this.reason = reason;
   }

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import { OtpError, OtpErrorCodes } from './errors.js';
+import { OtpError, OtpErrorCode } from './errors.js';
 
 /** The shortest secret accepted, in bytes (HMAC-SHA256's block-size guidance: at least the output size). */
 export const MIN_SECRET_BYTES = 32;
@@ -13,15 +13,15 @@ export class OtpHasher {
 
   constructor(secret: unknown) {
     if (secret === undefined || secret === null || secret === '') {
-      throw new OtpError(OtpErrorCodes.INVALID_SECRET, '`secret` is required (at least 32 random bytes)');
+      throw new OtpError(OtpErrorCode.INVALID_SECRET, '`secret` is required (at least 32 random bytes)');
     }
     if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
-      throw new OtpError(OtpErrorCodes.INVALID_SECRET, '`secret` must be a string or a Uint8Array');
+      throw new OtpError(OtpErrorCode.INVALID_SECRET, '`secret` must be a string or a Uint8Array');
     }
     const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
     if (bytes.length < MIN_SECRET_BYTES) {
       throw new OtpError(
-        OtpErrorCodes.INVALID_SECRET,
+        OtpErrorCode.INVALID_SECRET,
         `\`secret\` is ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required (e.g. \`openssl rand -base64 32\`)`,
       );
     }

@@ -11,8 +11,8 @@ export { emailChannel, smsChannel } from './channels.js';
 export type { OtpCodeAlphabet } from './codes.js';
 export type { NormalizedDestination, OtpDestinationKind } from './destination.js';
 export { normalizeDestination } from './destination.js';
-export type { OtpErrorCode, RateLimitReason } from './errors.js';
-export { OtpError, OtpErrorCodes, RateLimitedError } from './errors.js';
+export type { RateLimitReason } from './errors.js';
+export { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 export { MIN_SECRET_BYTES } from './hashing.js';
 export type {
   OtpChannelName,

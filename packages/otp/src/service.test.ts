@@ -2,7 +2,7 @@ import { isAppError, type Logger } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memoryOtpStore } from './adapters/memory.js';
 import type { OtpDelivery } from './channels.js';
-import { OtpError, OtpErrorCodes, RateLimitedError } from './errors.js';
+import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
 import type { OtpStore, OtpVerifyRequest } from './store.js';
 
@@ -63,7 +63,7 @@ describe('createOtpService: options are checked up front', () => {
   it('requires a secret of at least 32 bytes', () => {
     for (const secret of [undefined, '', 'short', 'x'.repeat(31), new Uint8Array(16)]) {
       expect(() => createOtpService({ ...base, secret } as OtpServiceOptions)).toThrow(
-        expect.objectContaining({ code: OtpErrorCodes.INVALID_SECRET }),
+        expect.objectContaining({ code: OtpErrorCode.INVALID_SECRET }),
       );
     }
     expect(() => createOtpService({ ...base, secret: new Uint8Array(32) })).not.toThrow();
@@ -86,7 +86,7 @@ describe('createOtpService: options are checked up front', () => {
     ];
     for (const o of bad) {
       expect(() => createOtpService({ ...base, secret: SECRET, ...o }), JSON.stringify(o)).toThrow(
-        expect.objectContaining({ code: OtpErrorCodes.INVALID_OPTIONS }),
+        expect.objectContaining({ code: OtpErrorCode.INVALID_OPTIONS }),
       );
     }
   });
@@ -137,14 +137,14 @@ describe('send', () => {
   it('rejects bad input with a typed error before any store call or delivery', async () => {
     const { otp, calls, sent } = setup({ channels: { sms: { deliver: async () => {} } } });
     const cases: [Parameters<typeof otp.send>[0], string][] = [
-      [{ to: '4155550123', channel: 'sms', purpose: 'login' }, OtpErrorCodes.INVALID_DESTINATION],
-      [{ to: 'ada@example.com', channel: 'sms', purpose: 'login' }, OtpErrorCodes.INVALID_DESTINATION],
-      [{ to: 'not an email@', channel: 'sms', purpose: 'login' }, OtpErrorCodes.INVALID_DESTINATION],
-      [{ to: PHONE, channel: 'sms', purpose: '' }, OtpErrorCodes.INVALID_PURPOSE],
-      [{ to: PHONE, channel: 'sms', purpose: 'has space' }, OtpErrorCodes.INVALID_PURPOSE],
-      [{ to: PHONE, channel: 'fax' as never, purpose: 'login' }, OtpErrorCodes.INVALID_INPUT],
-      [{ to: 'ada@example.com', channel: 'email', purpose: 'login' }, OtpErrorCodes.CHANNEL_NOT_CONFIGURED],
-      [{ to: PHONE, channel: 'sms', purpose: 'login', ip: '' }, OtpErrorCodes.INVALID_INPUT],
+      [{ to: '4155550123', channel: 'sms', purpose: 'login' }, OtpErrorCode.INVALID_DESTINATION],
+      [{ to: 'ada@example.com', channel: 'sms', purpose: 'login' }, OtpErrorCode.INVALID_DESTINATION],
+      [{ to: 'not an email@', channel: 'sms', purpose: 'login' }, OtpErrorCode.INVALID_DESTINATION],
+      [{ to: PHONE, channel: 'sms', purpose: '' }, OtpErrorCode.INVALID_PURPOSE],
+      [{ to: PHONE, channel: 'sms', purpose: 'has space' }, OtpErrorCode.INVALID_PURPOSE],
+      [{ to: PHONE, channel: 'fax' as never, purpose: 'login' }, OtpErrorCode.INVALID_INPUT],
+      [{ to: 'ada@example.com', channel: 'email', purpose: 'login' }, OtpErrorCode.CHANNEL_NOT_CONFIGURED],
+      [{ to: PHONE, channel: 'sms', purpose: 'login', ip: '' }, OtpErrorCode.INVALID_INPUT],
     ];
     for (const [input, code] of cases) {
       const err = await otp.send(input).catch((e: unknown) => e);
@@ -166,7 +166,7 @@ describe('send', () => {
     await expect(
       otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '192.0.2.1' }),
     ).rejects.toMatchObject({
-      code: OtpErrorCodes.DESTINATION_REJECTED,
+      code: OtpErrorCode.DESTINATION_REJECTED,
     });
     expect(calls).toEqual([]);
     expect(seen).toEqual([{ to: PHONE, kind: 'phone', channel: 'sms', purpose: 'login', ip: '192.0.2.1' }]);
@@ -196,7 +196,7 @@ describe('send', () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toBeInstanceOf(OtpError);
-    expect(isAppError(err, '@app/otp', OtpErrorCodes.RATE_LIMITED)).toBe(true);
+    expect(isAppError(err, '@app/otp', OtpErrorCode.RATE_LIMITED)).toBe(true);
     expect(err).toMatchObject({ reason: 'ip', retryAfter: 45 });
     expect(err.message).toMatch(/^\[@app\/otp\] too many codes requested \(ip\); retry after 45 s$/);
     await otp.send({ to: '+14155550125', channel: 'sms', purpose: 'login', ip: '192.0.2.2' });
@@ -206,7 +206,7 @@ describe('send', () => {
     const boom = new Error('provider down');
     const { otp } = setup({ channels: { sms: { deliver: async () => Promise.reject(boom) } } });
     const err = await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' }).catch((e) => e);
-    expect(err).toMatchObject({ code: OtpErrorCodes.DELIVERY_FAILED, cause: boom });
+    expect(err).toMatchObject({ code: OtpErrorCode.DELIVERY_FAILED, cause: boom });
   });
 });
 
@@ -259,7 +259,7 @@ describe('verify', () => {
     expect(await otp.verify({ to: PHONE, code: 'abc', purpose: 'login' })).toEqual({ ok: false });
     expect(calls).toEqual([]);
     await expect(otp.verify({ to: PHONE, code: 123456 as never, purpose: 'login' })).rejects.toMatchObject({
-      code: OtpErrorCodes.INVALID_INPUT,
+      code: OtpErrorCode.INVALID_INPUT,
     });
   });
 
@@ -314,7 +314,7 @@ describe('close', () => {
     await otp.close();
     expect(calls.filter((c) => c.method === 'close')).toHaveLength(1);
     await expect(otp.send({ to: PHONE, channel: 'sms', purpose: 'login' })).rejects.toMatchObject({
-      code: OtpErrorCodes.CLOSED,
+      code: OtpErrorCode.CLOSED,
     });
     {
       await using disposable = setup().otp;

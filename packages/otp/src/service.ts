@@ -4,7 +4,7 @@ import { silentLogger } from '@app/core';
 import type { OtpChannel } from './channels.js';
 import { alphabetOf, generateCode, normalizeCode, type OtpCodeAlphabet } from './codes.js';
 import { normalizeDestination, type OtpDestinationKind } from './destination.js';
-import { OtpError, OtpErrorCodes, RateLimitedError } from './errors.js';
+import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 import { OtpHasher } from './hashing.js';
 import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
 
@@ -129,7 +129,7 @@ const PURPOSE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_TTL_SECONDS = 600;
 
 function invalid(message: string): OtpError {
-  return new OtpError(OtpErrorCodes.INVALID_OPTIONS, message);
+  return new OtpError(OtpErrorCode.INVALID_OPTIONS, message);
 }
 
 function positiveInt(value: unknown, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -150,7 +150,7 @@ function windowLimit(limit: OtpRateLimit | undefined, name: string): OtpWindowLi
 function checkPurpose(purpose: unknown): string {
   if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) {
     throw new OtpError(
-      OtpErrorCodes.INVALID_PURPOSE,
+      OtpErrorCode.INVALID_PURPOSE,
       '`purpose` must be 1-64 characters of letters, digits, `_.:-`, starting with a letter or digit',
     );
   }
@@ -209,7 +209,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
   let closed = false;
 
   const assertOpen = () => {
-    if (closed) throw new OtpError(OtpErrorCodes.CLOSED, 'the OTP service is closed');
+    if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the OTP service is closed');
   };
 
   const publish = (event: string, data: Record<string, unknown>) => {
@@ -224,17 +224,17 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     async send(input) {
       assertOpen();
       if (typeof input !== 'object' || input === null) {
-        throw new OtpError(OtpErrorCodes.INVALID_INPUT, 'send() needs { to, channel, purpose }');
+        throw new OtpError(OtpErrorCode.INVALID_INPUT, 'send() needs { to, channel, purpose }');
       }
       const { channel: channelName, ip } = input;
       const purpose = checkPurpose(input.purpose);
       if (channelName !== 'sms' && channelName !== 'email') {
-        throw new OtpError(OtpErrorCodes.INVALID_INPUT, "`channel` must be 'sms' or 'email'");
+        throw new OtpError(OtpErrorCode.INVALID_INPUT, "`channel` must be 'sms' or 'email'");
       }
       const channel = channels[channelName];
       if (!channel) {
         throw new OtpError(
-          OtpErrorCodes.CHANNEL_NOT_CONFIGURED,
+          OtpErrorCode.CHANNEL_NOT_CONFIGURED,
           `no \`${channelName}\` channel was configured`,
         );
       }
@@ -242,12 +242,12 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       const expectedKind: OtpDestinationKind = channelName === 'sms' ? 'phone' : 'email';
       if (destination.kind !== expectedKind) {
         throw new OtpError(
-          OtpErrorCodes.INVALID_DESTINATION,
+          OtpErrorCode.INVALID_DESTINATION,
           `the ${channelName} channel needs ${expectedKind === 'phone' ? 'an E.164 phone number' : 'an email address'}`,
         );
       }
       if (ip !== undefined && (typeof ip !== 'string' || ip.length === 0 || ip.length > 64)) {
-        throw new OtpError(OtpErrorCodes.INVALID_INPUT, '`ip` must be a non-empty string');
+        throw new OtpError(OtpErrorCode.INVALID_INPUT, '`ip` must be a non-empty string');
       }
       if (destinationPolicy) {
         const check: OtpDestinationCheck = {
@@ -259,7 +259,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         if (ip !== undefined) check.ip = ip;
         if (!(await destinationPolicy(check))) {
           throw new OtpError(
-            OtpErrorCodes.DESTINATION_REJECTED,
+            OtpErrorCode.DESTINATION_REJECTED,
             'the destination policy refused this destination',
           );
         }
@@ -305,7 +305,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       } catch (error) {
         logger.error({ err: error, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
         throw new OtpError(
-          OtpErrorCodes.DELIVERY_FAILED,
+          OtpErrorCode.DELIVERY_FAILED,
           `the ${channelName} channel failed to deliver the code`,
           {
             cause: error,
@@ -335,7 +335,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       assertOpen();
       if (typeof input !== 'object' || input === null || typeof input.code !== 'string') {
         throw new OtpError(
-          OtpErrorCodes.INVALID_INPUT,
+          OtpErrorCode.INVALID_INPUT,
           'verify() needs { to, code, purpose } with a string code',
         );
       }
@@ -343,7 +343,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       const destination = normalizeDestination(input.to);
       const { challengeId } = input;
       if (challengeId !== undefined && (typeof challengeId !== 'string' || challengeId.length > 128)) {
-        throw new OtpError(OtpErrorCodes.INVALID_INPUT, '`challengeId` must be the string send() returned');
+        throw new OtpError(OtpErrorCode.INVALID_INPUT, '`challengeId` must be the string send() returned');
       }
       // The same work runs whether or not a challenge exists, so timing does not tell them apart.
       const challengeKey = hasher.challengeKey(destination.value, purpose);

@@ -7,22 +7,22 @@ import type { OtpIssueRequest, OtpStore, OtpVerifyResult } from './store.js';
 
 /** Options of {@link otpStoreContract}. */
 export interface OtpStoreContractOptions {
-  /** Shown in the suite name, e.g. `redis`. */
-  name: string;
-  /** Returns a store to test. Called once per test; stores may share data (every test uses fresh keys). */
-  createStore: () => OtpStore | Promise<OtpStore>;
-  /**
-   * Every key and value the store has written (read from the backend directly, not through the store), for
-   * the at-rest checks. Without it those tests are skipped.
-   * @default undefined
-   */
-  readAll?: () => Promise<string[]>;
   /** vitest's `describe`. */
   describe: typeof Describe;
   /** vitest's `it`. */
   it: typeof It;
   /** vitest's `expect`. */
   expect: typeof Expect;
+  /** Shown in the suite name, e.g. `redis`. */
+  name: string;
+  /** Makes a store to test. Called once per test; stores may share a backend (every test uses fresh keys). */
+  create: () => OtpStore | Promise<OtpStore>;
+  /**
+   * Every key and value the store has written (read from the backend directly, not through the store), for
+   * the at-rest checks. Without it those tests are skipped.
+   * @default undefined
+   */
+  readAll?: () => Promise<string[]>;
   /** Concurrent calls in the race tests. @default 1000 */
   concurrency?: number;
   /** Per-test timeout in ms. @default 60000 */
@@ -57,17 +57,17 @@ function request(overrides: Partial<OtpIssueRequest> = {}): OtpIssueRequest {
  * ```ts
  * import { describe, expect, it } from 'vitest';
  * import { otpStoreContract } from '@app/otp/testing';
- * otpStoreContract({ name: 'my store', createStore: () => myStore(), describe, it, expect });
+ * otpStoreContract({ describe, it, expect, name: 'my store', create: () => myStore() });
  * ```
  */
 export function otpStoreContract(options: OtpStoreContractOptions): void {
-  const { describe, it, expect, createStore, readAll } = options;
+  const { describe, it, expect, create, readAll } = options;
   const n = options.concurrency ?? 1000;
   const timeout = options.timeout ?? 60_000;
 
   describe(`OtpStore contract: ${options.name}`, () => {
     it('verifies the right code once, then the challenge is gone', async () => {
-      const store = await createStore();
+      const store = await create();
       const req = request();
       expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
       const ok = await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 });
@@ -81,14 +81,14 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('answers unavailable for a key that was never issued', async () => {
-      const store = await createStore();
+      const store = await create();
       expect(await store.verify({ challengeKey: hex(), codeHash: hex(), now: T0 })).toEqual({
         status: 'unavailable',
       });
     });
 
     it('counts wrong codes, locks at maxAttempts, and then neither counts nor accepts the right code', async () => {
-      const store = await createStore();
+      const store = await create();
       const req = request({ maxAttempts: 3 });
       await store.issue(req);
       const wrong = () => store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -104,7 +104,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('with a challenge id, accepts only that challenge and counts a wrong id as a wrong guess', async () => {
-      const store = await createStore();
+      const store = await create();
       const req = request();
       await store.issue(req);
       const base = { challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 };
@@ -121,7 +121,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('accepts a code until expiresAt, then answers expired without counting', async () => {
-      const store = await createStore();
+      const store = await create();
       const req = request();
       await store.issue(req);
       const at = (now: number, codeHash = req.codeHash) =>
@@ -132,7 +132,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('a resend replaces the code and keeps the attempt count', async () => {
-      const store = await createStore();
+      const store = await create();
       const first = request({ maxAttempts: 3 });
       await store.issue(first);
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -159,7 +159,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('a send after success or expiry starts afresh, without cooldown or old attempts', async () => {
-      const store = await createStore();
+      const store = await create();
       const first = request();
       await store.issue(first);
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -183,7 +183,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('refuses a resend within the cooldown, with the time left', async () => {
-      const store = await createStore();
+      const store = await create();
       const first = request();
       await store.issue(first);
       const again = (now: number) =>
@@ -203,7 +203,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('refuses to resend a locked challenge until it expires', async () => {
-      const store = await createStore();
+      const store = await create();
       const first = request({ maxAttempts: 1 });
       await store.issue(first);
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -224,7 +224,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('limits sends per destination over a sliding window, across challenge keys', async () => {
-      const store = await createStore();
+      const store = await create();
       const destinationKey = hex();
       const limit = { max: 3, windowMs: 60_000 };
       const send = (now: number) =>
@@ -247,7 +247,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     });
 
     it('limits sends per IP when an IP key is given', async () => {
-      const store = await createStore();
+      const store = await create();
       const ipKey = hex();
       const ipLimit = { max: 2, windowMs: 60_000 };
       const send = (now: number) => store.issue(request({ ipKey, ipLimit, now, expiresAt: now + 300_000 }));
@@ -260,7 +260,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     it(
       `race: ${n} concurrent verifies of the right code give exactly one success`,
       async () => {
-        const store = await createStore();
+        const store = await create();
         const req = request({ maxAttempts: 5 });
         await store.issue(req);
         const results = await Promise.all(
@@ -277,7 +277,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     it(
       `race: ${n} concurrent wrong guesses are each counted exactly once`,
       async () => {
-        const store = await createStore();
+        const store = await create();
         const req = request({ maxAttempts: n });
         await store.issue(req);
         const results = await Promise.all(
@@ -300,7 +300,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     it(
       'race: concurrent sends respect the cooldown and the window',
       async () => {
-        const store = await createStore();
+        const store = await create();
         const first = request();
         const same = await Promise.all(
           Array.from({ length: 50 }, () =>
@@ -327,7 +327,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         const sent: OtpDelivery[] = [];
         let now = T0;
         const otp = createOtpService({
-          store: await createStore(),
+          store: await create(),
           secret: SECRET,
           channels: {
             sms: { deliver: async (d) => void sent.push(d) },

@@ -19,7 +19,7 @@ export interface SubjectPolicy {
 
 /**
  * Where roles, rules, inheritance and assignments live. Implement it to add a storage backend, and prove
- * it with `runPermissionStoreContract` from `@app/permissions/testing`.
+ * it with `permissionStoreContract` from `@app/permissions/testing`.
  *
  * Every method receives validated, normalised input: the service checks it before calling the store.
  */

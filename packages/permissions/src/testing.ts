@@ -4,8 +4,11 @@ import type { PermissionStore } from './store.js';
 
 /** The parts of vitest (or jest) the contract suite uses, passed in so this module imports no test runner. */
 export interface ContractTestApi {
+  /** The test runner's `describe`. */
   describe: (name: string, fn: () => void) => void;
+  /** The test runner's `it`. */
   it: (name: string, fn: () => Promise<void>, timeout?: number) => void;
+  /** The test runner's `expect`. */
   expect: (value: unknown) => ContractMatchers;
 }
 
@@ -33,11 +36,11 @@ export interface ContractStoreFactory {
   raw?: RawPermissionData;
 }
 
-/** Options of {@link runPermissionStoreContract}. */
-export interface PermissionStoreContractOptions {
+/** Options of {@link permissionStoreContract}. */
+export interface PermissionStoreContractOptions extends ContractTestApi {
   /** Shown in test names, e.g. `memory` or `prisma (Postgres)`. */
   name: string;
-  /** Returns an empty store (and its raw reader) for each test. */
+  /** Makes a fresh, empty store (and its raw reader) for each test. */
   create: () => Promise<ContractStoreFactory> | ContractStoreFactory;
   /** A cache for the service-level tests, e.g. `redisPermissionCache(...)`. @default memoryPermissionCache() */
   cache?: () => PermissionCache;
@@ -51,17 +54,14 @@ export interface PermissionStoreContractOptions {
  * @example
  * ```ts
  * import { describe, expect, it } from 'vitest';
- * import { runPermissionStoreContract } from '@app/permissions/testing';
+ * import { permissionStoreContract } from '@app/permissions/testing';
  * import { memoryPermissionStore } from '@app/permissions/memory';
  *
- * runPermissionStoreContract({ describe, it, expect }, { name: 'memory', create: () => ({ store: memoryPermissionStore() }) });
+ * permissionStoreContract({ describe, it, expect, name: 'memory', create: () => ({ store: memoryPermissionStore() }) });
  * ```
  */
-export function runPermissionStoreContract(
-  t: ContractTestApi,
-  options: PermissionStoreContractOptions,
-): void {
-  const { describe, it, expect } = t;
+export function permissionStoreContract(options: PermissionStoreContractOptions): void {
+  const { describe, it, expect } = options;
   const concurrency = options.concurrency ?? 1000;
 
   describe(`PermissionStore contract: ${options.name}`, () => {

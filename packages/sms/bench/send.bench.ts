@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import twilio from 'twilio';
 import { startFakeTwilio } from '../src/__fixtures__/fake-twilio.js';
-import { memoryProvider } from '../src/adapters/memory.js';
+import { memorySmsProvider } from '../src/adapters/memory.js';
 import { twilioHttpClient, twilioProvider } from '../src/adapters/twilio.js';
 import { createSmsService } from '../src/service.js';
 
@@ -19,7 +19,7 @@ const client = twilio(fake.accountSid, fake.authToken, { httpClient });
 const provider = twilioProvider({ client, from: FROM });
 const config = { get: async () => undefined, watch: () => () => {} };
 const service = createSmsService({ providers: { twilio: provider }, config });
-const outbox = memoryProvider({ maxMessages: 10 });
+const outbox = memorySmsProvider({ maxMessages: 10 });
 const memoryService = createSmsService({ providers: { memory: outbox }, config });
 let key = 0;
 let served = 0;
@@ -46,7 +46,7 @@ bench
   .add('twilio SDK: client.messages.create (anchor, run again)', async () => {
     await client.messages.create({ to: TO, from: FROM, body: 'Your code is 123456' });
   })
-  .add('memoryProvider.send (anchor, no HTTP)', async () => {
+  .add('memorySmsProvider.send (anchor, no HTTP)', async () => {
     await outbox.send(TO, 'Your code is 123456');
   })
   .add('@app/sms service.send (memory)', async () => {
@@ -62,7 +62,7 @@ const rows = bench.tasks.map((task) => {
 });
 const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix)) as (typeof rows)[number];
 const httpAnchor = byName('twilio SDK');
-const memAnchor = byName('memoryProvider');
+const memAnchor = byName('memorySmsProvider');
 
 console.log(`\nsends per second, one at a time (${served} requests served by the local fake)\n`);
 console.log('| benchmark | sends/s | mean latency | ± | vs anchor |');

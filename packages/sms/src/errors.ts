@@ -6,10 +6,11 @@ export const SmsErrorCode = {
   INVALID_PHONE_NUMBER: 'INVALID_PHONE_NUMBER',
   /** The body is empty, not a string, or longer than the configured bound. Thrown before any I/O. */
   INVALID_BODY: 'INVALID_BODY',
-  /** An option has the wrong type or shape (idempotency key, callback URL...). Thrown before any I/O. */
+  /**
+   * Options are missing, incomplete or of the wrong shape: a factory's (thrown when the provider, store or
+   * service is created) or a call's (idempotency key, callback URL...; thrown before any I/O).
+   */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
-  /** A provider factory got incomplete or contradictory options. Thrown when the provider is created. */
-  INVALID_CONFIG: 'INVALID_CONFIG',
   /** Neither a `from` number nor a messaging service was given to a provider that needs one. */
   MISSING_SENDER: 'MISSING_SENDER',
   /** The provider asked us to slow down (HTTP 429, Twilio 20429). Retried, honouring `retryAfterMs`. */

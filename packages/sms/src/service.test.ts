@@ -1,6 +1,6 @@
 import type { ConfigSource } from '@app/core';
 import { describe, expect, it } from 'vitest';
-import { memoryProvider, memorySmsIdempotencyStore } from './adapters/memory.js';
+import { memorySmsIdempotencyStore, memorySmsProvider } from './adapters/memory.js';
 import { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 import { createSmsService } from './service.js';
 import type { SmsStatusStore } from './types.js';
@@ -14,7 +14,7 @@ function source(values: Record<string, unknown>): ConfigSource {
 
 /** A memory provider that fails with the given errors first, in order. */
 function flaky(name: string, ...failures: Error[]) {
-  return memoryProvider({
+  return memorySmsProvider({
     name,
     beforeSend: () => {
       const next = failures.shift();
@@ -50,7 +50,7 @@ describe('validation', () => {
 
 describe('createSmsService', () => {
   it('validates before any I/O: no provider call, no idempotency reservation', async () => {
-    const outbox = memoryProvider();
+    const outbox = memorySmsProvider();
     const idempotencyStore = memorySmsIdempotencyStore();
     const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore, maxBodyLength: 10 });
     const attempts = [
@@ -75,8 +75,8 @@ describe('createSmsService', () => {
   });
 
   it('reads the provider from config at every send (defaults sms.provider / sms.failover)', async () => {
-    const a = memoryProvider({ name: 'a' });
-    const b = memoryProvider({ name: 'b' });
+    const a = memorySmsProvider({ name: 'a' });
+    const b = memorySmsProvider({ name: 'b' });
     const values: Record<string, unknown> = { 'sms.provider': 'b' };
     const sms = createSmsService({ providers: { a, b }, config: source(values) });
     expect((await sms.send(TO, '1')).provider).toBe('b');
@@ -89,7 +89,7 @@ describe('createSmsService', () => {
 
   it('turns config naming an unknown provider into SmsError(UNKNOWN_PROVIDER)', async () => {
     const sms = createSmsService({
-      providers: { a: memoryProvider() },
+      providers: { a: memorySmsProvider() },
       config: source({ 'sms.provider': 'nope' }),
     });
     await expect(sms.send(TO, 'x')).rejects.toMatchObject({
@@ -133,7 +133,7 @@ describe('createSmsService', () => {
   });
 
   it('sends once for 1,000 concurrent calls with one idempotency key', async () => {
-    const outbox = memoryProvider();
+    const outbox = memorySmsProvider();
     const sms = createSmsService({ providers: { memory: outbox } });
     const results = await Promise.allSettled(
       Array.from({ length: 1000 }, () => sms.send(TO, 'code 1', { idempotencyKey: 'otp:1' })),
@@ -149,7 +149,7 @@ describe('createSmsService', () => {
   });
 
   it('refuses an idempotency key reused for another message', async () => {
-    const sms = createSmsService({ providers: { memory: memoryProvider() } });
+    const sms = createSmsService({ providers: { memory: memorySmsProvider() } });
     await sms.send(TO, 'code 1', { idempotencyKey: 'k' });
     await expect(sms.send(TO, 'code 2', { idempotencyKey: 'k' })).rejects.toMatchObject({
       code: SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -172,7 +172,7 @@ describe('createSmsService', () => {
   it('records the initial status, publishes one event per change, and answers unknown otherwise', async () => {
     const events: string[] = [];
     const sms = createSmsService({
-      providers: { memory: memoryProvider() },
+      providers: { memory: memorySmsProvider() },
       events: { publish: async (name, data) => events.push(`${name}:${String(data.id).slice(0, 2)}`) },
     });
     const { id } = await sms.send(TO, 'hi');
@@ -199,12 +199,12 @@ describe('createSmsService', () => {
       warn() {},
       error: (_: object, msg?: string) => errors.push(msg ?? ''),
     };
-    const sms = createSmsService({ providers: { m: memoryProvider() }, statusStore: broken, logger });
+    const sms = createSmsService({ providers: { m: memorySmsProvider() }, statusStore: broken, logger });
     expect((await sms.send(TO, 'hi')).provider).toBe('m');
     expect(errors).toEqual(['could not record the initial status']);
 
     const sms2 = createSmsService({
-      providers: { m: memoryProvider() },
+      providers: { m: memorySmsProvider() },
       events: {
         publish: async () => {
           throw new Error('sink down');
@@ -221,7 +221,7 @@ describe('createSmsService', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const outbox = memoryProvider({ beforeSend: () => gate });
+    const outbox = memorySmsProvider({ beforeSend: () => gate });
     const sms = createSmsService({ providers: { m: outbox } });
     const pending = sms.send(TO, 'slow');
     let closed = false;
@@ -237,7 +237,7 @@ describe('createSmsService', () => {
   });
 
   it('is structurally usable where @app/otp expects send(to, body, options?: object)', async () => {
-    const sms = createSmsService({ providers: { m: memoryProvider() } });
+    const sms = createSmsService({ providers: { m: memorySmsProvider() } });
     const sender: { send(to: string, body: string, options?: object): Promise<unknown> } = sms;
     await expect(sender.send(TO, 'hi')).resolves.toMatchObject({ provider: 'm' });
   });

@@ -102,15 +102,15 @@ const PKG = '@app/sms';
  * @example
  * ```ts
  * import { createSmsService } from '@app/sms';
- * import { memoryProvider } from '@app/sms/memory';
+ * import { memorySmsProvider } from '@app/sms/memory';
  *
- * const sms = createSmsService({ providers: { memory: memoryProvider() } });
+ * const sms = createSmsService({ providers: { memory: memorySmsProvider() } });
  * const { id, provider } = await sms.send('+14155550123', 'Your code is 123456', { idempotencyKey: 'otp:42' });
  * ```
  */
 export function createSmsService(options: SmsServiceOptions): SmsService {
   if (!options || typeof options.providers !== 'object' || options.providers === null) {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'createSmsService needs a providers object');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'createSmsService needs a providers object');
   }
   const logger = options.logger ?? silentLogger;
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;

@@ -11,9 +11,12 @@ import {
 } from './types.js';
 
 /** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface TestApi {
+export interface ContractTestApi {
+  /** vitest's `describe`. */
   describe: typeof vitestDescribe;
+  /** vitest's `it`. */
   it: typeof vitestIt;
+  /** vitest's `expect`. */
   expect: typeof vitestExpect;
 }
 
@@ -29,7 +32,7 @@ export interface SmsProviderSubject {
 }
 
 /** Options of {@link smsProviderContract}. */
-export interface SmsProviderContractOptions {
+export interface SmsProviderContractOptions extends ContractTestApi {
   /** Names the suite, e.g. `twilio`. */
   name: string;
   /** Creates the provider and a view of what its backend received. */
@@ -55,14 +58,17 @@ const INVALID_NUMBERS = [
  * ```ts
  * import { describe, expect, it } from 'vitest';
  * import { smsProviderContract } from '@app/sms/testing';
- * smsProviderContract({ describe, it, expect }, {
+ * smsProviderContract({
+ *   describe,
+ *   it,
+ *   expect,
  *   name: 'memory',
- *   create: () => { const provider = memoryProvider(); return { provider, received: () => provider.messages() }; },
+ *   create: () => { const provider = memorySmsProvider(); return { provider, received: () => provider.messages() }; },
  * });
  * ```
  */
-export function smsProviderContract(api: TestApi, options: SmsProviderContractOptions): void {
-  const { describe, it, expect } = api;
+export function smsProviderContract(options: SmsProviderContractOptions): void {
+  const { describe, it, expect } = options;
   const to = options.to ?? '+14155550123';
 
   async function withSubject(fn: (s: SmsProviderSubject) => Promise<void>): Promise<void> {
@@ -132,7 +138,7 @@ export function smsProviderContract(api: TestApi, options: SmsProviderContractOp
 }
 
 /** Options of {@link smsStatusStoreContract}. */
-export interface SmsStatusStoreContractOptions {
+export interface SmsStatusStoreContractOptions extends ContractTestApi {
   /** Names the store in the test titles. */
   name: string;
   /** Creates an empty store for each test. */
@@ -145,11 +151,11 @@ export interface SmsStatusStoreContractOptions {
  *
  * @example
  * ```ts
- * smsStatusStoreContract({ describe, it, expect }, { name: 'memory', create: () => memorySmsStatusStore() });
+ * smsStatusStoreContract({ describe, it, expect, name: 'memory', create: () => memorySmsStatusStore() });
  * ```
  */
-export function smsStatusStoreContract(api: TestApi, options: SmsStatusStoreContractOptions): void {
-  const { describe, it, expect } = api;
+export function smsStatusStoreContract(options: SmsStatusStoreContractOptions): void {
+  const { describe, it, expect } = options;
   let n = 0;
   const id = () =>
     `SM${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -237,7 +243,7 @@ export function smsStatusStoreContract(api: TestApi, options: SmsStatusStoreCont
 }
 
 /** Options of {@link smsIdempotencyStoreContract}. */
-export interface SmsIdempotencyStoreContractOptions {
+export interface SmsIdempotencyStoreContractOptions extends ContractTestApi {
   /** Names the store in the test titles. */
   name: string;
   /** Creates an empty store for each test. */
@@ -252,11 +258,13 @@ export interface SmsIdempotencyStoreContractOptions {
  *
  * @example
  * ```ts
- * smsIdempotencyStoreContract({ describe, it, expect }, { name: 'redis', create: () => redisSmsIdempotencyStore({ client }) });
+ * smsIdempotencyStoreContract({
+ *   describe, it, expect, name: 'redis', create: () => redisSmsIdempotencyStore({ client }),
+ * });
  * ```
  */
-export function smsIdempotencyStoreContract(api: TestApi, options: SmsIdempotencyStoreContractOptions): void {
-  const { describe, it, expect } = api;
+export function smsIdempotencyStoreContract(options: SmsIdempotencyStoreContractOptions): void {
+  const { describe, it, expect } = options;
   let n = 0;
   const key = () =>
     `k${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { describeConfigStoreContract } from '../testing.js';
+import { configStoreContract } from '../testing.js';
 import { memoryConfigStore } from './memory.js';
 
-const shared = memoryConfigStore();
-describeConfigStoreContract({
-  name: 'memory',
+let current = memoryConfigStore();
+configStoreContract({
   describe,
   it,
-  createStore: () => shared,
-  inspect: async (key) => shared.dump().get(key),
+  expect,
+  name: 'memory',
+  create: () => {
+    current = memoryConfigStore();
+    return current;
+  },
+  inspect: async (key) => current.dump().get(key),
   concurrency: 1000,
 });
 

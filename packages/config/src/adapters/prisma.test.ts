@@ -1,7 +1,7 @@
 import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
-import { describeConfigStoreContract } from '../testing.js';
+import { configStoreContract } from '../testing.js';
 import type { ConfigRecord } from '../types.js';
 import { prismaConfigStore } from './prisma.js';
 
@@ -30,11 +30,12 @@ describe.skipIf(!db.available)('prismaConfigStore on real Postgres', () => {
     };
   }
 
-  describeConfigStoreContract({
-    name: 'prisma (real Postgres)',
+  configStoreContract({
     describe,
     it,
-    createStore: () => prismaConfigStore({ prisma }),
+    expect,
+    name: 'prisma (real Postgres)',
+    create: () => prismaConfigStore({ prisma }),
     inspect,
     concurrency: 200,
     timeout: 60_000,

@@ -81,7 +81,7 @@ export function prismaConfigStore(options: PrismaConfigStoreOptions): ConfigStor
   const delegate = options?.prisma?.configEntry;
   if (typeof delegate?.upsert !== 'function') {
     throw new ConfigError(
-      'INVALID_OPTION',
+      'INVALID_OPTIONS',
       "prismaConfigStore: option 'prisma' must be a PrismaClient with the ConfigEntry model (see prisma/schema.prisma)",
     );
   }

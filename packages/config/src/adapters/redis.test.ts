@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { createConfigService } from '../service.js';
-import { describeConfigStoreContract } from '../testing.js';
+import { configStoreContract } from '../testing.js';
 import type { ConfigRecord } from '../types.js';
 import { memoryConfigStore } from './memory.js';
 import {
@@ -33,21 +33,23 @@ function rawReader(client: Pick<Redis, 'hgetall'>, prefix: string) {
 }
 
 const mock = new RedisMock();
-describeConfigStoreContract({
-  name: 'redis (ioredis-mock)',
+configStoreContract({
   describe,
   it,
-  createStore: () => redisConfigStore({ client: mock as unknown as RedisClientLike, keyPrefix: 'mock:' }),
+  expect,
+  name: 'redis (ioredis-mock)',
+  create: () => redisConfigStore({ client: mock as unknown as RedisClientLike, keyPrefix: 'mock:' }),
   inspect: rawReader(mock as unknown as Redis, 'mock:'),
 });
 
 describe.skipIf(!redis.available)('redis on real Redis', () => {
   const client = redis.client();
-  describeConfigStoreContract({
-    name: 'redis (real)',
+  configStoreContract({
     describe,
     it,
-    createStore: () => redisConfigStore({ client, keyPrefix: redis.prefix }),
+    expect,
+    name: 'redis (real)',
+    create: () => redisConfigStore({ client, keyPrefix: redis.prefix }),
     inspect: rawReader(client, redis.prefix),
     concurrency: 1000,
   });

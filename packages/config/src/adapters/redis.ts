@@ -79,13 +79,13 @@ function fromHash(key: string, hash: RawHash): ConfigRecord | undefined {
 
 function requireClient(client: unknown, factory: string): asserts client is RedisClientLike {
   if (typeof (client as RedisClientLike | undefined)?.evalsha !== 'function') {
-    throw new ConfigError('INVALID_OPTION', `${factory}: option 'client' must be an ioredis client`);
+    throw new ConfigError('INVALID_OPTIONS', `${factory}: option 'client' must be an ioredis client`);
   }
 }
 
 function checkPrefix(keyPrefix: unknown, factory: string): string {
   if (typeof keyPrefix !== 'string')
-    throw new ConfigError('INVALID_OPTION', `${factory}: keyPrefix must be a string`);
+    throw new ConfigError('INVALID_OPTIONS', `${factory}: keyPrefix must be a string`);
   return keyPrefix;
 }
 
@@ -254,7 +254,7 @@ interface WireMessage {
 
 function positive(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError('INVALID_OPTION', `redisConfigSync: ${name} must be a positive integer`);
+    throw new ConfigError('INVALID_OPTIONS', `redisConfigSync: ${name} must be a positive integer`);
   }
   return value;
 }

@@ -1,28 +1,35 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
-import { emailProviderContract, idempotencyStoreContract, statusStoreContract } from '../testing.js';
-import { memoryIdempotencyStore, memoryProvider, memoryStatusStore } from './memory.js';
+import {
+  emailIdempotencyStoreContract,
+  emailProviderContract,
+  emailStatusStoreContract,
+} from '../testing.js';
+import type { EmailProvider } from '../types.js';
+import { memoryEmailIdempotencyStore, memoryEmailProvider, memoryEmailStatusStore } from './memory.js';
 import { sendgridProvider } from './sendgrid.js';
 import { sesProvider } from './ses.js';
 
 const t = { describe, it, expect };
 const sendgridFake = await startFakeSendgrid();
 const sesFake = await startFakeSes();
-const sendgrid = sendgridProvider({ apiKey: 'SG.test-key', baseUrl: sendgridFake.url });
-const ses = sesProvider({
-  clientConfig: {
-    region: 'us-east-1',
-    endpoint: sesFake.url,
-    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-  },
-});
+const sendgrid = () => sendgridProvider({ apiKey: 'SG.test-key', baseUrl: sendgridFake.url });
+const ses = () =>
+  sesProvider({
+    clientConfig: {
+      region: 'us-east-1',
+      endpoint: sesFake.url,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    },
+  });
+/** A fresh provider per test, closed after it. */
+const subject = (provider: EmailProvider) => ({ provider, cleanup: async () => provider.close?.() });
 afterAll(async () => {
-  await Promise.all([sendgrid.close?.(), ses.close?.()]);
   await Promise.all([sendgridFake.close(), sesFake.close()]);
 });
 
-statusStoreContract(t, { name: 'memory', create: () => memoryStatusStore() });
-idempotencyStoreContract(t, { name: 'memory', create: () => memoryIdempotencyStore() });
-emailProviderContract(t, { name: 'memory', create: () => ({ provider: memoryProvider() }) });
-emailProviderContract(t, { name: 'sendgrid (local fake)', create: () => ({ provider: sendgrid }) });
-emailProviderContract(t, { name: 'ses (local fake)', create: () => ({ provider: ses }) });
+emailStatusStoreContract({ ...t, name: 'memory', create: () => memoryEmailStatusStore() });
+emailIdempotencyStoreContract({ ...t, name: 'memory', create: () => memoryEmailIdempotencyStore() });
+emailProviderContract({ ...t, name: 'memory', create: () => ({ provider: memoryEmailProvider() }) });
+emailProviderContract({ ...t, name: 'sendgrid (local fake)', create: () => subject(sendgrid()) });
+emailProviderContract({ ...t, name: 'ses (local fake)', create: () => subject(ses()) });

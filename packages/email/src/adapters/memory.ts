@@ -6,24 +6,24 @@ import type {
   BulkItemResult,
   DeliveryEvent,
   DeliveryStatus,
+  EmailIdempotencyBegin,
+  EmailIdempotencyStore,
   EmailProvider,
   EmailStatusStore,
-  IdempotencyBegin,
-  IdempotencyStore,
   NormalizedBulk,
   NormalizedEmail,
   ProviderSendResult,
   StatusRecord,
 } from '../types.js';
 
-/** A message kept by {@link memoryProvider}. */
+/** A message kept by {@link memoryEmailProvider}. */
 export interface MemoryEmail extends NormalizedEmail {
   id: string;
   sentAt: Date;
 }
 
-/** Options of {@link memoryProvider}. */
-export interface MemoryProviderOptions {
+/** Options of {@link memoryEmailProvider}. */
+export interface MemoryEmailProviderOptions {
   /** The provider name used in results. @default 'memory' */
   name?: string;
   /** Most recipients per `sendBulk` batch. @default 1000 */
@@ -33,10 +33,10 @@ export interface MemoryProviderOptions {
 }
 
 /** An in-memory provider: keeps what it "sends", and can be told to fail. For tests, demos and development. */
-export interface MemoryProvider extends EmailProvider {
-  /** Every message sent, oldest first (bulk recipients appear as one message each). */
-  readonly messages: readonly MemoryEmail[];
-  /** The messages sent to `email`. */
+export interface MemoryEmailProvider extends EmailProvider {
+  /** A copy of every message kept, oldest first (bulk recipients appear as one message each). */
+  messages(): readonly MemoryEmail[];
+  /** Copies of the messages sent to `email` (in to, cc or bcc), oldest first. */
   sentTo(email: string): MemoryEmail[];
   /** Makes the next `times` calls fail with an error of this kind. @example provider.failNext('transient') */
   failNext(kind: FailureKind, times?: number, options?: { retryAfterMs?: number; statusCode?: number }): void;
@@ -49,13 +49,13 @@ export interface MemoryProvider extends EmailProvider {
  *
  * @example
  * ```ts
- * const memory = memoryProvider();
+ * const memory = memoryEmailProvider();
  * const email = createEmailService({ providers: { memory }, defaultFrom: 'app@example.com' });
  * await email.send({ to: 'ada@example.com', subject: 'Hi', text: 'Hello' });
  * memory.sentTo('ada@example.com'); // [{ id, subject: 'Hi', ... }]
  * ```
  */
-export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
+export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): MemoryEmailProvider {
   const name = options.name ?? 'memory';
   const maxMessages = options.maxMessages ?? 10_000;
   const messages: MemoryEmail[] = [];
@@ -75,7 +75,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   return {
     name,
     maxBulkSize: options.maxBulkSize ?? 1000,
-    messages,
+    messages: () => messages.map(copy),
     async send(message: NormalizedEmail): Promise<ProviderSendResult> {
       failIfTold();
       return { id: keep(message).id, status: 'sent' };
@@ -97,9 +97,9 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     sentTo(email: string): MemoryEmail[] {
       const needle = email.toLowerCase();
-      return messages.filter((m) =>
-        [...m.to, ...m.cc, ...m.bcc].some((a) => a.email.toLowerCase() === needle),
-      );
+      return messages
+        .filter((m) => [...m.to, ...m.cc, ...m.bcc].some((a) => a.email.toLowerCase() === needle))
+        .map(copy);
     },
     failNext(kind, times = 1, opts = {}) {
       for (let i = 0; i < times; i++) {
@@ -113,8 +113,13 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   };
 }
 
-/** Options of {@link memoryStatusStore}. */
-export interface MemoryStatusStoreOptions {
+/** A copy of a kept message, so callers cannot change the outbox. */
+function copy(message: MemoryEmail): MemoryEmail {
+  return { ...message, sentAt: new Date(message.sentAt) };
+}
+
+/** Options of {@link memoryEmailStatusStore}. */
+export interface MemoryEmailStatusStoreOptions {
   /** Most messages tracked; the least recently updated are forgotten beyond it. @default 100000 */
   maxMessages?: number;
 }
@@ -125,10 +130,10 @@ export interface MemoryStatusStoreOptions {
  *
  * @example
  * ```ts
- * const statusStore = memoryStatusStore();
+ * const statusStore = memoryEmailStatusStore();
  * ```
  */
-export function memoryStatusStore(options: MemoryStatusStoreOptions = {}): EmailStatusStore {
+export function memoryEmailStatusStore(options: MemoryEmailStatusStoreOptions = {}): EmailStatusStore {
   const max = options.maxMessages ?? 100_000;
   const records = new Map<string, StatusRecord & { seen: Set<string> }>();
   return {
@@ -165,22 +170,24 @@ function pick(event: DeliveryEvent) {
   };
 }
 
-/** Options of {@link memoryIdempotencyStore}. */
-export interface MemoryIdempotencyStoreOptions {
+/** Options of {@link memoryEmailIdempotencyStore}. */
+export interface MemoryEmailIdempotencyStoreOptions {
   /** The clock, in ms since the epoch (inject one in tests). @default Date.now */
   now?: () => number;
 }
 
 /**
- * An idempotency store in process memory: enough for one process; use `redisIdempotencyStore` when
+ * An idempotency store in process memory: enough for one process; use `redisEmailIdempotencyStore` when
  * several processes may receive the same retried call.
  *
  * @example
  * ```ts
- * const email = createEmailService({ providers, idempotency: { store: memoryIdempotencyStore() } });
+ * const email = createEmailService({ providers, idempotency: { store: memoryEmailIdempotencyStore() } });
  * ```
  */
-export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
+export function memoryEmailIdempotencyStore(
+  options: MemoryEmailIdempotencyStoreOptions = {},
+): EmailIdempotencyStore {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { token?: string; value?: string; expiresAt: number }>();
   const live = (key: string) => {
@@ -192,7 +199,7 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     return e;
   };
   return {
-    async begin(key, lockMs): Promise<IdempotencyBegin> {
+    async begin(key, lockMs): Promise<EmailIdempotencyBegin> {
       // Expired entries of other keys are swept lazily here, so memory stays bounded by live keys.
       if (entries.size > 1000) for (const k of entries.keys()) live(k);
       const e = live(key);

@@ -1,20 +1,23 @@
 import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
-import { statusStoreContract } from '../testing.js';
-import { prismaStatusStore } from './prisma.js';
+import { emailStatusStoreContract } from '../testing.js';
+import { prismaEmailStatusStore } from './prisma.js';
 
 const db = await requirePostgres({ migrations: ['email'] });
 
-describe.skipIf(!db.available)('prismaStatusStore on real Postgres', () => {
+describe.skipIf(!db.available)('prismaEmailStatusStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
-  statusStoreContract(
-    { describe, it, expect },
-    { name: 'prisma', create: () => prismaStatusStore({ prisma }) },
-  );
+  emailStatusStoreContract({
+    describe,
+    it,
+    expect,
+    name: 'prisma',
+    create: () => prismaEmailStatusStore({ prisma }),
+  });
 
   it('writes one status row and one event row per distinct event', async () => {
-    const store = prismaStatusStore({ prisma });
+    const store = prismaEmailStatusStore({ prisma });
     const at = new Date('2030-01-01T00:00:00.123Z');
     await store.record({
       id: 'e1',

@@ -27,8 +27,8 @@ export interface PrismaEmailClient {
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
 }
 
-/** Options of {@link prismaStatusStore}. */
-export interface PrismaStatusStoreOptions {
+/** Options of {@link prismaEmailStatusStore}. */
+export interface PrismaEmailStatusStoreOptions {
   /** Your PrismaClient, with the models of `prisma/schema.prisma` (tables `app_email_status`, `app_email_event`). */
   prisma: PrismaEmailClient;
 }
@@ -40,17 +40,17 @@ export interface PrismaStatusStoreOptions {
  *
  * @example
  * ```ts
- * import { prismaStatusStore } from '@app/email/prisma';
- * const statusStore = prismaStatusStore({ prisma });
+ * import { prismaEmailStatusStore } from '@app/email/prisma';
+ * const statusStore = prismaEmailStatusStore({ prisma });
  * const email = createEmailService({ providers, statusStore });
  * ```
  */
-export function prismaStatusStore(options: PrismaStatusStoreOptions): EmailStatusStore {
+export function prismaEmailStatusStore(options: PrismaEmailStatusStoreOptions): EmailStatusStore {
   const prisma = options?.prisma;
   if (!prisma?.emailStatus || !prisma.emailEvent || typeof prisma.$queryRaw !== 'function') {
     throw new EmailError(
       EmailErrorCode.INVALID_OPTIONS,
-      "[prismaStatusStore] option 'prisma' must be a PrismaClient with the EmailStatus and EmailEvent models",
+      "[prismaEmailStatusStore] option 'prisma' must be a PrismaClient with the EmailStatus and EmailEvent models",
     );
   }
   return {

@@ -3,8 +3,8 @@ import RedisMock from 'ioredis-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmailService } from '../service.js';
 import { startFakeSendgrid } from '../test/fake-http.js';
-import { idempotencyStoreContract, statusStoreContract } from '../testing.js';
-import { redisIdempotencyStore, redisStatusStore } from './redis.js';
+import { emailIdempotencyStoreContract, emailStatusStoreContract } from '../testing.js';
+import { redisEmailIdempotencyStore, redisEmailStatusStore } from './redis.js';
 import { sendgridProvider } from './sendgrid.js';
 
 const redis = await requireRedis();
@@ -13,11 +13,19 @@ const t = { describe, it, expect };
 describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
-  statusStoreContract(t, { name: 'redis', create: () => redisStatusStore({ client, keyPrefix }) });
-  idempotencyStoreContract(t, { name: 'redis', create: () => redisIdempotencyStore({ client, keyPrefix }) });
+  emailStatusStoreContract({
+    ...t,
+    name: 'redis',
+    create: () => redisEmailStatusStore({ client, keyPrefix }),
+  });
+  emailIdempotencyStoreContract({
+    ...t,
+    name: 'redis',
+    create: () => redisEmailIdempotencyStore({ client, keyPrefix }),
+  });
 
   it('writes the status hash, event list and seen set under one hash tag, with a TTL', async () => {
-    const store = redisStatusStore({ client, keyPrefix, ttlMs: 60_000, maxEvents: 2 });
+    const store = redisEmailStatusStore({ client, keyPrefix, ttlMs: 60_000, maxEvents: 2 });
     const at = new Date('2030-01-01T00:00:00Z');
     for (const [i, status] of (['sent', 'delivered', 'opened'] as const).entries()) {
       await store.record({ id: `e${i}`, messageId: 'm-1', status, provider: 'ses', timestamp: at });
@@ -37,7 +45,7 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
   });
 
   it('keeps idempotency results under idem:<key> with the lock, then the result TTL', async () => {
-    const store = redisIdempotencyStore({ client, keyPrefix });
+    const store = redisEmailIdempotencyStore({ client, keyPrefix });
     const begun = await store.begin('order-1', 5_000);
     if (begun.state !== 'acquired') throw new Error('expected to acquire');
     expect(await client.get(`${keyPrefix}idem:order-1`)).toBe(`p:${begun.token}`);
@@ -53,8 +61,8 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
       createEmailService({
         providers: { sendgrid: sendgridProvider({ apiKey: 'SG.test-key', baseUrl: fake.url }) },
         defaultFrom: 'app@example.com',
-        statusStore: redisStatusStore({ client, keyPrefix }),
-        idempotency: { store: redisIdempotencyStore({ client: redis.client(), keyPrefix }), pollMs: 5 },
+        statusStore: redisEmailStatusStore({ client, keyPrefix }),
+        idempotency: { store: redisEmailIdempotencyStore({ client: redis.client(), keyPrefix }), pollMs: 5 },
       });
     const [a, b] = [make(), make()];
     try {
@@ -77,6 +85,10 @@ describe('Redis stores on ioredis-mock', () => {
   // ioredis-mock runs Lua through fengari; it covers SET NX PX, hashes, lists and sets as used here.
   const client = new RedisMock();
   afterAll(() => client.disconnect());
-  statusStoreContract(t, { name: 'ioredis-mock', create: () => redisStatusStore({ client }) });
-  idempotencyStoreContract(t, { name: 'ioredis-mock', create: () => redisIdempotencyStore({ client }) });
+  emailStatusStoreContract({ ...t, name: 'ioredis-mock', create: () => redisEmailStatusStore({ client }) });
+  emailIdempotencyStoreContract({
+    ...t,
+    name: 'ioredis-mock',
+    create: () => redisEmailIdempotencyStore({ client }),
+  });
 });

@@ -3,26 +3,26 @@ import { EmailError, EmailErrorCode } from '../errors.js';
 import { STATUS_PRECEDENCE } from '../status.js';
 import type {
   DeliveryEvent,
+  EmailIdempotencyBegin,
+  EmailIdempotencyStore,
   EmailStatusStore,
-  IdempotencyBegin,
-  IdempotencyStore,
   StatusRecord,
 } from '../types.js';
 
 /** The part of an ioredis client (5 or 6) these stores use. */
-export interface RedisClientLike {
+export interface EmailRedisClient {
   eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
 }
 
 /** Options shared by the Redis stores. */
-export interface RedisStoreOptions {
+export interface RedisEmailStoreOptions {
   /** Your ioredis client. The stores never close it. */
-  client: RedisClientLike;
+  client: EmailRedisClient;
   /** Prefix of every key. @default 'email:' */
   keyPrefix?: string;
 }
 
-function check(options: RedisStoreOptions, what: string): void {
+function check(options: RedisEmailStoreOptions, what: string): void {
   if (typeof options?.client?.eval !== 'function') {
     throw new EmailError(
       EmailErrorCode.INVALID_OPTIONS,
@@ -49,17 +49,17 @@ return 0`;
  *
  * @example
  * ```ts
- * import { redisIdempotencyStore } from '@app/email/redis';
- * const email = createEmailService({ providers, idempotency: { store: redisIdempotencyStore({ client: redis }) } });
+ * import { redisEmailIdempotencyStore } from '@app/email/redis';
+ * const email = createEmailService({ providers, idempotency: { store: redisEmailIdempotencyStore({ client: redis }) } });
  * await email.send(message, { idempotencyKey: `welcome:${user.id}` });
  * ```
  */
-export function redisIdempotencyStore(options: RedisStoreOptions): IdempotencyStore {
-  check(options, 'redisIdempotencyStore');
+export function redisEmailIdempotencyStore(options: RedisEmailStoreOptions): EmailIdempotencyStore {
+  check(options, 'redisEmailIdempotencyStore');
   const { client } = options;
   const key = (k: string) => `${options.keyPrefix ?? 'email:'}idem:${k}`;
   return {
-    async begin(k, lockMs): Promise<IdempotencyBegin> {
+    async begin(k, lockMs): Promise<EmailIdempotencyBegin> {
       const token = randomUUID();
       const [acquired, current] = (await client.eval(
         BEGIN,
@@ -83,8 +83,8 @@ export function redisIdempotencyStore(options: RedisStoreOptions): IdempotencySt
   };
 }
 
-/** Options of {@link redisStatusStore}. */
-export interface RedisStatusStoreOptions extends RedisStoreOptions {
+/** Options of {@link redisEmailStatusStore}. */
+export interface RedisEmailStatusStoreOptions extends RedisEmailStoreOptions {
   /** How long a message's status is kept after its last event, in ms. @default 2592000000 (30 days) */
   ttlMs?: number;
   /** Most events kept per message (the oldest are trimmed). @default 100 */
@@ -111,13 +111,13 @@ const GET = `return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2
  *
  * @example
  * ```ts
- * import { redisStatusStore } from '@app/email/redis';
- * const statusStore = redisStatusStore({ client: redis });
+ * import { redisEmailStatusStore } from '@app/email/redis';
+ * const statusStore = redisEmailStatusStore({ client: redis });
  * const email = createEmailService({ providers, statusStore });
  * ```
  */
-export function redisStatusStore(options: RedisStatusStoreOptions): EmailStatusStore {
-  check(options, 'redisStatusStore');
+export function redisEmailStatusStore(options: RedisEmailStatusStoreOptions): EmailStatusStore {
+  check(options, 'redisEmailStatusStore');
   const { client } = options;
   const prefix = options.keyPrefix ?? 'email:';
   const ttl = options.ttlMs ?? 30 * 24 * 3600 * 1000;

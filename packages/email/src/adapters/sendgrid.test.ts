@@ -4,7 +4,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailErrorCode, EmailProviderError } from '../errors.js';
 import { createEmailService } from '../service.js';
 import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
-import { memoryIdempotencyStore } from './memory.js';
+import { memoryEmailIdempotencyStore } from './memory.js';
 import { sendgridProvider, toSendgridError } from './sendgrid.js';
 import { sesProvider } from './ses.js';
 
@@ -182,7 +182,7 @@ describe('sendgridProvider on @sendgrid/mail against a local fake', () => {
 
   it('with an idempotency key, a retried call never sends twice', async () => {
     const email = service({
-      idempotency: { store: memoryIdempotencyStore() },
+      idempotency: { store: memoryEmailIdempotencyStore() },
       retry: { ...fast, maxAttempts: 1 },
     });
     fake.fail({ status: 500 });

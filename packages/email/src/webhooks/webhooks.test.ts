@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventSink } from '@app/core';
 import { describe, expect, it } from 'vitest';
-import { memoryProvider, memoryStatusStore } from '../adapters/memory.js';
+import { memoryEmailProvider, memoryEmailStatusStore } from '../adapters/memory.js';
 import { createEmailService } from '../service.js';
 import { toFetchHandler } from './http.js';
 import {
@@ -33,7 +33,7 @@ describe('SendGrid Event Webhook', () => {
   const ts = NOW / 1000;
 
   function setup() {
-    const store = memoryStatusStore();
+    const store = memoryEmailStatusStore();
     const published: string[] = [];
     const events: EventSink = { publish: async (name) => published.push(name) };
     const handle = createSendgridWebhookHandler({ publicKey: publicKeyB64, store, events, now: () => NOW });
@@ -106,8 +106,8 @@ describe('SendGrid Event Webhook', () => {
   });
 
   it('works through the fetch adapter, and getStatus answers from webhooks', async () => {
-    const store = memoryStatusStore();
-    const memory = memoryProvider();
+    const store = memoryEmailStatusStore();
+    const memory = memoryEmailProvider();
     const email = createEmailService({
       providers: { memory },
       statusStore: store,
@@ -163,7 +163,7 @@ describe('SES events through SNS', () => {
     });
 
   function setup(overrides: Partial<Parameters<typeof createSesWebhookHandler>[0]> = {}) {
-    const store = memoryStatusStore();
+    const store = memoryEmailStatusStore();
     const fetched: string[] = [];
     const confirmed: string[] = [];
     const published: string[] = [];

@@ -5,15 +5,18 @@ import type { OtpStore } from '../store.js';
 import { otpStoreContract } from '../testing.js';
 import { memoryOtpStore } from './memory.js';
 
-const shared = memoryOtpStore();
+let current = memoryOtpStore();
 
 otpStoreContract({
-  name: 'memory',
-  createStore: () => shared,
-  readAll: async () => shared.dump(),
   describe,
   it,
   expect,
+  name: 'memory',
+  create: () => {
+    current = memoryOtpStore();
+    return current;
+  },
+  readAll: async () => current.dump(),
 });
 
 describe('memoryOtpStore', () => {
@@ -80,12 +83,12 @@ describe('the contract suite itself', () => {
     void captured.set(name, fn)) as unknown as typeof it;
   const fakeDescribe = ((_name: string, fn: () => void) => fn()) as unknown as typeof describe;
   otpStoreContract({
-    name: 'racy',
-    createStore: racyStore,
-    readAll: async () => [],
     describe: fakeDescribe,
     it: fakeIt,
     expect,
+    name: 'racy',
+    create: racyStore,
+    readAll: async () => [],
     concurrency: 50,
   });
   const race = (prefix: string) => [...captured].find(([name]) => name.startsWith(prefix))![1];

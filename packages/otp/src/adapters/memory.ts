@@ -6,7 +6,7 @@ import {
   pruneWindow,
   windowWait,
 } from '../decide.js';
-import { OtpError, OtpErrorCodes } from '../errors.js';
+import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
   OtpIssueRequest,
   OtpIssueResult,
@@ -49,14 +49,14 @@ interface WindowRecord {
 export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpStore {
   const sweepThreshold = options.sweepThreshold ?? 10_000;
   if (!Number.isSafeInteger(sweepThreshold) || sweepThreshold < 1) {
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`sweepThreshold` must be a positive integer');
+    throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`sweepThreshold` must be a positive integer');
   }
   const challenges = new Map<string, ChallengeRecord>();
   const windows = new Map<string, WindowRecord>();
   let closed = false;
 
   const assertOpen = () => {
-    if (closed) throw new OtpError(OtpErrorCodes.CLOSED, 'the memory store is closed');
+    if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the memory store is closed');
   };
 
   const sweep = (now: number) => {

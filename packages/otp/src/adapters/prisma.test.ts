@@ -25,15 +25,16 @@ async function readTables(): Promise<string[]> {
 
 describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
-  const store = prismaOtpStore({ prisma, transactionOptions: { maxWait: 30_000, timeout: 30_000 } });
+  const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
+  const store = prismaOtpStore({ prisma, transactionOptions });
 
   otpStoreContract({
-    name: 'prisma (Postgres)',
-    createStore: () => store,
-    readAll: readTables,
     describe,
     it,
     expect,
+    name: 'prisma (Postgres)',
+    create: () => prismaOtpStore({ prisma, transactionOptions }),
+    readAll: readTables,
   });
 
   it('writes the documented columns: HMACs, counters and timestamps only', async () => {

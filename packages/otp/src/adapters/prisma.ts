@@ -1,5 +1,5 @@
 import { type ChallengeRecord, decideIssue, issuedRecord } from '../decide.js';
-import { OtpError, OtpErrorCodes } from '../errors.js';
+import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
   OtpIssueRequest,
   OtpIssueResult,
@@ -111,14 +111,14 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
   const prisma = options?.prisma;
   if (typeof prisma?.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
     throw new OtpError(
-      OtpErrorCodes.INVALID_OPTIONS,
+      OtpErrorCode.INVALID_OPTIONS,
       '`prisma` must be a PrismaClient ($queryRaw, $transaction)',
     );
   }
   const txOptions = { maxWait: 10_000, timeout: 10_000, ...options.transactionOptions };
   let closed = false;
   const assertOpen = () => {
-    if (closed) throw new OtpError(OtpErrorCodes.CLOSED, 'the Prisma store is closed');
+    if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the Prisma store is closed');
   };
 
   return {

@@ -33,15 +33,14 @@ async function readPrefix(client: Redis, prefix: string): Promise<string[]> {
 
 describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
   const client = redis.client();
-  const store = redisOtpStore({ client, keyPrefix: redis.prefix });
 
   otpStoreContract({
-    name: 'redis',
-    createStore: () => store,
-    readAll: () => readPrefix(client, redis.prefix),
     describe,
     it,
     expect,
+    name: 'redis',
+    create: () => redisOtpStore({ client, keyPrefix: redis.prefix }),
+    readAll: () => readPrefix(client, redis.prefix),
   });
 
   it('writes a hash with TTL per challenge and sorted sets with TTL per window, under the prefix', async () => {
@@ -117,13 +116,12 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
 
 describe('redisOtpStore on ioredis-mock', () => {
   const mock = new RedisMock();
-  const store = redisOtpStore({ client: mock as unknown as Redis, keyPrefix: 'mock:' });
   otpStoreContract({
-    name: 'ioredis-mock',
-    createStore: () => store,
-    readAll: () => readPrefix(mock as unknown as Redis, 'mock:'),
     describe,
     it,
     expect,
+    name: 'ioredis-mock',
+    create: () => redisOtpStore({ client: mock as unknown as Redis, keyPrefix: 'mock:' }),
+    readAll: () => readPrefix(mock as unknown as Redis, 'mock:'),
   });
 });

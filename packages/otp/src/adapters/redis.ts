@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OtpError, OtpErrorCodes } from '../errors.js';
+import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
   OtpIssueRequest,
   OtpIssueResult,
@@ -112,11 +112,11 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const client = options?.client;
   if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`client` must be an ioredis client (evalsha, eval)');
+    throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`client` must be an ioredis client (evalsha, eval)');
   }
   const prefix = options.keyPrefix ?? 'otp:';
   if (typeof prefix !== 'string')
-    throw new OtpError(OtpErrorCodes.INVALID_OPTIONS, '`keyPrefix` must be a string');
+    throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`keyPrefix` must be a string');
   const scripts = {
     issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) },
     verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) },
@@ -128,7 +128,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     keys: string[],
     args: (string | number)[],
   ): Promise<unknown> => {
-    if (closed) return Promise.reject(new OtpError(OtpErrorCodes.CLOSED, 'the Redis store is closed'));
+    if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
     // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
     const fallback = (error: unknown) => {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;

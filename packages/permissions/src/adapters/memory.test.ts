@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runPermissionStoreContract } from '../testing.js';
+import { permissionStoreContract } from '../testing.js';
 import { memoryPermissionStore } from './memory.js';
 
-runPermissionStoreContract(
-  { describe, it, expect },
-  { name: 'memory', create: () => ({ store: memoryPermissionStore() }) },
-);
+permissionStoreContract({
+  describe,
+  it,
+  expect,
+  name: 'memory',
+  create: () => ({ store: memoryPermissionStore() }),
+});

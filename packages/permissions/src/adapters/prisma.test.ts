@@ -2,7 +2,7 @@ import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
 import { createPermissionService } from '../service.js';
-import { runPermissionStoreContract } from '../testing.js';
+import { permissionStoreContract } from '../testing.js';
 import { prismaPermissionStore } from './prisma.js';
 import { redisPermissionCache } from './redis.js';
 
@@ -29,7 +29,7 @@ describe.skipIf(!db.available)('prismaPermissionStore on real Postgres', () => {
     return { store: prismaPermissionStore({ prisma: prisma! }), raw };
   };
 
-  runPermissionStoreContract({ describe, it, expect }, { name: 'prisma (Postgres)', create: empty });
+  permissionStoreContract({ describe, it, expect, name: 'prisma (Postgres)', create: empty });
 
   it('a cold check costs exactly one SQL statement, a cached one none', async () => {
     await empty();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PermissionErrorCode } from '../errors.js';
 import { createPermissionService } from '../service.js';
 import type { PermissionStore } from '../store.js';
-import { runPermissionStoreContract } from '../testing.js';
+import { permissionStoreContract } from '../testing.js';
 import { memoryPermissionStore } from './memory.js';
 import { redisPermissionCache } from './redis.js';
 
@@ -191,13 +191,13 @@ describe.skipIf(!redis.available)('redisPermissionCache on real Redis', () => {
 
 describe.skipIf(!redis.available)('store contract with the Redis cache', () => {
   let n = 0;
-  runPermissionStoreContract(
-    { describe, it, expect },
-    {
-      name: 'memory + redisPermissionCache',
-      create: () => ({ store: memoryPermissionStore() }),
-      cache: () =>
-        redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}contract${n++}:` }),
-    },
-  );
+  permissionStoreContract({
+    describe,
+    it,
+    expect,
+    name: 'memory + redisPermissionCache',
+    create: () => ({ store: memoryPermissionStore() }),
+    cache: () =>
+      redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}contract${n++}:` }),
+  });
 });

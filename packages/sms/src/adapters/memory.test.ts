@@ -1,36 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { SmsError, SmsErrorCode } from '../errors.js';
 import { smsIdempotencyStoreContract, smsProviderContract, smsStatusStoreContract } from '../testing.js';
-import { memoryProvider, memorySmsIdempotencyStore, memorySmsStatusStore } from './memory.js';
+import { memorySmsIdempotencyStore, memorySmsProvider, memorySmsStatusStore } from './memory.js';
 
-smsProviderContract(
-  { describe, it, expect },
-  {
-    name: 'memory',
-    create() {
-      const provider = memoryProvider();
-      return { provider, received: () => provider.messages() };
-    },
+smsProviderContract({
+  describe,
+  it,
+  expect,
+  name: 'memory',
+  create() {
+    const provider = memorySmsProvider();
+    return { provider, received: () => provider.messages() };
   },
-);
+});
 
-smsStatusStoreContract({ describe, it, expect }, { name: 'memory', create: () => memorySmsStatusStore() });
+smsStatusStoreContract({ describe, it, expect, name: 'memory', create: () => memorySmsStatusStore() });
 
 let clock = 0;
-smsIdempotencyStoreContract(
-  { describe, it, expect },
-  {
-    name: 'memory',
-    create: () => memorySmsIdempotencyStore({ now: () => clock }),
-    advanceTime: (ms) => {
-      clock += ms;
-    },
+smsIdempotencyStoreContract({
+  describe,
+  it,
+  expect,
+  name: 'memory',
+  create: () => memorySmsIdempotencyStore({ now: () => clock }),
+  advanceTime: (ms) => {
+    clock += ms;
   },
-);
+});
 
-describe('memoryProvider', () => {
+describe('memorySmsProvider', () => {
   it('keeps messages with sender and callback, lists them and finds the last one per recipient', async () => {
-    const outbox = memoryProvider({ from: '+14155550100' });
+    const outbox = memorySmsProvider({ from: '+14155550100' });
     await outbox.send('+14155550123', 'one');
     await outbox.send('+14155550199', 'two', { from: 'ACME', statusCallbackUrl: 'https://example.com/cb' });
     await outbox.send('+14155550123', 'three');
@@ -47,7 +47,7 @@ describe('memoryProvider', () => {
   });
 
   it('notifies subscribers until they unsubscribe, and survives a throwing listener', async () => {
-    const outbox = memoryProvider();
+    const outbox = memorySmsProvider();
     const seen: string[] = [];
     outbox.subscribe(() => {
       throw new Error('faulty listener');
@@ -60,7 +60,7 @@ describe('memoryProvider', () => {
   });
 
   it('keeps at most maxMessages and hands out copies', async () => {
-    const outbox = memoryProvider({ maxMessages: 2 });
+    const outbox = memorySmsProvider({ maxMessages: 2 });
     for (const body of ['1', '2', '3']) await outbox.send('+14155550123', body);
     const list = outbox.messages();
     expect(list.map((m) => m.body)).toEqual(['2', '3']);
@@ -69,7 +69,7 @@ describe('memoryProvider', () => {
   });
 
   it('fails a send from beforeSend without keeping it', async () => {
-    const outbox = memoryProvider({
+    const outbox = memorySmsProvider({
       beforeSend: (m) => {
         if (m.body === 'boom') throw new SmsError(SmsErrorCode.PROVIDER_UNAVAILABLE, 'down');
       },

@@ -9,7 +9,7 @@ export type {
 } from '../stores/memory.js';
 export { memorySmsIdempotencyStore, memorySmsStatusStore } from '../stores/memory.js';
 
-/** A message kept by {@link memoryProvider}. */
+/** A message kept by {@link memorySmsProvider}. */
 export interface MemorySms {
   id: string;
   to: string;
@@ -22,8 +22,8 @@ export interface MemorySms {
   sentAt: Date;
 }
 
-/** Options of {@link memoryProvider}. */
-export interface MemoryProviderOptions {
+/** Options of {@link memorySmsProvider}. */
+export interface MemorySmsProviderOptions {
   /** The provider's name in results and logs. @default 'memory' */
   name?: string;
   /** The default sender. @default undefined */
@@ -42,7 +42,7 @@ export interface MemoryProviderOptions {
 }
 
 /** An {@link SmsProvider} that keeps messages in memory: for tests, demos and a dev outbox. */
-export interface MemoryProvider extends SmsProvider {
+export interface MemorySmsProvider extends SmsProvider {
   /** Every kept message, oldest first. */
   messages(): readonly MemorySms[];
   /** The latest message, optionally the latest sent to `to`. */
@@ -58,13 +58,13 @@ export interface MemoryProvider extends SmsProvider {
  *
  * @example
  * ```ts
- * const outbox = memoryProvider();
+ * const outbox = memorySmsProvider();
  * const sms = createSmsService({ providers: { memory: outbox } });
  * await sms.send('+14155550123', 'Your code is 123456');
  * outbox.last('+14155550123')?.body; // 'Your code is 123456'
  * ```
  */
-export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
+export function memorySmsProvider(options: MemorySmsProviderOptions = {}): MemorySmsProvider {
   const name = options.name ?? 'memory';
   const maxMessages = options.maxMessages ?? 1000;
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;

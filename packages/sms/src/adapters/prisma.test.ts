@@ -6,7 +6,7 @@ import { createSmsService } from '../service.js';
 import { statusRank } from '../status.js';
 import { smsStatusStoreContract } from '../testing.js';
 import type { SmsStatus } from '../types.js';
-import { memoryProvider } from './memory.js';
+import { memorySmsProvider } from './memory.js';
 import { prismaSmsStatusStore } from './prisma.js';
 
 const db = await requirePostgres({ migrations: ['sms'] });
@@ -45,10 +45,13 @@ function shuffled<T>(items: T[], seed: number): T[] {
 describe.skipIf(!db.available)('prismaSmsStatusStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
 
-  smsStatusStoreContract(
-    { describe, it, expect },
-    { name: 'prisma', create: () => prismaSmsStatusStore({ prisma }) },
-  );
+  smsStatusStoreContract({
+    describe,
+    it,
+    expect,
+    name: 'prisma',
+    create: () => prismaSmsStatusStore({ prisma }),
+  });
 
   it('writes one row per message, merging fields, with the rank and a millisecond timestamp', async () => {
     const store = prismaSmsStatusStore({ prisma });
@@ -170,7 +173,7 @@ describe.skipIf(!db.available)('prismaSmsStatusStore on real Postgres', () => {
   });
 
   it('keeps what the service records and answers getStatus from Postgres', async () => {
-    const outbox = memoryProvider();
+    const outbox = memorySmsProvider();
     const sms = createSmsService({
       providers: { memory: outbox },
       statusStore: prismaSmsStatusStore({ prisma }),
@@ -218,7 +221,7 @@ describe('prismaSmsStatusStore options', () => {
           return e;
         }
       })();
-      expect(isSmsError(error, SmsErrorCode.INVALID_CONFIG)).toBe(true);
+      expect(isSmsError(error, SmsErrorCode.INVALID_OPTIONS)).toBe(true);
     }
     expect(() => prismaSmsStatusStore(undefined as never)).toThrow(/SmsStatus model/);
   });

@@ -88,7 +88,7 @@ export function prismaSmsStatusStore(options: PrismaSmsStatusStoreOptions): Pris
     typeof prisma.smsStatus.deleteMany !== 'function'
   ) {
     throw new SmsError(
-      SmsErrorCode.INVALID_CONFIG,
+      SmsErrorCode.INVALID_OPTIONS,
       "[prismaSmsStatusStore] option 'prisma' must be a PrismaClient with the SmsStatus model",
     );
   }

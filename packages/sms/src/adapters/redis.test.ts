@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
 import { smsIdempotencyStoreContract, smsStatusStoreContract } from '../testing.js';
-import { memoryProvider } from './memory.js';
+import { memorySmsProvider } from './memory.js';
 import { redisSmsIdempotencyStore, redisSmsStatusStore } from './redis.js';
 
 const redis = await requireRedis();
@@ -13,14 +13,20 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
 
-  smsStatusStoreContract(
-    { describe, it, expect },
-    { name: 'redis', create: () => redisSmsStatusStore({ client, keyPrefix }) },
-  );
-  smsIdempotencyStoreContract(
-    { describe, it, expect },
-    { name: 'redis', create: () => redisSmsIdempotencyStore({ client, keyPrefix }) },
-  );
+  smsStatusStoreContract({
+    describe,
+    it,
+    expect,
+    name: 'redis',
+    create: () => redisSmsStatusStore({ client, keyPrefix }),
+  });
+  smsIdempotencyStoreContract({
+    describe,
+    it,
+    expect,
+    name: 'redis',
+    create: () => redisSmsIdempotencyStore({ client, keyPrefix }),
+  });
 
   it('writes one hash per message with a TTL, readable without the store', async () => {
     const store = redisSmsStatusStore({ client, keyPrefix, ttlMs: 60_000 });
@@ -77,8 +83,8 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
   });
 
   it('sends once across two services (two processes) sharing Redis, under 1,000 concurrent calls', async () => {
-    const outboxA = memoryProvider();
-    const outboxB = memoryProvider();
+    const outboxA = memorySmsProvider();
+    const outboxB = memorySmsProvider();
     const make = (outbox: typeof outboxA) =>
       createSmsService({
         providers: { memory: outbox },

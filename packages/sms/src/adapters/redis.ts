@@ -181,7 +181,7 @@ function pairs(flat: string[]): Record<string, string> {
 
 function checkClient(client: SmsRedisClient | undefined): SmsRedisClient {
   if (!client || typeof client.eval !== 'function' || typeof client.evalsha !== 'function') {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'a Redis client (ioredis) is required');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'a Redis client (ioredis) is required');
   }
   return client;
 }

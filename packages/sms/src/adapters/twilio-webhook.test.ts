@@ -3,7 +3,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
-import { memoryProvider } from './memory.js';
+import { memorySmsProvider } from './memory.js';
 import {
   computeTwilioSignature,
   mapTwilioStatus,
@@ -41,7 +41,7 @@ function signedRequest(
 function setup() {
   const events: Array<{ name: string; data: Record<string, unknown> }> = [];
   const sms = createSmsService({
-    providers: { memory: memoryProvider() },
+    providers: { memory: memorySmsProvider() },
     events: { publish: async (name, data) => events.push({ name, data }) },
   });
   const handler = twilioStatusCallbackHandler({ authToken, service: sms });

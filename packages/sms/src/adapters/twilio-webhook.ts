@@ -193,10 +193,10 @@ export function twilioStatusCallbackHandler(
   options: TwilioStatusCallbackOptions,
 ): TwilioStatusCallbackHandler {
   if (typeof options?.authToken !== 'string' || options.authToken.length === 0) {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'twilioStatusCallbackHandler needs the authToken');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'twilioStatusCallbackHandler needs the authToken');
   }
   if (typeof options.service?.recordStatus !== 'function') {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'twilioStatusCallbackHandler needs the SMS service');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'twilioStatusCallbackHandler needs the SMS service');
   }
   const provider = options.provider ?? 'twilio';
 

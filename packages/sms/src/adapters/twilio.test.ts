@@ -51,29 +51,29 @@ function spyLogger(): Logger & { entries: Array<Record<string, unknown>> } {
   return { entries, debug: log, info: log, warn: log, error: log };
 }
 
-smsProviderContract(
-  { describe, it, expect },
-  {
-    name: 'twilio (real SDK against a local fake)',
-    async create() {
-      const fake = await startFakeTwilio();
-      const p = twilioProvider({
-        accountSid: fake.accountSid,
-        authToken: fake.authToken,
-        from: FROM,
-        apiBaseUrl: fake.url,
-      });
-      return {
-        provider: p,
-        received: () => fake.requests.map((r) => ({ to: r.form.To ?? '', body: r.form.Body ?? '' })),
-        cleanup: async () => {
-          await p.close?.();
-          await fake.close();
-        },
-      };
-    },
+smsProviderContract({
+  describe,
+  it,
+  expect,
+  name: 'twilio (real SDK against a local fake)',
+  async create() {
+    const fake = await startFakeTwilio();
+    const p = twilioProvider({
+      accountSid: fake.accountSid,
+      authToken: fake.authToken,
+      from: FROM,
+      apiBaseUrl: fake.url,
+    });
+    return {
+      provider: p,
+      received: () => fake.requests.map((r) => ({ to: r.form.To ?? '', body: r.form.Body ?? '' })),
+      cleanup: async () => {
+        await p.close?.();
+        await fake.close();
+      },
+    };
   },
-);
+});
 
 describe('twilioProvider: the request the SDK makes', () => {
   it('posts a form to /2010-04-01/Accounts/{sid}/Messages.json with basic auth', async () => {
@@ -131,10 +131,13 @@ describe('twilioProvider: the request the SDK makes', () => {
     httpClient.destroy();
   });
 
-  it('throws MISSING_SENDER and INVALID_CONFIG before any request', async () => {
+  it('throws MISSING_SENDER and INVALID_OPTIONS before any request', async () => {
     const p = provider(primary, { from: undefined });
     await expect(p.send(TO, 'x')).rejects.toMatchObject({ code: SmsErrorCode.MISSING_SENDER });
     expect(() => twilioProvider({ accountSid: 'nope', authToken: 't', from: FROM })).toThrow(SmsError);
+    expect(() => twilioProvider({ accountSid: 'nope', authToken: 't', from: FROM })).toThrow(
+      expect.objectContaining({ code: SmsErrorCode.INVALID_OPTIONS }),
+    );
     expect(() => twilioProvider({ accountSid: primary.accountSid, authToken: '', from: FROM })).toThrow(
       /authToken/,
     );

@@ -107,7 +107,7 @@ export type TwilioHttpClient = TwilioRequestClientBase & { destroy(): void };
  */
 export function twilioHttpClient(options: TwilioHttpClientOptions = {}): TwilioHttpClient {
   if (options.apiBaseUrl !== undefined && !isHttpUrl(options.apiBaseUrl)) {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'apiBaseUrl must be an absolute http(s) URL');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'apiBaseUrl must be an absolute http(s) URL');
   }
   const timeout = options.timeoutMs ?? 10_000;
   const maxSockets = options.maxSockets ?? 20;
@@ -174,7 +174,7 @@ export function twilioProvider(options: TwilioProviderOptions): SmsProvider {
   if ('client' in options && options.client !== undefined) {
     if (typeof options.client?.messages?.create !== 'function') {
       throw new SmsError(
-        SmsErrorCode.INVALID_CONFIG,
+        SmsErrorCode.INVALID_OPTIONS,
         'client must be a Twilio client (client.messages.create)',
       );
     }
@@ -183,12 +183,12 @@ export function twilioProvider(options: TwilioProviderOptions): SmsProvider {
     const creds = options as TwilioCredentialsOptions;
     if (typeof creds.accountSid !== 'string' || !/^AC[0-9a-fA-F]{32}$/.test(creds.accountSid)) {
       throw new SmsError(
-        SmsErrorCode.INVALID_CONFIG,
+        SmsErrorCode.INVALID_OPTIONS,
         'accountSid must be a Twilio account SID (AC + 32 hex)',
       );
     }
     if (typeof creds.authToken !== 'string' || creds.authToken.length === 0) {
-      throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'authToken is required');
+      throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'authToken is required');
     }
     httpClient = twilioHttpClient(creds);
     const username = creds.apiKeySid ?? creds.accountSid;
@@ -312,22 +312,22 @@ export function toTwilioSmsError(error: unknown, provider = 'twilio'): SmsError 
 
 function checkCommon(options: TwilioCommonOptions): void {
   if (options === null || typeof options !== 'object') {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'twilioProvider needs options');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'twilioProvider needs options');
   }
   if (options.from !== undefined && !isSender(options.from)) {
     throw new SmsError(
-      SmsErrorCode.INVALID_CONFIG,
+      SmsErrorCode.INVALID_OPTIONS,
       'from must be an E.164 number or an alphanumeric sender id',
     );
   }
   if (options.messagingServiceSid !== undefined && !/^MG[0-9a-fA-F]{32}$/.test(options.messagingServiceSid)) {
     throw new SmsError(
-      SmsErrorCode.INVALID_CONFIG,
+      SmsErrorCode.INVALID_OPTIONS,
       'messagingServiceSid must be a Messaging Service SID (MG + 32 hex)',
     );
   }
   if (options.statusCallbackUrl !== undefined && !isHttpUrl(options.statusCallbackUrl)) {
-    throw new SmsError(SmsErrorCode.INVALID_CONFIG, 'statusCallbackUrl must be an absolute http(s) URL');
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'statusCallbackUrl must be an absolute http(s) URL');
   }
 }
 
