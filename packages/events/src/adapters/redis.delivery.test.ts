@@ -33,8 +33,10 @@ describe.skipIf(!redis.available)('redisTransport deliveries across members, on 
     'keeps a handler running 3x claimIdleMs to itself %s, with another member polling for stale deliveries',
     async (_, closeEarly) => {
       const prefix = `${redis.prefix}heartbeat-${closeEarly}:`;
-      const claimIdleMs = 300;
-      const options = { keyPrefix: prefix, claimIdleMs, claimIntervalMs: 20 };
+      // Large enough that a loaded CI machine stalling this process for a second cannot make the heartbeat
+      // (every claimIdleMs/3) miss a whole idle window; the outcome, not the timing, is asserted.
+      const claimIdleMs = 1500;
+      const options = { keyPrefix: prefix, claimIdleMs, claimIntervalMs: 50 };
       const calls: Array<{ member: string; id: string }> = [];
       let started = 0;
       let finished = 0;
