@@ -1,5 +1,5 @@
 import { isAppError } from '@app/core';
-import { OtpErrorCodes, RateLimitedError } from '@app/otp';
+import { OtpErrorCode, RateLimitedError } from '@app/otp';
 
 /** An error answer, the same shape as `@app/permissions`' middleware bodies. */
 export interface HttpError {
@@ -9,10 +9,10 @@ export interface HttpError {
 }
 
 const BAD_INPUT = new Set<string>([
-  OtpErrorCodes.INVALID_DESTINATION,
-  OtpErrorCodes.INVALID_INPUT,
-  OtpErrorCodes.INVALID_PURPOSE,
-  OtpErrorCodes.DESTINATION_REJECTED,
+  OtpErrorCode.INVALID_DESTINATION,
+  OtpErrorCode.INVALID_INPUT,
+  OtpErrorCode.INVALID_PURPOSE,
+  OtpErrorCode.DESTINATION_REJECTED,
 ]);
 
 function answer(
@@ -45,7 +45,7 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (isAppError(error, '@app/otp')) {
     if (BAD_INPUT.has(error.code))
       return answer(400, error.code, error.message.replace(/^\[@app\/otp\] /, ''));
-    if (error.code === OtpErrorCodes.DELIVERY_FAILED)
+    if (error.code === OtpErrorCode.DELIVERY_FAILED)
       return answer(502, error.code, 'the code could not be sent');
   }
   if (isAppError(error, '@app/config', 'INVALID_VALUE')) return answer(400, 'INVALID_VALUE', error.message);

@@ -3,11 +3,16 @@ import { type ConfigService, type ConfigStore, type ConfigSync, createConfigServ
 import { memoryConfigStore } from '@app/config/memory';
 import { type EventSink, type Logger, silentLogger } from '@app/core';
 import { type Container, createContainer, createToken } from '@app/di';
-import { createEmailService, type EmailProvider, type EmailService, type IdempotencyStore } from '@app/email';
 import {
-  type MemoryProvider as MemoryEmailProvider,
-  memoryProvider as memoryEmailProvider,
-  memoryIdempotencyStore,
+  createEmailService,
+  type EmailIdempotencyStore,
+  type EmailProvider,
+  type EmailService,
+} from '@app/email';
+import {
+  type MemoryEmailProvider,
+  memoryEmailIdempotencyStore,
+  memoryEmailProvider,
 } from '@app/email/memory';
 import { createEventBus, type EventBus, type EventTransport, type Subscription } from '@app/events';
 import { memoryTransport } from '@app/events/memory';
@@ -16,7 +21,7 @@ import {
   createOtpService,
   normalizeDestination,
   OtpError,
-  OtpErrorCodes,
+  OtpErrorCode,
   type OtpService,
   type OtpStore,
   smsChannel,
@@ -30,7 +35,7 @@ import {
 } from '@app/permissions';
 import { memoryPermissionStore } from '@app/permissions/memory';
 import { createSmsService, type SmsService } from '@app/sms';
-import { memoryProvider as memorySmsProvider } from '@app/sms/memory';
+import { memorySmsProvider } from '@app/sms/memory';
 import type { Redis } from 'ioredis';
 import { APP_EVENT_NAMES, type AppEvents } from './events.js';
 import { registerEventHandlers } from './handlers.js';
@@ -210,7 +215,7 @@ interface Backends {
   otpStore: OtpStore;
   permissionStore: PermissionStore;
   permissionCache?: PermissionCache;
-  emailIdempotency: IdempotencyStore;
+  emailIdempotency: EmailIdempotencyStore;
   stores: { rooms: RoomStore; messages: MessageStore; users: UserStore };
 }
 
@@ -268,7 +273,7 @@ async function connectBackends(
         keyPrefix: `${keyPrefix}perm:`,
         logger,
       });
-      backends.emailIdempotency = email.redisIdempotencyStore({
+      backends.emailIdempotency = email.redisEmailIdempotencyStore({
         client: redis,
         keyPrefix: `${keyPrefix}email:`,
       });
@@ -285,7 +290,7 @@ async function connectBackends(
     transport: backends.transport ?? memoryTransport(),
     otpStore: backends.otpStore ?? memoryOtpStore(),
     permissionStore: backends.permissionStore ?? memoryPermissionStore(),
-    emailIdempotency: backends.emailIdempotency ?? memoryIdempotencyStore(),
+    emailIdempotency: backends.emailIdempotency ?? memoryEmailIdempotencyStore(),
     stores: backends.stores ?? memoryStores(),
   };
 }
@@ -502,7 +507,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
         const destination = normalizeDestination(phone);
         if (destination.kind !== 'phone') {
           throw new OtpError(
-            OtpErrorCodes.INVALID_DESTINATION,
+            OtpErrorCode.INVALID_DESTINATION,
             'sign-in needs a phone number, e.g. +14155550123',
           );
         }
@@ -595,7 +600,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       emailOutbox: () => {
         const byId = new Map(
           Object.values(emailProviders).flatMap((provider) =>
-            provider.messages.map((m) => [m.id, { provider: provider.name, message: m }] as const),
+            provider.messages().map((m) => [m.id, { provider: provider.name, message: m }] as const),
           ),
         );
         const outbox: OutboxEmail[] = [];
