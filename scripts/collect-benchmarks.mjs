@@ -19,7 +19,9 @@ for (const pkg of readdirSync(join(root, 'packages')).sort()) {
   const body = readFileSync(file, 'utf8')
     .replace(/^(#{1,4}) /gm, (_, hashes) => `${hashes}## `)
     .trim();
-  sections.push(`${body}\n\n<sub>Source: [packages/${pkg}/bench/RESULTS.md](../packages/${pkg}/bench/RESULTS.md)</sub>`);
+  sections.push(
+    `${body}\n\n<sub>Source: [packages/${pkg}/bench/RESULTS.md](../packages/${pkg}/bench/RESULTS.md)</sub>`,
+  );
 }
 
 writeFileSync(

@@ -63,18 +63,7 @@ writeFileSync(
 );
 writeFileSync(
   join(dir, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ${JSON.stringify(entries, null, 2).replace(/"/g, "'").replace(/\n/g, '\n  ')},
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
-  splitting: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
-`,
+  `import { packageBuild } from '../../tsup.package';\n\nexport default packageBuild(${JSON.stringify(entries, null, 2).replace(/"/g, "'")});\n`,
 );
 writeFileSync(
   join(dir, 'README.md'),

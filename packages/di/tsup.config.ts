@@ -1,13 +1,5 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.package';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
-  splitting: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
+export default packageBuild({
+  index: 'src/index.ts',
 });

@@ -1,18 +1,12 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.package';
 
-export default defineConfig({
-  entry: {
+export default packageBuild(
+  {
     index: 'src/index.ts',
     memory: 'src/adapters/memory.ts',
     redis: 'src/adapters/redis.ts',
     prisma: 'src/adapters/prisma.ts',
     testing: 'src/testing.ts',
   },
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
-  splitting: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  external: ['vitest'],
-});
+  { external: ['vitest'] },
+);
