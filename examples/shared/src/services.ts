@@ -15,7 +15,7 @@ import {
   memoryEmailProvider,
 } from '@app/email/memory';
 import { createEventBus, type EventBus, type EventTransport, type Subscription } from '@app/events';
-import { memoryTransport } from '@app/events/memory';
+import { memoryEventTransport } from '@app/events/memory';
 import { createFlags, type FlagDefinition, type Flags, setFlag } from '@app/flags';
 import {
   createOtpService,
@@ -256,7 +256,7 @@ async function connectBackends(
       backends.permissionStore = prismaPermissionStore({ prisma: client });
     }
     if (redis) {
-      const [{ redisConfigStore, redisConfigSync }, { redisTransport }, { redisOtpStore }, perm, email] =
+      const [{ redisConfigStore, redisConfigSync }, { redisEventTransport }, { redisOtpStore }, perm, email] =
         await Promise.all([
           import('@app/config/redis'),
           import('@app/events/redis'),
@@ -266,7 +266,7 @@ async function connectBackends(
         ]);
       backends.configStore ??= redisConfigStore({ client: redis, keyPrefix: `${keyPrefix}config:` });
       backends.configSync = redisConfigSync({ client: redis, keyPrefix: `${keyPrefix}config:`, logger });
-      backends.transport = redisTransport({ client: redis, keyPrefix: `${keyPrefix}events:`, logger });
+      backends.transport = redisEventTransport({ client: redis, keyPrefix: `${keyPrefix}events:`, logger });
       backends.otpStore ??= redisOtpStore({ client: redis, keyPrefix: `${keyPrefix}otp:` });
       backends.permissionCache = perm.redisPermissionCache({
         client: redis,
@@ -287,7 +287,7 @@ async function connectBackends(
   return {
     ...backends,
     configStore: backends.configStore ?? memoryConfigStore(),
-    transport: backends.transport ?? memoryTransport(),
+    transport: backends.transport ?? memoryEventTransport(),
     otpStore: backends.otpStore ?? memoryOtpStore(),
     permissionStore: backends.permissionStore ?? memoryPermissionStore(),
     emailIdempotency: backends.emailIdempotency ?? memoryEmailIdempotencyStore(),

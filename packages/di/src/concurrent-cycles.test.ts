@@ -3,8 +3,8 @@ import {
   type Container,
   createContainer,
   createToken,
-  DI_ERROR_CODES,
   DiError,
+  DiErrorCode,
   type InjectionToken,
   type Resolver,
 } from './index.js';
@@ -47,7 +47,7 @@ function asCycle(outcome: Outcome): DiError {
   expect(outcome.settled).toBe(true);
   expect(outcome.error).toBeInstanceOf(DiError);
   const err = outcome.error as DiError;
-  expect(err.code).toBe(DI_ERROR_CODES.CIRCULAR_DEPENDENCY);
+  expect(err.code).toBe(DiErrorCode.CIRCULAR_DEPENDENCY);
   expect(err.message).toBe(`[@app/di] circular dependency: ${err.path.join(' -> ')}`);
   return err;
 }
@@ -314,8 +314,8 @@ describe('cycles between concurrent resolves', () => {
     await drain();
     expect(b.settled).toBe(true);
     const err = b.error as DiError;
-    expect(err.code).toBe(DI_ERROR_CODES.REBUILD_FAILED);
-    expect((err.cause as DiError).code).toBe(DI_ERROR_CODES.CIRCULAR_DEPENDENCY);
+    expect(err.code).toBe(DiErrorCode.REBUILD_FAILED);
+    expect((err.cause as DiError).code).toBe(DiErrorCode.CIRCULAR_DEPENDENCY);
     expect((err.cause as DiError).path).toEqual(['b', 'a', 'b']);
     // a's rebuild got the instance b kept serving.
     expect(a).toEqual({ settled: true, value: undefined });

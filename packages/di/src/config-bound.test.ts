@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@app/core';
 import { describe, expect, it, vi } from 'vitest';
-import { CONFIG_SOURCE, createContainer, createToken, DI_ERROR_CODES, DiError } from './index.js';
+import { CONFIG_SOURCE, createContainer, createToken, DiError, DiErrorCode } from './index.js';
 import { deferred, flush, memoryConfig } from './test/helpers.js';
 
 interface Provider {
@@ -97,7 +97,7 @@ describe('config-bound factories', () => {
     expect(errors).toHaveLength(1);
     const err = errors[0] as DiError;
     expect(err).toBeInstanceOf(DiError);
-    expect(err.code).toBe(DI_ERROR_CODES.REBUILD_FAILED);
+    expect(err.code).toBe(DiErrorCode.REBUILD_FAILED);
     expect((err.cause as Error).message).toBe('bad credentials');
 
     config.set('email.provider', 'mailgun');
@@ -158,7 +158,7 @@ describe('config-bound factories', () => {
 
     failNextBuild(new Error('boom'));
     const err = await container.invalidate(EMAIL).catch((e: unknown) => e);
-    expect((err as DiError).code).toBe(DI_ERROR_CODES.REBUILD_FAILED);
+    expect((err as DiError).code).toBe(DiErrorCode.REBUILD_FAILED);
     expect(await container.resolveAsync(EMAIL)).toBe(second);
   });
 
@@ -196,7 +196,7 @@ describe('config-bound factories', () => {
       useConfigFactory: (value: 'ses' | 'sendgrid') => ({ name: value, id: 1, disposed: false }),
     });
     const err = (await c.resolveAsync(EMAIL).catch((e: unknown) => e)) as DiError;
-    expect(err.code).toBe(DI_ERROR_CODES.INVALID_CONFIG);
+    expect(err.code).toBe(DiErrorCode.INVALID_CONFIG);
     expect(err.message).toContain('unknown provider');
     config.set('email.provider', 'ses');
     expect((await c.resolveAsync(EMAIL)).name).toBe('ses');
@@ -209,7 +209,7 @@ describe('config-bound factories', () => {
       useConfigFactory: (v) => ({ name: String(v), id: 0, disposed: false }),
     });
     const err = (await c.resolveAsync(EMAIL).catch((e: unknown) => e)) as DiError;
-    expect(err.code).toBe(DI_ERROR_CODES.NOT_REGISTERED);
+    expect(err.code).toBe(DiErrorCode.NOT_REGISTERED);
     expect(err.message).toContain('EmailProvider -> ConfigSource');
     c.register(CONFIG_SOURCE, { useValue: memoryConfig({ 'email.provider': 'ses' }) });
     expect((await c.resolveAsync(EMAIL)).name).toBe('ses');

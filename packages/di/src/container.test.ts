@@ -3,8 +3,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   createContainer,
   createToken,
-  DI_ERROR_CODES,
   DiError,
+  DiErrorCode,
   delay,
   inject,
   injectAll,
@@ -86,7 +86,7 @@ describe('typed tokens and providers', () => {
       () => c.register('', { useValue: 1 }),
       () => c.register('x', { configKey: '', useConfigFactory: () => 1 }),
     ];
-    for (const fn of bad) expect((await caught(fn)).code).toBe(DI_ERROR_CODES.INVALID_PROVIDER);
+    for (const fn of bad) expect((await caught(fn)).code).toBe(DiErrorCode.INVALID_PROVIDER);
     expect(c.isRegistered('x')).toBe(false);
   });
 });
@@ -137,7 +137,7 @@ describe('tsyringe decorator classes', () => {
     const c = createContainer();
     c.register(PREFIX, { useAsyncFactory: async () => 'async-prefix', lifetime: 'singleton' });
     const err = await caught(() => c.resolve(Service));
-    expect(err.code).toBe(DI_ERROR_CODES.ASYNC_PROVIDER);
+    expect(err.code).toBe(DiErrorCode.ASYNC_PROVIDER);
     expect(err.message).toContain('resolveAsync()');
     expect(err.message).toContain('Service -> prefix');
     const s = await c.resolveAsync(Service);
@@ -150,7 +150,7 @@ describe('tsyringe decorator classes', () => {
       constructor(readonly greeter: Greeter) {}
     }
     const err = await caught(() => createContainer().resolve(NeedsGreeter));
-    expect(err.code).toBe(DI_ERROR_CODES.MISSING_METADATA);
+    expect(err.code).toBe(DiErrorCode.MISSING_METADATA);
     expect(err.message).toContain('@inject(token)');
   });
 
@@ -159,7 +159,7 @@ describe('tsyringe decorator classes', () => {
       constructor(readonly x: unknown) {}
     }
     const err = await caught(() => createContainer().resolve(Plain));
-    expect(err.code).toBe(DI_ERROR_CODES.MISSING_METADATA);
+    expect(err.code).toBe(DiErrorCode.MISSING_METADATA);
     expect(err.message).toContain('@injectable()');
   });
 
@@ -236,7 +236,7 @@ describe('async providers', () => {
     c.register(PREFIX, { useAsyncFactory: async () => 'x', lifetime: 'singleton' });
     await c.resolveAsync(PREFIX);
     const err = await caught(() => c.resolve(PREFIX));
-    expect(err.code).toBe(DI_ERROR_CODES.ASYNC_PROVIDER);
+    expect(err.code).toBe(DiErrorCode.ASYNC_PROVIDER);
     expect(err.message).toBe("[@app/di] 'prefix' has an async provider: resolve it with resolveAsync()");
   });
 
@@ -264,7 +264,7 @@ describe('errors that help', () => {
     c.register(A, { useFactory: (r) => r.resolve(B) });
     c.register(B, { useFactory: (r) => r.resolve(A) });
     const err = await caught(() => c.resolve(A));
-    expect(err.code).toBe(DI_ERROR_CODES.CIRCULAR_DEPENDENCY);
+    expect(err.code).toBe(DiErrorCode.CIRCULAR_DEPENDENCY);
     expect(err.message).toBe('[@app/di] circular dependency: a -> b -> a');
     expect(err.path).toEqual(['a', 'b', 'a']);
 
@@ -283,7 +283,7 @@ describe('errors that help', () => {
     const c = createContainer();
     c.register('app', { useFactory: (r) => r.resolve(Signup) });
     const err = await caught(() => c.resolve('app'));
-    expect(err.code).toBe(DI_ERROR_CODES.NOT_REGISTERED);
+    expect(err.code).toBe(DiErrorCode.NOT_REGISTERED);
     expect(err.message).toBe(
       "[@app/di] nothing is registered for 'Mailer' (requested by Signup; path: app -> Signup -> Mailer)",
     );

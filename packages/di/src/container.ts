@@ -9,7 +9,7 @@ import {
   validateWithSchema,
 } from '@app/core';
 import { type DependencyContainer, container as tsyringeRoot } from 'tsyringe';
-import { DI_ERROR_CODES, DiError } from './errors.js';
+import { DiError, DiErrorCode } from './errors.js';
 import { type Param, paramsOf } from './params.js';
 import { type Constructor, createToken, type InjectionToken, type Token, tokenName } from './token.js';
 import type {
@@ -158,7 +158,7 @@ async function disposeEntries(entries: Entry[]): Promise<DiError[]> {
     try {
       await entry.hook(entry.value);
     } catch (cause) {
-      errors.push(new DiError(DI_ERROR_CODES.DISPOSE_FAILED, `disposing '${entry.name}' failed`, { cause }));
+      errors.push(new DiError(DiErrorCode.DISPOSE_FAILED, `disposing '${entry.name}' failed`, { cause }));
     }
   }
   return errors;
@@ -171,13 +171,13 @@ function validateProvider(token: unknown, provider: unknown): { kind: Kind; life
     (typeof token === 'string' && token.length > 0);
   if (!tokenOk) {
     throw new DiError(
-      DI_ERROR_CODES.INVALID_PROVIDER,
+      DiErrorCode.INVALID_PROVIDER,
       'a token must be a createToken() symbol, a class or a string',
     );
   }
   const name = tokenName(token);
   if (typeof provider !== 'object' || provider === null) {
-    throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `the provider of '${name}' must be an object`);
+    throw new DiError(DiErrorCode.INVALID_PROVIDER, `the provider of '${name}' must be an object`);
   }
   const p = provider as Record<string, unknown>;
   const keys = ['useValue', 'useClass', 'useFactory', 'useAsyncFactory', 'useConfigFactory'].filter(
@@ -185,40 +185,40 @@ function validateProvider(token: unknown, provider: unknown): { kind: Kind; life
   );
   if (keys.length !== 1) {
     throw new DiError(
-      DI_ERROR_CODES.INVALID_PROVIDER,
+      DiErrorCode.INVALID_PROVIDER,
       `the provider of '${name}' needs exactly one of useValue, useClass, useFactory, useAsyncFactory, useConfigFactory (got ${keys.length === 0 ? 'none' : keys.join(', ')})`,
     );
   }
   if (p.dispose !== undefined && typeof p.dispose !== 'function') {
-    throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `the dispose hook of '${name}' must be a function`);
+    throw new DiError(DiErrorCode.INVALID_PROVIDER, `the dispose hook of '${name}' must be a function`);
   }
   const key = keys[0];
   if (key === 'useValue') return { kind: 'value', lifetime: 'value' };
   if (key === 'useConfigFactory') {
     if (typeof p.useConfigFactory !== 'function') {
-      throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `useConfigFactory of '${name}' must be a function`);
+      throw new DiError(DiErrorCode.INVALID_PROVIDER, `useConfigFactory of '${name}' must be a function`);
     }
     if (typeof p.configKey !== 'string' || p.configKey.length === 0) {
       throw new DiError(
-        DI_ERROR_CODES.INVALID_PROVIDER,
+        DiErrorCode.INVALID_PROVIDER,
         `the config-bound provider '${name}' needs a configKey`,
       );
     }
     if (p.lifetime !== undefined && p.lifetime !== 'singleton') {
       throw new DiError(
-        DI_ERROR_CODES.INVALID_PROVIDER,
+        DiErrorCode.INVALID_PROVIDER,
         `config-bound provider '${name}' is always a singleton`,
       );
     }
     return { kind: 'config', lifetime: 'singleton' };
   }
   if (typeof p[key as string] !== 'function') {
-    throw new DiError(DI_ERROR_CODES.INVALID_PROVIDER, `${key} of '${name}' must be a function`);
+    throw new DiError(DiErrorCode.INVALID_PROVIDER, `${key} of '${name}' must be a function`);
   }
   const lifetime = p.lifetime ?? 'transient';
   if (typeof lifetime !== 'string' || !LIFETIMES.has(lifetime)) {
     throw new DiError(
-      DI_ERROR_CODES.INVALID_PROVIDER,
+      DiErrorCode.INVALID_PROVIDER,
       `the lifetime of '${name}' must be 'singleton', 'scoped' or 'transient' (got ${String(lifetime)})`,
     );
   }
@@ -369,7 +369,7 @@ class ContainerImpl implements Container {
     for (let f = parent; f !== undefined; f = f.parent) {
       if (f.reg === reg) {
         const path = pathOf(parent, reg.name);
-        throw new DiError(DI_ERROR_CODES.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
+        throw new DiError(DiErrorCode.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
           path,
         });
       }
@@ -388,7 +388,7 @@ class ContainerImpl implements Container {
     if (reg.isAsync) {
       const path = pathOf(parent, reg.name);
       throw new DiError(
-        DI_ERROR_CODES.ASYNC_PROVIDER,
+        DiErrorCode.ASYNC_PROVIDER,
         `'${reg.name}' has an async provider: resolve it with resolveAsync()${describePath(path)}`,
         { path },
       );
@@ -409,7 +409,7 @@ class ContainerImpl implements Container {
         if (slot.pending !== undefined) {
           const path = pathOf(parent, reg.name);
           throw new DiError(
-            DI_ERROR_CODES.ASYNC_PROVIDER,
+            DiErrorCode.ASYNC_PROVIDER,
             `'${reg.name}' is being created by a pending resolveAsync(): await that or use resolveAsync()${describePath(path)}`,
             { path },
           );
@@ -464,7 +464,7 @@ class ContainerImpl implements Container {
       const path = pathOf(parent);
       for (const wait of chain) path.push(...segment(wait));
       path.push((chain.at(-1)?.target ?? slot).reg.name);
-      throw new DiError(DI_ERROR_CODES.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
+      throw new DiError(DiErrorCode.CIRCULAR_DEPENDENCY, `circular dependency: ${path.join(' -> ')}`, {
         path,
       });
     }
@@ -588,7 +588,7 @@ class ContainerImpl implements Container {
       const result = await validateWithSchema(provider.schema, raw);
       if (!result.ok) {
         throw new DiError(
-          DI_ERROR_CODES.INVALID_CONFIG,
+          DiErrorCode.INVALID_CONFIG,
           `config '${provider.configKey}' for '${slot.reg.name}' is invalid: ${result.issues.join('; ')}`,
           { path: pathOf(frame) },
         );
@@ -646,7 +646,7 @@ class ContainerImpl implements Container {
     if (parent?.inSingleton) {
       const path = pathOf(parent, reg.name);
       throw new DiError(
-        DI_ERROR_CODES.LIFETIME_MISMATCH,
+        DiErrorCode.LIFETIME_MISMATCH,
         `singleton '${path[0]}' cannot depend on scoped '${reg.name}': it would keep one scope's instance forever${describePath(path)}`,
         { path },
       );
@@ -749,7 +749,7 @@ class ContainerImpl implements Container {
       }
       if (!result.ok) {
         const error = new DiError(
-          DI_ERROR_CODES.REBUILD_FAILED,
+          DiErrorCode.REBUILD_FAILED,
           `rebuilding '${reg.name}' failed; the previous instance stays in service`,
           { cause: result.error },
         );
@@ -819,7 +819,7 @@ class ContainerImpl implements Container {
         await c.tsyringe.dispose();
       } catch (cause) {
         errors.push(
-          new DiError(DI_ERROR_CODES.DISPOSE_FAILED, 'disposing the tsyringe container failed', { cause }),
+          new DiError(DiErrorCode.DISPOSE_FAILED, 'disposing the tsyringe container failed', { cause }),
         );
       }
     }
@@ -834,7 +834,7 @@ class ContainerImpl implements Container {
   }
 
   private disposedError(parent: Frame | undefined): DiError {
-    return new DiError(DI_ERROR_CODES.DISPOSED, `this ${this.parent ? 'scope' : 'container'} was disposed`, {
+    return new DiError(DiErrorCode.DISPOSED, `this ${this.parent ? 'scope' : 'container'} was disposed`, {
       path: pathOf(parent),
     });
   }
@@ -844,7 +844,7 @@ class ContainerImpl implements Container {
     const path = pathOf(parent, name);
     const chain =
       parent === undefined ? '' : ` (requested by ${pathOf(parent).at(-1)}; path: ${path.join(' -> ')})`;
-    return new DiError(DI_ERROR_CODES.NOT_REGISTERED, `nothing is registered for '${name}'${chain}`, {
+    return new DiError(DiErrorCode.NOT_REGISTERED, `nothing is registered for '${name}'${chain}`, {
       path,
     });
   }

@@ -1,7 +1,7 @@
 import { AppError, type AppErrorOptions } from '@app/core';
 
 /** The codes a {@link DiError} carries. */
-export const DI_ERROR_CODES = {
+export const DiErrorCode = {
   /** Nothing is registered for a token (the message names it and the chain that asked for it). */
   NOT_REGISTERED: 'NOT_REGISTERED',
   /** A dependency cycle; the message prints the path, e.g. `a -> b -> a`. */
@@ -26,8 +26,8 @@ export const DI_ERROR_CODES = {
   NO_ACTIVE_SCOPE: 'NO_ACTIVE_SCOPE',
 } as const;
 
-/** One of {@link DI_ERROR_CODES}. */
-export type DiErrorCode = (typeof DI_ERROR_CODES)[keyof typeof DI_ERROR_CODES];
+/** One of {@link DiErrorCode}. */
+export type DiErrorCode = (typeof DiErrorCode)[keyof typeof DiErrorCode];
 
 /**
  * The error every @app/di failure throws, with a stable `code`. When the failure happened while
@@ -38,7 +38,7 @@ export type DiErrorCode = (typeof DI_ERROR_CODES)[keyof typeof DI_ERROR_CODES];
  * try {
  *   container.resolve(MAILER);
  * } catch (err) {
- *   if (err instanceof DiError && err.code === DI_ERROR_CODES.ASYNC_PROVIDER) {
+ *   if (err instanceof DiError && err.code === DiErrorCode.ASYNC_PROVIDER) {
  *     await container.resolveAsync(MAILER);
  *   }
  * }

@@ -1,4 +1,4 @@
-import { DI_ERROR_CODES, DiError } from './errors.js';
+import { DiError, DiErrorCode } from './errors.js';
 
 /** How one constructor parameter is resolved, read from tsyringe's decorator metadata. */
 export type Param =
@@ -75,13 +75,13 @@ export function paramsOf(ctor: Function, name: string): Param[] {
     const type = types?.[i];
     if (type === undefined) {
       throw new DiError(
-        DI_ERROR_CODES.MISSING_METADATA,
+        DiErrorCode.MISSING_METADATA,
         `cannot construct '${name}': the type of constructor parameter #${i} is unknown. Decorate the class with @injectable() (and compile with emitDecoratorMetadata), or name the dependency with @inject(token)`,
       );
     }
     if (ERASED.has(type)) {
       throw new DiError(
-        DI_ERROR_CODES.MISSING_METADATA,
+        DiErrorCode.MISSING_METADATA,
         `cannot construct '${name}': constructor parameter #${i} is typed as ${(type as Function).name} (what interfaces, unions and primitives compile to). Name the dependency with @inject(token)`,
       );
     }

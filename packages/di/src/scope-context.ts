@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DI_ERROR_CODES, DiError } from './errors.js';
+import { DiError, DiErrorCode } from './errors.js';
 import type { Container } from './types.js';
 
 const storage = new AsyncLocalStorage<Container>();
@@ -55,7 +55,7 @@ export function currentScope(fallback?: Container): Container {
   if (scope !== undefined) return scope;
   if (fallback !== undefined) return fallback;
   throw new DiError(
-    DI_ERROR_CODES.NO_ACTIVE_SCOPE,
+    DiErrorCode.NO_ACTIVE_SCOPE,
     'currentScope() was called outside runInScope(): open a scope first, or pass a fallback container',
   );
 }

@@ -4,8 +4,8 @@ import {
   createContainer,
   createToken,
   currentScope,
-  DI_ERROR_CODES,
   type DiError,
+  DiErrorCode,
   injectable,
   runInScope,
 } from './index.js';
@@ -49,7 +49,7 @@ describe('scopes', () => {
     } catch (e) {
       err = e;
     }
-    expect((err as DiError).code).toBe(DI_ERROR_CODES.LIFETIME_MISMATCH);
+    expect((err as DiError).code).toBe(DiErrorCode.LIFETIME_MISMATCH);
     expect((err as DiError).message).toContain('cache -> Request');
   });
 
@@ -203,8 +203,8 @@ describe('disposal', () => {
     expect(c.dispose()).toBe(first);
     await first;
     expect(count).toBe(1);
-    expect(() => c.resolve('v')).toThrow(expect.objectContaining({ code: DI_ERROR_CODES.DISPOSED }));
-    await expect(c.resolveAsync('v')).rejects.toMatchObject({ code: DI_ERROR_CODES.DISPOSED });
+    expect(() => c.resolve('v')).toThrow(expect.objectContaining({ code: DiErrorCode.DISPOSED }));
+    await expect(c.resolveAsync('v')).rejects.toMatchObject({ code: DiErrorCode.DISPOSED });
     expect(() => c.createScope()).toThrow(/disposed/);
   });
 
@@ -228,7 +228,7 @@ describe('disposal', () => {
     const pending = c.resolveAsync('slow');
     await c.dispose();
     release();
-    await expect(pending).rejects.toMatchObject({ code: DI_ERROR_CODES.DISPOSED });
+    await expect(pending).rejects.toMatchObject({ code: DiErrorCode.DISPOSED });
     expect(disposed).toBe(true);
   });
 

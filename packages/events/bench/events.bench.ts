@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
-import { redisTransport } from '../src/adapters/redis.js';
+import { redisEventTransport } from '../src/adapters/redis.js';
 import { createEventBus } from '../src/index.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,7 +16,7 @@ const bullConnection = { url, maxRetriesPerRequest: null } as const;
 const bullPrefix = `bench-bull-${process.pid}`;
 
 const bus = createEventBus<{ 'user.registered': { userId: string; n: number } }>({
-  transport: redisTransport({ client, keyPrefix: prefix, maxLen: 10_000 }),
+  transport: redisEventTransport({ client, keyPrefix: prefix, maxLen: 10_000 }),
 });
 const payload = (n: number) => ({ userId: `u${n}`, n });
 
@@ -130,7 +130,7 @@ const latency: Record<string, ReturnType<typeof percentiles>> = {};
   const live: number[] = [];
   const latClient = new Redis(url);
   const latBus = createEventBus<{ 'lat.tick': { sentAt: number } }>({
-    transport: redisTransport({ client: latClient, keyPrefix: `${prefix}lat:` }),
+    transport: redisEventTransport({ client: latClient, keyPrefix: `${prefix}lat:` }),
   });
   await latBus.subscribe('lat.tick', (e) => void durable.push(performance.now() - e.data.sentAt), {
     group: 'lat',

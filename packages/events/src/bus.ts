@@ -8,7 +8,7 @@ import {
   silentLogger,
   sleep,
 } from '@app/core';
-import { memoryTransport } from './adapters/memory.js';
+import { memoryEventTransport } from './adapters/memory.js';
 import { EventsError, EventsErrorCode } from './errors.js';
 import { serialise } from './internal/serialise.js';
 import { assertEventName, assertPattern, type MatchingNames } from './pattern.js';
@@ -159,7 +159,7 @@ export interface ReplayOptions {
 
 /** Options of {@link createEventBus}. */
 export interface EventBusOptions {
-  /** Where events go: `memoryTransport()`, `redisTransport({ client })` or your own. @default memoryTransport() */
+  /** Where events go: `memoryEventTransport()`, `redisEventTransport({ client })` or your own. @default memoryEventTransport() */
   transport?: EventTransport;
   /** The `source` of events published without one. @default 'app' */
   source?: string;
@@ -218,8 +218,8 @@ export interface EventBus<Events extends EventMap<Events> = Record<string, unkno
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function invalid(message: string): EventsError {
-  return new EventsError(EventsErrorCode.INVALID_ARGUMENT, message);
+function invalid(message: string, code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT): EventsError {
+  return new EventsError(code, message);
 }
 
 function toMs(value: Date | number | undefined, what: string): number | undefined {
@@ -229,16 +229,23 @@ function toMs(value: Date | number | undefined, what: string): number | undefine
   return ms;
 }
 
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
+function positiveInt(
+  value: number | undefined,
+  fallback: number,
+  what: string,
+  code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1)
-    throw invalid(`${what} must be a positive integer, got ${value}`);
+    throw invalid(`${what} must be a positive integer, got ${value}`, code);
   return value;
 }
 
-function checkPolicy(policy: RetryPolicy): RetryPolicy {
-  positiveInt(policy.maxAttempts, 1, 'retry.maxAttempts');
-  if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= 0)) throw invalid('retry delays must be >= 0');
+/** `code` is INVALID_OPTIONS for the bus's default policy, INVALID_ARGUMENT for a subscription's. */
+function checkPolicy(policy: RetryPolicy, code: EventsErrorCode): RetryPolicy {
+  positiveInt(policy.maxAttempts, 1, 'retry.maxAttempts', code);
+  if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= 0))
+    throw invalid('retry delays must be >= 0', code);
   return policy;
 }
 
@@ -287,10 +294,13 @@ function toEnvelope<K extends string, D>(stored: StoredEvent): EventEnvelope<K, 
 export function createEventBus<Events extends EventMap<Events> = Record<string, unknown>>(
   options: EventBusOptions = {},
 ): EventBus<Events> {
-  const transport = options.transport ?? memoryTransport();
+  const transport = options.transport ?? memoryEventTransport();
   const logger = options.logger ?? silentLogger;
   const defaultSource = options.source ?? 'app';
-  const defaultPolicy = checkPolicy({ ...DEFAULT_RETRY_POLICY, ...options.retry });
+  const defaultPolicy = checkPolicy(
+    { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    EventsErrorCode.INVALID_OPTIONS,
+  );
   const consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const subscriptions = new Set<Subscription>();
   let closed = false;
@@ -407,7 +417,9 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     if (startAt !== 'latest' && startAt !== 'earliest')
       throw invalid(`startAt must be 'latest' or 'earliest'`);
     const concurrency = positiveInt(subOptions.concurrency, 1, 'concurrency');
-    const policy = subOptions.retry ? checkPolicy({ ...defaultPolicy, ...subOptions.retry }) : defaultPolicy;
+    const policy = subOptions.retry
+      ? checkPolicy({ ...defaultPolicy, ...subOptions.retry }, EventsErrorCode.INVALID_ARGUMENT)
+      : defaultPolicy;
     assertOpen();
 
     const what = selector.kind === 'name' ? selector.name : selector.pattern;

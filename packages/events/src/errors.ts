@@ -2,7 +2,12 @@ import { AppError, type AppErrorOptions } from '@app/core';
 
 /** Every code an {@link EventsError} can carry. */
 export const EventsErrorCode = {
-  /** An argument is malformed (empty event name, `*` in a published name, concurrency below 1...). */
+  /**
+   * An option of a factory (`createEventBus`, a transport, the outbox or its relay) is missing or out of
+   * range: a missing client, a `maxLen` below 1, a bad table name... Thrown when the factory is called.
+   */
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /** An argument of a call is malformed (empty event name, `*` in a published name, concurrency below 1...). */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** The payload cannot be stored as JSON (a BigInt, a cycle, `undefined`). */
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',

@@ -11,12 +11,14 @@ export interface EventTransportContractOptions {
   it: typeof It;
   /** vitest's `expect`. */
   expect: typeof Expect;
+  /** Names the suite, e.g. `redis`: the tests run under `EventTransport contract: <name>`. */
+  name: string;
   /**
    * A fresh transport for one test. Event names are unique per test, so transports may share a store. A
    * delivery a durable member left unfinished must reach the next member of its group within `timeoutMs`
    * (for Redis: a small `claimIdleMs`).
    */
-  createTransport: () => EventTransport | Promise<EventTransport>;
+  create: () => EventTransport | Promise<EventTransport>;
   /** How long a test may wait for deliveries before it fails. @default 10000 */
   timeoutMs?: number;
 }
@@ -57,20 +59,20 @@ type AnyEvents = Record<string, { n: number }>;
  * ```ts
  * import { describe, expect, it } from 'vitest';
  * import { eventTransportContract } from '@app/events/testing';
- * import { memoryTransport } from '@app/events/memory';
+ * import { memoryEventTransport } from '@app/events/memory';
  *
- * eventTransportContract({ describe, it, expect, createTransport: () => memoryTransport() });
+ * eventTransportContract({ describe, it, expect, name: 'memory', create: () => memoryEventTransport() });
  * ```
  */
 export function eventTransportContract(options: EventTransportContractOptions): void {
-  const { describe, expect, createTransport } = options;
+  const { describe, expect, create } = options;
   const timeout = options.timeoutMs ?? 10_000;
   const wait = (check: () => void | Promise<void>) => eventually(check, timeout);
   const it = (title: string, fn: () => Promise<void>) => options.it(title, fn, timeout * 3);
 
   async function withBus(fn: (bus: EventBus<AnyEvents>, t: string) => Promise<void>): Promise<void> {
     const bus = createEventBus<AnyEvents>({
-      transport: await createTransport(),
+      transport: await create(),
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
     });
     try {
@@ -80,7 +82,7 @@ export function eventTransportContract(options: EventTransportContractOptions): 
     }
   }
 
-  describe('EventTransport contract', () => {
+  describe(`EventTransport contract: ${options.name}`, () => {
     it('publishes with a unique id, timestamp and source, and keeps a log in order', async () => {
       await withBus(async (bus, t) => {
         const name = `${t}.created`;
@@ -381,7 +383,7 @@ export function eventTransportContract(options: EventTransportContractOptions): 
     });
 
     it('refuses to publish after close', async () => {
-      const bus = createEventBus<AnyEvents>({ transport: await createTransport() });
+      const bus = createEventBus<AnyEvents>({ transport: await create() });
       await bus.close();
       await expect(bus.publish(`${tag()}.late`, { n: 1 })).rejects.toMatchObject({
         code: EventsErrorCode.CLOSED,

@@ -110,7 +110,7 @@ export interface DeadLetter extends StoredEvent {
 }
 
 /**
- * Moves events between publishers and subscribers. `memoryTransport()` and `redisTransport()` implement
+ * Moves events between publishers and subscribers. `memoryEventTransport()` and `redisEventTransport()` implement
  * it; `@app/events/testing` holds the contract suite another implementation must pass.
  */
 export interface EventTransport {

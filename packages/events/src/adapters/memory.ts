@@ -13,8 +13,8 @@ import type {
   TransportSubscription,
 } from '../types.js';
 
-/** Options of {@link memoryTransport}. */
-export interface MemoryTransportOptions {
+/** Options of {@link memoryEventTransport}. */
+export interface MemoryEventTransportOptions {
   /** Events kept per event name; the oldest go first. @default 10000 */
   maxLen?: number;
   /** Dead letters kept per subscription; the oldest go first. @default 10000 */
@@ -50,11 +50,12 @@ interface Member {
 const eventKey = (name: string) => `e:${name}`;
 const retryKey = (subscription: string) => `r:${subscription}`;
 
+/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
+      EventsErrorCode.INVALID_OPTIONS,
       `${what} must be a positive integer, got ${value}`,
     );
   }
@@ -81,12 +82,12 @@ function firstAfter(entries: Entry[], after: number): number {
  * @example
  * ```ts
  * import { createEventBus } from '@app/events';
- * import { memoryTransport } from '@app/events/memory';
+ * import { memoryEventTransport } from '@app/events/memory';
  *
- * const bus = createEventBus<Events>({ transport: memoryTransport({ maxLen: 1000 }) });
+ * const bus = createEventBus<Events>({ transport: memoryEventTransport({ maxLen: 1000 }) });
  * ```
  */
-export function memoryTransport(options: MemoryTransportOptions = {}): EventTransport {
+export function memoryEventTransport(options: MemoryEventTransportOptions = {}): EventTransport {
   const maxLen = positiveInt(options.maxLen, 10_000, 'maxLen');
   const deadLetterMaxLen = positiveInt(options.deadLetterMaxLen, 10_000, 'deadLetterMaxLen');
   const logs = new Map<string, Entry[]>();

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { EventsErrorCode } from '../errors.js';
 import { eventually } from '../testing.js';
-import { memoryTransport } from './memory.js';
-import { prismaOutbox, prismaOutboxRelay } from './prisma.js';
-import { redisTransport } from './redis.js';
+import { memoryEventTransport } from './memory.js';
+import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from './prisma.js';
+import { redisEventTransport } from './redis.js';
 
 const db = await requirePostgres({ migrations: ['events'] });
 const redis = await requireRedis();
@@ -43,7 +43,7 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
       },
     ]);
 
-    const transport = memoryTransport();
+    const transport = memoryEventTransport();
     const bus = createEventBus<Events>({ transport });
     const relay = prismaOutboxRelay({ prisma, transport });
     expect(await relay.runOnce()).toBe(1);
@@ -73,7 +73,7 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     ).rejects.toThrow('payment declined');
     expect(await count()).toBe(0);
     expect((await db.query(`SELECT * FROM shop_orders WHERE id = 'o2'`)).rows).toEqual([]);
-    const transport = memoryTransport();
+    const transport = memoryEventTransport();
     expect(await prismaOutboxRelay({ prisma, transport }).runOnce()).toBe(0);
     expect(await transport.history('order.placed', { limit: 10, order: 'asc' })).toEqual([]);
   });
@@ -89,7 +89,12 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
       ).rejects.toMatchObject({ code: EventsErrorCode.INVALID_PAYLOAD });
     });
     expect(await count()).toBe(0);
-    expect(() => prismaOutbox({ table: 'x; DROP TABLE y' })).toThrow(/invalid outbox table/);
+    expect(() => prismaOutbox({ table: 'x; DROP TABLE y' })).toThrow(
+      expect.objectContaining({
+        code: EventsErrorCode.INVALID_OPTIONS,
+        message: expect.stringMatching(/invalid outbox table/),
+      }),
+    );
   });
 
   it('two relays running at once publish each of 1,000 rows exactly once (SKIP LOCKED)', async () => {
@@ -103,7 +108,7 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
       );
     });
     const published: string[] = [];
-    const transport = memoryTransport({ maxLen: 5000 });
+    const transport = memoryEventTransport({ maxLen: 5000 });
     // Relay A holds its first batch (rows locked, transaction open) until relay B has published one: B
     // can only get there by skipping A's locked rows.
     let releaseA!: () => void;
@@ -144,7 +149,7 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
   });
 
   it('runs in the background until closed', async () => {
-    const transport = memoryTransport();
+    const transport = memoryEventTransport();
     const relay = prismaOutboxRelay({ prisma, transport, pollIntervalMs: 10 });
     relay.start();
     await prisma.$transaction((tx) => outbox.publish(tx, 'order.placed', { orderId: 'bg', total: 1 }));
@@ -194,7 +199,10 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
       expect(left).toBeLessThan(total);
 
       const client = redis.client();
-      const relay = prismaOutboxRelay({ prisma, transport: redisTransport({ client, keyPrefix: prefix }) });
+      const relay = prismaOutboxRelay({
+        prisma,
+        transport: redisEventTransport({ client, keyPrefix: prefix }),
+      });
       // The killed relay's open transaction is rolled back when Postgres notices the dead connection.
       await eventually(async () => {
         await relay.runOnce();
@@ -207,4 +215,20 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
     },
     60_000,
   );
+});
+
+describe('prismaOutboxRelay options', () => {
+  it('throws INVALID_OPTIONS for a missing client or transport and bad numbers', () => {
+    const transport = memoryEventTransport();
+    const prisma = {
+      $transaction: () => Promise.reject(new Error('no I/O expected')),
+    } as unknown as PrismaRelayClient;
+    const invalidOptions = expect.objectContaining({ code: EventsErrorCode.INVALID_OPTIONS });
+    // @ts-expect-error prisma is required
+    expect(() => prismaOutboxRelay({ transport })).toThrow(invalidOptions);
+    // @ts-expect-error transport is required
+    expect(() => prismaOutboxRelay({ prisma })).toThrow(invalidOptions);
+    expect(() => prismaOutboxRelay({ prisma, transport, batchSize: 0 })).toThrow(invalidOptions);
+    expect(() => prismaOutboxRelay({ prisma, transport, table: 'a-b' })).toThrow(invalidOptions);
+  });
 });

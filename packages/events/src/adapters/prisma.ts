@@ -58,7 +58,7 @@ export interface PrismaOutbox<Events extends EventMap<Events> = Record<string, u
 export interface PrismaOutboxRelayOptions {
   /** The PrismaClient whose database holds the outbox. */
   prisma: PrismaRelayClient;
-  /** Where committed events go, e.g. a `redisTransport()` of its own (the relay does not close it). */
+  /** Where committed events go, e.g. a `redisEventTransport()` of its own (the relay does not close it). */
   transport: EventTransport;
   /** The outbox table, optionally schema-qualified. @default 'app_events_outbox' */
   table?: string;
@@ -88,7 +88,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 function quoteTable(table: string): string {
   if (!IDENTIFIER.test(table)) {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
+      EventsErrorCode.INVALID_OPTIONS,
       `invalid outbox table name ${JSON.stringify(table)}`,
     );
   }
@@ -98,11 +98,12 @@ function quoteTable(table: string): string {
     .join('.');
 }
 
+/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
+      EventsErrorCode.INVALID_OPTIONS,
       `${what} must be a positive integer, got ${value}`,
     );
   }
@@ -195,9 +196,9 @@ interface OutboxRow {
  * @example
  * ```ts
  * import { prismaOutboxRelay } from '@app/events/prisma';
- * import { redisTransport } from '@app/events/redis';
+ * import { redisEventTransport } from '@app/events/redis';
  *
- * const relay = prismaOutboxRelay({ prisma, transport: redisTransport({ client: redis }) });
+ * const relay = prismaOutboxRelay({ prisma, transport: redisEventTransport({ client: redis }) });
  * relay.start();
  * // on shutdown
  * await relay.close();
@@ -207,12 +208,12 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
   const { prisma, transport } = options;
   if (!prisma || typeof prisma.$transaction !== 'function') {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
+      EventsErrorCode.INVALID_OPTIONS,
       'prismaOutboxRelay needs { prisma }: a PrismaClient',
     );
   }
   if (!transport || typeof transport.publish !== 'function') {
-    throw new EventsError(EventsErrorCode.INVALID_ARGUMENT, 'prismaOutboxRelay needs { transport }');
+    throw new EventsError(EventsErrorCode.INVALID_OPTIONS, 'prismaOutboxRelay needs { transport }');
   }
   const table = quoteTable(options.table ?? 'app_events_outbox');
   const batchSize = positiveInt(options.batchSize, 100, 'batchSize');

@@ -5,7 +5,7 @@ import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { eventually } from '../testing.js';
-import { redisTransport } from './redis.js';
+import { redisEventTransport } from './redis.js';
 
 const redis = await requireRedis();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +25,7 @@ async function consumers(key: string, group: string): Promise<Map<string, number
   return map;
 }
 
-describe.skipIf(!redis.available)('redisTransport deliveries across members, on real Redis', () => {
+describe.skipIf(!redis.available)('redisEventTransport deliveries across members, on real Redis', () => {
   it.each([
     ['while it runs', false],
     ["while the transport's close() waits for it", true],
@@ -46,10 +46,10 @@ describe.skipIf(!redis.available)('redisTransport deliveries across members, on 
         await new Promise((resolve) => setTimeout(resolve, 3 * claimIdleMs));
         finished++;
       };
-      const transportA = redisTransport({ client: redis.client(), ...options });
+      const transportA = redisEventTransport({ client: redis.client(), ...options });
       const a = createEventBus({ transport: transportA, consumer: 'a' });
       const b = createEventBus({
-        transport: redisTransport({ client: redis.client(), ...options }),
+        transport: redisEventTransport({ client: redis.client(), ...options }),
         consumer: 'b',
       });
       try {
@@ -87,7 +87,7 @@ describe.skipIf(!redis.available)('redisTransport deliveries across members, on 
     const maxAttempts = 4;
     const claimIdleMs = 300;
     const bus = createEventBus<{ job: { n: number } }>({
-      transport: redisTransport({ client, keyPrefix: prefix, claimIdleMs, claimIntervalMs: 50 }),
+      transport: redisEventTransport({ client, keyPrefix: prefix, claimIdleMs, claimIntervalMs: 50 }),
       consumer: 'b',
       retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 1, jitter: 'none' },
     });
@@ -169,7 +169,7 @@ describe.skipIf(!redis.available)('redisTransport deliveries across members, on 
   it('removes its consumer from the group on close, unless the consumer still holds deliveries', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}delconsumer:`;
-    const transport = () => redisTransport({ client, keyPrefix: prefix, claimIdleMs: 60_000 });
+    const transport = () => redisEventTransport({ client, keyPrefix: prefix, claimIdleMs: 60_000 });
     const idle = createEventBus({ transport: transport(), consumer: 'idle' });
     const holding = createEventBus({
       transport: transport(),

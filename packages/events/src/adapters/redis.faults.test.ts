@@ -6,17 +6,17 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { eventually } from '../testing.js';
-import { redisTransport } from './redis.js';
+import { redisEventTransport } from './redis.js';
 
 const redis = await requireRedis();
 const here = dirname(fileURLToPath(import.meta.url));
 
-describe.skipIf(!redis.available)('redisTransport under faults, on real Redis', () => {
+describe.skipIf(!redis.available)('redisEventTransport under faults, on real Redis', () => {
   it('redelivers everything a SIGKILLed consumer had taken to a new member of its group', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}crash:`;
     const bus = createEventBus<{ 'job.created': { n: number } }>({
-      transport: redisTransport({ client, keyPrefix: prefix, claimIdleMs: 300, claimIntervalMs: 100 }),
+      transport: redisEventTransport({ client, keyPrefix: prefix, claimIdleMs: 300, claimIntervalMs: 100 }),
     });
     // The group exists before anything is published, so the child's backlog is all 400 events.
     await (await bus.subscribe('job.created', () => {}, { group: 'workers' })).close();
@@ -87,7 +87,12 @@ describe.skipIf(!redis.available)('redisTransport under faults, on real Redis', 
     const client = new Redis(server.url, { retryStrategy: (times) => Math.min(times * 20, 200) });
     client.on('error', () => {});
     const bus = createEventBus<{ tick: { n: number } }>({
-      transport: redisTransport({ client, keyPrefix: 'restart:', claimIdleMs: 500, claimIntervalMs: 200 }),
+      transport: redisEventTransport({
+        client,
+        keyPrefix: 'restart:',
+        claimIdleMs: 500,
+        claimIntervalMs: 200,
+      }),
     });
     const durable = new Set<string>();
     const live = new Set<string>();
@@ -129,7 +134,7 @@ describe.skipIf(!redis.available)('redisTransport under faults, on real Redis', 
     const client = redis.client();
     const prefix = `${redis.prefix}soak:`;
     const bus = createEventBus<Record<string, { n: number }>>({
-      transport: redisTransport({ client, keyPrefix: prefix, maxLen: 200_000 }),
+      transport: redisEventTransport({ client, keyPrefix: prefix, maxLen: 200_000 }),
     });
     const total = 100_000;
     const names = ['soak.a', 'soak.b'];

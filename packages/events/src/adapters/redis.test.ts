@@ -3,17 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { EventsErrorCode } from '../errors.js';
 import { eventTransportContract, eventually } from '../testing.js';
-import { redisTransport } from './redis.js';
+import { type RedisStreamsClient, redisEventTransport } from './redis.js';
 
 const redis = await requireRedis();
 
-describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
+describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
   eventTransportContract({
     describe,
     it,
     expect,
-    createTransport: () =>
-      redisTransport({
+    name: 'redis',
+    create: () =>
+      redisEventTransport({
         client: redis.client(),
         keyPrefix: redis.prefix,
         claimIdleMs: 300,
@@ -25,7 +26,7 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     const client = redis.client();
     const prefix = `${redis.prefix}trim:`;
     const bus = createEventBus<{ 'user.registered': { n: number } }>({
-      transport: redisTransport({ client, keyPrefix: prefix, maxLen: 100 }),
+      transport: redisEventTransport({ client, keyPrefix: prefix, maxLen: 100 }),
     });
     const sent: string[][] = [];
     const spy = redis.client();
@@ -76,7 +77,7 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     for (let i = 0; i < 300; i++)
       await client.xadd(key, `${past}-${i}`, 'i', `x${i}`, 'n', 'old', 'd', '1', 't', '0');
     const bus = createEventBus({
-      transport: redisTransport({ client, keyPrefix: prefix, maxAgeMs: 60_000 }),
+      transport: redisEventTransport({ client, keyPrefix: prefix, maxAgeMs: 60_000 }),
     });
     await bus.publish('old', { fresh: true });
     expect(await client.xlen(key)).toBeLessThan(301);
@@ -87,7 +88,7 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
     const client = redis.client();
     const prefix = `${redis.prefix}dlq:`;
     const bus = createEventBus<{ job: { n: number } }>({
-      transport: redisTransport({ client, keyPrefix: prefix }),
+      transport: redisEventTransport({ client, keyPrefix: prefix }),
       retry: { maxAttempts: 2, baseDelayMs: 1 },
     });
     const sub = await bus.subscribe(
@@ -123,7 +124,7 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
       duplicates++;
       return duplicate(...args);
     };
-    const bus = createEventBus({ transport: redisTransport({ client, keyPrefix: prefix }) });
+    const bus = createEventBus({ transport: redisEventTransport({ client, keyPrefix: prefix }) });
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) await bus.subscribe(`e${i}`, (e) => void seen.push(e.name));
     for (let i = 0; i < 5; i++)
@@ -137,11 +138,31 @@ describe.skipIf(!redis.available)('redisTransport on real Redis', () => {
 
   it('rejects a bad position before any I/O', async () => {
     const bus = createEventBus({
-      transport: redisTransport({ client: redis.client(), keyPrefix: redis.prefix }),
+      transport: redisEventTransport({ client: redis.client(), keyPrefix: redis.prefix }),
     });
     await expect(bus.history('x', { after: 'nope' })).rejects.toMatchObject({
       code: EventsErrorCode.INVALID_ARGUMENT,
     });
     await bus.close();
+  });
+});
+
+describe('redisEventTransport options', () => {
+  it('throws INVALID_OPTIONS without a client or with a bad number, before any I/O', () => {
+    const client = {
+      call: () => Promise.reject(new Error('no I/O expected')),
+      duplicate: () => {
+        throw new Error('no I/O expected');
+      },
+    } as unknown as RedisStreamsClient;
+    // @ts-expect-error client is required
+    expect(() => redisEventTransport({})).toThrow(
+      expect.objectContaining({ code: EventsErrorCode.INVALID_OPTIONS }),
+    );
+    for (const bad of [{ maxLen: 0 }, { claimIdleMs: 1.5 }, { maxAgeMs: -1 }]) {
+      expect(() => redisEventTransport({ client, ...bad })).toThrow(
+        expect.objectContaining({ code: EventsErrorCode.INVALID_OPTIONS }),
+      );
+    }
   });
 });

@@ -22,7 +22,7 @@ export interface RedisBatchLike {
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
-/** The part of an ioredis client the transport uses; any ioredis 5 `Redis` instance fits. */
+/** The part of an ioredis client the transport uses; any ioredis `Redis` instance (5 or 6) fits. */
 export interface RedisStreamsClient {
   call(command: string, ...args: Arg[]): Promise<unknown>;
   pipeline(): RedisBatchLike;
@@ -34,8 +34,8 @@ export interface RedisStreamsClient {
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
-/** Options of {@link redisTransport}. */
-export interface RedisTransportOptions {
+/** Options of {@link redisEventTransport}. */
+export interface RedisEventTransportOptions {
   /** An ioredis client (without ioredis' own `keyPrefix` option). It stays yours: `close()` does not quit it. */
   client: RedisStreamsClient;
   /** Prefix of every key the transport writes. @default 'events:' */
@@ -145,11 +145,12 @@ function parseEntry(id: string, fields: string[] | null): StoredEvent {
   return { id: eventId, name, payload, timestamp, position: id, ...(source === undefined ? {} : { source }) };
 }
 
+/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
+      EventsErrorCode.INVALID_OPTIONS,
       `${what} must be a positive integer, got ${value}`,
     );
   }
@@ -197,17 +198,17 @@ interface Held {
  * ```ts
  * import { Redis } from 'ioredis';
  * import { createEventBus } from '@app/events';
- * import { redisTransport } from '@app/events/redis';
+ * import { redisEventTransport } from '@app/events/redis';
  *
- * const bus = createEventBus<Events>({ transport: redisTransport({ client: new Redis(), keyPrefix: 'myapp:events:' }) });
+ * const bus = createEventBus<Events>({ transport: redisEventTransport({ client: new Redis(), keyPrefix: 'myapp:events:' }) });
  * ```
  */
-export function redisTransport(options: RedisTransportOptions): EventTransport {
+export function redisEventTransport(options: RedisEventTransportOptions): EventTransport {
   const { client } = options;
   if (!client || typeof client.call !== 'function' || typeof client.duplicate !== 'function') {
     throw new EventsError(
-      EventsErrorCode.INVALID_ARGUMENT,
-      'redisTransport needs { client }: an ioredis instance',
+      EventsErrorCode.INVALID_OPTIONS,
+      'redisEventTransport needs { client }: an ioredis instance',
     );
   }
   const prefix = options.keyPrefix ?? 'events:';
