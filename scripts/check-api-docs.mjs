@@ -55,8 +55,14 @@ function readTsupEntries(dir) {
   if (!file) return entries;
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const visit = (node) => {
-    if (ts.isPropertyAssignment(node) && node.name.getText(sf) === 'entry') {
-      const init = node.initializer;
+    // `entry: {...}` in a tsup config, or the first argument of the shared `packageBuild({...})`.
+    const isEntryProperty = ts.isPropertyAssignment(node) && node.name.getText(sf) === 'entry';
+    const isPackageBuild =
+      ts.isCallExpression(node) &&
+      node.expression.getText(sf) === 'packageBuild' &&
+      node.arguments.length > 0;
+    if (isEntryProperty || isPackageBuild) {
+      const init = isEntryProperty ? node.initializer : node.arguments[0];
       if (ts.isObjectLiteralExpression(init)) {
         for (const prop of init.properties) {
           if (ts.isPropertyAssignment(prop) && ts.isStringLiteralLike(prop.initializer)) {
