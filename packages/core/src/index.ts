@@ -1,4 +1,15 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from './config-source.js';
+export type {
+  ConfiguredProviderFactory,
+  ConfiguredProviders,
+  ConfiguredProvidersOptions,
+  ProviderSource,
+} from './configured-providers.js';
+export {
+  ConfiguredProvidersError,
+  ConfiguredProvidersErrorCode,
+  configuredProviders,
+} from './configured-providers.js';
 export type { AppErrorOptions } from './errors.js';
 export { AppError, isAppError } from './errors.js';
 export type { EventSink } from './event-sink.js';

@@ -1,4 +1,5 @@
 import type { ConfigSource } from './config-source.js';
+import type { ProviderSource } from './configured-providers.js';
 import { AppError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { computeBackoff, DEFAULT_RETRY_POLICY, type RetryPolicy, sleep } from './retry.js';
@@ -21,8 +22,12 @@ export interface FailureClassification {
 
 /** Options of {@link createProviderRouter}. */
 export interface ProviderRouterOptions<P> {
-  /** The providers by name, e.g. `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`. */
-  providers: Readonly<Record<string, P>>;
+  /**
+   * The providers by name, e.g. `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`, or a
+   * {@link ProviderSource} resolving them on demand (`configuredProviders(...)`: built from config). A
+   * provider that cannot be resolved (invalid config) rejects the call with its error, before any attempt.
+   */
+  providers: Readonly<Record<string, P>> | ProviderSource<P>;
   /**
    * Where the choice of provider is read at every call, so a config change applies to the next call.
    * @default undefined (config is not read: `defaultChain` is used)
@@ -90,6 +95,17 @@ export interface ProviderRouter<P> {
   ): Promise<RoutedResult<T>>;
 }
 
+/**
+ * Tells a {@link ProviderSource} from a record of providers: a record's values are providers, so it cannot
+ * hold both a `use` function and a `names` array.
+ */
+function isProviderSource<P>(
+  providers: Readonly<Record<string, P>> | ProviderSource<P>,
+): providers is ProviderSource<P> {
+  const source = providers as Partial<ProviderSource<P>>;
+  return typeof source.use === 'function' && Array.isArray(source.names);
+}
+
 function toNames(value: unknown): string[] {
   if (typeof value === 'string') {
     return value
@@ -121,7 +137,10 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
   const logger = options.logger ?? silentLogger;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const maxRetryAfter = options.maxRetryAfterMs ?? 30_000;
-  const known = Object.keys(options.providers);
+  const source: ProviderSource<P> = isProviderSource(options.providers)
+    ? options.providers
+    : recordSource(options.providers);
+  const known = [...source.names];
   const defaultChain = options.defaultChain ? [...options.defaultChain] : known;
 
   async function chain(): Promise<string[]> {
@@ -135,7 +154,7 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
     if (names.length === 0) names = [...defaultChain];
     const unique = [...new Set(names)];
     for (const name of unique) {
-      if (!Object.hasOwn(options.providers, name)) {
+      if (!known.includes(name)) {
         throw new ProviderRouterError(
           pkg,
           ProviderRouterErrorCode.UNKNOWN_PROVIDER,
@@ -156,12 +175,19 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
     const names = await chain();
     const attempts: ProviderAttempt[] = [];
     for (const name of names) {
-      const provider = options.providers[name] as P;
       for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+        // Resolved at each attempt, so a retry runs on a provider rebuilt in between.
+        let started = false;
         try {
-          const value = await operation(provider, name);
+          const value = await source.use(name, (provider) => {
+            started = true;
+            return operation(provider, name);
+          });
           return { value, provider: name, attempts: attempts.length + 1 };
         } catch (error) {
+          // The provider could not be resolved (invalid config): no attempt was made, and no other
+          // provider would fix the configuration.
+          if (!started) throw error;
           const { kind, retryAfterMs } = options.classify(error);
           attempts.push({ provider: name, attempt, kind, error });
           if (kind === 'permanent') throw error;
@@ -187,4 +213,11 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
   }
 
   return { chain, run };
+}
+
+function recordSource<P>(providers: Readonly<Record<string, P>>): ProviderSource<P> {
+  return {
+    names: Object.keys(providers),
+    use: async (name, fn) => fn(providers[name] as P),
+  };
 }
