@@ -26,7 +26,10 @@ describe.skipIf(!db.available)('prismaPermissionStore on real Postgres', () => {
     await db.query(
       'TRUNCATE app_permissions_assignments, app_permissions_role_parents, app_permissions_rules, app_permissions_roles',
     );
-    return { store: prismaPermissionStore({ prisma: prisma! }), raw };
+    // The race tests queue a thousand transactions on a 10-connection pool: on a loaded CI machine the
+    // default 10 s wait for a connection can run out before correctness is even tested.
+    const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
+    return { store: prismaPermissionStore({ prisma: prisma!, transactionOptions }), raw };
   };
 
   permissionStoreContract({ describe, it, expect, name: 'prisma (Postgres)', create: empty });
