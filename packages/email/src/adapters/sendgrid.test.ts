@@ -19,7 +19,7 @@ beforeEach(() => {
   sesFake.reset();
 });
 
-const sendgrid = sendgridProvider({ apiKey: 'SG.test-key', baseUrl: fake.url, timeoutMs: 300 });
+const sendgrid = sendgridProvider({ apiKey: 'SG.test-key', baseUrl: fake.url, timeoutMs: 1500 }); // long enough for a 1,000-recipient batch on a loaded CI machine; the hang test waits it out;
 const ses = sesProvider({
   clientConfig: {
     region: 'us-east-1',

@@ -13,7 +13,7 @@ const clientConfig = {
   endpoint: fake.url,
   credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
 };
-const ses = sesProvider({ clientConfig, configurationSetName: 'events', timeoutMs: 300 });
+const ses = sesProvider({ clientConfig, configurationSetName: 'events', timeoutMs: 1500 }); // long enough for a 1,000-recipient batch on a loaded CI machine; the hang test waits it out;
 afterAll(() => ses.close?.());
 const fast = { baseDelayMs: 1, maxDelayMs: 2 };
 const msg = { to: 'ada@example.com', subject: 'Hi', text: 'Hello' };
