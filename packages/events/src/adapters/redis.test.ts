@@ -17,7 +17,7 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       redisEventTransport({
         client: redis.client(),
         keyPrefix: redis.prefix,
-        claimIdleMs: 300,
+        claimIdleMs: 1000, // heartbeats every third of this: room for a stalled process on a loaded CI machine
         claimIntervalMs: 100,
       }),
   });

@@ -34,7 +34,7 @@ function provider(fake: FakeTwilio, extra: Partial<Parameters<typeof twilioProvi
     authToken: fake.authToken,
     from: FROM,
     apiBaseUrl: fake.url,
-    timeoutMs: 300,
+    timeoutMs: 1500, // tests of hangs pass their own short timeout
     ...extra,
   } as Parameters<typeof twilioProvider>[0]);
   providers.push(p);
