@@ -6,6 +6,11 @@ export const EmailErrorCode = {
   INVALID_MESSAGE: 'INVALID_MESSAGE',
   /** A factory was given unusable options. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /**
+   * A provider's options in config (`email.providers.<name>`) are missing or invalid, so the provider
+   * could not be built. Thrown before any network call; the message names the key, never the values.
+   */
+  INVALID_PROVIDER_CONFIG: 'INVALID_PROVIDER_CONFIG',
   /** A provider call failed; `kind` says whether it was transient, provider-level or permanent. */
   PROVIDER_ERROR: 'PROVIDER_ERROR',
   /** An idempotency key was reused for a different message. */

@@ -7,7 +7,13 @@ export {
   isNetworkError,
   parseRetryAfter,
 } from './errors.js';
-export type { EmailService, EmailServiceOptions, IdempotencyOptions, SendOptions } from './service.js';
+export type {
+  EmailProviderFactory,
+  EmailService,
+  EmailServiceOptions,
+  IdempotencyOptions,
+  SendOptions,
+} from './service.js';
 export { classifyEmailError, createEmailService } from './service.js';
 export type { EmailEventName } from './status.js';
 export { recordDeliveryEvents, STATUS_PRECEDENCE } from './status.js';

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   type ConfigSource,
+  type ConfiguredProviders,
+  configuredProviders,
   createProviderRouter,
   type EventSink,
   type FailureClassification,
@@ -53,11 +55,38 @@ export interface IdempotencyOptions {
   pollMs?: number;
 }
 
-/** Options of {@link createEmailService}. */
+/**
+ * Builds one provider from its options in config (the value at `email.providers.<name>`, a plain object).
+ * The values come from config unchecked: pass them to a provider factory that validates its options
+ * (`sesProvider`, `sendgridProvider` do) or check them yourself. Throwing makes the send fail with
+ * `INVALID_PROVIDER_CONFIG` (on first use) or keeps the previous provider (after a config change).
+ */
+export type EmailProviderFactory = (
+  options: Record<string, unknown>,
+  name: string,
+) => EmailProvider | Promise<EmailProvider>;
+
+/** Options of {@link createEmailService}. Give `providers` or `providerFactories`, not both. */
 export interface EmailServiceOptions {
-  /** The providers by name: `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`. */
-  providers: Readonly<Record<string, EmailProvider>>;
-  /** Where the provider choice is read at every call (`@app/config` fits). @default undefined (the order of `providers`) */
+  /**
+   * The providers by name: `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`.
+   * @default undefined (then `providerFactories` is required)
+   */
+  providers?: Readonly<Record<string, EmailProvider>>;
+  /**
+   * Providers built from their options in config instead: `{ ses: (options) => sesProvider(options) }`
+   * builds `ses` from the object at `email.providers.ses` on first use, and rebuilds it when that key
+   * changes (a failed rebuild keeps the previous one and logs). Needs `config`. The service closes them.
+   * @default undefined (then `providers` is required)
+   */
+  providerFactories?: Readonly<Record<string, EmailProviderFactory>>;
+  /** Config key under which each provider's options live, with `providerFactories`. @default 'email.providers' */
+  providersKey?: string;
+  /**
+   * Where the provider choice (and, with `providerFactories`, each provider's options) is read at every
+   * call (`@app/config` fits). Required with `providerFactories`.
+   * @default undefined (the order of `providers`)
+   */
   config?: ConfigSource;
   /** Config key naming the primary provider. @default 'email.provider' */
   providerKey?: string;
@@ -174,24 +203,33 @@ function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
  * const { id } = await email.send({ to: 'ada@example.com', subject: 'Welcome', text: 'Hello Ada' });
  * await email.getStatus(id); // 'sent'
  * ```
+ *
+ * @example
+ * ```ts
+ * // Provider options in config, applied live: email.providers.sendgrid = { "apiKey": "SG.xxx" }
+ * import { sendgridProvider } from '@app/email/sendgrid';
+ * import { sesProvider } from '@app/email/ses';
+ *
+ * const email = createEmailService({
+ *   providerFactories: { ses: (options) => sesProvider(options), sendgrid: (options) => sendgridProvider(options) },
+ *   config, // email.provider picks one; email.providers.<name> holds its options
+ *   defaultFrom: 'app@example.com',
+ * });
+ * ```
  */
 export function createEmailService(options: EmailServiceOptions): EmailService {
-  const names = Object.keys(options.providers ?? {});
-  if (names.length === 0) {
-    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'createEmailService needs at least one provider');
-  }
-  for (const [name, p] of Object.entries(options.providers)) {
-    if (typeof p?.send !== 'function') {
-      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `provider '${name}' has no send method`);
-    }
-  }
   const logger = options.logger ?? silentLogger;
+  const configured = options.providerFactories ? fromConfig(options, logger) : undefined;
+  const providers = configured ? undefined : checkProviders(options.providers);
+  /** The provider `name`, building it from config if needed. */
+  const providerOf = async (name: string): Promise<EmailProvider | undefined> =>
+    configured ? configured.get(name) : providers?.[name];
   const statusStore = options.statusStore ?? memoryEmailStatusStore();
   const limits = { ...options.limits, defaultFrom: options.defaultFrom };
   const concurrency = Math.max(1, options.bulkConcurrency ?? 4);
   const idem = options.idempotency;
   const router: ProviderRouter<EmailProvider> = createProviderRouter<EmailProvider>({
-    providers: options.providers,
+    providers: configured ?? providers ?? {},
     config: options.config,
     providerKey: options.providerKey ?? 'email.provider',
     failoverKey: options.failoverKey ?? 'email.failover',
@@ -311,7 +349,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     const normalized = validateBulk(bulk, limits);
     const total = normalized.recipients.length;
     const items: BulkSendItem[] = new Array(total);
-    const primary = options.providers[(await router.chain())[0] ?? ''];
+    const primary = await providerOf((await router.chain())[0] ?? '');
     const chunkSize = primary?.sendBulk ? Math.max(1, primary.maxBulkSize ?? 1) : 1;
     const pending = Array.from({ length: total }, (_, i) => i);
 
@@ -392,8 +430,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     async getStatus(messageId) {
       const record = await statusStore.get(messageId);
       if (record) return record.status;
-      for (const provider of Object.values(options.providers)) {
-        const status = await provider.getStatus?.(messageId);
+      // Configured providers not built yet have sent nothing from this process.
+      const built = configured
+        ? configured.names.map((name) => configured.peek(name))
+        : Object.values(providers ?? {});
+      for (const provider of built) {
+        const status = await provider?.getStatus?.(messageId);
         if (status && status !== 'unknown') return status;
       }
       return 'unknown';
@@ -404,7 +446,8 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       if (closed) return;
       closed = true;
       const closing = [
-        ...Object.values(options.providers).map((p) => p.close?.()),
+        configured?.close(),
+        ...Object.values(providers ?? {}).map((p) => p.close?.()),
         statusStore.close?.(),
         idem?.store.close?.(),
       ];
@@ -415,4 +458,97 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     },
   };
   return service;
+}
+
+function checkProviders(
+  providers: Readonly<Record<string, EmailProvider>> | undefined,
+): Readonly<Record<string, EmailProvider>> {
+  if (providers === undefined) {
+    throw new EmailError(
+      EmailErrorCode.INVALID_OPTIONS,
+      'createEmailService needs providers (ready providers) or providerFactories (providers built from config)',
+    );
+  }
+  if (typeof providers !== 'object' || providers === null || Object.keys(providers).length === 0) {
+    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'createEmailService needs at least one provider');
+  }
+  for (const [name, p] of Object.entries(providers)) {
+    if (typeof p?.send !== 'function') {
+      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `provider '${name}' has no send method`);
+    }
+  }
+  return providers;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The providers of `providerFactories`, built from `${providersKey}.<name>` and rebuilt on change. */
+function fromConfig(options: EmailServiceOptions, logger: Logger): ConfiguredProviders<EmailProvider> {
+  const factories = options.providerFactories ?? {};
+  if (options.providers !== undefined) {
+    throw new EmailError(
+      EmailErrorCode.INVALID_OPTIONS,
+      'give providers or providerFactories, not both (a name would be ambiguous)',
+    );
+  }
+  if (!isPlainObject(factories) || Object.keys(factories).length === 0) {
+    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'providerFactories must name at least one provider');
+  }
+  for (const [name, factory] of Object.entries(factories)) {
+    if (typeof factory !== 'function') {
+      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `providerFactories.${name} is not a function`);
+    }
+  }
+  if (typeof options.config?.get !== 'function' || typeof options.config.watch !== 'function') {
+    throw new EmailError(
+      EmailErrorCode.INVALID_OPTIONS,
+      'providerFactories needs config (a ConfigSource) to read the provider options from',
+    );
+  }
+  const prefix = (options.providersKey ?? 'email.providers').replace(/\.$/, '');
+  if (prefix === '') {
+    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'providersKey must be a non-empty config key');
+  }
+  const checked = Object.fromEntries(
+    Object.entries(factories).map(([name, factory]) => {
+      const key = `${prefix}.${name}`;
+      const build = async (value: unknown): Promise<EmailProvider> => {
+        if (!isPlainObject(value)) {
+          const found = value === undefined ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value;
+          throw new EmailError(
+            EmailErrorCode.INVALID_PROVIDER_CONFIG,
+            `config key '${key}' must hold the options of provider '${name}' as an object; found ${found}`,
+          );
+        }
+        let provider: EmailProvider;
+        try {
+          provider = await factory(value, name);
+        } catch (error) {
+          const reason =
+            error instanceof Error ? error.message.replace(/^\[@app\/email\] /, '') : String(error);
+          throw new EmailError(
+            EmailErrorCode.INVALID_PROVIDER_CONFIG,
+            `provider '${name}' cannot be built from config key '${key}': ${reason}`,
+            { cause: error },
+          );
+        }
+        if (typeof provider?.send !== 'function') {
+          throw new EmailError(
+            EmailErrorCode.INVALID_OPTIONS,
+            `providerFactories.${name} returned no provider (no send method)`,
+          );
+        }
+        return provider;
+      };
+      return [name, build];
+    }),
+  );
+  return configuredProviders<EmailProvider>({
+    config: options.config,
+    keyPrefix: prefix,
+    factories: checked,
+    logger,
+    packageName: '@app/email',
+  });
 }

@@ -16,6 +16,7 @@ import type {
   NormalizedEmail,
   ProviderSendResult,
 } from '../types.js';
+import { checkOptions } from './check-options.js';
 
 /** The part of `@sendgrid/mail`'s `MailService` this provider uses. */
 export interface SendgridMailClient {
@@ -136,6 +137,16 @@ export function toSendgridError(error: unknown, provider = 'sendgrid'): EmailPro
  * ```
  */
 export function sendgridProvider(options: SendgridProviderOptions): EmailProvider {
+  // Options may come from config (`providerFactories`): check them before anything is created.
+  checkOptions('sendgrid', options, {
+    apiKey: 'string',
+    client: 'object',
+    baseUrl: 'url',
+    timeoutMs: 'positive',
+    maxSockets: 'count',
+    name: 'string',
+    sandbox: 'boolean',
+  });
   const name = options.name ?? 'sendgrid';
   if (!options.client && !options.apiKey) {
     throw new EmailError(

@@ -8,7 +8,14 @@ import {
   SendBulkEmailCommand,
   SendEmailCommand,
 } from '@aws-sdk/client-sesv2';
-import { classifyHttpStatus, EmailProviderError, isNetworkError, parseRetryAfter } from '../errors.js';
+import {
+  classifyHttpStatus,
+  EmailError,
+  EmailErrorCode,
+  EmailProviderError,
+  isNetworkError,
+  parseRetryAfter,
+} from '../errors.js';
 import type {
   BulkItemResult,
   EmailAttachment,
@@ -19,6 +26,7 @@ import type {
   ProviderSendResult,
 } from '../types.js';
 import { formatAddress } from '../validation.js';
+import { checkOptions } from './check-options.js';
 
 /** The part of `SESv2Client` this provider uses. */
 export interface SesClientLike {
@@ -103,6 +111,39 @@ export function toSesError(error: unknown, provider = 'ses'): EmailProviderError
   });
 }
 
+/** Checks what config can get wrong in `clientConfig`; the SDK checks the rest when it is used. */
+function checkClientConfig(config: SESv2ClientConfig | undefined): void {
+  if (config === undefined) return;
+  const c = config as Record<string, unknown>;
+  const issues: string[] = [];
+  if (
+    c.region !== undefined &&
+    (typeof c.region !== 'string' || c.region === '') &&
+    typeof c.region !== 'function'
+  ) {
+    issues.push("'clientConfig.region' must be a region name such as 'eu-west-1'");
+  }
+  if (c.endpoint !== undefined && typeof c.endpoint === 'string' && !URL.canParse(c.endpoint)) {
+    issues.push("'clientConfig.endpoint' must be an absolute URL");
+  }
+  const creds = c.credentials as Record<string, unknown> | undefined;
+  if (creds !== undefined && typeof creds !== 'function') {
+    const ok =
+      typeof creds === 'object' &&
+      creds !== null &&
+      typeof creds.accessKeyId === 'string' &&
+      creds.accessKeyId !== '' &&
+      typeof creds.secretAccessKey === 'string' &&
+      creds.secretAccessKey !== '';
+    if (!ok) {
+      issues.push("'clientConfig.credentials' needs a non-empty accessKeyId and secretAccessKey");
+    }
+  }
+  if (issues.length > 0) {
+    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `[ses] ${issues.join('; ')}`, { issues });
+  }
+}
+
 function attachments(list: EmailAttachment[]) {
   return list.map((a) => ({
     FileName: a.filename,
@@ -133,6 +174,16 @@ function tags(t: Record<string, string>) {
  * ```
  */
 export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
+  // Options may come from config (`providerFactories`): check them before anything is created.
+  checkOptions('ses', options, {
+    client: 'object',
+    clientConfig: 'object',
+    configurationSetName: 'string',
+    timeoutMs: 'positive',
+    maxSockets: 'count',
+    name: 'string',
+  });
+  checkClientConfig(options.clientConfig);
   const name = options.name ?? 'ses';
   const owned = !options.client;
   const client: SesClientLike =

@@ -126,13 +126,19 @@ async function startFake(routes: Record<string, Route>, delayMs = 0): Promise<Fa
 
 const id = () => randomBytes(11).toString('base64url');
 
-/** A fake of SendGrid's v3 mail send endpoint: 202 with an X-Message-Id, 401 on a wrong API key. */
-export function startFakeSendgrid(options: { apiKey?: string; delayMs?: number } = {}): Promise<FakeServer> {
-  const apiKey = options.apiKey ?? 'SG.test-key';
+/**
+ * A fake of SendGrid's v3 mail send endpoint: 202 with an X-Message-Id, 401 on an API key it does not
+ * accept (`apiKey`: one key or several).
+ */
+export function startFakeSendgrid(
+  options: { apiKey?: string | readonly string[]; delayMs?: number } = {},
+): Promise<FakeServer> {
+  const keys = new Set([options.apiKey ?? 'SG.test-key'].flat());
   return startFake(
     {
       'POST /v3/mail/send': (req) => {
-        if (req.headers.authorization !== `Bearer ${apiKey}`) {
+        const auth = req.headers.authorization ?? '';
+        if (!auth.startsWith('Bearer ') || !keys.has(auth.slice('Bearer '.length))) {
           return {
             status: 401,
             body: {

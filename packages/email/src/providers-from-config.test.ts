@@ -1,0 +1,319 @@
+import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import { isAppError } from '@app/core';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { memoryEmailProvider } from './adapters/memory.js';
+import { sendgridProvider } from './adapters/sendgrid.js';
+import { sesProvider } from './adapters/ses.js';
+import { EmailError, EmailErrorCode } from './errors.js';
+import { createEmailService, type EmailProviderFactory } from './service.js';
+import { startFakeSendgrid, startFakeSes } from './test/fake-http.js';
+import type { EmailProvider } from './types.js';
+
+const sendgridFake = await startFakeSendgrid({ apiKey: ['SG.one', 'SG.two'] });
+const sesFake = await startFakeSes();
+afterAll(() => Promise.all([sendgridFake.close(), sesFake.close()]));
+beforeEach(() => {
+  sendgridFake.reset();
+  sesFake.reset();
+});
+
+/** A memory ConfigSource: `set` notifies the key's watchers at once, as `@app/config` does locally. */
+function memoryConfig(initial: Record<string, unknown>) {
+  const values = new Map(Object.entries(initial));
+  const watchers = new Map<string, Set<ConfigWatchCallback>>();
+  const source: ConfigSource & { set(key: string, value: unknown): void; watching(): number } = {
+    get: async (key) => structuredClone(values.get(key)),
+    watch(key, callback) {
+      const set = watchers.get(key) ?? new Set();
+      watchers.set(key, set);
+      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
+      set.add(entry);
+      return () => set.delete(entry);
+    },
+    set(key, value) {
+      values.set(key, value);
+      for (const cb of watchers.get(key) ?? []) cb(value, key);
+    },
+    watching: () => [...watchers.values()].reduce((n, s) => n + s.size, 0),
+  };
+  return source;
+}
+
+/** Lets a rebuild triggered by `set` finish: it reads the memory config and builds, with no I/O. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function spyLogger(): Logger & { errors: string[] } {
+  const errors: string[] = [];
+  const noop = () => {};
+  return { errors, debug: noop, info: noop, warn: noop, error: (_o, msg) => errors.push(msg ?? '') };
+}
+
+const sendgridOptions = (apiKey: string) => ({ apiKey, baseUrl: sendgridFake.url, timeoutMs: 2000 });
+const sesOptions = (accessKeyId: string) => ({
+  clientConfig: {
+    region: 'eu-west-1',
+    endpoint: sesFake.url,
+    credentials: { accessKeyId, secretAccessKey: 'secret' },
+  },
+});
+const msg = { to: 'ada@example.com', subject: 'Hi', text: 'Hello' };
+const fast = { baseDelayMs: 1, maxDelayMs: 2 };
+const bearer = () => sendgridFake.requests.map((r) => r.headers.authorization);
+const sesKeyIds = () =>
+  sesFake.requests.map((r) => /Credential=(\w+)\//.exec(String(r.headers.authorization))?.[1]);
+
+/** The real provider factories, recording which providers were closed. */
+function factories(closed: string[] = []) {
+  const track =
+    (label: string, make: EmailProviderFactory): EmailProviderFactory =>
+    async (options, name) => {
+      const provider = await make(options, name);
+      const tag = `${label}:${String(options.apiKey ?? (options.clientConfig as { credentials?: { accessKeyId?: string } })?.credentials?.accessKeyId)}`;
+      return {
+        ...provider,
+        name: provider.name,
+        send: provider.send.bind(provider),
+        sendBulk: provider.sendBulk?.bind(provider),
+        async close() {
+          closed.push(tag);
+          await provider.close?.();
+        },
+      } satisfies EmailProvider;
+    };
+  return {
+    sendgrid: track('sendgrid', (options) => sendgridProvider(options)),
+    ses: track('ses', (options) => sesProvider(options)),
+  };
+}
+
+describe('createEmailService({ providerFactories }): provider options from config', () => {
+  it('applies a new SendGrid API key to the next request, and switches email.provider live', async () => {
+    const config = memoryConfig({
+      'email.provider': 'sendgrid',
+      'email.providers.sendgrid': sendgridOptions('SG.one'),
+      'email.providers.ses': sesOptions('AKIDONE'),
+    });
+    const closed: string[] = [];
+    const email = createEmailService({
+      providerFactories: factories(closed),
+      config,
+      defaultFrom: 'app@example.com',
+      retry: fast,
+    });
+
+    expect(await email.send(msg)).toMatchObject({ provider: 'sendgrid', status: 'queued' });
+    expect(bearer()).toEqual(['Bearer SG.one']);
+
+    config.set('email.providers.sendgrid', sendgridOptions('SG.two'));
+    await settle();
+    expect(await email.send(msg)).toMatchObject({ provider: 'sendgrid', attempts: 1 });
+    expect(bearer()).toEqual(['Bearer SG.one', 'Bearer SG.two']);
+    expect(closed).toEqual(['sendgrid:SG.one']); // the replaced provider was closed
+
+    config.set('email.provider', 'ses');
+    expect(await email.send(msg)).toMatchObject({ provider: 'ses', status: 'sent' });
+    expect(sesKeyIds()).toEqual(['AKIDONE']);
+    expect(sesFake.requests[0]?.headers.authorization).toMatch(/\/eu-west-1\/ses\/aws4_request/);
+
+    config.set('email.providers.ses', sesOptions('AKIDTWO'));
+    await settle();
+    await email.send(msg);
+    expect(sesKeyIds()).toEqual(['AKIDONE', 'AKIDTWO']);
+
+    config.set('email.provider', 'sendgrid');
+    await email.send(msg);
+    expect(bearer()).toEqual(['Bearer SG.one', 'Bearer SG.two', 'Bearer SG.two']);
+
+    await email.close();
+    expect(closed.sort()).toEqual(['sendgrid:SG.one', 'sendgrid:SG.two', 'ses:AKIDONE', 'ses:AKIDTWO']);
+    expect(config.watching()).toBe(0);
+  });
+
+  it('builds a provider only when it is first used, once for concurrent sends', async () => {
+    const config = memoryConfig({
+      'email.provider': 'sendgrid',
+      'email.providers.sendgrid': sendgridOptions('SG.one'),
+    });
+    let builds = 0;
+    const email = createEmailService({
+      providerFactories: {
+        sendgrid: (options) => {
+          builds++;
+          return sendgridProvider(options);
+        },
+        ses: () => {
+          throw new Error('ses is never used here, so never built');
+        },
+      },
+      config,
+      defaultFrom: 'app@example.com',
+    });
+    expect(builds).toBe(0);
+    const results = await Promise.all(Array.from({ length: 20 }, () => email.send(msg)));
+    expect(results.every((r) => r.provider === 'sendgrid')).toBe(true);
+    expect(builds).toBe(1);
+    expect(sendgridFake.requests).toHaveLength(20);
+    await email.close();
+  });
+
+  it('fails over from a provider whose key was revoked, and recovers when config gets a new key', async () => {
+    const config = memoryConfig({
+      'email.provider': 'sendgrid',
+      'email.failover': ['ses'],
+      'email.providers.sendgrid': sendgridOptions('SG.revoked'),
+      'email.providers.ses': sesOptions('AKIDONE'),
+    });
+    const email = createEmailService({
+      providerFactories: factories(),
+      config,
+      defaultFrom: 'app@example.com',
+      retry: fast,
+    });
+    expect(await email.send(msg)).toMatchObject({ provider: 'ses', attempts: 2 });
+    expect(bearer()).toEqual(['Bearer SG.revoked']); // 401: provider-level, no retry
+    config.set('email.providers.sendgrid', sendgridOptions('SG.one'));
+    await settle();
+    expect(await email.send(msg)).toMatchObject({ provider: 'sendgrid', attempts: 1 });
+    await email.close();
+  });
+
+  it('sends bulk through a configured provider with its native batching', async () => {
+    const config = memoryConfig({ 'email.providers.sendgrid': sendgridOptions('SG.two') });
+    const email = createEmailService({
+      providerFactories: { sendgrid: (options) => sendgridProvider(options) },
+      config,
+      defaultFrom: 'app@example.com',
+    });
+    const result = await email.sendBulk({
+      subject: 'Hi',
+      text: 'Hello',
+      recipients: [{ to: 'a@example.com' }, { to: 'b@example.com' }, { to: 'c@example.com' }],
+    });
+    expect(result).toMatchObject({ sent: 3, failed: 0 });
+    expect(sendgridFake.requests).toHaveLength(1);
+    await email.close();
+  });
+
+  it('rejects a missing or invalid config value with INVALID_PROVIDER_CONFIG, before any request', async () => {
+    const config = memoryConfig({ 'email.provider': 'sendgrid' });
+    const email = createEmailService({
+      providerFactories: factories(),
+      config,
+      defaultFrom: 'app@example.com',
+    });
+    const attempt = () =>
+      email.send(msg).then(
+        () => expect.unreachable('the send should have been refused'),
+        (e: unknown) => e as EmailError,
+      );
+
+    let error = await attempt();
+    expect(error).toBeInstanceOf(EmailError);
+    expect(error.code).toBe(EmailErrorCode.INVALID_PROVIDER_CONFIG);
+    expect(error.message).toBe(
+      "[@app/email] config key 'email.providers.sendgrid' must hold the options of provider 'sendgrid' as an object; found nothing",
+    );
+
+    config.set('email.providers.sendgrid', { apiKey: 42, baseUrl: 'not a url' });
+    error = await attempt();
+    expect(isAppError(error, '@app/email', EmailErrorCode.INVALID_PROVIDER_CONFIG)).toBe(true);
+    expect(error.message).toContain("'apiKey' must be a non-empty string");
+    expect(error.message).toContain("'baseUrl' must be an absolute http(s) URL");
+    expect(isAppError(error.cause, '@app/email', EmailErrorCode.INVALID_OPTIONS)).toBe(true);
+
+    // A common mistake: the SDK's region next to clientConfig instead of inside it.
+    config.set('email.provider', 'ses');
+    config.set('email.providers.ses', { region: 'eu-west-1' });
+    error = await attempt();
+    expect(error.code).toBe(EmailErrorCode.INVALID_PROVIDER_CONFIG);
+    expect(error.message).toMatch(/unknown option 'region' \(known: client, clientConfig,/);
+
+    config.set('email.providers.ses', { clientConfig: { credentials: { accessKeyId: 'AKID' } } });
+    error = await attempt();
+    expect(error.message).toContain(
+      "'clientConfig.credentials' needs a non-empty accessKeyId and secretAccessKey",
+    );
+
+    config.set('email.providers.ses', ['eu-west-1']);
+    error = await attempt();
+    expect(error.message).toMatch(/found an array$/);
+
+    expect(sendgridFake.requests).toHaveLength(0);
+    expect(sesFake.requests).toHaveLength(0);
+    await email.close();
+  });
+
+  it('keeps the working provider when a change is invalid, and logs it', async () => {
+    const config = memoryConfig({ 'email.providers.sendgrid': sendgridOptions('SG.one') });
+    const logger = spyLogger();
+    const email = createEmailService({
+      providerFactories: factories(),
+      config,
+      defaultFrom: 'app@example.com',
+      logger,
+    });
+    await email.send(msg);
+    config.set('email.providers.sendgrid', { ...sendgridOptions('SG.one'), apiKey: '' });
+    await settle();
+    expect(logger.errors).toEqual([
+      'could not rebuild the provider from its new config; keeping the previous one',
+    ]);
+    await email.send(msg);
+    expect(bearer()).toEqual(['Bearer SG.one', 'Bearer SG.one']);
+    await email.close();
+  });
+
+  it('uses providersKey and hands the factory the provider name', async () => {
+    const config = memoryConfig({ 'tenant.mail.outbox': { maxMessages: 5 } });
+    const built: string[] = [];
+    const outbox = memoryEmailProvider();
+    const email = createEmailService({
+      providerFactories: {
+        outbox: (options, name) => {
+          built.push(`${name} ${JSON.stringify(options)}`);
+          return outbox;
+        },
+      },
+      providersKey: 'tenant.mail.',
+      config,
+      defaultFrom: 'app@example.com',
+    });
+    const { id } = await email.send(msg);
+    expect(built).toEqual(['outbox {"maxMessages":5}']);
+    expect(outbox.messages()).toHaveLength(1);
+    expect(await email.getStatus(id)).toBe('sent');
+    await email.close();
+  });
+
+  it('refuses neither, both, or factories without config, with INVALID_OPTIONS', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return isAppError(error, '@app/email') ? `${error.code}: ${error.message}` : String(error);
+      }
+      return 'no error';
+    };
+    const config = memoryConfig({});
+    const memory = memoryEmailProvider();
+    expect(code(() => createEmailService({ config }))).toMatch(
+      /^INVALID_OPTIONS: .*needs providers \(ready providers\) or providerFactories/,
+    );
+    expect(
+      code(() =>
+        createEmailService({ providers: { memory }, providerFactories: { memory: () => memory }, config }),
+      ),
+    ).toMatch(/^INVALID_OPTIONS: .*not both/);
+    expect(code(() => createEmailService({ providerFactories: { memory: () => memory } }))).toMatch(
+      /^INVALID_OPTIONS: .*needs config/,
+    );
+    expect(code(() => createEmailService({ providerFactories: {}, config }))).toMatch(
+      /^INVALID_OPTIONS: .*at least one provider/,
+    );
+    expect(
+      code(() =>
+        createEmailService({ providerFactories: { x: 'nope' as unknown as EmailProviderFactory }, config }),
+      ),
+    ).toMatch(/^INVALID_OPTIONS: .*providerFactories.x is not a function/);
+  });
+});
