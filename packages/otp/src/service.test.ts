@@ -300,6 +300,45 @@ describe('events and logs', () => {
     expect(logs.length).toBeGreaterThan(0);
   });
 
+  it('never logs the destination or the code when a channel fails, even when the provider error quotes them', async () => {
+    // Providers quote what they were given: Twilio's 21211 says "The 'To' number +1415... is not a valid phone
+    // number", a content filter may echo the body. A pino logger prints err.message and err.stack.
+    const { otp, logs } = setup({
+      channels: {
+        sms: {
+          deliver: async (d) => {
+            throw new Error(`The 'To' number ${d.to} is not a valid phone number (body: ${d.code})`);
+          },
+        },
+        email: {
+          deliver: async (d) => {
+            throw Object.assign(new Error(`rejected recipient ${d.to}`), { code: 'EREJECT', detail: d.code });
+          },
+        },
+      },
+    });
+    const errSms = await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' }).catch((e) => e);
+    const errMail = await otp
+      .send({ to: 'ada@example.com', channel: 'email', purpose: 'login' })
+      .catch((e) => e);
+    expect(errSms).toMatchObject({ code: OtpErrorCode.DELIVERY_FAILED });
+    expect(errMail).toMatchObject({ code: OtpErrorCode.DELIVERY_FAILED });
+    // Serialise errors the way a real logger does (message, stack and own fields), not as `{}`.
+    const text = JSON.stringify(logs, (_k, v) =>
+      v instanceof Error ? { ...v, message: v.message, stack: v.stack } : v,
+    );
+    expect(text).toContain('delivery failed');
+    expect(text).toContain('EREJECT');
+    for (const secret of ['4155550123', 'ada@example.com']) expect(text).not.toContain(secret);
+    const codes = [errSms, errMail].map(
+      (e) => /body: (\w+)/.exec(String(e.cause?.message))?.[1] ?? e.cause?.detail,
+    );
+    for (const code of codes) {
+      expect(code).toMatch(/^\d{6}$/);
+      expect(text).not.toContain(code);
+    }
+  });
+
   it('a failing event sink does not fail the operation', async () => {
     const { otp, logs } = setup({ events: { publish: async () => Promise.reject(new Error('sink down')) } });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' });

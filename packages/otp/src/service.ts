@@ -158,6 +158,26 @@ function checkPurpose(purpose: unknown): string {
 }
 
 /**
+ * A channel error as it may be logged: its name, its `code` and its message with the destination and the code
+ * cut out. Other fields are dropped (they may quote the request); the full error stays the `cause` of the
+ * `DELIVERY_FAILED` error that `send` throws, for the caller to handle.
+ */
+function loggableError(
+  error: unknown,
+  secrets: readonly string[],
+): { type: string; message: string; code?: string | number } {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  let message = typeof e.message === 'string' ? e.message : String(error);
+  for (const secret of secrets) if (secret !== '') message = message.split(secret).join('[redacted]');
+  const out: { type: string; message: string; code?: string | number } = {
+    type: typeof e.name === 'string' ? e.name : typeof error,
+    message,
+  };
+  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;
+  return out;
+}
+
+/**
  * Creates the OTP service over a store and delivery channels.
  *
  * @example
@@ -303,7 +323,9 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
           ttlSeconds,
         });
       } catch (error) {
-        logger.error({ err: error, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
+        // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
+        const err = loggableError(error, [destination.value, destination.value.replace(/^\+/, ''), code]);
+        logger.error({ err, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
         throw new OtpError(
           OtpErrorCode.DELIVERY_FAILED,
           `the ${channelName} channel failed to deliver the code`,
