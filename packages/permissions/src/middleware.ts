@@ -36,8 +36,11 @@ export interface RequireOptions<Req> {
    * @default undefined
    */
   param?: string;
-  /** Reads the resource id from the request (instead of `param`). @default undefined */
-  resourceId?: (req: Req) => MaybePromise<string | number | undefined>;
+  /**
+   * Reads the resource id from the request (instead of `param`). When it finds none (`undefined` or `null`)
+   * the request gets 400, never the type-level check. @default undefined
+   */
+  resourceId?: (req: Req) => MaybePromise<string | number | null | undefined>;
 }
 
 /** What the core decided for one request. */
@@ -61,7 +64,7 @@ const refuse = (
 });
 
 /**
- * The core behind every framework adapter: 401 without a subject, 400 for a malformed resource id,
+ * The core behind every framework adapter: 401 without a subject, 400 for a missing or malformed resource id,
  * 403 when the check denies, otherwise ok. Store failures are thrown (your framework answers 500): a
  * failure never allows. Action and resource type are checked when the route is defined.
  *
@@ -88,8 +91,12 @@ export function createRouteGuard<Req>(
         return refuse(401, 'UNAUTHENTICATED', 'authentication required');
       }
       let id: string | number | undefined;
-      if (route.resourceId) id = await route.resourceId(req);
-      else if (route.param !== undefined) {
+      // A route guarded per resource never falls back to the type-level check when the id is missing: that
+      // check skips every deny assigned on single resources.
+      if (route.resourceId) {
+        id = (await route.resourceId(req)) ?? undefined;
+        if (id === undefined) return refuse(400, 'INVALID_RESOURCE', 'missing resource id');
+      } else if (route.param !== undefined) {
         id = await readParam(route.param);
         if (id === undefined)
           return refuse(400, 'INVALID_RESOURCE', `missing resource id (route parameter "${route.param}")`);

@@ -38,6 +38,30 @@ describe('@app/permissions/next (route handler called with a Request)', () => {
     expect(denied.status).toBe(403);
   });
 
+  it('refuses a request whose resourceId reader finds no id with 400, so a resource-scoped deny cannot be skipped', async () => {
+    // dave may read every room, except room 42 (a deny assigned on that room only).
+    await permissions.grant('reader', 'room:read');
+    await permissions.deny('blocked', 'room:read');
+    await permissions.assign('dave', 'reader');
+    await permissions.assign('dave', 'blocked', { resource: { type: 'room', id: '42' } });
+    let ran = 0;
+    const GET = guard.require('read', 'room', {
+      resourceId: (req) => new URL(req.url).searchParams.get('id') ?? undefined,
+    })(() => {
+      ran++;
+      return Response.json({ ok: true });
+    });
+    const as = (query: string) =>
+      GET(new Request(`http://localhost/${query}`, { headers: { 'x-user': 'dave' } }), { params: {} });
+    expect((await as('?id=7')).status).toBe(200);
+    expect((await as('?id=42')).status).toBe(403);
+    // Without an id the request must not fall back to the type-level check (which dave passes).
+    const missing = await as('');
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: { code: 'INVALID_RESOURCE' } });
+    expect(ran).toBe(1);
+  });
+
   it('refuses a missing route parameter with 400 instead of checking the type alone', async () => {
     const res = await DELETE(new Request('http://localhost/rooms', { headers: { 'x-user': 'alice' } }), {
       params: Promise.resolve({} as { roomId: string }),
