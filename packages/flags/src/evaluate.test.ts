@@ -117,6 +117,32 @@ describe('evaluation order', () => {
     expect(ev({ enabled: true, rollout: 0 }, { userId: 'u' }).enabled).toBe(false);
   });
 
+  it('a field that is not a context value (an inherited member such as `constructor`, an object) counts as missing', () => {
+    // Without a value of its own, `ctx.constructor` is Object itself: it must not become one bucket for everyone.
+    const byCtor: FlagDefinition = { enabled: true, rollout: 50, stickiness: 'constructor' };
+    for (const userId of ['u1', 'u2', 'u3']) {
+      expect(ev(byCtor, { userId })).toEqual({ flag: 'f', enabled: false, reason: 'DEFAULT' });
+      expect(isFlagEnabled(compileFlag('f', defineFlag('f', byCtor)), { userId }, clock)).toBe(false);
+    }
+    // A JS caller passing an object: not '[object Object]' for everyone either.
+    const byOrg: FlagDefinition = { enabled: true, rollout: 50, stickiness: 'org' };
+    const org = { org: { id: 1 } } as unknown as FlagContext;
+    expect(ev(byOrg, org)).toEqual({ flag: 'f', enabled: false, reason: 'DEFAULT' });
+    // "A missing attribute never matches (NOT_IN included)": inherited members are missing too.
+    for (const attribute of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      expect(cond({ attribute, operator: 'NOT_IN', values: ['x'] }, {})).toBe(false);
+      expect(cond({ attribute, operator: 'REGEX', value: '.' }, {})).toBe(false);
+      expect(cond({ attribute, operator: 'NUM_GTE', value: 0 }, {})).toBe(false);
+    }
+    expect(
+      cond({ attribute: 'n', operator: 'NUM_GTE', value: 0 }, { n: [5] } as unknown as FlagContext),
+    ).toBe(false);
+    // Own values still count, whatever the field is called.
+    expect(cond({ attribute: 'constructor', operator: 'IN', values: ['x'] }, { constructor: 'x' })).toBe(
+      true,
+    );
+  });
+
   it('sticks on any context field, and groupId moves everyone to another bucket set', () => {
     const byTenant = { enabled: true, rollout: 50, stickiness: 'tenantId' };
     const a = ev(byTenant, { userId: 'u1', tenantId: 't-7' }).enabled;

@@ -41,11 +41,16 @@ function deepFreeze(value: unknown): void {
   for (const v of Object.values(value)) deepFreeze(v);
 }
 
-/** Turns a context value into the string a list or regex compares. */
+/**
+ * Turns a context value into the string a list, regex or bucket compares. Anything that is not a context value
+ * counts as missing: a function or object read through the prototype (`ctx.constructor` when the context has
+ * no `constructor` of its own) or passed by a JS caller must not become one shared string for everyone.
+ */
 function asString(v: ContextValue): string | undefined {
-  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
-  return String(v);
+  return undefined;
 }
 
 function asTime(v: ContextValue | FlagContext['currentTime']): number {
@@ -103,9 +108,8 @@ function compileCondition(c: Condition): Test {
     case 'NUM_LTE': {
       const target = Number(c.value);
       test = (v) => {
-        if (v === undefined || v === null || v === '' || typeof v === 'boolean' || v instanceof Date)
-          return false;
-        const n = typeof v === 'number' ? v : Number(v);
+        if (v === '') return false;
+        const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
         if (Number.isNaN(n)) return false;
         if (operator === 'NUM_EQ') return n === target;
         if (operator === 'NUM_GT') return n > target;

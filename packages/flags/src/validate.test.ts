@@ -44,6 +44,19 @@ describe('validateFlagDefinition', () => {
     expect(r.value.variants![0]!.payload).toEqual({ color: '#f00', sizes: [1, 2] });
   });
 
+  it('keeps `__proto__` keys of payloads and overrides as data (JSON from an admin API)', () => {
+    const input = JSON.parse(
+      '{"enabled":true,"overrides":{"__proto__":false},"variants":[{"name":"a","weight":1,"payload":{"__proto__":{"x":1},"y":2}}]}',
+    ) as FlagDefinition;
+    const r = validateFlagDefinition(input);
+    if (!r.ok) throw new Error(r.issues.join('; '));
+    expect(Object.keys(r.value.overrides ?? {})).toEqual(['__proto__']);
+    const payload = r.value.variants?.[0]?.payload as Record<string, unknown>;
+    expect(JSON.stringify(payload)).toBe('{"__proto__":{"x":1},"y":2}');
+    expect(Object.getPrototypeOf(payload)).toBe(Object.prototype);
+    expect(payload.x).toBeUndefined();
+  });
+
   it('lists every problem with its path', () => {
     expect(
       issuesOf({

@@ -45,6 +45,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 const isPercentage = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100;
 
+/** Sets an own, enumerable property, even one named `__proto__` (plain assignment would set the prototype). */
+function define<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function unknownKeys(
   obj: Record<string, unknown>,
   allowed: readonly string[],
@@ -76,7 +81,7 @@ function checkJson(value: unknown, path: string, issues: string[], depth = 0): J
     const out: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(value)) {
       const copy = checkJson(v, `${path}.${k}`, issues, depth + 1);
-      if (copy !== undefined) out[k] = copy;
+      if (copy !== undefined) define(out, k, copy);
     }
     return out;
   }
@@ -266,7 +271,8 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
     else {
       const overrides: Record<string, boolean | string> = {};
       for (const [user, v] of Object.entries(input.overrides)) {
-        if (typeof v === 'boolean' || (typeof v === 'string' && variantNames.has(v))) overrides[user] = v;
+        if (typeof v === 'boolean' || (typeof v === 'string' && variantNames.has(v)))
+          define(overrides, user, v);
         else issues.push(`overrides.${user}: must be true, false or the name of one of the flag's variants`);
       }
       def.overrides = overrides;
