@@ -74,6 +74,7 @@ describe('createOtpService: options are checked up front', () => {
       { codeLength: 3 },
       { codeLength: 11 },
       { ttlSeconds: 601 },
+      { maxAttempts: 101 },
       { ttlSeconds: 0 },
       { maxAttempts: 0 },
       { alphabet: 'hex' as never },

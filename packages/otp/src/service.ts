@@ -47,7 +47,10 @@ export interface OtpServiceOptions {
   alphabet?: OtpCodeAlphabet;
   /** How long a code is accepted, in seconds; at most 600 (NIST SP 800-63B: 10 minutes). @default 300 */
   ttlSeconds?: number;
-  /** Wrong guesses after which a challenge is dead (resends keep the count). @default 5 */
+  /**
+   * Wrong guesses after which a challenge is dead (resends keep the count); at most 100 (NIST SP 800-63B
+   * caps consecutive failed attempts at 100). @default 5
+   */
   maxAttempts?: number;
   /** Minimum seconds between two sends to one destination for one purpose. @default 30 */
   resendCooldownSeconds?: number;
@@ -217,7 +220,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
   }
   const alphabet = alphabetOf(alphabetName);
   const ttlSeconds = positiveInt(options.ttlSeconds ?? 300, 'ttlSeconds', 1, MAX_TTL_SECONDS);
-  const maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts');
+  const maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts', 1, 100);
   const cooldownMs = positiveInt(options.resendCooldownSeconds ?? 30, 'resendCooldownSeconds', 0) * 1000;
   const destinationLimit = windowLimit(
     options.destinationLimit ?? { max: 5, windowSeconds: 3600 },
