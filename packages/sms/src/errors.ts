@@ -11,6 +11,12 @@ export const SmsErrorCode = {
    * service is created) or a call's (idempotency key, callback URL...; thrown before any I/O).
    */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /**
+   * A provider's options in config (`sms.providers.<name>`) are missing or invalid, so the provider could not
+   * be built. Thrown before any I/O; the message names the key, never the values (the factory's error is the
+   * `cause`).
+   */
+  INVALID_PROVIDER_CONFIG: 'INVALID_PROVIDER_CONFIG',
   /** Neither a `from` number nor a messaging service was given to a provider that needs one. */
   MISSING_SENDER: 'MISSING_SENDER',
   /** The provider asked us to slow down (HTTP 429, Twilio 20429). Retried, honouring `retryAfterMs`. */

@@ -1,6 +1,7 @@
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 export type {
+  SmsProviderFactory,
   SmsService,
   SmsServiceOptions,
   SmsServiceSendOptions,

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   type ConfigSource,
+  type ConfiguredProviders,
+  configuredProviders,
   createProviderRouter,
   type EventSink,
   type FailureClassification,
@@ -24,11 +26,38 @@ import type {
 } from './types.js';
 import { DEFAULT_MAX_BODY_LENGTH, validateSms } from './validation.js';
 
-/** Options of {@link createSmsService}. */
+/**
+ * Builds one provider from its options in config: the object at `sms.providers.<name>`, handed over unchecked.
+ * The factory must validate it (`twilioProvider` does, throwing before creating any client). Throwing makes the send fail
+ * with `INVALID_PROVIDER_CONFIG` (on first use) or keeps the previous provider (after a config change).
+ *
+ * `options` is typed `never` so that any one-argument provider factory fits as is
+ * (`{ twilio: twilioProvider }`); a hand-written one declares what it reads:
+ * `(options: Record<string, unknown>) => myProvider(parse(options))`.
+ */
+export type SmsProviderFactory = (options: never, name: string) => SmsProvider | Promise<SmsProvider>;
+
+/** Options of {@link createSmsService}. Give `providers` or `providerFactories`, not both. */
 export interface SmsServiceOptions {
-  /** The providers by name, e.g. `{ twilio: twilioProvider(...), backup: otherProvider }`. */
-  providers: Readonly<Record<string, SmsProvider>>;
-  /** Where the provider choice is read at every send, so a config change applies to the next message. @default undefined (use `defaultChain`) */
+  /**
+   * The providers by name, e.g. `{ twilio: twilioProvider(...), backup: otherProvider }`.
+   * @default undefined (then `providerFactories` is required)
+   */
+  providers?: Readonly<Record<string, SmsProvider>>;
+  /**
+   * Providers built from their options in config instead: `{ twilio: twilioProvider }` builds `twilio`
+   * from the object at `sms.providers.twilio` on first use, and rebuilds it when that key changes (a failed rebuild
+   * keeps the previous one and logs). Needs `config`. The service closes the providers it built.
+   * @default undefined (then `providers` is required)
+   */
+  providerFactories?: Readonly<Record<string, SmsProviderFactory>>;
+  /** Config key under which each provider's options live, with `providerFactories`. @default 'sms.providers' */
+  providersKey?: string;
+  /**
+   * Where the provider choice (and, with `providerFactories`, each provider's options) is read at every
+   * send, so a config change applies to the next message. Required with `providerFactories`.
+   * @default undefined (use `defaultChain`)
+   */
   config?: ConfigSource;
   /** Config key naming the primary provider. @default 'sms.provider' */
   providerKey?: string;
@@ -87,7 +116,7 @@ export interface SmsService {
   recordStatus(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
   /** The provider names the next send would try, in order. */
   chain(): Promise<string[]>;
-  /** Waits for sends in flight, then closes the stores this service created. Stores and providers you passed stay open. */
+  /** Waits for sends in flight, then closes the stores and the providers this service created (`providerFactories`). Stores and providers you passed stay open. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -107,12 +136,30 @@ const PKG = '@app/sms';
  * const sms = createSmsService({ providers: { memory: memorySmsProvider() } });
  * const { id, provider } = await sms.send('+14155550123', 'Your code is 123456', { idempotencyKey: 'otp:42' });
  * ```
+ *
+ * @example
+ * ```ts
+ * // Provider options in config, applied live: sms.providers.twilio = { "accountSid": "AC…", "authToken": "…", "from": "+14155550100" }
+ * import { twilioProvider } from '@app/sms/twilio';
+ *
+ * const sms = createSmsService({
+ *   providerFactories: { twilio: twilioProvider }, // twilioProvider checks the options it is given
+ *   config,
+ * });
+ * ```
  */
 export function createSmsService(options: SmsServiceOptions): SmsService {
-  if (!options || typeof options.providers !== 'object' || options.providers === null) {
-    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'createSmsService needs a providers object');
+  if (!options || typeof options !== 'object') {
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'createSmsService needs options');
   }
   const logger = options.logger ?? silentLogger;
+  const configured = options.providerFactories === undefined ? undefined : fromConfig(options, logger);
+  if (!configured && (typeof options.providers !== 'object' || options.providers === null)) {
+    throw new SmsError(
+      SmsErrorCode.INVALID_OPTIONS,
+      'createSmsService needs providers (ready providers) or providerFactories (providers built from config)',
+    );
+  }
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
   const idempotencyTtlMs = options.idempotencyTtlMs ?? 86_400_000;
   const ownedStores: Array<{ close(): Promise<void> }> = [];
@@ -127,7 +174,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
   }
 
   const router = createProviderRouter<SmsProvider>({
-    providers: options.providers,
+    providers: configured ?? options.providers ?? {},
     config: options.config,
     providerKey: options.providerKey ?? 'sms.provider',
     failoverKey: options.failoverKey ?? 'sms.failover',
@@ -252,7 +299,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
   async function close(): Promise<void> {
     closed = true;
     await Promise.allSettled([...inFlight]);
-    await Promise.allSettled(ownedStores.splice(0).map((s) => s.close()));
+    await Promise.allSettled([configured?.close(), ...ownedStores.splice(0).map((s) => s.close())]);
   }
 
   return {
@@ -268,6 +315,75 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The providers of `providerFactories`, built from `${providersKey}.<name>` and rebuilt on change. */
+function fromConfig(options: SmsServiceOptions, logger: Logger): ConfiguredProviders<SmsProvider> {
+  const factories = options.providerFactories;
+  if (options.providers !== undefined) {
+    throw new SmsError(
+      SmsErrorCode.INVALID_OPTIONS,
+      'give providers or providerFactories, not both (a name would be ambiguous)',
+    );
+  }
+  if (!isPlainObject(factories) || Object.keys(factories).length === 0) {
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'providerFactories must name at least one provider');
+  }
+  for (const [name, factory] of Object.entries(factories)) {
+    if (typeof factory !== 'function') {
+      throw new SmsError(SmsErrorCode.INVALID_OPTIONS, `providerFactories.${name} is not a function`);
+    }
+  }
+  const config = options.config;
+  if (typeof config?.get !== 'function' || typeof config.watch !== 'function') {
+    throw new SmsError(
+      SmsErrorCode.INVALID_OPTIONS,
+      'providerFactories needs config (a ConfigSource) to read the provider options from',
+    );
+  }
+  const prefix = (options.providersKey ?? 'sms.providers').replace(/\.$/, '');
+  if (prefix === '') {
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'providersKey must be a non-empty config key');
+  }
+  const build = (name: string, factory: SmsProviderFactory) => async (value: unknown) => {
+    const key = `${prefix}.${name}`;
+    if (!isPlainObject(value)) {
+      const found = value === undefined ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value;
+      throw new SmsError(
+        SmsErrorCode.INVALID_PROVIDER_CONFIG,
+        `config key '${key}' must hold the options of provider '${name}' as an object; found ${found}`,
+        { provider: name },
+      );
+    }
+    let provider: SmsProvider;
+    try {
+      provider = await factory(value as never, name);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^\[@app\/sms\] /, '') : String(error);
+      throw new SmsError(
+        SmsErrorCode.INVALID_PROVIDER_CONFIG,
+        `provider '${name}' cannot be built from config key '${key}': ${reason}`,
+        { cause: error, provider: name },
+      );
+    }
+    if (typeof provider?.send !== 'function') {
+      throw new SmsError(
+        SmsErrorCode.INVALID_OPTIONS,
+        `providerFactories.${name} returned no provider (no send method)`,
+      );
+    }
+    return provider;
+  };
+  return configuredProviders<SmsProvider>({
+    config,
+    keyPrefix: prefix,
+    factories: Object.fromEntries(Object.entries(factories).map(([name, f]) => [name, build(name, f)])),
+    logger,
+    packageName: PKG,
+  });
 }
 
 function fingerprintOf(to: string, body: string, from: string | undefined): string {

@@ -21,6 +21,7 @@ export type FakeTwilioReply =
 export interface FakeTwilio {
   url: string;
   accountSid: string;
+  /** The auth token it accepts. Assign a new one to rotate it: the old one then gets 401 (code 20003). */
   authToken: string;
   requests: FakeTwilioRequest[];
   /** Answers to give, in order, before falling back to 201 Created. */
@@ -30,7 +31,11 @@ export interface FakeTwilio {
 
 export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
-export async function startFakeTwilio(accountSid = `AC${hex(16)}`, authToken = hex(16)): Promise<FakeTwilio> {
+export async function startFakeTwilio(
+  accountSid = `AC${hex(16)}`,
+  initialToken = hex(16),
+): Promise<FakeTwilio> {
+  let authToken = initialToken;
   const requests: FakeTwilioRequest[] = [];
   const queue: FakeTwilioReply[] = [];
   const sockets = new Set<Socket>();
@@ -104,7 +109,12 @@ export async function startFakeTwilio(accountSid = `AC${hex(16)}`, authToken = h
   return {
     url: `http://127.0.0.1:${port}`,
     accountSid,
-    authToken,
+    get authToken() {
+      return authToken;
+    },
+    set authToken(token: string) {
+      authToken = token;
+    },
     requests,
     script: (...replies) => queue.push(...replies),
     close: () =>

@@ -310,9 +310,58 @@ export function toTwilioSmsError(error: unknown, provider = 'twilio'): SmsError 
   );
 }
 
+/** Every option of {@link twilioProvider}. */
+const KNOWN_OPTIONS = [
+  'name',
+  'from',
+  'messagingServiceSid',
+  'statusCallbackUrl',
+  'maxBodyLength',
+  'client',
+  'accountSid',
+  'authToken',
+  'apiKeySid',
+  'edge',
+  'region',
+  'timeoutMs',
+  'apiBaseUrl',
+  'maxSockets',
+];
+/** What the options not checked elsewhere (SIDs, sender and URLs are) must be. */
+const TYPE_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
+  name: [isNonEmptyString, 'a non-empty string'],
+  maxBodyLength: [isPositiveInteger, 'a positive integer'],
+  apiKeySid: [isNonEmptyString, 'a non-empty string'],
+  edge: [isNonEmptyString, 'a non-empty string'],
+  region: [isNonEmptyString, 'a non-empty string'],
+  timeoutMs: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number'],
+  maxSockets: [isPositiveInteger, 'a positive integer'],
+};
+
+function isNonEmptyString(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isPositiveInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
 function checkCommon(options: TwilioCommonOptions): void {
   if (options === null || typeof options !== 'object') {
     throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'twilioProvider needs options');
+  }
+  // Options may come from config (`providerFactories`): a misspelt or misplaced option is reported, not ignored.
+  for (const [key, value] of Object.entries(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new SmsError(
+        SmsErrorCode.INVALID_OPTIONS,
+        `unknown option '${key}' (known: ${KNOWN_OPTIONS.join(', ')})`,
+      );
+    }
+    const check = Object.hasOwn(TYPE_CHECKS, key) ? TYPE_CHECKS[key] : undefined;
+    if (check && value !== undefined && !check[0](value)) {
+      throw new SmsError(SmsErrorCode.INVALID_OPTIONS, `${key} must be ${check[1]}`);
+    }
   }
   if (options.from !== undefined && !isSender(options.from)) {
     throw new SmsError(
