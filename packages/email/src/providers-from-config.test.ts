@@ -2,8 +2,8 @@ import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
 import { isAppError } from '@app/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEmailProvider } from './adapters/memory.js';
-import { sendgridProvider } from './adapters/sendgrid.js';
-import { sesProvider } from './adapters/ses.js';
+import { type SendgridProviderOptions, sendgridProvider } from './adapters/sendgrid.js';
+import { type SesProviderOptions, sesProvider } from './adapters/ses.js';
 import { EmailError, EmailErrorCode } from './errors.js';
 import { createEmailService, type EmailProviderFactory } from './service.js';
 import { startFakeSendgrid, startFakeSes } from './test/fake-http.js';
@@ -62,28 +62,30 @@ const bearer = () => sendgridFake.requests.map((r) => r.headers.authorization);
 const sesKeyIds = () =>
   sesFake.requests.map((r) => /Credential=(\w+)\//.exec(String(r.headers.authorization))?.[1]);
 
-/** The real provider factories, recording which providers were closed. */
+/** The real provider factories (passed as they are), recording which providers were closed. */
 function factories(closed: string[] = []) {
   const track =
-    (label: string, make: EmailProviderFactory): EmailProviderFactory =>
-    async (options, name) => {
-      const provider = await make(options, name);
-      const tag = `${label}:${String(options.apiKey ?? (options.clientConfig as { credentials?: { accessKeyId?: string } })?.credentials?.accessKeyId)}`;
+    <O>(make: (options: O) => EmailProvider, tag: (options: O) => string | undefined) =>
+    (options: O): EmailProvider => {
+      const provider = make(options);
       return {
-        ...provider,
         name: provider.name,
+        maxBulkSize: provider.maxBulkSize,
         send: provider.send.bind(provider),
         sendBulk: provider.sendBulk?.bind(provider),
         async close() {
-          closed.push(tag);
+          closed.push(`${provider.name}:${tag(options)}`);
           await provider.close?.();
         },
       } satisfies EmailProvider;
     };
   return {
-    sendgrid: track('sendgrid', (options) => sendgridProvider(options)),
-    ses: track('ses', (options) => sesProvider(options)),
-  };
+    sendgrid: track<SendgridProviderOptions>(sendgridProvider, (o) => o.apiKey),
+    ses: track<SesProviderOptions>(
+      sesProvider,
+      (o) => (o.clientConfig?.credentials as { accessKeyId?: string })?.accessKeyId,
+    ),
+  } satisfies Record<string, EmailProviderFactory>;
 }
 
 describe('createEmailService({ providerFactories }): provider options from config', () => {
@@ -180,7 +182,7 @@ describe('createEmailService({ providerFactories }): provider options from confi
   it('sends bulk through a configured provider with its native batching', async () => {
     const config = memoryConfig({ 'email.providers.sendgrid': sendgridOptions('SG.two') });
     const email = createEmailService({
-      providerFactories: { sendgrid: (options) => sendgridProvider(options) },
+      providerFactories: { sendgrid: sendgridProvider, ses: sesProvider }, // the factories fit as they are
       config,
       defaultFrom: 'app@example.com',
     });

@@ -56,15 +56,15 @@ export interface IdempotencyOptions {
 }
 
 /**
- * Builds one provider from its options in config (the value at `email.providers.<name>`, a plain object).
- * The values come from config unchecked: pass them to a provider factory that validates its options
- * (`sesProvider`, `sendgridProvider` do) or check them yourself. Throwing makes the send fail with
- * `INVALID_PROVIDER_CONFIG` (on first use) or keeps the previous provider (after a config change).
+ * Builds one provider from its options in config: the object at `email.providers.<name>`, handed over unchecked.
+ * The factory must validate it (`sesProvider` and `sendgridProvider` do, throwing before creating any client). Throwing makes the send fail
+ * with `INVALID_PROVIDER_CONFIG` (on first use) or keeps the previous provider (after a config change).
+ *
+ * `options` is typed `never` so that any one-argument provider factory fits as is
+ * (`{ ses: sesProvider }`); a hand-written one declares what it reads:
+ * `(options: Record<string, unknown>) => myProvider(parse(options))`.
  */
-export type EmailProviderFactory = (
-  options: Record<string, unknown>,
-  name: string,
-) => EmailProvider | Promise<EmailProvider>;
+export type EmailProviderFactory = (options: never, name: string) => EmailProvider | Promise<EmailProvider>;
 
 /** Options of {@link createEmailService}. Give `providers` or `providerFactories`, not both. */
 export interface EmailServiceOptions {
@@ -523,7 +523,7 @@ function fromConfig(options: EmailServiceOptions, logger: Logger): ConfiguredPro
         }
         let provider: EmailProvider;
         try {
-          provider = await factory(value, name);
+          provider = await factory(value as never, name);
         } catch (error) {
           const reason =
             error instanceof Error ? error.message.replace(/^\[@app\/email\] /, '') : String(error);
