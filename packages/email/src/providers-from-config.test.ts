@@ -261,7 +261,11 @@ describe('createEmailService({ providerFactories }): provider options from confi
       'could not rebuild the provider from its new config; keeping the previous one',
     ]);
     await email.send(msg);
-    expect(bearer()).toEqual(['Bearer SG.one', 'Bearer SG.one']);
+    config.set('email.providers.sendgrid', undefined); // the key deleted
+    await settle();
+    expect(logger.errors).toHaveLength(2);
+    await email.send(msg);
+    expect(bearer()).toEqual(['Bearer SG.one', 'Bearer SG.one', 'Bearer SG.one']);
     await email.close();
   });
 
