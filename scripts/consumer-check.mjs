@@ -4,13 +4,28 @@
 // TypeScript with moduleResolution node16 and bundler.
 //   node scripts/consumer-check.mjs            (after pnpm build)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const run = (cmd, args, cwd) =>
-  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cmd, args, cwd) => {
+  try {
+    return execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (error) {
+    // Show what the command said (tsc prints its errors on stdout), not a dump of buffers.
+    console.error(`${cmd} ${args.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+    process.exit(1);
+  }
+};
 
 const packages = readdirSync(join(root, 'packages'))
   .map((dir) => ({
@@ -54,6 +69,17 @@ try {
     ],
     project,
   );
+
+  // A TypeScript user of a subpath has its peer's types too: where a peer ships none (express), add @types/.
+  const missingTypes = [...peers.keys()].filter((name) => {
+    const dir = join(project, 'node_modules', name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    return !manifest.types && !manifest.typings && !existsSync(join(dir, 'index.d.ts'));
+  });
+  if (missingTypes.length > 0) {
+    const typePackages = missingTypes.map((name) => `@types/${name.replace(/^@/, '').replace('/', '__')}`);
+    run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...typePackages], project);
+  }
 
   const specifiers = [];
   for (const { pkg } of packages) {

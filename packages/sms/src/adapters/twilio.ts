@@ -1,8 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import twilio from 'twilio';
-import type TwilioRequestClientBase from 'twilio/lib/base/RequestClient';
-import type TwilioResponse from 'twilio/lib/http/response';
+import type TwilioRequestClientBase from 'twilio/lib/base/RequestClient.js';
+import type TwilioResponse from 'twilio/lib/http/response.js';
 import { isNetworkError, isSmsError, SmsError, SmsErrorCode } from '../errors.js';
 import type { SmsProvider, SmsSendOptions, SmsSendResult } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, isHttpUrl, isSender, validateSms } from '../validation.js';
