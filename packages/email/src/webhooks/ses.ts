@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
 import type { EventSink, Logger } from '@app/core';
 import { silentLogger } from '@app/core';
+import { EmailError, EmailErrorCode } from '../errors.js';
 import { recordDeliveryEvents } from '../status.js';
 import type { DeliveryEvent, EmailStatusStore } from '../types.js';
 import { bodyText, reply, type WebhookHandler, type WebhookRequest } from './http.js';
@@ -23,11 +24,15 @@ export interface SnsMessage {
 /** Downloads a signing certificate (PEM). Injected in tests; defaults to `fetch`. */
 export type CertificateFetcher = (url: string) => Promise<string>;
 
-const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+// The middle label must be a region name (`us-east-1`, `us-gov-west-1`, `cn-north-1`...): a looser
+// `[a-z0-9-]+` also accepts hosts AWS customers control, such as the S3 bucket `sns` at
+// `sns.s3.amazonaws.com` or `sns.s3-external-1.amazonaws.com`, where anyone could serve their own key.
+const SNS_HOST = /^sns\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com(?:\.cn)?$/;
 
 /**
  * Tells whether `url` is an https URL on an SNS host (`sns.<region>.amazonaws.com`). Signing certificates
  * and subscription URLs from anywhere else are refused: otherwise anyone could sign with their own key.
+ * A certificate URL (`pem: true`) must also be a plain `.pem` path: no credentials, query or fragment.
  *
  * @example
  * ```ts
@@ -38,7 +43,9 @@ export function isSnsUrl(url: string, options: { pem?: boolean } = {}): boolean 
   try {
     const u = new URL(url);
     if (u.protocol !== 'https:' || !SNS_HOST.test(u.hostname) || u.port !== '') return false;
-    return !options.pem || u.pathname.endsWith('.pem');
+    if (u.username !== '' || u.password !== '') return false;
+    // Every distinct certificate URL is downloaded and cached: `?n=1`, `?n=2`... must not each count.
+    return !options.pem || (u.pathname.endsWith('.pem') && u.search === '' && u.hash === '');
   } catch {
     return false;
   }
@@ -213,8 +220,12 @@ export interface SesWebhookOptions {
   store: EmailStatusStore;
   /** Receives `email.delivered`, `email.bounced`... for each new event. @default undefined */
   events?: EventSink;
-  /** Only these topics are accepted. @default undefined (any topic: set it in production) */
-  topicArns?: readonly string[];
+  /**
+   * The topics accepted (required). A valid SNS signature only proves that the message came from SNS, for
+   * some topic: anyone can create a topic and replay what SNS signed for it, so the topic must be checked.
+   * Subscription confirmations of other topics are refused too.
+   */
+  topicArns: readonly string[];
   /** Downloads SNS signing certificates. @default fetch, cached per URL */
   fetchCertificate?: CertificateFetcher;
   /** Visits the SubscribeURL of a SubscriptionConfirmation. @default a GET with fetch */
@@ -247,6 +258,18 @@ const defaultConfirm = async (url: string) => {
  * ```
  */
 export function createSesWebhookHandler(options: SesWebhookOptions): WebhookHandler {
+  const topics = options?.topicArns;
+  if (
+    !Array.isArray(topics) ||
+    topics.length === 0 ||
+    topics.some((t) => typeof t !== 'string' || t.length === 0)
+  ) {
+    throw new EmailError(
+      EmailErrorCode.INVALID_OPTIONS,
+      "createSesWebhookHandler needs 'topicArns' (the ARNs of your SES event topics): an SNS signature alone " +
+        'only proves that some topic, possibly someone else\'s, sent the message',
+    );
+  }
   const verifySns = createSnsVerifier({ fetchCertificate: options.fetchCertificate });
   const confirm = options.confirmSubscription ?? defaultConfirm;
   const maxAge = options.maxAgeMs ?? 3_600_000;
@@ -267,7 +290,7 @@ export function createSesWebhookHandler(options: SesWebhookOptions): WebhookHand
     ) {
       return reply(400, { error: 'not an SNS message' });
     }
-    if (options.topicArns && !options.topicArns.includes(m.TopicArn))
+    if (!topics.includes(m.TopicArn))
       return reply(403, { error: 'unknown topic' });
     const sentAt = Date.parse(m.Timestamp);
     if (Number.isNaN(sentAt) || now() - sentAt > maxAge || sentAt - now() > 300_000) {

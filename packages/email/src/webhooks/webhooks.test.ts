@@ -7,6 +7,7 @@ import type { EventSink } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memoryEmailProvider, memoryEmailStatusStore } from '../adapters/memory.js';
 import { createEmailService } from '../service.js';
+import { EmailErrorCode } from '../errors.js';
 import { toFetchHandler } from './http.js';
 import {
   createSendgridWebhookHandler,
@@ -287,6 +288,63 @@ describe('SES events through SNS', () => {
     expect(isSnsUrl('https://sns.eu-west-1.amazonaws.com:8443/a.pem', { pem: true })).toBe(false);
     expect(isSnsUrl('https://evil.com/sns.eu-west-1.amazonaws.com/a.pem', { pem: true })).toBe(false);
     expect(isSnsUrl('https://sns.eu-west-1.amazonaws.com/a.txt', { pem: true })).toBe(false);
+  });
+
+  it('cannot be created without topicArns: a valid SNS signature only proves that some topic sent it', async () => {
+    const store = memoryEmailStatusStore();
+    for (const topicArns of [undefined, [], [''], 'arn:aws:sns:x' as unknown as string[]]) {
+      expect(() => createSesWebhookHandler({ store, topicArns } as never)).toThrow(
+        expect.objectContaining({ code: EmailErrorCode.INVALID_OPTIONS }),
+      );
+    }
+    // Anyone can own a topic: a notification (or subscription request) genuinely signed by SNS for
+    // another topic is refused, and its subscription is never confirmed.
+    const { confirmed, store: s, post } = setup();
+    const foreign = `${topic.replace('123456789012', '999999999999')}`;
+    const sub = snsMessage({
+      Type: 'SubscriptionConfirmation',
+      Message: 'x',
+      Token: 't9',
+      TopicArn: foreign,
+      SubscribeURL: `https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${foreign}&Token=t9`,
+    });
+    const note = snsMessage({ Type: 'Notification', Message: sesEvent('Bounce', 'ses-f'), TopicArn: foreign });
+    expect([(await post(sub)).status, (await post(note)).status]).toEqual([403, 403]);
+    expect(confirmed).toEqual([]);
+    expect(await s.get('ses-f')).toBeUndefined();
+  });
+
+  it('refuses certificate URLs on hosts other AWS customers control, and with query strings', async () => {
+    // S3 virtual-hosted buckets: a bucket named `sns` is `sns.s3.amazonaws.com`, `sns.s3-external-1...`
+    for (const host of [
+      'sns.s3.amazonaws.com',
+      'sns.s3-external-1.amazonaws.com',
+      'sns.s3-us-west-2.amazonaws.com',
+      'sns.s3-website-us-east-1.amazonaws.com',
+      'sns.s3-accelerate.amazonaws.com',
+    ]) {
+      expect(isSnsUrl(`https://${host}/SimpleNotificationService-x.pem`, { pem: true }), host).toBe(false);
+    }
+    expect(isSnsUrl('https://sns.us-east-1.amazonaws.com@evil.com/x.pem', { pem: true })).toBe(false);
+    expect(isSnsUrl('https://user:pw@sns.us-east-1.amazonaws.com/x.pem', { pem: true })).toBe(false);
+    for (const region of ['us-east-1', 'us-gov-west-1', 'ap-southeast-2', 'il-central-1', 'ca-west-1']) {
+      expect(isSnsUrl(`https://sns.${region}.amazonaws.com/SimpleNotificationService-x.pem`, { pem: true })).toBe(
+        true,
+      );
+    }
+    // Each distinct query string would be downloaded and cached separately: unbounded fetches and memory.
+    const { fetched, post } = setup();
+    const statuses: number[] = [];
+    for (const suffix of ['?n=1', '?n=2', '#x']) {
+      const m = snsMessage({
+        Type: 'Notification',
+        Message: sesEvent('Delivery', 'ses-q'),
+        SigningCertURL: `${certUrl}${suffix}`,
+      });
+      statuses.push((await post(m)).status);
+    }
+    expect(statuses).toEqual([401, 401, 401]);
+    expect(fetched).toEqual([]);
   });
 
   let hasOpenssl = true;
