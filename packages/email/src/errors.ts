@@ -17,6 +17,11 @@ export const EmailErrorCode = {
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   /** Another call with the same idempotency key is still sending and did not finish in time. */
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+  /**
+   * A send with an idempotency key was still retrying when half of `lockMs` had passed: it stopped without
+   * another attempt and freed the key, so the key never expires while this send could still go out.
+   */
+  IDEMPOTENCY_TIMEOUT: 'IDEMPOTENCY_TIMEOUT',
   /** The service was closed. */
   CLOSED: 'CLOSED',
 } as const;

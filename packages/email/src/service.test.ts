@@ -1,6 +1,6 @@
 import type { ConfigSource, ConfigWatchCallback, EventSink } from '@app/core';
 import { isAppError } from '@app/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   memoryEmailIdempotencyStore,
   memoryEmailProvider,
@@ -192,6 +192,38 @@ describe('idempotency (memory store)', () => {
     await expect(email.send({ ...msg, subject: 'Other' }, { idempotencyKey: 'k' })).rejects.toMatchObject({
       code: EmailErrorCode.IDEMPOTENCY_CONFLICT,
     });
+  });
+
+  it('a send still retrying never outlives its key: no attempt starts after half of lockMs', async () => {
+    vi.useFakeTimers();
+    try {
+      const memory = memoryEmailProvider();
+      const email = createEmailService({
+        providers: { memory },
+        defaultFrom: 'a@example.com',
+        retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1 },
+        maxRetryAfterMs: 60_000,
+        idempotency: { store: memoryEmailIdempotencyStore(), lockMs: 30_000 },
+      });
+      // A 429 asking to wait 40 s: the retry would start at 40 s, after the key expired at 30 s.
+      memory.failNext('transient', 1, { retryAfterMs: 40_000 });
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const first = settle(email.send(msg, { idempotencyKey: 'slow' }));
+      await vi.advanceTimersByTimeAsync(35_000);
+      // The caller's retry arrives once the key expired: it must not race a first send still going on.
+      const second = settle(email.send(msg, { idempotencyKey: 'slow' }));
+      await vi.advanceTimersByTimeAsync(60_000);
+      const [firstError, secondError] = await Promise.all([first, second]);
+      expect(memory.messages()).toHaveLength(1);
+      expect(firstError).toMatchObject({ code: EmailErrorCode.IDEMPOTENCY_TIMEOUT });
+      expect(secondError).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('expires keys by the injected clock', async () => {

@@ -47,7 +47,12 @@ export interface IdempotencyOptions {
   store: EmailIdempotencyStore;
   /** How long a finished send is remembered, in ms. @default 86400000 (24 h) */
   ttlMs?: number;
-  /** How long a send in progress holds its key; a crashed sender frees it after this. @default 60000 */
+  /**
+   * How long a send in progress holds its key; a crashed sender frees it after this. A send starts no new
+   * provider attempt (nor waits for one) once half of it has passed: it fails with `IDEMPOTENCY_TIMEOUT`
+   * and frees the key, so the key never expires while that send could still go out. Keep it above twice
+   * the providers' request timeout. @default 60000
+   */
   lockMs?: number;
   /** How long a concurrent call with the same key waits for the first one to finish, in ms. @default 10000 */
   waitMs?: number;
@@ -257,8 +262,20 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     }
   }
 
-  async function sendNormalized(message: NormalizedEmail, signal?: AbortSignal): Promise<SendResult> {
-    const routed = await router.run((provider) => provider.send(message, { signal }), { signal });
+  /** `lock`: aborts when an idempotent send must start no further attempt (provider calls keep `signal`). */
+  async function sendNormalized(
+    message: NormalizedEmail,
+    signal?: AbortSignal,
+    lock?: AbortSignal,
+  ): Promise<SendResult> {
+    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
+    const routed = await router.run(
+      (provider) => {
+        lock?.throwIfAborted();
+        return provider.send(message, { signal });
+      },
+      { signal: waits },
+    );
     await track(routed.value.id, routed.value.status, routed.provider);
     return { ...routed.value, provider: routed.provider, attempts: routed.attempts };
   }
@@ -272,17 +289,31 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     }
     const print = fingerprint(message);
     const deadline = Date.now() + (idem.waitMs ?? 10_000);
+    const lockMs = idem.lockMs ?? 60_000;
     for (;;) {
-      const begun = await idem.store.begin(key, idem.lockMs ?? 60_000);
+      const begun = await idem.store.begin(key, lockMs);
       if (begun.state === 'acquired') {
+        // Past half the lock, no new attempt starts: one already in flight has the other half to finish
+        // before the key expires and another caller may send.
+        const lock = new AbortController();
+        const timer = setTimeout(() => {
+          lock.abort(
+            new EmailError(
+              EmailErrorCode.IDEMPOTENCY_TIMEOUT,
+              `the send with idempotency key '${key}' was still retrying after half of lockMs (${lockMs} ms); stopped, key freed`,
+            ),
+          );
+        }, lockMs / 2);
         let result: SendResult;
         try {
-          result = await sendNormalized(message, signal);
+          result = await sendNormalized(message, signal, lock.signal);
         } catch (error) {
           await idem.store.release(key, begun.token).catch((err: unknown) => {
             logger.error({ err }, 'could not release an idempotency key');
           });
           throw error;
+        } finally {
+          clearTimeout(timer);
         }
         await idem.store
           .complete(key, begun.token, JSON.stringify({ f: print, r: result }), idem.ttlMs ?? 86_400_000)
