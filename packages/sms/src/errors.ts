@@ -43,6 +43,12 @@ export const SmsErrorCode = {
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
   /** The idempotency key was already used for a different recipient, sender or body. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /**
+   * A send with an idempotency key was still retrying when half of `idempotencyLockMs` had passed: it
+   * stopped without another attempt and freed the key, so the key never expires while this send could
+   * still go out. Permanent for this call; calling again later is safe.
+   */
+  IDEMPOTENCY_TIMEOUT: 'IDEMPOTENCY_TIMEOUT',
   /** A status callback's signature is missing or does not match. */
   INVALID_SIGNATURE: 'INVALID_SIGNATURE',
   /** A status callback is malformed (no message id, unknown status). */

@@ -1,5 +1,5 @@
 import type { ConfigSource } from '@app/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memorySmsIdempotencyStore, memorySmsProvider } from './adapters/memory.js';
 import { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 import { createSmsService } from './service.js';
@@ -157,6 +157,60 @@ describe('createSmsService', () => {
     await expect(sms.send('+14155550999', 'code 1', { idempotencyKey: 'k' })).rejects.toMatchObject({
       code: SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
     });
+  });
+
+  it('a sender that died between reserve and complete blocks its key for idempotencyLockMs, not a day', async () => {
+    let now = 1_000_000;
+    const idempotencyStore = memorySmsIdempotencyStore({ now: () => now });
+    // The first process reserves the key, then dies inside the provider call (it never answers).
+    const dying = createSmsService({
+      providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
+      idempotencyStore,
+    });
+    void dying.send(TO, 'code 7', { idempotencyKey: 'otp:7' });
+    await vi.waitFor(async () => expect((await idempotencyStore.reserve('otp:7', 'x', 1)).acquired).toBe(false));
+    const outbox = memorySmsProvider();
+    const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore });
+    await expect(sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).rejects.toMatchObject({
+      code: SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
+    });
+    now += 60_001; // the default idempotencyLockMs
+    expect((await sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).duplicate).toBe(false);
+    // The result, once there, is remembered for idempotencyTtlMs.
+    now += 3_600_000;
+    expect((await sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).duplicate).toBe(true);
+    expect(outbox.messages()).toHaveLength(1);
+  });
+
+  it('a send still retrying never outlives its key: no attempt starts after half of idempotencyLockMs', async () => {
+    vi.useFakeTimers();
+    try {
+      const outbox = flaky(
+        'a',
+        new SmsError(SmsErrorCode.RATE_LIMITED, '429', { retryAfterMs: 40_000 }),
+      );
+      const sms = createSmsService({
+        providers: { a: outbox },
+        retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1 },
+        maxRetryAfterMs: 60_000,
+        idempotencyLockMs: 30_000,
+      });
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const first = settle(sms.send(TO, 'hi', { idempotencyKey: 'slow' }));
+      await vi.advanceTimersByTimeAsync(35_000);
+      const second = settle(sms.send(TO, 'hi', { idempotencyKey: 'slow' }));
+      await vi.advanceTimersByTimeAsync(60_000);
+      const [firstError, secondError] = await Promise.all([first, second]);
+      expect(outbox.messages()).toHaveLength(1);
+      expect(firstError).toMatchObject({ code: SmsErrorCode.IDEMPOTENCY_TIMEOUT });
+      expect(secondError).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('frees the key when the send fails, so a retry sends', async () => {

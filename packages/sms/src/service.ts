@@ -75,8 +75,16 @@ export interface SmsServiceOptions {
   statusStore?: SmsStatusStore;
   /** Where idempotency keys are remembered. Use the Redis store when several processes send. @default memorySmsIdempotencyStore() */
   idempotencyStore?: SmsIdempotencyStore;
-  /** How long an idempotency key is remembered, in ms. @default 86400000 (24 h) */
+  /** How long an idempotency key is remembered after its send succeeded, in ms. @default 86400000 (24 h) */
   idempotencyTtlMs?: number;
+  /**
+   * How long a send in progress holds its idempotency key, in ms: if the sending process dies, the key is
+   * free again after this (not after `idempotencyTtlMs`). A send starts no new provider attempt (nor waits
+   * for one) once half of it has passed: it fails with `IDEMPOTENCY_TIMEOUT` and frees the key, so the key
+   * never expires while that send could still go out. Keep it above twice the provider's request timeout.
+   * @default 60000
+   */
+  idempotencyLockMs?: number;
   /** Receives `sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`... once per status change. @default undefined */
   events?: EventSink;
   /** Longest body accepted, in characters. @default 1600 */
@@ -162,6 +170,10 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
   }
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
   const idempotencyTtlMs = options.idempotencyTtlMs ?? 86_400_000;
+  const idempotencyLockMs = options.idempotencyLockMs ?? 60_000;
+  if (!(idempotencyLockMs > 0) || !Number.isFinite(idempotencyLockMs)) {
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'idempotencyLockMs must be a positive number of ms');
+  }
   const ownedStores: Array<{ close(): Promise<void> }> = [];
   const statusStore = options.statusStore ?? own(memorySmsStatusStore());
   let idempotencyStore = options.idempotencyStore;
@@ -211,10 +223,19 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     body: string,
     providerOptions: SmsSendOptions,
     signal: AbortSignal | undefined,
+    lock?: AbortSignal,
   ): Promise<SmsServiceSendResult> {
     let routed: Awaited<ReturnType<typeof router.run<SmsSendResult>>>;
+    // `lock` aborts when an idempotent send must start no further attempt (nor keep waiting for one).
+    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
     try {
-      routed = await router.run((provider) => provider.send(to, body, providerOptions), { signal });
+      routed = await router.run(
+        (provider) => {
+          lock?.throwIfAborted();
+          return provider.send(to, body, providerOptions);
+        },
+        { signal: waits },
+      );
     } catch (error) {
       throw toSmsError(error);
     }
@@ -254,7 +275,8 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     idempotencyStore ??= own(memorySmsIdempotencyStore());
     const store = idempotencyStore;
     const fingerprint = fingerprintOf(to, body, providerOptions.from);
-    const reservation = await store.reserve(idempotencyKey, fingerprint, idempotencyTtlMs);
+    // Held for the lock time only: if this process dies mid-send, the key is free again after it.
+    const reservation = await store.reserve(idempotencyKey, fingerprint, idempotencyLockMs);
     if (!reservation.acquired) {
       const { existing } = reservation;
       if (existing.fingerprint !== fingerprint) {
@@ -271,14 +293,27 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       }
       return { ...existing.result, attempts: 0, duplicate: true };
     }
+    // Past half the lock, no new attempt starts: one already in flight has the other half to finish
+    // before the key expires and another caller may send.
+    const lock = new AbortController();
+    const timer = setTimeout(() => {
+      lock.abort(
+        new SmsError(
+          SmsErrorCode.IDEMPOTENCY_TIMEOUT,
+          `the send was still retrying after half of idempotencyLockMs (${idempotencyLockMs} ms); stopped, key freed`,
+        ),
+      );
+    }, idempotencyLockMs / 2);
     let result: SmsServiceSendResult;
     try {
-      result = await deliver(to, body, providerOptions, signal);
+      result = await deliver(to, body, providerOptions, signal, lock.signal);
     } catch (error) {
       await store.release(idempotencyKey, reservation.token).catch((releaseError: unknown) => {
         logger.error({ err: releaseError }, 'could not release an idempotency key');
       });
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     const stored: SmsSendResult = { id: result.id, status: result.status, provider: result.provider };
     await store

@@ -1,5 +1,5 @@
 import { requireRedis } from '@app/test-harness';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
 import { smsIdempotencyStoreContract, smsStatusStoreContract } from '../testing.js';
@@ -42,6 +42,31 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     const ttl = await client.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('the service holds a pending key for idempotencyLockMs only: a dead sender frees it', async () => {
+    const idempotencyStore = redisSmsIdempotencyStore({ client, keyPrefix });
+    const dying = createSmsService({
+      providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
+      idempotencyStore,
+      idempotencyLockMs: 20_000,
+    });
+    void dying.send(TO, 'code', { idempotencyKey: 'dies' });
+    const key = `${keyPrefix}idem:dies`;
+    await vi.waitFor(async () => expect(await client.exists(key)).toBe(1));
+    expect(JSON.parse((await client.get(key)) ?? 'null')).toMatchObject({ s: 'pending' });
+    const pttl = await client.pttl(key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(20_000);
+    // Once sent, the result is kept for idempotencyTtlMs.
+    const sms = createSmsService({
+      providers: { memory: memorySmsProvider() },
+      idempotencyStore,
+      idempotencyTtlMs: 3_600_000,
+    });
+    await client.del(key); // as if the lock had expired
+    await sms.send(TO, 'code', { idempotencyKey: 'dies' });
+    expect(await client.pttl(key)).toBeGreaterThan(20_000);
   });
 
   it('reserves with a PX expiry and replaces the reservation by the result', async () => {
