@@ -115,6 +115,55 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
     await bus.close();
   });
 
+  it('replays a dead letter once, even when replayDeadLetters runs concurrently', async () => {
+    const client = redis.client();
+    const prefix = `${redis.prefix}dlqreplay:`;
+    const bus = createEventBus<{ job: { n: number } }>({
+      transport: redisEventTransport({ client, keyPrefix: prefix }),
+      retry: { maxAttempts: 1 },
+    });
+    const sub = await bus.subscribe(
+      'job',
+      () => {
+        throw new Error('bad job');
+      },
+      { group: 'worker' },
+    );
+    await bus.publish('job', { n: 1 });
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
+    await sub.close(); // nobody consumes the retry stream: what the replays wrote stays there to count
+    const counts = await Promise.all(Array.from({ length: 10 }, () => bus.replayDeadLetters('worker')));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await client.xlen(`${prefix}retry:worker`)).toBe(1);
+    expect(await client.xlen(`${prefix}dlq:worker`)).toBe(0);
+    await bus.close();
+  });
+
+  it('a pattern subscription follows a name first published while it was starting', async () => {
+    const prefix = `${redis.prefix}discover:`;
+    const publisher = createEventBus({ transport: redisEventTransport({ client: redis.client(), keyPrefix: prefix }) });
+    const client = redis.client();
+    const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let injected = false;
+    // Right after the subscription listed the known names, another process publishes a new one.
+    client.call = (async (...args: unknown[]) => {
+      const reply = await call(...args);
+      if (!injected && String(args[0]).toUpperCase() === 'SSCAN') {
+        injected = true;
+        await publisher.publish('user.created', { n: 0 });
+      }
+      return reply;
+    }) as typeof client.call;
+    const bus = createEventBus({ transport: redisEventTransport({ client, keyPrefix: prefix }) });
+    const seen: unknown[] = [];
+    await bus.subscribePattern('user.*', (e) => void seen.push(e.data));
+    expect(injected).toBe(true);
+    await publisher.publish('user.created', { n: 1 });
+    await eventually(() => expect(seen).toContainEqual({ n: 1 }));
+    await bus.close();
+    await publisher.close();
+  });
+
   it('uses one blocking connection for all subscriptions of a transport', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}conn:`;

@@ -104,6 +104,15 @@ local n = p[4] + 1
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'RETRYCOUNT', n, 'JUSTID')
 return n`;
 
+/**
+ * Moves one dead letter back to its subscription: deleted first, re-added only if this call deleted it, so
+ * concurrent replays of one dead letter enqueue it once. KEYS[1] dead letters, KEYS[2] retry stream;
+ * ARGV dead-letter id, max length, fields...
+ */
+const REPLAY_DEAD_LETTER = `if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+return 1`;
+
 /** Removes a consumer from a group only if it holds nothing. KEYS[1] stream; ARGV group, consumer. */
 const RELEASE_CONSUMER = `if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`;
@@ -548,17 +557,19 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
 
     async start(): Promise<void> {
       const { selector, name, startAt } = this.options;
+      // The names log's tail is read before the names are listed: a name registered in between is then
+      // found by both (discovered() skips it), never by neither (it would never be followed).
+      const logTail = selector.kind === 'pattern' ? (await lastIds([namesLogKey]))[0] : undefined;
       const names = selector.kind === 'name' ? [selector.name] : await matchingNames(selector.pattern);
       const keys = [...names.map(eventKey), retryKey(name)];
-      if (selector.kind === 'pattern') keys.push(namesLogKey);
       const tails = await lastIds(keys);
       if (this.durable) {
-        await this.ensureGroups(
-          keys.filter((k) => k !== namesLogKey),
-          (key) => (key === retryKey(name) || startAt === 'earliest' ? '0' : '$'),
+        await this.ensureGroups(keys, (key) =>
+          key === retryKey(name) || startAt === 'earliest' ? '0' : '$',
         );
       }
       for (const [i, key] of keys.entries()) this.add(key, tails[i]!);
+      if (logTail !== undefined) this.add(namesLogKey, logTail);
       subs.add(this);
       if (this.durable) {
         this.pump();
@@ -958,11 +969,17 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
       let replayed = 0;
       for (const [id, fields] of entries) {
         const dead = parseDeadLetter(id, fields);
-        const tx = client.multi();
-        tx.call('XADD', retryKey(subscription), 'MAXLEN', '~', deadLetterMaxLen, '*', ...recordFields(dead));
-        tx.call('XDEL', key, id);
-        const [, deleted] = await exec(tx);
-        if (deleted === 1) replayed++;
+        const moved = await client.call(
+          'EVAL',
+          REPLAY_DEAD_LETTER,
+          2,
+          key,
+          retryKey(subscription),
+          id,
+          deadLetterMaxLen,
+          ...recordFields(dead),
+        );
+        if (Number(moved) === 1) replayed++;
       }
       return replayed;
     },
