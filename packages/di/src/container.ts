@@ -61,6 +61,8 @@ interface Slot {
   has: boolean;
   pending: Promise<unknown> | undefined;
   entry: Entry | undefined;
+  /** Transients with a dispose hook built for this instance: disposed with it when it is replaced or dropped. */
+  transients: Entry[] | undefined;
   /** Cached instances built with this one: dropped when it is rebuilt. */
   dependents: Set<Slot> | undefined;
   dependsOn: Set<Slot> | undefined;
@@ -294,7 +296,8 @@ class ContainerImpl implements Container {
 
   resolve<T>(token: InjectionToken<T>): T {
     const reg = this.lookup(token);
-    if (reg !== undefined) {
+    // A disposed scope must refuse even what its parent has cached: resolveSync throws DISPOSED.
+    if (reg !== undefined && !this.disposed) {
       const slot = reg.slot;
       if (slot?.has && !reg.isAsync) return slot.value as T;
     }
@@ -303,7 +306,7 @@ class ContainerImpl implements Container {
 
   resolveAsync<T>(token: InjectionToken<T>): Promise<T> {
     const reg = this.lookup(token);
-    if (reg !== undefined) {
+    if (reg !== undefined && !this.disposed) {
       const slot = reg.slot;
       if (slot?.has && slot.pending === undefined) return Promise.resolve(slot.value as T);
     }
@@ -397,8 +400,9 @@ class ContainerImpl implements Container {
       case 'value':
         return reg.slot!.value;
       case 'transient': {
-        const value = this.buildSync(reg, this.enter(reg, parent, undefined));
-        if (reg.provider.dispose !== undefined) this.track(reg, value, this);
+        const frame = this.enter(reg, parent, undefined);
+        const value = this.buildSync(reg, frame);
+        if (reg.provider.dispose !== undefined) this.trackTransient(reg, value, frame);
         return value;
       }
       default: {
@@ -428,8 +432,14 @@ class ContainerImpl implements Container {
       case 'value':
         return reg.slot!.value;
       case 'transient': {
-        const value = await this.buildAsync(reg, this.enter(reg, parent, undefined), undefined);
-        if (reg.provider.dispose !== undefined) this.track(reg, value, this);
+        const frame = this.enter(reg, parent, undefined);
+        const value = await this.buildAsync(reg, frame, undefined);
+        if (this.disposed) {
+          // Created after the container was disposed: nobody would ever dispose it.
+          await reg.provider.dispose?.(value);
+          throw this.disposedError(parent);
+        }
+        if (reg.provider.dispose !== undefined) this.trackTransient(reg, value, frame);
         return value;
       }
       default: {
@@ -669,6 +679,7 @@ class ContainerImpl implements Container {
       has: false,
       pending: undefined,
       entry: undefined,
+      transients: undefined,
       dependents: undefined,
       dependsOn: undefined,
       unwatch: undefined,
@@ -683,6 +694,15 @@ class ContainerImpl implements Container {
     slot.value = value;
     slot.has = true;
     slot.entry = this.track(slot.reg, value, this);
+  }
+
+  /** Tracks a transient; one built for a cached instance is also tied to it, to go when it goes. */
+  private trackTransient(reg: Registration, value: unknown, frame: Frame): void {
+    const entry = this.track(reg, value, this);
+    const owner = frame.owner;
+    if (entry === undefined || owner === undefined) return;
+    if (owner.transients === undefined) owner.transients = [];
+    owner.transients.push(entry);
   }
 
   private track(reg: Registration, value: unknown, container: ContainerImpl): Entry | undefined {
@@ -717,6 +737,9 @@ class ContainerImpl implements Container {
     const reg = slot.reg;
     const frame: Frame = { reg, parent: undefined, owner: slot, inSingleton: reg.lifetime === 'singleton' };
     const oldEntry = slot.entry;
+    // The transients of the old instance go with it; those the new build makes are collected afresh.
+    const oldTransients = slot.transients;
+    slot.transients = undefined;
     slot.building = frame;
     const work: Promise<{ instance: unknown; raw: unknown } | undefined> =
       reg.kind === 'config'
@@ -744,8 +767,13 @@ class ContainerImpl implements Container {
         const stale: Entry[] = [];
         this.dropDependents(slot, stale);
         if (oldEntry !== undefined) stale.push(oldEntry);
+        if (oldTransients !== undefined) stale.push(...oldTransients);
         for (const error of await disposeEntries(stale)) this.report(error, reg.name);
         if (this.disposed) await disposeEntries(slot.entry ? [slot.entry] : []);
+      }
+      if (!(result.ok && result.changed) && oldTransients !== undefined) {
+        // The old instance stays in service, with its transients.
+        slot.transients = [...oldTransients, ...(slot.transients ?? [])];
       }
       if (!result.ok) {
         const error = new DiError(
@@ -780,6 +808,8 @@ class ContainerImpl implements Container {
   /** Forgets a cached instance (collecting its disposal) and, transitively, what was built with it. */
   private dropSlot(slot: Slot, out: Entry[]): void {
     if (slot.has && slot.entry !== undefined) out.push(slot.entry);
+    if (slot.transients !== undefined) out.push(...slot.transients);
+    slot.transients = undefined;
     slot.has = false;
     slot.value = undefined;
     slot.entry = undefined;

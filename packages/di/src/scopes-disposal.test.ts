@@ -208,6 +208,63 @@ describe('disposal', () => {
     expect(() => c.createScope()).toThrow(/disposed/);
   });
 
+  it('a disposed scope refuses to resolve, cached singletons of its parent included', async () => {
+    const c = createContainer();
+    c.register(DB, { useFactory: () => ({ name: 'db' }), lifetime: 'singleton' });
+    c.register('async', { useAsyncFactory: async () => 1, lifetime: 'singleton' });
+    const scope = c.createScope();
+    scope.resolve(DB);
+    await scope.resolveAsync('async');
+    await scope.dispose();
+    expect(() => scope.resolve(DB)).toThrow(expect.objectContaining({ code: DiErrorCode.DISPOSED }));
+    await expect(scope.resolveAsync(DB)).rejects.toMatchObject({ code: DiErrorCode.DISPOSED });
+    await expect(scope.resolveAsync('async')).rejects.toMatchObject({ code: DiErrorCode.DISPOSED });
+    expect(c.resolve(DB).name).toBe('db'); // the parent is still open
+  });
+
+  it('disposes a transient whose async creation finishes after the container was disposed', async () => {
+    const c = createContainer();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const disposed: string[] = [];
+    c.register('conn', {
+      useAsyncFactory: async () => {
+        await gate;
+        return 'conn';
+      },
+      dispose: (v: string) => void disposed.push(v),
+    });
+    const pending = c.resolveAsync('conn');
+    await c.dispose();
+    release();
+    await expect(pending).rejects.toMatchObject({ code: DiErrorCode.DISPOSED });
+    expect(disposed).toEqual(['conn']);
+  });
+
+  it('disposes the transients a cached instance was built with when it is replaced', async () => {
+    const disposed: string[] = [];
+    const c = createContainer();
+    let n = 0;
+    c.register('agent', { useFactory: () => `agent${++n}`, dispose: (a: string) => void disposed.push(a) });
+    c.register('client', {
+      useFactory: (r) => ({ agent: r.resolve<string>('agent') }),
+      lifetime: 'singleton',
+      dispose: (x: { agent: string }) => void disposed.push(`client(${x.agent})`),
+    });
+    c.resolve('client');
+    await c.invalidate('client');
+    await c.invalidate('client');
+    // Each replaced client took its own agent with it, instead of leaving it open until the container goes.
+    expect(disposed).toEqual(['client(agent1)', 'agent1', 'client(agent2)', 'agent2']);
+    expect(c.resolve<{ agent: string }>('client').agent).toBe('agent3');
+    await c.clear();
+    expect(disposed.slice(4)).toEqual(['client(agent3)', 'agent3']);
+    await c.dispose();
+    expect(disposed).toHaveLength(6);
+  });
+
   it('disposes an instance whose async creation finishes after the container was disposed', async () => {
     const c = createContainer();
     let release!: () => void;
