@@ -192,6 +192,54 @@ describe('tsyringe decorator classes', () => {
   });
 });
 
+describe('lifetimes across the tsyringe bridge', () => {
+  const REQUEST = createToken<{ id: number }>('Request');
+  const scopedRequests = () => {
+    const c = createContainer();
+    let n = 0;
+    c.register(REQUEST, { useFactory: () => ({ id: ++n }), lifetime: 'scoped' });
+    return c;
+  };
+
+  it('a tsyringe singleton cannot capture one scope’s instance and hand it to every other scope', () => {
+    @injectable()
+    class RequestCache {
+      constructor(@inject(REQUEST) readonly request: { id: number }) {}
+    }
+    const c = scopedRequests();
+    c.tsyringe.registerSingleton(RequestCache);
+    const a = c.createScope();
+    const b = c.createScope();
+    const err = (() => {
+      try {
+        return { a: a.resolve(RequestCache).request.id, b: b.resolve(RequestCache).request.id };
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toMatchObject({ code: DiErrorCode.LIFETIME_MISMATCH });
+    expect((err as DiError).message).toContain('RequestCache -> Request');
+  });
+
+  it('a singleton registered here cannot capture a scoped instance through a tsyringe-built class', () => {
+    @injectable()
+    class Helper {
+      constructor(@inject(REQUEST) readonly request: { id: number }) {}
+    }
+    const c = scopedRequests();
+    c.tsyringe.register(Helper, { useClass: Helper });
+    c.register('service', { useFactory: (r) => ({ helper: r.resolve(Helper) }), lifetime: 'singleton' });
+    expect(() => c.createScope().resolve('service')).toThrow(
+      expect.objectContaining({ code: DiErrorCode.LIFETIME_MISMATCH }),
+    );
+    // A transient that tsyringe builds still gets each scope's own instance.
+    const [a, b] = [c.createScope(), c.createScope()];
+    expect(a.resolve(Helper).request).toBe(a.resolve(REQUEST));
+    expect(b.resolve(Helper).request).toBe(b.resolve(REQUEST));
+    expect(a.resolve(Helper).request).not.toBe(b.resolve(Helper).request);
+  });
+});
+
 describe('async providers', () => {
   it('creates an async singleton once for 1,000 concurrent resolves', async () => {
     const c = createContainer();

@@ -8,7 +8,7 @@ import {
   type Unsubscribe,
   validateWithSchema,
 } from '@app/core';
-import { type DependencyContainer, container as tsyringeRoot } from 'tsyringe';
+import { type DependencyContainer, Lifecycle, container as tsyringeRoot } from 'tsyringe';
 import { DiError, DiErrorCode } from './errors.js';
 import { type Param, paramsOf } from './params.js';
 import { type Constructor, createToken, type InjectionToken, type Token, tokenName } from './token.js';
@@ -122,6 +122,25 @@ interface Shared {
 
 const LIFETIMES: ReadonlySet<string> = new Set(['singleton', 'scoped', 'transient']);
 const wrappers = new WeakMap<DependencyContainer, ContainerImpl>();
+
+/**
+ * While tsyringe builds something for a resolution here (tsyringe resolves synchronously), the frame that
+ * resolution is at: what tsyringe then asks this container for continues it, so lifetime checks (a
+ * singleton must not capture a scoped instance) and dependency tracking hold across the bridge.
+ */
+let bridgeFrame: Frame | undefined;
+/** The first DiError thrown across the bridge: tsyringe rewraps it in a plain Error, this keeps it. */
+let bridgeFailure: DiError | undefined;
+
+/** tsyringe's lifecycle of a token registered on its side (read through its runtime registry). */
+function tsyringeLifecycle(container: DependencyContainer, token: unknown): unknown {
+  const internal = container as unknown as {
+    getRegistration?: (token: unknown) => { options?: { lifecycle?: unknown } } | null;
+  };
+  return typeof internal.getRegistration === 'function'
+    ? internal.getRegistration(token)?.options?.lifecycle
+    : undefined;
+}
 
 function pathOf(frame: Frame | undefined, last?: string): string[] {
   const names: string[] = last === undefined ? [] : [last];
@@ -285,7 +304,16 @@ class ContainerImpl implements Container {
     this.registry.set(token, reg);
     // Anything tsyringe builds itself (delay(), @injectAll, @singleton classes) finds our tokens through this.
     this.tsyringe.register(token as never, {
-      useFactory: (c: DependencyContainer) => (wrappers.get(c) ?? this).resolve(token),
+      useFactory: (c: DependencyContainer) => {
+        const target = wrappers.get(c) ?? this;
+        if (bridgeFrame === undefined) return target.resolve(token);
+        try {
+          return target.resolveSync(token, target.lookup(token), bridgeFrame);
+        } catch (error) {
+          if (error instanceof DiError) bridgeFailure ??= error;
+          throw error;
+        }
+      },
     });
     return this;
   }
@@ -513,8 +541,40 @@ class ContainerImpl implements Container {
     return pending;
   }
 
+  /** Runs a synchronous tsyringe resolution as a step `frame` of the current resolution. */
+  private bridged<R>(frame: Frame | undefined, run: () => R): R {
+    const previous = bridgeFrame;
+    const previousFailure = bridgeFailure;
+    bridgeFrame = frame;
+    bridgeFailure = undefined;
+    try {
+      return run();
+    } catch (error) {
+      // Our own error, with its path, rather than tsyringe's rewording of it.
+      throw bridgeFailure !== undefined && !(error instanceof DiError) ? bridgeFailure : error;
+    } finally {
+      bridgeFrame = previous;
+      bridgeFailure = previousFailure;
+    }
+  }
+
   private resolveUnregistered(token: unknown, parent: Frame | undefined, async: boolean): unknown {
-    if (this.tsyringe.isRegistered(token as never, true)) return this.tsyringe.resolve(token as never);
+    if (this.tsyringe.isRegistered(token as never, true)) {
+      // A tsyringe singleton keeps what it is built with forever: build it as one of ours would be.
+      const singleton = tsyringeLifecycle(this.tsyringe, token) === Lifecycle.Singleton;
+      const step: Registration = {
+        token: token as InjectionToken<unknown>,
+        name: tokenName(token),
+        kind: 'class',
+        lifetime: singleton ? 'singleton' : 'transient',
+        isAsync: false,
+        owner: this,
+        provider: { useValue: undefined },
+        slot: undefined,
+        params: undefined,
+      };
+      return this.bridged(this.enter(step, parent, undefined), () => this.tsyringe.resolve(token as never));
+    }
     if (typeof token === 'function') {
       let reg = this.shared.implicit.get(token);
       if (reg === undefined) {
@@ -629,11 +689,16 @@ class ContainerImpl implements Container {
   ): unknown {
     const t = this.tsyringe;
     if (param.kind === 'delayed') return t.resolve(param.token as never);
-    if (param.kind === 'all') return t.resolveAll(param.token as never);
+    if (param.kind === 'all') return this.bridged(frame, () => t.resolveAll(param.token as never));
     const transformer = t.resolve(param.transform as never) as {
       transform: (input: unknown, ...args: unknown[]) => unknown;
     };
-    if (param.multiple) return transformer.transform(t.resolveAll(param.token as never), ...param.args);
+    if (param.multiple) {
+      return transformer.transform(
+        this.bridged(frame, () => t.resolveAll(param.token as never)),
+        ...param.args,
+      );
+    }
     const reg = this.lookup(param.token);
     if (!async) return transformer.transform(this.resolveSync(param.token, reg, frame), ...param.args);
     return this.resolveAsyncIn(param.token, reg, frame).then((v) => transformer.transform(v, ...param.args));
