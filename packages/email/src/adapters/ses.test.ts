@@ -73,6 +73,37 @@ describe('sesProvider on @aws-sdk/client-sesv2 against a local fake', () => {
     expect(await email.getStatus(r.id)).toBe('sent');
   });
 
+  it('sends non-ASCII display names as RFC 2047 encoded-words: SES takes 7-bit ASCII addresses only', async () => {
+    const long = 'Łukasz Żółć-Brzęczyszczykiewicz, Département des Opérations Spéciales';
+    await email.send({
+      from: 'Zoë Dupré <zoe@example.com>',
+      to: [{ email: 'taro@example.com', name: '山田 太郎' }, 'Ada <ada@example.com>'],
+      replyTo: { email: 'ops@example.com', name: long },
+      subject: 'Hi',
+      text: 'Hello',
+    });
+    const body = JSON.parse(fake.requests[0]?.body ?? '') as {
+      FromEmailAddress: string;
+      Destination: { ToAddresses: string[] };
+      ReplyToAddresses: string[];
+    };
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    expect(body.FromEmailAddress).toBe(`=?UTF-8?B?${b64('Zoë Dupré')}?= <zoe@example.com>`);
+    expect(body.Destination.ToAddresses).toEqual([
+      `=?UTF-8?B?${b64('山田 太郎')}?= <taro@example.com>`,
+      '"Ada" <ada@example.com>',
+    ]);
+    const addresses = [body.FromEmailAddress, ...body.Destination.ToAddresses, ...body.ReplyToAddresses];
+    expect(addresses.every((a) => /^[\x20-\x7e]+$/.test(a))).toBe(true);
+    // A long name becomes several encoded-words of at most 75 characters that decode back to it.
+    const [reply] = body.ReplyToAddresses;
+    const words = (reply ?? '').replace(/ <ops@example\.com>$/, '').split(' ');
+    expect(words.length).toBeGreaterThan(1);
+    expect(words.every((w) => w.length <= 75 && /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/.test(w))).toBe(true);
+    const decoded = Buffer.concat(words.map((w) => Buffer.from(w.slice(10, -2), 'base64'))).toString('utf8');
+    expect(decoded).toBe(long);
+  });
+
   it('retries throttling (honouring Retry-After), 5xx and timeouts; throws MessageRejected at once', async () => {
     fake.fail(
       sesError(429, 'TooManyRequestsException', { 'retry-after': '1' }),

@@ -18,6 +18,7 @@ import {
 } from '../errors.js';
 import type {
   BulkItemResult,
+  EmailAddress,
   EmailAttachment,
   EmailProvider,
   NormalizedBulk,
@@ -154,6 +155,30 @@ function attachments(list: EmailAttachment[]) {
   }));
 }
 
+/** Bytes of UTF-8 per encoded-word: 45 bytes are 60 base64 characters, 72 with the `=?UTF-8?B?...?=` frame. */
+const ENCODED_WORD_BYTES = 45;
+
+/**
+ * An address as SES takes it: 7-bit ASCII only, so a display name with other characters is sent as RFC 2047
+ * encoded-words (each at most 75 characters, never splitting a character); SES refuses or garbles it otherwise.
+ */
+function sesAddress(address: EmailAddress): string {
+  const name = address.name;
+  if (!name || /^[\x20-\x7e]*$/.test(name)) return formatAddress(address);
+  const words: string[] = [];
+  let chunk = '';
+  for (const char of name) {
+    if (chunk !== '' && Buffer.byteLength(chunk + char) > ENCODED_WORD_BYTES) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += char;
+  }
+  if (chunk !== '') words.push(chunk);
+  const encoded = words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`);
+  return `${encoded.join(' ')} <${address.email}>`;
+}
+
 function headers(h: Record<string, string>) {
   return Object.entries(h).map(([Name, Value]) => ({ Name, Value }));
 }
@@ -212,8 +237,8 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
   }
 
   const common = (m: Omit<NormalizedEmail, 'to' | 'cc' | 'bcc'>) => ({
-    FromEmailAddress: formatAddress(m.from),
-    ...(m.replyTo.length > 0 ? { ReplyToAddresses: m.replyTo.map(formatAddress) } : {}),
+    FromEmailAddress: sesAddress(m.from),
+    ...(m.replyTo.length > 0 ? { ReplyToAddresses: m.replyTo.map(sesAddress) } : {}),
     ...(Object.keys(m.tags).length > 0 ? { EmailTags: tags(m.tags) } : {}),
     ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
   });
@@ -223,9 +248,9 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
     maxBulkSize: MAX_BULK,
 
     async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
-      const destination: Destination = { ToAddresses: message.to.map(formatAddress) };
-      if (message.cc.length > 0) destination.CcAddresses = message.cc.map(formatAddress);
-      if (message.bcc.length > 0) destination.BccAddresses = message.bcc.map(formatAddress);
+      const destination: Destination = { ToAddresses: message.to.map(sesAddress) };
+      if (message.cc.length > 0) destination.CcAddresses = message.cc.map(sesAddress);
+      if (message.bcc.length > 0) destination.BccAddresses = message.bcc.map(sesAddress);
       const extras = {
         ...(Object.keys(message.headers).length > 0 ? { Headers: headers(message.headers) } : {}),
         ...(message.attachments.length > 0 ? { Attachments: attachments(message.attachments) } : {}),
@@ -269,7 +294,7 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
             },
           };
       const entries: BulkEmailEntry[] = batch.recipients.map((r) => ({
-        Destination: { ToAddresses: r.to.map(formatAddress) },
+        Destination: { ToAddresses: r.to.map(sesAddress) },
         ...(r.data
           ? {
               ReplacementEmailContent: {
