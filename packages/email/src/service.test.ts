@@ -226,6 +226,22 @@ describe('idempotency (memory store)', () => {
     }
   });
 
+  it('memory store: a begin does not scan every live key (amortised sweep of expired ones)', async () => {
+    let now = 1_000;
+    let clockReads = 0;
+    const store = memoryEmailIdempotencyStore({
+      now: () => {
+        clockReads++;
+        return now;
+      },
+    });
+    for (let i = 0; i < 5000; i++) await store.begin(`k${i}`, 60_000);
+    clockReads = 0;
+    for (let i = 0; i < 100; i++) await store.begin(`more${i}`, 60_000);
+    // Scanning 5,000 live keys on each begin made a day of sends quadratic.
+    expect(clockReads).toBeLessThan(100 * 10);
+  });
+
   it('expires keys by the injected clock', async () => {
     let now = 1_000;
     const store = memoryEmailIdempotencyStore({ now: () => now });

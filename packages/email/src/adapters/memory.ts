@@ -190,6 +190,8 @@ export function memoryEmailIdempotencyStore(
 ): EmailIdempotencyStore {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { token?: string; value?: string; expiresAt: number }>();
+  /** Sweep expired entries once the map has doubled since the last sweep: amortised O(1) per begin. */
+  let sweepAbove = 1000;
   const live = (key: string) => {
     const e = entries.get(key);
     if (e && e.expiresAt <= now()) {
@@ -200,8 +202,11 @@ export function memoryEmailIdempotencyStore(
   };
   return {
     async begin(key, lockMs): Promise<EmailIdempotencyBegin> {
-      // Expired entries of other keys are swept lazily here, so memory stays bounded by live keys.
-      if (entries.size > 1000) for (const k of entries.keys()) live(k);
+      // Expired entries of other keys are swept lazily here, so memory stays within twice the live keys.
+      if (entries.size > sweepAbove) {
+        for (const k of entries.keys()) live(k);
+        sweepAbove = Math.max(1000, entries.size * 2);
+      }
       const e = live(key);
       if (e?.value !== undefined) return { state: 'done', value: e.value };
       if (e) return { state: 'pending' };
