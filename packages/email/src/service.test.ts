@@ -227,7 +227,7 @@ describe('idempotency (memory store)', () => {
   });
 
   it('memory store: a begin does not scan every live key (amortised sweep of expired ones)', async () => {
-    let now = 1_000;
+    const now = 1_000;
     let clockReads = 0;
     const store = memoryEmailIdempotencyStore({
       now: () => {

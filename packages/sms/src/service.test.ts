@@ -168,7 +168,9 @@ describe('createSmsService', () => {
       idempotencyStore,
     });
     void dying.send(TO, 'code 7', { idempotencyKey: 'otp:7' });
-    await vi.waitFor(async () => expect((await idempotencyStore.reserve('otp:7', 'x', 1)).acquired).toBe(false));
+    await vi.waitFor(async () =>
+      expect((await idempotencyStore.reserve('otp:7', 'x', 1)).acquired).toBe(false),
+    );
     const outbox = memorySmsProvider();
     const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore });
     await expect(sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).rejects.toMatchObject({
@@ -185,10 +187,7 @@ describe('createSmsService', () => {
   it('a send still retrying never outlives its key: no attempt starts after half of idempotencyLockMs', async () => {
     vi.useFakeTimers();
     try {
-      const outbox = flaky(
-        'a',
-        new SmsError(SmsErrorCode.RATE_LIMITED, '429', { retryAfterMs: 40_000 }),
-      );
+      const outbox = flaky('a', new SmsError(SmsErrorCode.RATE_LIMITED, '429', { retryAfterMs: 40_000 }));
       const sms = createSmsService({
         providers: { a: outbox },
         retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1 },

@@ -267,7 +267,7 @@ export function createSesWebhookHandler(options: SesWebhookOptions): WebhookHand
     throw new EmailError(
       EmailErrorCode.INVALID_OPTIONS,
       "createSesWebhookHandler needs 'topicArns' (the ARNs of your SES event topics): an SNS signature alone " +
-        'only proves that some topic, possibly someone else\'s, sent the message',
+        "only proves that some topic, possibly someone else's, sent the message",
     );
   }
   const verifySns = createSnsVerifier({ fetchCertificate: options.fetchCertificate });
@@ -290,8 +290,7 @@ export function createSesWebhookHandler(options: SesWebhookOptions): WebhookHand
     ) {
       return reply(400, { error: 'not an SNS message' });
     }
-    if (!topics.includes(m.TopicArn))
-      return reply(403, { error: 'unknown topic' });
+    if (!topics.includes(m.TopicArn)) return reply(403, { error: 'unknown topic' });
     const sentAt = Date.parse(m.Timestamp);
     if (Number.isNaN(sentAt) || now() - sentAt > maxAge || sentAt - now() > 300_000) {
       return reply(401, { error: 'timestamp outside the accepted window' });

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { EventSink } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memoryEmailProvider, memoryEmailStatusStore } from '../adapters/memory.js';
-import { createEmailService } from '../service.js';
 import { EmailErrorCode } from '../errors.js';
+import { createEmailService } from '../service.js';
 import { toFetchHandler } from './http.js';
 import {
   createSendgridWebhookHandler,
@@ -308,7 +308,11 @@ describe('SES events through SNS', () => {
       TopicArn: foreign,
       SubscribeURL: `https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${foreign}&Token=t9`,
     });
-    const note = snsMessage({ Type: 'Notification', Message: sesEvent('Bounce', 'ses-f'), TopicArn: foreign });
+    const note = snsMessage({
+      Type: 'Notification',
+      Message: sesEvent('Bounce', 'ses-f'),
+      TopicArn: foreign,
+    });
     expect([(await post(sub)).status, (await post(note)).status]).toEqual([403, 403]);
     expect(confirmed).toEqual([]);
     expect(await s.get('ses-f')).toBeUndefined();
@@ -328,9 +332,9 @@ describe('SES events through SNS', () => {
     expect(isSnsUrl('https://sns.us-east-1.amazonaws.com@evil.com/x.pem', { pem: true })).toBe(false);
     expect(isSnsUrl('https://user:pw@sns.us-east-1.amazonaws.com/x.pem', { pem: true })).toBe(false);
     for (const region of ['us-east-1', 'us-gov-west-1', 'ap-southeast-2', 'il-central-1', 'ca-west-1']) {
-      expect(isSnsUrl(`https://sns.${region}.amazonaws.com/SimpleNotificationService-x.pem`, { pem: true })).toBe(
-        true,
-      );
+      expect(
+        isSnsUrl(`https://sns.${region}.amazonaws.com/SimpleNotificationService-x.pem`, { pem: true }),
+      ).toBe(true);
     }
     // Each distinct query string would be downloaded and cached separately: unbounded fetches and memory.
     const { fetched, post } = setup();

@@ -141,7 +141,9 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
 
   it('a pattern subscription follows a name first published while it was starting', async () => {
     const prefix = `${redis.prefix}discover:`;
-    const publisher = createEventBus({ transport: redisEventTransport({ client: redis.client(), keyPrefix: prefix }) });
+    const publisher = createEventBus({
+      transport: redisEventTransport({ client: redis.client(), keyPrefix: prefix }),
+    });
     const client = redis.client();
     const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
     let injected = false;
