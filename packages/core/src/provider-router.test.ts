@@ -78,4 +78,20 @@ describe('createProviderRouter', () => {
     });
     await expect(bad.run(call)).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
   });
+
+  it('starts no attempt once the signal is aborted, not even on the next provider', async () => {
+    const a = { name: 'a', fail: [401] };
+    const b = { name: 'b', fail: [] };
+    const router = createProviderRouter<Fake>({ providers: { a, b }, classify, retry: { baseDelayMs: 1 } });
+    const controller = new AbortController();
+    let calls = 0;
+    const aborting = (p: Fake) => {
+      calls++;
+      controller.abort(new Error('caller gave up'));
+      return call(p);
+    };
+    await expect(router.run(aborting, { signal: controller.signal })).rejects.toThrow('caller gave up');
+    expect(calls).toBe(1);
+    expect(b.fail).toEqual([]);
+  });
 });

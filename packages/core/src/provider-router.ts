@@ -176,6 +176,8 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
     const attempts: ProviderAttempt[] = [];
     for (const name of names) {
       for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+        // An aborted call starts no further attempt, on this provider or the next.
+        runOptions.signal?.throwIfAborted();
         // Resolved at each attempt, so a retry runs on a provider rebuilt in between.
         let started = false;
         try {
