@@ -67,7 +67,11 @@ export function memorySmsStatusStore(options: MemorySmsStatusStoreOptions = {}):
 export interface MemorySmsIdempotencyStoreOptions {
   /** The clock, in ms since the epoch (inject one in tests to expire keys). @default Date.now */
   now?: () => number;
-  /** Keys kept at most; expired keys go first, then the oldest. @default 100000 */
+  /**
+   * Keys kept at most. Expired keys are swept once as many keys have been added as the store held after
+   * the previous sweep (amortised constant time per `reserve`); if still over the bound, the oldest
+   * reserved keys go first. An expired key is never answered, swept or not. @default 100000
+   */
   maxEntries?: number;
 }
 
@@ -98,10 +102,21 @@ export function memorySmsIdempotencyStore(
     return entry;
   }
 
+  /**
+   * Expired keys are swept once as many keys have been added as the map held after the last sweep (it
+   * would have doubled, were it not bounded): each sweep visits at most twice the keys added since the
+   * previous one, so `reserve` stays amortised O(1) however many keys are live.
+   */
+  const minSweep = Math.min(1000, maxEntries);
+  let sweepAfter = minSweep;
+  let added = 0;
   function prune(): void {
-    if (entries.size <= maxEntries) return;
-    const t = now();
-    for (const [key, entry] of entries) if (entry.expiresAt <= t) entries.delete(key);
+    if (++added >= sweepAfter) {
+      for (const key of entries.keys()) live(key);
+      added = 0;
+      sweepAfter = Math.max(minSweep, entries.size);
+    }
+    // Still over: the oldest reservations go (Map order is insertion order; `complete` keeps the place).
     while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
   }
 
