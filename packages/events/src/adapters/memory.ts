@@ -17,7 +17,11 @@ import type {
 export interface MemoryEventTransportOptions {
   /** Events kept per event name; the oldest go first. @default 10000 */
   maxLen?: number;
-  /** Dead letters kept per subscription; the oldest go first. @default 10000 */
+  /**
+   * Dead letters kept per subscription, and replayed events kept per subscription (the log
+   * `replayDeadLetters` appends to, as the Redis transport's retry stream); the oldest go first.
+   * @default 10000
+   */
   deadLetterMaxLen?: number;
 }
 
@@ -282,7 +286,8 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
           position: _p,
           ...record
         } = dead;
-        deliver(key, append(key, record, Number.MAX_SAFE_INTEGER));
+        // Bounded like the dead letters it comes from: one full replay always fits.
+        deliver(key, append(key, record, deadLetterMaxLen));
       }
       return chosen.length;
     },
