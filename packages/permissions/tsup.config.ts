@@ -9,5 +9,6 @@ export default packageBuild({
   fastify: 'src/adapters/fastify.ts',
   hono: 'src/adapters/hono.ts',
   next: 'src/adapters/next.ts',
+  nestjs: 'src/adapters/nestjs.ts',
   testing: 'src/testing.ts',
 });
