@@ -43,7 +43,7 @@ import { type ValidationLimits, validateBulk, validateMessage } from './validati
 
 /** Idempotency settings of {@link createEmailService}. */
 export interface IdempotencyOptions {
-  /** Where keys are kept: `memoryEmailIdempotencyStore()` or `redisEmailIdempotencyStore({ client })`. */
+  /** Where keys are kept: `memoryEmailIdempotencyStore()`, `redisEmailIdempotencyStore({ client })` or `prismaEmailIdempotencyStore({ prisma })`. */
   store: EmailIdempotencyStore;
   /** How long a finished send is remembered, in ms. @default 86400000 (24 h) */
   ttlMs?: number;

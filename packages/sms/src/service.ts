@@ -73,7 +73,7 @@ export interface SmsServiceOptions {
   classify?: (error: unknown) => FailureClassification;
   /** Where delivery statuses are kept for `getStatus`. @default memorySmsStatusStore() */
   statusStore?: SmsStatusStore;
-  /** Where idempotency keys are remembered. Use the Redis store when several processes send. @default memorySmsIdempotencyStore() */
+  /** Where idempotency keys are remembered. Use the Redis or Prisma store when several processes send. @default memorySmsIdempotencyStore() */
   idempotencyStore?: SmsIdempotencyStore;
   /** How long an idempotency key is remembered after its send succeeded, in ms. @default 86400000 (24 h) */
   idempotencyTtlMs?: number;
