@@ -93,6 +93,22 @@ describe('@app/permissions/nestjs', () => {
     expect(ran).toBe(before);
   });
 
+  it('fails at bootstrap when a guard without options finds no NEST_PERMISSIONS_OPTIONS provider', async () => {
+    @Controller()
+    class Unprovided {
+      @Get('x')
+      @UseGuards(nestPermissions().require('read', 'room'))
+      x() {
+        return { ok: true };
+      }
+    }
+    @Module({ controllers: [Unprovided] })
+    class Bare {}
+    await expect(NestFactory.create(Bare, { logger: false, abortOnError: false })).rejects.toThrow(
+      /NEST_PERMISSIONS_OPTIONS|dependencies/,
+    );
+  });
+
   it('rejects a malformed action or resource type when the route is defined', () => {
     for (const [action, type] of [
       ['de lete', 'room'],
