@@ -11,6 +11,7 @@ import {
 import { memoryEventTransport } from './adapters/memory.js';
 import { EventsError, EventsErrorCode } from './errors.js';
 import { serialise } from './internal/serialise.js';
+import { positiveInt } from './internal/validate.js';
 import { assertEventName, assertPattern, type MatchingNames } from './pattern.js';
 import type {
   DeadLetter,
@@ -229,18 +230,6 @@ function toMs(value: Date | number | undefined, what: string): number | undefine
   return ms;
 }
 
-function positiveInt(
-  value: number | undefined,
-  fallback: number,
-  what: string,
-  code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw invalid(`${what} must be a positive integer, got ${value}`, code);
-  return value;
-}
-
 /** `code` is INVALID_OPTIONS for the bus's default policy, INVALID_ARGUMENT for a subscription's. */
 function checkPolicy(policy: RetryPolicy, code: EventsErrorCode): RetryPolicy {
   positiveInt(policy.maxAttempts, 1, 'retry.maxAttempts', code);
@@ -416,7 +405,12 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     const startAt = subOptions.startAt ?? 'latest';
     if (startAt !== 'latest' && startAt !== 'earliest')
       throw invalid(`startAt must be 'latest' or 'earliest'`);
-    const concurrency = positiveInt(subOptions.concurrency, 1, 'concurrency');
+    const concurrency = positiveInt(
+      subOptions.concurrency,
+      1,
+      'concurrency',
+      EventsErrorCode.INVALID_ARGUMENT,
+    );
     const policy = subOptions.retry
       ? checkPolicy({ ...defaultPolicy, ...subOptions.retry }, EventsErrorCode.INVALID_ARGUMENT)
       : defaultPolicy;
@@ -460,7 +454,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     opts: HistoryOptions,
   ): Promise<EventEnvelope<K, D>[]> {
     assertEventName(name);
-    const limit = positiveInt(opts.limit, 100, 'limit');
+    const limit = positiveInt(opts.limit, 100, 'limit', EventsErrorCode.INVALID_ARGUMENT);
     const order = opts.order ?? 'asc';
     if (order !== 'asc' && order !== 'desc') throw invalid(`order must be 'asc' or 'desc'`);
     if (opts.after !== undefined && (typeof opts.after !== 'string' || opts.after.length === 0)) {
@@ -524,7 +518,12 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
 
     async replay(event, replayOptions, handler) {
       if (typeof handler !== 'function') throw invalid('handler must be a function');
-      const batchSize = positiveInt(replayOptions.batchSize, 500, 'batchSize');
+      const batchSize = positiveInt(
+        replayOptions.batchSize,
+        500,
+        'batchSize',
+        EventsErrorCode.INVALID_ARGUMENT,
+      );
       let after = replayOptions.after;
       let count = 0;
       for (;;) {
@@ -546,7 +545,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     async listDeadLetters(subscription, limit = 100) {
       if (typeof subscription !== 'string' || subscription.length === 0)
         throw invalid('subscription name is required');
-      positiveInt(limit, 100, 'limit');
+      positiveInt(limit, 100, 'limit', EventsErrorCode.INVALID_ARGUMENT);
       assertOpen();
       return transport.listDeadLetters(subscription, limit);
     },

@@ -1,6 +1,7 @@
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { describeError } from '../internal/dead-letter.js';
 import { Limiter } from '../internal/limiter.js';
+import { positiveInt } from '../internal/validate.js';
 import { compilePattern } from '../pattern.js';
 import type {
   DeadLetter,
@@ -53,18 +54,6 @@ interface Member {
 
 const eventKey = (name: string) => `e:${name}`;
 const retryKey = (subscription: string) => `r:${subscription}`;
-
-/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(
-      EventsErrorCode.INVALID_OPTIONS,
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
-}
 
 /** Index of the first entry with `seq > after` (entries are sorted by seq). */
 function firstAfter(entries: Entry[], after: number): number {

@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '@app/core';
 import type { EventMap, PublishInput } from '../bus.js';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { serialise } from '../internal/serialise.js';
+import { positiveInt } from '../internal/validate.js';
 import { assertEventName } from '../pattern.js';
 import type { EventRecord, EventTransport } from '../types.js';
 
@@ -96,18 +97,6 @@ function quoteTable(table: string): string {
     .split('.')
     .map((part) => `"${part}"`)
     .join('.');
-}
-
-/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(
-      EventsErrorCode.INVALID_OPTIONS,
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /**

@@ -2,6 +2,7 @@ import { type Logger, silentLogger } from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { describeError } from '../internal/dead-letter.js';
 import { Limiter } from '../internal/limiter.js';
+import { positiveInt } from '../internal/validate.js';
 import { compilePattern } from '../pattern.js';
 import type {
   DeadLetter,
@@ -152,18 +153,6 @@ function parseEntry(id: string, fields: string[] | null): StoredEvent {
   }
   const source = f.get('s');
   return { id: eventId, name, payload, timestamp, position: id, ...(source === undefined ? {} : { source }) };
-}
-
-/** Validates a factory option: a bad value is {@link EventsErrorCode.INVALID_OPTIONS}. */
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(
-      EventsErrorCode.INVALID_OPTIONS,
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
 }
 
 function isNoGroup(error: unknown): boolean {
