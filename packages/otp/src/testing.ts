@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { describe as Describe, expect as Expect, it as It } from 'vitest';
 import type { OtpDelivery } from './channels.js';
 import { RateLimitedError } from './errors.js';
@@ -341,7 +341,7 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         };
         return { otp, sent, advance };
       };
-      const phone = () => `+1415${String(1_000_000 + Math.floor(Math.random() * 8_999_999))}`;
+      const phone = () => `+1415${String(randomInt(1_000_000, 9_999_999))}`;
 
       it('a code verifies only its own purpose', async () => {
         const { otp, sent } = await service();
