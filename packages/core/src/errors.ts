@@ -51,3 +51,46 @@ export function isAppError(value: unknown, pkg?: string, code?: string): value i
   const err = value as AppError;
   return (pkg === undefined || err.package === pkg) && (code === undefined || err.code === code);
 }
+
+/** The class {@link defineErrors} makes: an {@link AppError} bound to one package and its code union. */
+export interface PackageErrorClass<Code extends string> {
+  new (code: Code, message: string, options?: AppErrorOptions): AppError<Code>;
+  readonly prototype: AppError<Code>;
+}
+
+/** What {@link defineErrors} returns. */
+export interface DefinedErrors<Code extends string> {
+  /** The package's base error class; extend it (`class OtpError extends errors.Base {}`) to give it its name. */
+  readonly Base: PackageErrorClass<Code>;
+  /** Every code, frozen: `OtpErrorCode.RATE_LIMITED`. */
+  readonly codes: Readonly<Record<Code, Code>>;
+  /** True for an error of this package (from any installed copy), optionally of one code. */
+  readonly is: (value: unknown, code?: Code) => value is AppError<Code>;
+}
+
+/**
+ * One package's error kit from one line: a base class whose messages are prefixed `[pkg]`, a frozen code
+ * map, and an `isXError` guard that works across duplicate installs.
+ *
+ * @example
+ * ```ts
+ * const errors = defineErrors('@app/otp', ['INVALID_OPTIONS', 'RATE_LIMITED'] as const);
+ * export const OtpErrorCode = errors.codes;
+ * export type OtpErrorCode = keyof typeof OtpErrorCode;
+ * export class OtpError extends errors.Base {}
+ * export const isOtpError = errors.is;
+ * ```
+ */
+export function defineErrors<const Code extends string>(
+  pkg: string,
+  codes: readonly Code[],
+): DefinedErrors<Code> {
+  class Base extends AppError<Code> {
+    constructor(code: Code, message: string, options?: AppErrorOptions) {
+      super(pkg, code, message, options);
+    }
+  }
+  const map = Object.freeze(Object.fromEntries(codes.map((c) => [c, c]))) as Readonly<Record<Code, Code>>;
+  const is = (value: unknown, code?: Code): value is AppError<Code> => isAppError(value, pkg, code);
+  return Object.freeze({ Base, codes: map, is });
+}

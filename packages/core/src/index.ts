@@ -1,3 +1,5 @@
+export type { Closeable } from './closeable.js';
+export { closeable } from './closeable.js';
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from './config-source.js';
 export type {
   ConfiguredProviderFactory,
@@ -10,9 +12,11 @@ export {
   ConfiguredProvidersErrorCode,
   configuredProviders,
 } from './configured-providers.js';
-export type { AppErrorOptions } from './errors.js';
-export { AppError, isAppError } from './errors.js';
+export type { AppErrorOptions, DefinedErrors, PackageErrorClass } from './errors.js';
+export { AppError, defineErrors, isAppError } from './errors.js';
 export type { EventSink } from './event-sink.js';
+export type { Limiter } from './limiter.js';
+export { createLimiter, mapLimit } from './limiter.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type {
@@ -28,7 +32,11 @@ export {
   ProviderRouterError,
   ProviderRouterErrorCode,
 } from './provider-router.js';
+export type { RedisScript, ScriptClient } from './redis-script.js';
+export { defineScript, isNoScriptError, runScript, withDeadline } from './redis-script.js';
 export type { RetryDecision, RetryOptions, RetryPolicy } from './retry.js';
 export { computeBackoff, DEFAULT_RETRY_POLICY, retry, sleep } from './retry.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { validateWithSchema } from './standard-schema.js';
+export type { OptionChecks, OptionErrorFactory } from './validate.js';
+export { optionChecks } from './validate.js';
