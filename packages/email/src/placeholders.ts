@@ -57,3 +57,26 @@ export function placeholderSubstitutions(
   }
   return out;
 }
+
+/**
+ * A bulk message's subject, text and html with the placeholders filled for one recipient: what that
+ * recipient receives when the content is sent message by message (a provider without native bulk, the
+ * memory provider).
+ *
+ * @example
+ * ```ts
+ * renderContent({ subject: 'Hi {{name}}', text: 'Hello {{name}}' }, { name: 'Ada' });
+ * // { subject: 'Hi Ada', text: 'Hello Ada' }
+ * ```
+ */
+export function renderContent(
+  content: { subject?: string | undefined; text?: string | undefined; html?: string | undefined },
+  data: Readonly<Record<string, unknown>> | undefined,
+): { subject?: string; text?: string; html?: string } {
+  const out: { subject?: string; text?: string; html?: string } = {};
+  for (const key of ['subject', 'text', 'html'] as const) {
+    const value = content[key];
+    if (value !== undefined) out[key] = renderPlaceholders(value, data);
+  }
+  return out;
+}

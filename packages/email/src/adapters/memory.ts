@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FailureKind } from '@app/core';
 import { EmailProviderError } from '../errors.js';
-import { renderPlaceholders } from '../placeholders.js';
+import { renderContent } from '../placeholders.js';
 import { STATUS_PRECEDENCE } from '../status.js';
 import type {
   BulkItemResult,
@@ -43,16 +43,6 @@ export interface MemoryEmailProvider extends EmailProvider {
   failNext(kind: FailureKind, times?: number, options?: { retryAfterMs?: number; statusCode?: number }): void;
   /** Forgets every message and pending failure. */
   clear(): void;
-}
-
-/** What a recipient of a bulk message without a template receives: its placeholders filled from `data`. */
-function rendered(shared: Omit<NormalizedBulk, 'recipients'>, data: Record<string, unknown> | undefined) {
-  const out: { subject?: string; text?: string; html?: string } = {};
-  for (const key of ['subject', 'text', 'html'] as const) {
-    const value = shared[key];
-    if (value !== undefined) out[key] = renderPlaceholders(value, data);
-  }
-  return out;
 }
 
 /**
@@ -99,7 +89,7 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
           id: shared.template.id,
           data: { ...shared.template.data, ...r.data },
         };
-        const content = template ? {} : rendered(shared, r.data);
+        const content = template ? {} : renderContent(shared, r.data);
         const kept = keep({
           ...shared,
           ...content,
