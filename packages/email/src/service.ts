@@ -22,6 +22,7 @@ import {
   isNetworkError,
 } from './errors.js';
 import { forEachLimited } from './limit.js';
+import { renderContent } from './placeholders.js';
 import { recordDeliveryEvents } from './status.js';
 import type {
   BulkEmail,
@@ -187,7 +188,10 @@ function fingerprint(message: NormalizedEmail): string {
 function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
   const { recipients, ...shared } = bulk;
   const r = recipients[index];
-  const message: NormalizedEmail = { ...shared, to: r?.to ?? [], cc: [], bcc: [] };
+  // Without a provider template, the recipient gets the content with its placeholders filled, as bulk
+  // providers render it.
+  const content = shared.template ? {} : renderContent(shared, r?.data);
+  const message: NormalizedEmail = { ...shared, ...content, to: r?.to ?? [], cc: [], bcc: [] };
   if (shared.template && r?.data)
     message.template = { id: shared.template.id, data: { ...shared.template.data, ...r.data } };
   return message;

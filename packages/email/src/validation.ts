@@ -1,3 +1,4 @@
+import { attachmentHeaderIssues } from './attachments.js';
 import { EmailError, EmailErrorCode } from './errors.js';
 import type {
   BulkEmail,
@@ -187,6 +188,7 @@ function validateShared(
     if (a?.contentType !== undefined && !/^[\w.+-]+\/[\w.+-]+$/.test(a.contentType)) {
       issues.push(`attachments[${i}].contentType: '${a.contentType}' is not a MIME type`);
     }
+    issues.push(...attachmentHeaderIssues(a, i));
   });
   const maxBytes = limits.maxMessageBytes ?? DEFAULT_MAX_BYTES;
   if (bytes > maxBytes) issues.push(`size: ${bytes} bytes exceeds the limit of ${maxBytes}`);

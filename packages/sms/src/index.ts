@@ -1,5 +1,7 @@
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
+export type { SmsEventRecipient } from './privacy.js';
+export { maskPhoneNumber } from './privacy.js';
 export type {
   SmsProviderFactory,
   SmsService,

@@ -13,6 +13,7 @@ import {
   silentLogger,
 } from '@app/core';
 import { classifySmsError, SmsError, SmsErrorCode } from './errors.js';
+import { checkEventRecipient, recipientFields, type SmsEventRecipient } from './privacy.js';
 import { assertUpdate, memorySmsIdempotencyStore, memorySmsStatusStore } from './stores/memory.js';
 import type {
   SmsDeliveryStatus,
@@ -85,8 +86,17 @@ export interface SmsServiceOptions {
    * @default 60000
    */
   idempotencyLockMs?: number;
-  /** Receives `sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`... once per status change. @default undefined */
+  /**
+   * Receives `sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`... once per status
+   * change, with the recipient as `eventRecipient` says (never in clear unless you opt in). @default undefined
+   */
   events?: EventSink;
+  /**
+   * How events name the recipient: `'masked'` (`toMasked: '+44********58'`), `{ hashKey }` (`toHash`, an
+   * HMAC of the number under your key, stable across events) or `'clear'` (`to`, the number itself: opt in
+   * only when every event consumer may see phone numbers). @default 'masked'
+   */
+  eventRecipient?: SmsEventRecipient;
   /** Longest body accepted, in characters. @default 1600 */
   maxBodyLength?: number;
   /** Logs retries, failovers and event-sink failures (never bodies or numbers). @default silentLogger */
@@ -198,11 +208,15 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     packageName: PKG,
   });
 
+  const eventRecipient = checkEventRecipient(
+    options.eventRecipient ?? 'masked',
+    (message) => new SmsError(SmsErrorCode.INVALID_OPTIONS, message),
+  );
   async function publish(record: SmsStatusRecordResult['record']): Promise<void> {
     if (!options.events) return;
     const data: Record<string, unknown> = { id: record.id, status: record.status, at: record.updatedAt };
     if (record.provider !== undefined) data.provider = record.provider;
-    if (record.to !== undefined) data.to = record.to;
+    if (record.to !== undefined) Object.assign(data, recipientFields(record.to, eventRecipient));
     if (record.errorCode !== undefined) data.errorCode = record.errorCode;
     try {
       await options.events.publish(`sms.${record.status}`, data, PKG);

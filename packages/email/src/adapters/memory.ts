@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FailureKind } from '@app/core';
 import { EmailProviderError } from '../errors.js';
+import { renderContent } from '../placeholders.js';
 import { STATUS_PRECEDENCE } from '../status.js';
 import type {
   BulkItemResult,
@@ -88,7 +89,15 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
           id: shared.template.id,
           data: { ...shared.template.data, ...r.data },
         };
-        const kept = keep({ ...shared, ...(template ? { template } : {}), to: r.to, cc: [], bcc: [] });
+        const content = template ? {} : renderContent(shared, r.data);
+        const kept = keep({
+          ...shared,
+          ...content,
+          ...(template ? { template } : {}),
+          to: r.to,
+          cc: [],
+          bcc: [],
+        });
         return { ok: true as const, id: kept.id, status: 'sent' as const };
       });
     },

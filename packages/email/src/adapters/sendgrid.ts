@@ -8,12 +8,14 @@ import {
   isNetworkError,
   parseRetryAfter,
 } from '../errors.js';
+import { placeholderSubstitutions } from '../placeholders.js';
 import type {
   BulkItemResult,
   EmailAddress,
   EmailProvider,
   NormalizedBulk,
   NormalizedEmail,
+  ProviderCallOptions,
   ProviderSendResult,
 } from '../types.js';
 import { checkOptions } from './check-options.js';
@@ -74,12 +76,36 @@ function baseData(m: Omit<NormalizedEmail, 'to' | 'cc' | 'bcc'>, sandbox: boolea
         type: a.contentType ?? 'application/octet-stream',
         disposition: a.disposition ?? 'attachment',
       };
-      if (a.contentId) att.contentId = a.contentId;
+      // The v3 API's field is `content_id`; @sendgrid/mail passes attachment objects through as given.
+      if (a.contentId) att.content_id = a.contentId;
       return att;
     });
   }
   if (sandbox) data.mailSettings = { sandboxMode: { enable: true } };
   return data;
+}
+
+/**
+ * Settles like `work`, or rejects with the signal's reason as soon as it aborts. `@sendgrid/mail` takes no
+ * per-request signal, so a request already on the wire is left to finish in the background; the caller is
+ * released at once, and the service starts no retry or failover after an abort.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -190,10 +216,11 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
     return clientPromise;
   };
 
-  async function post(data: Record<string, unknown>): Promise<string> {
+  async function post(data: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     const mail = await client();
     try {
-      const [response] = await mail.send(data);
+      const [response] = await abortable(mail.send(data), signal);
       const header = response.headers['x-message-id'];
       const id = Array.isArray(header) ? header[0] : header;
       if (typeof id !== 'string' || !id) {
@@ -209,16 +236,19 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
     name,
     maxBulkSize: MAX_RECIPIENTS_PER_REQUEST,
 
-    async send(message: NormalizedEmail): Promise<ProviderSendResult> {
+    async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
       const personalization: Record<string, unknown> = { to: message.to.map(toSg) };
       if (message.cc.length > 0) personalization.cc = message.cc.map(toSg);
       if (message.bcc.length > 0) personalization.bcc = message.bcc.map(toSg);
       if (message.template?.data) personalization.dynamicTemplateData = message.template.data;
-      const id = await post({ ...baseData(message, sandbox), personalizations: [personalization] });
+      const id = await post(
+        { ...baseData(message, sandbox), personalizations: [personalization] },
+        opts?.signal,
+      );
       return { id, status: 'queued' };
     },
 
-    async sendBulk(batch: NormalizedBulk): Promise<BulkItemResult[]> {
+    async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
       // Recipients are packed into requests of at most 1,000 addresses (one entry may hold several).
       const requests: number[][] = [];
       let current: number[] = [];
@@ -235,6 +265,8 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
       if (current.length > 0) requests.push(current);
 
       const shared = baseData(batch, sandbox);
+      const parts = [batch.subject, batch.text, batch.html];
+      const substituted = !batch.template && parts.some((part) => part?.includes('{{'));
       const results: BulkItemResult[] = new Array(batch.recipients.length);
       for (const [n, indexes] of requests.entries()) {
         const personalizations = indexes.map((i, k) => {
@@ -244,10 +276,17 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
             customArgs: { [SENDGRID_BULK_INDEX_ARG]: String(k) },
           };
           if (batch.template) p.dynamicTemplateData = { ...batch.template.data, ...r.data };
+          else if (substituted) {
+            // Rendered by SendGrid from literal-string substitutions, exactly as renderPlaceholders does.
+            const substitutions = placeholderSubstitutions(parts, r.data);
+            if (Object.keys(substitutions).length > 0) p.substitutions = substitutions;
+          }
           return p;
         });
         try {
-          const id = await post({ ...shared, personalizations });
+          // @sendgrid/mail wraps substitution keys in `{{ }}` unless told otherwise; ours are written whole.
+          const wrappers = substituted ? { substitutionWrappers: ['', ''] } : {};
+          const id = await post({ ...shared, ...wrappers, personalizations }, opts?.signal);
           indexes.forEach((i, k) => {
             results[i] = { ok: true, id: `${id}:${k}`, status: 'queued' };
           });

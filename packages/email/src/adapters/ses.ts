@@ -28,6 +28,7 @@ import type {
 } from '../types.js';
 import { formatAddress } from '../validation.js';
 import { checkOptions } from './check-options.js';
+import { isSesV1Client, type SesV1ClientLike, sesV1Provider } from './ses-v1.js';
 
 /** The part of `SESv2Client` this provider uses. */
 export interface SesClientLike {
@@ -41,11 +42,12 @@ export interface SesClientLike {
 /** Options of {@link sesProvider}. */
 export interface SesProviderOptions {
   /**
-   * Your `SESv2Client`. When given, `clientConfig`, `timeoutMs` and `maxSockets` are not applied (set
-   * `maxAttempts: 1` on it: the service retries).
+   * Your `SESv2Client`, or an `SESClient` from `@aws-sdk/client-ses` (API v1: messages go by SendRawEmail,
+   * stored templates by SendTemplatedEmail/SendBulkTemplatedEmail). When given, `clientConfig`, `timeoutMs`
+   * and `maxSockets` are not applied (set `maxAttempts: 1` on it: the service retries).
    * @default undefined (a `SESv2Client` is created from `clientConfig`)
    */
-  client?: SesClientLike;
+  client?: SesClientLike | SesV1ClientLike;
   /** Config for the client this provider creates (`region`, `credentials`, `endpoint`...). @default {} (the SDK's defaults) */
   clientConfig?: SESv2ClientConfig;
   /** The SES configuration set whose event destination (SNS) feeds the webhook. @default undefined */
@@ -63,6 +65,8 @@ const MAX_BULK = 50;
 
 // Error names that mean "this account cannot send now": fail over rather than retry or give up.
 const PROVIDER_LEVEL = new Set([
+  'AccountSendingPausedException', // SES API v1
+  'ConfigurationSetSendingPausedException', // SES API v1
   'AccountSuspendedException',
   'SendingPausedException',
   'MailFromDomainNotVerifiedException',
@@ -74,6 +78,7 @@ const PROVIDER_LEVEL = new Set([
   'CredentialsProviderError',
 ]);
 const TRANSIENT = new Set([
+  'Throttling', // SES API v1's code for "maximum sending rate exceeded"
   'TooManyRequestsException',
   'LimitExceededException',
   'ThrottlingException',
@@ -161,8 +166,13 @@ const ENCODED_WORD_BYTES = 45;
 /**
  * An address as SES takes it: 7-bit ASCII only, so a display name with other characters is sent as RFC 2047
  * encoded-words (each at most 75 characters, never splitting a character); SES refuses or garbles it otherwise.
+ *
+ * @example
+ * ```ts
+ * sesAddress({ email: 'zoe@example.com', name: 'Zoë' }); // '=?UTF-8?B?Wm/Dqw==?= <zoe@example.com>'
+ * ```
  */
-function sesAddress(address: EmailAddress): string {
+export function sesAddress(address: EmailAddress): string {
   const name = address.name;
   if (!name || /^[\x20-\x7e]*$/.test(name)) return formatAddress(address);
   const words: string[] = [];
@@ -209,6 +219,8 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
     name: 'string',
   });
   checkClientConfig(options.clientConfig);
+  // An application's SES API v1 client (`SESClient`): raw MIME sends, no second SDK needed.
+  if (isSesV1Client(options.client)) return sesV1Provider(options.client, options);
   const name = options.name ?? 'ses';
   const owned = !options.client;
   const client: SesClientLike =
