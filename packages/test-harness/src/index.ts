@@ -1,3 +1,5 @@
+export type { BenchMeasure } from './bench-results.js';
+export { recordBenchResults } from './bench-results.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
 export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';

@@ -172,7 +172,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     return until(`the master of slot ${slot}`, async () => {
       for (const port of alive) {
         const found = await withNode(port, async (c) => {
-          const slots = (await c.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, ...unknown[]]]>;
+          const slots = (await c.cluster('SLOTS')) as unknown as Array<
+            [number, number, [string, number, ...unknown[]]]
+          >;
           const range = slots.find(([from, to]) => slot >= from && slot <= to);
           return range?.[2][1];
         }).catch(() => undefined);
