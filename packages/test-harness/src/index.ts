@@ -1,7 +1,13 @@
+export type { BenchMeasure } from './bench-results.js';
+export { recordBenchResults } from './bench-results.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
 export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';
 export { requireRedis } from './redis.js';
+export type { RedisCluster, RedisClusterNode, RedisClusterOptions } from './redis-cluster.js';
+export { hashSlot, startRedisCluster } from './redis-cluster.js';
+export type { RedisSentinel } from './redis-sentinel.js';
+export { startRedisSentinel } from './redis-sentinel.js';
 export type { RedisServer } from './redis-server.js';
 export { freePort, startRedisServer } from './redis-server.js';
 export { serviceUnavailable } from './service.js';

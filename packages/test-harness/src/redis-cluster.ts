@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { freePort } from './redis-server.js';
+import { atEndOfFile } from './service.js';
+
+/** One node of a {@link RedisCluster}. */
+export interface RedisClusterNode {
+  readonly port: number;
+  /** Whether the process is running. */
+  readonly running: boolean;
+}
+
+/** A real Redis Cluster of `redis-server` processes on loopback, owned by one test file. */
+export interface RedisCluster {
+  /** The nodes, masters first as created (a failover changes who is master: ask {@link RedisCluster.masterOf}). */
+  readonly nodes: readonly RedisClusterNode[];
+  /** `{ host, port }` of every node: what `new Cluster(startupNodes)` takes. */
+  readonly startupNodes: ReadonlyArray<{ host: string; port: number }>;
+  /** A new ioredis `Cluster` client on this cluster (closed with the cluster). */
+  client(options?: ConstructorParameters<typeof Cluster>[1]): Cluster;
+  /** The port of the master that serves `key`'s hash slot now. */
+  masterOf(key: string): Promise<number>;
+  /**
+   * Kills the master serving `key` (SIGKILL, like a crash) and waits until its replica has been promoted
+   * and the cluster answers for that slot again. Returns the old and the new master's ports.
+   */
+  failover(key: string): Promise<{ from: number; to: number }>;
+  /** Starts a killed node again (it rejoins as a replica). */
+  restart(port: number): Promise<void>;
+  /** Stops every node and removes their files. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startRedisCluster}. */
+export interface RedisClusterOptions {
+  /** Masters (each with `replicas` replicas). @default 3 */
+  masters?: number;
+  /** Replicas per master. @default 1 */
+  replicas?: number;
+  /** `cluster-node-timeout`: how soon a dead master is failed over. @default 1500 */
+  nodeTimeoutMs?: number;
+}
+
+const HOST = '127.0.0.1';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`redis cluster: timed out waiting for ${what}`, { cause: last });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function withNode<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new Redis({
+    host: HOST,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** CRC16 (XMODEM) hash slot of a key, honouring `{hash tags}`, as Redis Cluster computes it. */
+export function hashSlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(key)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+/**
+ * Starts a Redis Cluster of real `redis-server` processes (3 masters and 3 replicas by default) on free
+ * loopback ports, waits until every slot is served, and tears it down after the test file.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startRedisCluster();
+ * const client = cluster.client();
+ * await client.set('{user:1}:name', 'Ada');
+ * await cluster.failover('{user:1}:name'); // its master killed, its replica promoted
+ * ```
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 1;
+  const count = masters * (1 + replicas);
+  const dir = mkdtempSync(join(tmpdir(), 'app-redis-cluster-'));
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    // The cluster bus listens on port + 10000: both must be free and distinct from the others.
+    if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port);
+  }
+  const children = new Map<number, ChildProcess>();
+  const clients: Array<Cluster> = [];
+
+  const spawnNode = async (port: number) => {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        HOST,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(options.nodeTimeoutMs ?? 1500),
+        '--dir',
+        dir,
+      ],
+      { stdio: 'ignore' },
+    );
+    children.set(port, child);
+    child.once('exit', () => {
+      if (children.get(port) === child) children.delete(port);
+    });
+    await until(`node ${port}`, () =>
+      withNode(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined)),
+    );
+  };
+  const kill = async (port: number) => {
+    const child = children.get(port);
+    if (!child) return;
+    children.delete(port);
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  };
+  const clusterOk = (port: number) =>
+    withNode(
+      port,
+      async (c) => ((await c.cluster('INFO')) as string).includes('cluster_state:ok') || undefined,
+    );
+
+  const masterOf = async (key: string): Promise<number> => {
+    const slot = hashSlot(key);
+    const alive = [...children.keys()];
+    return until(`the master of slot ${slot}`, async () => {
+      for (const port of alive) {
+        const found = await withNode(port, async (c) => {
+          const slots = (await c.cluster('SLOTS')) as unknown as Array<
+            [number, number, [string, number, ...unknown[]]]
+          >;
+          const range = slots.find(([from, to]) => slot >= from && slot <= to);
+          return range?.[2][1];
+        }).catch(() => undefined);
+        if (found !== undefined && children.has(found)) return found;
+      }
+      return undefined;
+    });
+  };
+
+  try {
+    await Promise.all(ports.map(spawnNode));
+    await new Promise<void>((resolve, reject) => {
+      const create = spawn(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...ports.map((p) => `${HOST}:${p}`),
+          '--cluster-replicas',
+          String(replicas),
+          '--cluster-yes',
+        ],
+        { stdio: 'ignore' },
+      );
+      create.once('error', reject);
+      create.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited ${code}`)),
+      );
+    });
+    for (const port of ports) await until(`cluster_state:ok on ${port}`, () => clusterOk(port));
+    // Every replica attached to its master (so a failover has someone to promote).
+    await until('replicas in sync', async () => {
+      const roles = await Promise.all(
+        ports.map((p) => withNode(p, async (c) => (await c.role()) as unknown[])),
+      );
+      const synced = roles.filter((r) => r[0] === 'slave' && r[3] === 'connected').length;
+      return synced === masters * replicas || undefined;
+    });
+  } catch (error) {
+    await Promise.all(ports.map(kill));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const cluster: RedisCluster = {
+    nodes: ports.map((port) => ({
+      port,
+      get running() {
+        return children.has(port);
+      },
+    })),
+    startupNodes: ports.map((port) => ({ host: HOST, port })),
+    client(clientOptions) {
+      const c = new Cluster(cluster.startupNodes as Array<{ host: string; port: number }>, clientOptions);
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    },
+    masterOf,
+    async failover(key) {
+      const from = await masterOf(key);
+      await kill(from);
+      const to = await masterOf(key);
+      const alive = [...children.keys()];
+      for (const port of alive)
+        await until(`cluster_state:ok on ${port} after failover`, () => clusterOk(port));
+      return { from, to };
+    },
+    async restart(port) {
+      if (children.has(port)) return;
+      await spawnNode(port);
+    },
+    async close() {
+      for (const c of clients.splice(0)) c.disconnect();
+      await Promise.all(ports.map(kill));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  atEndOfFile(() => cluster.close());
+  return cluster;
+}
