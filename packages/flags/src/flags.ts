@@ -3,7 +3,7 @@ import { FlagsError, FlagsErrorCode } from './errors.js';
 import { type CompiledFlag, compileFlag, evaluateFlag, isFlagEnabled } from './evaluate.js';
 import { canList, flagKeys, type ListsKeys, parseIndex, readListing } from './keys.js';
 import type { Evaluation, FlagContext, FlagDefinition, VariantResult } from './types.js';
-import { isValidFlagName, validateFlagDefinition } from './validate.js';
+import { ANY_STICKINESS, isValidFlagName, validateFlagDefinition } from './validate.js';
 
 /**
  * Where flags are read from: any `ConfigSource` (`get` + `watch`), optionally with `list(prefix)`.
@@ -131,7 +131,7 @@ export function createFlags(options: FlagsOptions): Flags {
         raw = Symbol('unparseable');
       }
     }
-    const result = validateFlagDefinition(raw);
+    const result = validateFlagDefinition(raw, ANY_STICKINESS);
     if (result.ok) {
       entries.set(name, { compiled: compileFlag(name, result.value) });
       return true;

@@ -18,10 +18,11 @@ export type {
   JsonValue,
   TargetingRule,
   Variant,
+  VariantOverride,
   VariantResult,
 } from './types.js';
 export { CONDITION_OPERATORS } from './types.js';
-export type { ValidationResult } from './validate.js';
-export { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
+export type { ValidateOptions, ValidationResult } from './validate.js';
+export { defineFlag, isValidFlagName, KNOWN_STICKINESS, validateFlagDefinition } from './validate.js';
 export type { FlagStore, FlagWriteOptions } from './writer.js';
 export { deleteFlag, setFlag } from './writer.js';

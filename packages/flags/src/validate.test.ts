@@ -37,7 +37,7 @@ describe('validateFlagDefinition', () => {
         { name: 'blue', weight: 500 },
       ],
     };
-    const r = validateFlagDefinition(input);
+    const r = validateFlagDefinition(input, { contextFields: ['accountId'] });
     expect(r).toEqual({ ok: true, value: input });
     if (!r.ok) return;
     (input.variants![0]!.payload as { color: string }).color = 'changed';
