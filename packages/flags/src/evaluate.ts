@@ -259,7 +259,7 @@ export function compileFlag(name: string, definition: FlagDefinition): CompiledF
       };
     }),
     variants,
-    split: compileSplit(groupId, stickiness, variants),
+    split: compileSplit(name, stickiness, variants),
   };
 }
 

@@ -151,3 +151,41 @@ describe('defineFlag', () => {
     for (const bad of ['', '_x', 'has space', 'é', '-x', 42]) expect(isValidFlagName(bad)).toBe(false);
   });
 });
+
+describe('rule variants, stickiness and groupId; variant overrides', () => {
+  it('checks them with their paths', () => {
+    expect(
+      issuesOf({
+        enabled: true,
+        variants: [
+          {
+            name: 'a',
+            weight: 1,
+            overrides: [
+              { attribute: '', values: ['x'] },
+              { attribute: 't', values: [1] },
+            ],
+          },
+        ],
+        rules: [
+          { conditions: [], variant: 'a', variants: [{ name: 'b', weight: 1 }] },
+          { conditions: [], groupId: '', variants: [{ name: 'b', weight: 0 }] },
+        ],
+      }),
+    ).toEqual([
+      'variants[0].overrides[0].attribute: must be a non-empty string',
+      'variants[0].overrides[1].values: must be an array of strings',
+      'rules[0].variants: a rule has `variant` or `variants`, not both',
+      'rules[1].groupId: must be a non-empty string',
+      'rules[1].variants: the weights must add up to more than 0',
+    ]);
+    const ok = validateFlagDefinition({
+      enabled: true,
+      variants: [{ name: 'a', weight: 1, overrides: [{ attribute: 'tenantId', values: ['acme'] }] }],
+      rules: [
+        { conditions: [], stickiness: 'sessionId', groupId: 'g', variants: [{ name: 'b', weight: 1 }] },
+      ],
+    });
+    expect(ok.ok).toBe(true);
+  });
+});
