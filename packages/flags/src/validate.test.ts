@@ -1,6 +1,6 @@
 import { isAppError } from '@app/core';
 import { describe, expect, it } from 'vitest';
-import { FlagsError } from './errors.js';
+import { FlagsError, isFlagsError } from './errors.js';
 import type { FlagDefinition } from './types.js';
 import { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
 
@@ -133,6 +133,10 @@ describe('defineFlag', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(FlagsError);
       expect(isAppError(error, '@app/flags', 'INVALID_DEFINITION')).toBe(true);
+      expect(isFlagsError(error)).toBe(true);
+      expect(isFlagsError(error, 'INVALID_DEFINITION')).toBe(true);
+      expect(isFlagsError(error, 'INVALID_FLAG_NAME')).toBe(false);
+      expect(isFlagsError(new Error('x'))).toBe(false);
       expect((error as FlagsError).issues).toEqual(['rollout: must be an integer from 0 to 100']);
       expect((error as Error).message).toBe(
         '[@app/flags] invalid definition for flag "ok-name": rollout: must be an integer from 0 to 100',
