@@ -26,3 +26,5 @@ export type { UnleashImport, UnleashImportIssue } from './unleash.js';
 export { importUnleashFeatures } from './unleash.js';
 export type { ValidateOptions, ValidationResult } from './validate.js';
 export { defineFlag, isValidFlagName, KNOWN_STICKINESS, validateFlagDefinition } from './validate.js';
+export type { FlagStore, FlagWriteOptions } from './writer.js';
+export { deleteFlag, setFlag } from './writer.js';
