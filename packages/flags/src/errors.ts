@@ -1,19 +1,26 @@
-import { AppError, type AppErrorOptions } from '@app/core';
+import { type AppErrorOptions, defineErrors } from '@app/core';
 
-/** The codes a {@link FlagsError} carries. */
-export const FlagsErrorCode = {
+const errors = defineErrors('@app/flags', [
   /** A flag definition failed validation; nothing was written. */
-  INVALID_DEFINITION: 'INVALID_DEFINITION',
+  'INVALID_DEFINITION',
   /** A flag name is empty, too long, or uses characters outside `[A-Za-z0-9._:-]`. */
-  INVALID_FLAG_NAME: 'INVALID_FLAG_NAME',
+  'INVALID_FLAG_NAME',
   /** An option passed to a factory is missing or wrong. */
-  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  'INVALID_OPTIONS',
   /** The config source failed while loading the flags. */
-  SOURCE_ERROR: 'SOURCE_ERROR',
-} as const;
+  'SOURCE_ERROR',
+  /** What was given to `importUnleashFeatures` is not an Unleash features export. */
+  'INVALID_IMPORT',
+] as const);
 
+/**
+ * The codes a {@link FlagsError} carries: `INVALID_DEFINITION` (nothing was written), `INVALID_FLAG_NAME`,
+ * `INVALID_OPTIONS`, `SOURCE_ERROR` (the config source failed while loading) and `INVALID_IMPORT` (not an
+ * Unleash features export).
+ */
+export const FlagsErrorCode = errors.codes;
 /** One of {@link FlagsErrorCode}. */
-export type FlagsErrorCode = (typeof FlagsErrorCode)[keyof typeof FlagsErrorCode];
+export type FlagsErrorCode = keyof typeof FlagsErrorCode;
 
 /**
  * The one error class of `@app/flags`. Its message starts with `[@app/flags]`; `issues` lists every
@@ -25,7 +32,7 @@ export type FlagsErrorCode = (typeof FlagsErrorCode)[keyof typeof FlagsErrorCode
  * catch (err) { if (err instanceof FlagsError) console.log(err.code, err.issues); }
  * ```
  */
-export class FlagsError extends AppError<FlagsErrorCode> {
+export class FlagsError extends errors.Base {
   /** Every problem found, as `path: message`. Empty unless the code is INVALID_DEFINITION. */
   readonly issues: readonly string[];
 
@@ -34,7 +41,22 @@ export class FlagsError extends AppError<FlagsErrorCode> {
     message: string,
     options?: AppErrorOptions & { issues?: readonly string[] },
   ) {
-    super('@app/flags', code, message, options);
+    super(code, message, options);
     this.issues = options?.issues ?? [];
   }
 }
+
+/**
+ * Tells whether `value` is a {@link FlagsError} (from any installed copy of `@app/flags`), optionally of one
+ * code. Unlike `instanceof`, it holds across duplicate installs.
+ *
+ * @example
+ * ```ts
+ * try { await setFlag(config, 'checkout', definition); }
+ * catch (err) { if (isFlagsError(err, 'INVALID_DEFINITION')) console.log(err.message); }
+ * ```
+ */
+export const isFlagsError: (value: unknown, code?: FlagsErrorCode) => value is FlagsError = errors.is as (
+  value: unknown,
+  code?: FlagsErrorCode,
+) => value is FlagsError;

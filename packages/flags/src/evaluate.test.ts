@@ -22,8 +22,10 @@ const { selectVariantDefinition } = require('unleash-client/lib/variant.js') as 
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const clock = () => NOW;
+// The custom context fields these tests stick on, declared as a writer declares them.
+const contextFields = ['tenantId', 'org', 'constructor'];
 const ev = (def: FlagDefinition, ctx: FlagContext = {}, name = 'f') =>
-  evaluateFlag(compileFlag(name, defineFlag(name, def)), ctx, clock);
+  evaluateFlag(compileFlag(name, defineFlag(name, def, { contextFields })), ctx, clock);
 const cond = (c: Condition, ctx: FlagContext) =>
   ev({ enabled: true, rollout: 0, rules: [{ conditions: [c] }] }, ctx).reason === 'TARGETING_MATCH';
 
@@ -122,7 +124,9 @@ describe('evaluation order', () => {
     const byCtor: FlagDefinition = { enabled: true, rollout: 50, stickiness: 'constructor' };
     for (const userId of ['u1', 'u2', 'u3']) {
       expect(ev(byCtor, { userId })).toEqual({ flag: 'f', enabled: false, reason: 'DEFAULT' });
-      expect(isFlagEnabled(compileFlag('f', defineFlag('f', byCtor)), { userId }, clock)).toBe(false);
+      expect(
+        isFlagEnabled(compileFlag('f', defineFlag('f', byCtor, { contextFields })), { userId }, clock),
+      ).toBe(false);
     }
     // A JS caller passing an object: not '[object Object]' for everyone either.
     const byOrg: FlagDefinition = { enabled: true, rollout: 50, stickiness: 'org' };

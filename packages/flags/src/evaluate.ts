@@ -13,13 +13,24 @@ import type {
 
 type Test = (context: FlagContext, now: () => number) => boolean;
 
+interface CompiledSplit {
+  groupId: string;
+  seed: (context: FlagContext) => string;
+  variants: Variant[];
+  totalWeight: number;
+  overridden: Variant[];
+}
+
 interface CompiledRule {
   index: number;
   name: string | undefined;
   tests: Test[];
   serve: boolean;
   rollout: number;
+  groupId: string;
+  stick: (context: FlagContext) => string | undefined;
   variant: Variant | undefined;
+  split: CompiledSplit | undefined;
 }
 
 /** A validated definition turned into closures, so evaluation does no parsing. */
@@ -29,10 +40,11 @@ export interface CompiledFlag {
   readonly groupId: string;
   readonly stickiness: string;
   readonly rollout: number;
+  readonly stick: (context: FlagContext) => string | undefined;
   readonly overrides: Map<string, boolean | Variant>;
   readonly rules: CompiledRule[];
   readonly variants: Variant[];
-  readonly totalWeight: number;
+  readonly split: CompiledSplit;
 }
 
 function deepFreeze(value: unknown): void {
@@ -161,6 +173,50 @@ function compileCondition(c: Condition): Test {
   return (context, now) => test(resolve(context, attribute, now)) !== inverted;
 }
 
+/** Reads the value a rollout or a variant sticks on, or `undefined` when the context has none. */
+type Stick = (context: FlagContext) => string | undefined;
+
+/** Unleash's `random` stickiness for rollouts: a new value on every evaluation. */
+const randomRolloutValue = () => `${Math.round(Math.random() * 10000) + 1}`;
+/** Unleash's random seed for variants. */
+const randomVariantValue = () => String(Math.round(Math.random() * 100000));
+
+function fieldValue(context: FlagContext, field: string): string | undefined {
+  const s = asString(context[field]);
+  return s === '' ? undefined : s;
+}
+
+/**
+ * The stickiness of a rollout, as Unleash's `flexibleRollout` resolves it: `default` is the userId, else
+ * the sessionId, else a random value; `random` is always random; any other name is that context field.
+ */
+function rolloutStick(stickiness: string): Stick {
+  if (stickiness === 'default') {
+    return (c) => fieldValue(c, 'userId') ?? fieldValue(c, 'sessionId') ?? randomRolloutValue();
+  }
+  if (stickiness === 'random') return randomRolloutValue;
+  return (c) => fieldValue(c, stickiness);
+}
+
+/**
+ * The seed of a variant pick, as Unleash's variant selection resolves it: `default` is the first of userId,
+ * sessionId and remoteAddress that is a non-empty string; without a value (or with `random`) the pick is
+ * random.
+ */
+function variantStick(stickiness: string): (context: FlagContext) => string {
+  if (stickiness === 'default') {
+    return (c) => {
+      for (const key of ['userId', 'sessionId', 'remoteAddress']) {
+        const v = c[key];
+        if (typeof v === 'string' && v !== '') return v;
+      }
+      return randomVariantValue();
+    };
+  }
+  if (stickiness === 'random') return randomVariantValue;
+  return (c) => fieldValue(c, stickiness) ?? randomVariantValue();
+}
+
 /**
  * Compiles a definition that already passed validation (regexes, sets, variant lookups built once).
  *
@@ -177,29 +233,44 @@ export function compileFlag(name: string, definition: FlagDefinition): CompiledF
   for (const [user, v] of Object.entries(definition.overrides ?? {})) {
     overrides.set(user, typeof v === 'string' ? (byName.get(v) as Variant) : v);
   }
+  const groupId = definition.groupId ?? name;
+  const stickiness = definition.stickiness ?? 'userId';
   return {
     name,
     definition,
-    groupId: definition.groupId ?? name,
-    stickiness: definition.stickiness ?? 'userId',
+    groupId,
+    stickiness,
     rollout: definition.rollout ?? 100,
+    stick: rolloutStick(stickiness),
     overrides,
-    rules: (definition.rules ?? []).map((r, index) => ({
-      index,
-      name: r.name,
-      tests: r.conditions.map(compileCondition),
-      serve: r.serve ?? true,
-      rollout: r.rollout ?? 100,
-      variant: r.variant === undefined ? undefined : byName.get(r.variant),
-    })),
+    rules: (definition.rules ?? []).map((r, index) => {
+      const ruleStickiness = r.stickiness ?? stickiness;
+      const ruleGroup = r.groupId ?? groupId;
+      return {
+        index,
+        name: r.name,
+        tests: r.conditions.map(compileCondition),
+        serve: r.serve ?? true,
+        rollout: r.rollout ?? 100,
+        groupId: ruleGroup,
+        stick: rolloutStick(ruleStickiness),
+        variant: r.variant === undefined ? undefined : byName.get(r.variant),
+        split: r.variants === undefined ? undefined : compileSplit(ruleGroup, ruleStickiness, r.variants),
+      };
+    }),
     variants,
-    totalWeight: variants.reduce((sum, v) => sum + v.weight, 0),
+    split: compileSplit(name, stickiness, variants),
   };
 }
 
-function stickinessValue(flag: CompiledFlag, context: FlagContext): string | undefined {
-  const s = asString(context[flag.stickiness]);
-  return s === '' ? undefined : s;
+function compileSplit(groupId: string, stickiness: string, variants: Variant[]): CompiledSplit {
+  return {
+    groupId,
+    seed: variantStick(stickiness),
+    variants,
+    totalWeight: variants.reduce((sum, v) => sum + v.weight, 0),
+    overridden: variants.filter((v) => v.overrides !== undefined && v.overrides.length > 0),
+  };
 }
 
 function toResult(v: Variant): VariantResult {
@@ -208,13 +279,21 @@ function toResult(v: Variant): VariantResult {
     : { name: v.name, enabled: true, payload: v.payload };
 }
 
-/** Picks a variant by weight, the way Unleash does; without a stickiness value the pick is random (as in Unleash). */
-function splitVariant(flag: CompiledFlag, stick: string | undefined): Variant | undefined {
-  if (flag.totalWeight <= 0) return undefined;
-  const seed = stick ?? String(Math.round(Math.random() * 100000));
-  const target = variantBucket(flag.groupId, seed, flag.totalWeight);
+/**
+ * Picks a variant the way Unleash does: a variant whose `overrides` match the context first, else by weight
+ * on the split's group (the flag name for the flag's variants, the rule's groupId for a rule's).
+ */
+function splitVariant(split: CompiledSplit, context: FlagContext): Variant | undefined {
+  if (split.totalWeight <= 0) return undefined;
+  for (const v of split.overridden) {
+    for (const o of v.overrides!) {
+      const value = asString(context[o.attribute]);
+      if (value !== undefined && o.values.includes(value)) return v;
+    }
+  }
+  const target = variantBucket(split.groupId, split.seed(context), split.totalWeight);
   let counter = 0;
-  for (const v of flag.variants) {
+  for (const v of split.variants) {
     if (v.weight === 0) continue;
     counter += v.weight;
     if (counter >= target) return v;
@@ -222,24 +301,32 @@ function splitVariant(flag: CompiledFlag, stick: string | undefined): Variant | 
   return undefined;
 }
 
-function inRollout(flag: CompiledFlag, percentage: number, stick: string | undefined): boolean {
+function inRollout(groupId: string, percentage: number, stick: Stick, context: FlagContext): boolean {
   if (percentage >= 100) return true;
-  return stick !== undefined && percentage > 0 && rolloutBucket(flag.groupId, stick) <= percentage;
+  if (percentage <= 0) return false;
+  const value = stick(context);
+  return value !== undefined && rolloutBucket(groupId, value) <= percentage;
 }
 
 function on(
   flag: CompiledFlag,
   reason: EvaluationReason,
   forced: Variant | undefined,
-  stick: string | undefined,
+  context: FlagContext,
+  split: CompiledSplit = flag.split,
 ): Evaluation {
-  const variant = forced ?? splitVariant(flag, stick);
+  const variant = forced ?? splitVariant(split, context);
   const result: Evaluation = { flag: flag.name, enabled: true, reason };
   if (variant) {
     result.variant = toResult(variant);
     if (!forced && reason === 'DEFAULT') result.reason = 'SPLIT';
   }
   return result;
+}
+
+function matches(rule: CompiledRule, context: FlagContext, now: () => number): boolean {
+  for (const test of rule.tests) if (!test(context, now)) return false;
+  return inRollout(rule.groupId, rule.rollout, rule.stick, context);
 }
 
 /**
@@ -253,33 +340,26 @@ function on(
  */
 export function evaluateFlag(flag: CompiledFlag, context: FlagContext, now: () => number): Evaluation {
   if (!flag.definition.enabled) return { flag: flag.name, enabled: false, reason: 'DISABLED' };
-  const stick = stickinessValue(flag, context);
   if (flag.overrides.size > 0 && context.userId !== undefined) {
     const o = flag.overrides.get(context.userId);
     if (o === false) return { flag: flag.name, enabled: false, reason: 'TARGETING_MATCH' };
-    if (o === true) return on(flag, 'TARGETING_MATCH', undefined, stick);
-    if (o !== undefined) return on(flag, 'TARGETING_MATCH', o, stick);
+    if (o === true) return on(flag, 'TARGETING_MATCH', undefined, context);
+    if (o !== undefined) return on(flag, 'TARGETING_MATCH', o, context);
   }
   for (const rule of flag.rules) {
-    let matched = true;
-    for (const test of rule.tests) {
-      if (!test(context, now)) {
-        matched = false;
-        break;
-      }
-    }
-    if (!matched || !inRollout(flag, rule.rollout, stick)) continue;
+    if (!matches(rule, context, now)) continue;
     const base = rule.serve
-      ? on(flag, 'TARGETING_MATCH', rule.variant, stick)
+      ? on(flag, 'TARGETING_MATCH', rule.variant, context, rule.split)
       : ({ flag: flag.name, enabled: false, reason: 'TARGETING_MATCH' } as Evaluation);
     base.ruleIndex = rule.index;
     if (rule.name !== undefined) base.ruleName = rule.name;
     return base;
   }
-  if (flag.rollout >= 100) return on(flag, 'DEFAULT', undefined, stick);
+  if (flag.rollout >= 100) return on(flag, 'DEFAULT', undefined, context);
+  const stick = flag.stick(context);
   if (stick === undefined) return { flag: flag.name, enabled: false, reason: 'DEFAULT' };
-  return inRollout(flag, flag.rollout, stick)
-    ? on(flag, 'SPLIT', undefined, stick)
+  return flag.rollout > 0 && rolloutBucket(flag.groupId, stick) <= flag.rollout
+    ? on(flag, 'SPLIT', undefined, context)
     : { flag: flag.name, enabled: false, reason: 'SPLIT' };
 }
 
@@ -292,17 +372,8 @@ export function isFlagEnabled(flag: CompiledFlag, context: FlagContext, now: () 
     const o = flag.overrides.get(context.userId);
     if (o !== undefined) return o !== false;
   }
-  const needsStick = flag.rollout < 100 || flag.rules.length > 0;
-  const stick = needsStick ? stickinessValue(flag, context) : undefined;
   for (const rule of flag.rules) {
-    let matched = true;
-    for (const test of rule.tests) {
-      if (!test(context, now)) {
-        matched = false;
-        break;
-      }
-    }
-    if (matched && inRollout(flag, rule.rollout, stick)) return rule.serve;
+    if (matches(rule, context, now)) return rule.serve;
   }
-  return inRollout(flag, flag.rollout, stick);
+  return inRollout(flag.groupId, flag.rollout, flag.stick, context);
 }

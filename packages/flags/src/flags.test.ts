@@ -6,26 +6,25 @@ import { flagSourceContract, type MemoryConfigSource, memoryConfigSource } from 
 import type { FlagDefinition } from './types.js';
 import { deleteFlag, setFlag } from './writer.js';
 
+// One source per suite (each test gets a key prefix of its own), so `inspect` can read it raw.
+const listing = memoryConfigSource();
 flagSourceContract({
   describe,
   it,
   expect,
   name: 'memory, with list',
-  create: async () => {
-    const source = memoryConfigSource();
-    return { store: source, source };
-  },
+  create: async () => ({ store: listing, source: listing }),
+  inspect: async () => listing.entries(),
 });
 
+const plain = memoryConfigSource({}, { list: false });
 flagSourceContract({
   describe,
   it,
   expect,
   name: 'memory, without list (the index)',
-  create: async () => {
-    const source = memoryConfigSource({}, { list: false });
-    return { store: source, source };
-  },
+  create: async () => ({ store: plain, source: plain }),
+  inspect: async () => plain.entries(),
 });
 
 function recordingLogger() {

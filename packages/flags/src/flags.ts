@@ -1,9 +1,9 @@
-import { type ConfigSource, type Logger, silentLogger, type Unsubscribe } from '@app/core';
+import { type Closeable, type ConfigSource, type Logger, silentLogger, type Unsubscribe } from '@app/core';
 import { FlagsError, FlagsErrorCode } from './errors.js';
 import { type CompiledFlag, compileFlag, evaluateFlag, isFlagEnabled } from './evaluate.js';
 import { canList, flagKeys, type ListsKeys, parseIndex, readListing } from './keys.js';
 import type { Evaluation, FlagContext, FlagDefinition, VariantResult } from './types.js';
-import { isValidFlagName, validateFlagDefinition } from './validate.js';
+import { ANY_STICKINESS, isValidFlagName, validateFlagDefinition } from './validate.js';
 
 /**
  * Where flags are read from: any `ConfigSource` (`get` + `watch`), optionally with `list(prefix)`.
@@ -37,7 +37,7 @@ export interface FlagsChange {
 }
 
 /** Feature flags evaluated from an in-memory snapshot that follows config live. */
-export interface Flags extends AsyncDisposable {
+export interface Flags extends Closeable {
   /** Resolves once the snapshot has loaded; rejects with `SOURCE_ERROR` when the source failed. */
   ready(): Promise<void>;
   /** Whether `flag` is on for `context`. Unknown flags are off. */
@@ -54,7 +54,7 @@ export interface Flags extends AsyncDisposable {
   definition(flag: string): FlagDefinition | undefined;
   /** Calls `listener` after flags change (on this instance or, through the source, any other). */
   onChange(listener: (change: FlagsChange) => void): Unsubscribe;
-  /** Stops watching the source. The last snapshot keeps answering. */
+  /** Stops watching the source (idempotent). The last snapshot keeps answering. */
   close(): Promise<void>;
 }
 
@@ -131,7 +131,7 @@ export function createFlags(options: FlagsOptions): Flags {
         raw = Symbol('unparseable');
       }
     }
-    const result = validateFlagDefinition(raw);
+    const result = validateFlagDefinition(raw, ANY_STICKINESS);
     if (result.ok) {
       entries.set(name, { compiled: compileFlag(name, result.value) });
       return true;

@@ -1,4 +1,4 @@
-export { FlagsError, FlagsErrorCode } from './errors.js';
+export { FlagsError, FlagsErrorCode, isFlagsError } from './errors.js';
 export type { CompiledFlag } from './evaluate.js';
 export { compileFlag, evaluateFlag } from './evaluate.js';
 export type { FlagSource, Flags, FlagsChange, FlagsOptions } from './flags.js';
@@ -18,10 +18,13 @@ export type {
   JsonValue,
   TargetingRule,
   Variant,
+  VariantOverride,
   VariantResult,
 } from './types.js';
 export { CONDITION_OPERATORS } from './types.js';
-export type { ValidationResult } from './validate.js';
-export { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
+export type { UnleashImport, UnleashImportIssue } from './unleash.js';
+export { importUnleashFeatures } from './unleash.js';
+export type { ValidateOptions, ValidationResult } from './validate.js';
+export { defineFlag, isValidFlagName, KNOWN_STICKINESS, validateFlagDefinition } from './validate.js';
 export type { FlagStore, FlagWriteOptions } from './writer.js';
 export { deleteFlag, setFlag } from './writer.js';

@@ -55,7 +55,19 @@ describe('OpenFeature provider through the real client', () => {
       email: 'a@b.com',
     });
     expect(other).toMatchObject({ value: false, reason: 'SPLIT' });
-    expect(await client.getBooleanDetails('off', true)).toMatchObject({ value: false, reason: 'DISABLED' });
+  });
+
+  it("a flag that is off (kill switch) resolves to the caller's default with reason DISABLED", async () => {
+    expect(await client.getBooleanValue('off', true)).toBe(true);
+    expect(await client.getBooleanDetails('off', true)).toMatchObject({ value: true, reason: 'DISABLED' });
+    expect(await client.getBooleanDetails('off', false)).toMatchObject({ value: false, reason: 'DISABLED' });
+    const details = await client.getBooleanDetails('off', true, { targetingKey: 'u1' });
+    expect(details.errorCode).toBeUndefined();
+    expect(details.variant).toBeUndefined();
+    // Off by targeting (the flag is enabled) is a resolved `false`, not the default.
+    expect(
+      await client.getBooleanDetails('new-checkout', true, { targetingKey: 'u1', email: 'a@b.com' }),
+    ).toMatchObject({ value: false, reason: 'SPLIT' });
   });
 
   it('resolves string, number and object payloads of the variant', async () => {

@@ -65,7 +65,8 @@ function matches(kind: Kind, value: FlagJson | undefined): boolean {
 /**
  * The OpenFeature server provider over a {@link Flags} instance.
  *
- * - boolean: whether the flag is on;
+ * - boolean: whether the flag is on; a flag whose kill switch is off (`enabled: false`) resolves to the
+ *   caller's default value with reason DISABLED, as the OpenFeature spec says;
  * - string, number, object: the payload of the user's variant (a string flag whose variant has no payload
  *   resolves to the variant name). A flag that is off resolves to the default value with its reason.
  * - errors: FLAG_NOT_FOUND, PARSE_ERROR (a stored definition failed validation), PROVIDER_NOT_READY, and
@@ -111,6 +112,8 @@ export class AppFlagsProvider implements Provider {
   ): Promise<ResolutionDetails<boolean>> {
     const ev = this.flags.evaluate(flagKey, toFlagContext(context));
     if (ev.reason === 'ERROR') return this.error(ev, defaultValue);
+    // OpenFeature: a disabled flag resolves to the caller's default, with reason DISABLED.
+    if (ev.reason === 'DISABLED') return { value: defaultValue, reason: 'DISABLED' };
     return { value: ev.enabled, ...details(ev) };
   }
 

@@ -34,4 +34,17 @@ describe('README', () => {
       ],
     ]);
   });
+
+  it('the stickiness example refuses an undeclared field and accepts a declared one', async () => {
+    const example = blocks.find((b) => b.includes("contextFields: ['tenantId']"))!;
+    expect(example).toBeDefined();
+    await run(example, () => {});
+  });
+
+  it('the Unleash import example prints its report', async () => {
+    const example = blocks.find((b) => b.includes('importUnleashFeatures(exported)'))!;
+    const logged: unknown[][] = [];
+    await run(example, (...args) => logged.push(args));
+    expect(logged).toEqual([[['new-checkout strategies[1]: dropped']]]);
+  });
 });

@@ -11,6 +11,10 @@ export type ContextValue = string | number | boolean | Date | null | undefined;
 export interface FlagContext {
   /** The user. Default stickiness for rollouts and variants, and the key of `overrides`. */
   userId?: string;
+  /** The session: what stickiness `default` falls back to when there is no `userId`. */
+  sessionId?: string;
+  /** The client's IP address: the last fallback of stickiness `default` for variants (as in Unleash). */
+  remoteAddress?: string;
   /** The clock targeting's date operators compare `currentTime` against. Defaults to the instance's clock. */
   currentTime?: Date | string | number;
   [attribute: string]: ContextValue;
@@ -93,6 +97,23 @@ export interface TargetingRule {
   rollout?: number;
   /** Forces this variant (by name) for matched users instead of the weighted split. */
   variant?: string;
+  /** The context field this rule's rollout (and `variants`) sticks on (see the flag's `stickiness`). @default the flag's stickiness */
+  stickiness?: string;
+  /** The bucketing group of this rule's rollout and `variants` (Unleash's strategy `groupId`). @default the flag's groupId */
+  groupId?: string;
+  /**
+   * Variants of this rule (Unleash's strategy variants): a user the rule turns on gets one of these, bucketed
+   * on the rule's `groupId`, instead of one of the flag's. Not with `variant`.
+   */
+  variants?: Variant[];
+}
+
+/** A variant override (Unleash's): a context whose `attribute` equals one of `values` gets the variant. */
+export interface VariantOverride {
+  /** The context field compared, e.g. `userId` or `tenantId`. */
+  attribute: string;
+  /** The values that select the variant. */
+  values: string[];
 }
 
 /** A variant: a named value chosen by weight, sticky per user. */
@@ -103,6 +124,12 @@ export interface Variant {
   weight: number;
   /** Any JSON value handed to the caller with the variant. */
   payload?: JsonValue;
+  /**
+   * Contexts that get this variant whenever the flag (or rule) serves a variant, before the weighted split,
+   * as Unleash's variant overrides. They pick the variant only: unlike the flag's `overrides`, they never
+   * turn the flag on.
+   */
+  overrides?: VariantOverride[];
 }
 
 /**
@@ -120,9 +147,19 @@ export interface FlagDefinition {
   rules?: TargetingRule[];
   /** Percentage (0-100) of everyone else who gets the flag. @default 100 */
   rollout?: number;
-  /** The context field that keeps a user in the same bucket. @default 'userId' */
+  /**
+   * The context field that keeps a user in the same bucket, for the rollout and the variants: `default`
+   * (Unleash's: `userId`, else `sessionId`, else random; variants also try `remoteAddress`), `random`, a
+   * known field (`userId`, `sessionId`, `remoteAddress`, `environment`, `appName`) or a custom field
+   * declared to the validator (`contextFields`).
+   * @default 'userId'
+   */
   stickiness?: string;
-  /** The bucketing group. Keep Unleash's `groupId` here to keep its buckets. @default the flag name */
+  /**
+   * The bucketing group of the rollout (and of rules that have none): Unleash's `flexibleRollout` `groupId`.
+   * The flag's `variants` always bucket on the flag name, as Unleash's feature variants do.
+   * @default the flag name
+   */
   groupId?: string;
   /** Weighted variants, chosen when the flag is on. */
   variants?: Variant[];

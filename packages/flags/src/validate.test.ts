@@ -1,6 +1,6 @@
 import { isAppError } from '@app/core';
 import { describe, expect, it } from 'vitest';
-import { FlagsError } from './errors.js';
+import { FlagsError, isFlagsError } from './errors.js';
 import type { FlagDefinition } from './types.js';
 import { defineFlag, isValidFlagName, validateFlagDefinition } from './validate.js';
 
@@ -37,7 +37,7 @@ describe('validateFlagDefinition', () => {
         { name: 'blue', weight: 500 },
       ],
     };
-    const r = validateFlagDefinition(input);
+    const r = validateFlagDefinition(input, { contextFields: ['accountId'] });
     expect(r).toEqual({ ok: true, value: input });
     if (!r.ok) return;
     (input.variants![0]!.payload as { color: string }).color = 'changed';
@@ -133,6 +133,10 @@ describe('defineFlag', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(FlagsError);
       expect(isAppError(error, '@app/flags', 'INVALID_DEFINITION')).toBe(true);
+      expect(isFlagsError(error)).toBe(true);
+      expect(isFlagsError(error, 'INVALID_DEFINITION')).toBe(true);
+      expect(isFlagsError(error, 'INVALID_FLAG_NAME')).toBe(false);
+      expect(isFlagsError(new Error('x'))).toBe(false);
       expect((error as FlagsError).issues).toEqual(['rollout: must be an integer from 0 to 100']);
       expect((error as Error).message).toBe(
         '[@app/flags] invalid definition for flag "ok-name": rollout: must be an integer from 0 to 100',
@@ -149,5 +153,43 @@ describe('defineFlag', () => {
     expect(isValidFlagName('a'.repeat(128))).toBe(true);
     expect(isValidFlagName('a'.repeat(129))).toBe(false);
     for (const bad of ['', '_x', 'has space', 'é', '-x', 42]) expect(isValidFlagName(bad)).toBe(false);
+  });
+});
+
+describe('rule variants, stickiness and groupId; variant overrides', () => {
+  it('checks them with their paths', () => {
+    expect(
+      issuesOf({
+        enabled: true,
+        variants: [
+          {
+            name: 'a',
+            weight: 1,
+            overrides: [
+              { attribute: '', values: ['x'] },
+              { attribute: 't', values: [1] },
+            ],
+          },
+        ],
+        rules: [
+          { conditions: [], variant: 'a', variants: [{ name: 'b', weight: 1 }] },
+          { conditions: [], groupId: '', variants: [{ name: 'b', weight: 0 }] },
+        ],
+      }),
+    ).toEqual([
+      'variants[0].overrides[0].attribute: must be a non-empty string',
+      'variants[0].overrides[1].values: must be an array of strings',
+      'rules[0].variants: a rule has `variant` or `variants`, not both',
+      'rules[1].groupId: must be a non-empty string',
+      'rules[1].variants: the weights must add up to more than 0',
+    ]);
+    const ok = validateFlagDefinition({
+      enabled: true,
+      variants: [{ name: 'a', weight: 1, overrides: [{ attribute: 'tenantId', values: ['acme'] }] }],
+      rules: [
+        { conditions: [], stickiness: 'sessionId', groupId: 'g', variants: [{ name: 'b', weight: 1 }] },
+      ],
+    });
+    expect(ok.ok).toBe(true);
   });
 });

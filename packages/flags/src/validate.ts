@@ -8,6 +8,7 @@ import {
   type JsonValue,
   type TargetingRule,
   type Variant,
+  type VariantOverride,
 } from './types.js';
 
 const FLAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -21,6 +22,31 @@ const LIST_OPERATORS = new Set<ConditionOperator>([
 ]);
 const MAX_REGEX_LENGTH = 512;
 const MAX_PAYLOAD_DEPTH = 32;
+
+/** The stickiness values every definition may use: Unleash's `default` and `random`, and the known context fields. */
+export const KNOWN_STICKINESS: readonly string[] = [
+  'default',
+  'random',
+  'userId',
+  'sessionId',
+  'remoteAddress',
+  'environment',
+  'appName',
+];
+
+/** Options of {@link validateFlagDefinition} and {@link defineFlag}. */
+export interface ValidateOptions {
+  /**
+   * The custom context fields a `stickiness` may name besides {@link KNOWN_STICKINESS} (e.g. `['accountId']`).
+   * A stickiness that is neither is refused, so a typo (or Unleash's `default` read as a field) cannot turn
+   * a rollout off for everyone.
+   * @default []
+   */
+  contextFields?: readonly string[];
+}
+
+/** Internal: accept any stickiness (a loading instance does not know which fields the writer declared). */
+export const ANY_STICKINESS: ValidateOptions = Object.freeze({ contextFields: ['*'] });
 
 /** The result of {@link validateFlagDefinition}. */
 export type ValidationResult = { ok: true; value: FlagDefinition } | { ok: false; issues: string[] };
@@ -86,6 +112,24 @@ function checkJson(value: unknown, path: string, issues: string[], depth = 0): J
     return out;
   }
   issues.push(`${path}: must be JSON (string, finite number, boolean, null, array or plain object)`);
+  return undefined;
+}
+
+function checkStickiness(
+  value: unknown,
+  path: string,
+  options: ValidateOptions,
+  issues: string[],
+): string | undefined {
+  if (typeof value !== 'string' || value === '') {
+    issues.push(`${path}: must be a non-empty string`);
+    return undefined;
+  }
+  const custom = options.contextFields ?? [];
+  if (KNOWN_STICKINESS.includes(value) || custom.includes(value) || custom.includes('*')) return value;
+  issues.push(
+    `${path}: "${value}" is neither default, random, a known context field (${KNOWN_STICKINESS.slice(2).join(', ')}) nor a declared custom field (contextFields)`,
+  );
   return undefined;
 }
 
@@ -159,10 +203,36 @@ function checkCondition(input: unknown, path: string, issues: string[]): Conditi
   return out;
 }
 
-function checkVariants(input: unknown, issues: string[]): Variant[] | undefined {
+function checkVariantOverrides(
+  input: unknown,
+  path: string,
+  issues: string[],
+): VariantOverride[] | undefined {
+  if (!Array.isArray(input)) {
+    issues.push(`${path}: must be an array of { attribute, values }`);
+    return undefined;
+  }
+  const out: VariantOverride[] = [];
+  input.forEach((o, i) => {
+    const at = `${path}[${i}]`;
+    if (!isRecord(o)) {
+      issues.push(`${at}: must be an object`);
+      return;
+    }
+    unknownKeys(o, ['attribute', 'values'], `${at}.`, issues);
+    if (typeof o.attribute !== 'string' || o.attribute === '') {
+      issues.push(`${at}.attribute: must be a non-empty string`);
+    } else if (!Array.isArray(o.values) || o.values.some((v) => typeof v !== 'string')) {
+      issues.push(`${at}.values: must be an array of strings`);
+    } else out.push({ attribute: o.attribute, values: [...(o.values as string[])] });
+  });
+  return out.length > 0 ? out : undefined;
+}
+
+function checkVariants(input: unknown, issues: string[], path = 'variants'): Variant[] | undefined {
   if (input === undefined) return undefined;
   if (!Array.isArray(input)) {
-    issues.push('variants: must be an array');
+    issues.push(`${path}: must be an array`);
     return undefined;
   }
   const names = new Set<string>();
@@ -170,29 +240,33 @@ function checkVariants(input: unknown, issues: string[]): Variant[] | undefined 
   let total = 0;
   let badWeights = false;
   input.forEach((v, i) => {
-    const path = `variants[${i}]`;
+    const at = `${path}[${i}]`;
     if (!isRecord(v)) {
-      issues.push(`${path}: must be an object`);
+      issues.push(`${at}: must be an object`);
       return;
     }
-    unknownKeys(v, ['name', 'weight', 'payload'], `${path}.`, issues);
-    if (typeof v.name !== 'string' || v.name === '') issues.push(`${path}.name: must be a non-empty string`);
-    else if (v.name === 'disabled') issues.push(`${path}.name: "disabled" is reserved for "no variant"`);
-    else if (names.has(v.name)) issues.push(`${path}.name: duplicate variant "${v.name}"`);
+    unknownKeys(v, ['name', 'weight', 'payload', 'overrides'], `${at}.`, issues);
+    if (typeof v.name !== 'string' || v.name === '') issues.push(`${at}.name: must be a non-empty string`);
+    else if (v.name === 'disabled') issues.push(`${at}.name: "disabled" is reserved for "no variant"`);
+    else if (names.has(v.name)) issues.push(`${at}.name: duplicate variant "${v.name}"`);
     else names.add(v.name);
     if (!Number.isInteger(v.weight) || (v.weight as number) < 0) {
-      issues.push(`${path}.weight: must be a non-negative integer`);
+      issues.push(`${at}.weight: must be a non-negative integer`);
       badWeights = true;
     } else total += v.weight as number;
     const variant: Variant = { name: v.name as string, weight: v.weight as number };
     if ('payload' in v && v.payload !== undefined) {
-      const payload = checkJson(v.payload, `${path}.payload`, issues);
+      const payload = checkJson(v.payload, `${at}.payload`, issues);
       if (payload !== undefined) variant.payload = payload;
+    }
+    if (v.overrides !== undefined) {
+      const overrides = checkVariantOverrides(v.overrides, `${at}.overrides`, issues);
+      if (overrides) variant.overrides = overrides;
     }
     out.push(variant);
   });
   if (out.length > 0 && !badWeights && total <= 0)
-    issues.push('variants: the weights must add up to more than 0');
+    issues.push(`${path}: the weights must add up to more than 0`);
   return out;
 }
 
@@ -200,13 +274,19 @@ function checkRule(
   input: unknown,
   path: string,
   variantNames: Set<string>,
+  options: ValidateOptions,
   issues: string[],
 ): TargetingRule | undefined {
   if (!isRecord(input)) {
     issues.push(`${path}: must be an object`);
     return undefined;
   }
-  unknownKeys(input, ['name', 'conditions', 'serve', 'rollout', 'variant'], `${path}.`, issues);
+  unknownKeys(
+    input,
+    ['name', 'conditions', 'serve', 'rollout', 'variant', 'stickiness', 'groupId', 'variants'],
+    `${path}.`,
+    issues,
+  );
   const rule: TargetingRule = { conditions: [] };
   if (input.name !== undefined) {
     if (typeof input.name === 'string') rule.name = input.name;
@@ -234,6 +314,22 @@ function checkRule(
       issues.push(`${path}.variant: a rule serving false cannot pick a variant`);
     else rule.variant = input.variant;
   }
+  if (input.stickiness !== undefined) {
+    const stickiness = checkStickiness(input.stickiness, `${path}.stickiness`, options, issues);
+    if (stickiness) rule.stickiness = stickiness;
+  }
+  if (input.groupId !== undefined) {
+    if (typeof input.groupId === 'string' && input.groupId !== '') rule.groupId = input.groupId;
+    else issues.push(`${path}.groupId: must be a non-empty string`);
+  }
+  if (input.variants !== undefined) {
+    const variants = checkVariants(input.variants, issues, `${path}.variants`);
+    if (input.variant !== undefined)
+      issues.push(`${path}.variants: a rule has \`variant\` or \`variants\`, not both`);
+    else if (rule.serve === false)
+      issues.push(`${path}.variants: a rule serving false cannot pick a variant`);
+    else if (variants && variants.length > 0) rule.variants = variants;
+  }
   return rule;
 }
 
@@ -247,7 +343,7 @@ function checkRule(
  * if (!r.ok) console.log(r.issues); // ['rollout: must be an integer from 0 to 100']
  * ```
  */
-export function validateFlagDefinition(input: unknown): ValidationResult {
+export function validateFlagDefinition(input: unknown, options: ValidateOptions = {}): ValidationResult {
   const issues: string[] = [];
   if (!isRecord(input)) return { ok: false, issues: ['definition: must be an object'] };
   unknownKeys(
@@ -283,7 +379,7 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
     else {
       def.rules = [];
       input.rules.forEach((r, i) => {
-        const rule = checkRule(r, `rules[${i}]`, variantNames, issues);
+        const rule = checkRule(r, `rules[${i}]`, variantNames, options, issues);
         if (rule) def.rules!.push(rule);
       });
     }
@@ -292,11 +388,13 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
     if (isPercentage(input.rollout)) def.rollout = input.rollout;
     else issues.push('rollout: must be an integer from 0 to 100');
   }
-  for (const field of ['stickiness', 'groupId'] as const) {
-    const v = input[field];
-    if (v === undefined) continue;
-    if (typeof v === 'string' && v !== '') def[field] = v;
-    else issues.push(`${field}: must be a non-empty string`);
+  if (input.stickiness !== undefined) {
+    const stickiness = checkStickiness(input.stickiness, 'stickiness', options, issues);
+    if (stickiness) def.stickiness = stickiness;
+  }
+  if (input.groupId !== undefined) {
+    if (typeof input.groupId === 'string' && input.groupId !== '') def.groupId = input.groupId;
+    else issues.push('groupId: must be a non-empty string');
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: def };
 }
@@ -314,14 +412,25 @@ export function validateFlagDefinition(input: unknown): ValidationResult {
  * });
  * ```
  */
-export function defineFlag(name: string, definition: FlagDefinition): FlagDefinition {
+export function defineFlag(
+  name: string,
+  definition: FlagDefinition,
+  options: ValidateOptions = {},
+): FlagDefinition {
   if (!isValidFlagName(name)) {
     throw new FlagsError(
       FlagsErrorCode.INVALID_FLAG_NAME,
       `invalid flag name ${JSON.stringify(name)}: use 1-128 characters from [A-Za-z0-9._:-], starting with a letter or digit`,
     );
   }
-  const result = validateFlagDefinition(definition);
+  const { contextFields } = options;
+  if (
+    contextFields !== undefined &&
+    (!Array.isArray(contextFields) || contextFields.some((f) => typeof f !== 'string' || f === ''))
+  ) {
+    throw new FlagsError(FlagsErrorCode.INVALID_OPTIONS, 'contextFields must be an array of field names');
+  }
+  const result = validateFlagDefinition(definition, options);
   if (!result.ok) {
     throw new FlagsError(
       FlagsErrorCode.INVALID_DEFINITION,

@@ -1,7 +1,7 @@
 import { FlagsError, FlagsErrorCode } from './errors.js';
 import { canList, type FlagListing, flagKeys, parseIndex } from './keys.js';
 import type { FlagDefinition } from './types.js';
-import { defineFlag, isValidFlagName } from './validate.js';
+import { defineFlag, isValidFlagName, type ValidateOptions } from './validate.js';
 
 /**
  * Where definitions are written: `@app/config`'s service fits, as does anything with these methods.
@@ -16,7 +16,7 @@ export interface FlagStore {
 }
 
 /** Options of {@link setFlag} and {@link deleteFlag}. */
-export interface FlagWriteOptions {
+export interface FlagWriteOptions extends ValidateOptions {
   /** The key prefix the readers use. @default 'flags.' */
   keyPrefix?: string;
   /**
@@ -94,7 +94,7 @@ export async function setFlag(
   definition: FlagDefinition,
   options: FlagWriteOptions = {},
 ): Promise<FlagDefinition> {
-  const clean = defineFlag(name, definition);
+  const clean = defineFlag(name, definition, { contextFields: options.contextFields });
   const keys = flagKeys(options.keyPrefix);
   const index = keepsIndex(store, options);
   if (index) {
