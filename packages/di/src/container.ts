@@ -11,6 +11,7 @@ import {
   lookup,
   type Node,
   newSlot,
+  type Plan,
   type Registration,
   type Shared,
   type Slot,
@@ -33,6 +34,8 @@ class ContainerImpl implements Container, Node {
   readonly registry = new Map<unknown, Registration>();
   readonly scopedSlots = new Map<Registration, Slot>();
   readonly scopes = new Set<Node>();
+  readonly plans = new Map<Registration, Plan | null>();
+  planEpoch = -1;
   private disposing: Promise<void> | undefined;
 
   constructor(shared: Shared, parent: ContainerImpl | undefined, tsyringe: DependencyContainer) {
@@ -75,6 +78,8 @@ class ContainerImpl implements Container, Node {
       replaced.slot.unwatch = undefined;
     }
     this.registry.set(token, reg);
+    // What any container of the tree resolves may have changed: compiled plans are rebuilt on next use.
+    this.shared.epoch++;
     // Anything tsyringe builds itself (delay(), @injectAll, @singleton classes) finds our tokens through this.
     registerOnTsyringe(this, token);
     return this;
@@ -145,6 +150,7 @@ class ContainerImpl implements Container, Node {
 export function createContainer(options: ContainerOptions = {}): Container {
   const shared: Shared = {
     order: 0,
+    epoch: 0,
     logger: options.logger ?? silentLogger,
     onError: options.onError,
     implicit: new Map(),

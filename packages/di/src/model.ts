@@ -8,6 +8,9 @@ import type { Lifetime, Provider } from './types.js';
 
 export type Kind = 'value' | 'class' | 'factory' | 'async' | 'config';
 
+/** A compiled resolution plan (plan.ts): builds one instance of an acyclic all-transient subtree. */
+export type Plan = () => unknown;
+
 export interface Registration {
   readonly token: InjectionToken<unknown>;
   readonly name: string;
@@ -85,6 +88,8 @@ export interface Frame {
 /** State shared by a root container and all its scopes. */
 export interface Shared {
   order: number;
+  /** Bumped by every registration anywhere in the tree: compiled plans older than it are stale. */
+  epoch: number;
   readonly logger: Logger;
   readonly onError: ((error: unknown) => void) | undefined;
   readonly implicit: Map<unknown, Registration>;
@@ -100,6 +105,9 @@ export interface Node {
   readonly registry: Map<unknown, Registration>;
   readonly scopedSlots: Map<Registration, Slot>;
   readonly scopes: Set<Node>;
+  /** Compiled plans of transients resolved here (`null`: none possible), valid while `planEpoch` is the shared epoch. */
+  readonly plans: Map<Registration, Plan | null>;
+  planEpoch: number;
 }
 
 export function newSlot(reg: Registration, container: Node): Slot {

@@ -8,6 +8,7 @@ import { DiError, DiErrorCode } from './errors.js';
 import { type Frame, lookup, type Node, type Registration, type Slot } from './model.js';
 import type { Param } from './params.js';
 import { assertOpen, describePath, disposedError, notRegistered, pathOf } from './path.js';
+import { planOf, runPlan } from './plan.js';
 import { paramsFor } from './registration.js';
 import { scopedSlot } from './scopes.js';
 import { type Constructor, type InjectionToken, tokenName } from './token.js';
@@ -54,6 +55,11 @@ export function resolveSync(
     case 'value':
       return reg.slot!.value;
     case 'transient': {
+      // Outside any cached instance's build, an acyclic all-transient subtree runs as one compiled plan.
+      if (parent === undefined || parent.owner === undefined) {
+        const plan = planOf(c, reg);
+        if (plan !== undefined) return runPlan(c, plan, parent);
+      }
       const frame = enter(reg, parent, undefined);
       const value = buildSync(c, reg, frame);
       if (reg.provider.dispose !== undefined) trackTransient(c, reg, value, frame);
