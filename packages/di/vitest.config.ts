@@ -10,5 +10,8 @@ export default defineConfig({
   resolve: { alias: { '@app/di': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['src/**/*.test.ts'],
+    // The machine running the suite is shared and busy: no test may depend on vitest's 5 s default.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

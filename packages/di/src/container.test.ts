@@ -9,6 +9,7 @@ import {
   inject,
   injectAll,
   injectable,
+  isDiError,
   type Resolver,
 } from './index.js';
 
@@ -336,6 +337,11 @@ describe('errors that help', () => {
       "[@app/di] nothing is registered for 'Mailer' (requested by Signup; path: app -> Signup -> Mailer)",
     );
     expect(isAppError(err, '@app/di', 'NOT_REGISTERED')).toBe(true);
+    expect(isDiError(err)).toBe(true);
+    expect(isDiError(err, 'NOT_REGISTERED')).toBe(true);
+    expect(isDiError(err, 'DISPOSED')).toBe(false);
+    expect(isDiError(new Error('nothing is registered'))).toBe(false);
+    expect(err.name).toBe('DiError');
     expect((await caught(() => c.resolve(MAILER))).message).toBe(
       "[@app/di] nothing is registered for 'Mailer'",
     );

@@ -1,33 +1,43 @@
-import { AppError, type AppErrorOptions } from '@app/core';
+import { type AppErrorOptions, defineErrors } from '@app/core';
 
-/** The codes a {@link DiError} carries. */
-export const DiErrorCode = {
-  /** Nothing is registered for a token (the message names it and the chain that asked for it). */
-  NOT_REGISTERED: 'NOT_REGISTERED',
-  /** A dependency cycle; the message prints the path, e.g. `a -> b -> a`. */
-  CIRCULAR_DEPENDENCY: 'CIRCULAR_DEPENDENCY',
-  /** `resolve()` (sync) reached an async provider: use `resolveAsync()`. */
-  ASYNC_PROVIDER: 'ASYNC_PROVIDER',
-  /** A singleton would capture a scoped instance. */
-  LIFETIME_MISMATCH: 'LIFETIME_MISMATCH',
-  /** A registration is malformed (no or several `use*` keys, bad lifetime, bad token). */
-  INVALID_PROVIDER: 'INVALID_PROVIDER',
-  /** A class cannot be constructed because its constructor parameters are unknown. */
-  MISSING_METADATA: 'MISSING_METADATA',
-  /** A config-bound provider's value failed its schema. */
-  INVALID_CONFIG: 'INVALID_CONFIG',
-  /** Rebuilding a singleton (config change or `invalidate`) failed; the old instance is kept. */
-  REBUILD_FAILED: 'REBUILD_FAILED',
-  /** A dispose hook threw; collected in the `AggregateError` thrown by `dispose()`. */
-  DISPOSE_FAILED: 'DISPOSE_FAILED',
-  /** The container (or scope) was disposed. */
-  DISPOSED: 'DISPOSED',
-  /** `currentScope()` was called outside `runInScope()`. */
-  NO_ACTIVE_SCOPE: 'NO_ACTIVE_SCOPE',
-} as const;
+const errors = defineErrors('@app/di', [
+  'NOT_REGISTERED',
+  'CIRCULAR_DEPENDENCY',
+  'ASYNC_PROVIDER',
+  'LIFETIME_MISMATCH',
+  'INVALID_PROVIDER',
+  'MISSING_METADATA',
+  'INVALID_CONFIG',
+  'REBUILD_FAILED',
+  'DISPOSE_FAILED',
+  'DISPOSED',
+  'NO_ACTIVE_SCOPE',
+] as const);
+
+/**
+ * The codes a {@link DiError} carries:
+ * - `NOT_REGISTERED`: nothing is registered for a token (the message names it and the chain that asked for it).
+ * - `CIRCULAR_DEPENDENCY`: a dependency cycle; the message prints the path, e.g. `a -> b -> a`.
+ * - `ASYNC_PROVIDER`: `resolve()` (sync) reached an async provider: use `resolveAsync()`.
+ * - `LIFETIME_MISMATCH`: a singleton would capture a scoped instance.
+ * - `INVALID_PROVIDER`: a registration is malformed (no or several `use*` keys, bad lifetime, bad token).
+ * - `MISSING_METADATA`: a class cannot be constructed because its constructor parameters are unknown.
+ * - `INVALID_CONFIG`: a config-bound provider's value failed its schema.
+ * - `REBUILD_FAILED`: rebuilding a singleton (config change or `invalidate`) failed; the old instance is kept.
+ * - `DISPOSE_FAILED`: a dispose hook threw; collected in the `AggregateError` thrown by `dispose()`.
+ * - `DISPOSED`: the container (or scope) was disposed.
+ * - `NO_ACTIVE_SCOPE`: `currentScope()` was called outside `runInScope()`.
+ */
+export const DiErrorCode = errors.codes;
 
 /** One of {@link DiErrorCode}. */
-export type DiErrorCode = (typeof DiErrorCode)[keyof typeof DiErrorCode];
+export type DiErrorCode = keyof typeof DiErrorCode;
+
+/** Options of a {@link DiError}. */
+export interface DiErrorOptions extends AppErrorOptions {
+  /** Token names from the outermost request to the failing one. @default [] */
+  path?: readonly string[];
+}
 
 /**
  * The error every @app/di failure throws, with a stable `code`. When the failure happened while
@@ -44,12 +54,26 @@ export type DiErrorCode = (typeof DiErrorCode)[keyof typeof DiErrorCode];
  * }
  * ```
  */
-export class DiError extends AppError<DiErrorCode> {
+export class DiError extends errors.Base {
   /** Token names from the outermost request to the failing one, when the error arose while resolving. */
   readonly path: readonly string[];
 
-  constructor(code: DiErrorCode, message: string, options?: AppErrorOptions & { path?: readonly string[] }) {
-    super('@app/di', code, message, options);
+  constructor(code: DiErrorCode, message: string, options?: DiErrorOptions) {
+    super(code, message, options);
     this.path = options?.path ?? [];
   }
 }
+
+/**
+ * Tells whether `value` is a {@link DiError} (from any installed copy of @app/di), optionally of one code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   container.resolve(MAILER);
+ * } catch (err) {
+ *   if (isDiError(err, 'NOT_REGISTERED')) console.warn(err.message);
+ * }
+ * ```
+ */
+export const isDiError = errors.is as (value: unknown, code?: DiErrorCode) => value is DiError;

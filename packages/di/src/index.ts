@@ -2,10 +2,11 @@
 // with decorators imported from here is defined. See README "reflect-metadata".
 import 'reflect-metadata';
 
-export type { ConfigSource, EventSink, Logger } from '@app/core';
+export type { Closeable, ConfigSource, EventSink, Logger } from '@app/core';
 export { delay, inject, injectAll, injectable, injectWithTransform } from 'tsyringe';
 export { CONFIG_SOURCE, createContainer } from './container.js';
-export { DiError, DiErrorCode } from './errors.js';
+export type { DiErrorOptions } from './errors.js';
+export { DiError, DiErrorCode, isDiError } from './errors.js';
 export { currentScope, runInScope } from './scope-context.js';
 export type { AbstractConstructor, Constructor, InjectionToken, Token, TokenType } from './token.js';
 export { createToken, tokenName } from './token.js';

@@ -133,6 +133,24 @@ describe('disposal', () => {
     expect(scope.disposed).toBe(true);
   });
 
+  it('is Closeable: close() disposes once, like dispose() and Symbol.asyncDispose', async () => {
+    const disposed: string[] = [];
+    const c = createContainer();
+    c.register('conn', {
+      useFactory: () => 'conn',
+      lifetime: 'singleton',
+      dispose: (v) => void disposed.push(v),
+    });
+    c.resolve('conn');
+    const closing = c.close();
+    expect(c.dispose()).toBe(closing);
+    expect(c[Symbol.asyncDispose]()).toBe(closing);
+    await closing;
+    await c.close();
+    expect(disposed).toEqual(['conn']);
+    expect(c.disposed).toBe(true);
+  });
+
   it('runs every hook and throws their errors together as an AggregateError', async () => {
     const ran: string[] = [];
     const c = createContainer();

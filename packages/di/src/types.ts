@@ -1,4 +1,4 @@
-import type { ConfigSource, Logger, StandardSchemaV1 } from '@app/core';
+import type { Closeable, ConfigSource, Logger, StandardSchemaV1 } from '@app/core';
 import type { DependencyContainer } from 'tsyringe';
 import type { Constructor, InjectionToken, Token } from './token.js';
 
@@ -99,9 +99,10 @@ export interface ContainerOptions {
 }
 
 /**
- * A dependency injection container (or a scope of one).
+ * A dependency injection container (or a scope of one). It is {@link Closeable}: `close()`,
+ * `[Symbol.asyncDispose]()` and `dispose()` are one operation.
  */
-export interface Container extends AsyncDisposable {
+export interface Container extends Closeable {
   /** The wrapped tsyringe child container: tokens it knows (and `@singleton()` classes) resolve through it. */
   readonly tsyringe: DependencyContainer;
   /** The container this scope was created from; `undefined` for a root container. */
@@ -135,4 +136,6 @@ export interface Container extends AsyncDisposable {
    * failures are collected and thrown as one `AggregateError` after all hooks ran.
    */
   dispose(): Promise<void>;
+  /** The same as {@link Container.dispose}, for code that closes every {@link Closeable} alike. */
+  close(): Promise<void>;
 }
