@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { RedisProcesses, serverArgs, until, withNode } from './redis-processes.js';
 import { freePort } from './redis-server.js';
 import { atEndOfFile } from './service.js';
 
@@ -46,39 +47,6 @@ export interface RedisClusterOptions {
 
 const HOST = '127.0.0.1';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`redis cluster: timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function withNode<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const c = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
-}
-
 /** CRC16 (XMODEM) hash slot of a key, honouring `{hash tags}`, as Redis Cluster computes it. */
 export function hashSlot(key: string): number {
   const open = key.indexOf('{');
@@ -117,49 +85,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     // The cluster bus listens on port + 10000: both must be free and distinct from the others.
     if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port);
   }
-  const children = new Map<number, ChildProcess>();
+  const processes = new RedisProcesses(dir);
   const clients: Array<Cluster> = [];
-
-  const spawnNode = async (port: number) => {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        HOST,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
+  const spawnNode = (port: number) =>
+    processes.start(
+      port,
+      serverArgs(port, dir, [
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
         `nodes-${port}.conf`,
         '--cluster-node-timeout',
         String(options.nodeTimeoutMs ?? 1500),
-        '--dir',
-        dir,
-      ],
-      { stdio: 'ignore' },
+      ]),
     );
-    children.set(port, child);
-    child.once('exit', () => {
-      if (children.get(port) === child) children.delete(port);
-    });
-    await until(`node ${port}`, () =>
-      withNode(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined)),
-    );
-  };
-  const kill = async (port: number) => {
-    const child = children.get(port);
-    if (!child) return;
-    children.delete(port);
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  };
   const clusterOk = (port: number) =>
     withNode(
       port,
@@ -168,7 +107,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   const masterOf = async (key: string): Promise<number> => {
     const slot = hashSlot(key);
-    const alive = [...children.keys()];
+    const alive = processes.ports();
     return until(`the master of slot ${slot}`, async () => {
       for (const port of alive) {
         const found = await withNode(port, async (c) => {
@@ -178,7 +117,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           const range = slots.find(([from, to]) => slot >= from && slot <= to);
           return range?.[2][1];
         }).catch(() => undefined);
-        if (found !== undefined && children.has(found)) return found;
+        if (found !== undefined && processes.has(found)) return found;
       }
       return undefined;
     });
@@ -214,7 +153,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       return synced === masters * replicas || undefined;
     });
   } catch (error) {
-    await Promise.all(ports.map(kill));
+    await processes.killAll();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -223,7 +162,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes: ports.map((port) => ({
       port,
       get running() {
-        return children.has(port);
+        return processes.has(port);
       },
     })),
     startupNodes: ports.map((port) => ({ host: HOST, port })),
@@ -236,20 +175,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     masterOf,
     async failover(key) {
       const from = await masterOf(key);
-      await kill(from);
+      await processes.kill(from);
       const to = await masterOf(key);
-      const alive = [...children.keys()];
+      const alive = processes.ports();
       for (const port of alive)
         await until(`cluster_state:ok on ${port} after failover`, () => clusterOk(port));
       return { from, to };
     },
     async restart(port) {
-      if (children.has(port)) return;
+      if (processes.has(port)) return;
       await spawnNode(port);
     },
     async close() {
       for (const c of clients.splice(0)) c.disconnect();
-      await Promise.all(ports.map(kill));
+      await processes.killAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };

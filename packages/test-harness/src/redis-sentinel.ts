@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import { withNode as ask, RedisProcesses, serverArgs, until } from './redis-processes.js';
 import { freePort } from './redis-server.js';
 import { atEndOfFile } from './service.js';
 
@@ -24,39 +24,6 @@ export interface RedisSentinel {
 
 const HOST = '127.0.0.1';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`redis sentinel: timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function ask<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const c = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
-}
-
 /**
  * Starts a Sentinel setup of real processes: a master, one replica and three Sentinels (quorum 2, a dead
  * master is noticed after 1 s), torn down after the test file.
@@ -71,44 +38,14 @@ async function ask<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
 export async function startRedisSentinel(): Promise<RedisSentinel> {
   const name = 'app-test';
   const dir = mkdtempSync(join(tmpdir(), 'app-redis-sentinel-'));
-  const children = new Map<number, ChildProcess>();
+  const processes = new RedisProcesses(dir);
   const clients: Redis[] = [];
   const [masterPort, replicaPort, ...sentinelPorts] = (await Promise.all(
     Array.from({ length: 5 }, () => freePort()),
   )) as [number, number, number, number, number];
 
-  const run = async (port: number, args: string[]) => {
-    const child = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
-    children.set(port, child);
-    child.once('exit', () => {
-      if (children.get(port) === child) children.delete(port);
-    });
-    await until(`process on ${port}`, () =>
-      ask(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined)),
-    );
-  };
-  const kill = async (port: number) => {
-    const child = children.get(port);
-    if (!child) return;
-    children.delete(port);
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  };
-  const server = (port: number, extra: string[] = []) => [
-    '--port',
-    String(port),
-    '--bind',
-    HOST,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    ...extra,
-  ];
+  const run = (port: number, args: string[]) => processes.start(port, args);
+  const server = (port: number, extra: string[] = []) => serverArgs(port, dir, extra);
   const master = () =>
     ask(sentinelPorts[0] as number, async (c) => {
       const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', name)) as [string, string] | null;
@@ -148,7 +85,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
       );
     });
   } catch (error) {
-    await Promise.all([...children.keys()].map(kill));
+    await processes.killAll();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -165,10 +102,10 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
     master,
     async failover() {
       const from = await master();
-      await kill(from);
+      await processes.kill(from);
       const to = await until('a promoted master', async () => {
         const port = await master();
-        if (port === from || !children.has(port)) return undefined;
+        if (port === from || !processes.has(port)) return undefined;
         const role = await ask(port, async (c) => ((await c.role()) as unknown[])[0]);
         return role === 'master' ? port : undefined;
       });
@@ -176,7 +113,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
     },
     async close() {
       for (const c of clients.splice(0)) c.disconnect();
-      await Promise.all([...children.keys()].map(kill));
+      await processes.killAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
