@@ -112,7 +112,7 @@ export interface EventLogEntry {
 export interface AuthService {
   /**
    * Sends a login code by SMS. Throws `OtpError` (`INVALID_DESTINATION` for a number without country code)
-   * and `RateLimitedError` (with `retryAfter` seconds) from `@app/otp`.
+   * and `RateLimitedError` (with `retryAfterMs`) from `@app/otp`.
    */
   sendCode(phone: string, ip?: string): Promise<{ challengeId: string; expiresAt: string }>;
   /**

@@ -2,7 +2,7 @@ import { isAppError, type Logger } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memoryOtpStore } from './adapters/memory.js';
 import type { OtpDelivery } from './channels.js';
-import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+import { isOtpError, OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
 import type { OtpStore, OtpVerifyRequest } from './store.js';
 
@@ -187,7 +187,7 @@ describe('send', () => {
     expect((await otp.verify({ to: PHONE, code: second!.code, purpose: 'login' })).ok).toBe(true);
   });
 
-  it('throws RateLimitedError (an OtpError, recognisable across copies) with retryAfter', async () => {
+  it('throws RateLimitedError (an OtpError, recognisable across copies) with retryAfterMs', async () => {
     const { otp, advance } = setup({ ipLimit: { max: 2, windowSeconds: 60 } });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
     await otp.send({ to: '+14155550124', channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
@@ -198,7 +198,10 @@ describe('send', () => {
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toBeInstanceOf(OtpError);
     expect(isAppError(err, '@app/otp', OtpErrorCode.RATE_LIMITED)).toBe(true);
-    expect(err).toMatchObject({ reason: 'ip', retryAfter: 45 });
+    expect(isOtpError(err, OtpErrorCode.RATE_LIMITED)).toBe(true);
+    expect(isOtpError(err, OtpErrorCode.CLOSED)).toBe(false);
+    expect(isOtpError(new Error('x'))).toBe(false);
+    expect(err).toMatchObject({ reason: 'ip', retryAfterMs: 44_500 });
     expect(err.message).toMatch(/^\[@app\/otp\] too many codes requested \(ip\); retry after 45 s$/);
     await otp.send({ to: '+14155550125', channel: 'sms', purpose: 'login', ip: '192.0.2.2' });
   });

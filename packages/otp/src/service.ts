@@ -5,6 +5,7 @@ import type { OtpChannel } from './channels.js';
 import { alphabetOf, generateCode, normalizeCode, type OtpCodeAlphabet } from './codes.js';
 import { normalizeDestination, type OtpDestinationKind } from './destination.js';
 import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+import type { OtpEvents, OtpFailedEvent } from './events.js';
 import { OtpHasher } from './hashing.js';
 import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
 
@@ -64,7 +65,10 @@ export interface OtpServiceOptions {
    * @default undefined (every valid destination is allowed)
    */
   destinationPolicy?: (check: OtpDestinationCheck) => boolean | Promise<boolean>;
-  /** Receives `otp.sent`, `otp.verified`, `otp.failed`, `otp.locked` (never a code or a destination). @default undefined */
+  /**
+   * Receives `otp.sent`, `otp.verified`, `otp.failed`, `otp.locked` (payloads typed by {@link OtpEvents};
+   * never a code or a destination). @default undefined
+   */
   events?: EventSink;
   /** pino-compatible logger; codes and destinations are never logged. @default silentLogger */
   logger?: Logger;
@@ -235,7 +239,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the OTP service is closed');
   };
 
-  const publish = (event: string, data: Record<string, unknown>) => {
+  const publish = <E extends keyof OtpEvents>(event: E, data: OtpEvents[E]) => {
     if (!events) return;
     // Events are notifications: a failing sink must not fail the send or verify it reports on.
     Promise.resolve()
@@ -391,7 +395,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
         return { ok: true, challengeId: result.challengeId, purpose };
       }
-      const detail: Record<string, unknown> = { purpose, reason: result.status };
+      const detail: OtpFailedEvent = { purpose, reason: result.status };
       // Only for the event sink (to spot one destination being hammered), so only computed when there is one.
       if (events) detail.destinationHash = hasher.destinationKey(destination.value);
       if (result.status === 'mismatch' || result.status === 'locked') {

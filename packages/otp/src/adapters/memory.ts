@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import {
   type ChallengeRecord,
   decideIssue,
@@ -74,7 +75,7 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       ? undefined
       : pruneWindow(windows.get(key)?.hits ?? [], limit, now);
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       assertOpen();
       const { now } = req;
@@ -112,15 +113,10 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       for (const [k, w] of windows) out.push(k, String(w.expiresAt), ...w.hits.map(String));
       return out;
     },
-
-    async close() {
-      closed = true;
-      challenges.clear();
-      windows.clear();
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
   };
+  return closeable(store, () => {
+    closed = true;
+    challenges.clear();
+    windows.clear();
+  });
 }

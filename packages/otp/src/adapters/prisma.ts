@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import { type ChallengeRecord, decideIssue, issuedRecord } from '../decide.js';
 import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
@@ -121,7 +122,7 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
     if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the Prisma store is closed');
   };
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       assertOpen();
       const { now } = req;
@@ -208,13 +209,8 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
         DELETE FROM app_otp_send_windows WHERE expires_at < ${before}::timestamptz`;
       return challenges + windows;
     },
-
-    async close() {
-      closed = true;
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
   };
+  return closeable(store, () => {
+    closed = true;
+  });
 }

@@ -40,7 +40,7 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
     expect,
     name: 'redis',
     create: () => redisOtpStore({ client, keyPrefix: redis.prefix }),
-    readAll: () => readPrefix(client, redis.prefix),
+    inspect: () => readPrefix(client, redis.prefix),
   });
 
   it('writes a hash with TTL per challenge and sorted sets with TTL per window, under the prefix', async () => {
@@ -122,6 +122,6 @@ describe('redisOtpStore on ioredis-mock', () => {
     expect,
     name: 'ioredis-mock',
     create: () => redisOtpStore({ client: mock as unknown as Redis, keyPrefix: 'mock:' }),
-    readAll: () => readPrefix(mock as unknown as Redis, 'mock:'),
+    inspect: () => readPrefix(mock as unknown as Redis, 'mock:'),
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { closeable, defineScript, runScript, type ScriptClient } from '@app/core';
 import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
   OtpIssueRequest,
@@ -12,10 +12,7 @@ import type {
  * The few ioredis methods the store uses, typed structurally so any ioredis 5 client (or a compatible one)
  * fits without this package importing ioredis.
  */
-export interface RedisOtpClient {
-  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-}
+export type RedisOtpClient = ScriptClient;
 
 /** Options of {@link redisOtpStore}. */
 export interface RedisOtpStoreOptions {
@@ -93,7 +90,8 @@ if a >= m then return {'locked', a, c[1]} end
 return {'mismatch', a, c[1]}
 `;
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const ISSUE = defineScript(ISSUE_SCRIPT);
+const VERIFY = defineScript(VERIFY_SCRIPT, 1);
 
 /**
  * A store on Redis: each send and each verify is ONE `EVALSHA` of a Lua script, so limits, compare, consume
@@ -117,28 +115,12 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const prefix = options.keyPrefix ?? 'otp:';
   if (typeof prefix !== 'string')
     throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`keyPrefix` must be a string');
-  const scripts = {
-    issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) },
-    verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) },
-  };
   let closed = false;
 
-  const run = (
-    script: { src: string; sha: string },
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<unknown> => {
+  const run = (script: typeof ISSUE, keys: string[], args: (string | number)[]): Promise<unknown> => {
     if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
-    // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
-    const fallback = (error: unknown) => {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return client.eval(script.src, keys.length, ...keys, ...args);
-    };
-    try {
-      return client.evalsha(script.sha, keys.length, ...keys, ...args).catch(fallback);
-    } catch (error) {
-      return Promise.resolve().then(() => fallback(error));
-    }
+    // EVALSHA; the core runner falls back to EVAL once after NOSCRIPT (first use, restart, SCRIPT FLUSH).
+    return runScript(client, script, keys, args);
   };
 
   const reply = (raw: unknown): [string, number, string] => {
@@ -146,7 +128,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     return [String(status), Number(n ?? 0), String(id ?? '')];
   };
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       const keys = [`${prefix}c:${req.challengeKey}`, `${prefix}d:${req.destinationKey}`];
       const args: (string | number)[] = [
@@ -163,7 +145,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
         keys.push(`${prefix}i:${req.ipKey}`);
         args.push(req.ipLimit.max, req.ipLimit.windowMs);
       }
-      const [status, n] = reply(await run(scripts.issue, keys, args));
+      const [status, n] = reply(await run(ISSUE, keys, args));
       if (status === 'issued') return { status: 'issued', attempts: n };
       return {
         status: 'limited',
@@ -174,24 +156,15 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
 
     async verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       const [status, attempts, challengeId] = reply(
-        await run(
-          scripts.verify,
-          [`${prefix}c:${req.challengeKey}`],
-          [req.now, req.codeHash, req.challengeId ?? ''],
-        ),
+        await run(VERIFY, [`${prefix}c:${req.challengeKey}`], [req.now, req.codeHash, req.challengeId ?? '']),
       );
       if (status === 'verified' || status === 'mismatch' || status === 'locked') {
         return { status, challengeId, attempts };
       }
       return { status: status === 'expired' ? 'expired' : 'unavailable' };
     },
-
-    async close() {
-      closed = true;
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
   };
+  return closeable(store, () => {
+    closed = true;
+  });
 }
