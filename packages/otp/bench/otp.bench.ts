@@ -3,55 +3,16 @@
  * and verify throughput against the floor for any Redis-backed verify: a raw EVALSHA of a trivial script,
  * on the same client and server in the same run. Run: pnpm --filter @app/otp bench
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { redisOtpStore, VERIFY_SCRIPT } from '../src/adapters/redis.js';
 import { createOtpService } from '../src/index.js';
+import { startRedis } from './redis-server.js';
 
 const BATCH = 64;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return { url, child };
-    } catch {
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
-}
-
-const { url, child } = await startRedis();
+const { url, stop } = await startRedis();
 const client = new Redis(url);
 const monitorClient = new Redis(url);
 try {
@@ -211,5 +172,5 @@ try {
 } finally {
   client.disconnect();
   monitorClient.disconnect();
-  child.kill('SIGKILL');
+  stop();
 }
