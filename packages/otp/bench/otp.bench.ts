@@ -112,7 +112,7 @@ try {
     ['otp.verify, wrong code', () => wrongVerify()],
     [
       'raw EVALSHA of the verify script (no service)',
-      () => client.evalsha(verifySha, 1, 'bench:raw', Date.now(), wrongHash, ''),
+      () => client.evalsha(verifySha, 2, 'bench:raw', 'bench:decoy', Date.now(), wrongHash, ''),
     ],
     ['otp.send, no-op channel', () => otp.send({ to: nextPhone(), channel: 'sms', purpose: 'login' })],
     [
@@ -124,7 +124,7 @@ try {
       () =>
         Promise.all(
           Array.from({ length: BATCH }, () =>
-            client.evalsha(verifySha, 1, 'bench:raw', Date.now(), wrongHash, ''),
+            client.evalsha(verifySha, 2, 'bench:raw', 'bench:decoy', Date.now(), wrongHash, ''),
           ),
         ),
     ],

@@ -48,7 +48,7 @@ try {
     'otp.verify, wrong code': () =>
       otp.verify({ to: phone(guess++ % POOL), code: '000000', purpose: 'login' }),
     'raw EVALSHA of the verify script (no service)': () =>
-      client.evalsha(verifySha, 1, 'anchor:raw', Date.now(), wrongHash, ''),
+      client.evalsha(verifySha, 2, 'anchor:raw', 'anchor:decoy', Date.now(), wrongHash, ''),
   } satisfies Record<string, () => Promise<unknown>>;
   type Task = keyof typeof tasks;
   const names = Object.keys(tasks) as Task[];

@@ -31,6 +31,17 @@ export interface MemoryOtpStore extends OtpStore {
   dump(): string[];
 }
 
+const DECOY = '~decoy';
+const DECOY_RECORD: ChallengeRecord = {
+  challengeId: '',
+  codeHash: '',
+  attempts: 0,
+  maxAttempts: 0,
+  expiresAt: 0,
+  lastSentAt: 0,
+  consumed: true,
+};
+
 interface WindowRecord {
   hits: number[];
   expiresAt: number;
@@ -54,6 +65,7 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
   }
   const challenges = new Map<string, ChallengeRecord>();
   const windows = new Map<string, WindowRecord>();
+  const decoys = new Map<string, ChallengeRecord>([[DECOY, DECOY_RECORD]]);
   let closed = false;
 
   const assertOpen = () => {
@@ -104,6 +116,9 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       const { result, next } = decideVerify(req, challenges.get(req.challengeKey));
       if (next?.consumed) challenges.delete(req.challengeKey);
       else if (next) challenges.set(req.challengeKey, next);
+      // Equal cost (issue 15): a verify that counts nothing (no challenge, expired, locked) copies and writes
+      // a record too, as a counted wrong guess does, so the work does not depend on the answer.
+      else decoys.set(DECOY, { ...decoys.get(DECOY)!, attempts: decoys.get(DECOY)!.attempts + 1 });
       return result;
     },
 

@@ -73,14 +73,21 @@ return {'issued', attempts}
 /**
  * Verify, in one step: compare the code hash (and id when given; both are HMAC/random strings, so a
  * non-constant-time compare here reveals nothing usable), consume on success, count on failure.
- * KEYS: challenge. ARGV: now, code hash, challenge id or ''.
+ * Equal cost (issue 15): a verify that neither verifies nor counts (no challenge, expired, locked) still
+ * writes once, to the decoy key, so every failed verify runs the same two commands (HMGET, HINCRBY) and
+ * writes one key: its cost does not tell whether the destination has a live code.
+ * KEYS: challenge, decoy. ARGV: now, code hash, challenge id or ''.
  */
 export const VERIFY_SCRIPT = `
+local function dead(status)
+  redis.call('HINCRBY', KEYS[2], 'n', 1)
+  return {status}
+end
 local c = redis.call('HMGET', KEYS[1], 'id', 'h', 'a', 'm', 'e')
-if type(c[1]) ~= 'string' then return {'unavailable'} end
+if type(c[1]) ~= 'string' then return dead('unavailable') end
 local a, m = tonumber(c[3]), tonumber(c[4])
-if tonumber(c[5]) <= tonumber(ARGV[1]) then return {'expired'} end
-if a >= m then return {'unavailable'} end
+if tonumber(c[5]) <= tonumber(ARGV[1]) then return dead('expired') end
+if a >= m then return dead('unavailable') end
 if c[2] == ARGV[2] and (ARGV[3] == '' or c[1] == ARGV[3]) then
   redis.call('DEL', KEYS[1])
   return {'verified', a, c[1]}
@@ -91,7 +98,7 @@ return {'mismatch', a, c[1]}
 `;
 
 const ISSUE = defineScript(ISSUE_SCRIPT);
-const VERIFY = defineScript(VERIFY_SCRIPT, 1);
+const VERIFY = defineScript(VERIFY_SCRIPT, 2);
 
 /** Reads the verify script's reply: `{status}` or `{status, attempts, challengeId}`. */
 function verifyResult(raw: unknown): OtpVerifyResult {
@@ -107,8 +114,10 @@ function verifyResult(raw: unknown): OtpVerifyResult {
  * A store on Redis: each send and each verify is ONE `EVALSHA` of a Lua script, so limits, compare, consume
  * and count are atomic across every instance of your app. Keys (never containing a destination or a code):
  * `<prefix>c:<hmac>` (hash: one challenge), `<prefix>d:<hmac>` and `<prefix>i:<hmac>` (sorted sets: send
- * windows), all with TTLs. No KEYS or SCAN. Needs a single Redis (or a primary): the send script touches
- * keys in different hash slots, so Redis Cluster is not supported.
+ * windows), all with TTLs, and `<prefix>decoy` (one small hash: the write a failed verify makes when there is
+ * no live challenge to count on, so that every failed verify costs the same). No KEYS or SCAN. Needs a
+ * single Redis (or a primary): the scripts touch keys in different hash slots, so Redis Cluster is not
+ * supported.
  *
  * @example
  * ```ts
@@ -125,6 +134,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const prefix = options.keyPrefix ?? 'otp:';
   if (typeof prefix !== 'string')
     throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`keyPrefix` must be a string');
+  const decoy = `${prefix}decoy`;
   let closed = false;
 
   const run = (script: typeof ISSUE, keys: string[], args: (string | number)[]): Promise<unknown> => {
@@ -167,7 +177,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       // The hot path: no async frame of its own, one reply read without intermediate arrays.
       const key = `${prefix}c:${req.challengeKey}`;
-      return run(VERIFY, [key], [req.now, req.codeHash, req.challengeId ?? '']).then(verifyResult);
+      return run(VERIFY, [key, decoy], [req.now, req.codeHash, req.challengeId ?? '']).then(verifyResult);
     },
   };
   return closeable(store, () => {
