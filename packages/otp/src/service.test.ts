@@ -343,6 +343,51 @@ describe('events and logs', () => {
     }
   });
 
+  it('scrubs the destination from logged channel errors in whatever formatting the provider quotes it', async () => {
+    // Issue 16: providers reformat the number they were given (`+1 (555) 186-9202`, `555.186.9202`) and mail
+    // servers change the case of an address; exact-string removal left those in the log line.
+    const quotes = ['+1 (555) 186-9202', '555.186.9202', '(555) 186-9202', '1-555-186-9202'];
+    let next = 0;
+    const { otp, logs } = setup({
+      resendCooldownSeconds: 0,
+      channels: {
+        sms: {
+          deliver: async () => {
+            throw Object.assign(new Error(`The 'To' number ${quotes[next++]} is not a valid phone number`), {
+              code: 'To=+1 555 186 9202',
+            });
+          },
+        },
+        email: {
+          deliver: async () => {
+            throw Object.assign(new Error('550 5.1.1 <Ada.Lovelace@EXAMPLE.com>: recipient rejected'), {
+              name: 'SMTPError ada.lovelace@example.com',
+            });
+          },
+        },
+      },
+    });
+    for (let i = 0; i < quotes.length; i++) {
+      await expect(otp.send({ to: '+15551869202', channel: 'sms', purpose: `p${i}` })).rejects.toMatchObject({
+        code: OtpErrorCode.DELIVERY_FAILED,
+      });
+    }
+    await expect(
+      otp.send({ to: 'Ada.Lovelace@Example.com', channel: 'email', purpose: 'login' }),
+    ).rejects.toMatchObject({ code: OtpErrorCode.DELIVERY_FAILED });
+    const failures = logs.filter((l) => (l as { msg?: string }).msg === 'otp: delivery failed');
+    expect(failures).toHaveLength(quotes.length + 1);
+    const text = JSON.stringify(failures);
+    expect(text).toContain('is not a valid phone number');
+    expect(text).toContain('recipient rejected');
+    for (const { obj } of failures as { obj: { err: Record<string, unknown> } }[]) {
+      for (const field of ['type', 'message', 'code']) {
+        expect(String(obj.err[field]).replace(/\D/g, '')).not.toContain('5551869202');
+      }
+    }
+    expect(text.toLowerCase()).not.toContain('ada.lovelace@example.com');
+  });
+
   it('a failing event sink does not fail the operation', async () => {
     const { otp, logs } = setup({ events: { publish: async () => Promise.reject(new Error('sink down')) } });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' });

@@ -7,6 +7,7 @@ import { normalizeDestination, type OtpDestinationKind } from './destination.js'
 import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 import type { OtpEvents, OtpFailedEvent } from './events.js';
 import { OtpHasher } from './hashing.js';
+import { scrubber } from './scrub.js';
 import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
 
 /** The channels a code can be sent through. */
@@ -165,22 +166,21 @@ function checkPurpose(purpose: unknown): string {
 }
 
 /**
- * A channel error as it may be logged: its name, its `code` and its message with the destination and the code
- * cut out. Other fields are dropped (they may quote the request); the full error stays the `cause` of the
+ * A channel error as it may be logged: its name, its `code` and its message with the destination (in any
+ * formatting: see {@link scrubber}) and the code cut out. Other fields are dropped (they may quote the request); the full error stays the `cause` of the
  * `DELIVERY_FAILED` error that `send` throws, for the caller to handle.
  */
 function loggableError(
   error: unknown,
-  secrets: readonly string[],
+  scrub: (text: string) => string,
 ): { type: string; message: string; code?: string | number } {
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  let message = typeof e.message === 'string' ? e.message : String(error);
-  for (const secret of secrets) if (secret !== '') message = message.split(secret).join('[redacted]');
   const out: { type: string; message: string; code?: string | number } = {
-    type: typeof e.name === 'string' ? e.name : typeof error,
-    message,
+    type: scrub(typeof e.name === 'string' ? e.name : typeof error),
+    message: scrub(typeof e.message === 'string' ? e.message : String(error)),
   };
-  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;
+  if (typeof e.code === 'string') out.code = scrub(e.code);
+  else if (typeof e.code === 'number') out.code = e.code;
   return out;
 }
 
@@ -331,7 +331,8 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         });
       } catch (error) {
         // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
-        const err = loggableError(error, [destination.value, destination.value.replace(/^\+/, ''), code]);
+        // Any spelling of the number or address (`+1 (555) 186-9202`, `555.186.9202`, `ADA@EXAMPLE.COM`).
+        const err = loggableError(error, scrubber(destination.value, code));
         logger.error({ err, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
         throw new OtpError(
           OtpErrorCode.DELIVERY_FAILED,
