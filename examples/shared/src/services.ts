@@ -439,7 +439,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
         store: backends.otpStore,
         secret: otpSecret,
         channels: { sms: smsChannel(r.resolve(TOKENS.sms)) },
-        resendCooldownSeconds: options.otpResendCooldownSeconds ?? 30,
+        resendCooldownMs: (options.otpResendCooldownSeconds ?? 30) * 1000,
         events: sinkOf(r.resolve(TOKENS.events)),
         logger,
       }),

@@ -23,8 +23,8 @@ try {
     // The bench guesses wrong on purpose, many times, and sends many codes: lift the send limits. Guesses stay
     // under the (capped) attempt limit by spreading them over a pool of challenges, below.
     maxAttempts: 100,
-    resendCooldownSeconds: 0,
-    destinationLimit: { max: 1_000_000_000, windowSeconds: 3600 },
+    resendCooldownMs: 0,
+    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
   });
   const TO = '+14155550123';
   await otp.send({ to: TO, channel: 'sms', purpose: 'login' });

@@ -24,8 +24,8 @@ try {
     secret: 'benchmark-secret-benchmark-secret-0123456789',
     channels: { sms: { deliver: async () => {} } },
     maxAttempts: 100,
-    resendCooldownSeconds: 0,
-    destinationLimit: { max: 1_000_000_000, windowSeconds: 3600 },
+    resendCooldownMs: 0,
+    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
   });
   // Wrong guesses rotate over 10,000 live challenges, so none reaches maxAttempts (100) during the run and
   // every measured verify takes the "wrong code, count the attempt" path.

@@ -73,14 +73,14 @@ describe('createOtpService: options are checked up front', () => {
     const bad: Partial<OtpServiceOptions>[] = [
       { codeLength: 3 },
       { codeLength: 11 },
-      { ttlSeconds: 601 },
+      { ttlMs: 600_001 },
       { maxAttempts: 101 },
-      { ttlSeconds: 0 },
+      { ttlMs: 0 },
       { maxAttempts: 0 },
       { alphabet: 'hex' as never },
-      { resendCooldownSeconds: -1 },
-      { destinationLimit: { max: 0, windowSeconds: 60 } },
-      { ipLimit: { max: 5, windowSeconds: 1.5 } },
+      { resendCooldownMs: -1 },
+      { destinationLimit: { max: 0, windowMs: 60_000 } },
+      { ipLimit: { max: 5, windowMs: 1.5 } },
       { channels: {} },
       { channels: { sms: {} as never } },
       { store: {} as never },
@@ -98,11 +98,16 @@ describe('send', () => {
     const { otp, sent } = setup();
     const res = await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' });
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ to: PHONE, purpose: 'login', channel: 'sms', ttlSeconds: 300 });
+    expect(sent[0]).toMatchObject({ to: PHONE, purpose: 'login', channel: 'sms', ttlMs: 300_000 });
     expect(sent[0]!.code).toMatch(/^\d{6}$/);
     expect(res.challengeId).toMatch(/^[\w-]{22}$/);
     expect(res.challengeId).toBe(sent[0]!.challengeId);
-    expect(res).toMatchObject({ channel: 'sms', purpose: 'login', expiresIn: 300, resendAfter: 30 });
+    expect(res).toMatchObject({
+      channel: 'sms',
+      purpose: 'login',
+      expiresInMs: 300_000,
+      resendAfterMs: 30_000,
+    });
     expect(res.expiresAt.getTime()).toBe(1_700_000_000_000 + 300_000);
   });
 
@@ -110,7 +115,7 @@ describe('send', () => {
     const { otp, calls, sent } = setup({
       alphabet: 'alphanumeric',
       codeLength: 8,
-      ipLimit: { max: 9, windowSeconds: 60 },
+      ipLimit: { max: 9, windowMs: 60_000 },
     });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '198.51.100.4' });
     const text = JSON.stringify(calls);
@@ -188,7 +193,7 @@ describe('send', () => {
   });
 
   it('throws RateLimitedError (an OtpError, recognisable across copies) with retryAfterMs', async () => {
-    const { otp, advance } = setup({ ipLimit: { max: 2, windowSeconds: 60 } });
+    const { otp, advance } = setup({ ipLimit: { max: 2, windowMs: 60_000 } });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
     await otp.send({ to: '+14155550124', channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
     advance(15_500);
@@ -349,7 +354,7 @@ describe('events and logs', () => {
     const quotes = ['+1 (555) 186-9202', '555.186.9202', '(555) 186-9202', '1-555-186-9202'];
     let next = 0;
     const { otp, logs } = setup({
-      resendCooldownSeconds: 0,
+      resendCooldownMs: 0,
       channels: {
         sms: {
           deliver: async () => {

@@ -13,12 +13,12 @@ import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
 /** The channels a code can be sent through. */
 export type OtpChannelName = 'sms' | 'email';
 
-/** A send window: at most `max` codes in any `windowSeconds` seconds. */
+/** A send window: at most `max` codes in any `windowMs` milliseconds. */
 export interface OtpRateLimit {
   /** Codes allowed in one window. */
   max: number;
-  /** The window length in seconds. */
-  windowSeconds: number;
+  /** The window length in milliseconds. */
+  windowMs: number;
 }
 
 /** What a {@link OtpServiceOptions.destinationPolicy} hook is asked about. */
@@ -47,16 +47,16 @@ export interface OtpServiceOptions {
   codeLength?: number;
   /** `numeric` (0-9) or `alphanumeric` (31 unambiguous upper-case letters and digits). @default 'numeric' */
   alphabet?: OtpCodeAlphabet;
-  /** How long a code is accepted, in seconds; at most 600 (NIST SP 800-63B: 10 minutes). @default 300 */
-  ttlSeconds?: number;
+  /** How long a code is accepted, in ms; at most 600000 (NIST SP 800-63B: 10 minutes). @default 300000 */
+  ttlMs?: number;
   /**
    * Wrong guesses after which a challenge is dead (resends keep the count); at most 100 (NIST SP 800-63B
    * caps consecutive failed attempts at 100). @default 5
    */
   maxAttempts?: number;
-  /** Minimum seconds between two sends to one destination for one purpose. @default 30 */
-  resendCooldownSeconds?: number;
-  /** Sends allowed per destination (all purposes together). @default { max: 5, windowSeconds: 3600 } */
+  /** Minimum milliseconds between two sends to one destination for one purpose. @default 30000 */
+  resendCooldownMs?: number;
+  /** Sends allowed per destination (all purposes together). @default { max: 5, windowMs: 3600000 } */
   destinationLimit?: OtpRateLimit;
   /** Sends allowed per client IP, applied when `send` gets an `ip`. @default undefined (no IP limit) */
   ipLimit?: OtpRateLimit;
@@ -96,10 +96,10 @@ export interface OtpSendResult {
   purpose: string;
   /** When the code stops being accepted. */
   expiresAt: Date;
-  /** Seconds until then. */
-  expiresIn: number;
-  /** Seconds until another code can be sent for this destination and purpose. */
-  resendAfter: number;
+  /** Milliseconds until then. */
+  expiresInMs: number;
+  /** Milliseconds until another code can be sent for this destination and purpose. */
+  resendAfterMs: number;
 }
 
 /** Arguments of {@link OtpService.verify}. */
@@ -134,7 +134,7 @@ export interface OtpService {
 }
 
 const PURPOSE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const MAX_TTL_SECONDS = 600;
+const MAX_TTL_MS = 600_000;
 
 function invalid(message: string): OtpError {
   return new OtpError(OtpErrorCode.INVALID_OPTIONS, message);
@@ -151,7 +151,7 @@ function windowLimit(limit: OtpRateLimit | undefined, name: string): OtpWindowLi
   if (limit === undefined) return undefined;
   return {
     max: positiveInt(limit.max, `${name}.max`),
-    windowMs: positiveInt(limit.windowSeconds, `${name}.windowSeconds`) * 1000,
+    windowMs: positiveInt(limit.windowMs, `${name}.windowMs`),
   };
 }
 
@@ -223,11 +223,11 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     throw invalid("`alphabet` must be 'numeric' or 'alphanumeric'");
   }
   const alphabet = alphabetOf(alphabetName);
-  const ttlSeconds = positiveInt(options.ttlSeconds ?? 300, 'ttlSeconds', 1, MAX_TTL_SECONDS);
+  const ttlMs = positiveInt(options.ttlMs ?? 300_000, 'ttlMs', 1, MAX_TTL_MS);
   const maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts', 1, 100);
-  const cooldownMs = positiveInt(options.resendCooldownSeconds ?? 30, 'resendCooldownSeconds', 0) * 1000;
+  const cooldownMs = positiveInt(options.resendCooldownMs ?? 30_000, 'resendCooldownMs', 0);
   const destinationLimit = windowLimit(
-    options.destinationLimit ?? { max: 5, windowSeconds: 3600 },
+    options.destinationLimit ?? { max: 5, windowMs: 3_600_000 },
     'destinationLimit',
   );
   const ipLimit = windowLimit(options.ipLimit, 'ipLimit');
@@ -297,7 +297,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       const code = generateCode(codeLength, alphabet);
       const challengeId = randomBytes(16).toString('base64url');
       const at = now();
-      const expiresAt = at + ttlSeconds * 1000;
+      const expiresAt = at + ttlMs;
       const request: Parameters<OtpStore['issue']>[0] = {
         challengeKey,
         destinationKey,
@@ -327,7 +327,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
           channel: channelName,
           challengeId,
           expiresAt: new Date(expiresAt),
-          ttlSeconds,
+          ttlMs,
         });
       } catch (error) {
         // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
@@ -356,8 +356,8 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         channel: channelName,
         purpose,
         expiresAt: new Date(expiresAt),
-        expiresIn: ttlSeconds,
-        resendAfter: Math.ceil(cooldownMs / 1000),
+        expiresInMs: ttlMs,
+        resendAfterMs: cooldownMs,
       };
     },
 

@@ -442,7 +442,7 @@ function serviceSuite(o: Suite): void {
     it(
       'rate limits with retryAfterMs',
       async () => {
-        const { otp, advance } = await service(o, { destinationLimit: { max: 2, windowSeconds: 600 } });
+        const { otp, advance } = await service(o, { destinationLimit: { max: 2, windowMs: 600_000 } });
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         advance(10_000);
@@ -459,9 +459,9 @@ function serviceSuite(o: Suite): void {
     );
 
     it(
-      'a code expires after ttlSeconds',
+      'a code expires after ttlMs',
       async () => {
-        const { otp, sent, advance } = await service(o, { ttlSeconds: 120 });
+        const { otp, sent, advance } = await service(o, { ttlMs: 120_000 });
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         advance(120_000);
@@ -486,7 +486,7 @@ function atRestSuite(o: Suite): void {
           const { otp, sent } = await service(o, {
             alphabet,
             codeLength: 10,
-            ipLimit: { max: 10, windowSeconds: 60 },
+            ipLimit: { max: 10, windowMs: 60_000 },
           });
           const { challengeId } = await otp.send({ to, channel, purpose: 'login', ip: '203.0.113.7' });
           const code = sent[0]!.code;
