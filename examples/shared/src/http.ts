@@ -38,8 +38,9 @@ function answer(
  */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof RateLimitedError) {
-    return answer(429, error.code, `too many codes requested; retry after ${error.retryAfter} s`, {
-      'retry-after': String(error.retryAfter),
+    const seconds = Math.ceil(error.retryAfterMs / 1000);
+    return answer(429, error.code, `too many codes requested; retry after ${seconds} s`, {
+      'retry-after': String(seconds),
     });
   }
   if (isAppError(error, '@app/otp')) {

@@ -112,7 +112,7 @@ export interface EventLogEntry {
 export interface AuthService {
   /**
    * Sends a login code by SMS. Throws `OtpError` (`INVALID_DESTINATION` for a number without country code)
-   * and `RateLimitedError` (with `retryAfter` seconds) from `@app/otp`.
+   * and `RateLimitedError` (with `retryAfterMs`) from `@app/otp`.
    */
   sendCode(phone: string, ip?: string): Promise<{ challengeId: string; expiresAt: string }>;
   /**
@@ -439,7 +439,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
         store: backends.otpStore,
         secret: otpSecret,
         channels: { sms: smsChannel(r.resolve(TOKENS.sms)) },
-        resendCooldownSeconds: options.otpResendCooldownSeconds ?? 30,
+        resendCooldownMs: (options.otpResendCooldownSeconds ?? 30) * 1000,
         events: sinkOf(r.resolve(TOKENS.events)),
         logger,
       }),

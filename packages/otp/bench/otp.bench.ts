@@ -3,55 +3,16 @@
  * and verify throughput against the floor for any Redis-backed verify: a raw EVALSHA of a trivial script,
  * on the same client and server in the same run. Run: pnpm --filter @app/otp bench
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { redisOtpStore, VERIFY_SCRIPT } from '../src/adapters/redis.js';
 import { createOtpService } from '../src/index.js';
+import { startRedis } from './redis-server.js';
 
 const BATCH = 64;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return { url, child };
-    } catch {
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
-}
-
-const { url, child } = await startRedis();
+const { url, stop } = await startRedis();
 const client = new Redis(url);
 const monitorClient = new Redis(url);
 try {
@@ -62,8 +23,8 @@ try {
     // The bench guesses wrong on purpose, many times, and sends many codes: lift the send limits. Guesses stay
     // under the (capped) attempt limit by spreading them over a pool of challenges, below.
     maxAttempts: 100,
-    resendCooldownSeconds: 0,
-    destinationLimit: { max: 1_000_000_000, windowSeconds: 3600 },
+    resendCooldownMs: 0,
+    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
   });
   const TO = '+14155550123';
   await otp.send({ to: TO, channel: 'sms', purpose: 'login' });
@@ -151,7 +112,7 @@ try {
     ['otp.verify, wrong code', () => wrongVerify()],
     [
       'raw EVALSHA of the verify script (no service)',
-      () => client.evalsha(verifySha, 1, 'bench:raw', Date.now(), wrongHash, ''),
+      () => client.evalsha(verifySha, 2, 'bench:raw', 'bench:decoy', Date.now(), wrongHash, ''),
     ],
     ['otp.send, no-op channel', () => otp.send({ to: nextPhone(), channel: 'sms', purpose: 'login' })],
     [
@@ -163,7 +124,7 @@ try {
       () =>
         Promise.all(
           Array.from({ length: BATCH }, () =>
-            client.evalsha(verifySha, 1, 'bench:raw', Date.now(), wrongHash, ''),
+            client.evalsha(verifySha, 2, 'bench:raw', 'bench:decoy', Date.now(), wrongHash, ''),
           ),
         ),
     ],
@@ -211,5 +172,5 @@ try {
 } finally {
   client.disconnect();
   monitorClient.disconnect();
-  child.kill('SIGKILL');
+  stop();
 }

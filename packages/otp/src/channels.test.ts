@@ -8,7 +8,7 @@ const delivery: OtpDelivery = {
   channel: 'sms',
   challengeId: 'cid',
   expiresAt: new Date(0),
-  ttlSeconds: 300,
+  ttlMs: 300_000,
 };
 
 describe('smsChannel', () => {
@@ -54,7 +54,7 @@ describe('emailChannel', () => {
       ...delivery,
       to: 'ada@example.com',
       channel: 'email',
-      ttlSeconds: 60,
+      ttlMs: 60_000,
     });
     expect(messages).toEqual([
       {

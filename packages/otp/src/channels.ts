@@ -10,8 +10,8 @@ export interface OtpDelivery {
   channel: 'sms' | 'email';
   challengeId: string;
   expiresAt: Date;
-  /** Seconds the code stays valid. */
-  ttlSeconds: number;
+  /** Milliseconds the code stays valid. */
+  ttlMs: number;
 }
 
 /** Delivers codes. `smsChannel` and `emailChannel` adapt any SMS or email sender to it. */
@@ -68,7 +68,7 @@ export interface EmailChannelOptions {
 }
 
 function minutes(delivery: OtpDelivery): string {
-  const m = Math.max(1, Math.round(delivery.ttlSeconds / 60));
+  const m = Math.max(1, Math.round(delivery.ttlMs / 60_000));
   return m === 1 ? '1 minute' : `${m} minutes`;
 }
 

@@ -38,7 +38,8 @@ export function generateCode(
  */
 export function normalizeCode(input: string, length: number, alphabet: string): string | undefined {
   if (input.length > 64) return undefined;
-  let code = input.replace(/[\s-]/g, '');
+  // Usually typed (or pasted) exactly: then no regex and no new string.
+  let code = input.length === length ? input : input.replace(/[\s-]/g, '');
   if (alphabet !== NUMERIC_ALPHABET) code = code.toUpperCase();
   if (code.length !== length) return undefined;
   for (const ch of code) if (!alphabet.includes(ch)) return undefined;

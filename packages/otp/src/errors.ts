@@ -1,35 +1,43 @@
-import { AppError, type AppErrorOptions } from '@app/core';
+import { defineErrors } from '@app/core';
 
-/** Every code an {@link OtpError} can carry. Compare with these constants, not with string literals. */
-export const OtpErrorCode = {
+const errors = defineErrors('@app/otp', [
   /** An option of `createOtpService` or of a store factory is missing or out of range. */
-  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  'INVALID_OPTIONS',
   /** The HMAC secret is missing or shorter than 32 bytes. */
-  INVALID_SECRET: 'INVALID_SECRET',
+  'INVALID_SECRET',
   /** `to` is not an E.164 phone number (sms) or an email address (email). */
-  INVALID_DESTINATION: 'INVALID_DESTINATION',
+  'INVALID_DESTINATION',
   /** `purpose` is not 1-64 characters of `[A-Za-z0-9_.:-]` starting with a letter or digit. */
-  INVALID_PURPOSE: 'INVALID_PURPOSE',
+  'INVALID_PURPOSE',
   /** A call argument has the wrong type (e.g. `code` is not a string). */
-  INVALID_INPUT: 'INVALID_INPUT',
+  'INVALID_INPUT',
   /** `send` asked for a channel that was not given in `channels`. */
-  CHANNEL_NOT_CONFIGURED: 'CHANNEL_NOT_CONFIGURED',
+  'CHANNEL_NOT_CONFIGURED',
   /** The `destinationPolicy` hook refused the destination (e.g. a country outside the allowlist). */
-  DESTINATION_REJECTED: 'DESTINATION_REJECTED',
-  /** A send limit was hit; see {@link RateLimitedError.retryAfter}. */
-  RATE_LIMITED: 'RATE_LIMITED',
+  'DESTINATION_REJECTED',
+  /** A send limit was hit; see {@link RateLimitedError.retryAfterMs}. */
+  'RATE_LIMITED',
   /** The channel failed to deliver the code. The challenge was stored and counts against the limits. */
-  DELIVERY_FAILED: 'DELIVERY_FAILED',
+  'DELIVERY_FAILED',
   /** The service or store was used after `close()`. */
-  CLOSED: 'CLOSED',
-} as const;
+  'CLOSED',
+] as const);
+
+/**
+ * Every code an {@link OtpError} can carry. Compare with these constants, not with string literals:
+ * `INVALID_OPTIONS`, `INVALID_SECRET` (missing or shorter than 32 bytes), `INVALID_DESTINATION`,
+ * `INVALID_PURPOSE`, `INVALID_INPUT`, `CHANNEL_NOT_CONFIGURED`, `DESTINATION_REJECTED` (the
+ * `destinationPolicy` hook refused), `RATE_LIMITED` (see {@link RateLimitedError}), `DELIVERY_FAILED` (the
+ * challenge was stored and counts against the limits), `CLOSED` (used after `close()`).
+ */
+export const OtpErrorCode = errors.codes;
 
 /** The union of {@link OtpErrorCode} values. */
-export type OtpErrorCode = (typeof OtpErrorCode)[keyof typeof OtpErrorCode];
+export type OtpErrorCode = keyof typeof OtpErrorCode;
 
 /**
  * The one error class of `@app/otp`. Messages are prefixed `[@app/otp]`; recognise it across duplicate
- * installs with `isAppError(err, '@app/otp', OtpErrorCode.RATE_LIMITED)` from `@app/core`.
+ * installs with {@link isOtpError}.
  *
  * @example
  * ```ts
@@ -37,11 +45,17 @@ export type OtpErrorCode = (typeof OtpErrorCode)[keyof typeof OtpErrorCode];
  * catch (err) { if (err instanceof OtpError && err.code === OtpErrorCode.INVALID_DESTINATION) ... }
  * ```
  */
-export class OtpError extends AppError<OtpErrorCode> {
-  constructor(code: OtpErrorCode, message: string, options?: AppErrorOptions) {
-    super('@app/otp', code, message, options);
-  }
-}
+export class OtpError extends errors.Base {}
+
+/**
+ * True for an error of `@app/otp` (from any installed copy of the package), optionally of one code.
+ *
+ * @example
+ * ```ts
+ * if (isOtpError(err, OtpErrorCode.RATE_LIMITED)) res.status(429);
+ * ```
+ */
+export const isOtpError = errors.is;
 
 /** Which send limit refused a {@link RateLimitedError}. */
 export type RateLimitReason = 'cooldown' | 'destination' | 'ip' | 'locked';
@@ -49,25 +63,30 @@ export type RateLimitReason = 'cooldown' | 'destination' | 'ip' | 'locked';
 /**
  * Thrown by `send` when a limit refuses it: the resend cooldown, the per-destination window, the per-IP
  * window, or a challenge locked after too many wrong guesses (until it expires). Map it to HTTP 429 with a
- * `Retry-After: ${err.retryAfter}` header.
+ * `Retry-After` header in whole seconds.
  *
  * @example
  * ```ts
  * catch (err) {
- *   if (err instanceof RateLimitedError) res.status(429).set('Retry-After', String(err.retryAfter)).end();
+ *   if (err instanceof RateLimitedError) {
+ *     res.status(429).set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000))).end();
+ *   }
  * }
  * ```
  */
 export class RateLimitedError extends OtpError {
-  /** Whole seconds until a send can succeed (at least 1). */
-  readonly retryAfter: number;
+  /** Milliseconds until a send can succeed (at least 1). */
+  readonly retryAfterMs: number;
   /** Which limit was hit. */
   readonly reason: RateLimitReason;
 
   constructor(reason: RateLimitReason, retryAfterMs: number) {
-    const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    super(OtpErrorCode.RATE_LIMITED, `too many codes requested (${reason}); retry after ${retryAfter} s`);
-    this.retryAfter = retryAfter;
+    const ms = Math.max(1, Math.ceil(retryAfterMs));
+    super(
+      OtpErrorCode.RATE_LIMITED,
+      `too many codes requested (${reason}); retry after ${Math.ceil(ms / 1000)} s`,
+    );
+    this.retryAfterMs = ms;
     this.reason = reason;
   }
 }

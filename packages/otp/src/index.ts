@@ -12,7 +12,14 @@ export type { OtpCodeAlphabet } from './codes.js';
 export type { NormalizedDestination, OtpDestinationKind } from './destination.js';
 export { normalizeDestination } from './destination.js';
 export type { RateLimitReason } from './errors.js';
-export { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+export { isOtpError, OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+export type {
+  OtpEvents,
+  OtpFailedEvent,
+  OtpLockedEvent,
+  OtpSentEvent,
+  OtpVerifiedEvent,
+} from './events.js';
 export { MIN_SECRET_BYTES } from './hashing.js';
 export type {
   OtpChannelName,

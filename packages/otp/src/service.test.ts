@@ -2,7 +2,7 @@ import { isAppError, type Logger } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memoryOtpStore } from './adapters/memory.js';
 import type { OtpDelivery } from './channels.js';
-import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+import { isOtpError, OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
 import type { OtpStore, OtpVerifyRequest } from './store.js';
 
@@ -73,14 +73,14 @@ describe('createOtpService: options are checked up front', () => {
     const bad: Partial<OtpServiceOptions>[] = [
       { codeLength: 3 },
       { codeLength: 11 },
-      { ttlSeconds: 601 },
+      { ttlMs: 600_001 },
       { maxAttempts: 101 },
-      { ttlSeconds: 0 },
+      { ttlMs: 0 },
       { maxAttempts: 0 },
       { alphabet: 'hex' as never },
-      { resendCooldownSeconds: -1 },
-      { destinationLimit: { max: 0, windowSeconds: 60 } },
-      { ipLimit: { max: 5, windowSeconds: 1.5 } },
+      { resendCooldownMs: -1 },
+      { destinationLimit: { max: 0, windowMs: 60_000 } },
+      { ipLimit: { max: 5, windowMs: 1.5 } },
       { channels: {} },
       { channels: { sms: {} as never } },
       { store: {} as never },
@@ -98,11 +98,16 @@ describe('send', () => {
     const { otp, sent } = setup();
     const res = await otp.send({ to: PHONE, channel: 'sms', purpose: 'login' });
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ to: PHONE, purpose: 'login', channel: 'sms', ttlSeconds: 300 });
+    expect(sent[0]).toMatchObject({ to: PHONE, purpose: 'login', channel: 'sms', ttlMs: 300_000 });
     expect(sent[0]!.code).toMatch(/^\d{6}$/);
     expect(res.challengeId).toMatch(/^[\w-]{22}$/);
     expect(res.challengeId).toBe(sent[0]!.challengeId);
-    expect(res).toMatchObject({ channel: 'sms', purpose: 'login', expiresIn: 300, resendAfter: 30 });
+    expect(res).toMatchObject({
+      channel: 'sms',
+      purpose: 'login',
+      expiresInMs: 300_000,
+      resendAfterMs: 30_000,
+    });
     expect(res.expiresAt.getTime()).toBe(1_700_000_000_000 + 300_000);
   });
 
@@ -110,7 +115,7 @@ describe('send', () => {
     const { otp, calls, sent } = setup({
       alphabet: 'alphanumeric',
       codeLength: 8,
-      ipLimit: { max: 9, windowSeconds: 60 },
+      ipLimit: { max: 9, windowMs: 60_000 },
     });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '198.51.100.4' });
     const text = JSON.stringify(calls);
@@ -187,8 +192,8 @@ describe('send', () => {
     expect((await otp.verify({ to: PHONE, code: second!.code, purpose: 'login' })).ok).toBe(true);
   });
 
-  it('throws RateLimitedError (an OtpError, recognisable across copies) with retryAfter', async () => {
-    const { otp, advance } = setup({ ipLimit: { max: 2, windowSeconds: 60 } });
+  it('throws RateLimitedError (an OtpError, recognisable across copies) with retryAfterMs', async () => {
+    const { otp, advance } = setup({ ipLimit: { max: 2, windowMs: 60_000 } });
     await otp.send({ to: PHONE, channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
     await otp.send({ to: '+14155550124', channel: 'sms', purpose: 'login', ip: '192.0.2.1' });
     advance(15_500);
@@ -198,7 +203,10 @@ describe('send', () => {
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toBeInstanceOf(OtpError);
     expect(isAppError(err, '@app/otp', OtpErrorCode.RATE_LIMITED)).toBe(true);
-    expect(err).toMatchObject({ reason: 'ip', retryAfter: 45 });
+    expect(isOtpError(err, OtpErrorCode.RATE_LIMITED)).toBe(true);
+    expect(isOtpError(err, OtpErrorCode.CLOSED)).toBe(false);
+    expect(isOtpError(new Error('x'))).toBe(false);
+    expect(err).toMatchObject({ reason: 'ip', retryAfterMs: 44_500 });
     expect(err.message).toMatch(/^\[@app\/otp\] too many codes requested \(ip\); retry after 45 s$/);
     await otp.send({ to: '+14155550125', channel: 'sms', purpose: 'login', ip: '192.0.2.2' });
   });
@@ -338,6 +346,51 @@ describe('events and logs', () => {
       expect(code).toMatch(/^\d{6}$/);
       expect(text).not.toContain(code);
     }
+  });
+
+  it('scrubs the destination from logged channel errors in whatever formatting the provider quotes it', async () => {
+    // Issue 16: providers reformat the number they were given (`+1 (555) 186-9202`, `555.186.9202`) and mail
+    // servers change the case of an address; exact-string removal left those in the log line.
+    const quotes = ['+1 (555) 186-9202', '555.186.9202', '(555) 186-9202', '1-555-186-9202'];
+    let next = 0;
+    const { otp, logs } = setup({
+      resendCooldownMs: 0,
+      channels: {
+        sms: {
+          deliver: async () => {
+            throw Object.assign(new Error(`The 'To' number ${quotes[next++]} is not a valid phone number`), {
+              code: 'To=+1 555 186 9202',
+            });
+          },
+        },
+        email: {
+          deliver: async () => {
+            throw Object.assign(new Error('550 5.1.1 <Ada.Lovelace@EXAMPLE.com>: recipient rejected'), {
+              name: 'SMTPError ada.lovelace@example.com',
+            });
+          },
+        },
+      },
+    });
+    for (let i = 0; i < quotes.length; i++) {
+      await expect(otp.send({ to: '+15551869202', channel: 'sms', purpose: `p${i}` })).rejects.toMatchObject({
+        code: OtpErrorCode.DELIVERY_FAILED,
+      });
+    }
+    await expect(
+      otp.send({ to: 'Ada.Lovelace@Example.com', channel: 'email', purpose: 'login' }),
+    ).rejects.toMatchObject({ code: OtpErrorCode.DELIVERY_FAILED });
+    const failures = logs.filter((l) => (l as { msg?: string }).msg === 'otp: delivery failed');
+    expect(failures).toHaveLength(quotes.length + 1);
+    const text = JSON.stringify(failures);
+    expect(text).toContain('is not a valid phone number');
+    expect(text).toContain('recipient rejected');
+    for (const { obj } of failures as { obj: { err: Record<string, unknown> } }[]) {
+      for (const field of ['type', 'message', 'code']) {
+        expect(String(obj.err[field]).replace(/\D/g, '')).not.toContain('5551869202');
+      }
+    }
+    expect(text.toLowerCase()).not.toContain('ada.lovelace@example.com');
   });
 
   it('a failing event sink does not fail the operation', async () => {

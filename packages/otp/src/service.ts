@@ -5,18 +5,20 @@ import type { OtpChannel } from './channels.js';
 import { alphabetOf, generateCode, normalizeCode, type OtpCodeAlphabet } from './codes.js';
 import { normalizeDestination, type OtpDestinationKind } from './destination.js';
 import { OtpError, OtpErrorCode, RateLimitedError } from './errors.js';
+import type { OtpEvents, OtpFailedEvent } from './events.js';
 import { OtpHasher } from './hashing.js';
+import { scrubber } from './scrub.js';
 import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
 
 /** The channels a code can be sent through. */
 export type OtpChannelName = 'sms' | 'email';
 
-/** A send window: at most `max` codes in any `windowSeconds` seconds. */
+/** A send window: at most `max` codes in any `windowMs` milliseconds. */
 export interface OtpRateLimit {
   /** Codes allowed in one window. */
   max: number;
-  /** The window length in seconds. */
-  windowSeconds: number;
+  /** The window length in milliseconds. */
+  windowMs: number;
 }
 
 /** What a {@link OtpServiceOptions.destinationPolicy} hook is asked about. */
@@ -45,16 +47,16 @@ export interface OtpServiceOptions {
   codeLength?: number;
   /** `numeric` (0-9) or `alphanumeric` (31 unambiguous upper-case letters and digits). @default 'numeric' */
   alphabet?: OtpCodeAlphabet;
-  /** How long a code is accepted, in seconds; at most 600 (NIST SP 800-63B: 10 minutes). @default 300 */
-  ttlSeconds?: number;
+  /** How long a code is accepted, in ms; at most 600000 (NIST SP 800-63B: 10 minutes). @default 300000 */
+  ttlMs?: number;
   /**
    * Wrong guesses after which a challenge is dead (resends keep the count); at most 100 (NIST SP 800-63B
    * caps consecutive failed attempts at 100). @default 5
    */
   maxAttempts?: number;
-  /** Minimum seconds between two sends to one destination for one purpose. @default 30 */
-  resendCooldownSeconds?: number;
-  /** Sends allowed per destination (all purposes together). @default { max: 5, windowSeconds: 3600 } */
+  /** Minimum milliseconds between two sends to one destination for one purpose. @default 30000 */
+  resendCooldownMs?: number;
+  /** Sends allowed per destination (all purposes together). @default { max: 5, windowMs: 3600000 } */
   destinationLimit?: OtpRateLimit;
   /** Sends allowed per client IP, applied when `send` gets an `ip`. @default undefined (no IP limit) */
   ipLimit?: OtpRateLimit;
@@ -64,7 +66,10 @@ export interface OtpServiceOptions {
    * @default undefined (every valid destination is allowed)
    */
   destinationPolicy?: (check: OtpDestinationCheck) => boolean | Promise<boolean>;
-  /** Receives `otp.sent`, `otp.verified`, `otp.failed`, `otp.locked` (never a code or a destination). @default undefined */
+  /**
+   * Receives `otp.sent`, `otp.verified`, `otp.failed`, `otp.locked` (payloads typed by {@link OtpEvents};
+   * never a code or a destination). @default undefined
+   */
   events?: EventSink;
   /** pino-compatible logger; codes and destinations are never logged. @default silentLogger */
   logger?: Logger;
@@ -91,10 +96,10 @@ export interface OtpSendResult {
   purpose: string;
   /** When the code stops being accepted. */
   expiresAt: Date;
-  /** Seconds until then. */
-  expiresIn: number;
-  /** Seconds until another code can be sent for this destination and purpose. */
-  resendAfter: number;
+  /** Milliseconds until then. */
+  expiresInMs: number;
+  /** Milliseconds until another code can be sent for this destination and purpose. */
+  resendAfterMs: number;
 }
 
 /** Arguments of {@link OtpService.verify}. */
@@ -129,7 +134,7 @@ export interface OtpService {
 }
 
 const PURPOSE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const MAX_TTL_SECONDS = 600;
+const MAX_TTL_MS = 600_000;
 
 function invalid(message: string): OtpError {
   return new OtpError(OtpErrorCode.INVALID_OPTIONS, message);
@@ -146,7 +151,7 @@ function windowLimit(limit: OtpRateLimit | undefined, name: string): OtpWindowLi
   if (limit === undefined) return undefined;
   return {
     max: positiveInt(limit.max, `${name}.max`),
-    windowMs: positiveInt(limit.windowSeconds, `${name}.windowSeconds`) * 1000,
+    windowMs: positiveInt(limit.windowMs, `${name}.windowMs`),
   };
 }
 
@@ -161,22 +166,21 @@ function checkPurpose(purpose: unknown): string {
 }
 
 /**
- * A channel error as it may be logged: its name, its `code` and its message with the destination and the code
- * cut out. Other fields are dropped (they may quote the request); the full error stays the `cause` of the
+ * A channel error as it may be logged: its name, its `code` and its message with the destination (in any
+ * formatting: see {@link scrubber}) and the code cut out. Other fields are dropped (they may quote the request); the full error stays the `cause` of the
  * `DELIVERY_FAILED` error that `send` throws, for the caller to handle.
  */
 function loggableError(
   error: unknown,
-  secrets: readonly string[],
+  scrub: (text: string) => string,
 ): { type: string; message: string; code?: string | number } {
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  let message = typeof e.message === 'string' ? e.message : String(error);
-  for (const secret of secrets) if (secret !== '') message = message.split(secret).join('[redacted]');
   const out: { type: string; message: string; code?: string | number } = {
-    type: typeof e.name === 'string' ? e.name : typeof error,
-    message,
+    type: scrub(typeof e.name === 'string' ? e.name : typeof error),
+    message: scrub(typeof e.message === 'string' ? e.message : String(error)),
   };
-  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;
+  if (typeof e.code === 'string') out.code = scrub(e.code);
+  else if (typeof e.code === 'number') out.code = e.code;
   return out;
 }
 
@@ -219,11 +223,11 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     throw invalid("`alphabet` must be 'numeric' or 'alphanumeric'");
   }
   const alphabet = alphabetOf(alphabetName);
-  const ttlSeconds = positiveInt(options.ttlSeconds ?? 300, 'ttlSeconds', 1, MAX_TTL_SECONDS);
+  const ttlMs = positiveInt(options.ttlMs ?? 300_000, 'ttlMs', 1, MAX_TTL_MS);
   const maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts', 1, 100);
-  const cooldownMs = positiveInt(options.resendCooldownSeconds ?? 30, 'resendCooldownSeconds', 0) * 1000;
+  const cooldownMs = positiveInt(options.resendCooldownMs ?? 30_000, 'resendCooldownMs', 0);
   const destinationLimit = windowLimit(
-    options.destinationLimit ?? { max: 5, windowSeconds: 3600 },
+    options.destinationLimit ?? { max: 5, windowMs: 3_600_000 },
     'destinationLimit',
   );
   const ipLimit = windowLimit(options.ipLimit, 'ipLimit');
@@ -235,7 +239,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
     if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the OTP service is closed');
   };
 
-  const publish = (event: string, data: Record<string, unknown>) => {
+  const publish = <E extends keyof OtpEvents>(event: E, data: OtpEvents[E]) => {
     if (!events) return;
     // Events are notifications: a failing sink must not fail the send or verify it reports on.
     Promise.resolve()
@@ -293,7 +297,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       const code = generateCode(codeLength, alphabet);
       const challengeId = randomBytes(16).toString('base64url');
       const at = now();
-      const expiresAt = at + ttlSeconds * 1000;
+      const expiresAt = at + ttlMs;
       const request: Parameters<OtpStore['issue']>[0] = {
         challengeKey,
         destinationKey,
@@ -323,11 +327,12 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
           channel: channelName,
           challengeId,
           expiresAt: new Date(expiresAt),
-          ttlSeconds,
+          ttlMs,
         });
       } catch (error) {
         // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
-        const err = loggableError(error, [destination.value, destination.value.replace(/^\+/, ''), code]);
+        // Any spelling of the number or address (`+1 (555) 186-9202`, `555.186.9202`, `ADA@EXAMPLE.COM`).
+        const err = loggableError(error, scrubber(destination.value, code));
         logger.error({ err, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
         throw new OtpError(
           OtpErrorCode.DELIVERY_FAILED,
@@ -351,8 +356,8 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         channel: channelName,
         purpose,
         expiresAt: new Date(expiresAt),
-        expiresIn: ttlSeconds,
-        resendAfter: Math.ceil(cooldownMs / 1000),
+        expiresInMs: ttlMs,
+        resendAfterMs: cooldownMs,
       };
     },
 
@@ -391,7 +396,7 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
         publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
         return { ok: true, challengeId: result.challengeId, purpose };
       }
-      const detail: Record<string, unknown> = { purpose, reason: result.status };
+      const detail: OtpFailedEvent = { purpose, reason: result.status };
       // Only for the event sink (to spot one destination being hammered), so only computed when there is one.
       if (events) detail.destinationHash = hasher.destinationKey(destination.value);
       if (result.status === 'mismatch' || result.status === 'locked') {

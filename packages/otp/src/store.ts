@@ -1,3 +1,5 @@
+import type { Closeable } from '@app/core';
+
 /**
  * The storage contract of `@app/otp`. A store never sees a code or a destination: only HMACs computed by
  * the service. Both methods must be atomic per challenge key: two concurrent calls behave as if one ran
@@ -73,9 +75,10 @@ export type OtpVerifyResult =
 
 /**
  * Storage for challenges and send limits. Implement it to add a backend, and prove it with
- * `otpStoreContract` from `@app/otp/testing`.
+ * `otpStoreContract` from `@app/otp/testing`. `close()` (from `Closeable`) releases what the store itself
+ * holds, never the client you passed in; later calls reject with `CLOSED`.
  */
-export interface OtpStore {
+export interface OtpStore extends Closeable {
   /**
    * Atomically: if a live challenge for `challengeKey` is locked, refuse (`locked`); if it was sent less
    * than `cooldownMs` ago, refuse (`cooldown`); if the destination or IP window is full, refuse; otherwise
@@ -87,7 +90,4 @@ export interface OtpStore {
    * consumes it; on failure counts the attempt. A dead, used or expired challenge is never counted.
    */
   verify(request: OtpVerifyRequest): Promise<OtpVerifyResult>;
-  /** Releases what the store itself holds (never the client you passed in). Later calls reject. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }

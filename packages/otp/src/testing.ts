@@ -1,33 +1,34 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { describe as Describe, expect as Expect, it as It } from 'vitest';
+import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { OtpDelivery } from './channels.js';
 import { RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
 import type { OtpIssueRequest, OtpStore, OtpVerifyResult } from './store.js';
 
-/** Options of {@link otpStoreContract}. */
-export interface OtpStoreContractOptions {
-  /** vitest's `describe`. */
-  describe: typeof Describe;
-  /** vitest's `it`. */
-  it: typeof It;
-  /** vitest's `expect`. */
-  expect: typeof Expect;
-  /** Shown in the suite name, e.g. `redis`. */
-  name: string;
-  /** Makes a store to test. Called once per test; stores may share a backend (every test uses fresh keys). */
-  create: () => OtpStore | Promise<OtpStore>;
-  /**
-   * Every key and value the store has written (read from the backend directly, not through the store), for
-   * the at-rest checks. Without it those tests are skipped.
-   * @default undefined
-   */
-  readAll?: () => Promise<string[]>;
-  /** Concurrent calls in the race tests. @default 1000 */
-  concurrency?: number;
-  /** Per-test timeout in ms. @default 60000 */
-  timeout?: number;
-}
+/**
+ * The parts of the OTP store contract, each a sub-suite an adapter may switch off with `features`:
+ * `verify` (verify once, unknown keys, challenge ids), `race` (concurrent verifies and sends),
+ * `lockout`, `expiry`, `resend` (resend and cooldown rules), `windows` (per-destination and per-IP send
+ * windows), `service` (the same rules through `createOtpService`), `atRest` (needs `inspect`).
+ */
+export type OtpStoreCapability =
+  | 'verify'
+  | 'race'
+  | 'lockout'
+  | 'expiry'
+  | 'resend'
+  | 'windows'
+  | 'service'
+  | 'atRest';
+
+/**
+ * Options of {@link otpStoreContract}: the shared `ContractOptions` of `@app/core/testing`. `inspect`
+ * returns every key and value the store has written, read from the backend directly (not through the
+ * store), for the at-rest checks.
+ */
+export type OtpStoreContractOptions = ContractOptions<OtpStore, readonly string[], OtpStoreCapability>;
+
+type Suite = ResolvedContractOptions<OtpStore, readonly string[], OtpStoreCapability>;
 
 const T0 = 1_000_000_000_000;
 const SECRET = 'contract-suite-secret-0123456789abcdef';
@@ -48,215 +49,75 @@ function request(overrides: Partial<OtpIssueRequest> = {}): OtpIssueRequest {
   };
 }
 
-/**
- * The behaviour every {@link OtpStore} must have, as a vitest suite: atomic verify under 1,000 concurrent
- * calls (exactly one success; every wrong guess counted), lockout, expiry, resend rules, send windows, and,
- * with `readAll`, that nothing at rest contains a code or a destination.
- *
- * @example
- * ```ts
- * import { describe, expect, it } from 'vitest';
- * import { otpStoreContract } from '@app/otp/testing';
- * otpStoreContract({ describe, it, expect, name: 'my store', create: () => myStore() });
- * ```
- */
-export function otpStoreContract(options: OtpStoreContractOptions): void {
-  const { describe, it, expect, create, readAll } = options;
-  const n = options.concurrency ?? 1000;
-  const timeout = options.timeout ?? 60_000;
+function tally(results: OtpVerifyResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
 
-  describe(`OtpStore contract: ${options.name}`, () => {
-    it('verifies the right code once, then the challenge is gone', async () => {
-      const store = await create();
-      const req = request();
-      expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
-      const ok = await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 });
-      expect(ok).toEqual({ status: 'verified', challengeId: req.challengeId, attempts: 0 });
-      const again = await store.verify({
-        challengeKey: req.challengeKey,
-        codeHash: req.codeHash,
-        now: T0 + 2,
-      });
-      expect(again).toEqual({ status: 'unavailable' });
-    });
+/** `describe` for a capability: skipped, visibly, when the adapter switched it off. */
+function part(o: Suite, capability: OtpStoreCapability, name: string, body: () => void): void {
+  (o.has(capability) ? o.describe : o.describe.skip)(name, body);
+}
 
-    it('answers unavailable for a key that was never issued', async () => {
-      const store = await create();
-      expect(await store.verify({ challengeKey: hex(), codeHash: hex(), now: T0 })).toEqual({
-        status: 'unavailable',
-      });
-    });
-
-    it('counts wrong codes, locks at maxAttempts, and then neither counts nor accepts the right code', async () => {
-      const store = await create();
-      const req = request({ maxAttempts: 3 });
-      await store.issue(req);
-      const wrong = () => store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 });
-      expect(await wrong()).toEqual({ status: 'mismatch', challengeId: req.challengeId, attempts: 1 });
-      expect(await wrong()).toEqual({ status: 'mismatch', challengeId: req.challengeId, attempts: 2 });
-      expect(await wrong()).toEqual({ status: 'locked', challengeId: req.challengeId, attempts: 3 });
-      expect(await wrong()).toEqual({ status: 'unavailable' });
-      expect(
-        await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
-      ).toEqual({
-        status: 'unavailable',
-      });
-    });
-
-    it('with a challenge id, accepts only that challenge and counts a wrong id as a wrong guess', async () => {
-      const store = await create();
-      const req = request();
-      await store.issue(req);
-      const base = { challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 };
-      expect(await store.verify({ ...base, challengeId: 'some-other-id-aaaaaaaa' })).toEqual({
-        status: 'mismatch',
-        challengeId: req.challengeId,
-        attempts: 1,
-      });
-      expect(await store.verify({ ...base, challengeId: req.challengeId })).toEqual({
-        status: 'verified',
-        challengeId: req.challengeId,
-        attempts: 1,
-      });
-    });
-
-    it('accepts a code until expiresAt, then answers expired without counting', async () => {
-      const store = await create();
-      const req = request();
-      await store.issue(req);
-      const at = (now: number, codeHash = req.codeHash) =>
-        store.verify({ challengeKey: req.challengeKey, codeHash, now });
-      expect(await at(req.expiresAt)).toEqual({ status: 'expired' });
-      expect(await at(req.expiresAt + 60_000, hex())).toEqual({ status: 'expired' });
-      expect((await at(req.expiresAt - 1)).status).toBe('verified');
-    });
-
-    it('a resend replaces the code and keeps the attempt count', async () => {
-      const store = await create();
-      const first = request({ maxAttempts: 3 });
-      await store.issue(first);
-      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-      const second = request({
-        challengeKey: first.challengeKey,
-        destinationKey: first.destinationKey,
-        maxAttempts: 3,
-        now: T0 + 30_000,
-        expiresAt: T0 + 330_000,
-      });
-      expect(await store.issue(second)).toEqual({ status: 'issued', attempts: 1 });
-      const old = await store.verify({
-        challengeKey: first.challengeKey,
-        codeHash: first.codeHash,
-        now: T0 + 30_001,
-      });
-      expect(old).toEqual({ status: 'mismatch', challengeId: second.challengeId, attempts: 2 });
-      const ok = await store.verify({
-        challengeKey: first.challengeKey,
-        codeHash: second.codeHash,
-        now: T0 + 30_002,
-      });
-      expect(ok).toEqual({ status: 'verified', challengeId: second.challengeId, attempts: 2 });
-    });
-
-    it('a send after success or expiry starts afresh, without cooldown or old attempts', async () => {
-      const store = await create();
-      const first = request();
-      await store.issue(first);
-      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-      await store.verify({ challengeKey: first.challengeKey, codeHash: first.codeHash, now: T0 + 2 });
-      const next = {
-        ...request(),
-        challengeKey: first.challengeKey,
-        destinationKey: first.destinationKey,
-        now: T0 + 3,
-      };
-      expect(await store.issue(next)).toEqual({ status: 'issued', attempts: 0 });
-      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 4 });
-      const afterExpiry = {
-        ...request(),
-        challengeKey: first.challengeKey,
-        destinationKey: first.destinationKey,
-        now: next.expiresAt,
-        expiresAt: next.expiresAt + 300_000,
-      };
-      expect(await store.issue(afterExpiry)).toEqual({ status: 'issued', attempts: 0 });
-    });
-
-    it('refuses a resend within the cooldown, with the time left', async () => {
-      const store = await create();
-      const first = request();
-      await store.issue(first);
-      const again = (now: number) =>
-        store.issue({
-          ...request(),
-          challengeKey: first.challengeKey,
-          destinationKey: first.destinationKey,
-          now,
+function verifySuite(o: Suite): void {
+  const { it, expect, create, timeoutMs } = o;
+  part(o, 'verify', 'verify', () => {
+    it(
+      'verifies the right code once, then the challenge is gone',
+      async () => {
+        const store = await create();
+        const req = request();
+        expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
+        const verify = (now: number) =>
+          store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now });
+        expect(await verify(T0 + 1)).toEqual({
+          status: 'verified',
+          challengeId: req.challengeId,
+          attempts: 0,
         });
-      expect(await again(T0 + 10_000)).toEqual({
-        status: 'limited',
-        reason: 'cooldown',
-        retryAfterMs: 20_000,
-      });
-      expect(await again(T0 + 29_999)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 1 });
-      expect((await again(T0 + 30_000)).status).toBe('issued');
-    });
+        expect(await verify(T0 + 2)).toEqual({ status: 'unavailable' });
+      },
+      timeoutMs,
+    );
 
-    it('refuses to resend a locked challenge until it expires', async () => {
-      const store = await create();
-      const first = request({ maxAttempts: 1 });
-      await store.issue(first);
-      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-      const again = (now: number) =>
-        store.issue({
-          ...request(),
-          challengeKey: first.challengeKey,
-          destinationKey: first.destinationKey,
-          now,
-          expiresAt: now + 300_000,
+    it(
+      'answers unavailable for a key that was never issued',
+      async () => {
+        const store = await create();
+        expect(await store.verify({ challengeKey: hex(), codeHash: hex(), now: T0 })).toEqual({
+          status: 'unavailable',
         });
-      expect(await again(T0 + 100_000)).toEqual({
-        status: 'limited',
-        reason: 'locked',
-        retryAfterMs: 200_000,
-      });
-      expect(await again(first.expiresAt)).toEqual({ status: 'issued', attempts: 0 });
-    });
+      },
+      timeoutMs,
+    );
 
-    it('limits sends per destination over a sliding window, across challenge keys', async () => {
-      const store = await create();
-      const destinationKey = hex();
-      const limit = { max: 3, windowMs: 60_000 };
-      const send = (now: number) =>
-        store.issue(request({ destinationKey, destinationLimit: limit, now, expiresAt: now + 300_000 }));
-      for (const t of [0, 10_000, 20_000]) expect((await send(T0 + t)).status).toBe('issued');
-      expect(await send(T0 + 30_000)).toEqual({
-        status: 'limited',
-        reason: 'destination',
-        retryAfterMs: 30_000,
-      });
-      expect((await send(T0 + 60_000)).status).toBe('issued');
-      expect(await send(T0 + 60_001)).toEqual({
-        status: 'limited',
-        reason: 'destination',
-        retryAfterMs: 9_999,
-      });
-      expect((await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }))).status).toBe(
-        'issued',
-      );
-    });
+    it(
+      'with a challenge id, accepts only that challenge and counts a wrong id as a wrong guess',
+      async () => {
+        const store = await create();
+        const req = request();
+        await store.issue(req);
+        const base = { challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 };
+        expect(await store.verify({ ...base, challengeId: 'some-other-id-aaaaaaaa' })).toEqual({
+          status: 'mismatch',
+          challengeId: req.challengeId,
+          attempts: 1,
+        });
+        expect(await store.verify({ ...base, challengeId: req.challengeId })).toEqual({
+          status: 'verified',
+          challengeId: req.challengeId,
+          attempts: 1,
+        });
+      },
+      timeoutMs,
+    );
+  });
+}
 
-    it('limits sends per IP when an IP key is given', async () => {
-      const store = await create();
-      const ipKey = hex();
-      const ipLimit = { max: 2, windowMs: 60_000 };
-      const send = (now: number) => store.issue(request({ ipKey, ipLimit, now, expiresAt: now + 300_000 }));
-      expect((await send(T0)).status).toBe('issued');
-      expect((await send(T0 + 1000)).status).toBe('issued');
-      expect(await send(T0 + 2000)).toEqual({ status: 'limited', reason: 'ip', retryAfterMs: 58_000 });
-      expect((await store.issue(request({ now: T0 + 2000 }))).status).toBe('issued');
-    });
-
+function raceSuite(o: Suite): void {
+  const { it, expect, create, timeoutMs, concurrency: n } = o;
+  part(o, 'race', 'races', () => {
     it(
       `race: ${n} concurrent verifies of the right code give exactly one success`,
       async () => {
@@ -268,10 +129,9 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
             store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 }),
           ),
         );
-        const counts = tally(results);
-        expect(counts).toEqual({ verified: 1, unavailable: n - 1 });
+        expect(tally(results)).toEqual({ verified: 1, unavailable: n - 1 });
       },
-      timeout,
+      timeoutMs,
     );
 
     it(
@@ -290,11 +150,9 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
         expect(
           await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
-        ).toEqual({
-          status: 'unavailable',
-        });
+        ).toEqual({ status: 'unavailable' });
       },
-      timeout,
+      timeoutMs,
     );
 
     it(
@@ -319,32 +177,237 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         expect(spread.filter((r) => r.status === 'issued')).toHaveLength(5);
         expect(spread.filter((r) => r.status === 'limited' && r.reason === 'destination')).toHaveLength(45);
       },
-      timeout,
+      timeoutMs,
+    );
+  });
+}
+
+function lockoutSuite(o: Suite): void {
+  const { it, expect, create, timeoutMs } = o;
+  part(o, 'lockout', 'lockout', () => {
+    it(
+      'counts wrong codes, locks at maxAttempts, and then neither counts nor accepts the right code',
+      async () => {
+        const store = await create();
+        const req = request({ maxAttempts: 3 });
+        await store.issue(req);
+        const wrong = () => store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 });
+        expect(await wrong()).toEqual({ status: 'mismatch', challengeId: req.challengeId, attempts: 1 });
+        expect(await wrong()).toEqual({ status: 'mismatch', challengeId: req.challengeId, attempts: 2 });
+        expect(await wrong()).toEqual({ status: 'locked', challengeId: req.challengeId, attempts: 3 });
+        expect(await wrong()).toEqual({ status: 'unavailable' });
+        expect(
+          await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
+        ).toEqual({ status: 'unavailable' });
+      },
+      timeoutMs,
     );
 
-    describe('through the service', () => {
-      const service = async (overrides: Partial<OtpServiceOptions> = {}) => {
-        const sent: OtpDelivery[] = [];
-        let now = T0;
-        const otp = createOtpService({
-          store: await create(),
-          secret: SECRET,
-          channels: {
-            sms: { deliver: async (d) => void sent.push(d) },
-            email: { deliver: async (d) => void sent.push(d) },
-          },
-          now: () => now,
-          ...overrides,
+    it(
+      'refuses to resend a locked challenge until it expires',
+      async () => {
+        const store = await create();
+        const first = request({ maxAttempts: 1 });
+        await store.issue(first);
+        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
+        const again = (now: number) =>
+          store.issue({
+            ...request(),
+            challengeKey: first.challengeKey,
+            destinationKey: first.destinationKey,
+            now,
+            expiresAt: now + 300_000,
+          });
+        expect(await again(T0 + 100_000)).toEqual({
+          status: 'limited',
+          reason: 'locked',
+          retryAfterMs: 200_000,
         });
-        const advance = (ms: number) => {
-          now += ms;
-        };
-        return { otp, sent, advance };
-      };
-      const phone = () => `+1415${String(randomInt(1_000_000, 9_999_999))}`;
+        expect(await again(first.expiresAt)).toEqual({ status: 'issued', attempts: 0 });
+      },
+      timeoutMs,
+    );
+  });
+}
 
-      it('a code verifies only its own purpose', async () => {
-        const { otp, sent } = await service();
+function expirySuite(o: Suite): void {
+  const { it, expect, create, timeoutMs } = o;
+  part(o, 'expiry', 'expiry', () => {
+    it(
+      'accepts a code until expiresAt, then answers expired without counting',
+      async () => {
+        const store = await create();
+        const req = request();
+        await store.issue(req);
+        const at = (now: number, codeHash = req.codeHash) =>
+          store.verify({ challengeKey: req.challengeKey, codeHash, now });
+        expect(await at(req.expiresAt)).toEqual({ status: 'expired' });
+        expect(await at(req.expiresAt + 60_000, hex())).toEqual({ status: 'expired' });
+        expect((await at(req.expiresAt - 1)).status).toBe('verified');
+      },
+      timeoutMs,
+    );
+  });
+}
+
+function resendSuite(o: Suite): void {
+  const { it, expect, create, timeoutMs } = o;
+  part(o, 'resend', 'resend and cooldown', () => {
+    it(
+      'a resend replaces the code and keeps the attempt count',
+      async () => {
+        const store = await create();
+        const first = request({ maxAttempts: 3 });
+        await store.issue(first);
+        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
+        const second = request({
+          challengeKey: first.challengeKey,
+          destinationKey: first.destinationKey,
+          maxAttempts: 3,
+          now: T0 + 30_000,
+          expiresAt: T0 + 330_000,
+        });
+        expect(await store.issue(second)).toEqual({ status: 'issued', attempts: 1 });
+        const verify = (codeHash: string, now: number) =>
+          store.verify({ challengeKey: first.challengeKey, codeHash, now });
+        expect(await verify(first.codeHash, T0 + 30_001)).toEqual({
+          status: 'mismatch',
+          challengeId: second.challengeId,
+          attempts: 2,
+        });
+        expect(await verify(second.codeHash, T0 + 30_002)).toEqual({
+          status: 'verified',
+          challengeId: second.challengeId,
+          attempts: 2,
+        });
+      },
+      timeoutMs,
+    );
+
+    it(
+      'a send after success or expiry starts afresh, without cooldown or old attempts',
+      async () => {
+        const store = await create();
+        const first = request();
+        await store.issue(first);
+        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
+        await store.verify({ challengeKey: first.challengeKey, codeHash: first.codeHash, now: T0 + 2 });
+        const same = { challengeKey: first.challengeKey, destinationKey: first.destinationKey };
+        const next = { ...request(), ...same, now: T0 + 3 };
+        expect(await store.issue(next)).toEqual({ status: 'issued', attempts: 0 });
+        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 4 });
+        const afterExpiry = {
+          ...request(),
+          ...same,
+          now: next.expiresAt,
+          expiresAt: next.expiresAt + 300_000,
+        };
+        expect(await store.issue(afterExpiry)).toEqual({ status: 'issued', attempts: 0 });
+      },
+      timeoutMs,
+    );
+
+    it(
+      'refuses a resend within the cooldown, with the time left',
+      async () => {
+        const store = await create();
+        const first = request();
+        await store.issue(first);
+        const again = (now: number) =>
+          store.issue({
+            ...request(),
+            challengeKey: first.challengeKey,
+            destinationKey: first.destinationKey,
+            now,
+          });
+        expect(await again(T0 + 10_000)).toEqual({
+          status: 'limited',
+          reason: 'cooldown',
+          retryAfterMs: 20_000,
+        });
+        expect(await again(T0 + 29_999)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 1 });
+        expect((await again(T0 + 30_000)).status).toBe('issued');
+      },
+      timeoutMs,
+    );
+  });
+}
+
+function windowsSuite(o: Suite): void {
+  const { it, expect, create, timeoutMs } = o;
+  part(o, 'windows', 'send windows', () => {
+    it(
+      'limits sends per destination over a sliding window, across challenge keys',
+      async () => {
+        const store = await create();
+        const destinationKey = hex();
+        const limit = { max: 3, windowMs: 60_000 };
+        const send = (now: number) =>
+          store.issue(request({ destinationKey, destinationLimit: limit, now, expiresAt: now + 300_000 }));
+        for (const t of [0, 10_000, 20_000]) expect((await send(T0 + t)).status).toBe('issued');
+        expect(await send(T0 + 30_000)).toEqual({
+          status: 'limited',
+          reason: 'destination',
+          retryAfterMs: 30_000,
+        });
+        expect((await send(T0 + 60_000)).status).toBe('issued');
+        expect(await send(T0 + 60_001)).toEqual({
+          status: 'limited',
+          reason: 'destination',
+          retryAfterMs: 9_999,
+        });
+        const other = await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }));
+        expect(other.status).toBe('issued');
+      },
+      timeoutMs,
+    );
+
+    it(
+      'limits sends per IP when an IP key is given',
+      async () => {
+        const store = await create();
+        const ipKey = hex();
+        const ipLimit = { max: 2, windowMs: 60_000 };
+        const send = (now: number) => store.issue(request({ ipKey, ipLimit, now, expiresAt: now + 300_000 }));
+        expect((await send(T0)).status).toBe('issued');
+        expect((await send(T0 + 1000)).status).toBe('issued');
+        expect(await send(T0 + 2000)).toEqual({ status: 'limited', reason: 'ip', retryAfterMs: 58_000 });
+        expect((await store.issue(request({ now: T0 + 2000 }))).status).toBe('issued');
+      },
+      timeoutMs,
+    );
+  });
+}
+
+/** A service over a fresh store, with channels that record what they deliver and a clock to move. */
+async function service(o: Suite, overrides: Partial<OtpServiceOptions> = {}) {
+  const sent: OtpDelivery[] = [];
+  let now = T0;
+  const otp = createOtpService({
+    store: await o.create(),
+    secret: SECRET,
+    channels: {
+      sms: { deliver: async (d) => void sent.push(d) },
+      email: { deliver: async (d) => void sent.push(d) },
+    },
+    now: () => now,
+    ...overrides,
+  });
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { otp, sent, advance };
+}
+
+const phone = () => `+1415${String(randomInt(1_000_000, 9_999_999))}`;
+
+function serviceSuite(o: Suite): void {
+  const { it, expect, timeoutMs } = o;
+  part(o, 'service', 'through the service', () => {
+    it(
+      'a code verifies only its own purpose',
+      async () => {
+        const { otp, sent } = await service(o);
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         await otp.send({ to, channel: 'sms', purpose: 'reset' });
@@ -354,10 +417,14 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         expect(await otp.verify({ to, code: reset!.code, purpose: 'login' })).toEqual({ ok: false });
         expect((await otp.verify({ to, code: login!.code, purpose: 'login' })).ok).toBe(true);
         expect((await otp.verify({ to, code: reset!.code, purpose: 'reset' })).ok).toBe(true);
-      });
+      },
+      timeoutMs,
+    );
 
-      it('locks after maxAttempts wrong guesses, even for the right code', async () => {
-        const { otp, sent } = await service({ maxAttempts: 5 });
+    it(
+      'locks after maxAttempts wrong guesses, even for the right code',
+      async () => {
+        const { otp, sent } = await service(o, { maxAttempts: 5 });
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         const code = sent[0]!.code;
@@ -368,57 +435,96 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
         await expect(otp.send({ to, channel: 'sms', purpose: 'login' })).rejects.toBeInstanceOf(
           RateLimitedError,
         );
-      });
+      },
+      timeoutMs,
+    );
 
-      it('rate limits with retryAfter in seconds', async () => {
-        const { otp, advance } = await service({ destinationLimit: { max: 2, windowSeconds: 600 } });
+    it(
+      'rate limits with retryAfterMs',
+      async () => {
+        const { otp, advance } = await service(o, { destinationLimit: { max: 2, windowMs: 600_000 } });
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         advance(10_000);
         const cooldown = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
         expect(cooldown).toBeInstanceOf(RateLimitedError);
-        expect(cooldown).toMatchObject({ reason: 'cooldown', retryAfter: 20, code: 'RATE_LIMITED' });
+        expect(cooldown).toMatchObject({ reason: 'cooldown', retryAfterMs: 20_000, code: 'RATE_LIMITED' });
         advance(20_000);
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         advance(30_000);
         const window = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
-        expect(window).toMatchObject({ reason: 'destination', retryAfter: 540 });
-      });
+        expect(window).toMatchObject({ reason: 'destination', retryAfterMs: 540_000 });
+      },
+      timeoutMs,
+    );
 
-      it('a code expires after ttlSeconds', async () => {
-        const { otp, sent, advance } = await service({ ttlSeconds: 120 });
+    it(
+      'a code expires after ttlMs',
+      async () => {
+        const { otp, sent, advance } = await service(o, { ttlMs: 120_000 });
         const to = phone();
         await otp.send({ to, channel: 'sms', purpose: 'login' });
         advance(120_000);
         expect(await otp.verify({ to, code: sent[0]!.code, purpose: 'login' })).toEqual({ ok: false });
-      });
+      },
+      timeoutMs,
+    );
+  });
+}
 
-      const atRest = readAll ? it : it.skip;
-      for (const [label, alphabet, channel, to] of [
-        ['numeric code, phone', 'numeric', 'sms', '+14155550123'],
-        ['alphanumeric code, email', 'alphanumeric', 'email', 'Ada.Lovelace@Example.com'],
-      ] as const) {
-        atRest(`at rest (${label}): no key or value contains the code or the destination`, async () => {
-          const { otp, sent } = await service({
+function atRestSuite(o: Suite): void {
+  const { it, expect, timeoutMs, inspect } = o;
+  part(o, 'atRest', 'at rest', () => {
+    const atRest = inspect ? it : it.skip;
+    for (const [label, alphabet, channel, to] of [
+      ['numeric code, phone', 'numeric', 'sms', '+14155550123'],
+      ['alphanumeric code, email', 'alphanumeric', 'email', 'Ada.Lovelace@Example.com'],
+    ] as const) {
+      atRest(
+        `at rest (${label}): no key or value contains the code or the destination`,
+        async () => {
+          const { otp, sent } = await service(o, {
             alphabet,
             codeLength: 10,
-            ipLimit: { max: 10, windowSeconds: 60 },
+            ipLimit: { max: 10, windowMs: 60_000 },
           });
           const { challengeId } = await otp.send({ to, channel, purpose: 'login', ip: '203.0.113.7' });
           const code = sent[0]!.code;
-          const values = await readAll!();
+          const values = await inspect!();
           // The dump really holds what this send wrote: its challenge id is in there.
           expect(values.some((v) => v.includes(challengeId))).toBe(true);
           const forbidden = [code, to, to.toLowerCase(), to.replace('+', ''), '203.0.113.7'];
           for (const value of values) for (const f of forbidden) expect(value).not.toContain(f);
-        });
-      }
-    });
+        },
+        timeoutMs,
+      );
+    }
   });
 }
 
-function tally(results: OtpVerifyResult[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
+/**
+ * The behaviour every {@link OtpStore} must have, as a vitest suite split by capability: verify, races
+ * (`concurrency` concurrent verifies give exactly one success; every wrong guess counted), lockout, expiry,
+ * resend and cooldown, send windows, the same rules through the service, and, with `inspect`, that nothing
+ * at rest contains a code or a destination. Switch a part off with `features: { race: false }`.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, it } from 'vitest';
+ * import { otpStoreContract } from '@app/otp/testing';
+ * otpStoreContract({ describe, it, expect, name: 'my store', create: () => myStore() });
+ * ```
+ */
+export function otpStoreContract(options: OtpStoreContractOptions): void {
+  const o = contractOptions(options);
+  o.describe(`OtpStore contract: ${o.name}`, () => {
+    verifySuite(o);
+    raceSuite(o);
+    lockoutSuite(o);
+    expirySuite(o);
+    resendSuite(o);
+    windowsSuite(o);
+    serviceSuite(o);
+    atRestSuite(o);
+  });
 }

@@ -16,7 +16,7 @@ otpStoreContract({
     current = memoryOtpStore();
     return current;
   },
-  readAll: async () => current.dump(),
+  inspect: async () => current.dump(),
 });
 
 describe('memoryOtpStore', () => {
@@ -88,7 +88,7 @@ describe('the contract suite itself', () => {
     expect,
     name: 'racy',
     create: racyStore,
-    readAll: async () => [],
+    inspect: async () => [],
     concurrency: 50,
   });
   const race = (prefix: string) => [...captured].find(([name]) => name.startsWith(prefix))![1];

@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import {
   type ChallengeRecord,
   decideIssue,
@@ -30,6 +31,17 @@ export interface MemoryOtpStore extends OtpStore {
   dump(): string[];
 }
 
+const DECOY = '~decoy';
+const DECOY_RECORD: ChallengeRecord = {
+  challengeId: '',
+  codeHash: '',
+  attempts: 0,
+  maxAttempts: 0,
+  expiresAt: 0,
+  lastSentAt: 0,
+  consumed: true,
+};
+
 interface WindowRecord {
   hits: number[];
   expiresAt: number;
@@ -53,6 +65,7 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
   }
   const challenges = new Map<string, ChallengeRecord>();
   const windows = new Map<string, WindowRecord>();
+  const decoys = new Map<string, ChallengeRecord>([[DECOY, DECOY_RECORD]]);
   let closed = false;
 
   const assertOpen = () => {
@@ -74,7 +87,7 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       ? undefined
       : pruneWindow(windows.get(key)?.hits ?? [], limit, now);
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       assertOpen();
       const { now } = req;
@@ -103,6 +116,9 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       const { result, next } = decideVerify(req, challenges.get(req.challengeKey));
       if (next?.consumed) challenges.delete(req.challengeKey);
       else if (next) challenges.set(req.challengeKey, next);
+      // Equal cost (issue 15): a verify that counts nothing (no challenge, expired, locked) copies and writes
+      // a record too, as a counted wrong guess does, so the work does not depend on the answer.
+      else decoys.set(DECOY, { ...decoys.get(DECOY)!, attempts: decoys.get(DECOY)!.attempts + 1 });
       return result;
     },
 
@@ -112,15 +128,10 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       for (const [k, w] of windows) out.push(k, String(w.expiresAt), ...w.hits.map(String));
       return out;
     },
-
-    async close() {
-      closed = true;
-      challenges.clear();
-      windows.clear();
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
   };
+  return closeable(store, () => {
+    closed = true;
+    challenges.clear();
+    windows.clear();
+  });
 }

@@ -34,7 +34,7 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
     expect,
     name: 'prisma (Postgres)',
     create: () => prismaOtpStore({ prisma, transactionOptions }),
-    readAll: readTables,
+    inspect: readTables,
   });
 
   it('writes the documented columns: HMACs, counters and timestamps only', async () => {

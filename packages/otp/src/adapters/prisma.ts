@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import { type ChallengeRecord, decideIssue, issuedRecord } from '../decide.js';
 import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
@@ -121,7 +122,7 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
     if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the Prisma store is closed');
   };
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       assertOpen();
       const { now } = req;
@@ -171,6 +172,13 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
       assertOpen();
       const now = at(req.now);
       const id = req.challengeId ?? null;
+      // Equal cost for every answer (issue 15): a verify that neither verifies nor counts (no challenge,
+      // expired, locked, used) still writes one row, as a counted wrong guess does, so that neither the
+      // statements nor the commit (a WAL flush) tell an attacker whether this destination has a live code.
+      // It rewrites the challenge's own row unchanged, or, when there is none, one of 4,096 dead decoy rows
+      // (`~decoy:` + the key's first 3 characters: bounded, and spread so that guesses do not queue on one
+      // row lock). A statement locks at most one row, so verifies cannot deadlock with each other or a send.
+      const decoy = `~decoy:${req.challengeKey.slice(0, 3)}`;
       const rows = await prisma.$queryRaw<VerifyRow[]>`
         WITH upd AS (
           UPDATE app_otp_challenges AS c SET
@@ -183,6 +191,15 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
           WHERE c.key = ${req.challengeKey} AND c.consumed_at IS NULL
             AND c.expires_at > ${now}::timestamptz AND c.attempts < c.max_attempts
           RETURNING c.challenge_id, c.attempts, c.max_attempts, c.consumed_at IS NOT NULL AS verified
+        ), touch AS (
+          INSERT INTO app_otp_challenges AS t
+            (key, challenge_id, code_hash, attempts, max_attempts, expires_at, last_sent_at, consumed_at)
+          SELECT k.key, '~' || k.key, '', 0, 0, to_timestamp(0), to_timestamp(0), to_timestamp(0)
+          FROM (SELECT COALESCE(
+            (SELECT p.key FROM app_otp_challenges AS p WHERE p.key = ${req.challengeKey}), ${decoy}::text
+          ) AS key) AS k
+          WHERE NOT EXISTS (SELECT 1 FROM upd)
+          ON CONFLICT (key) DO UPDATE SET attempts = t.attempts
         )
         SELECT upd.challenge_id, upd.attempts, upd.max_attempts, upd.verified,
           (SELECT p.consumed_at IS NULL AND p.expires_at <= ${now}::timestamptz
@@ -208,13 +225,8 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
         DELETE FROM app_otp_send_windows WHERE expires_at < ${before}::timestamptz`;
       return challenges + windows;
     },
-
-    async close() {
-      closed = true;
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
   };
+  return closeable(store, () => {
+    closed = true;
+  });
 }

@@ -40,7 +40,7 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
     expect,
     name: 'redis',
     create: () => redisOtpStore({ client, keyPrefix: redis.prefix }),
-    readAll: () => readPrefix(client, redis.prefix),
+    inspect: () => readPrefix(client, redis.prefix),
   });
 
   it('writes a hash with TTL per challenge and sorted sets with TTL per window, under the prefix', async () => {
@@ -104,6 +104,63 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
     }
   });
 
+  it('every failed verify runs the same commands and writes one key, whatever the reason (private server)', async () => {
+    // Issue 15, counted by the server (INFO commandstats and its write counter), never timed.
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    try {
+      const s = redisOtpStore({ client: own, keyPrefix: 'eq:' });
+      const T0 = 1_000_000;
+      const issue = (key: string, maxAttempts = 3, expiresAt = T0 + 300_000) =>
+        s.issue({
+          challengeKey: key,
+          destinationKey: `d-${key}`,
+          challengeId: `id-${key}`,
+          codeHash: 'right',
+          now: T0,
+          expiresAt,
+          maxAttempts,
+          cooldownMs: 0,
+          destinationLimit: { max: 100, windowMs: 60_000 },
+        });
+      await issue('live');
+      await issue('expired', 3, T0 + 60_000);
+      await issue('locked', 1);
+      await s.verify({ challengeKey: 'locked', codeHash: 'wrong', now: T0 + 1 });
+      const dirty = async () =>
+        Number(/rdb_changes_since_last_save:(\d+)/.exec(await own.info('persistence'))![1]);
+      // Every verify at T0 + 60 s: the 'expired' challenge ended then (its Redis TTL is still running).
+      const cost = async (challengeKey: string) => {
+        await own.config('RESETSTAT');
+        const before = await dirty();
+        const { status } = await s.verify({ challengeKey, codeHash: 'wrong', now: T0 + 60_000 });
+        const writes = (await dirty()) - before;
+        const calls: Record<string, number> = {};
+        for (const [, name, n] of (await own.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+          if (name !== 'info' && name !== 'config') calls[name!] = Number(n);
+        }
+        return { status, calls, writes };
+      };
+      const wrong = await cost('live');
+      expect(wrong).toEqual({ status: 'mismatch', calls: { evalsha: 1, hmget: 1, hincrby: 1 }, writes: 1 });
+      for (const [key, status] of [
+        ['never-issued', 'unavailable'],
+        ['never-issued-2', 'unavailable'],
+        ['expired', 'expired'],
+        ['locked', 'unavailable'],
+      ] as const) {
+        expect(await cost(key)).toEqual({ ...wrong, status });
+      }
+      expect(await s.verify({ challengeKey: 'live', codeHash: 'right', now: T0 + 2 })).toEqual({
+        status: 'verified',
+        challengeId: 'id-live',
+        attempts: 1,
+      });
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it('rejects calls after close and a client without evalsha before any I/O', async () => {
     const s = redisOtpStore({ client, keyPrefix: redis.prefix });
     await s.close();
@@ -122,6 +179,6 @@ describe('redisOtpStore on ioredis-mock', () => {
     expect,
     name: 'ioredis-mock',
     create: () => redisOtpStore({ client: mock as unknown as Redis, keyPrefix: 'mock:' }),
-    readAll: () => readPrefix(mock as unknown as Redis, 'mock:'),
+    inspect: () => readPrefix(mock as unknown as Redis, 'mock:'),
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { closeable, defineScript, runScript, type ScriptClient } from '@app/core';
 import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
   OtpIssueRequest,
@@ -12,10 +12,7 @@ import type {
  * The few ioredis methods the store uses, typed structurally so any ioredis 5 client (or a compatible one)
  * fits without this package importing ioredis.
  */
-export interface RedisOtpClient {
-  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-}
+export type RedisOtpClient = ScriptClient;
 
 /** Options of {@link redisOtpStore}. */
 export interface RedisOtpStoreOptions {
@@ -76,14 +73,21 @@ return {'issued', attempts}
 /**
  * Verify, in one step: compare the code hash (and id when given; both are HMAC/random strings, so a
  * non-constant-time compare here reveals nothing usable), consume on success, count on failure.
- * KEYS: challenge. ARGV: now, code hash, challenge id or ''.
+ * Equal cost (issue 15): a verify that neither verifies nor counts (no challenge, expired, locked) still
+ * writes once, to the decoy key, so every failed verify runs the same two commands (HMGET, HINCRBY) and
+ * writes one key: its cost does not tell whether the destination has a live code.
+ * KEYS: challenge, decoy. ARGV: now, code hash, challenge id or ''.
  */
 export const VERIFY_SCRIPT = `
+local function dead(status)
+  redis.call('HINCRBY', KEYS[2], 'n', 1)
+  return {status}
+end
 local c = redis.call('HMGET', KEYS[1], 'id', 'h', 'a', 'm', 'e')
-if type(c[1]) ~= 'string' then return {'unavailable'} end
+if type(c[1]) ~= 'string' then return dead('unavailable') end
 local a, m = tonumber(c[3]), tonumber(c[4])
-if tonumber(c[5]) <= tonumber(ARGV[1]) then return {'expired'} end
-if a >= m then return {'unavailable'} end
+if tonumber(c[5]) <= tonumber(ARGV[1]) then return dead('expired') end
+if a >= m then return dead('unavailable') end
 if c[2] == ARGV[2] and (ARGV[3] == '' or c[1] == ARGV[3]) then
   redis.call('DEL', KEYS[1])
   return {'verified', a, c[1]}
@@ -93,14 +97,27 @@ if a >= m then return {'locked', a, c[1]} end
 return {'mismatch', a, c[1]}
 `;
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const ISSUE = defineScript(ISSUE_SCRIPT);
+const VERIFY = defineScript(VERIFY_SCRIPT, 2);
+
+/** Reads the verify script's reply: `{status}` or `{status, attempts, challengeId}`. */
+function verifyResult(raw: unknown): OtpVerifyResult {
+  const r = raw as [string, number?, string?];
+  const status = String(r[0]);
+  if (status === 'verified' || status === 'mismatch' || status === 'locked') {
+    return { status, challengeId: String(r[2] ?? ''), attempts: Number(r[1] ?? 0) };
+  }
+  return { status: status === 'expired' ? 'expired' : 'unavailable' };
+}
 
 /**
  * A store on Redis: each send and each verify is ONE `EVALSHA` of a Lua script, so limits, compare, consume
  * and count are atomic across every instance of your app. Keys (never containing a destination or a code):
  * `<prefix>c:<hmac>` (hash: one challenge), `<prefix>d:<hmac>` and `<prefix>i:<hmac>` (sorted sets: send
- * windows), all with TTLs. No KEYS or SCAN. Needs a single Redis (or a primary): the send script touches
- * keys in different hash slots, so Redis Cluster is not supported.
+ * windows), all with TTLs, and `<prefix>decoy` (one small hash: the write a failed verify makes when there is
+ * no live challenge to count on, so that every failed verify costs the same). No KEYS or SCAN. Needs a
+ * single Redis (or a primary): the scripts touch keys in different hash slots, so Redis Cluster is not
+ * supported.
  *
  * @example
  * ```ts
@@ -117,28 +134,13 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const prefix = options.keyPrefix ?? 'otp:';
   if (typeof prefix !== 'string')
     throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`keyPrefix` must be a string');
-  const scripts = {
-    issue: { src: ISSUE_SCRIPT, sha: sha1(ISSUE_SCRIPT) },
-    verify: { src: VERIFY_SCRIPT, sha: sha1(VERIFY_SCRIPT) },
-  };
+  const decoy = `${prefix}decoy`;
   let closed = false;
 
-  const run = (
-    script: { src: string; sha: string },
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<unknown> => {
+  const run = (script: typeof ISSUE, keys: string[], args: (string | number)[]): Promise<unknown> => {
     if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
-    // First use, or after a restart or SCRIPT FLUSH: EVAL runs the script once and caches it for EVALSHA.
-    const fallback = (error: unknown) => {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return client.eval(script.src, keys.length, ...keys, ...args);
-    };
-    try {
-      return client.evalsha(script.sha, keys.length, ...keys, ...args).catch(fallback);
-    } catch (error) {
-      return Promise.resolve().then(() => fallback(error));
-    }
+    // EVALSHA; the core runner falls back to EVAL once after NOSCRIPT (first use, restart, SCRIPT FLUSH).
+    return runScript(client, script, keys, args);
   };
 
   const reply = (raw: unknown): [string, number, string] => {
@@ -146,7 +148,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     return [String(status), Number(n ?? 0), String(id ?? '')];
   };
 
-  return {
+  const store = {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
       const keys = [`${prefix}c:${req.challengeKey}`, `${prefix}d:${req.destinationKey}`];
       const args: (string | number)[] = [
@@ -163,7 +165,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
         keys.push(`${prefix}i:${req.ipKey}`);
         args.push(req.ipLimit.max, req.ipLimit.windowMs);
       }
-      const [status, n] = reply(await run(scripts.issue, keys, args));
+      const [status, n] = reply(await run(ISSUE, keys, args));
       if (status === 'issued') return { status: 'issued', attempts: n };
       return {
         status: 'limited',
@@ -172,26 +174,13 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
       };
     },
 
-    async verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
-      const [status, attempts, challengeId] = reply(
-        await run(
-          scripts.verify,
-          [`${prefix}c:${req.challengeKey}`],
-          [req.now, req.codeHash, req.challengeId ?? ''],
-        ),
-      );
-      if (status === 'verified' || status === 'mismatch' || status === 'locked') {
-        return { status, challengeId, attempts };
-      }
-      return { status: status === 'expired' ? 'expired' : 'unavailable' };
-    },
-
-    async close() {
-      closed = true;
-    },
-
-    async [Symbol.asyncDispose]() {
-      await this.close();
+    verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
+      // The hot path: no async frame of its own, one reply read without intermediate arrays.
+      const key = `${prefix}c:${req.challengeKey}`;
+      return run(VERIFY, [key, decoy], [req.now, req.codeHash, req.challengeId ?? '']).then(verifyResult);
     },
   };
+  return closeable(store, () => {
+    closed = true;
+  });
 }

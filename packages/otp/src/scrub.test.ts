@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { scrubber } from './scrub.js';
+
+const digitsOf = (text: string) => text.replace(/\D/g, '');
+
+describe('scrubber', () => {
+  it('removes a US number in every formatting a provider may quote it in', () => {
+    const scrub = scrubber('+15551869202', '482913');
+    for (const quoted of [
+      '+15551869202',
+      '15551869202',
+      '+1 (555) 186-9202',
+      '+1 555 186 9202',
+      '+1-555-186-9202',
+      '+1.555.186.9202',
+      '1 (555) 186-9202',
+      '001 555 186 9202',
+      '(555) 186-9202',
+      '555.186.9202',
+      '555-186-9202',
+      '555 186 9202',
+      '5551869202',
+      '+1\u00a0(555)\u00a0186\u20119202',
+    ]) {
+      const out = scrub(`Twilio 21211: The 'To' number ${quoted} is not a valid phone number.`);
+      expect(out, quoted).toBe("Twilio 21211: The 'To' number [redacted] is not a valid phone number.");
+    }
+  });
+
+  it('removes a number written with a national trunk prefix', () => {
+    const scrub = scrubber('+442079460958', '482913');
+    for (const quoted of [
+      '+44 (0)20 7946 0958',
+      '+44 (0) 20 7946 0958',
+      '020 7946 0958',
+      '0044 20 7946 0958',
+    ]) {
+      const out = scrub(`bad recipient ${quoted}`);
+      expect(out, quoted).toBe('bad recipient [redacted]');
+      expect(digitsOf(out)).not.toContain('79460958');
+    }
+  });
+
+  it('removes an e-mail address in any case and URL-encoded, and the code with separators', () => {
+    const scrub = scrubber('ada.lovelace@example.com', '482913');
+    expect(scrub('550 <Ada.Lovelace@EXAMPLE.com> rejected; ada.lovelace%40example.com')).toBe(
+      '550 <[redacted]> rejected; [redacted]',
+    );
+    expect(scrub('body: Your code is 482 913 / 482-913 / 482913.')).toBe(
+      'body: Your code is [redacted] / [redacted] / [redacted].',
+    );
+    expect(scrubber('+15551869202', 'AB7KZ9Q2')('code ab7kz9q2')).toBe('code [redacted]');
+  });
+
+  it('leaves other numbers alone', () => {
+    const scrub = scrubber('+15551869202', '482913');
+    expect(scrub('error 21211 at 2026-12-02, request 9876543210')).toBe(
+      'error 21211 at 2026-12-02, request 9876543210',
+    );
+  });
+});
