@@ -65,16 +65,26 @@ export function runScript(
       new RangeError(`[@app/core] script expects ${script.numKeys} keys, got ${keys.length}`),
     );
   }
-  const fallback = (error: unknown): Promise<unknown> => {
-    if (!isNoScriptError(error)) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
-  };
   try {
-    return client.evalsha(script.sha, keys.length, ...keys, ...args).catch(fallback);
+    // Inline arrows: no named closure (and no bundler name helper) is built on this hot path.
+    return client
+      .evalsha(script.sha, keys.length, ...keys, ...args)
+      .catch((error: unknown) => evalOnNoScript(client, script, keys, args, error));
   } catch (error) {
     // A client may throw synchronously (a closed connection); keep the promise contract.
-    return Promise.resolve().then(() => fallback(error));
+    return Promise.resolve().then(() => evalOnNoScript(client, script, keys, args, error));
   }
+}
+
+function evalOnNoScript(
+  client: ScriptClient,
+  script: RedisScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+  error: unknown,
+): Promise<unknown> {
+  if (!isNoScriptError(error)) throw error;
+  return client.eval(script.source, keys.length, ...keys, ...args);
 }
 
 /**
