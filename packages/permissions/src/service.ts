@@ -393,8 +393,8 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     async close() {
       if (closed) return;
       closed = true;
-      await cache.close?.();
-      await store.close?.();
+      await cache.close();
+      await store.close();
     },
 
     [Symbol.asyncDispose]() {
