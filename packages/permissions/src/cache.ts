@@ -21,6 +21,12 @@ export interface CacheRead {
  */
 export interface PermissionCache extends Closeable {
   read(subject: string): CacheRead | Promise<CacheRead>;
+  /**
+   * Optional fast path: the subject's compiled set when this process holds a copy it may use without any I/O
+   * (in memory and current), else `undefined`. Called with unvalidated subject strings, so it must not reach
+   * a backend. The service then decides without a promise chain; without `peek` every check calls `read`.
+   */
+  peek?(subject: string): CompiledPermissions | undefined;
   write(subject: string, compiled: CompiledPermissions, token: string): void | Promise<void>;
   /** Called after a subject's assignments change. */
   invalidateSubject(subject: string): void | Promise<void>;
@@ -43,6 +49,7 @@ export interface MemoryPermissionCacheOptions {
 }
 
 interface Entry {
+  compiled: CompiledPermissions;
   read: CacheRead;
   expiresAt: number;
 }
@@ -80,6 +87,10 @@ export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}
   let token = '0';
 
   const cache: Omit<PermissionCache, keyof Closeable> = {
+    peek(subject) {
+      const entry = entries.get(subject);
+      return entry !== undefined && entry.expiresAt > now() ? entry.compiled : undefined;
+    },
     read(subject) {
       const entry = entries.get(subject);
       if (entry !== undefined) {
@@ -91,7 +102,7 @@ export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}
     write(subject, compiled, writeToken) {
       if (writeToken !== token || ttlMs <= 0) return;
       entries.delete(subject);
-      entries.set(subject, { read: { compiled, token }, expiresAt: now() + ttlMs });
+      entries.set(subject, { compiled, read: { compiled, token }, expiresAt: now() + ttlMs });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;

@@ -139,6 +139,15 @@ export function redisPermissionCache(options: RedisPermissionCacheOptions): Perm
   };
 
   const cache: Omit<PermissionCache, keyof Closeable> = {
+    peek(subject) {
+      // Only within the staleness the user allowed: in strict mode (0) every check asks Redis.
+      if (maxStalenessMs <= 0) return undefined;
+      const mine = local.get(subject);
+      if (mine === undefined) return undefined;
+      const t = now();
+      return t - mine.loadedAt < ttlMs && t - mine.checkedAt < maxStalenessMs ? mine.compiled : undefined;
+    },
+
     read(subject) {
       let mine = local.get(subject);
       if (mine !== undefined && now() - mine.loadedAt >= ttlMs) {
