@@ -43,7 +43,8 @@ let storeQueries = 0;
 const store = memoryPermissionStore({ onQuery: () => storeQueries++ });
 const permissions = createPermissionService({
   store,
-  cache: memoryPermissionCache({ maxEntries: USERS * 2 }),
+  // An hour: on a loaded machine the setup alone can outlast the default 60 s, and then 'cached' would reload.
+  cache: memoryPermissionCache({ maxEntries: USERS * 2, ttlMs: 3_600_000 }),
 });
 for (let r = 0; r < ROLES; r++)
   for (const [res, act] of rolePerms[r]!)

@@ -96,6 +96,25 @@ const NONE = '';
 const TYPE_BITS = new Map<string, number>();
 const MASK_BITS = 30;
 
+/**
+ * Every action any compiled rule has named, numbered in order of first sight: the first {@link PACK} of them
+ * fit a type's packed decisions. Bounded by the policy like {@link TYPE_BITS}.
+ */
+const ACTION_IDS = new Map<string, number>();
+/** Actions per packed type: bits 0-13 say which actions the type's rules name, 14-27 which are allowed. */
+const PACK = 14;
+/** The bit of a packed type holding the decision for an action its rules do not name. */
+const OTHER = 2 * PACK;
+
+function actionId(action: string): number {
+  let id = ACTION_IDS.get(action);
+  if (id === undefined) {
+    id = ACTION_IDS.size;
+    ACTION_IDS.set(action, id);
+  }
+  return id;
+}
+
 function typeBit(type: string): number {
   let bit = TYPE_BITS.get(type);
   if (bit === undefined) {
@@ -129,6 +148,11 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
    * apply to resources with an id or a tenant.
    */
   private readonly fast = new Map<string, Map<string, boolean>>();
+  /**
+   * The same decisions packed into one small integer per type (see {@link PACK}), for the types whose named
+   * actions are all among the first {@link PACK} actions of {@link ACTION_IDS}: one map lookup per check.
+   */
+  private readonly packed = new Map<string, number>();
   /** Whether a type the rules do not name is allowed, when no `*` rule names an action (else `undefined`). */
   private readonly unnamedType: boolean | undefined;
   private readonly scopes = new Map<string, ResourceMap>();
@@ -183,8 +207,15 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
       if (bit < MASK_BITS) this.maskLo |= 1 << bit;
       else this.maskHi |= 1 << (bit - MASK_BITS);
       const allowed = new Map<string, boolean>();
-      for (const [action, g] of r.actions) allowed.set(action, g !== null && g.effect === 'allow');
-      this.fast.set(type, allowed);
+      let packed = r.other?.effect === 'allow' ? 1 << OTHER : 0;
+      for (const [action, g] of r.actions) {
+        const yes = g !== null && g.effect === 'allow';
+        allowed.set(action, yes);
+        const id = actionId(action);
+        packed = id < PACK && packed >= 0 ? packed | (1 << id) | (yes ? 1 << (id + PACK) : 0) : -1;
+      }
+      if (packed >= 0) this.packed.set(type, packed);
+      else this.fast.set(type, allowed);
     }
   }
 
@@ -209,6 +240,17 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
             return this.unnamedType;
           }
         } else {
+          const packed = this.packed.get(resource);
+          if (packed !== undefined) {
+            // An action in ACTION_IDS is a valid name (a rule named it); one that is not gets validated.
+            let id = ACTION_IDS.get(action);
+            if (id === undefined) {
+              assertName(action, 'action');
+              id = -1;
+            }
+            const bit = id >= 0 && id < PACK && ((packed >> id) & 1) === 1 ? id + PACK : OTHER;
+            return ((packed >> bit) & 1) === 1;
+          }
           const known = this.fast.get(resource)?.get(action);
           if (known !== undefined) return known;
         }
