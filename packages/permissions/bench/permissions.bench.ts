@@ -7,6 +7,7 @@ import { Bench } from 'tinybench';
 import { memoryPermissionStore } from '../src/adapters/memory.js';
 import { redisPermissionCache } from '../src/adapters/redis.js';
 import { createPermissionService, memoryPermissionCache } from '../src/index.js';
+import { mulberry32 } from './prng.js';
 
 const ROLES = 1000;
 const PERMS_PER_ROLE = 10;
@@ -16,16 +17,6 @@ const RESOURCES = 200;
 const ACTIONS = 10;
 const QUERIES = 4096;
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(42);
 const pick = (n: number) => Math.floor(rand() * n);
 
@@ -52,7 +43,8 @@ let storeQueries = 0;
 const store = memoryPermissionStore({ onQuery: () => storeQueries++ });
 const permissions = createPermissionService({
   store,
-  cache: memoryPermissionCache({ maxEntries: USERS * 2 }),
+  // An hour: on a loaded machine the setup alone can outlast the default 60 s, and then 'cached' would reload.
+  cache: memoryPermissionCache({ maxEntries: USERS * 2, ttlMs: 3_600_000 }),
 });
 for (let r = 0; r < ROLES; r++)
   for (const [res, act] of rolePerms[r]!)

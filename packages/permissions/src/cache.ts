@@ -1,3 +1,4 @@
+import { type Closeable, closeable } from '@app/core';
 import type { CompiledPermissions } from './compile.js';
 
 /** What a cache answers for a subject: the compiled set if it holds a current one, and a write token. */
@@ -16,17 +17,21 @@ export interface CacheRead {
  * (`redisPermissionCache`) makes that invalidation visible to every instance.
  *
  * `read` and `write` may answer synchronously (the in-memory cache does) so that a cached check costs no
- * extra promise.
+ * extra promise. `close()` (from `Closeable`) stops timers and drops local copies, never a client you passed in.
  */
-export interface PermissionCache {
+export interface PermissionCache extends Closeable {
   read(subject: string): CacheRead | Promise<CacheRead>;
+  /**
+   * Optional fast path: the subject's compiled set when this process holds a copy it may use without any I/O
+   * (in memory and current), else `undefined`. Called with unvalidated subject strings, so it must not reach
+   * a backend. The service then decides without a promise chain; without `peek` every check calls `read`.
+   */
+  peek?(subject: string): CompiledPermissions | undefined;
   write(subject: string, compiled: CompiledPermissions, token: string): void | Promise<void>;
   /** Called after a subject's assignments change. */
   invalidateSubject(subject: string): void | Promise<void>;
   /** Called after roles, rules or inheritance change. */
   invalidateAll(): void | Promise<void>;
-  /** Stops timers and drops local copies (never closes a client you passed in). */
-  close?(): Promise<void>;
 }
 
 /** Options of {@link memoryPermissionCache}. */
@@ -44,6 +49,7 @@ export interface MemoryPermissionCacheOptions {
 }
 
 interface Entry {
+  compiled: CompiledPermissions;
   read: CacheRead;
   expiresAt: number;
 }
@@ -60,9 +66,7 @@ interface Entry {
  * });
  * ```
  */
-export function memoryPermissionCache(
-  options: MemoryPermissionCacheOptions = {},
-): PermissionCache & AsyncDisposable {
+export function memoryPermissionCache(options: MemoryPermissionCacheOptions = {}): PermissionCache {
   const ttlMs = options.ttlMs ?? 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const entries = new Map<string, Entry>();
@@ -82,7 +86,11 @@ export function memoryPermissionCache(
   let generation = 0;
   let token = '0';
 
-  const cache: PermissionCache & AsyncDisposable = {
+  const cache: Omit<PermissionCache, keyof Closeable> = {
+    peek(subject) {
+      const entry = entries.get(subject);
+      return entry !== undefined && entry.expiresAt > now() ? entry.compiled : undefined;
+    },
     read(subject) {
       const entry = entries.get(subject);
       if (entry !== undefined) {
@@ -94,7 +102,7 @@ export function memoryPermissionCache(
     write(subject, compiled, writeToken) {
       if (writeToken !== token || ttlMs <= 0) return;
       entries.delete(subject);
-      entries.set(subject, { read: { compiled, token }, expiresAt: now() + ttlMs });
+      entries.set(subject, { compiled, read: { compiled, token }, expiresAt: now() + ttlMs });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;
@@ -109,14 +117,10 @@ export function memoryPermissionCache(
       token = String(++generation);
       entries.clear();
     },
-    async close() {
-      clearInterval(timer);
-      timer = undefined;
-      entries.clear();
-    },
-    [Symbol.asyncDispose]() {
-      return cache.close?.() ?? Promise.resolve();
-    },
   };
-  return cache;
+  return closeable(cache, () => {
+    clearInterval(timer);
+    timer = undefined;
+    entries.clear();
+  });
 }

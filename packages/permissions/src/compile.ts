@@ -1,4 +1,12 @@
-import type { Effect, NormalizedResource, NormalizedScope } from './model.js';
+import { type Decision, decision, type SubjectPermissions } from './decision.js';
+import {
+  assertName,
+  type Effect,
+  type NormalizedResource,
+  type NormalizedScope,
+  normalizeResource,
+  type ResourceInput,
+} from './model.js';
 import type { SubjectPolicy } from './store.js';
 
 /** One rule as it reaches a subject: which role holds it, through which assignment and inheritance path. */
@@ -70,16 +78,94 @@ interface Slot {
 type ActionMap = Map<string, Slot>;
 type ResourceMap = Map<string, ActionMap>;
 
-/** The lookup structure built once per compiled set: scope -> resource -> action -> first allow/deny. */
-export class PermissionIndex {
-  private readonly scopes = new Map<string, ResourceMap>();
-  private readonly global: ResourceMap | undefined;
-  private readonly scoped: boolean;
-  /** Decisions already made for global-only sets: type -> action -> grant (null: default deny). */
-  private readonly memo = new Map<string, Map<string, CompiledGrant | null>>();
-  private memoSize = 0;
+/** The global decisions for one resource type: per action named in the rules, and for any other action. */
+interface TypeRow {
+  /** Action -> the deciding grant, or `null` for the default deny. Never holds `*`. */
+  actions: Map<string, CompiledGrant | null>;
+  /** The decision for an action no rule names. */
+  other: CompiledGrant | null;
+}
 
-  constructor(readonly compiled: CompiledPermissions) {
+/** Neither a type nor an action (both are names or `*`): a key that no rule and no query can hold. */
+const NONE = '';
+
+/**
+ * Every resource type any compiled rule has named in this process, with a bit number (0-59) for the
+ * per-subject masks below. Bounded by the policy: only types from stored rules enter, never query input.
+ */
+const TYPE_BITS = new Map<string, number>();
+const MASK_BITS = 30;
+
+/**
+ * Every action any compiled rule has named, numbered in order of first sight: the first {@link PACK} of them
+ * fit a type's packed decisions. Bounded by the policy like {@link TYPE_BITS}.
+ */
+const ACTION_IDS = new Map<string, number>();
+/** Actions per packed type: bits 0-13 say which actions the type's rules name, 14-27 which are allowed. */
+const PACK = 14;
+/** The bit of a packed type holding the decision for an action its rules do not name. */
+const OTHER = 2 * PACK;
+
+function actionId(action: string): number {
+  let id = ACTION_IDS.get(action);
+  if (id === undefined) {
+    id = ACTION_IDS.size;
+    ACTION_IDS.set(action, id);
+  }
+  return id;
+}
+
+function typeBit(type: string): number {
+  let bit = TYPE_BITS.get(type);
+  if (bit === undefined) {
+    bit = TYPE_BITS.size % (2 * MASK_BITS);
+    TYPE_BITS.set(type, bit);
+  }
+  return bit;
+}
+
+/**
+ * A compiled set with its decision table, built once per set: it is itself a {@link CompiledPermissions}
+ * (`toJSON` gives the plain set, so a shared cache stores only that), so a cached check goes from the cache
+ * entry straight to the table. Global (unscoped) decisions are precomputed for every (type, action) the rules
+ * name, deny-overrides and wildcards applied, so a check is two map lookups; assignments scoped to a tenant or
+ * a resource are looked up per scope (scope -> resource -> action).
+ */
+export class PermissionIndex implements CompiledPermissions, SubjectPermissions {
+  readonly subject: string;
+  readonly grants: CompiledGrant[];
+  /**
+   * Which types the global rules name, as bits of {@link TYPE_BITS} (two 30-bit halves, small integers): a
+   * check on a type whose bit is clear is decided without touching any map of this set. A set bit may be
+   * another type's (bits are shared), so it only sends the check on to the table.
+   */
+  private readonly maskLo: number = 0;
+  private readonly maskHi: number = 0;
+  /**
+   * `allowed` for every (type, action) the global rules name: keyed by the type as the caller writes it
+   * (`'room'`), so a check on a plain type string whose entry exists needs no parsing and no validation (only
+   * valid names are keys). A check on a plain type is decided by global assignments alone: scoped ones only
+   * apply to resources with an id or a tenant.
+   */
+  private readonly fast = new Map<string, Map<string, boolean>>();
+  /**
+   * The same decisions packed into one small integer per type (see {@link PACK}), for the types whose named
+   * actions are all among the first {@link PACK} actions of {@link ACTION_IDS}: one map lookup per check.
+   */
+  private readonly packed = new Map<string, number>();
+  /** Whether a type the rules do not name is allowed, when no `*` rule names an action (else `undefined`). */
+  private readonly unnamedType: boolean | undefined;
+  private readonly scopes = new Map<string, ResourceMap>();
+  /** Whether any assignment is scoped to a tenant or a resource. */
+  private readonly scoped: boolean;
+  /** Global decisions of the types the rules name. */
+  private readonly types = new Map<string, TypeRow>();
+  /** Global decisions of every other type (from `*` rules only). */
+  private readonly anyType: TypeRow;
+
+  constructor(compiled: CompiledPermissions) {
+    this.subject = compiled.subject;
+    this.grants = compiled.grants;
     for (const g of compiled.grants) {
       const key = scopeKey(g.scope);
       let resources = this.scopes.get(key);
@@ -100,20 +186,97 @@ export class PermissionIndex {
       if (g.effect === 'deny') slot.deny ??= g;
       else slot.allow ??= g;
     }
-    this.global = this.scopes.get('');
-    this.scoped = this.scopes.size > (this.global ? 1 : 0);
+    const global = this.scopes.get('') ?? new Map<string, ActionMap>();
+    this.scopes.delete('');
+    this.scoped = this.scopes.size > 0;
+    const anyActions = [...(global.get('*')?.keys() ?? [])].filter((a) => a !== '*');
+    const row = (type: string, named: Iterable<string>): TypeRow => {
+      const actions = new Map<string, CompiledGrant | null>();
+      for (const action of named) actions.set(action, lookup(global, type, action) ?? null);
+      return { actions, other: lookup(global, type, NONE) ?? null };
+    };
+    this.anyType = row(NONE, anyActions);
+    this.unnamedType = anyActions.length === 0 ? this.anyType.other?.effect === 'allow' : undefined;
+    for (const [type, actions] of global) {
+      if (type === '*') continue;
+      const named = new Set([...actions.keys(), ...anyActions]);
+      named.delete('*');
+      const r = row(type, named);
+      this.types.set(type, r);
+      const bit = typeBit(type);
+      if (bit < MASK_BITS) this.maskLo |= 1 << bit;
+      else this.maskHi |= 1 << (bit - MASK_BITS);
+      const allowed = new Map<string, boolean>();
+      let packed = r.other?.effect === 'allow' ? 1 << OTHER : 0;
+      for (const [action, g] of r.actions) {
+        const yes = g !== null && g.effect === 'allow';
+        allowed.set(action, yes);
+        const id = actionId(action);
+        packed = id < PACK && packed >= 0 ? packed | (1 << id) | (yes ? 1 << (id + PACK) : 0) : -1;
+      }
+      if (packed >= 0) this.packed.set(type, packed);
+      else this.fast.set(type, allowed);
+    }
+  }
+
+  /** The plain compiled set (what a shared cache stores): the table is rebuilt from it. */
+  toJSON(): CompiledPermissions {
+    return { subject: this.subject, grants: this.grants };
+  }
+
+  /**
+   * Whether the set allows `action` on `resource`; validates both unless the table already names them.
+   * Throws `PermissionError` on invalid input.
+   */
+  allows(action: string, resource: ResourceInput): boolean {
+    if (typeof resource === 'string') {
+      const bit = TYPE_BITS.get(resource);
+      if (bit !== undefined) {
+        // `resource` is a plain type some rule names (so a valid name). Clear bit: this set names it not.
+        const mask = bit < MASK_BITS ? this.maskLo >> bit : this.maskHi >> (bit - MASK_BITS);
+        if ((mask & 1) === 0) {
+          if (this.unnamedType !== undefined) {
+            assertName(action, 'action');
+            return this.unnamedType;
+          }
+        } else {
+          const packed = this.packed.get(resource);
+          if (packed !== undefined) {
+            // An action in ACTION_IDS is a valid name (a rule named it); one that is not gets validated.
+            let id = ACTION_IDS.get(action);
+            if (id === undefined) {
+              assertName(action, 'action');
+              id = -1;
+            }
+            const bit = id >= 0 && id < PACK && ((packed >> id) & 1) === 1 ? id + PACK : OTHER;
+            return ((packed >> bit) & 1) === 1;
+          }
+          const known = this.fast.get(resource)?.get(action);
+          if (known !== undefined) return known;
+        }
+      }
+    }
+    return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
+  }
+
+  /** {@link SubjectPermissions.can}: the set is immutable, so it is its own snapshot. */
+  can(action: string, resource: ResourceInput): boolean {
+    return this.allows(action, resource);
+  }
+
+  /** {@link SubjectPermissions.explain}. */
+  explain(action: string, resource: ResourceInput): Decision {
+    return decision(this.decide(assertName(action, 'action'), normalizeResource(resource)));
   }
 
   /** The grant that decides, or `undefined` for the default deny. A deny found anywhere wins. */
   decide(action: string, resource: NormalizedResource): CompiledGrant | undefined {
-    if (!this.scoped) return this.decideGlobal(action, resource.type);
-    let allow: CompiledGrant | undefined;
-    if (this.global) {
-      const g = lookup(this.global, resource.type, action);
-      if (g?.effect === 'deny') return g;
-      allow = g;
-    }
-    if (!this.scoped) return allow;
+    const row = this.types.get(resource.type) ?? this.anyType;
+    const known = row.actions.get(action);
+    const global = known !== undefined ? known : row.other;
+    if (global?.effect === 'deny') return global;
+    let allow = global ?? undefined;
+    if (!this.scoped || (resource.id === undefined && resource.tenant === undefined)) return allow;
     for (const key of candidateScopes(resource)) {
       const resources = this.scopes.get(key);
       if (!resources) continue;
@@ -123,28 +286,9 @@ export class PermissionIndex {
     }
     return allow;
   }
-
-  private decideGlobal(action: string, type: string): CompiledGrant | undefined {
-    let actions = this.memo.get(type);
-    const known = actions?.get(action);
-    if (known !== undefined) return known ?? undefined;
-    const g = this.global ? lookup(this.global, type, action) : undefined;
-    if (this.memoSize < MEMO_MAX) {
-      if (!actions) {
-        actions = new Map();
-        this.memo.set(type, actions);
-      }
-      actions.set(action, g ?? null);
-      this.memoSize++;
-    }
-    return g;
-  }
 }
 
-/** Most memoised decisions per compiled set. */
-const MEMO_MAX = 4096;
-
-/** The deciding grant among (type|*) x (action|*): a deny if any, else an allow. Unrolled: it runs on every check. */
+/** The deciding grant among (type|*) x (action|*): a deny if any, else an allow. */
 function lookup(resources: ResourceMap, type: string, action: string): CompiledGrant | undefined {
   const exact = resources.get(type);
   const any = resources.get('*');

@@ -1,16 +1,17 @@
 export type { CacheRead, MemoryPermissionCacheOptions, PermissionCache } from './cache.js';
 export { memoryPermissionCache } from './cache.js';
 export type { CompiledGrant, CompiledPermissions } from './compile.js';
-export { PermissionError, PermissionErrorCode } from './errors.js';
+export { isPermissionsError, PermissionError, PermissionErrorCode } from './errors.js';
 export type {
   GuardOutcome,
   GuardStatus,
   PermissionErrorBody,
   PermissionGuardOptions,
+  PermissionGuards,
   RequireOptions,
   RouteGuard,
 } from './middleware.js';
-export { createRouteGuard } from './middleware.js';
+export { createRouteGuard, permissionGuards } from './middleware.js';
 export type {
   Assignment,
   AssignmentScope,

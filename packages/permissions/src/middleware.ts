@@ -1,5 +1,4 @@
-import { isAppError } from '@app/core';
-import { PermissionErrorCode } from './errors.js';
+import { isPermissionsError, PermissionErrorCode } from './errors.js';
 import { assertName } from './model.js';
 import type { PermissionService } from './service.js';
 
@@ -108,11 +107,44 @@ export function createRouteGuard<Req>(
           ? { ok: true, subject }
           : refuse(403, 'FORBIDDEN', `not allowed to ${action} this ${resourceType}`);
       } catch (error) {
-        if (isAppError(error, '@app/permissions', PermissionErrorCode.INVALID_RESOURCE)) {
+        if (isPermissionsError(error, PermissionErrorCode.INVALID_RESOURCE)) {
           return refuse(400, 'INVALID_RESOURCE', 'malformed resource id');
         }
         throw error;
       }
+    },
+  };
+}
+
+/**
+ * What the Express, Fastify and Hono adapters return: `require(...)` making one framework handler per
+ * guarded route.
+ */
+export interface PermissionGuards<Req, Handler> {
+  /** A handler allowing the request only when the subject may `action` the `resourceType` (and id). */
+  require(action: string, resourceType: string, options?: RequireOptions<Req>): Handler;
+}
+
+/**
+ * The part every framework adapter shares: `require` validates the route once ({@link createRouteGuard})
+ * and hands the guard to `toHandler`, which only reads the framework's request and writes its response.
+ *
+ * @example
+ * ```ts
+ * const guards = permissionGuards(options, (guard) => async (c, next) => {
+ *   const outcome = await guard.authorize(c, (name) => c.req.param(name));
+ *   if (!outcome.ok) return c.json(outcome.body, outcome.status);
+ *   await next();
+ * });
+ * ```
+ */
+export function permissionGuards<Req, Handler>(
+  options: PermissionGuardOptions<Req>,
+  toHandler: (guard: RouteGuard<Req>) => Handler,
+): PermissionGuards<Req, Handler> {
+  return {
+    require(action, resourceType, route) {
+      return toHandler(createRouteGuard(options, action, resourceType, route));
     },
   };
 }

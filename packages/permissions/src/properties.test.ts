@@ -171,4 +171,35 @@ describe('properties (fast-check)', () => {
       { numRuns: 150 },
     );
   });
+
+  it('the fast paths (plain strings, forSubject().can) decide exactly as the full path does', async () => {
+    // Fill the type masks first so that the types below share bits with other types.
+    const filler = createPermissionService({ store: memoryPermissionStore() });
+    for (let t = 0; t < 70; t++) await filler.grant('filler', `t${t}:read`);
+    await filler.assign('f', 'filler');
+    expect(await filler.check('f', 'read', 't69')).toBe(true);
+    const types = [...TYPES, 'note', 't3'];
+    await fc.assert(
+      fc.asyncProperty(policy, async (p) => {
+        const s = await build(p);
+        const snapshot = await s.forSubject('u');
+        for (const type of types)
+          for (const action of [...ACTIONS, 'other'])
+            for (const id of [undefined, ...IDS]) {
+              const full = await s.check('u', action, { type, id });
+              const text = id === undefined ? type : `${type}:${id}`;
+              expect(await s.check('u', action, text)).toBe(full);
+              expect(snapshot.can(action, text)).toBe(full);
+              expect(snapshot.explain(action, text).allowed).toBe(full);
+            }
+        // Invalid input is refused on every path, whatever the table holds.
+        for (const type of types) {
+          await expect(s.check('u', '*', type)).rejects.toMatchObject({ code: 'INVALID_ACTION' });
+          expect(() => snapshot.can('*', type)).toThrow(/action/);
+        }
+        await expect(s.check('u', 'read', 'room:*')).rejects.toMatchObject({ code: 'INVALID_RESOURCE' });
+      }),
+      { numRuns: 100 },
+    );
+  });
 });

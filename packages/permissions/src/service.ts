@@ -1,14 +1,16 @@
 import { type Logger, silentLogger } from '@app/core';
 import { type CacheRead, memoryPermissionCache, type PermissionCache } from './cache.js';
+import { type CompiledPermissions, compile, PermissionIndex, scopeApplies } from './compile.js';
 import {
-  type CompiledGrant,
-  type CompiledPermissions,
-  compile,
-  PermissionIndex,
-  scopeApplies,
-} from './compile.js';
+  type Decision,
+  decision,
+  matchedOf,
+  type PermissionEntry,
+  type SubjectPermissions,
+} from './decision.js';
 import { PermissionError, PermissionErrorCode } from './errors.js';
 import {
+  type Assignment,
   type AssignmentScope,
   assertName,
   assertRole,
@@ -16,7 +18,6 @@ import {
   describeScope,
   type Effect,
   type NormalizedResource,
-  type NormalizedScope,
   normalizeResource,
   normalizeScope,
   parsePermission,
@@ -38,44 +39,12 @@ export interface PermissionServiceOptions {
   logger?: Logger;
 }
 
-/** The rule that decided a check, and how it reached the subject. */
-export interface MatchedRule {
-  /** The role holding the rule. */
-  role: string;
-  /** The rule's pattern, e.g. `room:*`. */
-  permission: string;
-  effect: Effect;
-  /** Inheritance path from the assigned role to `role`, e.g. `['admin', 'editor']`. */
-  via: string[];
-  /** Where the assignment applies. */
-  scope: NormalizedScope;
-}
-
-/** Why a check came out as it did. */
-export interface Decision {
-  allowed: boolean;
-  /** `allowed`: an allow rule matched and no deny did; `denied-by-rule`: a deny matched; `no-matching-rule`: default deny. */
-  reason: 'allowed' | 'denied-by-rule' | 'no-matching-rule';
-  /** The deciding rule, or `null` for the default deny. */
-  matched: MatchedRule | null;
-  /** One readable sentence, e.g. `denied by deny rule "room:delete" of role "banned" (assigned globally)`. */
-  message: string;
-}
-
-/** One effective rule of a subject, as {@link PermissionService.listPermissions} returns it. */
-export type PermissionEntry = MatchedRule;
+export type { Decision, MatchedRule, PermissionEntry, SubjectPermissions } from './decision.js';
 
 /** One check of a batch. */
 export interface CheckQuery {
   action: string;
   resource: ResourceInput;
-}
-
-/** A subject's permissions loaded once, answering synchronously (a snapshot: later writes are not seen). */
-export interface SubjectPermissions {
-  readonly subject: string;
-  can(action: string, resource: ResourceInput): boolean;
-  explain(action: string, resource: ResourceInput): Decision;
 }
 
 /** Options of {@link PermissionService.grant} and {@link PermissionService.revoke}. */
@@ -140,6 +109,7 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const { store } = options;
   const cache = options.cache ?? memoryPermissionCache();
   const logger = options.logger ?? silentLogger;
+  const canPeek = typeof cache.peek === 'function';
   const inflight = new Map<string, Promise<PermissionIndex>>();
   let closed = false;
 
@@ -147,9 +117,10 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     if (closed) throw new PermissionError(PermissionErrorCode.CLOSED, 'the permission service is closed');
   };
 
-  // The lookup index rides on the compiled set (a symbol key: JSON and structuredClone skip it), so a
-  // cached set is indexed once however many checks use it.
+  // A compiled set from the service is a PermissionIndex already; one that went through a shared cache (JSON)
+  // is indexed once and the cache keeps its local copy of that index.
   const indexOf = (compiled: CompiledPermissions): PermissionIndex => {
+    if (compiled instanceof PermissionIndex) return compiled;
     const holder = compiled as CompiledPermissions & { [INDEX]?: PermissionIndex };
     let index = holder[INDEX];
     if (!index) {
@@ -166,9 +137,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     let pending = inflight.get(key);
     if (pending) return pending;
     pending = (async () => {
-      let compiled: CompiledPermissions;
+      let compiled: PermissionIndex;
       try {
-        compiled = compile(subject, await store.loadSubject(subject));
+        compiled = new PermissionIndex(compile(subject, await store.loadSubject(subject)));
       } catch (error) {
         logger.error({ subject, err: error }, 'permissions: loading a subject failed');
         throw new PermissionError(
@@ -183,7 +154,7 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
         // The decision is still right; only the next check pays another load.
         logger.warn({ subject, err: error }, 'permissions: caching a compiled set failed');
       }
-      return indexOf(compiled);
+      return compiled;
     })().finally(() => inflight.delete(key));
     inflight.set(key, pending);
     return pending;
@@ -230,6 +201,11 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     }
   };
 
+  const assignmentOf = (subject: string, role: string, scope: AssignmentScope | undefined): Assignment => {
+    assertOpen();
+    return { subject: assertSubject(subject), role: assertRole(role), scope: normalizeScope(scope) };
+  };
+
   const ruleOf = (permission: string, effect: Effect | undefined): Rule => {
     const { resource, action } = parsePermission(permission);
     const e = effect ?? 'allow';
@@ -240,7 +216,11 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
   const service: PermissionService = {
     check(subject, action, resource) {
+      // Fast path: a copy this process may use without I/O (a hit means the subject was validated when it
+      // was cached), decided from the precomputed table, answered with a shared settled promise.
+      const compiled = canPeek && !closed && typeof subject === 'string' ? cache.peek!(subject) : undefined;
       try {
+        if (compiled !== undefined) return indexOf(compiled).allows(action, resource) ? ALLOWED : DENIED;
         const a = assertName(action, 'action');
         const r = normalizeResource(resource);
         const index = indexFor(assertSubject(subject));
@@ -267,17 +247,8 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     },
 
     async forSubject(subject) {
-      const s = assertSubject(subject);
-      const index = await indexFor(s);
-      return {
-        subject: s,
-        can(action, resource) {
-          return index.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
-        },
-        explain(action, resource) {
-          return decision(index.decide(assertName(action, 'action'), normalizeResource(resource)));
-        },
-      };
+      // A compiled set never changes (a write makes a new one), so it is its own snapshot.
+      return indexFor(assertSubject(subject));
     },
 
     async listPermissions(subject, resource) {
@@ -285,7 +256,7 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
       const r: NormalizedResource | undefined =
         resource === undefined ? undefined : normalizeResource(resource);
       const index = await indexFor(s);
-      return index.compiled.grants
+      return index.grants
         .filter(
           (g) =>
             r === undefined || (scopeApplies(g.scope, r) && (g.resource === '*' || g.resource === r.type)),
@@ -338,37 +309,16 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     },
 
     async assign(subject, role, scope) {
-      assertOpen();
-      const assignment = {
-        subject: assertSubject(subject),
-        role: assertRole(role),
-        scope: normalizeScope(scope),
-      };
+      const assignment = assignmentOf(subject, role, scope);
       await store.assign(assignment);
-      logger.info(
-        { subject: assignment.subject, role: assignment.role, scope: describeScope(assignment.scope) },
-        'permissions: role assigned',
-      );
+      logger.info(logged(assignment), 'permissions: role assigned');
       await invalidate({ subject: assignment.subject });
     },
 
     async unassign(subject, role, scope) {
-      assertOpen();
-      const assignment = {
-        subject: assertSubject(subject),
-        role: assertRole(role),
-        scope: normalizeScope(scope),
-      };
+      const assignment = assignmentOf(subject, role, scope);
       const existed = await store.unassign(assignment);
-      logger.info(
-        {
-          subject: assignment.subject,
-          role: assignment.role,
-          scope: describeScope(assignment.scope),
-          existed,
-        },
-        'permissions: role unassigned',
-      );
+      logger.info({ ...logged(assignment), existed }, 'permissions: role unassigned');
       await invalidate({ subject: assignment.subject });
       return existed;
     },
@@ -393,8 +343,8 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     async close() {
       if (closed) return;
       closed = true;
-      await cache.close?.();
-      await store.close?.();
+      await cache.close();
+      await store.close();
     },
 
     [Symbol.asyncDispose]() {
@@ -410,41 +360,14 @@ const INDEX = Symbol('@app/permissions/index');
 const ALLOWED = Promise.resolve(true);
 const DENIED = Promise.resolve(false);
 
+/** What the log gets of an assignment: ids and the scope in words. */
+function logged(a: Assignment): { subject: string; role: string; scope: string } {
+  return { subject: a.subject, role: a.role, scope: describeScope(a.scope) };
+}
+
 function wrapCache(error: unknown): unknown {
   if (error instanceof PermissionError) return error;
   return new PermissionError(PermissionErrorCode.STORE_FAILED, 'reading the permission cache failed', {
     cause: error,
   });
-}
-
-function matchedOf(g: CompiledGrant): MatchedRule {
-  return {
-    role: g.role,
-    permission: `${g.resource}:${g.action}`,
-    effect: g.effect,
-    via: g.via,
-    scope: g.scope,
-  };
-}
-
-function decision(grant: CompiledGrant | undefined): Decision {
-  if (!grant) {
-    return {
-      allowed: false,
-      reason: 'no-matching-rule',
-      matched: null,
-      message: 'denied by default: no rule of any assigned role matches',
-    };
-  }
-  const matched = matchedOf(grant);
-  const path = matched.via.length > 1 ? ` (via ${matched.via.join(' -> ')})` : '';
-  const where = describeScope(matched.scope);
-  const scope = where === 'global' ? 'assigned globally' : `assigned on ${where}`;
-  const allowed = grant.effect === 'allow';
-  return {
-    allowed,
-    reason: allowed ? 'allowed' : 'denied-by-rule',
-    matched,
-    message: `${allowed ? 'allowed by allow' : 'denied by deny'} rule "${matched.permission}" of role "${matched.role}"${path}, ${scope}`,
-  };
 }

@@ -1,3 +1,4 @@
+import type { Closeable } from '@app/core';
 import type { Assignment, Rule } from './model.js';
 
 /** A role as the store returns it: its rules and the roles it inherits from. */
@@ -22,8 +23,9 @@ export interface SubjectPolicy {
  * it with `permissionStoreContract` from `@app/permissions/testing`.
  *
  * Every method receives validated, normalised input: the service checks it before calling the store.
+ * `close()` (from `Closeable`) releases what the store holds, never the client you passed in.
  */
-export interface PermissionStore {
+export interface PermissionStore extends Closeable {
   /** Loads a subject's assignments and the closure of their roles, in one round trip. */
   loadSubject(subject: string): Promise<SubjectPolicy>;
   /** Adds a rule to a role (creating the role). Adding an existing rule is a no-op. */
@@ -47,6 +49,4 @@ export interface PermissionStore {
   listRoles(): Promise<string[]>;
   /** A role's own rules and parents (not inherited ones), or `undefined` when it does not exist. */
   getRole(role: string): Promise<StoredRole | undefined>;
-  /** Releases what the store holds (not the user's client). */
-  close?(): Promise<void>;
 }

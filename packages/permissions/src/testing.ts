@@ -1,55 +1,41 @@
+import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { PermissionCache } from './cache.js';
 import { createPermissionService } from './service.js';
 import type { PermissionStore } from './store.js';
 
-/** The parts of vitest (or jest) the contract suite uses, passed in so this module imports no test runner. */
-export interface ContractTestApi {
-  /** The test runner's `describe`. */
-  describe: (name: string, fn: () => void) => void;
-  /** The test runner's `it`. */
-  it: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-  /** The test runner's `expect`. */
-  expect: (value: unknown) => ContractMatchers;
-}
+export type { ContractTestApi } from '@app/core/testing';
 
-/** The matchers the contract suite uses; vitest's and jest's `expect` provide them. */
-export interface ContractMatchers {
-  toBe(expected: unknown): void;
-  toEqual(expected: unknown): void;
-  toHaveLength(length: number): void;
-  toMatchObject(expected: object): void;
-}
-
-/** What a store's raw rows look like, read straight from its storage (not through the adapter). */
-export interface RawPermissionData {
+/** What a store holds, read straight from its storage (not through the adapter), as sorted lines. */
+export interface PermissionStoreRaw {
   /** `role|effect|resource|action` lines, sorted. */
-  rules(): Promise<string[]>;
+  rules: string[];
   /** `subject|role|tenant|resourceType|resourceId` lines (empty strings for no scope), sorted. */
-  assignments(): Promise<string[]>;
+  assignments: string[];
   /** `role|parent` lines, sorted. */
-  parents(): Promise<string[]>;
-}
-
-/** A fresh, empty store for one test, and optionally a way to read its storage directly. */
-export interface ContractStoreFactory {
-  store: PermissionStore;
-  raw?: RawPermissionData;
-}
-
-/** Options of {@link permissionStoreContract}. */
-export interface PermissionStoreContractOptions extends ContractTestApi {
-  /** Shown in test names, e.g. `memory` or `prisma (Postgres)`. */
-  name: string;
-  /** Makes a fresh, empty store (and its raw reader) for each test. */
-  create: () => Promise<ContractStoreFactory> | ContractStoreFactory;
-  /** A cache for the service-level tests, e.g. `redisPermissionCache(...)`. @default memoryPermissionCache() */
-  cache?: () => PermissionCache;
-  /** Concurrent operations in the race tests. @default 1000 */
-  concurrency?: number;
+  parents: string[];
 }
 
 /**
+ * The parts of the suite an adapter may switch off with `features: { races: false }`:
+ * `races` (concurrent `addParent`, `assign` and `addRule` calls, `concurrency` of them) and `service`
+ * (a `createPermissionService` over the store, with `cache` if given).
+ */
+export type PermissionStoreCapability = 'races' | 'service';
+
+/** Options of {@link permissionStoreContract}: the shared `ContractOptions`, plus the cache the service part uses. */
+export interface PermissionStoreContractOptions
+  extends ContractOptions<PermissionStore, PermissionStoreRaw, PermissionStoreCapability> {
+  /** A cache for the service-level tests, e.g. `redisPermissionCache(...)`. @default memoryPermissionCache() */
+  cache?: (() => PermissionCache) | undefined;
+}
+
+type Resolved = ResolvedContractOptions<PermissionStore, PermissionStoreRaw, PermissionStoreCapability> &
+  PermissionStoreContractOptions;
+
+/**
  * The behaviour every {@link PermissionStore} must have, as a test suite. Run it over your adapter to prove it.
+ * `create` makes a fresh, empty store per test; `inspect` (optional) reads the storage directly for the
+ * at-rest checks.
  *
  * @example
  * ```ts
@@ -57,16 +43,28 @@ export interface PermissionStoreContractOptions extends ContractTestApi {
  * import { permissionStoreContract } from '@app/permissions/testing';
  * import { memoryPermissionStore } from '@app/permissions/memory';
  *
- * permissionStoreContract({ describe, it, expect, name: 'memory', create: () => ({ store: memoryPermissionStore() }) });
+ * permissionStoreContract({ describe, it, expect, name: 'memory', create: () => memoryPermissionStore() });
  * ```
  */
 export function permissionStoreContract(options: PermissionStoreContractOptions): void {
-  const { describe, it, expect } = options;
-  const concurrency = options.concurrency ?? 1000;
+  const o: Resolved = { ...options, ...contractOptions(options) };
+  o.describe(`PermissionStore contract: ${o.name}`, () => {
+    loadingSuite(o);
+    rulesSuite(o);
+    scopesSuite(o);
+    inheritanceSuite(o);
+    racesSuite(o);
+    serviceSuite(o);
+  });
+}
 
-  describe(`PermissionStore contract: ${options.name}`, () => {
-    it('loads a subject: assignments and the closure of their roles, nothing else', async () => {
-      const { store } = await options.create();
+/** `loadSubject`: assignments and the closure of their roles. */
+function loadingSuite(o: Resolved): void {
+  const { it, expect } = o;
+  it(
+    'loads a subject: assignments and the closure of their roles, nothing else',
+    async () => {
+      const store = await o.create();
       await store.addRule('viewer', { effect: 'allow', resource: 'room', action: 'read' });
       await store.addRule('editor', { effect: 'allow', resource: 'room', action: 'write' });
       await store.addRule('unrelated', { effect: 'allow', resource: '*', action: '*' });
@@ -86,60 +84,36 @@ export function permissionStoreContract(options: PermissionStoreContractOptions)
         { name: 'viewer', inherits: [], rules: [{ effect: 'allow', resource: 'room', action: 'read' }] },
       ]);
       expect(await store.loadSubject('nobody')).toEqual({ assignments: [], roles: [] });
-    });
+    },
+    o.timeoutMs,
+  );
+}
 
-    it('keeps rules idempotent and tells whether a removal found something', async () => {
-      const { store, raw } = await options.create();
+/** Rules: idempotent adds, removals that say whether they found something, role deletion. */
+function rulesSuite(o: Resolved): void {
+  const { it, expect } = o;
+  it(
+    'keeps rules idempotent and tells whether a removal found something',
+    async () => {
+      const store = await o.create();
       const rule = { effect: 'deny' as const, resource: 'room', action: '*' };
       await store.addRule('banned', rule);
       await store.addRule('banned', rule);
       expect((await store.getRole('banned'))?.rules).toEqual([rule]);
-      if (raw) expect(await raw.rules()).toEqual(['banned|deny|room|*']);
+      if (o.inspect) expect((await o.inspect()).rules).toEqual(['banned|deny|room|*']);
       expect(await store.removeRule('banned', { ...rule, effect: 'allow' })).toBe(false);
       expect(await store.removeRule('banned', rule)).toBe(true);
       expect(await store.removeRule('banned', rule)).toBe(false);
-      if (raw) expect(await raw.rules()).toEqual([]);
+      if (o.inspect) expect((await o.inspect()).rules).toEqual([]);
       expect(await store.listRoles()).toEqual(['banned']);
-    });
+    },
+    o.timeoutMs,
+  );
 
-    it('stores scopes exactly and unassigns only the matching scope', async () => {
-      const { store, raw } = await options.create();
-      const global = { subject: 'u', role: 'owner', scope: {} };
-      const tenant = { subject: 'u', role: 'owner', scope: { tenant: 'acme' } };
-      const room = { subject: 'u', role: 'owner', scope: { resource: { type: 'room', id: '42' } } };
-      const both = {
-        subject: 'u',
-        role: 'owner',
-        scope: { tenant: 'acme', resource: { type: 'room', id: '42' } },
-      };
-      for (const a of [global, tenant, room, both, room]) await store.assign(a);
-      if (raw) {
-        expect([...(await raw.assignments())].sort()).toEqual(
-          ['u|owner||room|42', 'u|owner|||', 'u|owner|acme|room|42', 'u|owner|acme||'].sort(),
-        );
-      }
-      expect(await store.unassign({ ...room, scope: { resource: { type: 'room', id: '43' } } })).toBe(false);
-      expect(await store.unassign(room)).toBe(true);
-      const left = (await store.loadSubject('u')).assignments.map((a) => JSON.stringify(a.scope)).sort();
-      expect(left).toEqual([JSON.stringify(both.scope), '{"tenant":"acme"}', '{}'].sort());
-    });
-
-    it('refuses inheritance cycles: self, direct and indirect', async () => {
-      const { store, raw } = await options.create();
-      expect(await store.addParent('a', 'a')).toBe(false);
-      expect(await store.addParent('a', 'b')).toBe(true);
-      expect(await store.addParent('a', 'b')).toBe(true);
-      expect(await store.addParent('b', 'c')).toBe(true);
-      expect(await store.addParent('b', 'a')).toBe(false);
-      expect(await store.addParent('c', 'a')).toBe(false);
-      if (raw) expect(await raw.parents()).toEqual(['a|b', 'b|c']);
-      expect(await store.removeParent('a', 'b')).toBe(true);
-      expect(await store.removeParent('a', 'b')).toBe(false);
-      expect(await store.addParent('c', 'a')).toBe(true);
-    });
-
-    it('deletes a role with its rules, edges and assignments', async () => {
-      const { store, raw } = await options.create();
+  it(
+    'deletes a role with its rules, edges and assignments',
+    async () => {
+      const store = await o.create();
       await store.addRule('mid', { effect: 'allow', resource: 'doc', action: 'read' });
       await store.addParent('top', 'mid');
       await store.addParent('mid', 'base');
@@ -150,16 +124,79 @@ export function permissionStoreContract(options: PermissionStoreContractOptions)
       expect(await store.listRoles()).toEqual(['base', 'top']);
       expect((await store.getRole('top'))?.inherits).toEqual([]);
       expect((await store.loadSubject('s')).assignments.map((a) => a.role)).toEqual(['top']);
-      if (raw) {
-        expect(await raw.rules()).toEqual([]);
-        expect(await raw.parents()).toEqual([]);
-        expect(await raw.assignments()).toEqual(['s|top|||']);
+      if (o.inspect) {
+        const raw = await o.inspect();
+        expect(raw.rules).toEqual([]);
+        expect(raw.parents).toEqual([]);
+        expect(raw.assignments).toEqual(['s|top|||']);
       }
-    });
+    },
+    o.timeoutMs,
+  );
+}
 
-    it(`lets exactly one of ${concurrency / 2} pairs of opposite concurrent inherit calls win`, async () => {
-      const { store, raw } = await options.create();
-      const pairs = concurrency / 2;
+/** Assignment scopes: stored exactly, removed only when the scope matches. */
+function scopesSuite(o: Resolved): void {
+  const { it, expect } = o;
+  it(
+    'stores scopes exactly and unassigns only the matching scope',
+    async () => {
+      const store = await o.create();
+      const global = { subject: 'u', role: 'owner', scope: {} };
+      const tenant = { subject: 'u', role: 'owner', scope: { tenant: 'acme' } };
+      const room = { subject: 'u', role: 'owner', scope: { resource: { type: 'room', id: '42' } } };
+      const both = {
+        subject: 'u',
+        role: 'owner',
+        scope: { tenant: 'acme', resource: { type: 'room', id: '42' } },
+      };
+      for (const a of [global, tenant, room, both, room]) await store.assign(a);
+      if (o.inspect) {
+        expect([...(await o.inspect()).assignments].sort()).toEqual(
+          ['u|owner||room|42', 'u|owner|||', 'u|owner|acme|room|42', 'u|owner|acme||'].sort(),
+        );
+      }
+      expect(await store.unassign({ ...room, scope: { resource: { type: 'room', id: '43' } } })).toBe(false);
+      expect(await store.unassign(room)).toBe(true);
+      const left = (await store.loadSubject('u')).assignments.map((a) => JSON.stringify(a.scope)).sort();
+      expect(left).toEqual([JSON.stringify(both.scope), '{"tenant":"acme"}', '{}'].sort());
+    },
+    o.timeoutMs,
+  );
+}
+
+/** Inheritance: cycles refused, edges removable. */
+function inheritanceSuite(o: Resolved): void {
+  const { it, expect } = o;
+  it(
+    'refuses inheritance cycles: self, direct and indirect',
+    async () => {
+      const store = await o.create();
+      expect(await store.addParent('a', 'a')).toBe(false);
+      expect(await store.addParent('a', 'b')).toBe(true);
+      expect(await store.addParent('a', 'b')).toBe(true);
+      expect(await store.addParent('b', 'c')).toBe(true);
+      expect(await store.addParent('b', 'a')).toBe(false);
+      expect(await store.addParent('c', 'a')).toBe(false);
+      if (o.inspect) expect((await o.inspect()).parents).toEqual(['a|b', 'b|c']);
+      expect(await store.removeParent('a', 'b')).toBe(true);
+      expect(await store.removeParent('a', 'b')).toBe(false);
+      expect(await store.addParent('c', 'a')).toBe(true);
+    },
+    o.timeoutMs,
+  );
+}
+
+/** Concurrent writes: no lost write, no cycle closed by two racing `addParent` calls. */
+function racesSuite(o: Resolved): void {
+  const { expect } = o;
+  const it = o.it.skipIf(!o.has('races'));
+  const pairs = Math.max(1, Math.floor(o.concurrency / 2));
+  const writes = pairs * 2;
+  it(
+    `lets exactly one of ${pairs} pairs of opposite concurrent inherit calls win`,
+    async () => {
+      const store = await o.create();
       const results = await Promise.all(
         Array.from({ length: pairs }, (_, i) => [
           store.addParent(`x${i}`, `y${i}`),
@@ -167,30 +204,46 @@ export function permissionStoreContract(options: PermissionStoreContractOptions)
         ]).flat(),
       );
       for (let i = 0; i < pairs; i++) expect(Number(results[2 * i]) + Number(results[2 * i + 1])).toBe(1);
-      if (raw) expect(await raw.parents()).toHaveLength(pairs);
-    }, 60_000);
+      if (o.inspect) expect((await o.inspect()).parents).toHaveLength(pairs);
+    },
+    o.timeoutMs,
+  );
 
-    it(`keeps all of ${concurrency} concurrent assignments and rules`, async () => {
-      const { store, raw } = await options.create();
+  it(
+    `keeps all of ${writes} concurrent assignments and rules`,
+    async () => {
+      const store = await o.create();
       await Promise.all(
-        Array.from({ length: concurrency }, (_, i) =>
+        Array.from({ length: writes }, (_, i) =>
           i % 2 === 0
             ? store.assign({ subject: `s${i % 10}`, role: `r${i}`, scope: { tenant: `t${i % 3}` } })
             : store.addRule(`r${i - 1}`, { effect: 'allow', resource: 'doc', action: `a${i}` }),
         ),
       );
+      // Subject s0 gets the assignments i = 0, 10, 20...: one in ten of the writes, each with one rule.
+      const expected = Math.ceil(writes / 10);
       const loaded = await store.loadSubject('s0');
-      expect(loaded.assignments).toHaveLength(concurrency / 10);
-      expect(loaded.roles.flatMap((r) => r.rules)).toHaveLength(concurrency / 10);
-      if (raw) {
-        expect(await raw.assignments()).toHaveLength(concurrency / 2);
-        expect(await raw.rules()).toHaveLength(concurrency / 2);
+      expect(loaded.assignments).toHaveLength(expected);
+      expect(loaded.roles.flatMap((r) => r.rules)).toHaveLength(expected);
+      if (o.inspect) {
+        const raw = await o.inspect();
+        expect(raw.assignments).toHaveLength(pairs);
+        expect(raw.rules).toHaveLength(pairs);
       }
-    }, 60_000);
+    },
+    o.timeoutMs,
+  );
+}
 
-    it('backs a service: inheritance, deny beats allow, scoped roles stay on their resource', async () => {
-      const { store } = await options.create();
-      const permissions = createPermissionService({ store, cache: options.cache?.() });
+/** The store behind a real service: inheritance, deny-overrides, scoped roles. */
+function serviceSuite(o: Resolved): void {
+  const { expect } = o;
+  const it = o.it.skipIf(!o.has('service'));
+  it(
+    'backs a service: inheritance, deny beats allow, scoped roles stay on their resource',
+    async () => {
+      const store = await o.create();
+      const permissions = createPermissionService({ store, cache: o.cache?.() });
       await permissions.grant('viewer', 'room:read');
       await permissions.grant('owner', 'room:*');
       await permissions.inherit('owner', 'viewer');
@@ -207,6 +260,7 @@ export function permissionStoreContract(options: PermissionStoreContractOptions)
       const why = await permissions.explain('u', 'send', { type: 'message', tenant: 'acme' });
       expect(why.matched).toMatchObject({ role: 'muted', permission: 'message:send', effect: 'deny' });
       await permissions.close();
-    });
-  });
+    },
+    o.timeoutMs,
+  );
 }

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CASES, expectOutcome, guardFixture } from './__fixtures__/guard-fixture.js';
 import { expressPermissions } from './express.js';
-import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
 
 const permissions = await guardFixture();
 const guard = expressPermissions({ permissions, getSubject: (req) => req.header('x-user') });

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CASES, expectOutcome, guardFixture } from './__fixtures__/guard-fixture.js';
 import { fastifyPermissions } from './fastify.js';
-import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
 
 const permissions = await guardFixture();
 const guard = fastifyPermissions({

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createRouteGuard, type PermissionGuardOptions, type RequireOptions } from '../middleware.js';
+import { type PermissionGuardOptions, type PermissionGuards, permissionGuards } from '../middleware.js';
 
 /** A Fastify `preHandler` hook. */
 export type FastifyPermissionHook = (
@@ -7,15 +7,8 @@ export type FastifyPermissionHook = (
   reply: FastifyReply,
 ) => Promise<FastifyReply | undefined>;
 
-/** Guards Fastify routes. */
-export interface FastifyPermissions {
-  /** A `preHandler` hook allowing the request only when the subject may `action` the `resourceType` (and id). */
-  require(
-    action: string,
-    resourceType: string,
-    options?: RequireOptions<FastifyRequest>,
-  ): FastifyPermissionHook;
-}
+/** Guards Fastify routes: `require(action, resourceType, options?)` returns a `preHandler` hook. */
+export type FastifyPermissions = PermissionGuards<FastifyRequest, FastifyPermissionHook>;
 
 /**
  * Fastify `preHandler` hooks over the permission service.
@@ -29,19 +22,17 @@ export interface FastifyPermissions {
  * ```
  */
 export function fastifyPermissions(options: PermissionGuardOptions<FastifyRequest>): FastifyPermissions {
-  return {
-    require(action, resourceType, route) {
-      const guard = createRouteGuard(options, action, resourceType, route);
-      return async (request, reply) => {
-        const outcome = await guard.authorize(request, (name) => {
-          const params = request.params as Record<string, unknown> | undefined;
-          const value = params?.[name];
-          return typeof value === 'string' ? value : undefined;
-        });
-        // Returning the reply after sending is how an async Fastify hook stops the request.
-        if (!outcome.ok) return reply.code(outcome.status).send(outcome.body);
-        return undefined;
-      };
+  return permissionGuards<FastifyRequest, FastifyPermissionHook>(
+    options,
+    (guard) => async (request, reply) => {
+      const outcome = await guard.authorize(request, (name) => {
+        const params = request.params as Record<string, unknown> | undefined;
+        const value = params?.[name];
+        return typeof value === 'string' ? value : undefined;
+      });
+      // Returning the reply after sending is how an async Fastify hook stops the request.
+      if (!outcome.ok) return reply.code(outcome.status).send(outcome.body);
+      return undefined;
     },
-  };
+  );
 }

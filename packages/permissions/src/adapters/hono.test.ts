@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
+import { CASES, expectOutcome, guardFixture } from './__fixtures__/guard-fixture.js';
 import { honoPermissions } from './hono.js';
 
 const permissions = await guardFixture();

@@ -1,11 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { createRouteGuard, type PermissionGuardOptions, type RequireOptions } from '../middleware.js';
+import { type PermissionGuardOptions, type PermissionGuards, permissionGuards } from '../middleware.js';
 
-/** Guards Hono routes. */
-export interface HonoPermissions {
-  /** Middleware allowing the request only when the subject may `action` the `resourceType` (and id). */
-  require(action: string, resourceType: string, options?: RequireOptions<Context>): MiddlewareHandler;
-}
+/** Guards Hono routes: `require(action, resourceType, options?)` returns a `MiddlewareHandler`. */
+export type HonoPermissions = PermissionGuards<Context, MiddlewareHandler>;
 
 /**
  * Hono middleware over the permission service. `getSubject` receives the Hono `Context`.
@@ -19,14 +16,9 @@ export interface HonoPermissions {
  * ```
  */
 export function honoPermissions(options: PermissionGuardOptions<Context>): HonoPermissions {
-  return {
-    require(action, resourceType, route) {
-      const guard = createRouteGuard(options, action, resourceType, route);
-      return async (c, next) => {
-        const outcome = await guard.authorize(c, (name) => c.req.param(name));
-        if (!outcome.ok) return c.json(outcome.body, outcome.status);
-        await next();
-      };
-    },
-  };
+  return permissionGuards<Context, MiddlewareHandler>(options, (guard) => async (c, next) => {
+    const outcome = await guard.authorize(c, (name) => c.req.param(name));
+    if (!outcome.ok) return c.json(outcome.body, outcome.status);
+    await next();
+  });
 }

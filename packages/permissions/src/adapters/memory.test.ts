@@ -7,5 +7,5 @@ permissionStoreContract({
   it,
   expect,
   name: 'memory',
-  create: () => ({ store: memoryPermissionStore() }),
+  create: () => memoryPermissionStore(),
 });

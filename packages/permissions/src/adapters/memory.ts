@@ -1,3 +1,4 @@
+import { type Closeable, closeable } from '@app/core';
 import type { Assignment, Rule } from '../model.js';
 import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
 
@@ -59,7 +60,7 @@ export function memoryPermissionStore(options: MemoryPermissionStoreOptions = {}
     rules: [...role.rules.values()].map((r) => ({ ...r })),
   });
 
-  return {
+  return closeable<Omit<PermissionStore, keyof Closeable>>({
     async loadSubject(subject): Promise<SubjectPolicy> {
       options.onQuery?.('loadSubject');
       const own = [...(assignments.get(subject)?.values() ?? [])].map((a) => structuredClone(a));
@@ -131,5 +132,5 @@ export function memoryPermissionStore(options: MemoryPermissionStoreOptions = {}
       const record = roles.get(role);
       return record ? snapshot(role, record) : undefined;
     },
-  };
+  });
 }

@@ -14,7 +14,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import type { Request } from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
+import { CASES, expectOutcome, guardFixture } from './__fixtures__/guard-fixture.js';
 import { NEST_PERMISSIONS_OPTIONS, nestPermissions, PermissionSubject, permissionSubject } from './nestjs.js';
 
 const permissions = await guardFixture();

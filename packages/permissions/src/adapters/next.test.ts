@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CASES, expectOutcome, guardFixture } from './guard-fixture.js';
+import { CASES, expectOutcome, guardFixture } from './__fixtures__/guard-fixture.js';
 import { nextPermissions } from './next.js';
 
 const permissions = await guardFixture();

@@ -10,15 +10,15 @@ const db = await requirePostgres({ migrations: ['permissions'] });
 const redis = await requireRedis();
 
 const lines = async (sql: string) => (await db.query<{ line: string }>(sql)).rows.map((r) => r.line).sort();
-const raw = {
-  rules: () =>
-    lines(`SELECT concat_ws('|', role, effect, resource, action) AS line FROM app_permissions_rules`),
-  assignments: () =>
-    lines(
-      `SELECT concat_ws('|', subject, role, tenant, resource_type, resource_id) AS line FROM app_permissions_assignments`,
-    ),
-  parents: () => lines(`SELECT concat_ws('|', role, parent) AS line FROM app_permissions_role_parents`),
-};
+const inspect = async () => ({
+  rules: await lines(
+    `SELECT concat_ws('|', role, effect, resource, action) AS line FROM app_permissions_rules`,
+  ),
+  assignments: await lines(
+    `SELECT concat_ws('|', subject, role, tenant, resource_type, resource_id) AS line FROM app_permissions_assignments`,
+  ),
+  parents: await lines(`SELECT concat_ws('|', role, parent) AS line FROM app_permissions_role_parents`),
+});
 
 describe.skipIf(!db.available)('prismaPermissionStore on real Postgres', () => {
   const prisma = db.available ? createTestPrisma(db) : undefined;
@@ -28,11 +28,11 @@ describe.skipIf(!db.available)('prismaPermissionStore on real Postgres', () => {
     );
     // The race tests queue a thousand transactions on a 10-connection pool: on a loaded CI machine the
     // default 10 s wait for a connection can run out before correctness is even tested.
-    const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
-    return { store: prismaPermissionStore({ prisma: prisma!, transactionOptions }), raw };
+    const transactionOptions = { maxWaitMs: 60_000, timeoutMs: 60_000 };
+    return prismaPermissionStore({ prisma: prisma!, transactionOptions });
   };
 
-  permissionStoreContract({ describe, it, expect, name: 'prisma (Postgres)', create: empty });
+  permissionStoreContract({ describe, it, expect, name: 'prisma (Postgres)', create: empty, inspect });
 
   it('a cold check costs exactly one SQL statement, a cached one none', async () => {
     await empty();

@@ -1,11 +1,20 @@
+import { type Closeable, closeable } from '@app/core';
 import type { Assignment, Effect, NormalizedScope, Rule } from '../model.js';
 import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
 
-/** Options of Prisma's interactive transactions that the store passes on. */
+/** Limits of the interactive transaction the store runs (passed to Prisma as `maxWait` and `timeout`). */
 export interface PrismaTransactionOptions {
   /** Longest wait for a connection to start the transaction, in ms. @default 10000 */
-  maxWait?: number;
+  maxWaitMs?: number;
   /** Longest the transaction may run, in ms. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** The options Prisma's `$transaction` takes (Prisma's own names). */
+export interface PrismaInteractiveTransactionOptions {
+  /** Prisma's `maxWait`, in ms. @default 2000 (Prisma's own default) */
+  maxWait?: number;
+  /** Prisma's `timeout`, in ms. @default 5000 (Prisma's own default) */
   timeout?: number;
 }
 
@@ -20,7 +29,10 @@ export interface PrismaRawClient {
  * so any client whose schema includes the models in `prisma/schema.prisma` fits, extended clients too).
  */
 export interface PermissionPrismaClient extends PrismaRawClient {
-  $transaction<R>(fn: (tx: PrismaRawClient) => Promise<R>, options?: PrismaTransactionOptions): Promise<R>;
+  $transaction<R>(
+    fn: (tx: PrismaRawClient) => Promise<R>,
+    options?: PrismaInteractiveTransactionOptions,
+  ): Promise<R>;
 }
 
 /** Options of {@link prismaPermissionStore}. */
@@ -30,7 +42,7 @@ export interface PrismaPermissionStoreOptions {
   /**
    * Passed to the interactive transaction that adds an inheritance edge (the only one: it locks inheritance
    * writes so that two concurrent edges cannot close a cycle).
-   * @default { maxWait: 10000, timeout: 10000 }
+   * @default { maxWaitMs: 10000, timeoutMs: 10000 }
    */
   transactionOptions?: PrismaTransactionOptions;
   /** Called once per SQL statement the store sends, e.g. to count queries. @default undefined */
@@ -101,7 +113,10 @@ function scopeOf(tenant: string, type: string, id: string): NormalizedScope {
  */
 export function prismaPermissionStore(options: PrismaPermissionStoreOptions): PermissionStore {
   const { prisma } = options;
-  const txOptions = options.transactionOptions ?? { maxWait: 10_000, timeout: 10_000 };
+  const txOptions: PrismaInteractiveTransactionOptions = {
+    maxWait: options.transactionOptions?.maxWaitMs ?? 10_000,
+    timeout: options.transactionOptions?.timeoutMs ?? 10_000,
+  };
   const count = (method: string) => options.onQuery?.(method);
 
   const query = <T>(method: string, db: PrismaRawClient, sql: string, ...values: unknown[]): Promise<T> => {
@@ -118,7 +133,7 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     return db.$executeRawUnsafe(sql, ...values);
   };
 
-  return {
+  return closeable<Omit<PermissionStore, keyof Closeable>>({
     async loadSubject(subject): Promise<SubjectPolicy> {
       const rows = await query<LoadRow[]>('loadSubject', prisma, LOAD_SUBJECT, subject);
       const assignments: Assignment[] = [];
@@ -274,5 +289,5 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
           .map((r) => ({ effect: r.x as Effect, resource: r.y!, action: r.z! })),
       };
     },
-  };
+  });
 }

@@ -196,7 +196,7 @@ describe.skipIf(!redis.available)('store contract with the Redis cache', () => {
     it,
     expect,
     name: 'memory + redisPermissionCache',
-    create: () => ({ store: memoryPermissionStore() }),
+    create: () => memoryPermissionStore(),
     cache: () =>
       redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}contract${n++}:` }),
   });

@@ -1,12 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { type Logger, silentLogger } from '@app/core';
+import { randomBytes } from 'node:crypto';
+import {
+  type Closeable,
+  closeable,
+  defineScript,
+  type Logger,
+  runScript,
+  type ScriptClient,
+  silentLogger,
+} from '@app/core';
 import type { CacheRead, PermissionCache } from '../cache.js';
 import type { CompiledPermissions } from '../compile.js';
 
 /** The few ioredis methods the cache uses: any ioredis 5/6 client (or compatible) fits. */
-export interface RedisCacheClient {
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+export interface RedisCacheClient extends ScriptClient {
   set(key: string, value: string): Promise<unknown>;
   set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
 }
@@ -42,7 +48,8 @@ export interface RedisPermissionCacheOptions {
 
 // Epochs are random tokens, not counters: after Redis loses its data a new epoch can never equal an old one,
 // so no instance can mistake a copy from before the loss for a current one.
-const READ = `
+const READ = defineScript(
+  `
 local g = redis.call('GET', KEYS[1])
 if not g then g = ARGV[2]; redis.call('SET', KEYS[1], g) end
 local s = redis.call('GET', KEYS[2])
@@ -52,17 +59,22 @@ if tag == ARGV[1] then return {tag, 'current'} end
 local cur = redis.call('HMGET', KEYS[3], 'tag', 'data')
 if cur[1] == tag then return {tag, 'hit', cur[2]} end
 return {tag, 'miss'}
-`;
+`,
+  3,
+);
 
 // Writes a compiled set only if no invalidation happened since the read that produced `tag`.
-const WRITE = `
+const WRITE = defineScript(
+  `
 local g = redis.call('GET', KEYS[1])
 local s = redis.call('GET', KEYS[2])
 if (not g) or (not s) or (g .. ':' .. s) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[3], 'tag', ARGV[1], 'data', ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1
-`;
+`,
+  3,
+);
 
 /** Tokens of reads that could not reach Redis: never written back, and unique so no check joins another's load. */
 const BYPASS = 'bypass:';
@@ -96,9 +108,7 @@ const token = () => randomBytes(8).toString('hex');
  * });
  * ```
  */
-export function redisPermissionCache(
-  options: RedisPermissionCacheOptions,
-): PermissionCache & AsyncDisposable {
+export function redisPermissionCache(options: RedisPermissionCacheOptions): PermissionCache {
   const { client } = options;
   const prefix = options.keyPrefix ?? 'perm:';
   const ttlMs = options.ttlMs ?? 300_000;
@@ -108,25 +118,9 @@ export function redisPermissionCache(
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const local = new Map<string, Local>();
-  const shas = new Map<string, string>();
   const globalKey = `${prefix}epoch`;
   const subjectKey = (s: string) => `${prefix}epoch:${s}`;
   const setKey = (s: string) => `${prefix}set:${s}`;
-
-  const run = async (script: string, keys: string[], args: (string | number)[]): Promise<unknown> => {
-    const sha = shas.get(script);
-    if (sha !== undefined) {
-      try {
-        return await client.evalsha(sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
-      }
-    }
-    const result = await client.eval(script, keys.length, ...keys, ...args);
-    // EVAL loads the script into Redis' cache, so EVALSHA works from now on.
-    shas.set(script, createHash('sha1').update(script).digest('hex'));
-    return result;
-  };
 
   const remember = (subject: string, entry: Local) => {
     local.delete(subject);
@@ -144,7 +138,16 @@ export function redisPermissionCache(
     return { compiled: undefined, token: `${BYPASS}${++bypasses}` };
   };
 
-  const cache: PermissionCache & AsyncDisposable = {
+  const cache: Omit<PermissionCache, keyof Closeable> = {
+    peek(subject) {
+      // Only within the staleness the user allowed: in strict mode (0) every check asks Redis.
+      if (maxStalenessMs <= 0) return undefined;
+      const mine = local.get(subject);
+      if (mine === undefined) return undefined;
+      const t = now();
+      return t - mine.loadedAt < ttlMs && t - mine.checkedAt < maxStalenessMs ? mine.compiled : undefined;
+    },
+
     read(subject) {
       let mine = local.get(subject);
       if (mine !== undefined && now() - mine.loadedAt >= ttlMs) {
@@ -154,7 +157,8 @@ export function redisPermissionCache(
       if (mine !== undefined && maxStalenessMs > 0 && now() - mine.checkedAt < maxStalenessMs) {
         return { compiled: mine.compiled, token: mine.tag };
       }
-      return run(
+      return runScript(
+        client,
         READ,
         [globalKey, subjectKey(subject), setKey(subject)],
         [mine?.tag ?? '', token(), token(), ttlMs * 2],
@@ -179,7 +183,8 @@ export function redisPermissionCache(
 
     async write(subject, compiled, tag) {
       if (tag.startsWith(BYPASS)) return;
-      const stored = await run(
+      const stored = await runScript(
+        client,
         WRITE,
         [globalKey, subjectKey(subject), setKey(subject)],
         [tag, JSON.stringify(compiled), ttlMs],
@@ -196,14 +201,6 @@ export function redisPermissionCache(
       local.clear();
       await client.set(globalKey, token());
     },
-
-    async close() {
-      local.clear();
-    },
-
-    [Symbol.asyncDispose]() {
-      return cache.close?.() ?? Promise.resolve();
-    },
   };
-  return cache;
+  return closeable(cache, () => local.clear());
 }

@@ -1,7 +1,7 @@
 // Shared by the middleware tests: one policy and the requests every framework must answer alike.
 import { expect } from 'vitest';
-import { createPermissionService, type PermissionService } from '../service.js';
-import { memoryPermissionStore } from './memory.js';
+import { createPermissionService, type PermissionService } from '../../service.js';
+import { memoryPermissionStore } from '../memory.js';
 
 export async function guardFixture(): Promise<PermissionService> {
   const permissions = createPermissionService({ store: memoryPermissionStore() });
