@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { memoryConfigStore } from '../src/adapters/memory.js';
-import { type RedisClientLike, redisConfigSync } from '../src/adapters/redis.js';
+import { type RedisClientLike, redisConfigSync } from '../src/adapters/redis/index.js';
 import { createConfigService } from '../src/index.js';
 
 // node-config reads $NODE_CONFIG_DIR/default.json when it is first imported: set the directory before.
@@ -23,7 +23,7 @@ const print = (line: string) => {
 
 // ---- 1. in-process hits ----------------------------------------------------------------------------------
 async function inProcess(): Promise<void> {
-  const config = createConfigService({ store: memoryConfigStore(), cache: { ttl: 3_600_000 } });
+  const config = createConfigService({ store: memoryConfigStore(), cache: { ttlMs: 3_600_000 } });
   await config.set('email.provider', 'ses');
   await config.get('email.provider');
   const map = new Map<string, unknown>([['email.provider', 'ses']]);

@@ -1,5 +1,5 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
-export { ConfigError, ConfigErrorCode } from './errors.js';
+export { ConfigError, ConfigErrorCode, isConfigError } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
 export type {
   ConfigCacheOptions,

@@ -1,4 +1,4 @@
-import type { Unsubscribe } from '@app/core';
+import type { Closeable, Unsubscribe } from '@app/core';
 
 /** A JSON value: what a configuration entry holds. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -36,8 +36,9 @@ export interface StoreSetOptions {
  * with `configStoreContract` from `@app/config/testing`.
  *
  * Stores do not read the clock: they persist `expiresAt`, and the service decides when an entry has expired.
+ * `close()` releases what the store itself holds; a client you passed in stays yours to close.
  */
-export interface ConfigStore {
+export interface ConfigStore extends Closeable {
   /** The key's record: a live entry, a tombstone after `delete`, or `undefined` when it was never set. */
   get(key: string): Promise<ConfigRecord | undefined>;
   /** Writes the value and returns the entry with its new version (greater than any before, tombstones included). */
@@ -62,9 +63,10 @@ export interface ConfigSyncListener {
 /**
  * How instances share changes: a change notifier and, optionally, a shared cache in front of the store.
  * `inProcessConfigSync()` (from `@app/config`) connects services of one process; `redisConfigSync()`
- * (from `@app/config/redis`) connects every instance through Redis pub/sub and a Redis cache.
+ * (from `@app/config/redis`) connects every instance through Redis pub/sub and a Redis cache. `close()`
+ * ends every subscription it started; a client you passed in stays yours to close.
  */
-export interface ConfigSync {
+export interface ConfigSync extends Closeable {
   /** Reads the shared cache: the cached record, or `undefined` on a miss. Rejects when unreachable. */
   read?(key: string): Promise<ConfigRecord | undefined>;
   /**

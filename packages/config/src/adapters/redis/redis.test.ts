@@ -2,33 +2,39 @@ import { requireRedis } from '@app/test-harness';
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it, vi } from 'vitest';
-import { createConfigService } from '../service.js';
-import { configStoreContract } from '../testing.js';
-import type { ConfigRecord } from '../types.js';
-import { memoryConfigStore } from './memory.js';
+import { createConfigService } from '../../service.js';
+import { configStoreContract } from '../../testing.js';
+import type { ConfigRecord } from '../../types.js';
+import { memoryConfigStore } from '../memory.js';
 import {
   type RedisClientLike,
   redisCacheKey,
   redisChangeChannel,
   redisConfigStore,
   redisConfigSync,
-} from './redis.js';
+} from './index.js';
 
 const redis = await requireRedis();
 
-/** Reads a store hash with plain commands, to check what the adapter wrote. */
-function rawReader(client: Pick<Redis, 'hgetall'>, prefix: string) {
-  return async (key: string): Promise<ConfigRecord | undefined> => {
-    const h = await client.hgetall(`${prefix}entry:${key}`);
-    if (h.v === undefined) return undefined;
-    if (h.t === '1') return { key, version: Number(h.v), deleted: true };
-    return {
-      key,
-      version: Number(h.v),
-      value: JSON.parse(h.d ?? 'invalid'),
-      expiresAt: h.x ? Number(h.x) : null,
-      deleted: false,
-    };
+/** Reads every store hash under the prefix with plain commands, to check what the adapter wrote. */
+function rawReader(client: Pick<Redis, 'hgetall' | 'keys'>, prefix: string) {
+  return async (): Promise<Map<string, ConfigRecord>> => {
+    const out = new Map<string, ConfigRecord>();
+    for (const redisKey of await client.keys(`${prefix}entry:*`)) {
+      const key = redisKey.slice(`${prefix}entry:`.length);
+      const h = await client.hgetall(redisKey);
+      if (h.v === undefined) continue;
+      if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
+      else
+        out.set(key, {
+          key,
+          version: Number(h.v),
+          value: JSON.parse(h.d ?? 'invalid'),
+          expiresAt: h.x ? Number(h.x) : null,
+          deleted: false,
+        });
+    }
+    return out;
   };
 }
 
@@ -194,7 +200,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
 
   it('rejects bad options before any I/O', () => {
     expect(() => redisConfigSync({ client: {} as RedisClientLike })).toThrow(/ioredis client/);
-    expect(() => redisConfigSync({ client, cacheTtl: -1 })).toThrow(/cacheTtl/);
+    expect(() => redisConfigSync({ client, cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
     expect(() => redisConfigStore({ client: undefined as unknown as RedisClientLike })).toThrow(
       /ioredis client/,
     );
