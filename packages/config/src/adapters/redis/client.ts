@@ -1,3 +1,4 @@
+import { withDeadline } from '@app/core';
 import { ConfigError } from '../../errors.js';
 import type { ConfigRecord, JsonValue } from '../../types.js';
 
@@ -26,6 +27,9 @@ export interface RedisClientLike {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   duplicate(): RedisSubscriberLike;
+  /** ioredis' event emitter: used to wait for the first connection instead of queueing behind it. */
+  once?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
 }
 
 /** Hash fields of one record: v version, t '1' for a tombstone, d JSON value, x expiresAt ('' for never). */
@@ -64,4 +68,79 @@ export function checkPrefix(keyPrefix: unknown, factory: string): string {
   if (typeof keyPrefix !== 'string')
     throw new ConfigError('INVALID_OPTIONS', `${factory}: keyPrefix must be a string`);
   return keyPrefix;
+}
+
+/** ioredis states in which a command would wait in the offline queue for a reconnect. */
+const DOWN = new Set(['reconnecting', 'close', 'end']);
+/** ioredis states of a first connection (or a reconnect attempt) under way. */
+const CONNECTING = new Set(['connecting', 'connect']);
+
+/** Runs one Redis request-path call within `commandTimeoutMs`, or fails with `UNAVAILABLE`. */
+export type RedisCall = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * The bound every request-path Redis call of the config adapters goes through:
+ * - while ioredis waits to reconnect (`reconnecting`, `close`, `end`), the call is not sent at all (it
+ *   would sit in the offline queue and run after the reconnect): it fails at once with `UNAVAILABLE`;
+ * - while a connection is being made (`connecting`, `connect`), it waits for `ready` within the bound and is
+ *   sent only then, so a call that failed was never sent;
+ * - a call that was sent and got no answer within `commandTimeoutMs` fails with `UNAVAILABLE` (a hung or
+ *   unreachable server; the command itself may still run on the server when it recovers).
+ */
+export function boundedCalls(client: RedisClientLike, commandTimeoutMs: number): RedisCall {
+  const unavailable = (what: string, why: string) =>
+    new ConfigError('UNAVAILABLE', `Redis ${what} failed: ${why} (commandTimeoutMs ${commandTimeoutMs})`);
+  return <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    const status = client.status;
+    if (status !== undefined && DOWN.has(status))
+      return Promise.reject(unavailable(what, `Redis is ${status}`));
+    if (status !== undefined && CONNECTING.has(status) && client.once && client.removeListener) {
+      return whenReady(client, commandTimeoutMs, run, () => unavailable(what, 'no connection in time'));
+    }
+    let work: Promise<T>;
+    try {
+      work = run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return withDeadline(work, commandTimeoutMs, () => unavailable(what, 'no answer in time'));
+  };
+}
+
+/** Sends `run` once the client is ready, all within `ms`; never sends it after the deadline. */
+function whenReady<T>(
+  client: RedisClientLike,
+  ms: number,
+  run: () => Promise<T>,
+  timeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      settle();
+    };
+    const onReady = () => {
+      if (done) return;
+      let work: Promise<T>;
+      try {
+        work = run();
+      } catch (error) {
+        finish(() => reject(error));
+        return;
+      }
+      work.then(
+        (value) => finish(() => resolve(value)),
+        (error: unknown) => finish(() => reject(error)),
+      );
+    };
+    const timer = setTimeout(() => {
+      client.removeListener?.('ready', onReady);
+      finish(() => reject(timeout()));
+    }, ms);
+    timer.unref?.();
+    client.once?.('ready', onReady);
+  });
 }

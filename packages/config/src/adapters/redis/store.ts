@@ -1,7 +1,14 @@
-import { closeable, defineScript, runScript } from '@app/core';
+import { closeable, defineScript, optionChecks, runScript } from '@app/core';
 import { ConfigError } from '../../errors.js';
 import type { ConfigEntry, ConfigRecord, ConfigStore, ConfigTombstone, JsonValue } from '../../types.js';
-import { checkPrefix, fromHash, type RedisClientLike, requireClient, toHashArgs } from './client.js';
+import {
+  boundedCalls,
+  checkPrefix,
+  fromHash,
+  type RedisClientLike,
+  requireClient,
+  toHashArgs,
+} from './client.js';
 
 /** Options of {@link redisConfigStore}. */
 export interface RedisConfigStoreOptions {
@@ -9,7 +16,15 @@ export interface RedisConfigStoreOptions {
   client: RedisClientLike;
   /** Prefix of every key the store writes: `<prefix>entry:<key>` hashes and the `<prefix>index` sorted set. @default 'config:' */
   keyPrefix?: string;
+  /**
+   * How long one Redis call may take, in ms. A call past it, or sent while ioredis is reconnecting, fails
+   * with `ConfigError` `UNAVAILABLE` instead of waiting in ioredis' offline queue; the service then serves
+   * a stale cached value when it has one. @default 1000
+   */
+  commandTimeoutMs?: number;
 }
+
+const check = optionChecks((message) => new ConfigError('INVALID_OPTIONS', `redisConfigStore: ${message}`));
 
 // KEYS: entry hash, index. ARGV: key, data, expiresAt. The version survives deletes (tombstones).
 const STORE_SET = defineScript(
@@ -40,8 +55,9 @@ const LIST_PAGE = 500;
 /**
  * A {@link ConfigStore} in Redis, for deployments where Redis is persisted and is the source of truth. Each
  * key is a hash (version, value, expiry) written by one Lua script, so versions stay atomic and monotonic;
- * `list` walks a sorted-set index (never KEYS or SCAN). `close()` releases nothing of yours: the client stays
- * open.
+ * `list` walks a sorted-set index (never KEYS or SCAN). Every call is bounded by `commandTimeoutMs` and is
+ * never queued behind a reconnect: with Redis down, calls fail at once with `UNAVAILABLE`. `close()`
+ * releases nothing of yours: the client stays open.
  *
  * @example
  * ```ts
@@ -57,9 +73,10 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
   const prefix = checkPrefix(options.keyPrefix ?? 'config:', 'redisConfigStore');
   const entryKey = (key: string) => `${prefix}entry:${key}`;
   const indexKey = `${prefix}index`;
+  const call = boundedCalls(client, check.positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? 1000));
 
   const read = async (key: string): Promise<ConfigRecord | undefined> => {
-    const hash = await client.hgetall(entryKey(key));
+    const hash = await call('read', () => client.hgetall(entryKey(key)));
     try {
       return fromHash(key, hash);
     } catch (error) {
@@ -73,11 +90,15 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       const expiresAt = setOptions?.expiresAt ?? null;
       const record: ConfigEntry = { key, value, version: 0, expiresAt, deleted: false };
       const [, data, x] = toHashArgs(record);
-      const version = Number(await runScript(client, STORE_SET, [entryKey(key), indexKey], [key, data, x]));
+      const version = Number(
+        await call('write', () => runScript(client, STORE_SET, [entryKey(key), indexKey], [key, data, x])),
+      );
       return { ...record, value: JSON.parse(data) as JsonValue, version };
     },
     async delete(key: string) {
-      const version = await runScript(client, STORE_DELETE, [entryKey(key), indexKey], [key]);
+      const version = await call('delete', () =>
+        runScript(client, STORE_DELETE, [entryKey(key), indexKey], [key]),
+      );
       if (Number(version) < 0) return undefined;
       return { key, version: Number(version), deleted: true } satisfies ConfigTombstone;
     },
@@ -85,7 +106,9 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       const keys: string[] = [];
       // Lexicographic walk from the prefix; members sort by bytes, so the matches are contiguous.
       for (let offset = 0; ; offset += LIST_PAGE) {
-        const page = await client.zrangebylex(indexKey, `[${listPrefix}`, '+', 'LIMIT', offset, LIST_PAGE);
+        const page = await call('list', () =>
+          client.zrangebylex(indexKey, `[${listPrefix}`, '+', 'LIMIT', offset, LIST_PAGE),
+        );
         const matching = page.filter((k) => k.startsWith(listPrefix));
         keys.push(...matching);
         if (page.length < LIST_PAGE || matching.length < page.length) break;

@@ -5,11 +5,17 @@ import {
   optionChecks,
   runScript,
   silentLogger,
-  withDeadline,
 } from '@app/core';
 import { ConfigError, rejectRenamed } from '../../errors.js';
 import type { ConfigRecord, ConfigSync, ConfigSyncListener, JsonValue } from '../../types.js';
-import { checkPrefix, fromHash, type RedisClientLike, requireClient, toHashArgs } from './client.js';
+import {
+  boundedCalls,
+  checkPrefix,
+  fromHash,
+  type RedisClientLike,
+  requireClient,
+  toHashArgs,
+} from './client.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // redisConfigSync: the shared cache and change notifier in front of a durable store.
@@ -120,19 +126,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
   /** Keys whose cached entry was corrupt: the next fill may overwrite the same version. */
   const corrupt = new Set<string>();
 
-  /** Fails fast while disconnected, so callers fall back at once instead of queueing behind a reconnect. */
-  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    // While ioredis waits to reconnect, a command would sit in its offline queue: fail at once instead. A first
-    // connection ('connecting', or 'wait' under lazyConnect) is worth waiting for, within the timeout.
-    if (client.status === 'reconnecting' || client.status === 'close' || client.status === 'end') {
-      throw new ConfigError('UNAVAILABLE', `Redis is ${client.status}`);
-    }
-    return withDeadline(
-      run(),
-      commandTimeoutMs,
-      () => new ConfigError('UNAVAILABLE', `Redis ${what} timed out`),
-    );
-  }
+  const call = boundedCalls(client, commandTimeoutMs);
 
   /** Every live subscription, ended by `close()`. */
   const subscriptions = new Set<() => void>();
