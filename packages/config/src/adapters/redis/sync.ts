@@ -1,11 +1,4 @@
-import {
-  closeable,
-  defineScript,
-  type Logger,
-  optionChecks,
-  runScript,
-  silentLogger,
-} from '@app/core';
+import { closeable, defineScript, type Logger, optionChecks, runScript, silentLogger } from '@app/core';
 import { ConfigError, rejectRenamed } from '../../errors.js';
 import type { ConfigRecord, ConfigSync, ConfigSyncListener, JsonValue } from '../../types.js';
 import {
