@@ -22,6 +22,7 @@ export type {
   ConfigSync,
   ConfigSyncListener,
   ConfigTombstone,
+  ConfigWriteThrough,
   JsonValue,
   StoreSetOptions,
 } from './types.js';

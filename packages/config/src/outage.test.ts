@@ -140,6 +140,14 @@ describe.skipIf(!redis.available)('outage: Redis store + Redis sync, Redis unrea
       const set = await timed(() => t.config.set('late', 1));
       expect(isConfigError(set.error, 'UNAVAILABLE')).toBe(true);
       expect(set.ms).toBeLessThan(MARGIN_MS);
+
+      // The write was sent before the pause made it wait; it runs when the pause ends. It is one script
+      // (store, shared cache and notification together), so it is never half-applied.
+      await admin.ping(); // answers once the pause is over
+      const entry = await admin.hgetall('hung:entry:late');
+      const cached = await admin.hgetall('hung:cache:late');
+      expect(cached.v).toBe(entry.v);
+      expect(cached.d).toBe(entry.d);
     } finally {
       admin.disconnect();
       await t.close();

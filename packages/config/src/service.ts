@@ -20,7 +20,7 @@ import type {
 } from './service-types.js';
 import { SharedLayer } from './shared-layer.js';
 import { SingleFlight, TaskTracker } from './single-flight.js';
-import type { ConfigRecord, ConfigStore, ConfigSync, JsonValue } from './types.js';
+import type { ConfigRecord, ConfigStore, ConfigSync, ConfigWriteThrough, JsonValue } from './types.js';
 import { assertJson, assertKey } from './validate.js';
 import { Watchers } from './watchers.js';
 
@@ -60,6 +60,8 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
   readonly typed: TypedKeys;
   readonly shared: SharedLayer;
   private readonly sync: ConfigSync;
+  /** Store-and-share in one step, when the store and the sync share a backend. */
+  private readonly through: ConfigWriteThrough | undefined;
   private readonly loads = new SingleFlight<CacheEntry>();
   private readonly background: TaskTracker;
   private readonly stopSync: Unsubscribe;
@@ -95,7 +97,9 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
       signal: this.closing.signal,
       track: (promise) => this.background.track(promise),
     });
+    this.through = this.store.writeThrough?.(this.sync);
     this.stopSync = this.sync.subscribe({
+      origin: this.instanceId,
       change: (record, origin) => this.onRemoteChange(record, origin),
       reset: () => this.background.track(resynchronise(this)),
     });
@@ -140,13 +144,17 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     const expiresAt = options?.ttlMs === undefined ? null : this.now() + options.ttlMs;
     let entry: ConfigRecord;
     try {
-      // A copy: the store (and, through it, every cache) never shares an object with the caller.
-      entry = await this.store.set(key, structuredClone(value) as JsonValue, { expiresAt });
+      entry = this.through
+        ? // One step: store, shared cache and every instance (the value is serialised, so never shared).
+          await this.through.set(key, value as JsonValue, { expiresAt, origin: this.instanceId })
+        : // A copy: the store (and, through it, every cache) never shares an object with the caller.
+          await this.store.set(key, structuredClone(value) as JsonValue, { expiresAt });
     } catch (error) {
       throw storeFailure(error, `could not write '${key}' to the store`);
     }
-    await this.applyRecord(entry);
-    await this.shared.share(entry);
+    const applying = this.applyRecord(entry);
+    if (applying) await applying;
+    if (!this.through) await this.shared.share(entry);
     return entry.version;
   }
 
@@ -155,7 +163,9 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     assertKey(key);
     let tombstone: ConfigRecord | undefined;
     try {
-      tombstone = await this.store.delete(key);
+      tombstone = this.through
+        ? await this.through.delete(key, { origin: this.instanceId })
+        : await this.store.delete(key);
     } catch (error) {
       throw storeFailure(error, `could not delete '${key}' from the store`);
     }
@@ -164,8 +174,9 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
       this.cache.delete(key);
       return false;
     }
-    await this.applyRecord(tombstone);
-    await this.shared.share(tombstone);
+    const applying = this.applyRecord(tombstone);
+    if (applying) await applying;
+    if (!this.through) await this.shared.share(tombstone);
     return true;
   }
 

@@ -47,10 +47,38 @@ export interface ConfigStore extends Closeable {
   delete(key: string): Promise<ConfigTombstone | undefined>;
   /** Live entries whose key starts with `prefix` (taken literally), ordered by key. */
   list(prefix: string): Promise<ConfigEntry[]>;
+  /**
+   * Optional: when this store and `sync` live on one backend (`redisConfigStore` and `redisConfigSync` on one
+   * client), writes that update the store and the shared cache and notify every instance in one atomic step
+   * (one round trip, nothing half-written). The service then uses them instead of a store write followed by a
+   * sync write. `undefined` when they do not share a backend.
+   * @default undefined
+   */
+  writeThrough?(sync: ConfigSync): ConfigWriteThrough | undefined;
+}
+
+/**
+ * Store-and-share writes from {@link ConfigStore.writeThrough}: each writes the store, updates the shared
+ * cache and publishes the change (with `origin`) atomically, and resolves like the store's own write.
+ */
+export interface ConfigWriteThrough {
+  /** Like {@link ConfigStore.set}; the value is serialised, never kept by reference. */
+  set(
+    key: string,
+    value: JsonValue,
+    options: { expiresAt: number | null; origin: string },
+  ): Promise<ConfigEntry>;
+  /** Like {@link ConfigStore.delete}. */
+  delete(key: string, options: { origin: string }): Promise<ConfigTombstone | undefined>;
 }
 
 /** Receives changes from a {@link ConfigSync}. */
 export interface ConfigSyncListener {
+  /**
+   * The listening service's own `instanceId`: a sync may drop messages from this origin without decoding
+   * them (the service ignores its own changes anyway). @default undefined (every message is delivered)
+   */
+  readonly origin?: string;
   /** A key changed on some instance (`origin` is that service's `instanceId`). */
   change(record: ConfigRecord, origin: string): void;
   /**

@@ -32,6 +32,22 @@ export interface RedisClientLike {
   removeListener?(event: 'ready', listener: () => void): unknown;
 }
 
+/** Where a `redisConfigSync` keeps what a Redis store on the same client needs to write through it. */
+export const SYNC_TARGET = Symbol('@app/config/redis sync target');
+
+/** What a `redisConfigSync` tells a Redis store on the same client, to write through it. */
+export interface SyncTarget {
+  readonly client: RedisClientLike;
+  readonly channel: string;
+  cacheKey(key: string): string;
+  /** How long the cache entry of `record` lives in Redis, in ms. */
+  cacheTtlMs(record: ConfigRecord): number;
+  /** The first part of a change message, up to and including `"v":`; the script appends the version. */
+  messageHead(origin: string, key: string): string;
+  /** The cache entry of `key` is good again (it was corrupt). */
+  repaired(key: string): void;
+}
+
 /** Hash fields of one record: v version, t '1' for a tombstone, d JSON value, x expiresAt ('' for never). */
 export type RawHash = Record<string, string>;
 

@@ -116,6 +116,96 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await other.close();
   });
 
+  it('a Redis store and a Redis sync on one client write through: store, cache and notification in one script', async () => {
+    const keyPrefix = `${redis.prefix}wt:`;
+    const c = counting(client);
+    const listener = redis.client();
+    const messages: string[] = [];
+    listener.on('message', (_ch, m) => messages.push(m));
+    await listener.subscribe(redisChangeChannel(keyPrefix));
+    const store = redisConfigStore({ client: c.client, keyPrefix });
+    const sync = redisConfigSync({ client: c.client, keyPrefix });
+    expect(store.writeThrough?.(sync)).toBeDefined();
+    const config = createConfigService({ store, sync, instanceId: 'writer' });
+    await config.set('warm', 0); // loads the script (NOSCRIPT -> EVAL) once
+    const before = c.total();
+    expect(await config.set('k', { on: true })).toBe(1);
+    expect(c.total() - before).toBe(1);
+    expect(await client.hgetall(`${keyPrefix}entry:k`)).toMatchObject({ v: '1', t: '0', d: '{"on":true}' });
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({
+      v: '1',
+      t: '0',
+      d: '{"on":true}',
+    });
+    expect(await client.pttl(redisCacheKey(keyPrefix, 'k'))).toBeGreaterThan(0);
+    const beforeDelete = c.total();
+    expect(await config.delete('k')).toBe(true);
+    expect(c.total() - beforeDelete).toBe(1);
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
+    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['warm']);
+    expect(await config.set('k', 'again')).toBe(3);
+    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['k', 'warm']);
+    await vi.waitFor(() => expect(messages).toHaveLength(4));
+    // The same messages a sync write sends, with the version the store gave.
+    expect(messages.map((m) => JSON.parse(m))).toEqual([
+      { o: 'writer', k: 'warm', v: 1, d: 0, x: null },
+      { o: 'writer', k: 'k', v: 1, d: { on: true }, x: null },
+      { o: 'writer', k: 'k', v: 2 },
+      { o: 'writer', k: 'k', v: 3, d: 'again', x: null },
+    ]);
+    // A sync on another client is another connection: no write-through, the two writes stay separate.
+    expect(store.writeThrough?.(redisConfigSync({ client: redis.client(), keyPrefix }))).toBeUndefined();
+    await config.close();
+  });
+
+  it('write-through across instances: every change reaches the other instance and versions never go back', async () => {
+    const keyPrefix = `${redis.prefix}wt2:`;
+    const instance = () => {
+      const own = redis.client();
+      return createConfigService({
+        store: redisConfigStore({ client: own, keyPrefix }),
+        sync: redisConfigSync({ client: own, keyPrefix }),
+        cache: { ttlMs: 600_000 }, // only notifications can explain a fresh value
+      });
+    };
+    const a = instance();
+    const b = instance();
+    await Promise.all([a.get('race'), b.get('race')]);
+    const seenByA: number[] = [];
+    const seenByB: number[] = [];
+    a.watch('race', (v) => seenByA.push(v as number));
+    b.watch('race', (v) => seenByB.push(v as number));
+    await vi.waitFor(async () =>
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(2),
+    );
+    const writes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 === 0 ? a : b).set('race', i).then((version) => ({ i, version })),
+      ),
+    );
+    expect(writes.map((w) => w.version).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    const last = writes.find((w) => w.version === 100);
+    await vi.waitFor(() => {
+      expect(a.peek('race')).toBe(last?.i);
+      expect(b.peek('race')).toBe(last?.i);
+    });
+    // Each watcher saw the values in version order (some skipped when a newer one came first, none went back).
+    const versionOf = new Map(writes.map((w) => [w.i, w.version]));
+    for (const seen of [seenByA, seenByB]) {
+      const versions = seen.map((v) => versionOf.get(v) ?? -1);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      expect(new Set(versions).size).toBe(versions.length);
+    }
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'race'))).toMatchObject({
+      v: '100',
+      d: String(last?.i),
+    });
+    await a.close();
+    await b.close();
+  });
+
   it('1,000 concurrent cold gets make one Redis read and one store read', async () => {
     const keyPrefix = `${redis.prefix}sf:`;
     const c = counting(client);

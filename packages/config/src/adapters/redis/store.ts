@@ -1,12 +1,22 @@
 import { closeable, defineScript, optionChecks, runScript } from '@app/core';
 import { ConfigError } from '../../errors.js';
-import type { ConfigEntry, ConfigRecord, ConfigStore, ConfigTombstone, JsonValue } from '../../types.js';
+import type {
+  ConfigEntry,
+  ConfigRecord,
+  ConfigStore,
+  ConfigSync,
+  ConfigTombstone,
+  ConfigWriteThrough,
+  JsonValue,
+} from '../../types.js';
 import {
   boundedCalls,
   checkPrefix,
   fromHash,
   type RedisClientLike,
   requireClient,
+  SYNC_TARGET,
+  type SyncTarget,
   toHashArgs,
 } from './client.js';
 
@@ -48,6 +58,41 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return v
 `,
   2,
+);
+
+// Write-through (store and Redis sync on one client): the store write, the cache write and the PUBLISH in one
+// script, so other instances hear of a change after one round trip and nothing is half-written. The version
+// comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
+// The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
+// KEYS: entry hash, index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head, tail.
+const THROUGH_SET = defineScript(
+  `
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+if redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3]) > 0 then
+  redis.call('ZADD', KEYS[2], 0, ARGV[1])
+end
+redis.call('HSET', KEYS[3], 'v', v, 't', '0', 'd', ARGV[2], 'x', ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. v .. ARGV[7])
+return v
+`,
+  3,
+);
+
+// KEYS: entry hash, index, cache hash. ARGV: key, cache ttl ms, channel, message head, tail. -1: nothing live.
+const THROUGH_DELETE = defineScript(
+  `
+if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 't', '1')
+redis.call('HDEL', KEYS[1], 'd', 'x')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. v .. ARGV[5])
+return v
+`,
+  3,
 );
 
 const LIST_PAGE = 500;
@@ -101,6 +146,55 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       );
       if (Number(version) < 0) return undefined;
       return { key, version: Number(version), deleted: true } satisfies ConfigTombstone;
+    },
+    writeThrough(sync: ConfigSync): ConfigWriteThrough | undefined {
+      const target = (sync as { [SYNC_TARGET]?: SyncTarget })[SYNC_TARGET];
+      // Only on one client: then both live in one Redis and one script can do both.
+      if (target === undefined || target.client !== client) return undefined;
+      return {
+        async set(key, value, { expiresAt, origin }) {
+          const data = JSON.stringify(value);
+          const x = expiresAt === null ? '' : String(expiresAt);
+          // A copy for the caches (a primitive is its own copy).
+          const copy = typeof value === 'object' && value !== null ? (JSON.parse(data) as JsonValue) : value;
+          const entry = {
+            key,
+            value: copy,
+            version: 0,
+            expiresAt,
+            deleted: false as const,
+          };
+          const tail = `,"d":${data},"x":${expiresAt === null ? 'null' : expiresAt}}`;
+          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const args = [
+            key,
+            data,
+            x,
+            target.cacheTtlMs(entry),
+            target.channel,
+            target.messageHead(origin, key),
+            tail,
+          ];
+          const version = Number(await call('write', () => runScript(client, THROUGH_SET, keys, args)));
+          target.repaired(key);
+          return { ...entry, version };
+        },
+        async delete(key, { origin }) {
+          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const tombstone = { key, version: 0, deleted: true as const };
+          const args = [
+            key,
+            target.cacheTtlMs(tombstone),
+            target.channel,
+            target.messageHead(origin, key),
+            '}',
+          ];
+          const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
+          if (version < 0) return undefined;
+          target.repaired(key);
+          return { key, version, deleted: true };
+        },
+      };
     },
     async list(listPrefix: string) {
       const keys: string[] = [];

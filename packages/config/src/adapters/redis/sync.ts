@@ -7,6 +7,8 @@ import {
   fromHash,
   type RedisClientLike,
   requireClient,
+  SYNC_TARGET,
+  type SyncTarget,
   toHashArgs,
 } from './client.js';
 
@@ -120,6 +122,20 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
   const corrupt = new Set<string>();
 
   const call = boundedCalls(client, commandTimeoutMs);
+  /** How long a record's cache entry lives: `cacheTtlMs`, shorter when the value expires sooner. */
+  const cacheTtlOf = (record: ConfigRecord): number =>
+    !record.deleted && record.expiresAt !== null
+      ? Math.max(1, Math.min(cacheTtlMs, record.expiresAt - Date.now()))
+      : cacheTtlMs;
+  // A Redis store on the same client writes through this sync in one script (see redisConfigStore).
+  const target: SyncTarget = {
+    client,
+    channel,
+    cacheKey: (key) => redisCacheKey(prefix, key),
+    cacheTtlMs: cacheTtlOf,
+    messageHead: (origin, key) => `{"o":${JSON.stringify(origin)},"k":${JSON.stringify(key)},"v":`,
+    repaired: (key) => corrupt.delete(key),
+  };
 
   /** Every live subscription, ended by `close()`. */
   const subscriptions = new Set<() => void>();
@@ -138,9 +154,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
 
     async write(record, { publish, origin, force }) {
       const [t, d, x] = toHashArgs(record);
-      let ttl = cacheTtlMs;
-      if (!record.deleted && record.expiresAt !== null)
-        ttl = Math.max(1, Math.min(ttl, record.expiresAt - Date.now()));
+      const ttl = cacheTtlOf(record);
       let message = '';
       if (publish) {
         const wire: WireMessage = { o: origin, k: record.key, v: record.version };
@@ -166,8 +180,10 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
       const sub = client.duplicate();
       let stopped = false;
       sub.on('error', (error) => logger.debug({ err: error }, '[@app/config] Redis subscriber error'));
+      // This service's own changes come back on the channel too: drop them before decoding.
+      const own = listener.origin === undefined ? undefined : `{"o":${JSON.stringify(listener.origin)},`;
       sub.on('message', (from, message) => {
-        if (from !== channel || stopped) return;
+        if (from !== channel || stopped || (own !== undefined && message.startsWith(own))) return;
         let wire: WireMessage;
         try {
           wire = JSON.parse(message) as WireMessage;
@@ -212,6 +228,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
       return stop;
     },
   };
+  Object.defineProperty(sync, SYNC_TARGET, { value: target });
   return closeable(sync, () => {
     for (const stop of [...subscriptions]) stop();
   });
