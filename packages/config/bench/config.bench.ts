@@ -1,8 +1,8 @@
 // Benchmarks @app/config against its anchors in one process run, and prints ratios.
 //   pnpm --filter @app/config bench        (needs Redis at REDIS_URL, default redis://127.0.0.1:6379)
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { memoryConfigStore } from '../src/adapters/memory.js';
@@ -89,7 +89,10 @@ const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs
 type Sampler = (i: number) => Promise<number>;
 
 /** Two services on separate connections (as two processes would be), sharing `store`: A writes, B watches. */
-async function configPair(prefix: string, kind: 'memory' | 'redis'): Promise<{ sample: Sampler; close: () => Promise<void> }> {
+async function configPair(
+  prefix: string,
+  kind: 'memory' | 'redis',
+): Promise<{ sample: Sampler; close: () => Promise<void> }> {
   const ca = new Redis(REDIS_URL);
   const cb = new Redis(REDIS_URL);
   const shared = memoryConfigStore();
@@ -243,6 +246,16 @@ async function roundTrips(): Promise<void> {
     let before = commands;
     for (let i = 0; i < N; i++) await a.set(`k${i}`, i);
     const perSet = (commands - before) / N;
+    // A Redis store and a Redis sync on one client: the store write is in the same script.
+    const through = createConfigService({
+      store: redisConfigStore({ client: client as RedisClientLike, keyPrefix: `${prefix}wt:` }),
+      sync: redisConfigSync({ client: client as RedisClientLike, keyPrefix: `${prefix}wt:` }),
+    });
+    await through.set('warmup', 0);
+    before = commands;
+    for (let i = 0; i < N; i++) await through.set(`k${i}`, i);
+    const perThroughSet = (commands - before) / N;
+    await through.close();
     const b = createConfigService({
       store,
       sync: redisConfigSync({ client: client as RedisClientLike, keyPrefix: prefix }),
@@ -261,7 +274,10 @@ async function roundTrips(): Promise<void> {
     print('');
     print('| Redis round trips (commands sent, counted at ioredis sendCommand) | per call |');
     print('|---|---:|');
-    print(`| set (store write, then one EVALSHA: compare-and-set + PUBLISH) | ${perSet} |`);
+    print(`| set, memory store (store write, then one EVALSHA: compare-and-set + PUBLISH) | ${perSet} |`);
+    print(
+      `| set, Redis store + Redis sync on one client (one EVALSHA: store + cache + PUBLISH) | ${perThroughSet} |`,
+    );
     print(`| cold get, value in the Redis cache (HGETALL) | ${perColdHit} |`);
     print(
       `| cold get, not in Redis (HGETALL miss, store read, EVALSHA fill in background) | ${perColdMiss} |`,
