@@ -153,4 +153,27 @@ describe.skipIf(!redis.available)('outage: Redis store + Redis sync, Redis unrea
       await t.close();
     }
   });
+
+  it('a call made while the first connection is being made waits for it within the bound, and is never sent late', async () => {
+    const server = await startRedisServer();
+    await server.stop();
+    const client = new Redis(server.url, { retryStrategy: () => 200 });
+    client.on('error', () => {});
+    try {
+      const store = redisConfigStore({ client, keyPrefix: 'first:' });
+      expect(client.status).toBe('connecting');
+      const set = await timed(() => store.set('k', 1));
+      expect(isConfigError(set.error, 'UNAVAILABLE')).toBe(true);
+      expect(set.ms).toBeLessThan(MARGIN_MS);
+
+      await server.start();
+      await vi.waitFor(() => expect(client.status).toBe('ready'), { timeout: 30_000 });
+      await client.ping(); // anything ioredis had queued would have run before this answer
+      expect(await client.exists('first:entry:k')).toBe(0);
+      expect((await store.set('k', 2)).version).toBe(1);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
 });
