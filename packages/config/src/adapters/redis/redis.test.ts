@@ -127,7 +127,10 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const sync = redisConfigSync({ client: c.client, keyPrefix });
     expect(store.writeThrough?.(sync)).toBeDefined();
     const config = createConfigService({ store, sync, instanceId: 'writer' });
-    await config.set('warm', 0); // loads the script (NOSCRIPT -> EVAL) once
+    // Loads both scripts (NOSCRIPT -> EVAL) once.
+    await config.set('warm', 0);
+    await config.set('warm2', 0);
+    await config.delete('warm2');
     const before = c.total();
     expect(await config.set('k', { on: true })).toBe(1);
     expect(c.total() - before).toBe(1);
@@ -145,10 +148,16 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['warm']);
     expect(await config.set('k', 'again')).toBe(3);
     expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['k', 'warm']);
-    await vi.waitFor(() => expect(messages).toHaveLength(4));
+    await config.set('t', 'short-lived', { ttlMs: 60_000 });
+    await vi.waitFor(() => expect(messages).toHaveLength(7));
+    const expiring = JSON.parse(messages.pop() ?? '{}');
+    expect(expiring).toMatchObject({ o: 'writer', k: 't', v: 1, d: 'short-lived' });
+    expect(expiring.x).toBeGreaterThan(Date.now());
     // The same messages a sync write sends, with the version the store gave.
     expect(messages.map((m) => JSON.parse(m))).toEqual([
       { o: 'writer', k: 'warm', v: 1, d: 0, x: null },
+      { o: 'writer', k: 'warm2', v: 1, d: 0, x: null },
+      { o: 'writer', k: 'warm2', v: 2 },
       { o: 'writer', k: 'k', v: 1, d: { on: true }, x: null },
       { o: 'writer', k: 'k', v: 2 },
       { o: 'writer', k: 'k', v: 3, d: 'again', x: null },

@@ -64,7 +64,8 @@ return v
 // script, so other instances hear of a change after one round trip and nothing is half-written. The version
 // comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
 // The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
-// KEYS: entry hash, index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head, tail.
+// KEYS: entry hash, index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head (the
+// message is the head, the version, then the value and expiry: what `redisConfigSync` publishes).
 const THROUGH_SET = defineScript(
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -73,13 +74,15 @@ if redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3]) > 0 then
 end
 redis.call('HSET', KEYS[3], 'v', v, 't', '0', 'd', ARGV[2], 'x', ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6] .. v .. ARGV[7])
+local x = ARGV[3]
+if x == '' then x = 'null' end
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
 return v
 `,
   3,
 );
 
-// KEYS: entry hash, index, cache hash. ARGV: key, cache ttl ms, channel, message head, tail. -1: nothing live.
+// KEYS: entry hash, index, cache hash. ARGV: key, cache ttl ms, channel, message head. -1: nothing live.
 const THROUGH_DELETE = defineScript(
   `
 if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
@@ -89,7 +92,7 @@ redis.call('HDEL', KEYS[1], 'd', 'x')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. v .. ARGV[5])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. v .. '}')
 return v
 `,
   3,
@@ -164,7 +167,6 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
             expiresAt,
             deleted: false as const,
           };
-          const tail = `,"d":${data},"x":${expiresAt === null ? 'null' : expiresAt}}`;
           const keys = [entryKey(key), indexKey, target.cacheKey(key)];
           const args = [
             key,
@@ -173,7 +175,6 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
             target.cacheTtlMs(entry),
             target.channel,
             target.messageHead(origin, key),
-            tail,
           ];
           const version = Number(await call('write', () => runScript(client, THROUGH_SET, keys, args)));
           target.repaired(key);
@@ -182,13 +183,7 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
         async delete(key, { origin }) {
           const keys = [entryKey(key), indexKey, target.cacheKey(key)];
           const tombstone = { key, version: 0, deleted: true as const };
-          const args = [
-            key,
-            target.cacheTtlMs(tombstone),
-            target.channel,
-            target.messageHead(origin, key),
-            '}',
-          ];
+          const args = [key, target.cacheTtlMs(tombstone), target.channel, target.messageHead(origin, key)];
           const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
           if (version < 0) return undefined;
           target.repaired(key);
