@@ -1,11 +1,17 @@
 // Benchmarks @app/config against its anchors in one process run, and prints ratios.
 //   pnpm --filter @app/config bench        (needs Redis at REDIS_URL, default redis://127.0.0.1:6379)
 import { dirname, join } from 'node:path';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 import { memoryConfigStore } from '../src/adapters/memory.js';
-import { type RedisClientLike, redisConfigSync } from '../src/adapters/redis.js';
+import {
+  type RedisClientLike,
+  redisChangeChannel,
+  redisConfigStore,
+  redisConfigSync,
+} from '../src/adapters/redis/index.js';
 import { createConfigService } from '../src/index.js';
 
 // node-config reads $NODE_CONFIG_DIR/default.json when it is first imported: set the directory before.
@@ -23,7 +29,7 @@ const print = (line: string) => {
 
 // ---- 1. in-process hits ----------------------------------------------------------------------------------
 async function inProcess(): Promise<void> {
-  const config = createConfigService({ store: memoryConfigStore(), cache: { ttl: 3_600_000 } });
+  const config = createConfigService({ store: memoryConfigStore(), cache: { ttlMs: 3_600_000 } });
   await config.set('email.provider', 'ses');
   await config.get('email.provider');
   const map = new Map<string, unknown>([['email.provider', 'ses']]);
@@ -73,16 +79,69 @@ async function inProcess(): Promise<void> {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function propagation(samples: number): Promise<void> {
-  const prefix = `bench:${process.pid}:`;
-  const clients = [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)];
-  const [ca, cb, pub, sub] = clients as [Redis, Redis, Redis, Redis];
-  try {
-    // Raw Redis: PUBLISH on one connection until the message arrives on another.
-    let onRaw: (() => void) | undefined;
-    sub.on('message', () => onRaw?.());
-    await sub.subscribe(`${prefix}raw`);
-    const rawSample = async (i: number) => {
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+
+/** One timed path: resolves to ms from the start of the write until the other side saw it. */
+type Sampler = (i: number) => Promise<number>;
+
+/** Two services on separate connections (as two processes would be), sharing `store`: A writes, B watches. */
+async function configPair(
+  prefix: string,
+  kind: 'memory' | 'redis',
+): Promise<{ sample: Sampler; close: () => Promise<void> }> {
+  const ca = new Redis(REDIS_URL);
+  const cb = new Redis(REDIS_URL);
+  const shared = memoryConfigStore();
+  const storeFor = (client: Redis) =>
+    kind === 'memory' ? shared : redisConfigStore({ client: client as RedisClientLike, keyPrefix: prefix });
+  const a = createConfigService({
+    store: storeFor(ca),
+    sync: redisConfigSync({ client: ca as RedisClientLike, keyPrefix: prefix }),
+  });
+  const b = createConfigService({
+    store: storeFor(cb),
+    sync: redisConfigSync({ client: cb as RedisClientLike, keyPrefix: prefix }),
+  });
+  await a.set('feature.x', -1);
+  await b.get('feature.x');
+  let onChange: ((v: unknown) => void) | undefined;
+  b.watch('feature.x', (v) => onChange?.(v));
+  // Both subscribers listen before the first sample (a wait on the thing, not a sleep).
+  while (Number((await ca.pubsub('NUMSUB', redisChangeChannel(prefix)))[1]) < 2) await setImmediatePromise();
+  let n = 0;
+  return {
+    async sample() {
+      const value = ++n;
+      const seen = new Promise<void>((r) => {
+        onChange = (v) => v === value && r();
+      });
+      const t0 = performance.now();
+      await a.set('feature.x', value);
+      await seen;
+      return performance.now() - t0;
+    },
+    async close() {
+      await a.close();
+      await b.close();
+      ca.disconnect();
+      cb.disconnect();
+    },
+  };
+}
+
+/** Raw Redis: PUBLISH on one connection until the message arrives on another. */
+async function rawPair(prefix: string): Promise<{ sample: Sampler; close: () => Promise<void> }> {
+  const pub = new Redis(REDIS_URL);
+  const sub = new Redis(REDIS_URL);
+  let onRaw: (() => void) | undefined;
+  sub.on('message', () => onRaw?.());
+  await sub.subscribe(`${prefix}raw`);
+  return {
+    async sample(i) {
       const arrived = new Promise<void>((r) => {
         onRaw = r;
       });
@@ -90,61 +149,78 @@ async function propagation(samples: number): Promise<void> {
       await pub.publish(`${prefix}raw`, JSON.stringify({ o: 'x', k: 'feature.x', v: i, d: i, x: null }));
       await arrived;
       return performance.now() - t0;
-    };
+    },
+    async close() {
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
 
-    // @app/config: set on A until B's watcher runs. Separate connections, a shared (in-memory) store.
-    const store = memoryConfigStore();
-    const a = createConfigService({ store, sync: redisConfigSync({ client: ca, keyPrefix: prefix }) });
-    const b = createConfigService({ store, sync: redisConfigSync({ client: cb, keyPrefix: prefix }) });
-    await a.set('feature.x', -1);
-    await b.get('feature.x');
-    let onChange: ((v: unknown) => void) | undefined;
-    b.watch('feature.x', (v) => onChange?.(v));
-    await new Promise((r) => setTimeout(r, 100)); // subscribers connected
-    const oursSample = async (i: number) => {
-      const seen = new Promise<void>((r) => {
-        onChange = (v) => v === i && r();
-      });
-      const t0 = performance.now();
-      await a.set('feature.x', i);
-      await seen;
-      return performance.now() - t0;
-    };
+interface PropagationRound {
+  raw: { p50: number; p99: number };
+  redis: { p50: number; p99: number };
+  memory: { p50: number; p99: number };
+}
 
-    // Interleaved, so both see the same machine load (this machine is shared); the first 50 are warm-up.
-    const raw: number[] = [];
-    const ours: number[] = [];
-    for (let i = 0; i < samples + 50; i++) {
-      const r = await rawSample(i);
-      const o = await oursSample(i);
-      if (i >= 50) {
-        raw.push(r);
-        ours.push(o);
-      }
+/**
+ * Cross-instance propagation, interleaved sample by sample (raw, Redis store + Redis sync, memory store +
+ * Redis sync) so that all three see the same machine load; `rounds` rounds, each with its own percentiles.
+ */
+async function propagation(samples: number, rounds: number): Promise<void> {
+  const prefix = `bench:${process.pid}:`;
+  const raw = await rawPair(prefix);
+  const redisStore = await configPair(`${prefix}r:`, 'redis');
+  const memoryStore = await configPair(`${prefix}m:`, 'memory');
+  const results: PropagationRound[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      await raw.sample(i);
+      await redisStore.sample(i);
+      await memoryStore.sample(i);
     }
-    await a.close();
-    await b.close();
-
-    raw.sort((x, y) => x - y);
-    ours.sort((x, y) => x - y);
-    print('');
-    print(`| cross-instance propagation (${samples} samples) | p50 ms | p99 ms |`);
-    print('|---|---:|---:|');
-    print(
-      `| raw PUBLISH -> message | ${percentile(raw, 50).toFixed(3)} | ${percentile(raw, 99).toFixed(3)} |`,
-    );
-    print(
-      `| config.set on A -> watch on B | ${percentile(ours, 50).toFixed(3)} | ${percentile(ours, 99).toFixed(3)} |`,
-    );
-    print('');
-    const r50 = percentile(ours, 50) / percentile(raw, 50);
-    const r99 = percentile(ours, 99) / percentile(raw, 99);
-    print(
-      `- p50 ratio: ${r50.toFixed(2)}x, p99 ratio: ${r99.toFixed(2)}x (target: within 2x) -> ${r50 <= 2 && r99 <= 2 ? 'met' : 'MISSED'}`,
-    );
+    for (let round = 0; round < rounds; round++) {
+      const r: number[] = [];
+      const rs: number[] = [];
+      const ms: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        r.push(await raw.sample(i));
+        rs.push(await redisStore.sample(i));
+        ms.push(await memoryStore.sample(i));
+      }
+      const pct = (xs: number[]) => {
+        xs.sort((x, y) => x - y);
+        return { p50: percentile(xs, 50), p99: percentile(xs, 99) };
+      };
+      results.push({ raw: pct(r), redis: pct(rs), memory: pct(ms) });
+    }
   } finally {
-    for (const c of clients) c.disconnect();
+    await raw.close();
+    await redisStore.close();
+    await memoryStore.close();
   }
+  print('');
+  print(
+    `| cross-instance propagation (${rounds} rounds x ${samples} samples, interleaved; medians over rounds) | p50 ms | p99 ms | p50 / raw | p99 / raw |`,
+  );
+  print('|---|---:|---:|---:|---:|');
+  const row = (name: string, pick: (x: PropagationRound) => { p50: number; p99: number }) => {
+    const p50 = median(results.map((x) => pick(x).p50));
+    const p99 = median(results.map((x) => pick(x).p99));
+    const r50 = results.map((x) => pick(x).p50 / x.raw.p50);
+    const r99 = results.map((x) => pick(x).p99 / x.raw.p99);
+    print(
+      `| ${name} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ${median(r50).toFixed(2)}x (${spread(r50)}) | ${median(r99).toFixed(2)}x (${spread(r99)}) |`,
+    );
+    return { r50: median(r50), r99: median(r99) };
+  };
+  row('raw PUBLISH -> message (anchor)', (x) => x.raw);
+  const redis = row('config.set on A -> watch on B, Redis store + Redis sync', (x) => x.redis);
+  row('config.set on A -> watch on B, memory store + Redis sync', (x) => x.memory);
+  print('');
+  print(
+    `- Redis store + Redis sync: p50 ${redis.r50.toFixed(2)}x raw (target <= 1.5x), p99 ${redis.r99.toFixed(2)}x raw (target <= 2x) -> ${redis.r50 <= 1.5 && redis.r99 <= 2 ? 'met' : 'MISSED'}`,
+  );
 }
 
 // ---- 3. Redis round trips ------------------------------------------------------------------------------------
@@ -170,6 +246,16 @@ async function roundTrips(): Promise<void> {
     let before = commands;
     for (let i = 0; i < N; i++) await a.set(`k${i}`, i);
     const perSet = (commands - before) / N;
+    // A Redis store and a Redis sync on one client: the store write is in the same script.
+    const through = createConfigService({
+      store: redisConfigStore({ client: client as RedisClientLike, keyPrefix: `${prefix}wt:` }),
+      sync: redisConfigSync({ client: client as RedisClientLike, keyPrefix: `${prefix}wt:` }),
+    });
+    await through.set('warmup', 0);
+    before = commands;
+    for (let i = 0; i < N; i++) await through.set(`k${i}`, i);
+    const perThroughSet = (commands - before) / N;
+    await through.close();
     const b = createConfigService({
       store,
       sync: redisConfigSync({ client: client as RedisClientLike, keyPrefix: prefix }),
@@ -188,7 +274,10 @@ async function roundTrips(): Promise<void> {
     print('');
     print('| Redis round trips (commands sent, counted at ioredis sendCommand) | per call |');
     print('|---|---:|');
-    print(`| set (store write, then one EVALSHA: compare-and-set + PUBLISH) | ${perSet} |`);
+    print(`| set, memory store (store write, then one EVALSHA: compare-and-set + PUBLISH) | ${perSet} |`);
+    print(
+      `| set, Redis store + Redis sync on one client (one EVALSHA: store + cache + PUBLISH) | ${perThroughSet} |`,
+    );
     print(`| cold get, value in the Redis cache (HGETALL) | ${perColdHit} |`);
     print(
       `| cold get, not in Redis (HGETALL miss, store read, EVALSHA fill in background) | ${perColdMiss} |`,
@@ -202,9 +291,12 @@ async function roundTrips(): Promise<void> {
 }
 
 const started = Date.now();
-await inProcess();
-await propagation(Number(process.env.BENCH_SAMPLES ?? 2000));
-await roundTrips();
+// BENCH_ONLY=propagation (or inProcess, roundTrips) runs one part.
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'inProcess') await inProcess();
+if (!only || only === 'propagation')
+  await propagation(Number(process.env.BENCH_SAMPLES ?? 1000), Number(process.env.BENCH_ROUNDS ?? 3));
+if (!only || only === 'roundTrips') await roundTrips();
 print('');
 print(
   `(${((Date.now() - started) / 1000).toFixed(1)} s, node ${process.version}, ${new Date().toISOString()})`,

@@ -2,7 +2,7 @@ import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it, vi } from 'vitest';
 import { prismaConfigStore } from './adapters/prisma.js';
-import { redisCacheKey, redisConfigSync } from './adapters/redis.js';
+import { redisCacheKey, redisConfigSync } from './adapters/redis/index.js';
 import { createConfigService } from './service.js';
 
 const redis = await requireRedis();
@@ -19,7 +19,7 @@ describe.skipIf(!redis.available || !db.available)(
       return createConfigService({
         store,
         sync: redisConfigSync({ client: redis.client(), keyPrefix }),
-        cache: { ttl: 600_000 }, // long enough that only notifications can explain a fresh value
+        cache: { ttlMs: 600_000 }, // long enough that only notifications can explain a fresh value
       });
     }
 

@@ -2,7 +2,7 @@ import { requireRedis, startRedisServer } from '@app/test-harness';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { memoryConfigStore } from './adapters/memory.js';
-import { redisCacheKey, redisConfigSync } from './adapters/redis.js';
+import { redisCacheKey, redisConfigSync } from './adapters/redis/index.js';
 import { createConfigService } from './service.js';
 
 // The shared Redis only gates the suite (CI must have redis-server); the test runs its own server.
@@ -29,12 +29,12 @@ describe.skipIf(!redis.available)('faults: a private redis-server stopped and st
     const a = createConfigService({
       store,
       logger: logA,
-      sync: redisConfigSync({ client: connect(), keyPrefix, timeout: 500, logger: logA }),
+      sync: redisConfigSync({ client: connect(), keyPrefix, commandTimeoutMs: 500, logger: logA }),
     });
     const b = createConfigService({
       store,
       logger: logB,
-      sync: redisConfigSync({ client: connect(), keyPrefix, timeout: 500, logger: logB }),
+      sync: redisConfigSync({ client: connect(), keyPrefix, commandTimeoutMs: 500, logger: logB }),
     });
     const admin = connect();
     try {
@@ -101,7 +101,7 @@ describe.skipIf(!redis.available)('faults: a private redis-server stopped and st
     const store = memoryConfigStore();
     const a = createConfigService({
       store,
-      sync: redisConfigSync({ client, keyPrefix: 'late:', timeout: 500 }),
+      sync: redisConfigSync({ client, keyPrefix: 'late:', commandTimeoutMs: 500 }),
     });
     try {
       expect(await a.set('k', 1)).toBe(1);

@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import type { ConfigSync, ConfigSyncListener } from './types.js';
 
 /**
@@ -16,7 +17,7 @@ import type { ConfigSync, ConfigSyncListener } from './types.js';
  */
 export function inProcessConfigSync(): ConfigSync {
   const listeners = new Set<ConfigSyncListener>();
-  return {
+  const sync: Omit<ConfigSync, 'close' | typeof Symbol.asyncDispose> = {
     async write(record, { publish, origin }) {
       if (!publish) return;
       // Delivered on a later microtask, like a message from a broker: never re-entrant into the writer.
@@ -29,4 +30,5 @@ export function inProcessConfigSync(): ConfigSync {
       };
     },
   };
+  return closeable(sync, () => listeners.clear());
 }

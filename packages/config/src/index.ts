@@ -1,5 +1,5 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
-export { ConfigError, ConfigErrorCode } from './errors.js';
+export { ConfigError, ConfigErrorCode, isConfigError } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
 export type {
   ConfigCacheOptions,
@@ -22,6 +22,7 @@ export type {
   ConfigSync,
   ConfigSyncListener,
   ConfigTombstone,
+  ConfigWriteThrough,
   JsonValue,
   StoreSetOptions,
 } from './types.js';

@@ -6,7 +6,7 @@ import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
 import { memoryConfigStore } from './adapters/memory.js';
 import { prismaConfigStore } from './adapters/prisma.js';
-import { redisConfigSync } from './adapters/redis.js';
+import { redisConfigSync } from './adapters/redis/index.js';
 import { createConfigService } from './service.js';
 import type { ConfigRecord, ConfigStore } from './types.js';
 
@@ -75,7 +75,7 @@ function describeList(name: string, create: () => StoreFixture) {
       const p = ns();
       const c = clock();
       const config = createConfigService({ store, now: c.now });
-      await config.set(`${p}promo`, 'on', { ttl: 5000 });
+      await config.set(`${p}promo`, 'on', { ttlMs: 5000 });
       await config.set(`${p}forever`, 'on');
       expect((await config.list(p)).get(`${p}promo`)).toEqual({
         value: 'on',
@@ -149,7 +149,7 @@ describe.skipIf(!redis.available || !db.available)(
         createConfigService({
           store: prismaConfigStore({ prisma: createTestPrisma(db) }), // its own pool
           sync: redisConfigSync({ client: redis.client(), keyPrefix }),
-          cache: { ttl: 600_000 },
+          cache: { ttlMs: 600_000 },
         });
       const a = instance();
       const b = instance();

@@ -1,5 +1,5 @@
 import type { ConfigSource } from '@app/core';
-import { isAppError } from '@app/core';
+import { closeable, isAppError } from '@app/core';
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -41,6 +41,8 @@ function instrumented(inner: ConfigStore = memoryConfigStore()) {
       if (failure) throw failure;
       return inner.list(prefix);
     },
+    close: async () => {},
+    [Symbol.asyncDispose]: async () => {},
   };
   return {
     store,
@@ -67,6 +69,7 @@ function clock(start = 1_000_000) {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
+/** One macrotask turn, for the checks that something did not happen (a wait needs a thing to wait on). */
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('createConfigService: reads and writes', () => {
@@ -114,8 +117,8 @@ describe('createConfigService: reads and writes', () => {
       [() => config.set('k', Number.NaN), ConfigErrorCode.INVALID_VALUE],
       [() => config.set('k', new Date() as unknown as string), ConfigErrorCode.INVALID_VALUE],
       [() => config.set('k', { f: () => 1 } as unknown as null), ConfigErrorCode.INVALID_VALUE],
-      [() => config.set('k', 1, { ttl: 0 }), ConfigErrorCode.INVALID_OPTIONS],
-      [() => config.set('k', 1, { ttl: 1.5 }), ConfigErrorCode.INVALID_OPTIONS],
+      [() => config.set('k', 1, { ttlMs: 0 }), ConfigErrorCode.INVALID_OPTIONS],
+      [() => config.set('k', 1, { ttlMs: 1.5 }), ConfigErrorCode.INVALID_OPTIONS],
       [() => config.delete(''), ConfigErrorCode.INVALID_KEY],
       [() => config.list(''), ConfigErrorCode.INVALID_KEY],
       [() => config.list('a\u0000'), ConfigErrorCode.INVALID_KEY],
@@ -183,7 +186,7 @@ describe('createConfigService: list', () => {
 
   it('refreshes cached keys that changed behind its back and tells their watchers', async () => {
     const s = instrumented();
-    const config = createConfigService({ store: s.store, cache: { ttl: 600_000 } });
+    const config = createConfigService({ store: s.store, cache: { ttlMs: 600_000 } });
     await config.set('p.cached', 'v1');
     const seen = vi.fn();
     config.watch('p.cached', seen);
@@ -300,7 +303,7 @@ describe('createConfigService: caching', () => {
     const config = createConfigService({ store: s.store });
     const release = s.hold();
     const reads = Array.from({ length: 1000 }, () => config.get('cold'));
-    await flush();
+    await vi.waitFor(() => expect(s.calls.get).toBe(1)); // the one store read is under way
     release();
     const values = await Promise.all(reads);
     expect(new Set(values)).toEqual(new Set(['value']));
@@ -325,7 +328,7 @@ describe('createConfigService: caching', () => {
   it('serves an entry for the cache TTL, then reads the store again', async () => {
     const s = instrumented();
     const c = clock();
-    const config = createConfigService({ store: s.store, now: c.now, cache: { ttl: 1000 } });
+    const config = createConfigService({ store: s.store, now: c.now, cache: { ttlMs: 1000 } });
     await s.inner.set('k', 'v1');
     expect(await config.get('k')).toBe('v1');
     await s.inner.set('k', 'v2'); // behind the service's back: no notification
@@ -358,7 +361,7 @@ describe('createConfigService: caching', () => {
     const s = instrumented();
     const c = clock();
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
-    const config = createConfigService({ store: s.store, now: c.now, logger, cache: { ttl: 100 } });
+    const config = createConfigService({ store: s.store, now: c.now, logger, cache: { ttlMs: 100 } });
     await config.set('k', 'kept');
     c.advance(500);
     s.fail(new Error('db down'));
@@ -373,7 +376,7 @@ describe('createConfigService: caching', () => {
     const c = clock();
     const store = memoryConfigStore();
     const config = createConfigService({ store, now: c.now });
-    await config.set('promo', 'on', { ttl: 5000 });
+    await config.set('promo', 'on', { ttlMs: 5000 });
     expect(await store.get('promo')).toMatchObject({ expiresAt: c.now() + 5000 });
     expect(await config.get('promo', 'off')).toBe('on');
     c.advance(5000);
@@ -401,7 +404,7 @@ describe('createConfigService: versions and notifications', () => {
   function manualSync() {
     let listener: ConfigSyncListener | undefined;
     return {
-      sync: {
+      sync: closeable({
         async write() {},
         subscribe(l: ConfigSyncListener) {
           listener = l;
@@ -409,7 +412,7 @@ describe('createConfigService: versions and notifications', () => {
             listener = undefined;
           };
         },
-      },
+      }),
       deliver: (record: ConfigRecord, origin = 'elsewhere') => listener?.change(record, origin),
       reset: () => listener?.reset(),
     };
@@ -429,7 +432,7 @@ describe('createConfigService: versions and notifications', () => {
     expect(config.peek('k')).toBe('v2');
     expect(seen).not.toHaveBeenCalled();
     m.deliver({ key: 'k', value: 'v3', version: 3, expiresAt: null, deleted: false });
-    await flush();
+    await vi.waitFor(() => expect(config.peek('k')).toBe('v3'));
     expect(config.peek('k')).toBe('v3');
     expect(seen).toHaveBeenCalledWith('v3', 'k');
   });
@@ -441,9 +444,9 @@ describe('createConfigService: versions and notifications', () => {
     const config = createConfigService({ store: s.store, sync: m.sync });
     const release = s.hold();
     const pending = config.get('k');
-    await flush();
+    await vi.waitFor(() => expect(s.calls.get).toBe(1)); // the cold read is under way
     m.deliver({ key: 'k', value: 'new', version: 2, expiresAt: null, deleted: false });
-    await flush();
+    await vi.waitFor(() => expect(config.peek('k')).toBe('new'));
     release();
     expect(await pending).toBe('new');
     expect(config.peek('k')).toBe('new');
@@ -454,7 +457,7 @@ describe('createConfigService: versions and notifications', () => {
     const config = createConfigService({ store: memoryConfigStore(), sync: m.sync });
     await config.set('k', 'v1');
     m.deliver({ key: 'k', version: 2, deleted: true });
-    await flush();
+    await vi.waitFor(() => expect(config.peek('k')).toBeUndefined());
     expect(config.peek('k')).toBeUndefined();
     expect(await config.get('k', 'default')).toBe('default');
   });
@@ -513,6 +516,8 @@ describe('createConfigService: versions and notifications', () => {
         writes.push({ record, force: o.force, publish: o.publish });
       },
       subscribe: () => () => {},
+      close: async () => {},
+      [Symbol.asyncDispose]: async () => {},
     };
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
     const store = memoryConfigStore();
@@ -576,11 +581,11 @@ describe('createConfigService: versions and notifications', () => {
     const seen = vi.fn();
     b.watch('k', seen);
     await a.set('k', 'from a');
-    await flush();
+    await vi.waitFor(() => expect(b.peek('k')).toBe('from a'));
     expect(b.peek('k')).toBe('from a');
     expect(await b.get('k')).toBe('from a');
     await a.delete('k');
-    await flush();
+    await vi.waitFor(() => expect(b.peek('k')).toBeUndefined());
     expect(await b.get('k')).toBeUndefined();
     expect(seen.mock.calls).toEqual([
       ['from a', 'k'],
@@ -599,7 +604,7 @@ describe('createConfigService: lifecycle', () => {
       await using b = createConfigService({ store, sync });
       b.watch('k', seen);
       await a.set('k', 1);
-      await flush();
+      await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(1));
     }
     await a.set('k', 2);
     await flush();

@@ -1,221 +1,112 @@
-import {
-  type ConfigSource,
-  type Logger,
-  retry,
-  type StandardSchemaV1,
-  silentLogger,
-  type Unsubscribe,
-  validateWithSchema,
-} from '@app/core';
-import { ConfigError } from './errors.js';
+import { type Logger, optionChecks, silentLogger, type Unsubscribe } from '@app/core';
+import { EntryCache } from './cache.js';
+import { type CacheEntry, readEntry, TypedKeys } from './entries.js';
+import { ConfigError, rejectRenamed } from './errors.js';
 import { inProcessConfigSync } from './in-process-sync.js';
-import { Lru } from './lru.js';
-import type { ConfigEntry, ConfigRecord, ConfigStore, ConfigSync, JsonValue } from './types.js';
+import type { ServiceInternals } from './internals.js';
+import { listEntries } from './list.js';
+import { resynchronise } from './resync.js';
+import type {
+  ConfigInput,
+  ConfigListEntry,
+  ConfigSchemas,
+  ConfigService,
+  ConfigServiceOptions,
+  ConfigSetOptions,
+  ConfigValue,
+  ListedValue,
+  NoSchemas,
+  WatchedValue,
+} from './service-types.js';
+import { SharedLayer } from './shared-layer.js';
+import { SingleFlight, TaskTracker } from './single-flight.js';
+import type { ConfigRecord, ConfigStore, ConfigSync, ConfigWriteThrough, JsonValue } from './types.js';
 import { assertJson, assertKey } from './validate.js';
+import { Watchers } from './watchers.js';
 
-/** Schemas of typed keys, declared once: `{ 'email.provider': z.enum(['ses', 'sendgrid']) }`. */
-export type ConfigSchemas = Record<string, StandardSchemaV1>;
-
-/** No typed keys. */
-export type NoSchemas = Record<never, never>;
-
-/** What `get` resolves to for `K`: the schema's output for a typed key, JSON otherwise. */
-export type ConfigValue<S extends ConfigSchemas, K extends string> = K extends keyof S
-  ? StandardSchemaV1.InferOutput<S[K]>
-  : JsonValue;
-
-/** What `set` accepts for `K`: the schema's input for a typed key, JSON otherwise. */
-export type ConfigInput<S extends ConfigSchemas, K extends string> = K extends keyof S
-  ? StandardSchemaV1.InferInput<S[K]>
-  : JsonValue;
-
-/** What a watch callback receives for a key or pattern: `undefined` after a delete or an expiry. */
-export type WatchedValue<S extends ConfigSchemas, K extends string> = K extends `${string}*` | `${string}.`
-  ? unknown
-  : ConfigValue<S, K> | undefined;
-
-/**
- * What {@link ConfigService.list} values can be: JSON, or for typed keys their schema's output (a prefix can
- * cover typed and untyped keys alike).
- */
-export type ListedValue<S extends ConfigSchemas> =
-  | JsonValue
-  | { [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> }[keyof S];
-
-/** One live entry returned by {@link ConfigService.list}. */
-export interface ConfigListEntry<V = unknown> {
-  /** The value: the schema's output for a typed key, the frozen JSON otherwise. */
-  readonly value: V;
-  /** The entry's version in the store (grows on every `set` and `delete` of the key). */
-  readonly version: number;
-  /** When the value expires (epoch ms), or `null` when it never does. */
-  readonly expiresAt: number | null;
-}
-
-/** Options of {@link ConfigService.set}. */
-export interface ConfigSetOptions {
-  /** The value stops applying after this many ms (then `get` returns the default). @default undefined (never) */
-  ttl?: number;
-}
-
-/** Bounds of the in-process cache. */
-export interface ConfigCacheOptions {
-  /** Most entries kept; the least recently used go first (second-chance approximation). Deleted keys count too. @default 1000 */
-  maxEntries?: number;
-  /** How long an entry is served before it is read again from the shared cache or the store, in ms. @default 30000 */
-  ttl?: number;
-}
-
-/** Options of {@link createConfigService}. */
-export interface ConfigServiceOptions<S extends ConfigSchemas = NoSchemas> {
-  /** The durable source of truth: `memoryConfigStore()`, `prismaConfigStore({ prisma })`, or your own. */
-  store: ConfigStore;
-  /**
-   * How instances share changes (and optionally a shared cache): `redisConfigSync({ client })` across
-   * processes, `inProcessConfigSync()` across services in one process. @default a private in-process sync
-   */
-  sync?: ConfigSync;
-  /** Typed keys: values are validated with these Standard Schemas on `set` and on every read. @default {} */
-  schemas?: S;
-  /** Bounds of the in-process cache. @default { maxEntries: 1000, ttl: 30000 } */
-  cache?: ConfigCacheOptions;
-  /** Where warnings (shared layer down, corrupt cache entries, failing watchers) go. @default silent */
-  logger?: Logger;
-  /** The clock, in epoch ms; inject one in tests. @default Date.now */
-  now?: () => number;
-  /** This instance's id in change notifications. @default a random id */
-  instanceId?: string;
-}
-
-/**
- * Runtime configuration every instance sees. Satisfies `ConfigSource` from `@app/core`, so `@app/di` and
- * `@app/flags` can read and watch it.
- */
-export interface ConfigService<S extends ConfigSchemas = NoSchemas> extends ConfigSource, AsyncDisposable {
-  /** This instance's id in change notifications. */
-  readonly instanceId: string;
-  /** The current value, or `undefined` when the key is not set (or deleted, or expired). */
-  get<K extends string>(key: K): Promise<ConfigValue<S, K> | undefined>;
-  /** The current value, or `defaultValue` when the key is not set. */
-  get<K extends string>(key: K, defaultValue: ConfigValue<S, K>): Promise<ConfigValue<S, K>>;
-  /** The value in the in-process cache, without I/O: `undefined` when not cached, stale, or not set. */
-  peek<K extends string>(key: K): ConfigValue<S, K> | undefined;
-  /** Validates, writes to the store, updates every cache and notifies every instance. Resolves to the new version. */
-  set<K extends string>(key: K, value: ConfigInput<S, K>, options?: ConfigSetOptions): Promise<number>;
-  /** Deletes the key everywhere. Resolves to `false` when it was not set. */
-  delete(key: string): Promise<boolean>;
-  /**
-   * Every live entry whose key starts with `prefix` (taken literally, no wildcards), read from the store,
-   * the source of truth: deleted and expired keys are left out. Resolves to a new `Map` from key to
-   * `{ value, version, expiresAt }`, in key order.
-   *
-   * The prefix is checked like a key (`INVALID_KEY` before any I/O). A typed key whose stored value fails
-   * its schema makes the call reject with `INVALID_VALUE`, as `get` of that key would. Keys already in the
-   * in-process cache are refreshed when the store holds a newer version (their watchers are called, as for
-   * any change this instance had missed); watched keys are cached as a `get` would cache them; other keys
-   * are not cached, so listing never evicts hot keys for keys nobody follows.
-   *
-   * @example
-   * ```ts
-   * await config.set('email.provider', 'ses');
-   * await config.set('email.retries', 3);
-   * const email = await config.list('email.');
-   * for (const [key, { value, version }] of email) console.log(key, value, version);
-   * // email.provider ses 1
-   * // email.retries 3 1
-   * ```
-   */
-  list(prefix: string): Promise<Map<string, ConfigListEntry<ListedValue<S>>>>;
-  /**
-   * Calls `callback` after `key` changes on any instance, or any key under a pattern ending with `*` or `.`
-   * (`'email.*'`, `'email.'`). Returns the function that stops watching.
-   */
-  watch<K extends string>(key: K, callback: (value: WatchedValue<S, K>, key: string) => void): Unsubscribe;
-  /** Stops listening for changes and empties the cache. The store's and Redis' clients stay yours to close. */
-  close(): Promise<void>;
-}
-
-interface CacheEntry {
-  readonly version: number;
-  readonly deleted: boolean;
-  /** Parsed (schema output) for typed keys, the frozen JSON otherwise. */
-  readonly value: unknown;
-  /** Set when a typed key's stored value fails its schema: reads throw it. */
-  readonly invalid: ConfigError | undefined;
-  readonly valueExpiresAt: number | null;
-  freshUntil: number;
-}
-
-type WatchCallback = (value: unknown, key: string) => void;
+export type {
+  ConfigCacheOptions,
+  ConfigInput,
+  ConfigListEntry,
+  ConfigSchemas,
+  ConfigService,
+  ConfigServiceOptions,
+  ConfigSetOptions,
+  ConfigValue,
+  ListedValue,
+  NoSchemas,
+  WatchedValue,
+} from './service-types.js';
 
 const DEFAULT_MAX_ENTRIES = 1000;
-const DEFAULT_CACHE_TTL = 30_000;
-const MAX_PENDING = 10_000;
-/** About 3 s in all, jittered. */
-const PENDING_RETRY = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } as const;
+const DEFAULT_CACHE_TTL_MS = 30_000;
 
-function positiveInteger(value: unknown, name: string): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError('INVALID_OPTIONS', `${name} must be a positive integer`);
-  }
+const check = optionChecks((message) => new ConfigError('INVALID_OPTIONS', message));
+
+/** A store or adapter failure as the caller sees it: `UNAVAILABLE` passes through, anything else is `STORE_ERROR`. */
+function storeFailure(error: unknown, message: string): ConfigError {
+  if (error instanceof ConfigError && error.code === 'UNAVAILABLE') return error;
+  return new ConfigError('STORE_ERROR', message, { cause: error });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-/** The prefix a watch pattern stands for, or `undefined` for an exact key. */
-function patternPrefix(key: string): string | undefined {
-  if (key.endsWith('*')) return key.slice(0, -1);
-  if (key.endsWith('.')) return key;
-  return undefined;
-}
-
-class Service<S extends ConfigSchemas> implements ConfigService<S> {
+/** The service: composes the cache, single-flight reads, typed keys, watchers and the shared layer. */
+class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInternals {
   readonly instanceId: string;
-  private readonly store: ConfigStore;
+  readonly store: ConfigStore;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly cache: EntryCache;
+  readonly watchers: Watchers;
+  readonly typed: TypedKeys;
+  readonly shared: SharedLayer;
   private readonly sync: ConfigSync;
-  private readonly schemas: S | undefined;
-  private readonly logger: Logger;
-  private readonly now: () => number;
-  private readonly ttl: number;
-  private readonly cache: Lru<CacheEntry>;
-  private readonly inflight = new Map<string, Promise<CacheEntry>>();
-  private readonly exactWatchers = new Map<string, Set<WatchCallback>>();
-  private readonly prefixWatchers = new Map<string, Set<WatchCallback>>();
-  /** Keys whose change reached the store but not the shared layer: replayed when it is back. */
-  private readonly pending = new Set<string>();
-  private readonly background = new Set<Promise<unknown>>();
+  /** Store-and-share in one step, when the store and the sync share a backend. */
+  private readonly through: ConfigWriteThrough | undefined;
+  private readonly loads = new SingleFlight<CacheEntry>();
+  private readonly background: TaskTracker;
   private readonly stopSync: Unsubscribe;
   private readonly closing = new AbortController();
-  private sharedDown = false;
-  private replaying = false;
   private closed = false;
 
   constructor(options: ConfigServiceOptions<S>) {
     if (typeof options?.store?.get !== 'function') {
       throw new ConfigError('INVALID_OPTIONS', 'store is required (e.g. memoryConfigStore())');
     }
-    const maxEntries = options.cache?.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    const ttl = options.cache?.ttl ?? DEFAULT_CACHE_TTL;
-    positiveInteger(maxEntries, 'cache.maxEntries');
-    positiveInteger(ttl, 'cache.ttl');
+    rejectRenamed(options.cache, { ttl: 'ttlMs' }, 'cache');
+    const maxEntries = check.positiveInt(
+      'cache.maxEntries',
+      options.cache?.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    );
+    const ttlMs = check.positiveInt('cache.ttlMs', options.cache?.ttlMs ?? DEFAULT_CACHE_TTL_MS);
     this.store = options.store;
     this.sync = options.sync ?? inProcessConfigSync();
-    this.schemas = options.schemas;
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
-    this.ttl = ttl;
-    this.cache = new Lru(maxEntries);
     this.instanceId = options.instanceId ?? `cfg-${Math.random().toString(36).slice(2, 10)}`;
-    this.stopSync = this.sync.subscribe({
-      change: (record, origin) => this.onRemoteChange(record, origin),
-      reset: () => this.track(this.onReset()),
+    this.cache = new EntryCache(maxEntries);
+    this.watchers = new Watchers(this.logger);
+    this.typed = new TypedKeys(options.schemas, this.logger, this.now, ttlMs);
+    this.background = new TaskTracker((error) =>
+      this.logger.error({ err: error }, '[@app/config] background task failed'),
+    );
+    this.shared = new SharedLayer({
+      sync: this.sync,
+      store: this.store,
+      instanceId: this.instanceId,
+      logger: this.logger,
+      signal: this.closing.signal,
+      track: (promise) => this.background.track(promise),
     });
+    this.through = this.store.writeThrough?.(this.sync);
+    this.stopSync = this.sync.subscribe({
+      origin: this.instanceId,
+      change: (record, origin) => this.onRemoteChange(record, origin),
+      reset: () => this.background.track(resynchronise(this)),
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get<K extends string>(key: K): Promise<ConfigValue<S, K> | undefined>;
@@ -224,50 +115,46 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     // The hot path: a cached key was validated when it was first read, and close() empties the cache.
     const entry = this.cache.get(key);
     try {
-      if (entry !== undefined && entry.freshUntil > this.now())
-        return Promise.resolve(this.read(entry, defaultValue));
+      const now = this.now();
+      if (entry !== undefined && entry.freshUntil > now)
+        return Promise.resolve(readEntry(entry, defaultValue, now));
       this.assertOpen();
       assertKey(key);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.load(key, entry).then((loaded) => this.read(loaded, defaultValue));
+    return this.load(key, entry).then((loaded) => readEntry(loaded, defaultValue, this.now()));
   }
 
   peek<K extends string>(key: K): ConfigValue<S, K> | undefined {
     const entry = this.cache.get(key);
-    if (entry === undefined || entry.freshUntil <= this.now()) return undefined;
-    return this.read(entry, undefined) as ConfigValue<S, K> | undefined;
+    const now = this.now();
+    if (entry === undefined || entry.freshUntil <= now) return undefined;
+    return readEntry(entry, undefined, now) as ConfigValue<S, K> | undefined;
   }
 
   async set<K extends string>(key: K, value: ConfigInput<S, K>, options?: ConfigSetOptions): Promise<number> {
     this.assertOpen();
     assertKey(key);
-    if (options?.ttl !== undefined) positiveInteger(options.ttl, 'ttl');
+    rejectRenamed(options, { ttl: 'ttlMs' }, 'set');
+    if (options?.ttlMs !== undefined) check.positiveInt('ttlMs', options.ttlMs);
     assertJson(value, key);
-    const schema = this.schemas?.[key];
-    if (schema) {
-      const result = await validateWithSchema(schema, value);
-      if (!result.ok) {
-        throw new ConfigError(
-          'INVALID_VALUE',
-          `value of '${key}' fails its schema: ${result.issues.join('; ')}`,
-          {
-            issues: result.issues,
-          },
-        );
-      }
-    }
-    const expiresAt = options?.ttl === undefined ? null : this.now() + options.ttl;
+    const checking = this.typed.checkInput(key, value);
+    if (checking) await checking;
+    const expiresAt = options?.ttlMs === undefined ? null : this.now() + options.ttlMs;
     let entry: ConfigRecord;
     try {
-      // A copy: the store (and, through it, every cache) never shares an object with the caller.
-      entry = await this.store.set(key, structuredClone(value) as JsonValue, { expiresAt });
+      entry = this.through
+        ? // One step: store, shared cache and every instance (the value is serialised, so never shared).
+          await this.through.set(key, value as JsonValue, { expiresAt, origin: this.instanceId })
+        : // A copy: the store (and, through it, every cache) never shares an object with the caller.
+          await this.store.set(key, structuredClone(value) as JsonValue, { expiresAt });
     } catch (error) {
-      throw new ConfigError('STORE_ERROR', `could not write '${key}' to the store`, { cause: error });
+      throw storeFailure(error, `could not write '${key}' to the store`);
     }
-    this.apply(key, await this.toEntry(entry), true);
-    await this.share(entry);
+    const applying = this.applyRecord(entry);
+    if (applying) await applying;
+    if (!this.through) await this.shared.share(entry);
     return entry.version;
   }
 
@@ -276,75 +163,35 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     assertKey(key);
     let tombstone: ConfigRecord | undefined;
     try {
-      tombstone = await this.store.delete(key);
+      tombstone = this.through
+        ? await this.through.delete(key, { origin: this.instanceId })
+        : await this.store.delete(key);
     } catch (error) {
-      throw new ConfigError('STORE_ERROR', `could not delete '${key}' from the store`, { cause: error });
+      throw storeFailure(error, `could not delete '${key}' from the store`);
     }
     if (tombstone === undefined) {
       // Nothing was live in the store, so a cached value here could only be stale.
       this.cache.delete(key);
       return false;
     }
-    this.apply(key, await this.toEntry(tombstone), true);
-    await this.share(tombstone);
+    const applying = this.applyRecord(tombstone);
+    if (applying) await applying;
+    if (!this.through) await this.shared.share(tombstone);
     return true;
   }
 
-  async list(prefix: string): Promise<Map<string, ConfigListEntry<ListedValue<S>>>> {
-    this.assertOpen();
-    assertKey(prefix, 'prefix');
-    let entries: ConfigEntry[];
+  list(prefix: string): Promise<Map<string, ConfigListEntry<ListedValue<S>>>> {
     try {
-      entries = await this.store.list(prefix);
+      this.assertOpen();
     } catch (error) {
-      throw new ConfigError('STORE_ERROR', `could not list '${prefix}' from the store`, { cause: error });
+      return Promise.reject(error);
     }
-    const now = this.now();
-    const out = new Map<string, ConfigListEntry<ListedValue<S>>>();
-    // Code-unit order, whatever the database's collation.
-    const sorted = [...entries].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    for (const entry of sorted) {
-      // The store only returns live entries under the prefix; the service still decides expiry (stores never
-      // read the clock), and a foreign store that lists too much must not leak other keys.
-      if (!entry.key.startsWith(prefix) || (entry.expiresAt !== null && entry.expiresAt <= now)) continue;
-      const cached = await this.toEntry(entry);
-      if (cached.invalid) throw cached.invalid;
-      // Cached keys are refreshed; watched ones are cached as a get would, so a reconnect re-reads them.
-      if (this.cache.peek(entry.key) !== undefined || this.isWatched(entry.key)) {
-        this.apply(entry.key, cached, false);
-      }
-      out.set(
-        entry.key,
-        Object.freeze({
-          value: cached.value as ListedValue<S>,
-          version: entry.version,
-          expiresAt: entry.expiresAt,
-        }),
-      );
-    }
-    return out;
+    return listEntries<ListedValue<S>>(this, prefix);
   }
 
   watch<K extends string>(key: K, callback: (value: WatchedValue<S, K>, key: string) => void): Unsubscribe {
     this.assertOpen();
-    const prefix = patternPrefix(key);
-    if (prefix === undefined) assertKey(key);
-    const map = prefix === undefined ? this.exactWatchers : this.prefixWatchers;
-    const slot = prefix ?? key;
-    let set = map.get(slot);
-    if (!set) {
-      set = new Set();
-      map.set(slot, set);
-    }
-    // A wrapper per call, so watching twice with one function makes two watches that stop separately.
-    const cb: WatchCallback = (value, changed) => callback(value as WatchedValue<S, K>, changed);
-    set.add(cb);
-    return () => {
-      const current = map.get(slot);
-      if (!current) return;
-      current.delete(cb);
-      if (current.size === 0) map.delete(slot);
-    };
+    return this.watchers.add(key, callback as (value: unknown, key: string) => void);
   }
 
   async close(): Promise<void> {
@@ -353,132 +200,67 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     this.cache.clear();
     this.closing.abort();
     this.stopSync();
-    await Promise.allSettled([...this.background, ...this.inflight.values()]);
-    this.exactWatchers.clear();
-    this.prefixWatchers.clear();
-    this.pending.clear();
+    await Promise.allSettled([...this.background.all(), ...this.loads.all()]);
+    this.watchers.clear();
+    this.shared.clear();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  load(key: string, stale: CacheEntry | undefined): Promise<CacheEntry> {
+    return this.loads.run(key, () =>
+      this.fetch(key)
+        .then(async (record) => this.apply(key, await this.typed.toEntry(record), false))
+        .catch((error: unknown) => {
+          if (stale !== undefined && !this.closed) {
+            // Better an old value than none while the store is unreachable; the next read tries again.
+            this.logger.warn(
+              { err: error, key },
+              '[@app/config] store unreachable: serving the stale cached value',
+            );
+            return stale;
+          }
+          throw error instanceof ConfigError
+            ? error
+            : new ConfigError('STORE_ERROR', `could not read '${key}' from the store`, { cause: error });
+        }),
+    );
+  }
+
+  apply(key: string, entry: CacheEntry, isChange: boolean): CacheEntry {
+    if (this.closed) return entry;
+    const { held, stored, hadOlder } = this.cache.put(key, entry);
+    // A read that finds a newer version than the cached one is a change whose notification was lost.
+    if (stored && (isChange || hadOlder) && !entry.invalid) {
+      this.watchers.notify(key, readEntry(entry, undefined, this.now()));
+    }
+    return held;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new ConfigError('CLOSED', 'the config service is closed');
   }
 
-  private read(entry: CacheEntry, defaultValue: unknown): unknown {
-    if (entry.deleted || (entry.valueExpiresAt !== null && entry.valueExpiresAt <= this.now()))
-      return defaultValue;
-    if (entry.invalid) throw entry.invalid;
-    return entry.value;
-  }
-
-  /** Reads a key below the in-process cache, once however many callers wait for it. */
-  private load(key: string, stale: CacheEntry | undefined): Promise<CacheEntry> {
-    const running = this.inflight.get(key);
-    if (running) return running;
-    const promise = this.fetch(key)
-      .then(async (record) => this.apply(key, await this.toEntry(record), false))
-      .catch((error: unknown) => {
-        if (stale !== undefined && !this.closed) {
-          // Better an old value than none while the store is unreachable; the next read tries again.
-          this.logger.warn(
-            { err: error, key },
-            '[@app/config] store unreachable: serving the stale cached value',
-          );
-          return stale;
-        }
-        throw error instanceof ConfigError
-          ? error
-          : new ConfigError('STORE_ERROR', `could not read '${key}' from the store`, { cause: error });
-      })
-      .finally(() => {
-        if (this.inflight.get(key) === promise) this.inflight.delete(key);
+  /** Applies this instance's own change to its cache (and watchers). */
+  private applyRecord(record: ConfigRecord): Promise<void> | undefined {
+    const entry = this.typed.toEntry(record);
+    if (entry instanceof Promise) {
+      return entry.then((e) => {
+        this.apply(record.key, e, true);
       });
-    this.inflight.set(key, promise);
-    return promise;
+    }
+    this.apply(record.key, entry, true);
+    return undefined;
   }
 
   private async fetch(key: string): Promise<ConfigRecord> {
-    if (this.sync.read) {
-      try {
-        const cached = await this.sync.read(key);
-        this.sharedUp();
-        if (cached !== undefined) return cached;
-      } catch (error) {
-        this.sharedFailed(error, key);
-      }
-    }
+    const cached = await this.shared.read(key);
+    if (cached !== undefined) return cached;
     const stored: ConfigRecord = (await this.store.get(key)) ?? { key, version: 0, deleted: true };
-    if (this.sync.read && !this.sharedDown) {
-      // Fill the shared cache for the other instances without making this caller wait for it.
-      this.track(
-        this.sync
-          .write(stored, { publish: false, origin: this.instanceId })
-          .catch((error: unknown) => this.sharedFailed(error, key)),
-      );
-    }
+    this.shared.fill(stored);
     return stored;
-  }
-
-  /** Turns a record into a cache entry, validating typed keys. */
-  private async toEntry(record: ConfigRecord): Promise<CacheEntry> {
-    const freshUntil = this.now() + this.ttl;
-    if (record.deleted) {
-      return {
-        version: record.version,
-        deleted: true,
-        value: undefined,
-        invalid: undefined,
-        valueExpiresAt: null,
-        freshUntil,
-      };
-    }
-    const schema = this.schemas?.[record.key];
-    let value: unknown = deepFreeze(record.value);
-    let invalid: ConfigError | undefined;
-    if (schema) {
-      const result = await validateWithSchema(schema, record.value);
-      if (result.ok) value = result.value;
-      else {
-        invalid = new ConfigError(
-          'INVALID_VALUE',
-          `stored value of '${record.key}' (version ${record.version}) fails its schema: ${result.issues.join('; ')}`,
-          { issues: result.issues },
-        );
-        this.logger.error(
-          { key: record.key, version: record.version, issues: result.issues },
-          invalid.message,
-        );
-      }
-    }
-    return {
-      version: record.version,
-      deleted: false,
-      value,
-      invalid,
-      valueExpiresAt: record.expiresAt,
-      freshUntil,
-    };
-  }
-
-  /**
-   * Puts an entry in the cache unless the cache holds a newer version, and tells the watchers when the key
-   * changed. Returns the entry the cache holds afterwards.
-   */
-  private apply(key: string, entry: CacheEntry, isChange: boolean): CacheEntry {
-    if (this.closed) return entry;
-    const current = this.cache.peek(key);
-    if (current !== undefined && current.version >= entry.version) {
-      if (current.version === entry.version)
-        current.freshUntil = Math.max(current.freshUntil, entry.freshUntil);
-      return current;
-    }
-    this.cache.set(key, entry);
-    // A read that finds a newer version than the cached one is a change whose notification was lost.
-    if (isChange || current !== undefined) this.notify(key, entry);
-    return entry;
   }
 
   private onRemoteChange(record: ConfigRecord, origin: string): void {
@@ -487,143 +269,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S> {
     const current = this.cache.peek(key);
     if (current !== undefined && current.version >= record.version) return;
     // Keys nobody here reads or watches are not worth a cache slot.
-    if (current === undefined && !this.inflight.has(key) && !this.isWatched(key)) return;
-    this.track(this.toEntry(record).then((entry) => this.apply(key, entry, true)));
-  }
-
-  private isWatched(key: string): boolean {
-    if (this.exactWatchers.has(key)) return true;
-    for (const prefix of this.prefixWatchers.keys()) if (key.startsWith(prefix)) return true;
-    return false;
-  }
-
-  private notify(key: string, entry: CacheEntry): void {
-    if (entry.invalid) return;
-    const value = this.read(entry, undefined);
-    const callbacks: WatchCallback[] = [...(this.exactWatchers.get(key) ?? [])];
-    for (const [prefix, set] of this.prefixWatchers) if (key.startsWith(prefix)) callbacks.push(...set);
-    for (const cb of callbacks) {
-      try {
-        cb(value, key);
-      } catch (error) {
-        this.logger.error({ err: error, key }, '[@app/config] a watch callback threw');
-      }
-    }
-  }
-
-  /** Hands a change to the shared layer; when it is down, the store has it and it is replayed later. */
-  private async share(record: ConfigRecord): Promise<void> {
-    try {
-      await this.sync.write(record, { publish: true, origin: this.instanceId });
-      this.pending.delete(record.key);
-      this.sharedUp();
-    } catch (error) {
-      if (this.pending.size < MAX_PENDING) this.pending.add(record.key);
-      this.sharedDown = true;
-      this.logger.warn(
-        { err: error, key: record.key, version: record.version },
-        '[@app/config] shared layer unreachable: the change is saved in the store and will be shared when it is back',
-      );
-    }
-  }
-
-  private sharedFailed(error: unknown, key: string): void {
-    if (!this.sharedDown) {
-      this.sharedDown = true;
-      this.logger.warn({ err: error, key }, '[@app/config] shared layer unreachable: reading from the store');
-    }
-  }
-
-  private sharedUp(): void {
-    if (this.sharedDown) {
-      this.sharedDown = false;
-      this.logger.info({}, '[@app/config] shared layer reachable again');
-      if (this.pending.size > 0 && !this.closed) this.track(this.replayPending());
-    }
-  }
-
-  /**
-   * Notifications may have been missed: forget the cache, replay changes not yet shared, and re-read what is
-   * watched. Watched entries stay as stale markers (never served) so the re-read can tell whether they changed.
-   */
-  private async onReset(): Promise<void> {
-    if (this.closed) return;
-    const watched: string[] = [];
-    for (const [key, entry] of [...this.cache.entries()]) {
-      if (this.isWatched(key)) {
-        entry.freshUntil = Number.NEGATIVE_INFINITY;
-        watched.push(key);
-      } else {
-        this.cache.delete(key);
-      }
-    }
-    this.sharedUp();
-    this.logger.info(
-      { watched: watched.length, pending: this.pending.size },
-      '[@app/config] resynchronising',
-    );
-    await this.replayPending();
-    for (const key of watched) {
-      if (this.closed) return;
-      // apply() notifies when the re-read finds a newer version than the stale marker.
-      await this.load(key, undefined).catch((error: unknown) => {
-        this.logger.warn({ err: error, key }, '[@app/config] could not re-read a watched key');
-      });
-    }
-    // A key created while notifications were lost is in no cache: list what the prefix watchers cover.
-    for (const prefix of [...this.prefixWatchers.keys()]) {
-      if (this.closed) return;
-      let listed: ConfigEntry[];
-      try {
-        listed = await this.store.list(prefix);
-      } catch (error) {
-        this.logger.warn({ err: error, prefix }, '[@app/config] could not re-list a watched prefix');
-        continue;
-      }
-      const now = this.now();
-      for (const record of listed) {
-        if (this.closed) return;
-        if (!record.key.startsWith(prefix) || (record.expiresAt !== null && record.expiresAt <= now))
-          continue;
-        const known = this.cache.peek(record.key) !== undefined;
-        // Not cached: new to this instance (or evicted), so its watchers hear about it.
-        this.apply(record.key, await this.toEntry(record), !known);
-      }
-    }
-  }
-
-  /** Shares the changes that reached the store while the shared layer was down. One replay at a time. */
-  private async replayPending(): Promise<void> {
-    if (this.replaying || this.pending.size === 0) return;
-    this.replaying = true;
-    try {
-      for (const key of [...this.pending]) {
-        try {
-          // The subscriber can be back a moment before the command connection: retry briefly.
-          await retry(
-            async () => {
-              const record = (await this.store.get(key)) ?? { key, version: 0, deleted: true as const };
-              await this.sync.write(record, { publish: true, origin: this.instanceId, force: true });
-            },
-            { ...PENDING_RETRY, signal: this.closing.signal },
-          );
-          this.pending.delete(key);
-        } catch (error) {
-          if (this.closed) return;
-          this.logger.warn({ err: error, key }, '[@app/config] could not share a pending change yet');
-        }
-      }
-    } finally {
-      this.replaying = false;
-    }
-  }
-
-  private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error: unknown) => {
-      this.logger.error({ err: error }, '[@app/config] background task failed');
-    });
-    this.background.add(tracked);
-    void tracked.finally(() => this.background.delete(tracked));
+    if (current === undefined && !this.loads.has(key) && !this.watchers.covers(key)) return;
+    const entry = this.typed.toEntry(record);
+    if (entry instanceof Promise) this.background.track(entry.then((e) => this.apply(key, e, true)));
+    else this.apply(key, entry, true);
   }
 }
 

@@ -1,76 +1,31 @@
 import assert from 'node:assert/strict';
+import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { ConfigRecord, ConfigStore, JsonValue } from './types.js';
 
-/** The test runner's `describe`, e.g. vitest's, jest's or `node:test`'s. */
-export type ContractDescribe = (name: string, body: () => void) => void;
-/** The test runner's `it`. */
-export type ContractIt = (name: string, body: () => Promise<void>, timeout?: number) => void;
+/**
+ * Parts of the {@link configStoreContract} an adapter may switch off with `features: { list: false }`:
+ * `expiry` (keeps `expiresAt`), `tombstones` (delete semantics), `list` (prefix listing), `races`
+ * (concurrent writers). A switched-off part is skipped visibly. Every part is on by default.
+ */
+export type ConfigStoreCapability = 'expiry' | 'tombstones' | 'list' | 'races';
 
-/** Options of {@link configStoreContract}. */
-export interface ConfigStoreContractOptions {
-  /** Inject your runner's `describe`. */
-  describe: ContractDescribe;
-  /** Inject your runner's `it`. */
-  it: ContractIt;
-  /**
-   * Your runner's `expect`, accepted so every `@app` contract suite takes the same options; this suite
-   * asserts with `node:assert`, so it is not used and any runner works without it.
-   * @default undefined
-   */
-  expect?: unknown;
-  /** Names the suite: `ConfigStore contract: <name>`. */
-  name: string;
-  /**
-   * Makes the store under test; called once per test. Every test uses its own keys, so stores over one
-   * shared backend (a Redis prefix, a database schema) are fine.
-   */
-  create: () => ConfigStore | Promise<ConfigStore>;
-  /**
-   * Reads what the adapter wrote for `key` straight from the underlying storage (SQL, Redis commands),
-   * bypassing the adapter's read path. When given, every write is checked this way too.
-   * @default undefined (writes are checked through `get` only)
-   */
-  inspect?: (key: string) => Promise<ConfigRecord | undefined>;
-  /** Concurrent writers in the race tests. @default 100 */
-  concurrency?: number;
-  /** Per-test timeout in ms, passed to `it`. @default 20000 */
-  timeout?: number;
-}
+/** What `inspect` returns: every record at rest (tombstones included) by key, read without the adapter. */
+export type ConfigStoreRaw = ReadonlyMap<string, ConfigRecord>;
+
+/** Options of {@link configStoreContract}: the shared contract options of `@app/core/testing`. */
+export type ConfigStoreContractOptions = ContractOptions<ConfigStore, ConfigStoreRaw, ConfigStoreCapability>;
+
+type Resolved = ResolvedContractOptions<ConfigStore, ConfigStoreRaw, ConfigStoreCapability>;
+/** Registers one test: a fresh store and a key namespace of its own (tests never see each other's keys). */
+type Test = (name: string, body: (store: ConfigStore, prefix: string) => Promise<void>) => void;
+/** Compares what is at rest for `key` with `expected` (a no-op without `inspect`). */
+type CheckRaw = (key: string, expected: ConfigRecord | undefined) => Promise<void>;
 
 let suiteCounter = 0;
 
-/**
- * Runs the behaviour every {@link ConfigStore} must have: versions that only grow (across deletes too),
- * tombstones, JSON round trips, literal prefix listing, and atomic concurrent writes. Assertions use
- * `node:assert`, so any runner works.
- *
- * @example
- * ```ts
- * import { describe, expect, it } from 'vitest';
- * import { configStoreContract } from '@app/config/testing';
- * import { memoryConfigStore } from '@app/config/memory';
- *
- * configStoreContract({ describe, it, expect, name: 'memory', create: () => memoryConfigStore() });
- * ```
- */
-export function configStoreContract(options: ConfigStoreContractOptions): void {
-  const { describe, it, create, inspect } = options;
-  const concurrency = options.concurrency ?? 100;
-  const timeout = options.timeout ?? 20_000;
-  const suite = `k${(++suiteCounter).toString(36)}${Math.random().toString(36).slice(2, 7)}`;
-  let testCounter = 0;
-  /** A key namespace of the current test, so tests never see each other's keys in a shared store. */
-  const ns = () => `${suite}-${(++testCounter).toString(36)}.`;
-
-  const test = (name: string, body: (store: ConfigStore, prefix: string) => Promise<void>) =>
-    it(name, async () => body(await create(), ns()), timeout);
-
-  async function checkRaw(key: string, expected: ConfigRecord | undefined): Promise<void> {
-    if (!inspect) return;
-    assert.deepEqual(await inspect(key), expected, `raw storage of '${key}'`);
-  }
-
-  describe(`ConfigStore contract: ${options.name}`, () => {
+/** get, set, versions, JSON round trips, independent keys. */
+function basicsSuite(o: Resolved, test: Test, checkRaw: CheckRaw): void {
+  o.describe('basics', () => {
     test('get of a key never set is undefined', async (store, p) => {
       assert.equal(await store.get(`${p}missing`), undefined);
       await checkRaw(`${p}missing`, undefined);
@@ -128,6 +83,24 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       }
     });
 
+    test('keys are independent, including one that prefixes another', async (store, p) => {
+      await store.set(`${p}a`, 'a');
+      await store.set(`${p}a.b`, 'ab');
+      await store.delete(`${p}a`);
+      assert.deepEqual(await store.get(`${p}a.b`), {
+        key: `${p}a.b`,
+        value: 'ab',
+        version: 1,
+        expiresAt: null,
+        deleted: false,
+      });
+    });
+  });
+}
+
+/** `expiresAt` is kept as given. */
+function expirySuite(o: Resolved, test: Test, checkRaw: CheckRaw): void {
+  o.describe('expiry', () => {
     test('expiresAt is kept as given, and cleared by a set without it', async (store, p) => {
       const key = `${p}t`;
       const expiresAt = 1_900_000_000_123;
@@ -139,7 +112,12 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       assert.equal(again.expiresAt, null);
       assert.equal(((await store.get(key)) as { expiresAt: number | null }).expiresAt, null);
     });
+  });
+}
 
+/** Deletes leave tombstones; versions continue across them. */
+function tombstoneSuite(o: Resolved, test: Test, checkRaw: CheckRaw): void {
+  o.describe('tombstones', () => {
     test('delete leaves a tombstone with a newer version; a second delete does nothing', async (store, p) => {
       const key = `${p}d`;
       await store.set(key, 'x');
@@ -166,7 +144,12 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       assert.deepEqual(await store.get(key), entry);
       await checkRaw(key, entry);
     });
+  });
+}
 
+/** Literal prefix listing, in key order. */
+function listSuite(o: Resolved, test: Test, _checkRaw: CheckRaw): void {
+  o.describe('list', () => {
     test('list returns live entries under a literal prefix, ordered by key', async (store, p) => {
       await store.set(`${p}b.2`, 2);
       await store.set(`${p}b.1`, 1);
@@ -193,29 +176,21 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       assert.deepEqual(await store.list(`${p}zzz`), []);
       assert.equal((await store.list(p)).length, 7);
     });
+  });
+}
 
-    test('keys are independent, including one that prefixes another', async (store, p) => {
-      await store.set(`${p}a`, 'a');
-      await store.set(`${p}a.b`, 'ab');
-      await store.delete(`${p}a`);
-      assert.deepEqual(await store.get(`${p}a.b`), {
-        key: `${p}a.b`,
-        value: 'ab',
-        version: 1,
-        expiresAt: null,
-        deleted: false,
-      });
-    });
-
-    test(`${concurrency} concurrent sets of one key get distinct versions 1..${concurrency}`, async (store, p) => {
+/** Concurrent writers get distinct versions. */
+function raceSuite(o: Resolved, test: Test, checkRaw: CheckRaw): void {
+  o.describe('races', () => {
+    test(`${o.concurrency} concurrent sets of one key get distinct versions 1..${o.concurrency}`, async (store, p) => {
       const key = `${p}race`;
-      const entries = await Promise.all(Array.from({ length: concurrency }, (_, i) => store.set(key, i)));
+      const entries = await Promise.all(Array.from({ length: o.concurrency }, (_, i) => store.set(key, i)));
       const versions = entries.map((e) => e.version).sort((a, b) => a - b);
       assert.deepEqual(
         versions,
-        Array.from({ length: concurrency }, (_, i) => i + 1),
+        Array.from({ length: o.concurrency }, (_, i) => i + 1),
       );
-      const last = entries.find((e) => e.version === concurrency);
+      const last = entries.find((e) => e.version === o.concurrency);
       const got = await store.get(key);
       assert.deepEqual(got, last, 'the stored value is the one written with the highest version');
       await checkRaw(key, last);
@@ -225,7 +200,9 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       const key = `${p}mixed`;
       await store.set(key, 'start');
       const ops = await Promise.all(
-        Array.from({ length: concurrency }, (_, i) => (i % 3 === 0 ? store.delete(key) : store.set(key, i))),
+        Array.from({ length: o.concurrency }, (_, i) =>
+          i % 3 === 0 ? store.delete(key) : store.set(key, i),
+        ),
       );
       const versions = ops.filter((r) => r !== undefined).map((r) => r.version);
       assert.equal(new Set(versions).size, versions.length, 'versions are unique');
@@ -233,5 +210,59 @@ export function configStoreContract(options: ConfigStoreContractOptions): void {
       assert.ok(final !== undefined);
       assert.equal(final.version, Math.max(...versions), 'the final record carries the highest version');
     });
+  });
+}
+
+/**
+ * Runs the behaviour every {@link ConfigStore} must have: versions that only grow (across deletes too),
+ * tombstones, JSON round trips, literal prefix listing, and atomic concurrent writes, in one sub-suite per
+ * capability. Takes the shared {@link ContractOptions} (`timeoutMs` per test, `concurrency` writers in the
+ * races, `features` to switch a capability off, `inspect` to check what was written at rest). Assertions use
+ * `node:assert`.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, it } from 'vitest';
+ * import { configStoreContract } from '@app/config/testing';
+ * import { memoryConfigStore } from '@app/config/memory';
+ *
+ * configStoreContract({ describe, it, expect, name: 'memory', create: () => memoryConfigStore() });
+ * ```
+ */
+export function configStoreContract(options: ConfigStoreContractOptions): void {
+  const o = contractOptions(options);
+  const suite = `k${(++suiteCounter).toString(36)}${Math.random().toString(36).slice(2, 7)}`;
+  let testCounter = 0;
+  /** A key namespace of the current test, so tests never see each other's keys in a shared store. */
+  const ns = () => `${suite}-${(++testCounter).toString(36)}.`;
+  const test: Test = (name, body) =>
+    o.it(
+      name,
+      async () => {
+        const store = await o.create();
+        try {
+          await body(store, ns());
+        } finally {
+          await store.close();
+        }
+      },
+      o.timeoutMs,
+    );
+  const checkRaw: CheckRaw = async (key, expected) => {
+    if (!o.inspect) return;
+    assert.deepEqual((await o.inspect()).get(key), expected, `raw storage of '${key}'`);
+  };
+  const parts: [ConfigStoreCapability | undefined, typeof basicsSuite][] = [
+    [undefined, basicsSuite],
+    ['expiry', expirySuite],
+    ['tombstones', tombstoneSuite],
+    ['list', listSuite],
+    ['races', raceSuite],
+  ];
+  o.describe(`ConfigStore contract: ${o.name}`, () => {
+    for (const [capability, part] of parts) {
+      if (capability === undefined || o.has(capability)) part(o, test, checkRaw);
+      else o.describe.skip(`${capability} (switched off)`, () => part(o, test, checkRaw));
+    }
   });
 }

@@ -1,4 +1,4 @@
-import type { Unsubscribe } from '@app/core';
+import type { Closeable, Unsubscribe } from '@app/core';
 
 /** A JSON value: what a configuration entry holds. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -36,8 +36,9 @@ export interface StoreSetOptions {
  * with `configStoreContract` from `@app/config/testing`.
  *
  * Stores do not read the clock: they persist `expiresAt`, and the service decides when an entry has expired.
+ * `close()` releases what the store itself holds; a client you passed in stays yours to close.
  */
-export interface ConfigStore {
+export interface ConfigStore extends Closeable {
   /** The key's record: a live entry, a tombstone after `delete`, or `undefined` when it was never set. */
   get(key: string): Promise<ConfigRecord | undefined>;
   /** Writes the value and returns the entry with its new version (greater than any before, tombstones included). */
@@ -46,10 +47,38 @@ export interface ConfigStore {
   delete(key: string): Promise<ConfigTombstone | undefined>;
   /** Live entries whose key starts with `prefix` (taken literally), ordered by key. */
   list(prefix: string): Promise<ConfigEntry[]>;
+  /**
+   * Optional: when this store and `sync` live on one backend (`redisConfigStore` and `redisConfigSync` on one
+   * client), writes that update the store and the shared cache and notify every instance in one atomic step
+   * (one round trip, nothing half-written). The service then uses them instead of a store write followed by a
+   * sync write. `undefined` when they do not share a backend.
+   * @default undefined
+   */
+  writeThrough?(sync: ConfigSync): ConfigWriteThrough | undefined;
+}
+
+/**
+ * Store-and-share writes from {@link ConfigStore.writeThrough}: each writes the store, updates the shared
+ * cache and publishes the change (with `origin`) atomically, and resolves like the store's own write.
+ */
+export interface ConfigWriteThrough {
+  /** Like {@link ConfigStore.set}; the value is serialised, never kept by reference. */
+  set(
+    key: string,
+    value: JsonValue,
+    options: { expiresAt: number | null; origin: string },
+  ): Promise<ConfigEntry>;
+  /** Like {@link ConfigStore.delete}. */
+  delete(key: string, options: { origin: string }): Promise<ConfigTombstone | undefined>;
 }
 
 /** Receives changes from a {@link ConfigSync}. */
 export interface ConfigSyncListener {
+  /**
+   * The listening service's own `instanceId`: a sync may drop messages from this origin without decoding
+   * them (the service ignores its own changes anyway). @default undefined (every message is delivered)
+   */
+  readonly origin?: string;
   /** A key changed on some instance (`origin` is that service's `instanceId`). */
   change(record: ConfigRecord, origin: string): void;
   /**
@@ -62,9 +91,10 @@ export interface ConfigSyncListener {
 /**
  * How instances share changes: a change notifier and, optionally, a shared cache in front of the store.
  * `inProcessConfigSync()` (from `@app/config`) connects services of one process; `redisConfigSync()`
- * (from `@app/config/redis`) connects every instance through Redis pub/sub and a Redis cache.
+ * (from `@app/config/redis`) connects every instance through Redis pub/sub and a Redis cache. `close()`
+ * ends every subscription it started; a client you passed in stays yours to close.
  */
-export interface ConfigSync {
+export interface ConfigSync extends Closeable {
   /** Reads the shared cache: the cached record, or `undefined` on a miss. Rejects when unreachable. */
   read?(key: string): Promise<ConfigRecord | undefined>;
   /**

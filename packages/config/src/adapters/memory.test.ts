@@ -12,7 +12,7 @@ configStoreContract({
     current = memoryConfigStore();
     return current;
   },
-  inspect: async (key) => current.dump().get(key),
+  inspect: async () => current.dump(),
   concurrency: 1000,
 });
 

@@ -1,4 +1,12 @@
-import type { ConfigEntry, ConfigRecord, ConfigStore, ConfigTombstone, JsonValue } from '../types.js';
+import { closeable } from '@app/core';
+import type {
+  ConfigEntry,
+  ConfigRecord,
+  ConfigStore,
+  ConfigTombstone,
+  JsonValue,
+  StoreSetOptions,
+} from '../types.js';
 
 /** The in-memory {@link ConfigStore}, with what it holds exposed for tests. */
 export interface MemoryConfigStore extends ConfigStore {
@@ -12,7 +20,7 @@ function copyRecord(record: ConfigRecord): ConfigRecord {
 
 /**
  * A {@link ConfigStore} in process memory: the embedded default for tests and single-process apps. Values are
- * copied in and out, so nobody shares an object with the store.
+ * copied in and out, so nobody shares an object with the store. `close()` has nothing to release.
  *
  * @example
  * ```ts
@@ -24,12 +32,12 @@ function copyRecord(record: ConfigRecord): ConfigRecord {
  */
 export function memoryConfigStore(): MemoryConfigStore {
   const records = new Map<string, ConfigRecord>();
-  return {
-    async get(key) {
+  return closeable({
+    async get(key: string) {
       const record = records.get(key);
       return record === undefined ? undefined : copyRecord(record);
     },
-    async set(key, value: JsonValue, options) {
+    async set(key: string, value: JsonValue, options?: StoreSetOptions) {
       const entry: ConfigEntry = {
         key,
         value: structuredClone(value),
@@ -40,14 +48,14 @@ export function memoryConfigStore(): MemoryConfigStore {
       records.set(key, entry);
       return copyRecord(entry) as ConfigEntry;
     },
-    async delete(key) {
+    async delete(key: string) {
       const record = records.get(key);
       if (record === undefined || record.deleted) return undefined;
       const tombstone: ConfigTombstone = { key, version: record.version + 1, deleted: true };
       records.set(key, tombstone);
       return { ...tombstone };
     },
-    async list(prefix) {
+    async list(prefix: string) {
       const out: ConfigEntry[] = [];
       for (const record of records.values()) {
         if (!record.deleted && record.key.startsWith(prefix)) out.push(copyRecord(record) as ConfigEntry);
@@ -57,5 +65,5 @@ export function memoryConfigStore(): MemoryConfigStore {
     dump() {
       return new Map([...records].map(([k, r]) => [k, copyRecord(r)]));
     },
-  };
+  });
 }

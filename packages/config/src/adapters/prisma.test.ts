@@ -10,24 +10,29 @@ const db = await requirePostgres({ migrations: ['config'] });
 describe.skipIf(!db.available)('prismaConfigStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
 
-  /** Reads the row with plain SQL, to check what the adapter wrote. */
-  async function inspect(key: string): Promise<ConfigRecord | undefined> {
+  /** Reads every row with plain SQL, to check what the adapter wrote. */
+  async function inspect(): Promise<Map<string, ConfigRecord>> {
     const { rows } = await db.query<{
+      key: string;
       value: string;
       version: string;
       deleted: boolean;
       expires_at: Date | null;
-    }>('SELECT value, version, deleted, expires_at FROM app_config_entries WHERE key = $1', [key]);
-    const row = rows[0];
-    if (!row) return undefined;
-    if (row.deleted) return { key, version: Number(row.version), deleted: true };
-    return {
-      key,
-      version: Number(row.version),
-      value: JSON.parse(row.value),
-      expiresAt: row.expires_at ? row.expires_at.getTime() : null,
-      deleted: false,
-    };
+    }>('SELECT key, value, version, deleted, expires_at FROM app_config_entries');
+    const out = new Map<string, ConfigRecord>();
+    for (const row of rows) {
+      const key = row.key;
+      if (row.deleted) out.set(key, { key, version: Number(row.version), deleted: true });
+      else
+        out.set(key, {
+          key,
+          version: Number(row.version),
+          value: JSON.parse(row.value),
+          expiresAt: row.expires_at ? row.expires_at.getTime() : null,
+          deleted: false,
+        });
+    }
+    return out;
   }
 
   configStoreContract({
@@ -38,7 +43,7 @@ describe.skipIf(!db.available)('prismaConfigStore on real Postgres', () => {
     create: () => prismaConfigStore({ prisma }),
     inspect,
     concurrency: 200,
-    timeout: 60_000,
+    timeoutMs: 60_000,
   });
 
   it('reports corrupt JSON in a row as a STORE_ERROR', async () => {

@@ -1,5 +1,6 @@
+import { closeable } from '@app/core';
 import { ConfigError } from '../errors.js';
-import type { ConfigEntry, ConfigRecord, ConfigStore, JsonValue } from '../types.js';
+import type { ConfigEntry, ConfigRecord, ConfigStore, JsonValue, StoreSetOptions } from '../types.js';
 
 /** A row of the `ConfigEntry` model (prisma/schema.prisma), as the generated client returns it. */
 export interface ConfigEntryRow {
@@ -68,6 +69,7 @@ function toRecord(row: ConfigEntryRow): ConfigRecord {
  * A {@link ConfigStore} in your SQL database through your PrismaClient, with the `ConfigEntry` model from
  * `@app/config`'s `prisma/schema.prisma` (table `app_config_entries`). A `set` is one native upsert that
  * increments the version; a `delete` is one conditional update that turns the row into a tombstone.
+ * `close()` releases nothing of yours: the PrismaClient stays connected.
  *
  * @example
  * ```ts
@@ -102,17 +104,17 @@ export function prismaConfigStore(options: PrismaConfigStoreOptions): ConfigStor
     }
   }
 
-  return {
-    async get(key) {
+  return closeable({
+    async get(key: string) {
       const row = await delegate.findUnique({ where: { key } });
       return row ? toRecord(row) : undefined;
     },
-    async set(key, value, setOptions) {
+    async set(key: string, value: JsonValue, setOptions?: StoreSetOptions) {
       const expiresAt = setOptions?.expiresAt ?? null;
       const row = await upsert(key, JSON.stringify(value), expiresAt === null ? null : new Date(expiresAt));
       return toRecord(row) as ConfigEntry;
     },
-    async delete(key) {
+    async delete(key: string) {
       try {
         const row = await delegate.update({
           where: { key, deleted: false },
@@ -124,12 +126,12 @@ export function prismaConfigStore(options: PrismaConfigStoreOptions): ConfigStor
         throw error;
       }
     },
-    async list(prefix) {
+    async list(prefix: string) {
       const rows = await delegate.findMany({
         where: { key: { startsWith: prefix }, deleted: false },
         orderBy: { key: 'asc' },
       });
       return rows.map((row) => toRecord(row) as ConfigEntry);
     },
-  };
+  });
 }

@@ -2,33 +2,39 @@ import { requireRedis } from '@app/test-harness';
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it, vi } from 'vitest';
-import { createConfigService } from '../service.js';
-import { configStoreContract } from '../testing.js';
-import type { ConfigRecord } from '../types.js';
-import { memoryConfigStore } from './memory.js';
+import { createConfigService } from '../../service.js';
+import { configStoreContract } from '../../testing.js';
+import type { ConfigRecord } from '../../types.js';
+import { memoryConfigStore } from '../memory.js';
 import {
   type RedisClientLike,
   redisCacheKey,
   redisChangeChannel,
   redisConfigStore,
   redisConfigSync,
-} from './redis.js';
+} from './index.js';
 
 const redis = await requireRedis();
 
-/** Reads a store hash with plain commands, to check what the adapter wrote. */
-function rawReader(client: Pick<Redis, 'hgetall'>, prefix: string) {
-  return async (key: string): Promise<ConfigRecord | undefined> => {
-    const h = await client.hgetall(`${prefix}entry:${key}`);
-    if (h.v === undefined) return undefined;
-    if (h.t === '1') return { key, version: Number(h.v), deleted: true };
-    return {
-      key,
-      version: Number(h.v),
-      value: JSON.parse(h.d ?? 'invalid'),
-      expiresAt: h.x ? Number(h.x) : null,
-      deleted: false,
-    };
+/** Reads every store hash under the prefix with plain commands, to check what the adapter wrote. */
+function rawReader(client: Pick<Redis, 'hgetall' | 'keys'>, prefix: string) {
+  return async (): Promise<Map<string, ConfigRecord>> => {
+    const out = new Map<string, ConfigRecord>();
+    for (const redisKey of await client.keys(`${prefix}entry:*`)) {
+      const key = redisKey.slice(`${prefix}entry:`.length);
+      const h = await client.hgetall(redisKey);
+      if (h.v === undefined) continue;
+      if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
+      else
+        out.set(key, {
+          key,
+          version: Number(h.v),
+          value: JSON.parse(h.d ?? 'invalid'),
+          expiresAt: h.x ? Number(h.x) : null,
+          deleted: false,
+        });
+    }
+    return out;
   };
 }
 
@@ -108,6 +114,105 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await vi.waitFor(() => expect(c.total() - beforeMiss).toBe(2));
     await config.close();
     await other.close();
+  });
+
+  it('a Redis store and a Redis sync on one client write through: store, cache and notification in one script', async () => {
+    const keyPrefix = `${redis.prefix}wt:`;
+    const c = counting(client);
+    const listener = redis.client();
+    const messages: string[] = [];
+    listener.on('message', (_ch, m) => messages.push(m));
+    await listener.subscribe(redisChangeChannel(keyPrefix));
+    const store = redisConfigStore({ client: c.client, keyPrefix });
+    const sync = redisConfigSync({ client: c.client, keyPrefix });
+    expect(store.writeThrough?.(sync)).toBeDefined();
+    const config = createConfigService({ store, sync, instanceId: 'writer' });
+    // Loads both scripts (NOSCRIPT -> EVAL) once.
+    await config.set('warm', 0);
+    await config.set('warm2', 0);
+    await config.delete('warm2');
+    const before = c.total();
+    expect(await config.set('k', { on: true })).toBe(1);
+    expect(c.total() - before).toBe(1);
+    expect(await client.hgetall(`${keyPrefix}entry:k`)).toMatchObject({ v: '1', t: '0', d: '{"on":true}' });
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({
+      v: '1',
+      t: '0',
+      d: '{"on":true}',
+    });
+    expect(await client.pttl(redisCacheKey(keyPrefix, 'k'))).toBeGreaterThan(0);
+    const beforeDelete = c.total();
+    expect(await config.delete('k')).toBe(true);
+    expect(c.total() - beforeDelete).toBe(1);
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
+    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['warm']);
+    expect(await config.set('k', 'again')).toBe(3);
+    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['k', 'warm']);
+    await config.set('t', 'short-lived', { ttlMs: 60_000 });
+    await vi.waitFor(() => expect(messages).toHaveLength(7));
+    const expiring = JSON.parse(messages.pop() ?? '{}');
+    expect(expiring).toMatchObject({ o: 'writer', k: 't', v: 1, d: 'short-lived' });
+    expect(expiring.x).toBeGreaterThan(Date.now());
+    // The same messages a sync write sends, with the version the store gave.
+    expect(messages.map((m) => JSON.parse(m))).toEqual([
+      { o: 'writer', k: 'warm', v: 1, d: 0, x: null },
+      { o: 'writer', k: 'warm2', v: 1, d: 0, x: null },
+      { o: 'writer', k: 'warm2', v: 2 },
+      { o: 'writer', k: 'k', v: 1, d: { on: true }, x: null },
+      { o: 'writer', k: 'k', v: 2 },
+      { o: 'writer', k: 'k', v: 3, d: 'again', x: null },
+    ]);
+    // A sync on another client is another connection: no write-through, the two writes stay separate.
+    expect(store.writeThrough?.(redisConfigSync({ client: redis.client(), keyPrefix }))).toBeUndefined();
+    await config.close();
+  });
+
+  it('write-through across instances: every change reaches the other instance and versions never go back', async () => {
+    const keyPrefix = `${redis.prefix}wt2:`;
+    const instance = () => {
+      const own = redis.client();
+      return createConfigService({
+        store: redisConfigStore({ client: own, keyPrefix }),
+        sync: redisConfigSync({ client: own, keyPrefix }),
+        cache: { ttlMs: 600_000 }, // only notifications can explain a fresh value
+      });
+    };
+    const a = instance();
+    const b = instance();
+    await Promise.all([a.get('race'), b.get('race')]);
+    const seenByA: number[] = [];
+    const seenByB: number[] = [];
+    a.watch('race', (v) => seenByA.push(v as number));
+    b.watch('race', (v) => seenByB.push(v as number));
+    await vi.waitFor(async () =>
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(2),
+    );
+    const writes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 === 0 ? a : b).set('race', i).then((version) => ({ i, version })),
+      ),
+    );
+    expect(writes.map((w) => w.version).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    const last = writes.find((w) => w.version === 100);
+    await vi.waitFor(() => {
+      expect(a.peek('race')).toBe(last?.i);
+      expect(b.peek('race')).toBe(last?.i);
+    });
+    // Each watcher saw the values in version order (some skipped when a newer one came first, none went back).
+    const versionOf = new Map(writes.map((w) => [w.i, w.version]));
+    for (const seen of [seenByA, seenByB]) {
+      const versions = seen.map((v) => versionOf.get(v) ?? -1);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      expect(new Set(versions).size).toBe(versions.length);
+    }
+    expect(await client.hgetall(redisCacheKey(keyPrefix, 'race'))).toMatchObject({
+      v: '100',
+      d: String(last?.i),
+    });
+    await a.close();
+    await b.close();
   });
 
   it('1,000 concurrent cold gets make one Redis read and one store read', async () => {
@@ -194,7 +299,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
 
   it('rejects bad options before any I/O', () => {
     expect(() => redisConfigSync({ client: {} as RedisClientLike })).toThrow(/ioredis client/);
-    expect(() => redisConfigSync({ client, cacheTtl: -1 })).toThrow(/cacheTtl/);
+    expect(() => redisConfigSync({ client, cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
     expect(() => redisConfigStore({ client: undefined as unknown as RedisClientLike })).toThrow(
       /ioredis client/,
     );

@@ -1,0 +1,162 @@
+import { withDeadline } from '@app/core';
+import { ConfigError } from '../../errors.js';
+import type { ConfigRecord, JsonValue } from '../../types.js';
+
+/** The subscriber connection made with `client.duplicate()`: the few ioredis methods used. */
+export interface RedisSubscriberLike {
+  subscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  disconnect(): void;
+}
+
+/** The user's ioredis client (5.x or 6.x), typed by the few methods used. */
+export interface RedisClientLike {
+  /** ioredis' connection state; commands fail fast unless it is `ready`. */
+  readonly status?: string;
+  hgetall(key: string): Promise<Record<string, string>>;
+  zrangebylex(
+    key: string,
+    min: string,
+    max: string,
+    limit: 'LIMIT',
+    offset: number,
+    count: number,
+  ): Promise<string[]>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  duplicate(): RedisSubscriberLike;
+  /** ioredis' event emitter: used to wait for the first connection instead of queueing behind it. */
+  once?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
+}
+
+/** Where a `redisConfigSync` keeps what a Redis store on the same client needs to write through it. */
+export const SYNC_TARGET = Symbol('@app/config/redis sync target');
+
+/** What a `redisConfigSync` tells a Redis store on the same client, to write through it. */
+export interface SyncTarget {
+  readonly client: RedisClientLike;
+  readonly channel: string;
+  cacheKey(key: string): string;
+  /** How long the cache entry of `record` lives in Redis, in ms. */
+  cacheTtlMs(record: ConfigRecord): number;
+  /** The first part of a change message, up to and including `"v":`; the script appends the version. */
+  messageHead(origin: string, key: string): string;
+  /** The cache entry of `key` is good again (it was corrupt). */
+  repaired(key: string): void;
+}
+
+/** Hash fields of one record: v version, t '1' for a tombstone, d JSON value, x expiresAt ('' for never). */
+export type RawHash = Record<string, string>;
+
+/** The `t`, `d` and `x` hash fields of a record. */
+export function toHashArgs(record: ConfigRecord): [string, string, string] {
+  return record.deleted
+    ? ['1', '', '']
+    : ['0', JSON.stringify(record.value), record.expiresAt === null ? '' : String(record.expiresAt)];
+}
+
+/** Parses a record hash; throws on corrupt data. `undefined` for an empty hash. */
+export function fromHash(key: string, hash: RawHash): ConfigRecord | undefined {
+  if (hash.v === undefined) return undefined;
+  const version = Number(hash.v);
+  if (!Number.isSafeInteger(version) || version < 0) throw new Error(`bad version ${JSON.stringify(hash.v)}`);
+  if (hash.t === '1') return { key, version, deleted: true };
+  if (hash.d === undefined) throw new Error('missing value');
+  const value = JSON.parse(hash.d) as JsonValue;
+  const expiresAt = hash.x ? Number(hash.x) : null;
+  if (expiresAt !== null && !Number.isFinite(expiresAt))
+    throw new Error(`bad expiresAt ${JSON.stringify(hash.x)}`);
+  return { key, value, version, expiresAt, deleted: false };
+}
+
+/** Throws `INVALID_OPTIONS` unless `client` looks like an ioredis client. */
+export function requireClient(client: unknown, factory: string): asserts client is RedisClientLike {
+  if (typeof (client as RedisClientLike | undefined)?.evalsha !== 'function') {
+    throw new ConfigError('INVALID_OPTIONS', `${factory}: option 'client' must be an ioredis client`);
+  }
+}
+
+/** The key prefix option, checked. */
+export function checkPrefix(keyPrefix: unknown, factory: string): string {
+  if (typeof keyPrefix !== 'string')
+    throw new ConfigError('INVALID_OPTIONS', `${factory}: keyPrefix must be a string`);
+  return keyPrefix;
+}
+
+/** ioredis states in which a command would wait in the offline queue for a reconnect. */
+const DOWN = new Set(['reconnecting', 'close', 'end']);
+/** ioredis states of a first connection (or a reconnect attempt) under way. */
+const CONNECTING = new Set(['connecting', 'connect']);
+
+/** Runs one Redis request-path call within `commandTimeoutMs`, or fails with `UNAVAILABLE`. */
+export type RedisCall = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * The bound every request-path Redis call of the config adapters goes through:
+ * - while ioredis waits to reconnect (`reconnecting`, `close`, `end`), the call is not sent at all (it
+ *   would sit in the offline queue and run after the reconnect): it fails at once with `UNAVAILABLE`;
+ * - while a connection is being made (`connecting`, `connect`), it waits for `ready` within the bound and is
+ *   sent only then, so a call that failed was never sent;
+ * - a call that was sent and got no answer within `commandTimeoutMs` fails with `UNAVAILABLE` (a hung or
+ *   unreachable server; the command itself may still run on the server when it recovers).
+ */
+export function boundedCalls(client: RedisClientLike, commandTimeoutMs: number): RedisCall {
+  const unavailable = (what: string, why: string) =>
+    new ConfigError('UNAVAILABLE', `Redis ${what} failed: ${why} (commandTimeoutMs ${commandTimeoutMs})`);
+  return <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    const status = client.status;
+    if (status !== undefined && DOWN.has(status))
+      return Promise.reject(unavailable(what, `Redis is ${status}`));
+    if (status !== undefined && CONNECTING.has(status) && client.once && client.removeListener) {
+      return whenReady(client, commandTimeoutMs, run, () => unavailable(what, 'no connection in time'));
+    }
+    let work: Promise<T>;
+    try {
+      work = run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return withDeadline(work, commandTimeoutMs, () => unavailable(what, 'no answer in time'));
+  };
+}
+
+/** Sends `run` once the client is ready, all within `ms`; never sends it after the deadline. */
+function whenReady<T>(
+  client: RedisClientLike,
+  ms: number,
+  run: () => Promise<T>,
+  timeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      settle();
+    };
+    const onReady = () => {
+      if (done) return;
+      let work: Promise<T>;
+      try {
+        work = run();
+      } catch (error) {
+        finish(() => reject(error));
+        return;
+      }
+      work.then(
+        (value) => finish(() => resolve(value)),
+        (error: unknown) => finish(() => reject(error)),
+      );
+    };
+    const timer = setTimeout(() => {
+      client.removeListener?.('ready', onReady);
+      finish(() => reject(timeout()));
+    }, ms);
+    timer.unref?.();
+    client.once?.('ready', onReady);
+  });
+}

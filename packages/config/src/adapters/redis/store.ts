@@ -1,0 +1,209 @@
+import { closeable, defineScript, optionChecks, runScript } from '@app/core';
+import { ConfigError } from '../../errors.js';
+import type {
+  ConfigEntry,
+  ConfigRecord,
+  ConfigStore,
+  ConfigSync,
+  ConfigTombstone,
+  ConfigWriteThrough,
+  JsonValue,
+} from '../../types.js';
+import {
+  boundedCalls,
+  checkPrefix,
+  fromHash,
+  type RedisClientLike,
+  requireClient,
+  SYNC_TARGET,
+  type SyncTarget,
+  toHashArgs,
+} from './client.js';
+
+/** Options of {@link redisConfigStore}. */
+export interface RedisConfigStoreOptions {
+  /** Your ioredis client. It stays yours: the store never closes it. */
+  client: RedisClientLike;
+  /** Prefix of every key the store writes: `<prefix>entry:<key>` hashes and the `<prefix>index` sorted set. @default 'config:' */
+  keyPrefix?: string;
+  /**
+   * How long one Redis call may take, in ms. A call past it, or sent while ioredis is reconnecting, fails
+   * with `ConfigError` `UNAVAILABLE` instead of waiting in ioredis' offline queue; the service then serves
+   * a stale cached value when it has one. @default 1000
+   */
+  commandTimeoutMs?: number;
+}
+
+const check = optionChecks((message) => new ConfigError('INVALID_OPTIONS', `redisConfigStore: ${message}`));
+
+// KEYS: entry hash, index. ARGV: key, data, expiresAt. The version survives deletes (tombstones).
+const STORE_SET = defineScript(
+  `
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return v
+`,
+  2,
+);
+
+// KEYS: entry hash, index. ARGV: key. Returns the tombstone version, or -1 when nothing was live.
+const STORE_DELETE = defineScript(
+  `
+if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 't', '1')
+redis.call('HDEL', KEYS[1], 'd', 'x')
+redis.call('ZREM', KEYS[2], ARGV[1])
+return v
+`,
+  2,
+);
+
+// Write-through (store and Redis sync on one client): the store write, the cache write and the PUBLISH in one
+// script, so other instances hear of a change after one round trip and nothing is half-written. The version
+// comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
+// The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
+// KEYS: entry hash, index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head (the
+// message is the head, the version, then the value and expiry: what `redisConfigSync` publishes).
+const THROUGH_SET = defineScript(
+  `
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+if redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3]) > 0 then
+  redis.call('ZADD', KEYS[2], 0, ARGV[1])
+end
+redis.call('HSET', KEYS[3], 'v', v, 't', '0', 'd', ARGV[2], 'x', ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+local x = ARGV[3]
+if x == '' then x = 'null' end
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
+return v
+`,
+  3,
+);
+
+// KEYS: entry hash, index, cache hash. ARGV: key, cache ttl ms, channel, message head. -1: nothing live.
+const THROUGH_DELETE = defineScript(
+  `
+if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 't', '1')
+redis.call('HDEL', KEYS[1], 'd', 'x')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. v .. '}')
+return v
+`,
+  3,
+);
+
+const LIST_PAGE = 500;
+
+/**
+ * A {@link ConfigStore} in Redis, for deployments where Redis is persisted and is the source of truth. Each
+ * key is a hash (version, value, expiry) written by one Lua script, so versions stay atomic and monotonic;
+ * `list` walks a sorted-set index (never KEYS or SCAN). Every call is bounded by `commandTimeoutMs` and is
+ * never queued behind a reconnect: with Redis down, calls fail at once with `UNAVAILABLE`. `close()`
+ * releases nothing of yours: the client stays open.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { redisConfigStore } from '@app/config/redis';
+ *
+ * const store = redisConfigStore({ client: new Redis(), keyPrefix: 'myapp:config:' });
+ * ```
+ */
+export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore {
+  requireClient(options?.client, 'redisConfigStore');
+  const { client } = options;
+  const prefix = checkPrefix(options.keyPrefix ?? 'config:', 'redisConfigStore');
+  const entryKey = (key: string) => `${prefix}entry:${key}`;
+  const indexKey = `${prefix}index`;
+  const call = boundedCalls(client, check.positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? 1000));
+
+  const read = async (key: string): Promise<ConfigRecord | undefined> => {
+    const hash = await call('read', () => client.hgetall(entryKey(key)));
+    try {
+      return fromHash(key, hash);
+    } catch (error) {
+      throw new ConfigError('STORE_ERROR', `corrupt entry for '${key}' in Redis`, { cause: error });
+    }
+  };
+
+  return closeable({
+    get: read,
+    async set(key: string, value: JsonValue, setOptions?: { expiresAt?: number | null }) {
+      const expiresAt = setOptions?.expiresAt ?? null;
+      const record: ConfigEntry = { key, value, version: 0, expiresAt, deleted: false };
+      const [, data, x] = toHashArgs(record);
+      const version = Number(
+        await call('write', () => runScript(client, STORE_SET, [entryKey(key), indexKey], [key, data, x])),
+      );
+      return { ...record, value: JSON.parse(data) as JsonValue, version };
+    },
+    async delete(key: string) {
+      const version = await call('delete', () =>
+        runScript(client, STORE_DELETE, [entryKey(key), indexKey], [key]),
+      );
+      if (Number(version) < 0) return undefined;
+      return { key, version: Number(version), deleted: true } satisfies ConfigTombstone;
+    },
+    writeThrough(sync: ConfigSync): ConfigWriteThrough | undefined {
+      const target = (sync as { [SYNC_TARGET]?: SyncTarget })[SYNC_TARGET];
+      // Only on one client: then both live in one Redis and one script can do both.
+      if (target === undefined || target.client !== client) return undefined;
+      return {
+        async set(key, value, { expiresAt, origin }) {
+          const data = JSON.stringify(value);
+          const x = expiresAt === null ? '' : String(expiresAt);
+          // A copy for the caches (a primitive is its own copy).
+          const copy = typeof value === 'object' && value !== null ? (JSON.parse(data) as JsonValue) : value;
+          const entry = {
+            key,
+            value: copy,
+            version: 0,
+            expiresAt,
+            deleted: false as const,
+          };
+          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const args = [
+            key,
+            data,
+            x,
+            target.cacheTtlMs(entry),
+            target.channel,
+            target.messageHead(origin, key),
+          ];
+          const version = Number(await call('write', () => runScript(client, THROUGH_SET, keys, args)));
+          target.repaired(key);
+          return { ...entry, version };
+        },
+        async delete(key, { origin }) {
+          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const tombstone = { key, version: 0, deleted: true as const };
+          const args = [key, target.cacheTtlMs(tombstone), target.channel, target.messageHead(origin, key)];
+          const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
+          if (version < 0) return undefined;
+          target.repaired(key);
+          return { key, version, deleted: true };
+        },
+      };
+    },
+    async list(listPrefix: string) {
+      const keys: string[] = [];
+      // Lexicographic walk from the prefix; members sort by bytes, so the matches are contiguous.
+      for (let offset = 0; ; offset += LIST_PAGE) {
+        const page = await call('list', () =>
+          client.zrangebylex(indexKey, `[${listPrefix}`, '+', 'LIMIT', offset, LIST_PAGE),
+        );
+        const matching = page.filter((k) => k.startsWith(listPrefix));
+        keys.push(...matching);
+        if (page.length < LIST_PAGE || matching.length < page.length) break;
+      }
+      const records = await Promise.all(keys.map(read));
+      return records.filter((r): r is ConfigEntry => r !== undefined && !r.deleted);
+    },
+  });
+}
