@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
-import { redisEventTransport } from '../src/adapters/redis.js';
+import { redisEventTransport } from '../src/adapters/redis/index.js';
 import { createEventBus } from '../src/index.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { eventually } from '../testing.js';
-import { redisEventTransport } from './redis.js';
+import { redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
 const here = dirname(fileURLToPath(import.meta.url));
