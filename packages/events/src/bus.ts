@@ -105,13 +105,14 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   }
 
   function published<K extends string>(rec: EventRecord, position: string): PublishedEvent<K> {
-    return {
+    const event: { -readonly [P in keyof PublishedEvent<K>]: PublishedEvent<K>[P] } = {
       id: rec.id,
       name: rec.name as K,
       timestamp: rec.timestamp,
       position,
-      ...(rec.source ? { source: rec.source } : {}),
     };
+    if (rec.source) event.source = rec.source;
+    return event;
   }
 
   async function startSubscription(
@@ -195,11 +196,16 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   }
 
   const bus: EventBus<Events> = {
-    async publish(event, data, source) {
-      const rec = record(event, data, source);
-      assertOpen();
-      const [position] = await transport.publish([rec]);
-      return published(rec, position!);
+    publish(event, data, source) {
+      // Not an async function: the hot path allocates one promise chain, not two.
+      let rec: EventRecord;
+      try {
+        rec = record(event, data, source);
+        assertOpen();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return transport.publish([rec]).then((positions) => published<typeof event>(rec, positions[0]!));
     },
 
     async publishMany(events) {

@@ -79,6 +79,7 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
     heartbeat.stop();
     await reader.close();
     names.close();
+    publisher.close();
   });
 }
 

@@ -67,3 +67,44 @@ export const RELEASE_CONSUMER = defineScript(
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`,
   1,
 );
+
+/**
+ * Appends a batch of events to one stream, in order, then trims it once (`XTRIM MAXLEN|MINID ~`): one call for
+ * what used to be one command per event. Each entry's reply is its stream id, or its own error (so one
+ * failure does not fail the others). KEYS[1] the stream; ARGV[1] `MAXLEN` or `MINID`, ARGV[2] its threshold,
+ * ARGV[3] the event name, ARGV[4] the source shared by every event (`=<source>`), or `-` when none has one,
+ * or `*` when each event carries its own; then per event: id, payload, timestamp (and with `*` its source,
+ * `-` for none or `+<source>`).
+ */
+export const PUBLISH_BATCH = defineScript(
+  `local key, name, mode = KEYS[1], ARGV[3], ARGV[4]
+local ids = {}
+local k = 0
+if mode == '*' then
+  for i = 5, #ARGV, 4 do
+    k = k + 1
+    local s = ARGV[i + 3]
+    if s == '-' then
+      ids[k] = redis.pcall('XADD', key, '*', 'i', ARGV[i], 'n', name, 'd', ARGV[i + 1], 't', ARGV[i + 2])
+    else
+      ids[k] = redis.pcall('XADD', key, '*', 'i', ARGV[i], 'n', name, 'd', ARGV[i + 1], 't', ARGV[i + 2],
+        's', string.sub(s, 2))
+    end
+  end
+elseif mode == '-' then
+  for i = 5, #ARGV, 3 do
+    k = k + 1
+    ids[k] = redis.pcall('XADD', key, '*', 'i', ARGV[i], 'n', name, 'd', ARGV[i + 1], 't', ARGV[i + 2])
+  end
+else
+  local source = string.sub(mode, 2)
+  for i = 5, #ARGV, 3 do
+    k = k + 1
+    ids[k] = redis.pcall('XADD', key, '*', 'i', ARGV[i], 'n', name, 'd', ARGV[i + 1], 't', ARGV[i + 2],
+      's', source)
+  end
+end
+redis.pcall('XTRIM', key, ARGV[1], '~', ARGV[2])
+return ids`,
+  1,
+);
