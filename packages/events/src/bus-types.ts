@@ -51,8 +51,13 @@ export interface PublishedEvent<Name extends string = string> {
   readonly timestamp: number;
   /** Who published it. */
   readonly source?: string;
-  /** Its position in the event's log. */
+  /** Its position in the event's log (`''` while it waits in the Redis transport's outage buffer). */
   readonly position: string;
+  /**
+   * `true` when the Redis transport's outage buffer took the event because Redis was unreachable: it is
+   * written when Redis is back (and lost if the process dies first). Absent otherwise.
+   */
+  readonly buffered?: true;
 }
 
 /** Options of {@link EventBus.subscribe} and {@link EventBus.subscribePattern}. */

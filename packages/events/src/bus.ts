@@ -112,6 +112,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       position,
     };
     if (rec.source) event.source = rec.source;
+    if (position === '') event.buffered = true;
     return event;
   }
 

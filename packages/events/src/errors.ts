@@ -1,4 +1,4 @@
-import { defineErrors } from '@app/core';
+import { type AppErrorOptions, defineErrors } from '@app/core';
 
 /**
  * Every code an {@link EventsError} can carry:
@@ -13,6 +13,8 @@ import { defineErrors } from '@app/core';
  * - `CORRUPT_EVENT`: a stored entry could not be read back (missing fields, broken JSON).
  * - `ATTEMPTS_EXHAUSTED`: the error stored in a dead letter when a delivery arrives with its attempts already
  *   used up by earlier members (one stopped after its last attempt, before it could dead-letter the event).
+ * - `UNAVAILABLE`: the transport's backend (Redis) was unreachable or did not answer within the bound
+ *   (`publishTimeoutMs`), or the outage buffer is full. Retryable: `error.retryable` is `true`.
  */
 const errors = defineErrors('@app/events', [
   'INVALID_OPTIONS',
@@ -21,6 +23,7 @@ const errors = defineErrors('@app/events', [
   'CLOSED',
   'CORRUPT_EVENT',
   'ATTEMPTS_EXHAUSTED',
+  'UNAVAILABLE',
 ] as const);
 
 /** Every code an {@link EventsError} can carry (see the list above {@link EventsError}). */
@@ -41,7 +44,15 @@ export type EventsErrorCode = keyof typeof EventsErrorCode;
  * }
  * ```
  */
-export class EventsError extends errors.Base {}
+export class EventsError extends errors.Base {
+  /** Whether trying again later may succeed: `true` for `UNAVAILABLE` (Redis unreachable or slow). */
+  readonly retryable: boolean;
+
+  constructor(code: EventsErrorCode, message: string, options?: AppErrorOptions) {
+    super(code, message, options);
+    this.retryable = code === 'UNAVAILABLE';
+  }
+}
 
 /**
  * True when `value` is an {@link EventsError} (from any installed copy of `@app/events`), optionally of one

@@ -1,6 +1,7 @@
 import { closeable } from '@app/core';
 import { EventsError, EventsErrorCode } from '../../errors.js';
 import type { EventTransport, HistoryQuery, StoredEvent } from '../../types.js';
+import { PublishBuffer } from './buffer.js';
 import { Heartbeat } from './claim.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.js';
 import { compareIds, POSITION, parseEntry, type RawEntry } from './entries.js';
@@ -10,7 +11,12 @@ import { Publisher } from './publisher.js';
 import { StreamReader } from './reader.js';
 import { RedisSubscription } from './subscription.js';
 
-export type { RedisBatchLike, RedisEventTransportOptions, RedisStreamsClient } from './options.js';
+export type {
+  PublishBufferOptions,
+  RedisBatchLike,
+  RedisEventTransportOptions,
+  RedisStreamsClient,
+} from './options.js';
 
 /**
  * Redis Streams transport. One stream per event name (`<prefix>e:<name>`) capped by `XADD MAXLEN ~`: the
@@ -34,6 +40,10 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
   const reader = new StreamReader(ctx);
   const heartbeat = new Heartbeat(ctx);
   const publisher = new Publisher(ctx, names);
+  const buffer = ctx.buffer
+    ? new PublishBuffer(ctx, publisher, ctx.buffer.maxEvents, ctx.buffer.onOverflow)
+    : undefined;
+  const sink = buffer ?? publisher;
   const open = new Set<RedisSubscription>();
   let closed = false;
 
@@ -46,7 +56,7 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
       if (closed) {
         return Promise.reject(new EventsError(EventsErrorCode.CLOSED, 'the redis transport is closed'));
       }
-      return publisher.publish(records);
+      return sink.publish(records);
     },
 
     async subscribe(subOptions) {
@@ -75,6 +85,7 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
 
   return closeable(transport, async () => {
     closed = true;
+    await buffer?.close();
     await Promise.all([...open].map((s) => s.close()));
     heartbeat.stop();
     await reader.close();

@@ -1,6 +1,6 @@
 import { type Logger, type ScriptClient, silentLogger } from '@app/core';
 import { EventsError, EventsErrorCode } from '../../errors.js';
-import { positiveInt } from '../../internal/validate.js';
+import { optionCheck, positiveInt } from '../../internal/validate.js';
 
 type Arg = string | number;
 
@@ -20,6 +20,24 @@ export interface RedisStreamsClient extends ScriptClient {
   disconnect(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** ioredis' connection state (`ready`, `reconnecting`...): a publish fails at once when it is not sending. */
+  readonly status?: string;
+}
+
+/** Options of the opt-in outage buffer of {@link redisEventTransport}. */
+export interface PublishBufferOptions {
+  /**
+   * The high-water mark: at most this many events wait in memory for Redis to come back.
+   * @default 10000
+   */
+  maxEvents?: number;
+  /**
+   * What a publish does when the buffer is full: `reject` (the new publish fails with `UNAVAILABLE`, the
+   * buffered events are kept) or `drop-oldest` (the oldest buffered events are dropped, with a warning, to
+   * make room).
+   * @default 'reject'
+   */
+  onOverflow?: 'reject' | 'drop-oldest';
 }
 
 /** Options of {@link redisEventTransport}. */
@@ -49,6 +67,20 @@ export interface RedisEventTransportOptions {
   batchSize?: number;
   /** Live deliveries buffered per subscription before reading pauses (backpressure). @default 1000 */
   highWaterMark?: number;
+  /**
+   * A publish that Redis has not acknowledged within this many ms fails with a retryable `UNAVAILABLE` error
+   * (it may still be stored later: at-least-once). While the client is not connected (ioredis `reconnecting`)
+   * a publish fails at once instead of waiting in ioredis' offline queue for a reconnect.
+   * @default 1000
+   */
+  publishTimeoutMs?: number;
+  /**
+   * Opt-in, bounded, in-memory outage buffer: publishes that find Redis unavailable resolve at once as
+   * `buffered` and are written, in order, when the client is ready again. Lost if the process dies: use the
+   * Prisma outbox where an event must survive that.
+   * @default undefined (no buffer: publishes fail with UNAVAILABLE during an outage)
+   */
+  buffer?: PublishBufferOptions;
   /** Gets warnings about connection trouble. @default silentLogger */
   logger?: Logger;
 }
@@ -65,6 +97,9 @@ export interface RedisContext {
   readonly blockMs: number;
   readonly batchSize: number;
   readonly highWaterMark: number;
+  readonly publishTimeoutMs: number;
+  /** The outage buffer's settings, when it is on. */
+  readonly buffer: { maxEvents: number; onOverflow: 'reject' | 'drop-oldest' } | undefined;
   /** The stream of one event name. */
   eventKey(name: string): string;
   /** The set of every event name published through this prefix. */
@@ -102,6 +137,17 @@ export function resolveOptions(options: RedisEventTransportOptions): RedisContex
     blockMs: positiveInt(options.blockMs, 5_000, 'blockMs'),
     batchSize: positiveInt(options.batchSize, 200, 'batchSize'),
     highWaterMark: positiveInt(options.highWaterMark, 1_000, 'highWaterMark'),
+    publishTimeoutMs: optionCheck.durationMs('publishTimeoutMs', options.publishTimeoutMs ?? 1000, 1),
+    buffer:
+      options.buffer === undefined
+        ? undefined
+        : {
+            maxEvents: positiveInt(options.buffer.maxEvents, 10_000, 'buffer.maxEvents'),
+            onOverflow: optionCheck.oneOf('buffer.onOverflow', options.buffer.onOverflow ?? 'reject', [
+              'reject',
+              'drop-oldest',
+            ]),
+          },
     eventKey: (name) => `${prefix}e:${name}`,
     namesKey: `${prefix}names`,
     namesLogKey: `${prefix}names:log`,

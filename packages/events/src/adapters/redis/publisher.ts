@@ -1,5 +1,6 @@
-import { runScript } from '@app/core';
+import { runScript, withDeadline } from '@app/core';
 import type { EventRecord } from '../../types.js';
+import { asUnavailable, connectionState, unavailable } from './availability.js';
 import { recordFields } from './entries.js';
 import type { NameRegistry } from './names.js';
 import type { RedisContext } from './options.js';
@@ -38,6 +39,8 @@ interface StreamBatch {
 export class Publisher {
   private queued: Pending[] = [];
   private queuedRecords = 0;
+  /** Batches waiting for a connection being made (one `ready` listener for all). */
+  private waiting: Array<{ items: Pending[]; timer: NodeJS.Timeout }> = [];
   private scheduled = false;
   /**
    * Whether this connection has the batch script: until it has, the first batch goes by EVAL (which loads
@@ -77,12 +80,57 @@ export class Publisher {
 
   close(): void {
     this.ctx.client.removeListener('close', this.unload);
+    this.ctx.client.removeListener('ready', this.onReady);
   }
 
   private flush(): void {
     const items = this.queued;
     this.queued = [];
     this.queuedRecords = 0;
+    const state = connectionState(this.ctx.client);
+    if (state === 'ready') this.write(items);
+    else if (state === 'starting') this.whenReady(items);
+    else this.fail(items, `Redis is unreachable (client ${this.ctx.client.status})`);
+  }
+
+  /** Never queued behind a reconnect: the caller (or the outage buffer) decides what to do now. */
+  private fail(items: Pending[], message: string): void {
+    const error = unavailable(message);
+    for (const item of items) item.reject(error);
+  }
+
+  /**
+   * A connection is being made: the batch waits here (not in ioredis' offline queue, from which it could not
+   * be taken back) for the client to be ready, at most `publishTimeoutMs`, so a publish that failed was
+   * never sent.
+   */
+  private whenReady(items: Pending[]): void {
+    const { client, publishTimeoutMs } = this.ctx;
+    const waiting = {
+      items,
+      timer: setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== waiting);
+        if (this.waiting.length === 0) client.removeListener('ready', this.onReady);
+        this.fail(items, `Redis did not become ready within ${publishTimeoutMs} ms`);
+      }, publishTimeoutMs),
+    };
+    waiting.timer.unref();
+    if (this.waiting.length === 0) client.on('ready', this.onReady);
+    this.waiting.push(waiting);
+  }
+
+  /** The client is ready: the batches that waited for it go out, in order. */
+  private readonly onReady = () => {
+    this.ctx.client.removeListener('ready', this.onReady);
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) {
+      clearTimeout(w.timer);
+      this.write(w.items);
+    }
+  };
+
+  private write(items: Pending[]): void {
     const only = items.length === 1 && items[0]!.records.length === 1 ? items[0]! : undefined;
     if (only) {
       this.single(only);
@@ -112,12 +160,26 @@ export class Publisher {
     }
   }
 
+  /** A call Redis has not answered within `publishTimeoutMs` fails with UNAVAILABLE. */
+  private bound<T>(call: Promise<T>): Promise<T> {
+    const ms = this.ctx.publishTimeoutMs;
+    return withDeadline(call, ms, () => unavailable(`Redis did not acknowledge the publish within ${ms} ms`));
+  }
+
   private single(pending: Pending): void {
     const record = pending.records[0]!;
     if (!this.names.has(record.name)) void this.names.register(record.name);
-    this.ctx.client
-      .call('XADD', this.ctx.eventKey(record.name), ...this.ctx.trimArgs(), '*', ...recordFields(record))
-      .then((id) => pending.resolve([id as string]), pending.reject);
+    const call = this.ctx.client.call(
+      'XADD',
+      this.ctx.eventKey(record.name),
+      ...this.ctx.trimArgs(),
+      '*',
+      ...recordFields(record),
+    );
+    this.bound(call).then(
+      (id) => pending.resolve([id as string]),
+      (error: unknown) => pending.reject(asUnavailable(error)),
+    );
   }
 
   /** Sends events `from` (inclusive) to `to` (exclusive) of one stream's batch as one script call. */
@@ -145,13 +207,14 @@ export class Publisher {
       this.loaded = true;
       call = this.ctx.client.eval(PUBLISH_BATCH.source, 1, ...keys, ...args);
     }
-    call.then(
+    this.bound(call).then(
       (reply) => {
         const ids = reply as Array<string | Error>;
         for (let i = from; i < to; i++) settle(owners[i]!, indexes[i]!, ids[i - from]);
       },
       (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const mapped = asUnavailable(error);
+        const failure = mapped instanceof Error ? mapped : new Error(String(mapped));
         for (let i = from; i < to; i++) settle(owners[i]!, indexes[i]!, failure);
       },
     );
