@@ -4,7 +4,7 @@ export default packageBuild(
   {
     index: 'src/index.ts',
     memory: 'src/adapters/memory.ts',
-    redis: 'src/adapters/redis.ts',
+    redis: 'src/adapters/redis/index.ts',
     prisma: 'src/adapters/prisma.ts',
     testing: 'src/testing.ts',
   },

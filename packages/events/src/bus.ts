@@ -1,223 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  computeBackoff,
-  DEFAULT_RETRY_POLICY,
-  type Logger,
-  type RetryPolicy,
-  silentLogger,
-  sleep,
-} from '@app/core';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, silentLogger } from '@app/core';
 import { memoryEventTransport } from './adapters/memory.js';
+import type {
+  DeliveredEvent,
+  EventBus,
+  EventBusOptions,
+  EventEnvelope,
+  EventHandler,
+  HistoryOptions,
+  PublishedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './bus-types.js';
 import { EventsError, EventsErrorCode } from './errors.js';
+import { runHandler, toEnvelope } from './handler-retry.js';
 import { serialise } from './internal/serialise.js';
 import { positiveInt } from './internal/validate.js';
-import { assertEventName, assertPattern, type MatchingNames } from './pattern.js';
-import type {
-  DeadLetter,
-  DeliveryAttempts,
-  EventRecord,
-  EventSelector,
-  EventTransport,
-  HandleOutcome,
-  StoredEvent,
-  TransportSubscription,
-} from './types.js';
+import { assertEventName, assertPattern } from './pattern.js';
+import type { EventMap, EventRecord, EventSelector, TransportSubscription } from './types.js';
 
-/**
- * The shape of an event map: event name -> payload type.
- *
- * @example
- * ```ts
- * interface Events {
- *   'user.registered': { userId: string; email: string };
- *   'order.placed': { orderId: string; total: number };
- * }
- * ```
- */
-export type EventMap<Events = Record<string, unknown>> = { [K in keyof Events]: Events[K] };
-
-/** An event read from the log: its payload typed by its name. */
-export interface EventEnvelope<Name extends string = string, Data = unknown> {
-  /** Unique id, the same in every delivery and replay: the key for idempotent handlers. */
-  readonly id: string;
-  /** The event name. */
-  readonly name: Name;
-  /** The payload, parsed from JSON (so a `Date` comes back as a string). */
-  readonly data: Data;
-  /** When it was published, in ms since the epoch. */
-  readonly timestamp: number;
-  /** Who published it. */
-  readonly source?: string;
-  /** Its position in the event's log; pass it as `after` to read on from here. */
-  readonly position: string;
-}
-
-/** An event handed to a handler: the envelope plus which attempt this is (1 for the first). */
-export interface DeliveredEvent<Name extends string = string, Data = unknown>
-  extends EventEnvelope<Name, Data> {
-  /**
-   * 1 on the first call; 2, 3... on retries. For durable subscriptions (memory and Redis transports) the
-   * count carries over when another member takes the event over, so it can start above 1.
-   */
-  readonly attempt: number;
-}
-
-/** The union of envelopes for the names `K` of `Events`, discriminated by `name`. */
-export type EnvelopeOf<Events, K extends keyof Events & string> = {
-  [N in K]: EventEnvelope<N, Events[N]>;
-}[K];
-
-/** The union of deliveries for the names `K` of `Events`, discriminated by `name`. */
-export type DeliveryOf<Events, K extends keyof Events & string> = {
-  [N in K]: DeliveredEvent<N, Events[N]>;
-}[K];
-
-/** A subscriber. A rejection (or throw) is retried with backoff, then dead-lettered. */
-export type EventHandler<E> = (event: E) => unknown;
-
-/** What {@link EventBus.publish} resolves with. */
-export interface PublishedEvent<Name extends string = string> {
-  /** The event's unique id. */
-  readonly id: string;
-  /** The event name. */
-  readonly name: Name;
-  /** The publication time, in ms since the epoch. */
-  readonly timestamp: number;
-  /** Who published it. */
-  readonly source?: string;
-  /** Its position in the event's log. */
-  readonly position: string;
-}
-
-/** One event of {@link EventBus.publishMany}. */
-export type PublishInput<Events, K extends keyof Events & string = keyof Events & string> = {
-  [N in K]: { name: N; data: Events[N]; source?: string };
-}[K];
-
-/** Options of {@link EventBus.subscribe} and {@link EventBus.subscribePattern}. */
-export interface SubscribeOptions {
-  /**
-   * Makes the subscription durable: a consumer group of this name. Events published while no member runs
-   * are kept and delivered later; each event goes to one member of the group (at least once); an event
-   * held by a crashed member is claimed by another. Without it the subscription is live-only: it sees
-   * events published after `subscribe` resolves, and nothing is kept for it.
-   * @default undefined (live-only)
-   */
-  group?: string;
-  /**
-   * Where a durable group starts the first time it is created: `latest` (only new events) or
-   * `earliest` (everything still in the log). Ignored once the group exists, and for live subscriptions.
-   * @default 'latest'
-   */
-  startAt?: 'latest' | 'earliest';
-  /** How many events this subscription handles at once. 1 keeps the log's order. @default 1 */
-  concurrency?: number;
-  /**
-   * Retries of a failing handler before the event is dead-lettered. For a durable subscription
-   * `maxAttempts` counts attempts across every member of the group (a member that crashed holding the
-   * event counts as one). @default the bus's `retry`
-   */
-  retry?: Partial<RetryPolicy>;
-}
-
-/** A running subscription. */
-export interface Subscription {
-  /** Its name: the group for a durable subscription, `live:<event or pattern>` otherwise. Dead letters are kept under it. */
-  readonly name: string;
-  /** Whether it is a consumer group. */
-  readonly durable: boolean;
-  /** Stops taking events and resolves once the handlers in flight have finished. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** What {@link EventBus.history} reads. */
-export interface HistoryOptions {
-  /** Only events strictly after this position (from an envelope's `position`). @default undefined (from the oldest kept) */
-  after?: string;
-  /** Only events published at or after this time. @default undefined (no lower time bound) */
-  since?: Date | number;
-  /** Only events published at or before this time. @default undefined (no upper time bound) */
-  until?: Date | number;
-  /** At most this many events. @default 100 */
-  limit?: number;
-  /** `asc`: oldest first; `desc`: newest first. @default 'asc' */
-  order?: 'asc' | 'desc';
-}
-
-/** What {@link EventBus.replay} reads. */
-export interface ReplayOptions {
-  /** Only events strictly after this position. @default undefined (from the oldest kept) */
-  after?: string;
-  /** Only events published at or after this time. @default undefined (no lower time bound) */
-  since?: Date | number;
-  /** Only events published at or before this time. @default undefined (no upper time bound) */
-  until?: Date | number;
-  /** How many events are read per round trip. @default 500 */
-  batchSize?: number;
-}
-
-/** Options of {@link createEventBus}. */
-export interface EventBusOptions {
-  /** Where events go: `memoryEventTransport()`, `redisEventTransport({ client })` or your own. @default memoryEventTransport() */
-  transport?: EventTransport;
-  /** The `source` of events published without one. @default 'app' */
-  source?: string;
-  /** Retry policy of handlers (attempts include the first). @default { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5000, jitter: 'full' } */
-  retry?: Partial<RetryPolicy>;
-  /** This process's consumer name inside durable groups. @default `${hostname}-${pid}-${random}` */
-  consumer?: string;
-  /** Gets warnings about failing handlers and transport trouble. @default silentLogger */
-  logger?: Logger;
-}
-
-/** A typed event bus. It also fits `EventSink` from `@app/core`. */
-export interface EventBus<Events extends EventMap<Events> = Record<string, unknown>> {
-  /** Publishes one event; resolves once the transport stored it. */
-  publish<K extends keyof Events & string>(
-    event: K,
-    data: Events[K],
-    source?: string,
-  ): Promise<PublishedEvent<K>>;
-  /** Publishes several events in one round trip where the transport allows it. */
-  publishMany(events: ReadonlyArray<PublishInput<Events>>): Promise<PublishedEvent<keyof Events & string>[]>;
-  /** Calls `handler` for each event of one name. */
-  subscribe<K extends keyof Events & string>(
-    event: K,
-    handler: EventHandler<DeliveredEvent<K, Events[K]>>,
-    options?: SubscribeOptions,
-  ): Promise<Subscription>;
-  /** Calls `handler` for each event whose name matches `pattern` (`*` matches any characters). */
-  subscribePattern<P extends string>(
-    pattern: P,
-    handler: EventHandler<DeliveryOf<Events, MatchingNames<Events, P>>>,
-    options?: SubscribeOptions,
-  ): Promise<Subscription>;
-  /** The latest `limit` events of one name, newest first. */
-  getEventHistory<K extends keyof Events & string>(
-    event: K,
-    limit?: number,
-  ): Promise<EventEnvelope<K, Events[K]>[]>;
-  /** Reads part of an event's log, by position or time. */
-  history<K extends keyof Events & string>(
-    event: K,
-    options?: HistoryOptions,
-  ): Promise<EventEnvelope<K, Events[K]>[]>;
-  /** Feeds the log of one name, oldest first, to `handler` (awaited one by one); resolves with the count. */
-  replay<K extends keyof Events & string>(
-    event: K,
-    options: ReplayOptions,
-    handler: (event: EventEnvelope<K, Events[K]>) => unknown,
-  ): Promise<number>;
-  /** The dead letters of a subscription (by its `name`), oldest first. */
-  listDeadLetters(subscription: string, limit?: number): Promise<DeadLetter[]>;
-  /** Sends dead letters back to their subscription; resolves with how many. */
-  replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
-  /** Closes every subscription (waiting for handlers in flight), then the transport. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+export type {
+  DeliveredEvent,
+  DeliveryOf,
+  EnvelopeOf,
+  EventBus,
+  EventBusOptions,
+  EventEnvelope,
+  EventHandler,
+  HistoryOptions,
+  PublishedEvent,
+  ReplayOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus-types.js';
+export type { EventMap, PublishInput } from './types.js';
 
 function invalid(message: string, code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT): EventsError {
   return new EventsError(code, message);
@@ -236,30 +53,6 @@ function checkPolicy(policy: RetryPolicy, code: EventsErrorCode): RetryPolicy {
   if (!(policy.baseDelayMs >= 0) || !(policy.maxDelayMs >= 0))
     throw invalid('retry delays must be >= 0', code);
   return policy;
-}
-
-function toEnvelope<K extends string, D>(stored: StoredEvent): EventEnvelope<K, D> {
-  let data: D;
-  try {
-    data = JSON.parse(stored.payload) as D;
-  } catch (cause) {
-    throw new EventsError(
-      EventsErrorCode.CORRUPT_EVENT,
-      `event ${stored.id} (${stored.name}) holds invalid JSON`,
-      {
-        cause,
-      },
-    );
-  }
-  const envelope: EventEnvelope<K, D> = {
-    id: stored.id,
-    name: stored.name as K,
-    data,
-    timestamp: stored.timestamp,
-    position: stored.position,
-    ...(stored.source === undefined ? {} : { source: stored.source }),
-  };
-  return envelope;
 }
 
 /**
@@ -312,86 +105,15 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   }
 
   function published<K extends string>(rec: EventRecord, position: string): PublishedEvent<K> {
-    return {
+    const event: { -readonly [P in keyof PublishedEvent<K>]: PublishedEvent<K>[P] } = {
       id: rec.id,
       name: rec.name as K,
       timestamp: rec.timestamp,
       position,
-      ...(rec.source ? { source: rec.source } : {}),
     };
-  }
-
-  async function runHandler(
-    handler: EventHandler<DeliveredEvent>,
-    stored: StoredEvent,
-    attempts: DeliveryAttempts | undefined,
-    policy: RetryPolicy,
-    signal: AbortSignal,
-    subName: string,
-  ): Promise<HandleOutcome> {
-    let envelope: EventEnvelope;
-    try {
-      envelope = toEnvelope(stored);
-    } catch (error) {
-      logger.error(
-        { err: error, subscription: subName, eventId: stored.id },
-        'event cannot be parsed: dead-lettered',
-      );
-      return { status: 'failed', error, attempts: 0 };
-    }
-    const context = { subscription: subName, event: stored.name, eventId: stored.id };
-    let attempt = attempts?.first ?? 1;
-    let lastError: unknown = new EventsError(
-      EventsErrorCode.ATTEMPTS_EXHAUSTED,
-      `event ${stored.id} (${stored.name}) used up its ${policy.maxAttempts} attempts before this delivery`,
-    );
-    for (;;) {
-      if (attempt > policy.maxAttempts) {
-        // Earlier members used the attempts up and stopped before they could dead-letter the event.
-        logger.error(
-          { ...context, err: lastError, attempts: attempt - 1 },
-          'handler failed on every attempt: dead-lettered',
-        );
-        return { status: 'failed', error: lastError, attempts: attempt - 1 };
-      }
-      try {
-        await handler({ ...envelope, attempt });
-        return { status: 'done' };
-      } catch (error) {
-        lastError = error;
-        if (attempt >= policy.maxAttempts) {
-          logger.error(
-            { ...context, err: error, attempts: attempt },
-            'handler failed on every attempt: dead-lettered',
-          );
-          return { status: 'failed', error, attempts: attempt };
-        }
-        const delay = computeBackoff(attempt, policy);
-        logger.warn({ ...context, err: error, attempt, delayMs: delay }, 'handler failed: retrying');
-        try {
-          await sleep(delay, signal);
-        } catch {
-          return { status: 'abandoned' };
-        }
-        if (!attempts) {
-          attempt++;
-          continue;
-        }
-        let next: number | undefined;
-        try {
-          next = await attempts.next();
-        } catch (countError) {
-          // The count cannot be recorded: leave the delivery to be taken over (and counted) later.
-          logger.warn({ ...context, err: countError }, 'could not record a retry: delivery left for later');
-          return { status: 'abandoned' };
-        }
-        if (next === undefined) {
-          logger.warn(context, 'another member took the delivery over: retries stop here');
-          return { status: 'abandoned' };
-        }
-        attempt = next;
-      }
-    }
+    if (rec.source) event.source = rec.source;
+    if (position === '') event.buffered = true;
+    return event;
   }
 
   async function startSubscription(
@@ -426,7 +148,8 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       startAt,
       concurrency,
       consumer,
-      handle: (stored, attempts) => runHandler(handler, stored, attempts, policy, abort.signal, name),
+      handle: (stored, attempts) =>
+        runHandler({ handler, policy, signal: abort.signal, subscription: name, logger }, stored, attempts),
     });
     let done: Promise<void> | undefined;
     const sub: Subscription = {
@@ -474,11 +197,16 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   }
 
   const bus: EventBus<Events> = {
-    async publish(event, data, source) {
-      const rec = record(event, data, source);
-      assertOpen();
-      const [position] = await transport.publish([rec]);
-      return published(rec, position!);
+    publish(event, data, source) {
+      // Not an async function: the hot path allocates one promise chain, not two.
+      let rec: EventRecord;
+      try {
+        rec = record(event, data, source);
+        assertOpen();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return transport.publish([rec]).then((positions) => published<typeof event>(rec, positions[0]!));
     },
 
     async publishMany(events) {

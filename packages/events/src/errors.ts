@@ -1,32 +1,39 @@
-import { AppError, type AppErrorOptions } from '@app/core';
-
-/** Every code an {@link EventsError} can carry. */
-export const EventsErrorCode = {
-  /**
-   * An option of a factory (`createEventBus`, a transport, the outbox or its relay) is missing or out of
-   * range: a missing client, a `maxLen` below 1, a bad table name... Thrown when the factory is called.
-   */
-  INVALID_OPTIONS: 'INVALID_OPTIONS',
-  /** An argument of a call is malformed (empty event name, `*` in a published name, concurrency below 1...). */
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-  /** The payload cannot be stored as JSON (a BigInt, a cycle, `undefined`). */
-  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
-  /** The bus, transport or relay was closed. */
-  CLOSED: 'CLOSED',
-  /** A stored entry could not be read back (missing fields, broken JSON). */
-  CORRUPT_EVENT: 'CORRUPT_EVENT',
-  /**
-   * The error stored in a dead letter when a delivery arrives with its attempts already used up by earlier
-   * members (one stopped after its last attempt, before it could dead-letter the event).
-   */
-  ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
-} as const;
-
-/** One of {@link EventsErrorCode}. */
-export type EventsErrorCode = (typeof EventsErrorCode)[keyof typeof EventsErrorCode];
+import { type AppErrorOptions, defineErrors } from '@app/core';
 
 /**
- * The error every `@app/events` API throws. Bad input is rejected with it before any I/O.
+ * Every code an {@link EventsError} can carry:
+ *
+ * - `INVALID_OPTIONS`: an option of a factory (`createEventBus`, a transport, the outbox or its relay) is
+ *   missing or out of range: a missing client, a `maxLen` below 1, a bad table name... Thrown when the
+ *   factory is called.
+ * - `INVALID_ARGUMENT`: an argument of a call is malformed (empty event name, `*` in a published name,
+ *   concurrency below 1...).
+ * - `INVALID_PAYLOAD`: the payload cannot be stored as JSON (a BigInt, a cycle, `undefined`).
+ * - `CLOSED`: the bus, transport or relay was closed.
+ * - `CORRUPT_EVENT`: a stored entry could not be read back (missing fields, broken JSON).
+ * - `ATTEMPTS_EXHAUSTED`: the error stored in a dead letter when a delivery arrives with its attempts already
+ *   used up by earlier members (one stopped after its last attempt, before it could dead-letter the event).
+ * - `UNAVAILABLE`: the transport's backend (Redis) was unreachable or did not answer within the bound
+ *   (`publishTimeoutMs`), or the outage buffer is full. Retryable: `error.retryable` is `true`.
+ */
+const errors = defineErrors('@app/events', [
+  'INVALID_OPTIONS',
+  'INVALID_ARGUMENT',
+  'INVALID_PAYLOAD',
+  'CLOSED',
+  'CORRUPT_EVENT',
+  'ATTEMPTS_EXHAUSTED',
+  'UNAVAILABLE',
+] as const);
+
+/** Every code an {@link EventsError} can carry (see the list above {@link EventsError}). */
+export const EventsErrorCode = errors.codes;
+/** One of {@link EventsErrorCode}. */
+export type EventsErrorCode = keyof typeof EventsErrorCode;
+
+/**
+ * The error every `@app/events` API throws, with a `code` from {@link EventsErrorCode}. Bad input is rejected
+ * with it before any I/O.
  *
  * @example
  * ```ts
@@ -37,8 +44,23 @@ export type EventsErrorCode = (typeof EventsErrorCode)[keyof typeof EventsErrorC
  * }
  * ```
  */
-export class EventsError extends AppError<EventsErrorCode> {
+export class EventsError extends errors.Base {
+  /** Whether trying again later may succeed: `true` for `UNAVAILABLE` (Redis unreachable or slow). */
+  readonly retryable: boolean;
+
   constructor(code: EventsErrorCode, message: string, options?: AppErrorOptions) {
-    super('@app/events', code, message, options);
+    super(code, message, options);
+    this.retryable = code === 'UNAVAILABLE';
   }
 }
+
+/**
+ * True when `value` is an {@link EventsError} (from any installed copy of `@app/events`), optionally of one
+ * code. Prefer it to `instanceof`, which fails across duplicate installs.
+ *
+ * @example
+ * ```ts
+ * if (isEventsError(err, 'CLOSED')) return; // shutting down
+ * ```
+ */
+export const isEventsError = errors.is;

@@ -1,3 +1,4 @@
+export { createEventBus } from './bus.js';
 export type {
   DeliveredEvent,
   DeliveryOf,
@@ -6,26 +7,25 @@ export type {
   EventBusOptions,
   EventEnvelope,
   EventHandler,
-  EventMap,
   HistoryOptions,
   PublishedEvent,
-  PublishInput,
   ReplayOptions,
   SubscribeOptions,
   Subscription,
-} from './bus.js';
-export { createEventBus } from './bus.js';
-export { EventsError, EventsErrorCode } from './errors.js';
+} from './bus-types.js';
+export { EventsError, EventsErrorCode, isEventsError } from './errors.js';
 export type { MatchingNames, PatternTemplate } from './pattern.js';
 export { compilePattern } from './pattern.js';
 export type {
   DeadLetter,
   DeliveryAttempts,
+  EventMap,
   EventRecord,
   EventSelector,
   EventTransport,
   HandleOutcome,
   HistoryQuery,
+  PublishInput,
   StoredEvent,
   TransportSubscribeOptions,
   TransportSubscription,

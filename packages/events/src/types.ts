@@ -1,3 +1,23 @@
+import type { Closeable } from '@app/core';
+
+/**
+ * The shape of an event map: event name -> payload type.
+ *
+ * @example
+ * ```ts
+ * interface Events {
+ *   'user.registered': { userId: string; email: string };
+ *   'order.placed': { orderId: string; total: number };
+ * }
+ * ```
+ */
+export type EventMap<Events = Record<string, unknown>> = { [K in keyof Events]: Events[K] };
+
+/** One event of `EventBus.publishMany` (and of the outbox's `publishMany`). */
+export type PublishInput<Events, K extends keyof Events & string = keyof Events & string> = {
+  [N in K]: { name: N; data: Events[N]; source?: string };
+}[K];
+
 /** An event as a transport stores it: the payload is already JSON text. */
 export interface EventRecord {
   /** Unique id (a UUID), the same in every delivery and replay: the key for idempotent handlers. */
@@ -113,7 +133,7 @@ export interface DeadLetter extends StoredEvent {
  * Moves events between publishers and subscribers. `memoryEventTransport()` and `redisEventTransport()` implement
  * it; `@app/events/testing` holds the contract suite another implementation must pass.
  */
-export interface EventTransport {
+export interface EventTransport extends Closeable {
   /** Stores the events (one round trip where possible) and resolves with their positions, in order. */
   publish(records: readonly EventRecord[]): Promise<string[]>;
   /** Starts delivering events to `options.handle`. */
@@ -127,6 +147,9 @@ export interface EventTransport {
    * removes them from the dead-letter log. Resolves with how many were replayed.
    */
   replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
-  /** Closes the subscriptions (waiting for handlers in flight) and frees what the transport holds. */
+  /**
+   * Closes the subscriptions (waiting for handlers in flight) and frees what the transport holds. Safe to call
+   * more than once.
+   */
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { type Closeable, closeable } from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { describeError } from '../internal/dead-letter.js';
 import { Limiter } from '../internal/limiter.js';
@@ -177,7 +178,7 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
     }
   }
 
-  return {
+  const transport: Omit<EventTransport, keyof Closeable> = {
     async publish(records) {
       assertOpen();
       const entries = records.map((record) => append(eventKey(record.name), record, maxLen));
@@ -280,16 +281,14 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
       }
       return chosen.length;
     },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      const all = [...members];
-      for (const m of all) {
-        m.closing = true;
-        members.delete(m);
-      }
-      await Promise.all(all.map((m) => m.limiter.idle()));
-    },
   };
+  return closeable(transport, async () => {
+    closed = true;
+    const all = [...members];
+    for (const m of all) {
+      m.closing = true;
+      members.delete(m);
+    }
+    await Promise.all(all.map((m) => m.limiter.idle()));
+  });
 }

@@ -9,7 +9,7 @@ import { EventsErrorCode } from '../errors.js';
 import { eventually } from '../testing.js';
 import { memoryEventTransport } from './memory.js';
 import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from './prisma.js';
-import { redisEventTransport } from './redis.js';
+import { redisEventTransport } from './redis/index.js';
 
 const db = await requirePostgres({ migrations: ['events'] });
 const redis = await requireRedis();

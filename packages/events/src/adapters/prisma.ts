@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, silentLogger } from '@app/core';
-import type { EventMap, PublishInput } from '../bus.js';
+import { type Closeable, type Logger, silentLogger } from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { serialise } from '../internal/serialise.js';
 import { positiveInt } from '../internal/validate.js';
 import { assertEventName } from '../pattern.js';
-import type { EventRecord, EventTransport } from '../types.js';
+import type { EventMap, EventRecord, EventTransport, PublishInput } from '../types.js';
 
 /** What the outbox needs from the transaction client `tx` of `prisma.$transaction(async (tx) => ...)`. */
 export interface PrismaOutboxTx {
@@ -74,14 +73,13 @@ export interface PrismaOutboxRelayOptions {
 }
 
 /** Moves committed outbox rows to the transport. */
-export interface OutboxRelay {
+export interface OutboxRelay extends Closeable {
   /** Relays one batch; resolves with how many events it published. */
   runOnce(): Promise<number>;
   /** Relays in the background until `close()`. */
   start(): void;
   /** Stops the background loop after the batch in progress. */
   close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;

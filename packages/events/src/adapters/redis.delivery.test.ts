@@ -5,7 +5,7 @@ import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { eventually } from '../testing.js';
-import { redisEventTransport } from './redis.js';
+import { redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
 const here = dirname(fileURLToPath(import.meta.url));

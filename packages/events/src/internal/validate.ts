@@ -1,4 +1,10 @@
+import { optionChecks } from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
+
+/** The core option checks, throwing {@link EventsErrorCode.INVALID_OPTIONS}: for factory options. */
+export const optionCheck = optionChecks((m) => new EventsError(EventsErrorCode.INVALID_OPTIONS, m));
+/** The core option checks, throwing {@link EventsErrorCode.INVALID_ARGUMENT}: for a call's arguments. */
+export const argumentCheck = optionChecks((m) => new EventsError(EventsErrorCode.INVALID_ARGUMENT, m));
 
 /**
  * A positive integer, or `fallback` when `value` is undefined. A bad value is an {@link EventsError}: by
@@ -12,8 +18,5 @@ export function positiveInt(
   code: EventsErrorCode = EventsErrorCode.INVALID_OPTIONS,
 ): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new EventsError(code, `${what} must be a positive integer, got ${value}`);
-  }
-  return value;
+  return (code === EventsErrorCode.INVALID_ARGUMENT ? argumentCheck : optionCheck).positiveInt(what, value);
 }

@@ -1,0 +1,159 @@
+import { type Logger, type ScriptClient, silentLogger } from '@app/core';
+import { EventsError, EventsErrorCode } from '../../errors.js';
+import { optionCheck, positiveInt } from '../../internal/validate.js';
+
+type Arg = string | number;
+
+/** The part of an ioredis pipeline or transaction the transport uses. */
+export interface RedisBatchLike {
+  call(command: string, ...args: Arg[]): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+/** The part of an ioredis client the transport uses; any ioredis `Redis` instance (5 or 6) fits. */
+export interface RedisStreamsClient extends ScriptClient {
+  call(command: string, ...args: Arg[]): Promise<unknown>;
+  pipeline(): RedisBatchLike;
+  multi(): RedisBatchLike;
+  /** Called once per transport, for the one connection that blocks on XREAD. */
+  duplicate(): RedisStreamsClient;
+  disconnect(): void;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** ioredis' connection state (`ready`, `reconnecting`...): a publish fails at once when it is not sending. */
+  readonly status?: string;
+}
+
+/** Options of the opt-in outage buffer of {@link redisEventTransport}. */
+export interface PublishBufferOptions {
+  /**
+   * The high-water mark: at most this many events wait in memory for Redis to come back.
+   * @default 10000
+   */
+  maxEvents?: number;
+  /**
+   * What a publish does when the buffer is full: `reject` (the new publish fails with `UNAVAILABLE`, the
+   * buffered events are kept) or `drop-oldest` (the oldest buffered events are dropped, with a warning, to
+   * make room).
+   * @default 'reject'
+   */
+  onOverflow?: 'reject' | 'drop-oldest';
+}
+
+/** Options of {@link redisEventTransport}. */
+export interface RedisEventTransportOptions {
+  /** An ioredis client (without ioredis' own `keyPrefix` option). It stays yours: `close()` does not quit it. */
+  client: RedisStreamsClient;
+  /** Prefix of every key the transport writes. @default 'events:' */
+  keyPrefix?: string;
+  /** Approximate cap on each event's stream (`XADD MAXLEN ~`). Ignored when `maxAgeMs` is set. @default 100000 */
+  maxLen?: number;
+  /** Keep roughly this much time in each stream instead (`XADD MINID ~`), in ms. @default undefined */
+  maxAgeMs?: number;
+  /** Approximate cap on each subscription's dead-letter stream. @default 10000 */
+  deadLetterMaxLen?: number;
+  /**
+   * A durable delivery unacknowledged for this long is taken over by another member (XAUTOCLAIM), in ms.
+   * While a handler runs, its member resets the idle time every `claimIdleMs / 3` (a heartbeat), so only
+   * the deliveries of a member that stopped (crashed, hung event loop, lost connection) are taken over.
+   * @default 30000
+   */
+  claimIdleMs?: number;
+  /** How often each durable subscription looks for stale deliveries, in ms. @default 5000 */
+  claimIntervalMs?: number;
+  /** How long one XREAD blocks before it is reissued, in ms. @default 5000 */
+  blockMs?: number;
+  /** Entries read per stream per round trip. @default 200 */
+  batchSize?: number;
+  /** Live deliveries buffered per subscription before reading pauses (backpressure). @default 1000 */
+  highWaterMark?: number;
+  /**
+   * A publish that Redis has not acknowledged within this many ms fails with a retryable `UNAVAILABLE` error
+   * (it may still be stored later: at-least-once). While the client is not connected (ioredis `reconnecting`)
+   * a publish fails at once instead of waiting in ioredis' offline queue for a reconnect.
+   * @default 1000
+   */
+  publishTimeoutMs?: number;
+  /**
+   * Opt-in, bounded, in-memory outage buffer: publishes that find Redis unavailable resolve at once as
+   * `buffered` and are written, in order, when the client is ready again. Lost if the process dies: use the
+   * Prisma outbox where an event must survive that.
+   * @default undefined (no buffer: publishes fail with UNAVAILABLE during an outage)
+   */
+  buffer?: PublishBufferOptions;
+  /** Gets warnings about connection trouble. @default silentLogger */
+  logger?: Logger;
+}
+
+/** The options with defaults applied and checked, plus the key layout: what every module of the transport reads. */
+export interface RedisContext {
+  readonly client: RedisStreamsClient;
+  readonly logger: Logger;
+  readonly maxLen: number;
+  readonly maxAgeMs: number | undefined;
+  readonly deadLetterMaxLen: number;
+  readonly claimIdleMs: number;
+  readonly claimIntervalMs: number;
+  readonly blockMs: number;
+  readonly batchSize: number;
+  readonly highWaterMark: number;
+  readonly publishTimeoutMs: number;
+  /** The outage buffer's settings, when it is on. */
+  readonly buffer: { maxEvents: number; onOverflow: 'reject' | 'drop-oldest' } | undefined;
+  /** The stream of one event name. */
+  eventKey(name: string): string;
+  /** The set of every event name published through this prefix. */
+  readonly namesKey: string;
+  /** The log of names as they are first published: pattern subscriptions follow new names through it. */
+  readonly namesLogKey: string;
+  /** A subscription's dead letters. */
+  dlqKey(subscription: string): string;
+  /** The stream replayed dead letters go to, read by the subscription beside its event streams. */
+  retryKey(subscription: string): string;
+  /** The trimming arguments of an XADD into an event stream (`MAXLEN ~ n` or `MINID ~ t`). */
+  trimArgs(): Arg[];
+}
+
+/** Checks the options (before any I/O) and applies the defaults. */
+export function resolveOptions(options: RedisEventTransportOptions): RedisContext {
+  const { client } = options ?? {};
+  if (!client || typeof client.call !== 'function' || typeof client.duplicate !== 'function') {
+    throw new EventsError(
+      EventsErrorCode.INVALID_OPTIONS,
+      'redisEventTransport needs { client }: an ioredis instance',
+    );
+  }
+  const prefix = options.keyPrefix ?? 'events:';
+  const maxLen = positiveInt(options.maxLen, 100_000, 'maxLen');
+  const maxAgeMs = options.maxAgeMs === undefined ? undefined : positiveInt(options.maxAgeMs, 1, 'maxAgeMs');
+  return {
+    client,
+    logger: options.logger ?? silentLogger,
+    maxLen,
+    maxAgeMs,
+    deadLetterMaxLen: positiveInt(options.deadLetterMaxLen, 10_000, 'deadLetterMaxLen'),
+    claimIdleMs: positiveInt(options.claimIdleMs, 30_000, 'claimIdleMs'),
+    claimIntervalMs: positiveInt(options.claimIntervalMs, 5_000, 'claimIntervalMs'),
+    blockMs: positiveInt(options.blockMs, 5_000, 'blockMs'),
+    batchSize: positiveInt(options.batchSize, 200, 'batchSize'),
+    highWaterMark: positiveInt(options.highWaterMark, 1_000, 'highWaterMark'),
+    publishTimeoutMs: optionCheck.durationMs('publishTimeoutMs', options.publishTimeoutMs ?? 1000, 1),
+    buffer:
+      options.buffer === undefined
+        ? undefined
+        : {
+            maxEvents: positiveInt(options.buffer.maxEvents, 10_000, 'buffer.maxEvents'),
+            onOverflow: optionCheck.oneOf('buffer.onOverflow', options.buffer.onOverflow ?? 'reject', [
+              'reject',
+              'drop-oldest',
+            ]),
+          },
+    eventKey: (name) => `${prefix}e:${name}`,
+    namesKey: `${prefix}names`,
+    namesLogKey: `${prefix}names:log`,
+    dlqKey: (sub) => `${prefix}dlq:${sub}`,
+    retryKey: (sub) => `${prefix}retry:${sub}`,
+    trimArgs: () =>
+      maxAgeMs === undefined ? ['MAXLEN', '~', maxLen] : ['MINID', '~', Date.now() - maxAgeMs],
+  };
+}
