@@ -56,7 +56,9 @@ export function runCli(
   try {
     if (command === 'sql') {
       if (provider !== 'mysql' && provider !== 'sqlite') {
-        err('app-prisma sql needs --provider mysql or --provider sqlite (PostgreSQL: the packages ship migrations/*.sql)');
+        err(
+          'app-prisma sql needs --provider mysql or --provider sqlite (PostgreSQL: the packages ship migrations/*.sql)',
+        );
         return 2;
       }
       for (const pkg of packages) {
@@ -65,8 +67,14 @@ export function runCli(
       }
       return 0;
     }
-    const result = generateSchema({ packages, schema, provider: provider as PrismaProvider | undefined, cwd });
-    for (const p of result.packages) out(`${p.action.padEnd(9)} ${p.name} (${result.provider}) in ${result.schema}`);
+    const result = generateSchema({
+      packages,
+      schema,
+      provider: provider as PrismaProvider | undefined,
+      cwd,
+    });
+    for (const p of result.packages)
+      out(`${p.action.padEnd(9)} ${p.name} (${result.provider}) in ${result.schema}`);
     return 0;
   } catch (error) {
     err((error as Error).message);

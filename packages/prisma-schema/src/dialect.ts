@@ -93,7 +93,9 @@ function mapField(model: PrismaModel, field: PrismaField, provider: PrismaProvid
   mapDefault(model, field, provider);
   if (field.list && SCALAR_TYPES.has(field.type)) {
     // Scalar lists are PostgreSQL only: the list is kept as a JSON array.
-    field.docs.push(`Stored as a JSON array of ${field.type} values on ${provider} (a ${field.type}[] on PostgreSQL).`);
+    field.docs.push(
+      `Stored as a JSON array of ${field.type} values on ${provider} (a ${field.type}[] on PostgreSQL).`,
+    );
     field.type = 'Json';
     field.list = false;
     field.attributes = field.attributes.filter((a) => !a.name.startsWith('db.'));
@@ -150,12 +152,16 @@ function fitMysqlKeys(model: PrismaModel): void {
     }
     const total = fields.reduce((n, f) => n + mysqlKeyBytes(f), 0);
     if (total <= MYSQL_MAX_KEY_BYTES) continue;
-    const free = fields.filter((f) => f.type === 'String' && !f.attributes.some((a) => a.name.startsWith('db.')));
+    const free = fields.filter(
+      (f) => f.type === 'String' && !f.attributes.some((a) => a.name.startsWith('db.')),
+    );
     const fixed = fields.filter((f) => !free.includes(f)).reduce((n, f) => n + mysqlKeyBytes(f), 0);
     const length = Math.floor((MYSQL_MAX_KEY_BYTES - fixed) / 4 / Math.max(1, free.length));
     for (const f of free) {
       f.attributes.push({ name: 'db.VarChar', args: String(length) });
-      f.docs.push(`At most ${length} characters on MySQL (the key must fit InnoDB's ${MYSQL_MAX_KEY_BYTES} bytes).`);
+      f.docs.push(
+        `At most ${length} characters on MySQL (the key must fit InnoDB's ${MYSQL_MAX_KEY_BYTES} bytes).`,
+      );
     }
   }
 }
@@ -168,11 +174,16 @@ function fitAutoincrement(model: PrismaModel, provider: PrismaProvider): void {
     if (provider === 'mysql') {
       if (!modelKeys(model).some((k) => k.fields[0] === f.name)) {
         const at = model.attributes.findIndex((a) => a.name === 'map');
-        model.attributes.splice(at < 0 ? model.attributes.length : at, 0, { name: 'index', args: `[${f.name}]` });
+        model.attributes.splice(at < 0 ? model.attributes.length : at, 0, {
+          name: 'index',
+          args: `[${f.name}]`,
+        });
       }
     } else if (provider === 'sqlite') {
       f.attributes = f.attributes.filter((a) => a !== def);
-      f.docs.push('SQLite numbers only the primary key: the writer assigns this column (max + 1 in its transaction).');
+      f.docs.push(
+        'SQLite numbers only the primary key: the writer assigns this column (max + 1 in its transaction).',
+      );
     }
   }
 }

@@ -106,13 +106,20 @@ function createTable(model: PrismaModel, schema: PrismaSchema, provider: PrismaP
     } else if (auto) line += ' AUTO_INCREMENT';
     lines.push(line + sqlDefault(f, provider));
   }
-  if (id && !inlinePk) lines.push(`  ${provider === 'mysql' ? '' : `CONSTRAINT ${q(`${t.name}_pkey`)} `}PRIMARY KEY (${cols(id.fields)})`);
+  if (id && !inlinePk)
+    lines.push(
+      `  ${provider === 'mysql' ? '' : `CONSTRAINT ${q(`${t.name}_pkey`)} `}PRIMARY KEY (${cols(id.fields)})`,
+    );
   for (const key of keys) {
     if (key.kind === 'id') continue;
     const suffix = key.kind === 'unique' ? 'key' : 'idx';
     const name = q(`${t.name}_${key.fields.map(t.column).join('_')}_${suffix}`);
-    if (provider === 'mysql') lines.push(`  ${key.kind === 'unique' ? 'UNIQUE ' : ''}INDEX ${name}(${cols(key.fields)})`);
-    else after.push(`CREATE ${key.kind === 'unique' ? 'UNIQUE ' : ''}INDEX ${name} ON ${q(t.name)}(${cols(key.fields)});`);
+    if (provider === 'mysql')
+      lines.push(`  ${key.kind === 'unique' ? 'UNIQUE ' : ''}INDEX ${name}(${cols(key.fields)})`);
+    else
+      after.push(
+        `CREATE ${key.kind === 'unique' ? 'UNIQUE ' : ''}INDEX ${name} ON ${q(t.name)}(${cols(key.fields)});`,
+      );
   }
   for (const f of model.fields) {
     const rel = f.attributes.find((a) => a.name === 'relation');
@@ -123,8 +130,17 @@ function createTable(model: PrismaModel, schema: PrismaSchema, provider: PrismaP
     const tt = tableOf(target);
     const onDelete = /onDelete:\s*(\w+)/.exec(rel.args ?? '')?.[1] ?? (f.optional ? 'SetNull' : 'Restrict');
     const onUpdate = /onUpdate:\s*(\w+)/.exec(rel.args ?? '')?.[1] ?? 'Cascade';
-    const action = (a: string) => a.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase().replace('NO ACTION', 'NO ACTION');
-    const fk = `CONSTRAINT ${q(`${t.name}_${fields.map(t.column).join('_')}_fkey`)} FOREIGN KEY (${cols(fields)}) REFERENCES ${q(tt.name)}(${fieldList(rel.args, 'references').map((c) => q(tt.column(c))).join(', ')}) ON DELETE ${action(onDelete)} ON UPDATE ${action(onUpdate)}`;
+    const action = (a: string) =>
+      a
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase()
+        .replace('NO ACTION', 'NO ACTION');
+    const fk = `CONSTRAINT ${q(`${t.name}_${fields.map(t.column).join('_')}_fkey`)} FOREIGN KEY (${cols(fields)}) REFERENCES ${q(tt.name)}(${fieldList(
+      rel.args,
+      'references',
+    )
+      .map((c) => q(tt.column(c)))
+      .join(', ')}) ON DELETE ${action(onDelete)} ON UPDATE ${action(onUpdate)}`;
     if (provider === 'mysql') after.push(`ALTER TABLE ${q(t.name)} ADD ${fk};`);
     else lines.push(`  ${fk}`);
   }
@@ -148,7 +164,8 @@ function createTable(model: PrismaModel, schema: PrismaSchema, provider: PrismaP
  */
 export function schemaSql(text: string, provider: Exclude<PrismaProvider, 'postgresql'>): string {
   const schema = transformSchema(parseSchema(text), provider);
-  if (schema.otherBlocks.length > 0) throw new Error('[prisma-schema] schemaSql supports models only (no enum, view or type)');
+  if (schema.otherBlocks.length > 0)
+    throw new Error('[prisma-schema] schemaSql supports models only (no enum, view or type)');
   const statements: string[] = [];
   const fks: string[] = [];
   for (const model of schema.models) {

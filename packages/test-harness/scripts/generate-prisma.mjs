@@ -6,10 +6,9 @@
 // The same models, rewritten per database by @app/prisma-schema (scripts/prisma-dialects.mjs), give
 // generated/mysql/client and generated/sqlite/client, and generated/<provider>/migrations/<pkg>.sql: the DDL
 // of each package's models for that database, which requireMariaDb/requireSqlite apply.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { schemaSql, writeDialectSchema } from '../../../scripts/prisma-dialects.mjs';
 import { prismaGenerate, writeCombinedSchema } from '../../../scripts/prisma-generate.mjs';
 
