@@ -110,7 +110,14 @@ export function parseAttributes(text: string): PrismaAttribute[] {
   return out;
 }
 
-/** Parses the models of a schema (or of a fragment holding only models). */
+/**
+ * Parses the models of a schema (or of a fragment holding only models).
+ *
+ * @example
+ * ```ts
+ * const { models } = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'));
+ * ```
+ */
 export function parseSchema(text: string): PrismaSchema {
   const models: PrismaModel[] = [];
   const otherBlocks: string[] = [];
@@ -176,7 +183,14 @@ function parseModel(name: string, body: string[], docs: string[]): PrismaModel {
 const renderAttribute = (prefix: string, a: PrismaAttribute): string =>
   `${prefix}${a.name}${a.args === undefined ? '' : `(${a.args})`}`;
 
-/** Prints one model, fields aligned the way `prisma format` aligns them. */
+/**
+ * Prints one model, fields aligned the way `prisma format` aligns them.
+ *
+ * @example
+ * ```ts
+ * const text = renderModel(parseSchema(fragment).models[0]);
+ * ```
+ */
 export function renderModel(model: PrismaModel): string {
   const rows = model.fields.map((f) => [
     f.name,
@@ -199,7 +213,14 @@ export function renderModel(model: PrismaModel): string {
   return out.join('\n');
 }
 
-/** Prints the models and other blocks of a schema (no generator or datasource). */
+/**
+ * Prints the models and other blocks of a schema (no generator or datasource).
+ *
+ * @example
+ * ```ts
+ * const modelsOnly = renderSchema(parseSchema(fullSchema));
+ * ```
+ */
 export function renderSchema(schema: PrismaSchema): string {
   return `${[...schema.otherBlocks, ...schema.models.map(renderModel)].join('\n\n')}\n`;
 }
