@@ -25,6 +25,3 @@ export function createTestPrisma(db: PostgresHarness): PrismaClient {
   atEndOfFile(() => prisma.$disconnect());
   return prisma;
 }
-
-export { createTestPrismaMariaDb, PrismaClientMariaDb } from './prisma-mariadb.js';
-export { createTestPrismaSqlite, PrismaClientSqlite } from './prisma-sqlite.js';
