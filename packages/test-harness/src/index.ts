@@ -1,5 +1,7 @@
 export type { BenchMeasure } from './bench-results.js';
 export { recordBenchResults } from './bench-results.js';
+export type { MariaDbHarness, RequireMariaDbOptions } from './mariadb.js';
+export { requireMariaDb } from './mariadb.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
 export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';
@@ -11,3 +13,5 @@ export { startRedisSentinel } from './redis-sentinel.js';
 export type { RedisServer } from './redis-server.js';
 export { freePort, startRedisServer } from './redis-server.js';
 export { serviceUnavailable } from './service.js';
+export type { RequireSqliteOptions, SqliteHarness } from './sqlite.js';
+export { requireSqlite } from './sqlite.js';

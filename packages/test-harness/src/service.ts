@@ -3,6 +3,7 @@ import { afterAll } from 'vitest';
 const HOW_TO_START: Record<string, string> = {
   Redis: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
   PostgreSQL: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  MariaDB: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
 };
 
 /**
@@ -10,7 +11,11 @@ const HOW_TO_START: Record<string, string> = {
  * a message naming the service and how to start it. Otherwise the tests that need it are skipped, and one
  * line says so.
  */
-export function serviceUnavailable(service: 'Redis' | 'PostgreSQL', url: string, cause: unknown): void {
+export function serviceUnavailable(
+  service: 'Redis' | 'PostgreSQL' | 'MariaDB',
+  url: string,
+  cause: unknown,
+): void {
   const why = cause instanceof Error ? cause.message : String(cause);
   const start = HOW_TO_START[service];
   if (process.env.CI === 'true') {

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mariadb from 'mariadb';
+import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
+
+const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Options of {@link requireMariaDb}. */
+export interface RequireMariaDbOptions {
+  /**
+   * Packages (folder names under packages/) whose models are created in this file's database, from the
+   * DDL that `pnpm --filter @app/test-harness build` generates for MySQL (generated/mysql/migrations).
+   * @default []
+   */
+  migrations?: string[];
+}
+
+/** A real MariaDB (or MySQL) for one test file: a database of its own, with the named packages' tables. */
+export interface MariaDbHarness {
+  /** False when MariaDB is unreachable outside CI: skip the tests that need it. */
+  readonly available: boolean;
+  /** The server URL without a database: MARIADB_URL, or mariadb://root@127.0.0.1:3306. */
+  readonly url: string;
+  /** The database created for this file, e.g. `test_k3x9a1`; dropped afterwards. */
+  readonly database: string;
+  /** Connection settings for this file's database (what `@prisma/adapter-mariadb` takes). */
+  readonly config: { host: string; port: number; user: string; password: string; database: string };
+  /** A pool on this file's database. Closed after the file. */
+  readonly pool: mariadb.Pool;
+  /** Runs SQL in this file's database. */
+  query<R = unknown>(sql: string, params?: unknown[]): Promise<R>;
+  /** Drops the database and closes the pool. Runs by itself after the file. */
+  cleanup(): Promise<void>;
+}
+
+/** The generated DDL of a package's models for `provider` (see scripts/generate-prisma.mjs). */
+export function generatedMigration(provider: 'mysql' | 'sqlite', pkg: string): string {
+  const file = join(harnessDir, 'generated', provider, 'migrations', `${pkg}.sql`);
+  if (!existsSync(file)) {
+    throw new Error(
+      `[test-harness] ${file} does not exist: does packages/${pkg}/prisma/schema.prisma exist? Run pnpm --filter @app/test-harness build`,
+    );
+  }
+  return readFileSync(file, 'utf8');
+}
+
+/** Splits generated DDL into statements. */
+export function statements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+}
+
+/**
+ * Connects to the real MariaDB for the calling test file, creates a database for it and creates the named
+ * packages' tables there. Call it at the top level of the file. With CI=true an unreachable server fails;
+ * otherwise the tests skip, and one line says so.
+ *
+ * @example
+ * ```ts
+ * const db = await requireMariaDb({ migrations: ['otp'] });
+ * describe.skipIf(!db.available)('on real MariaDB', () => { ... });
+ * ```
+ */
+export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promise<MariaDbHarness> {
+  const url = process.env.MARIADB_URL ?? 'mariadb://root@127.0.0.1:3306';
+  const parsed = new URL(url);
+  const database = `test_${uniqueTag()}`;
+  const config = {
+    host: parsed.hostname,
+    port: Number(parsed.port || 3306),
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+    database,
+  };
+  let available = true;
+  try {
+    const admin = await mariadb.createConnection({ ...config, database: undefined, connectTimeout: 3000 });
+    try {
+      await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    } finally {
+      await admin.end().catch(() => {});
+    }
+  } catch (error) {
+    available = false;
+    serviceUnavailable('MariaDB', url, error);
+  }
+
+  const pool = mariadb.createPool({ ...config, connectionLimit: 5, acquireTimeout: 30_000 });
+
+  if (available) {
+    for (const pkg of options.migrations ?? []) {
+      for (const sql of statements(generatedMigration('mysql', pkg))) {
+        try {
+          await pool.query(sql);
+        } catch (error) {
+          throw new Error(`[test-harness] mysql DDL of ${pkg} failed: ${(error as Error).message}\n${sql}`, {
+            cause: error,
+          });
+        }
+      }
+    }
+  }
+
+  let cleaned = false;
+  const harness: MariaDbHarness = {
+    available,
+    url,
+    database,
+    config,
+    pool,
+    query: (sql, params) => pool.query(sql, params),
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      if (available) await pool.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
+      await pool.end().catch(() => {});
+    },
+  };
+  atEndOfFile(() => harness.cleanup());
+  return harness;
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { generatedMigration, statements } from './mariadb.js';
+import { atEndOfFile } from './service.js';
+
+/** Options of {@link requireSqlite}. */
+export interface RequireSqliteOptions {
+  /**
+   * Packages (folder names under packages/) whose models are created in this file's database, from the
+   * DDL that `pnpm --filter @app/test-harness build` generates for SQLite (generated/sqlite/migrations).
+   * @default []
+   */
+  migrations?: string[];
+}
+
+/** A SQLite database file for one test file, removed afterwards. */
+export interface SqliteHarness {
+  /** Always true: SQLite needs no server. */
+  readonly available: true;
+  /** The database file (in a temp directory of its own). */
+  readonly file: string;
+  /** `file:<path>`, the URL `@prisma/adapter-better-sqlite3` takes. */
+  readonly url: string;
+  /** A better-sqlite3 connection to the file, for probes. Closed after the file. */
+  readonly db: Database.Database;
+  /** Removes the file (and its -wal/-shm). Runs by itself after the file. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Creates a SQLite file for the calling test file, with the named packages' tables, in WAL mode (readers do
+ * not block the writer). Call it at the top level of the file.
+ *
+ * @example
+ * ```ts
+ * const db = await requireSqlite({ migrations: ['otp'] });
+ * const prisma = createTestPrismaSqlite(db);
+ * ```
+ */
+export async function requireSqlite(options: RequireSqliteOptions = {}): Promise<SqliteHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'app-test-sqlite-'));
+  const file = join(dir, 'test.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  for (const pkg of options.migrations ?? []) {
+    for (const sql of statements(generatedMigration('sqlite', pkg))) {
+      try {
+        db.exec(sql);
+      } catch (error) {
+        throw new Error(`[test-harness] sqlite DDL of ${pkg} failed: ${(error as Error).message}\n${sql}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+  let cleaned = false;
+  const harness: SqliteHarness = {
+    available: true,
+    file,
+    url: `file:${file}`,
+    db,
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  atEndOfFile(() => harness.cleanup());
+  return harness;
+}
