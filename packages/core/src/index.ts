@@ -40,3 +40,15 @@ export type { StandardSchemaV1 } from './standard-schema.js';
 export { validateWithSchema } from './standard-schema.js';
 export type { OptionChecks, OptionErrorFactory } from './validate.js';
 export { optionChecks } from './validate.js';
+export type { DestinationCheck, DestinationFailure } from './destination.js';
+export {
+  checkEmailAddress,
+  checkPhoneNumber,
+  DestinationError,
+  DestinationErrorCode,
+  E164_PATTERN,
+  isE164,
+  isEmailAddress,
+  normalizeEmailAddress,
+  normalizePhoneNumber,
+} from './destination.js';
