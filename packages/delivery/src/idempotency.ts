@@ -73,8 +73,13 @@ export interface IdempotencyErrors {
 export interface SendOnceOptions<R> {
   /** The resolved settings (a store is required here). */
   idempotency: IdempotencyOptions & { store: IdempotencyStore };
-  /** The caller's key. */
+  /** The caller's key (1 to 256 characters). */
   key: string;
+  /**
+   * Prepended to the key in the store, so one store serves several channels without collisions
+   * (`email:`, `sms:`). @default '' (none)
+   */
+  namespace?: string;
   /** A digest of the message ({@link fingerprintOf}): reusing the key for another message is a conflict. */
   fingerprint: string;
   /** Sends; `lock` aborts when no further provider attempt may start. */
@@ -133,30 +138,36 @@ export function isIdempotencyKey(key: unknown): key is string {
  * ```
  */
 export async function sendOnce<R>(options: SendOnceOptions<R>): Promise<SendOnceResult<R>> {
-  const { idempotency, key, fingerprint, errors, logger, signal } = options;
-  if (!isIdempotencyKey(key)) throw errors.invalidKey();
+  const { idempotency, fingerprint, errors, signal } = options;
+  if (!isIdempotencyKey(options.key)) throw errors.invalidKey();
+  const key = `${options.namespace ?? ''}${options.key}`;
   const { store } = idempotency;
   const lockMs = idempotency.lockMs ?? 60_000;
   const deadline = Date.now() + (idempotency.waitMs ?? options.defaultWaitMs ?? 0);
   for (;;) {
     const reservation = await store.reserve(key, fingerprint, lockMs);
     if (reservation.acquired) {
-      return { duplicate: false, result: await sendHolding(options, reservation.token, lockMs) };
+      return { duplicate: false, result: await sendHolding(options, key, reservation.token, lockMs) };
     }
     const { existing } = reservation;
-    if (existing.fingerprint !== fingerprint) throw errors.conflict(key);
+    if (existing.fingerprint !== fingerprint) throw errors.conflict(options.key);
     if (existing.state === 'done') return { duplicate: true, result: existing.result };
-    if (Date.now() >= deadline) throw errors.inProgress(key);
+    if (Date.now() >= deadline) throw errors.inProgress(options.key);
     await sleep(idempotency.pollMs ?? 50, signal);
   }
 }
 
-async function sendHolding<R>(options: SendOnceOptions<R>, token: string, lockMs: number): Promise<R> {
-  const { idempotency, key, errors, logger } = options;
+async function sendHolding<R>(
+  options: SendOnceOptions<R>,
+  key: string,
+  token: string,
+  lockMs: number,
+): Promise<R> {
+  const { idempotency, errors, logger } = options;
   // Past half the lock, no new attempt starts: one already in flight has the other half to finish
   // before the key expires and another caller may send.
   const lock = new AbortController();
-  const timer = setTimeout(() => lock.abort(errors.timeout(key, lockMs)), lockMs / 2);
+  const timer = setTimeout(() => lock.abort(errors.timeout(options.key, lockMs)), lockMs / 2);
   let result: R;
   try {
     result = await options.send(lock.signal);

@@ -50,6 +50,12 @@ describe('deliveryProviders', () => {
     expect((error as Error).message).toMatch(/^\[@app\/test-channel\] every provider failed/);
   });
 
+  it('turns an empty provider record into NO_PROVIDER at call time', async () => {
+    const providers = deliveryProviders<Provider, Factory>({ providers: {} }, channel);
+    const error = await providers.run((p) => p.send()).catch((e: unknown) => e);
+    expect(kit.is(error, 'NO_PROVIDER')).toBe(true);
+  });
+
   it('turns an unknown provider in config into the channel error', async () => {
     const ok = { send: async () => 'id' };
     const providers = deliveryProviders<Provider, Factory>(
@@ -76,7 +82,6 @@ describe('deliveryProviders', () => {
     const bad = [
       undefined,
       {},
-      { providers: {} },
       { providers: { a: {} } },
       { providers: { a: { send: async () => '' } }, providerFactories: { a: () => ({}) } },
       { providerFactories: {} },

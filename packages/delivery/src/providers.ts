@@ -208,9 +208,8 @@ function checkReady<P>(
       `${channel.serviceName} needs providers (ready providers) or providerFactories (providers built from config)`,
     );
   }
-  if (!isPlainObject(providers) || Object.keys(providers).length === 0) {
-    throw fail(`${channel.serviceName} needs at least one provider`);
-  }
+  // An empty record is allowed: every call then fails with the channel's NO_PROVIDER.
+  if (!isPlainObject(providers)) throw fail(`${channel.serviceName}: providers must be an object`);
   for (const [name, p] of Object.entries(providers)) {
     if (!channel.isProvider(p)) throw fail(`provider '${name}' has no send method`);
   }

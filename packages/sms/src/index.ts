@@ -1,3 +1,9 @@
+export type {
+  IdempotencyOptions,
+  IdempotencyRecord,
+  IdempotencyReservation,
+  IdempotencyStore,
+} from '@app/delivery';
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 export type {
@@ -8,12 +14,11 @@ export type {
   SmsServiceSendResult,
 } from './service.js';
 export { createSmsService } from './service.js';
-export { isFinalStatus, isSmsStatus, statusRank } from './status.js';
+export { assertUpdate, isFinalStatus, isSmsStatus, statusRank } from './status.js';
 export type {
   SmsDeliveryStatus,
-  SmsIdempotencyRecord,
-  SmsIdempotencyReservation,
-  SmsIdempotencyStore,
+  SmsEventPayload,
+  SmsEvents,
   SmsProvider,
   SmsSendOptions,
   SmsSendResult,

@@ -1,24 +1,11 @@
-import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
+import type { ContractTestApi } from '@app/core/testing';
 import { isSmsError, SmsErrorCode } from './errors.js';
 import { isFinalStatus, statusRank } from './status.js';
-import {
-  SMS_STATUSES,
-  type SmsIdempotencyStore,
-  type SmsProvider,
-  type SmsSendResult,
-  type SmsStatus,
-  type SmsStatusStore,
-} from './types.js';
+import { SMS_STATUSES, type SmsProvider, type SmsStatus, type SmsStatusStore } from './types.js';
 
-/** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface ContractTestApi {
-  /** vitest's `describe`. */
-  describe: typeof vitestDescribe;
-  /** vitest's `it`. */
-  it: typeof vitestIt;
-  /** vitest's `expect`. */
-  expect: typeof vitestExpect;
-}
+export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
+/** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
+export { idempotencyStoreContract } from '@app/delivery/testing';
 
 /** One provider under test, created fresh for each test. */
 export interface SmsProviderSubject {
@@ -237,102 +224,6 @@ export function smsStatusStoreContract(options: SmsStatusStoreContractOptions): 
           const error = await store.record(bad as never).catch((e: unknown) => e);
           expect(isSmsError(error, SmsErrorCode.INVALID_CALLBACK)).toBe(true);
         }
-      });
-    });
-  });
-}
-
-/** Options of {@link smsIdempotencyStoreContract}. */
-export interface SmsIdempotencyStoreContractOptions extends ContractTestApi {
-  /** Names the store in the test titles. */
-  name: string;
-  /** Creates an empty store for each test. */
-  create(): Promise<SmsIdempotencyStore> | SmsIdempotencyStore;
-  /** Moves the store's clock forward; the expiry test is skipped without it. @default undefined */
-  advanceTime?(ms: number): Promise<void> | void;
-}
-
-/**
- * The behaviour every {@link SmsIdempotencyStore} must have: exactly one of many concurrent reservations
- * wins, only the holder completes or frees a key, and a completed key answers its result.
- *
- * @example
- * ```ts
- * smsIdempotencyStoreContract({
- *   describe, it, expect, name: 'redis', create: () => redisSmsIdempotencyStore({ client }),
- * });
- * ```
- */
-export function smsIdempotencyStoreContract(options: SmsIdempotencyStoreContractOptions): void {
-  const { describe, it, expect } = options;
-  let n = 0;
-  const key = () =>
-    `k${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const result: SmsSendResult = { id: 'SM123', status: 'queued', provider: 'twilio' };
-
-  async function withStore(fn: (store: SmsIdempotencyStore) => Promise<void>): Promise<void> {
-    const store = await options.create();
-    try {
-      await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
-
-  describe(`SmsIdempotencyStore contract: ${options.name}`, () => {
-    it('lets exactly one of 1,000 concurrent reservations win', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const all = await Promise.all(Array.from({ length: 1000 }, () => store.reserve(k, 'fp', 60_000)));
-        expect(all.filter((r) => r.acquired)).toHaveLength(1);
-        for (const r of all.filter((x) => !x.acquired)) {
-          expect(r).toEqual({ acquired: false, existing: { state: 'pending', fingerprint: 'fp' } });
-        }
-      });
-    });
-
-    it('answers the stored result once completed', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const r = await store.reserve(k, 'fp', 60_000);
-        if (!r.acquired) throw new Error('expected to acquire');
-        await store.complete(k, r.token, result, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'done', fingerprint: 'fp', result },
-        });
-      });
-    });
-
-    it('frees a key on release, and ignores a token that does not hold it', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const a = await store.reserve(k, 'fp', 60_000);
-        if (!a.acquired) throw new Error('expected to acquire');
-        await store.release(k, 'not-the-token.fp');
-        await store.complete(k, 'not-the-token.fp', result, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toMatchObject({
-          acquired: false,
-          existing: { state: 'pending' },
-        });
-        await store.release(k, a.token);
-        const b = await store.reserve(k, 'fp2', 60_000);
-        expect(b.acquired).toBe(true);
-        // The first holder lost the key: its late completion must not overwrite the new reservation.
-        await store.complete(k, a.token, result, 60_000);
-        expect(await store.reserve(k, 'fp2', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'pending', fingerprint: 'fp2' },
-        });
-      });
-    });
-
-    it.skipIf(!options.advanceTime)('forgets a key after its TTL', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
-        await options.advanceTime?.(1001);
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
       });
     });
   });

@@ -37,6 +37,9 @@ describe.skipIf(!redis.available)('redisIdempotencyStore on real Redis', () => {
     await store.complete('order-1', r.token, { id: 'm1' }, 120_000);
     expect(await client.hgetall(key)).toEqual({ f: 'fp1', r: '{"id":"m1"}' });
     expect(await client.pttl(key)).toBeGreaterThan(5_000);
+    // Completed: the token no longer holds the key, so a late release leaves the result.
+    await store.release('order-1', r.token);
+    expect(await client.exists(key)).toBe(1);
   });
 
   it('runs its scripts by EVALSHA after the first call (no script body per call)', async () => {
