@@ -1,22 +1,15 @@
-import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
+import type { ContractTestApi } from '@app/core/testing';
 import type {
   DeliveryEvent,
-  EmailIdempotencyStore,
   EmailProvider,
   EmailStatusStore,
   NormalizedBulk,
   NormalizedEmail,
 } from './types.js';
 
-/** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface ContractTestApi {
-  /** vitest's `describe`. */
-  describe: typeof vitestDescribe;
-  /** vitest's `it`. */
-  it: typeof vitestIt;
-  /** vitest's `expect`. */
-  expect: typeof vitestExpect;
-}
+export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
+/** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
+export { idempotencyStoreContract } from '@app/delivery/testing';
 
 /** Options of {@link emailStatusStoreContract}. */
 export interface EmailStatusStoreContractOptions extends ContractTestApi {
@@ -24,14 +17,6 @@ export interface EmailStatusStoreContractOptions extends ContractTestApi {
   name: string;
   /** Makes a fresh store for each test. */
   create: () => EmailStatusStore | Promise<EmailStatusStore>;
-}
-
-/** Options of {@link emailIdempotencyStoreContract}. */
-export interface EmailIdempotencyStoreContractOptions extends ContractTestApi {
-  /** Shown in the suite name. */
-  name: string;
-  /** Makes a fresh store for each test. */
-  create: () => EmailIdempotencyStore | Promise<EmailIdempotencyStore>;
 }
 
 /** Options of {@link emailProviderContract}. */
@@ -129,53 +114,6 @@ export function emailStatusStoreContract(options: EmailStatusStoreContractOption
       const rec = await store.get(id);
       expect(rec?.status).toBe('clicked');
       expect(new Set(rec?.events.map((e) => e.id)).size).toBe(100);
-    });
-  });
-}
-
-/**
- * The behaviour every {@link EmailIdempotencyStore} must show: one winner among concurrent callers, results
- * kept, tokens required to complete or release.
- *
- * @example
- * ```ts
- * emailIdempotencyStoreContract({
- *   describe, it, expect, name: 'redis', create: () => redisEmailIdempotencyStore({ client }),
- * });
- * ```
- */
-export function emailIdempotencyStoreContract(options: EmailIdempotencyStoreContractOptions): void {
-  const { describe, it, expect } = options;
-  describe(`EmailIdempotencyStore contract: ${options.name}`, () => {
-    it('acquires, reports pending, then done with the stored value', async () => {
-      const store = await options.create();
-      const key = unique();
-      const first = await store.begin(key, 60_000);
-      expect(first.state).toBe('acquired');
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
-      if (first.state !== 'acquired') return;
-      await store.complete(key, first.token, '{"id":"m1"}', 60_000);
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'done', value: '{"id":"m1"}' });
-    });
-
-    it('lets another caller acquire after a release; ignores a wrong token', async () => {
-      const store = await options.create();
-      const key = unique();
-      const first = await store.begin(key, 60_000);
-      if (first.state !== 'acquired') throw new Error('expected to acquire');
-      await store.release(key, 'not-the-token');
-      await store.complete(key, 'not-the-token', 'x', 60_000);
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
-      await store.release(key, first.token);
-      expect((await store.begin(key, 60_000)).state).toBe('acquired');
-    });
-
-    it('gives the key to exactly one of 1,000 concurrent callers', async () => {
-      const store = await options.create();
-      const key = unique();
-      const results = await Promise.all(Array.from({ length: 1000 }, () => store.begin(key, 60_000)));
-      expect(results.filter((r) => r.state === 'acquired')).toHaveLength(1);
-      expect(results.filter((r) => r.state === 'pending')).toHaveLength(999);
     });
   });
 }

@@ -94,6 +94,34 @@ describe('memoryIdempotencyStore bounds', () => {
     expect(large.reads).toBeLessThan(small.reads * 1.5);
     expect(large.steps).toBeLessThan(small.steps * 1.5);
   });
+
+  it('memory store: a reserve does not scan every live key (amortised sweep of expired ones)', async () => {
+    const now = 1_000;
+    let clockReads = 0;
+    const store = memoryIdempotencyStore({
+      now: () => {
+        clockReads++;
+        return now;
+      },
+    });
+    for (let i = 0; i < 5000; i++) await store.reserve(`k${i}`, 'f', 60_000);
+    clockReads = 0;
+    for (let i = 0; i < 100; i++) await store.reserve(`more${i}`, 'f', 60_000);
+    // Scanning 5,000 live keys on each reserve made a day of sends quadratic.
+    expect(clockReads).toBeLessThan(100 * 10);
+  });
+
+  it('expires keys by the injected clock', async () => {
+    let now = 1_000;
+    const store = memoryIdempotencyStore({ now: () => now });
+    expect((await store.reserve('k', 'f', 100)).acquired).toBe(true);
+    expect(await store.reserve('k', 'f', 100)).toEqual({
+      acquired: false,
+      existing: { state: 'pending', fingerprint: 'f' },
+    });
+    now += 100;
+    expect((await store.reserve('k', 'f', 100)).acquired).toBe(true);
+  });
 });
 
 /** Counts `next()` calls on every Map iterator created until `restore()`: the work of scanning maps. */
