@@ -3,7 +3,7 @@ import { packageBuild } from '../../tsup.package';
 export default packageBuild({
   index: 'src/index.ts',
   memory: 'src/adapters/memory.ts',
-  redis: 'src/adapters/redis.ts',
   prisma: 'src/adapters/prisma.ts',
+  redis: 'src/adapters/redis.ts',
   testing: 'src/testing.ts',
 });

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyFailure,
-  classifyHttpStatus,
-  httpStatusOf,
-  isNetworkError,
-  parseRetryAfter,
-} from './failures.js';
+import * as failures from './failures.js';
+
+const { classifyFailure, classifyHttpStatus, httpStatusOf, isNetworkError, parseRetryAfter } = failures;
 
 const withCode = (code: string) => Object.assign(new Error(code), { code });
 

@@ -23,4 +23,4 @@ export type {
   DeliveryProviders,
   DeliveryRoutingCode,
 } from './providers.js';
-export { deliveryProviders } from './providers.js';
+export { DELIVERY_ERROR_CODES, deliveryProviders } from './providers.js';

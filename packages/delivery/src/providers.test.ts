@@ -1,16 +1,9 @@
 import { type ConfigSource, defineErrors, type ProviderAttempt } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure } from './failures.js';
-import { type DeliveryChannel, deliveryProviders } from './providers.js';
+import { DELIVERY_ERROR_CODES, type DeliveryChannel, deliveryProviders } from './providers.js';
 
-const kit = defineErrors('@app/test-channel', [
-  'INVALID_OPTIONS',
-  'INVALID_PROVIDER_CONFIG',
-  'ALL_PROVIDERS_FAILED',
-  'UNKNOWN_PROVIDER',
-  'NO_PROVIDER',
-  'CLOSED',
-] as const);
+const kit = defineErrors('@app/test', DELIVERY_ERROR_CODES);
 class ChannelError extends kit.Base {
   attempts: readonly ProviderAttempt[] = [];
 }
@@ -21,15 +14,12 @@ interface Provider {
 type Factory = (options: never, name: string) => Provider;
 
 const channel: DeliveryChannel<Provider> = {
-  packageName: '@app/test-channel',
   channel: 'test',
-  serviceName: 'createTestService',
   classify: classifyFailure,
   error: (code, message, details) =>
     Object.assign(new ChannelError(code, message, { cause: details.cause }), {
       attempts: details.attempts ?? [],
     }),
-  isProvider: (p): p is Provider => typeof (p as Provider)?.send === 'function',
 };
 
 function memoryConfig(values: Record<string, unknown>): ConfigSource {
@@ -47,7 +37,7 @@ describe('deliveryProviders', () => {
     expect(error).toBeInstanceOf(ChannelError);
     expect(kit.is(error, 'ALL_PROVIDERS_FAILED')).toBe(true);
     expect((error as ChannelError).attempts.map((a) => a.provider)).toEqual(['a', 'b']);
-    expect((error as Error).message).toMatch(/^\[@app\/test-channel\] every provider failed/);
+    expect((error as Error).message).toMatch(/^\[@app\/test\] every provider failed/);
   });
 
   it('turns an empty provider record into NO_PROVIDER at call time', async () => {
@@ -110,7 +100,7 @@ describe('deliveryProviders', () => {
             return { send: async () => 'ok' };
           },
           bad: () => {
-            throw new Error('[@app/test-channel] apiKey is missing');
+            throw new Error('[@app/test] apiKey is missing');
           },
         },
         config: memoryConfig({ 'test.providers.good': { apiKey: 'k' }, 'test.providers.bad': {} }),

@@ -56,14 +56,29 @@ export interface DeliveryProviderOptions<P, F> {
   logger?: Logger;
 }
 
-/** The codes a channel's error class must have for {@link deliveryProviders} to translate failures into it. */
-export type DeliveryRoutingCode =
-  | 'INVALID_OPTIONS'
-  | 'INVALID_PROVIDER_CONFIG'
-  | 'ALL_PROVIDERS_FAILED'
-  | 'UNKNOWN_PROVIDER'
-  | 'NO_PROVIDER'
-  | 'CLOSED';
+/**
+ * The codes every channel's error class has, for {@link deliveryProviders} to translate failures into it:
+ * - `INVALID_OPTIONS`: a factory or a call was given unusable options (thrown before any I/O);
+ * - `INVALID_PROVIDER_CONFIG`: a provider's options in config (`<channel>.providers.<name>`) are missing or
+ *   invalid, so it could not be built; the message names the key, never the values (the factory's error is
+ *   the `cause`);
+ * - `ALL_PROVIDERS_FAILED`: every provider of the chain failed; `attempts` lists each try;
+ * - `UNKNOWN_PROVIDER`: config names a provider that was not registered;
+ * - `NO_PROVIDER`: no provider is registered;
+ * - `CLOSED`: the service was closed.
+ * A channel spreads them into its own list: `defineErrors('@app/sms', [...own, ...DELIVERY_ERROR_CODES])`.
+ */
+export const DELIVERY_ERROR_CODES = [
+  'INVALID_OPTIONS',
+  'INVALID_PROVIDER_CONFIG',
+  'ALL_PROVIDERS_FAILED',
+  'UNKNOWN_PROVIDER',
+  'NO_PROVIDER',
+  'CLOSED',
+] as const;
+
+/** One of {@link DELIVERY_ERROR_CODES}. */
+export type DeliveryRoutingCode = (typeof DELIVERY_ERROR_CODES)[number];
 
 /** Makes the calling package's error: `(code, message, details) => new EmailError(code, message, details)`. */
 export type DeliveryErrorFactory = (
@@ -74,26 +89,49 @@ export type DeliveryErrorFactory = (
 
 /** What {@link deliveryProviders} needs besides the user's options. */
 export interface DeliveryChannel<P> {
-  /** The package, e.g. `@app/email`: router messages carry its prefix, and its errors are translated. */
-  packageName: string;
-  /** The channel's config prefix, e.g. `email` (keys `email.provider`, `email.failover`, `email.providers.*`). */
+  /**
+   * The channel, e.g. `email`: its package is `@app/<channel>` (router messages carry that prefix), its
+   * config keys `<channel>.provider`, `<channel>.failover`, `<channel>.providers.*`, its service
+   * `create<Channel>Service`.
+   */
   channel: string;
   /** The channel's default classification. */
   classify: (error: unknown) => FailureClassification;
   /** Makes the package's own error. */
   error: DeliveryErrorFactory;
-  /** The service's name in messages, e.g. `createEmailService`. */
+  /** Tells a provider from anything else. @default has a `send` method */
+  isProvider?: (value: unknown) => value is P;
+}
+
+/** The channel descriptor with its derived names. */
+interface Channel<P> extends DeliveryChannel<P> {
+  packageName: string;
   serviceName: string;
-  /** Tells a provider from anything else (e.g. `typeof p?.send === 'function'`). */
-  isProvider(value: unknown): value is P;
+  isProvider: (value: unknown) => value is P;
+}
+
+const hasSend = <P>(value: unknown): value is P =>
+  typeof (value as { send?: unknown } | null | undefined)?.send === 'function';
+
+function describeChannel<P>(channel: DeliveryChannel<P>): Channel<P> {
+  const title = channel.channel.charAt(0).toUpperCase() + channel.channel.slice(1);
+  return {
+    ...channel,
+    packageName: `@app/${channel.channel}`,
+    serviceName: `create${title}Service`,
+    isProvider: channel.isProvider ?? hasSend<P>,
+  };
 }
 
 /** The providers of a delivery service, routed. Every failure it throws is the channel's own error class. */
 export interface DeliveryProviders<P> {
-  /** Runs `operation` on the chain, with retries and failover; see `ProviderRouter.run`. */
+  /**
+   * Runs `operation` on the chain, with retries and failover; see `ProviderRouter.run`. `signal` aborts the
+   * waits between attempts; `lock` (an idempotent send past half its lock) also stops any further attempt.
+   */
   run<T>(
     operation: (provider: P, name: string) => Promise<T>,
-    options?: { signal?: AbortSignal | undefined },
+    options?: { signal?: AbortSignal | undefined; lock?: AbortSignal | undefined },
   ): Promise<RoutedResult<T>>;
   /** The provider names the next call would try, in order (reads config). */
   chain(): Promise<string[]>;
@@ -118,17 +156,18 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * @example
  * ```ts
  * const providers = deliveryProviders(options, {
- *   packageName: '@app/sms', channel: 'sms', serviceName: 'createSmsService',
- *   classify: classifySmsError, error: (code, message, details) => new SmsError(code, message, details),
- *   isProvider: (p): p is SmsProvider => typeof (p as SmsProvider)?.send === 'function',
+ *   channel: 'sms', // @app/sms, sms.provider, sms.failover, sms.providers.*
+ *   classify: classifySmsError,
+ *   error: (code, message, details) => new SmsError(code, message, details),
  * });
  * const { value, provider } = await providers.run((p) => p.send(to, body));
  * ```
  */
 export function deliveryProviders<P, F extends (options: never, name: string) => P | Promise<P>>(
   options: DeliveryProviderOptions<P, F>,
-  channel: DeliveryChannel<P>,
+  descriptor: DeliveryChannel<P>,
 ): DeliveryProviders<P> {
+  const channel = describeChannel(descriptor);
   const fail = (message: string) => channel.error('INVALID_OPTIONS', message, {});
   if (typeof options !== 'object' || options === null) throw fail(`${channel.serviceName} needs options`);
   const logger = options.logger;
@@ -148,10 +187,16 @@ export function deliveryProviders<P, F extends (options: never, name: string) =>
   });
   const translate = (error: unknown): unknown => translateRouting(error, channel);
   return {
-    run: (operation, runOptions) =>
-      router.run(operation, runOptions?.signal ? { signal: runOptions.signal } : {}).catch((error) => {
+    run: (operation, { signal, lock } = {}) => {
+      const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
+      const guarded = (provider: P, name: string) => {
+        lock?.throwIfAborted();
+        return operation(provider, name);
+      };
+      return router.run(guarded, waits ? { signal: waits } : {}).catch((error) => {
         throw translate(error);
-      }),
+      });
+    },
     chain: () =>
       router.chain().catch((error) => {
         throw translate(error);
@@ -179,7 +224,7 @@ export function deliveryProviders<P, F extends (options: never, name: string) =>
 const ROUTING_ERRORS = new Set(['ProviderRouterError', 'ConfiguredProvidersError']);
 
 /** Rethrows a router or configured-providers failure as the channel's own error; others pass through. */
-function translateRouting<P>(error: unknown, channel: DeliveryChannel<P>): unknown {
+function translateRouting<P>(error: unknown, channel: Channel<P>): unknown {
   // Only the router's and the configured providers' own errors (by name: works across duplicate installs).
   if (!isAppError(error) || !ROUTING_ERRORS.has(error.name)) return error;
   const message = error.message.replace(/^\[[^\]]+\] /, '');
@@ -200,7 +245,7 @@ function translateRouting<P>(error: unknown, channel: DeliveryChannel<P>): unkno
 
 function checkReady<P>(
   providers: Readonly<Record<string, P>> | undefined,
-  channel: DeliveryChannel<P>,
+  channel: Channel<P>,
 ): Readonly<Record<string, P>> {
   const fail = (message: string) => channel.error('INVALID_OPTIONS', message, {});
   if (providers === undefined) {
@@ -219,7 +264,7 @@ function checkReady<P>(
 /** The providers of `providerFactories`, built from `${providersKey}.<name>` and rebuilt on change. */
 function fromConfig<P, F extends (options: never, name: string) => P | Promise<P>>(
   options: DeliveryProviderOptions<P, F>,
-  channel: DeliveryChannel<P>,
+  channel: Channel<P>,
 ): ConfiguredProviders<P> {
   const fail = (message: string) => channel.error('INVALID_OPTIONS', message, {});
   const factories = options.providerFactories;

@@ -34,91 +34,75 @@ async function withStore(o: Resolved, fn: (store: IdempotencyStore) => Promise<v
   }
 }
 
-function reservation(o: Resolved): void {
-  const { it, expect } = o;
-  it(
-    `lets exactly one of ${o.concurrency} concurrent reservations win; the others see it pending`,
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        const all = await Promise.all(
-          Array.from({ length: o.concurrency }, () => store.reserve(k, 'fp', 60_000)),
-        );
-        expect(all.filter((r) => r.acquired)).toHaveLength(1);
-        for (const r of all.filter((x) => !x.acquired)) {
-          expect(r).toEqual({ acquired: false, existing: { state: 'pending', fingerprint: 'fp' } });
-        }
-      }),
-    o.timeoutMs,
-  );
+/** One test on a fresh store and a fresh key, with the suite's timeout. */
+function test(
+  o: Resolved,
+  title: string,
+  body: (store: IdempotencyStore, key: string) => Promise<void>,
+  run = true,
+): void {
+  o.it.skipIf(!run)(title, () => withStore(o, (store) => body(store, freshKey())), o.timeoutMs);
+}
 
-  it(
+/** Reserves `key` and answers the token; fails the test when the key is not acquired. */
+async function acquire(store: IdempotencyStore, key: string, fingerprint = 'fp', lockMs = 60_000) {
+  const r = await store.reserve(key, fingerprint, lockMs);
+  if (!r.acquired) throw new Error(`expected to acquire '${key}'`);
+  return r.token;
+}
+
+const pending = (fingerprint: string) => ({ acquired: false, existing: { state: 'pending', fingerprint } });
+const done = (fingerprint: string) => ({
+  acquired: false,
+  existing: { state: 'done', fingerprint, result: RESULT },
+});
+
+function reservation(o: Resolved): void {
+  const { expect } = o;
+  test(
+    o,
+    `lets exactly one of ${o.concurrency} concurrent reservations win; the others see it pending`,
+    async (store, k) => {
+      const all = await Promise.all(
+        Array.from({ length: o.concurrency }, () => store.reserve(k, 'fp', 60_000)),
+      );
+      expect(all.filter((r) => r.acquired)).toHaveLength(1);
+      for (const r of all.filter((x) => !x.acquired)) expect(r).toEqual(pending('fp'));
+    },
+  );
+  test(
+    o,
     "answers the holder's fingerprint, so a reused key is told apart from a retry",
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        expect((await store.reserve(k, 'fp-a', 60_000)).acquired).toBe(true);
-        expect(await store.reserve(k, 'fp-b', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'pending', fingerprint: 'fp-a' },
-        });
-      }),
-    o.timeoutMs,
+    async (store, k) => {
+      await acquire(store, k, 'fp-a');
+      expect(await store.reserve(k, 'fp-b', 60_000)).toEqual(pending('fp-a'));
+    },
   );
 }
 
 function completion(o: Resolved): void {
-  const { it, expect } = o;
-  it(
-    'answers the stored result (and fingerprint) once completed',
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        const r = await store.reserve(k, 'fp', 60_000);
-        if (!r.acquired) throw new Error('expected to acquire');
-        await store.complete(k, r.token, RESULT, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'done', fingerprint: 'fp', result: RESULT },
-        });
-        expect(await store.reserve(k, 'other', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'done', fingerprint: 'fp', result: RESULT },
-        });
-      }),
-    o.timeoutMs,
-  );
+  const { expect } = o;
+  test(o, 'answers the stored result (and fingerprint) once completed', async (store, k) => {
+    await store.complete(k, await acquire(store, k), RESULT, 60_000);
+    expect(await store.reserve(k, 'fp', 60_000)).toEqual(done('fp'));
+    expect(await store.reserve(k, 'other', 60_000)).toEqual(done('fp'));
+  });
 }
 
 function tokens(o: Resolved): void {
-  const { it, expect } = o;
-  it(
-    'frees a key on release, and ignores a token that does not hold it',
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        const a = await store.reserve(k, 'fp', 60_000);
-        if (!a.acquired) throw new Error('expected to acquire');
-        await store.release(k, 'not-the-token');
-        await store.complete(k, 'not-the-token', RESULT, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'pending', fingerprint: 'fp' },
-        });
-        await store.release(k, a.token);
-        const b = await store.reserve(k, 'fp2', 60_000);
-        expect(b.acquired).toBe(true);
-        // The first holder lost the key: its late completion must not overwrite the new reservation.
-        await store.complete(k, a.token, RESULT, 60_000);
-        expect(await store.reserve(k, 'fp2', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'pending', fingerprint: 'fp2' },
-        });
-      }),
-    o.timeoutMs,
-  );
-
-  it(
+  const { expect } = o;
+  test(o, 'frees a key on release, and ignores a token that does not hold it', async (store, k) => {
+    const a = await acquire(store, k);
+    await store.release(k, 'not-the-token');
+    await store.complete(k, 'not-the-token', RESULT, 60_000);
+    expect(await store.reserve(k, 'fp', 60_000)).toEqual(pending('fp'));
+    await store.release(k, a);
+    await acquire(store, k, 'fp2');
+    // The first holder lost the key: its late completion must not overwrite the new reservation.
+    await store.complete(k, a, RESULT, 60_000);
+    expect(await store.reserve(k, 'fp2', 60_000)).toEqual(pending('fp2'));
+  });
+  o.it(
     'closes idempotently',
     async () => {
       const store = await o.create();
@@ -131,45 +115,42 @@ function tokens(o: Resolved): void {
 }
 
 function expiry(o: Resolved): void {
-  const { it, expect } = o;
+  const { expect } = o;
   const run = o.has('expiry') && o.advanceTime !== undefined;
-  it.skipIf(!run)(
+  const advance = async (ms: number) => o.advanceTime?.(ms);
+  test(
+    o,
     'frees a pending key after lockMs, and forgets a completed one after ttlMs',
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        const first = await store.reserve(k, 'fp', 1000);
-        if (!first.acquired) throw new Error('expected to acquire');
-        await o.advanceTime?.(1001);
-        const second = await store.reserve(k, 'fp', 1000);
-        if (!second.acquired) throw new Error('expected the expired reservation to be taken over');
-        // The first holder's reservation expired: its completion must not land.
-        await store.complete(k, first.token, RESULT, 60_000);
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(false);
-        await store.complete(k, second.token, RESULT, 5000);
-        await o.advanceTime?.(4000);
-        expect(await store.reserve(k, 'fp', 1000)).toMatchObject({ existing: { state: 'done' } });
-        await o.advanceTime?.(1001);
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
-      }),
-    o.timeoutMs,
+    async (store, k) => {
+      const first = await acquire(store, k, 'fp', 1000);
+      await advance(1001);
+      const second = await acquire(store, k, 'fp', 1000); // the expired reservation is taken over
+      // The first holder's reservation expired: its completion must not land.
+      await store.complete(k, first, RESULT, 60_000);
+      expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(false);
+      await store.complete(k, second, RESULT, 5000);
+      await advance(4000);
+      expect(await store.reserve(k, 'fp', 1000)).toEqual(done('fp'));
+      await advance(1001);
+      expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
+    },
+    run,
   );
 }
 
 function atRest(o: Resolved): void {
-  const { it, expect } = o;
-  it.skipIf(!o.inspect)(
+  const { expect } = o;
+  const holds = async (k: string) => (await o.inspect?.())?.some((row) => row.includes(k));
+  test(
+    o,
     'keeps a row for a live key and none once it is released',
-    () =>
-      withStore(o, async (store) => {
-        const k = freshKey();
-        const r = await store.reserve(k, 'fp', 60_000);
-        if (!r.acquired) throw new Error('expected to acquire');
-        expect((await o.inspect?.())?.some((row) => row.includes(k))).toBe(true);
-        await store.release(k, r.token);
-        expect((await o.inspect?.())?.some((row) => row.includes(k))).toBe(false);
-      }),
-    o.timeoutMs,
+    async (store, k) => {
+      const token = await acquire(store, k);
+      expect(await holds(k)).toBe(true);
+      await store.release(k, token);
+      expect(await holds(k)).toBe(false);
+    },
+    o.inspect !== undefined,
   );
 }
 
@@ -195,4 +176,31 @@ export function idempotencyStoreContract(options: IdempotencyStoreContractOption
     o.describe('expiry', () => expiry(o));
     o.describe('at rest', () => atRest(o));
   });
+}
+
+/** A provider under test with the means to free it: what a channel's provider contract creates per test. */
+export interface ProviderSubject {
+  /** Frees the subject after its test (closes the provider, servers, clients). @default undefined */
+  cleanup?(): Promise<void>;
+}
+
+/**
+ * Runs `fn` with a fresh subject from `create`, then frees it (`cleanup`), whatever `fn` did: the per-test
+ * frame of the channels' provider contracts.
+ *
+ * @example
+ * ```ts
+ * it('sends', () => withSubject(options.create, async ({ provider }) => { await provider.send(message); }));
+ * ```
+ */
+export async function withSubject<S extends ProviderSubject>(
+  create: () => S | Promise<S>,
+  fn: (subject: S) => Promise<void>,
+): Promise<void> {
+  const subject = await create();
+  try {
+    await fn(subject);
+  } finally {
+    await subject.cleanup?.();
+  }
 }

@@ -1,15 +1,12 @@
 import { type AppErrorOptions, defineErrors, type FailureKind, type ProviderAttempt } from '@app/core';
+import { DELIVERY_ERROR_CODES } from '@app/delivery';
 
 const errors = defineErrors('@app/email', [
+  // The codes of every delivery channel: INVALID_OPTIONS, INVALID_PROVIDER_CONFIG, ALL_PROVIDERS_FAILED,
+  // UNKNOWN_PROVIDER, NO_PROVIDER, CLOSED (see @app/delivery's DELIVERY_ERROR_CODES).
+  ...DELIVERY_ERROR_CODES,
   /** The message failed validation; nothing was sent. `issues` lists why. */
   'INVALID_MESSAGE',
-  /** A factory was given unusable options. */
-  'INVALID_OPTIONS',
-  /**
-   * A provider's options in config (`email.providers.<name>`) are missing or invalid, so the provider
-   * could not be built. Thrown before any network call; the message names the key, never the values.
-   */
-  'INVALID_PROVIDER_CONFIG',
   /** A provider call failed; `kind` says whether it was transient, provider-level or permanent. */
   'PROVIDER_ERROR',
   /** An idempotency key was reused for a different message. */
@@ -21,14 +18,6 @@ const errors = defineErrors('@app/email', [
    * another attempt and freed the key, so the key never expires while this send could still go out.
    */
   'IDEMPOTENCY_TIMEOUT',
-  /** Every provider of the chain failed; `attempts` lists each try. */
-  'ALL_PROVIDERS_FAILED',
-  /** Config names a provider that was not registered. */
-  'UNKNOWN_PROVIDER',
-  /** No provider is registered. */
-  'NO_PROVIDER',
-  /** The service was closed. */
-  'CLOSED',
 ] as const);
 
 /** Codes of {@link EmailError}. */

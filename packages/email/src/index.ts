@@ -1,9 +1,4 @@
-export type {
-  IdempotencyOptions,
-  IdempotencyRecord,
-  IdempotencyReservation,
-  IdempotencyStore,
-} from '@app/delivery';
+export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 // The failure classification is @app/delivery's, shared with @app/sms; re-exported where it always was.
 export { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 export type { EmailErrorOptions, EmailProviderErrorOptions } from './errors.js';

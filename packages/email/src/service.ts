@@ -5,15 +5,8 @@ import {
   isAppError,
   silentLogger,
 } from '@app/core';
-import {
-  classifyFailure,
-  type DeliveryProviderOptions,
-  deliveryProviders,
-  fingerprintOf,
-  type IdempotencyOptions,
-  type IdempotencyStore,
-  sendOnce,
-} from '@app/delivery';
+import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+import * as delivery from '@app/delivery';
 import { memoryIdempotencyStore } from '@app/delivery/memory';
 import { memoryEmailStatusStore } from './adapters/memory.js';
 import { EmailError, EmailErrorCode, EmailProviderError } from './errors.js';
@@ -126,7 +119,7 @@ export function classifyEmailError(error: unknown): FailureClassification {
     return e.retryAfterMs === undefined ? { kind: e.kind } : { kind: e.kind, retryAfterMs: e.retryAfterMs };
   }
   if (isAppError(error)) return { kind: 'permanent' };
-  return classifyFailure(error);
+  return delivery.classifyFailure(error);
 }
 
 function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
@@ -168,13 +161,10 @@ function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
  * ```
  */
 export function createEmailService(options: EmailServiceOptions): EmailService {
-  const router = deliveryProviders<EmailProvider, EmailProviderFactory>(options, {
-    packageName: '@app/email',
-    channel: 'email',
-    serviceName: 'createEmailService',
+  const router = delivery.deliveryProviders<EmailProvider, EmailProviderFactory>(options, {
+    channel: 'email', // @app/email, email.provider, email.failover, email.providers.*
     classify: classifyEmailError,
     error: (code, message, details) => new EmailError(code, message, details),
-    isProvider: (p): p is EmailProvider => typeof (p as EmailProvider | undefined)?.send === 'function',
   });
   const logger = options.logger ?? silentLogger;
   const statusStore = options.statusStore ?? memoryEmailStatusStore();
@@ -209,14 +199,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     signal?: AbortSignal,
     lock?: AbortSignal,
   ): Promise<SendResult> {
-    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
-    const routed = await router.run(
-      (provider) => {
-        lock?.throwIfAborted();
-        return provider.send(message, { signal });
-      },
-      { signal: waits },
-    );
+    const routed = await router.run((provider) => provider.send(message, { signal }), { signal, lock });
     await track(routed.value.id, routed.value.status, routed.provider);
     return { ...routed.value, provider: routed.provider, attempts: routed.attempts };
   }
@@ -229,12 +212,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     if (!idem) {
       throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'idempotencyKey needs the idempotency option');
     }
-    const outcome = await sendOnce<SendResult>({
+    const outcome = await delivery.sendOnce<SendResult>({
       idempotency: idem,
       key,
       // Keys are per channel: one shared store serves email and SMS without collisions.
       namespace: 'email:',
-      fingerprint: fingerprintOf(message),
+      fingerprint: delivery.fingerprintOf(message),
       send: (lock) => sendNormalized(message, signal, lock),
       signal,
       logger,

@@ -11,6 +11,8 @@ export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
 /** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
 export { idempotencyStoreContract } from '@app/delivery/testing';
 
+import { withSubject } from '@app/delivery/testing';
+
 /** Options of {@link emailStatusStoreContract}. */
 export interface EmailStatusStoreContractOptions extends ContractTestApi {
   /** Shown in the suite name. */
@@ -151,18 +153,10 @@ export function emailProviderContract(options: EmailProviderContractOptions): vo
     headers: {},
     tags: {},
   };
-  async function withSubject(fn: (subject: EmailProviderSubject) => Promise<void>): Promise<void> {
-    const subject = await options.create();
-    try {
-      await fn(subject);
-    } finally {
-      await subject.cleanup?.();
-    }
-  }
-
+  const run = (fn: (subject: EmailProviderSubject) => Promise<void>) => withSubject(options.create, fn);
   describe(`EmailProvider contract: ${options.name}`, () => {
     it('has a name and sends a message, answering a fresh id', () =>
-      withSubject(async ({ provider }) => {
+      run(async ({ provider }) => {
         expect(typeof provider.name).toBe('string');
         const a = await provider.send(message);
         const b = await provider.send(message);
@@ -172,7 +166,7 @@ export function emailProviderContract(options: EmailProviderContractOptions): vo
       }));
 
     it('answers one result per bulk recipient, in order, with distinct ids', () =>
-      withSubject(async ({ provider }) => {
+      run(async ({ provider }) => {
         if (!provider.sendBulk) return;
         expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
         const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;

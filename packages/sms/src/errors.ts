@@ -1,22 +1,11 @@
 import { defineErrors, type FailureClassification, type ProviderAttempt } from '@app/core';
-import { classifyFailure } from '@app/delivery';
+import { classifyFailure, DELIVERY_ERROR_CODES } from '@app/delivery';
 
 const errors = defineErrors('@app/sms', [
   /** `to` (or `from`) is not an E.164 number such as `+14155550123`. Thrown before any I/O. */
   'INVALID_PHONE_NUMBER',
   /** The body is empty, not a string, or longer than the configured bound. Thrown before any I/O. */
   'INVALID_BODY',
-  /**
-   * Options are missing, incomplete or of the wrong shape: a factory's (thrown when the provider, store or
-   * service is created) or a call's (idempotency key, callback URL...; thrown before any I/O).
-   */
-  'INVALID_OPTIONS',
-  /**
-   * A provider's options in config (`sms.providers.<name>`) are missing or invalid, so the provider could not
-   * be built. Thrown before any I/O; the message names the key, never the values (the factory's error is the
-   * `cause`).
-   */
-  'INVALID_PROVIDER_CONFIG',
   /** Neither a `from` number nor a messaging service was given to a provider that needs one. */
   'MISSING_SENDER',
   /** The provider asked us to slow down (HTTP 429, Twilio 20429). Retried, honouring `retryAfterMs`. */
@@ -33,12 +22,6 @@ const errors = defineErrors('@app/sms', [
   'RECIPIENT_REJECTED',
   /** The provider rejected the message itself (other 4xx). Permanent: never retried. */
   'MESSAGE_REJECTED',
-  /** Every provider of the chain failed; `attempts` lists each try. */
-  'ALL_PROVIDERS_FAILED',
-  /** Config names a provider that was not registered. */
-  'UNKNOWN_PROVIDER',
-  /** No provider is registered. */
-  'NO_PROVIDER',
   /** Another call with the same idempotency key is still sending. */
   'IDEMPOTENCY_IN_PROGRESS',
   /** The idempotency key was already used for a different recipient, sender or body. */
@@ -53,8 +36,8 @@ const errors = defineErrors('@app/sms', [
   'INVALID_SIGNATURE',
   /** A status callback is malformed (no message id, unknown status). */
   'INVALID_CALLBACK',
-  /** The service was closed. */
-  'CLOSED',
+  // INVALID_OPTIONS, INVALID_PROVIDER_CONFIG, ALL_PROVIDERS_FAILED, UNKNOWN_PROVIDER, NO_PROVIDER, CLOSED:
+  ...DELIVERY_ERROR_CODES,
 ] as const);
 
 /** Codes of {@link SmsError}. Compare against these constants, never against message text. */

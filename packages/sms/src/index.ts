@@ -1,9 +1,4 @@
-export type {
-  IdempotencyOptions,
-  IdempotencyRecord,
-  IdempotencyReservation,
-  IdempotencyStore,
-} from '@app/delivery';
+export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 export type {

@@ -1,14 +1,8 @@
 import { type EventSink, silentLogger } from '@app/core';
-import {
-  type DeliveryProviderOptions,
-  deliveryProviders,
-  fingerprintOf,
-  type IdempotencyOptions,
-  type IdempotencyStore,
-  sendOnce,
-} from '@app/delivery';
+import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+import { deliveryProviders, fingerprintOf, sendOnce } from '@app/delivery';
 import { memoryIdempotencyStore } from '@app/delivery/memory';
-import { classifySmsError, SmsError, SmsErrorCode } from './errors.js';
+import { classifySmsError, SmsError, SmsErrorCode, type SmsErrorOptions } from './errors.js';
 import { assertUpdate } from './status.js';
 import { memorySmsStatusStore } from './stores/memory.js';
 import type {
@@ -120,14 +114,7 @@ const PKG = '@app/sms';
  * ```
  */
 export function createSmsService(options: SmsServiceOptions): SmsService {
-  const providers = deliveryProviders<SmsProvider, SmsProviderFactory>(options, {
-    packageName: PKG,
-    channel: 'sms',
-    serviceName: 'createSmsService',
-    classify: classifySmsError,
-    error: (code, message, details) => new SmsError(code, message, details),
-    isProvider: (p): p is SmsProvider => typeof (p as SmsProvider | undefined)?.send === 'function',
-  });
+  const providers = deliveryProviders<SmsProvider, SmsProviderFactory>(options, SMS_CHANNEL);
   const logger = options.logger ?? silentLogger;
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
   const idempotency = options.idempotency ?? {};
@@ -174,14 +161,10 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     lock?: AbortSignal,
   ): Promise<SmsServiceSendResult> {
     // `lock` aborts when an idempotent send must start no further attempt (nor keep waiting for one).
-    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
-    const routed = await providers.run(
-      (provider) => {
-        lock?.throwIfAborted();
-        return provider.send(to, body, providerOptions);
-      },
-      { signal: waits },
-    );
+    const routed = await providers.run((provider) => provider.send(to, body, providerOptions), {
+      signal,
+      lock,
+    });
     const result: SmsSendResult = {
       id: routed.value.id,
       status: routed.value.status,
@@ -249,6 +232,14 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     [Symbol.asyncDispose]: close,
   };
 }
+
+/** The SMS channel for the delivery kernel: `@app/sms`, keys `sms.*`, its classification and error class. */
+const SMS_CHANNEL = {
+  channel: 'sms',
+  classify: classifySmsError,
+  error: (code: SmsErrorCode, message: string, details: SmsErrorOptions) =>
+    new SmsError(code, message, details),
+};
 
 const idempotencyErrors = {
   invalidKey: () =>

@@ -7,6 +7,8 @@ export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
 /** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
 export { idempotencyStoreContract } from '@app/delivery/testing';
 
+import { withSubject } from '@app/delivery/testing';
+
 /** One provider under test, created fresh for each test. */
 export interface SmsProviderSubject {
   provider: SmsProvider;
@@ -58,18 +60,10 @@ export function smsProviderContract(options: SmsProviderContractOptions): void {
   const { describe, it, expect } = options;
   const to = options.to ?? '+14155550123';
 
-  async function withSubject(fn: (s: SmsProviderSubject) => Promise<void>): Promise<void> {
-    const subject = await options.create();
-    try {
-      await fn(subject);
-    } finally {
-      await subject.cleanup?.();
-    }
-  }
-
+  const run = (fn: (subject: SmsProviderSubject) => Promise<void>) => withSubject(options.create, fn);
   describe(`SmsProvider contract: ${options.name}`, () => {
     it('has a name and answers { id, status, provider } for an accepted message', async () => {
-      await withSubject(async ({ provider }) => {
+      await run(async ({ provider }) => {
         expect(typeof provider.name).toBe('string');
         expect(provider.name.length).toBeGreaterThan(0);
         const result = await provider.send(to, 'hello');
@@ -81,7 +75,7 @@ export function smsProviderContract(options: SmsProviderContractOptions): void {
     });
 
     it('delivers exactly the recipient and body it was given, unicode included', async () => {
-      await withSubject(async ({ provider, received }) => {
+      await run(async ({ provider, received }) => {
         const body = 'Code 123456 — ünïcödé ✓ 🎉\nsecond line';
         await provider.send(to, body);
         expect(await received()).toEqual([expect.objectContaining({ to, body })]);
@@ -89,7 +83,7 @@ export function smsProviderContract(options: SmsProviderContractOptions): void {
     });
 
     it('gives every message its own id under concurrency', async () => {
-      await withSubject(async ({ provider, received }) => {
+      await run(async ({ provider, received }) => {
         const results = await Promise.all(
           Array.from({ length: 50 }, (_, i) => provider.send(to, `message ${i}`)),
         );
@@ -99,7 +93,7 @@ export function smsProviderContract(options: SmsProviderContractOptions): void {
     });
 
     it('rejects a recipient that is not E.164 before any I/O', async () => {
-      await withSubject(async ({ provider, received }) => {
+      await run(async ({ provider, received }) => {
         for (const bad of INVALID_NUMBERS) {
           const error = await provider.send(bad, 'hello').catch((e: unknown) => e);
           expect(isSmsError(error, SmsErrorCode.INVALID_PHONE_NUMBER), `'${bad}' must be rejected`).toBe(
@@ -111,7 +105,7 @@ export function smsProviderContract(options: SmsProviderContractOptions): void {
     });
 
     it('rejects an empty or oversized body and a malformed sender before any I/O', async () => {
-      await withSubject(async ({ provider, received }) => {
+      await run(async ({ provider, received }) => {
         for (const body of ['', '   ', 'x'.repeat(1601)]) {
           const error = await provider.send(to, body).catch((e: unknown) => e);
           expect(isSmsError(error, SmsErrorCode.INVALID_BODY)).toBe(true);

@@ -2,13 +2,7 @@ import { closeable, defineScript, runScript } from '@app/core';
 import { redisIdempotencyStore } from '@app/delivery/redis';
 import { SmsError, SmsErrorCode } from '../errors.js';
 import { assertUpdate, statusRank } from '../status.js';
-import type {
-  SmsStatus,
-  SmsStatusRecord,
-  SmsStatusRecordResult,
-  SmsStatusStore,
-  SmsStatusUpdate,
-} from '../types.js';
+import type { SmsStatusRecord, SmsStatusRecordResult, SmsStatusStore, SmsStatusUpdate } from '../types.js';
 
 /** The few commands the Redis stores use: any ioredis 5 client (or Cluster) fits. */
 export interface SmsRedisClient {
@@ -97,7 +91,7 @@ export function redisSmsStatusStore(options: RedisSmsStatusStoreOptions): SmsSta
 function toRecord(id: string, hash: Record<string, string>): SmsStatusRecord {
   const record: SmsStatusRecord = {
     id,
-    status: hash.status as SmsStatus,
+    status: hash.status as SmsStatusRecord['status'],
     updatedAt: Number(hash.updatedAt),
   };
   if (hash.provider !== undefined) record.provider = hash.provider;
