@@ -117,7 +117,15 @@ export function fingerprintOf(value: unknown): string {
     .digest('base64url');
 }
 
-/** Accepts an idempotency key: a string of 1 to 256 characters. */
+/**
+ * Accepts an idempotency key: a string of 1 to 256 characters.
+ *
+ * @example
+ * ```ts
+ * isIdempotencyKey('welcome:42'); // true
+ * isIdempotencyKey(''); // false
+ * ```
+ */
 export function isIdempotencyKey(key: unknown): key is string {
   return typeof key === 'string' && key.length > 0 && key.length <= 256;
 }
