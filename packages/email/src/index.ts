@@ -1,4 +1,11 @@
+import type { IdempotencyStore } from '@app/delivery';
+
 export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+/**
+ * The shared idempotency store interface of `@app/delivery`, under its former `@app/email` name.
+ * @deprecated Use `IdempotencyStore`.
+ */
+export type EmailIdempotencyStore = IdempotencyStore;
 // The failure classification is @app/delivery's, shared with @app/sms; re-exported where it always was.
 export { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 export type { EmailErrorOptions, EmailProviderErrorOptions } from './errors.js';
