@@ -12,6 +12,18 @@ export {
   ConfiguredProvidersErrorCode,
   configuredProviders,
 } from './configured-providers.js';
+export type { DestinationCheck, DestinationFailure } from './destination.js';
+export {
+  checkEmailAddress,
+  checkPhoneNumber,
+  DestinationError,
+  DestinationErrorCode,
+  E164_PATTERN,
+  isE164,
+  isEmailAddress,
+  normalizeEmailAddress,
+  normalizePhoneNumber,
+} from './destination.js';
 export type { AppErrorOptions, DefinedErrors, PackageErrorClass } from './errors.js';
 export { AppError, defineErrors, isAppError } from './errors.js';
 export type { EventSink } from './event-sink.js';

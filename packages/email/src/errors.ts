@@ -1,40 +1,40 @@
-import { AppError, type AppErrorOptions, type FailureKind } from '@app/core';
+import { type AppErrorOptions, defineErrors, type FailureKind, type ProviderAttempt } from '@app/core';
+import { DELIVERY_ERROR_CODES } from '@app/delivery';
 
-/** Codes of {@link EmailError}. */
-export const EmailErrorCode = {
+const errors = defineErrors('@app/email', [
+  // The codes of every delivery channel: INVALID_OPTIONS, INVALID_PROVIDER_CONFIG, ALL_PROVIDERS_FAILED,
+  // UNKNOWN_PROVIDER, NO_PROVIDER, CLOSED (see @app/delivery's DELIVERY_ERROR_CODES).
+  ...DELIVERY_ERROR_CODES,
   /** The message failed validation; nothing was sent. `issues` lists why. */
-  INVALID_MESSAGE: 'INVALID_MESSAGE',
-  /** A factory was given unusable options. */
-  INVALID_OPTIONS: 'INVALID_OPTIONS',
-  /**
-   * A provider's options in config (`email.providers.<name>`) are missing or invalid, so the provider
-   * could not be built. Thrown before any network call; the message names the key, never the values.
-   */
-  INVALID_PROVIDER_CONFIG: 'INVALID_PROVIDER_CONFIG',
+  'INVALID_MESSAGE',
   /** A provider call failed; `kind` says whether it was transient, provider-level or permanent. */
-  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  'PROVIDER_ERROR',
   /** An idempotency key was reused for a different message. */
-  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
+  'IDEMPOTENCY_CONFLICT',
   /** Another call with the same idempotency key is still sending and did not finish in time. */
-  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+  'IDEMPOTENCY_IN_PROGRESS',
   /**
    * A send with an idempotency key was still retrying when half of `lockMs` had passed: it stopped without
    * another attempt and freed the key, so the key never expires while this send could still go out.
    */
-  IDEMPOTENCY_TIMEOUT: 'IDEMPOTENCY_TIMEOUT',
-  /** The service was closed. */
-  CLOSED: 'CLOSED',
-} as const;
-export type EmailErrorCode = (typeof EmailErrorCode)[keyof typeof EmailErrorCode];
+  'IDEMPOTENCY_TIMEOUT',
+] as const);
+
+/** Codes of {@link EmailError}. */
+export const EmailErrorCode = errors.codes;
+export type EmailErrorCode = keyof typeof EmailErrorCode;
 
 /** Options of {@link EmailError}. */
 export interface EmailErrorOptions extends AppErrorOptions {
   /** Validation problems, as `field: problem` strings. @default [] */
   issues?: string[];
+  /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. @default [] */
+  attempts?: readonly ProviderAttempt[];
 }
 
 /**
- * The error every `@app/email` function throws. Check it with `isAppError(err, '@app/email', code)`.
+ * The error every `@app/email` function throws (router failures included: `ALL_PROVIDERS_FAILED`,
+ * `UNKNOWN_PROVIDER`, `NO_PROVIDER`). Check it with {@link isEmailError} (works across duplicate installs).
  *
  * @example
  * ```ts
@@ -42,14 +42,27 @@ export interface EmailErrorOptions extends AppErrorOptions {
  * catch (err) { if (isAppError(err, '@app/email', EmailErrorCode.INVALID_MESSAGE)) console.log(err.issues); }
  * ```
  */
-export class EmailError extends AppError<EmailErrorCode> {
+export class EmailError extends errors.Base {
   /** Validation problems (for `INVALID_MESSAGE`). */
   readonly issues: readonly string[];
+  /** Every failed attempt (for `ALL_PROVIDERS_FAILED`). */
+  readonly attempts: readonly ProviderAttempt[];
   constructor(code: EmailErrorCode, message: string, options: EmailErrorOptions = {}) {
-    super('@app/email', code, message, options);
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.issues = options.issues ?? [];
+    this.attempts = options.attempts ?? [];
   }
 }
+
+/**
+ * True for an {@link EmailError} (from any installed copy of `@app/email`), optionally of one code.
+ *
+ * @example
+ * ```ts
+ * if (isEmailError(err, EmailErrorCode.INVALID_MESSAGE)) return badRequest(err.issues);
+ * ```
+ */
+export const isEmailError = errors.is as (value: unknown, code?: EmailErrorCode) => value is EmailError;
 
 /** Details of an {@link EmailProviderError}. */
 export interface EmailProviderErrorOptions extends AppErrorOptions {
@@ -80,83 +93,4 @@ export class EmailProviderError extends EmailError {
     this.statusCode = options.statusCode;
     this.retryAfterMs = options.retryAfterMs;
   }
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'FetchError']);
-
-/**
- * True for errors that mean "no answer" (connection refused or reset, DNS failure, timeout), looking
- * through `cause` chains.
- *
- * @example
- * ```ts
- * isNetworkError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })); // true
- * ```
- */
-export function isNetworkError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; name?: unknown; cause?: unknown };
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
-  if (typeof e.name === 'string' && NETWORK_NAMES.has(e.name)) return true;
-  return e.cause !== undefined && e.cause !== error && isNetworkError(e.cause);
-}
-
-/**
- * The classification of an HTTP status used by every built-in provider: 429/408/5xx transient,
- * 401/403 provider-level (credentials or account), other 4xx permanent.
- *
- * @example
- * ```ts
- * classifyHttpStatus(503); // 'transient'
- * ```
- */
-export function classifyHttpStatus(status: number): FailureKind {
-  if (status === 429 || status === 408 || status >= 500) return 'transient';
-  if (status === 401 || status === 403) return 'provider';
-  return 'permanent';
-}
-
-/**
- * Parses a `Retry-After` header (seconds or HTTP date) or an epoch-seconds reset header
- * (`X-RateLimit-Reset`) into a delay in ms. Returns undefined when absent or unparsable.
- *
- * @example
- * ```ts
- * parseRetryAfter('2'); // 2000
- * ```
- */
-export function parseRetryAfter(
-  retryAfter: unknown,
-  resetEpochSeconds?: unknown,
-  now: number = Date.now(),
-): number | undefined {
-  const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
-  const ra = first(retryAfter);
-  if (typeof ra === 'string' || typeof ra === 'number') {
-    const text = String(ra).trim();
-    if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    if (!Number.isNaN(date)) return Math.max(0, date - now);
-  }
-  const reset = first(resetEpochSeconds);
-  if (typeof reset === 'string' || typeof reset === 'number') {
-    const seconds = Number(reset);
-    if (Number.isFinite(seconds) && seconds > 0) return Math.max(0, Math.round(seconds * 1000 - now));
-  }
-  return undefined;
 }

@@ -1,17 +1,24 @@
+import type { IdempotencyStore } from '@app/delivery';
+
+export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+/**
+ * The shared idempotency store interface of `@app/delivery`, under its former `@app/email` name.
+ * @deprecated Use `IdempotencyStore`.
+ */
+export type EmailIdempotencyStore = IdempotencyStore;
+// The failure classification is @app/delivery's, shared with @app/sms; re-exported where it always was.
+export { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 export type { EmailErrorOptions, EmailProviderErrorOptions } from './errors.js';
 export {
-  classifyHttpStatus,
   EmailError,
   EmailErrorCode,
   EmailProviderError,
-  isNetworkError,
-  parseRetryAfter,
+  isEmailError,
 } from './errors.js';
 export type {
   EmailProviderFactory,
   EmailService,
   EmailServiceOptions,
-  IdempotencyOptions,
   SendOptions,
 } from './service.js';
 export { classifyEmailError, createEmailService } from './service.js';

@@ -6,7 +6,7 @@ import {
   memoryEmailProvider,
   memoryEmailStatusStore,
 } from './adapters/memory.js';
-import { EmailErrorCode, EmailProviderError } from './errors.js';
+import { EmailError, EmailErrorCode, EmailProviderError, isEmailError } from './errors.js';
 import { classifyEmailError, createEmailService } from './service.js';
 
 function mutableConfig(values: Record<string, unknown>): ConfigSource & { set(k: string, v: unknown): void } {
@@ -225,32 +225,6 @@ describe('idempotency (memory store)', () => {
       vi.useRealTimers();
     }
   });
-
-  it('memory store: a begin does not scan every live key (amortised sweep of expired ones)', async () => {
-    const now = 1_000;
-    let clockReads = 0;
-    const store = memoryEmailIdempotencyStore({
-      now: () => {
-        clockReads++;
-        return now;
-      },
-    });
-    for (let i = 0; i < 5000; i++) await store.begin(`k${i}`, 60_000);
-    clockReads = 0;
-    for (let i = 0; i < 100; i++) await store.begin(`more${i}`, 60_000);
-    // Scanning 5,000 live keys on each begin made a day of sends quadratic.
-    expect(clockReads).toBeLessThan(100 * 10);
-  });
-
-  it('expires keys by the injected clock', async () => {
-    let now = 1_000;
-    const store = memoryEmailIdempotencyStore({ now: () => now });
-    const begun = await store.begin('k', 100);
-    expect(begun.state).toBe('acquired');
-    expect((await store.begin('k', 100)).state).toBe('pending');
-    now += 100;
-    expect((await store.begin('k', 100)).state).toBe('acquired');
-  });
 });
 
 describe('sendBulk (memory)', () => {
@@ -297,5 +271,42 @@ describe('sendBulk (memory)', () => {
     const r = await email.sendBulk({ subject: 'S', text: 'T', recipients });
     expect(r.items.map((i) => i.ok)).toEqual([false, false, true]);
     expect(r).toMatchObject({ sent: 1, failed: 2 });
+  });
+});
+
+describe('router failures are EmailErrors (core ProviderRouterError never escapes)', () => {
+  it('every provider failed: EmailError(ALL_PROVIDERS_FAILED) with the attempts, on send and sendBulk', async () => {
+    const a = memoryEmailProvider({ name: 'a' });
+    const b = memoryEmailProvider({ name: 'b' });
+    const email = createEmailService({ providers: { a, b }, defaultFrom: 'app@example.com', retry: fast });
+    a.failNext('provider');
+    b.failNext('provider');
+    const error = await email.send(msg).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmailError);
+    expect(isEmailError(error, EmailErrorCode.ALL_PROVIDERS_FAILED)).toBe(true);
+    expect((error as EmailError).attempts.map((x) => x.provider)).toEqual(['a', 'b']);
+    expect((error as EmailError).cause).toBeInstanceOf(EmailProviderError);
+    a.failNext('provider');
+    b.failNext('provider');
+    const bulk = await email.sendBulk([msg]);
+    expect(bulk.items[0]?.ok === false && bulk.items[0].error).toBeInstanceOf(EmailError);
+  });
+
+  it('config naming an unknown provider, or none registered: EmailError on send and chain', async () => {
+    const memory = memoryEmailProvider();
+    const email = createEmailService({
+      providers: { memory },
+      defaultFrom: 'app@example.com',
+      config: mutableConfig({ 'email.provider': 'nope' }),
+    });
+    for (const call of [() => email.send(msg), () => email.chain()]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EmailError);
+      expect(isEmailError(error, EmailErrorCode.UNKNOWN_PROVIDER)).toBe(true);
+    }
+    const none = createEmailService({ providers: {}, defaultFrom: 'app@example.com' });
+    const error = await none.send(msg).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmailError);
+    expect(isEmailError(error, EmailErrorCode.NO_PROVIDER)).toBe(true);
   });
 });

@@ -1,27 +1,15 @@
-import { createHash } from 'node:crypto';
 import {
-  type ConfigSource,
-  type ConfiguredProviders,
-  configuredProviders,
-  createProviderRouter,
+  createLimiter,
   type EventSink,
   type FailureClassification,
   isAppError,
-  type Logger,
-  type ProviderRouter,
-  type RetryPolicy,
   silentLogger,
-  sleep,
 } from '@app/core';
+import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+import * as delivery from '@app/delivery';
+import { memoryIdempotencyStore } from '@app/delivery/memory';
 import { memoryEmailStatusStore } from './adapters/memory.js';
-import {
-  classifyHttpStatus,
-  EmailError,
-  EmailErrorCode,
-  EmailProviderError,
-  isNetworkError,
-} from './errors.js';
-import { forEachLimited } from './limit.js';
+import { EmailError, EmailErrorCode, EmailProviderError } from './errors.js';
 import { renderContent } from './placeholders.js';
 import { recordDeliveryEvents } from './status.js';
 import type {
@@ -31,7 +19,6 @@ import type {
   BulkSendResult,
   DeliveryStatus,
   EmailAddressInput,
-  EmailIdempotencyStore,
   EmailMessage,
   EmailProvider,
   EmailStatusStore,
@@ -41,25 +28,6 @@ import type {
   StatusRecord,
 } from './types.js';
 import { type ValidationLimits, validateBulk, validateMessage } from './validation.js';
-
-/** Idempotency settings of {@link createEmailService}. */
-export interface IdempotencyOptions {
-  /** Where keys are kept: `memoryEmailIdempotencyStore()`, `redisEmailIdempotencyStore({ client })` or `prismaEmailIdempotencyStore({ prisma })`. */
-  store: EmailIdempotencyStore;
-  /** How long a finished send is remembered, in ms. @default 86400000 (24 h) */
-  ttlMs?: number;
-  /**
-   * How long a send in progress holds its key; a crashed sender frees it after this. A send starts no new
-   * provider attempt (nor waits for one) once half of it has passed: it fails with `IDEMPOTENCY_TIMEOUT`
-   * and frees the key, so the key never expires while that send could still go out. Keep it above twice
-   * the providers' request timeout. @default 60000
-   */
-  lockMs?: number;
-  /** How long a concurrent call with the same key waits for the first one to finish, in ms. @default 10000 */
-  waitMs?: number;
-  /** How often that waiting call checks, in ms. @default 50 */
-  pollMs?: number;
-}
 
 /**
  * Builds one provider from its options in config: the object at `email.providers.<name>`, handed over unchecked.
@@ -72,41 +40,23 @@ export interface IdempotencyOptions {
  */
 export type EmailProviderFactory = (options: never, name: string) => EmailProvider | Promise<EmailProvider>;
 
-/** Options of {@link createEmailService}. Give `providers` or `providerFactories`, not both. */
-export interface EmailServiceOptions {
-  /**
-   * The providers by name: `{ ses: sesProvider(...), sendgrid: sendgridProvider(...) }`.
-   * @default undefined (then `providerFactories` is required)
-   */
-  providers?: Readonly<Record<string, EmailProvider>>;
-  /**
-   * Providers built from their options in config instead: `{ ses: (options) => sesProvider(options) }`
-   * builds `ses` from the object at `email.providers.ses` on first use, and rebuilds it when that key
-   * changes (a failed rebuild keeps the previous one and logs). Needs `config`. The service closes them.
-   * @default undefined (then `providers` is required)
-   */
-  providerFactories?: Readonly<Record<string, EmailProviderFactory>>;
-  /** Config key under which each provider's options live, with `providerFactories`. @default 'email.providers' */
-  providersKey?: string;
-  /**
-   * Where the provider choice (and, with `providerFactories`, each provider's options) is read at every
-   * call (`@app/config` fits). Required with `providerFactories`.
-   * @default undefined (the order of `providers`)
-   */
-  config?: ConfigSource;
-  /** Config key naming the primary provider. @default 'email.provider' */
-  providerKey?: string;
-  /** Config key naming the failover chain (array or comma-separated). @default 'email.failover' */
-  failoverKey?: string;
+/**
+ * Options of {@link createEmailService}: the provider options every delivery service shares (`providers` or
+ * `providerFactories`, `config`, `providerKey` `'email.provider'`, `failoverKey` `'email.failover'`,
+ * `providersKey` `'email.providers'`, `defaultChain`, `retry`, `maxRetryAfterMs`, `classify` (default
+ * {@link classifyEmailError}), `logger`), plus the email ones below. Give `providers` or
+ * `providerFactories`, not both.
+ */
+export interface EmailServiceOptions extends DeliveryProviderOptions<EmailProvider, EmailProviderFactory> {
   /** The sender used when a message has no `from`. @default undefined (from is then required) */
   defaultFrom?: EmailAddressInput;
-  /** Retries of transient failures on one provider. @default 3 attempts, 100 ms doubling, full jitter */
-  retry?: Partial<RetryPolicy>;
-  /** Upper bound for a provider-requested wait (429 reset), in ms. @default 30000 */
-  maxRetryAfterMs?: number;
   /** Keeps send and webhook statuses for `getStatus`. @default memoryEmailStatusStore() */
   statusStore?: EmailStatusStore;
-  /** Makes `send(..., { idempotencyKey })` send at most once per key. @default undefined (keys are refused) */
+  /**
+   * Makes `send(..., { idempotencyKey })` send at most once per key: `{ store, ttlMs, lockMs, waitMs,
+   * pollMs }`, the same shape as `@app/sms`'s (`store` defaults to a memory store here too).
+   * @default undefined (keys are refused); waitMs defaults to 10000 (a call finding its key still sending waits for the result)
+   */
   idempotency?: IdempotencyOptions;
   /** Receives `email.queued` / `email.sent` after each accepted message. @default undefined */
   events?: EventSink;
@@ -114,8 +64,6 @@ export interface EmailServiceOptions {
   limits?: ValidationLimits;
   /** Provider calls in flight at once during `sendBulk`. @default 4 */
   bulkConcurrency?: number;
-  /** Logs retries, failovers and store problems (never content). @default silentLogger */
-  logger?: Logger;
 }
 
 /** Options of one {@link EmailService.send}. */
@@ -156,8 +104,9 @@ export interface EmailService {
 
 /**
  * Classifies any error thrown by a provider: an {@link EmailProviderError} carries its kind; otherwise
- * network errors are transient, HTTP statuses are mapped by {@link classifyHttpStatus}, and anything else
- * counts as a provider-level failure (fail over, do not retry).
+ * another `@app` error is permanent, and the rest is `@app/delivery`'s `classifyFailure`: network errors
+ * transient, HTTP statuses by `classifyHttpStatus` (408/429/5xx transient, 401/403 provider), anything else
+ * a provider-level failure (fail over, do not retry).
  *
  * @example
  * ```ts
@@ -171,18 +120,7 @@ export function classifyEmailError(error: unknown): FailureClassification {
     return e.retryAfterMs === undefined ? { kind: e.kind } : { kind: e.kind, retryAfterMs: e.retryAfterMs };
   }
   if (isAppError(error)) return { kind: 'permanent' };
-  if (isNetworkError(error)) return { kind: 'transient' };
-  const e = error as { statusCode?: unknown; status?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const status = [e?.statusCode, e?.status, e?.$metadata?.httpStatusCode].find((s) => typeof s === 'number');
-  if (typeof status === 'number') return { kind: classifyHttpStatus(status) };
-  return { kind: 'provider' };
-}
-
-function fingerprint(message: NormalizedEmail): string {
-  const json = JSON.stringify(message, (_k, v: unknown) =>
-    v instanceof Uint8Array ? createHash('sha256').update(v).digest('base64') : v,
-  );
-  return createHash('sha256').update(json).digest('base64url');
+  return delivery.classifyFailure(error);
 }
 
 function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
@@ -227,27 +165,20 @@ function splitBulk(bulk: NormalizedBulk, index: number): NormalizedEmail {
  * ```
  */
 export function createEmailService(options: EmailServiceOptions): EmailService {
+  const router = delivery.deliveryProviders<EmailProvider, EmailProviderFactory>(options, {
+    channel: 'email', // @app/email, email.provider, email.failover, email.providers.*
+    classify: classifyEmailError,
+    error: (code, message, details) => new EmailError(code, message, details),
+  });
   const logger = options.logger ?? silentLogger;
-  const configured = options.providerFactories ? fromConfig(options, logger) : undefined;
-  const providers = configured ? undefined : checkProviders(options.providers);
-  /** The provider `name`, building it from config if needed. */
-  const providerOf = async (name: string): Promise<EmailProvider | undefined> =>
-    configured ? configured.get(name) : providers?.[name];
   const statusStore = options.statusStore ?? memoryEmailStatusStore();
   const limits = { ...options.limits, defaultFrom: options.defaultFrom };
   const concurrency = Math.max(1, options.bulkConcurrency ?? 4);
-  const idem = options.idempotency;
-  const router: ProviderRouter<EmailProvider> = createProviderRouter<EmailProvider>({
-    providers: configured ?? providers ?? {},
-    config: options.config,
-    providerKey: options.providerKey ?? 'email.provider',
-    failoverKey: options.failoverKey ?? 'email.failover',
-    classify: classifyEmailError,
-    retry: options.retry,
-    maxRetryAfterMs: options.maxRetryAfterMs,
-    logger,
-    packageName: '@app/email',
-  });
+  const idem: (IdempotencyOptions & { store: IdempotencyStore }) | undefined = options.idempotency && {
+    ...options.idempotency,
+    store: options.idempotency.store ?? memoryIdempotencyStore(),
+  };
+  const limit = createLimiter(concurrency);
   let closed = false;
 
   function assertOpen(): void {
@@ -272,76 +203,51 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     signal?: AbortSignal,
     lock?: AbortSignal,
   ): Promise<SendResult> {
-    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
-    const routed = await router.run(
-      (provider) => {
-        lock?.throwIfAborted();
-        return provider.send(message, { signal });
-      },
-      { signal: waits },
-    );
+    const routed = await router.run((provider) => provider.send(message, { signal }), { signal, lock });
     await track(routed.value.id, routed.value.status, routed.provider);
     return { ...routed.value, provider: routed.provider, attempts: routed.attempts };
   }
 
-  async function sendOnce(key: string, message: NormalizedEmail, signal?: AbortSignal): Promise<SendResult> {
+  async function sendIdempotent(
+    key: string,
+    message: NormalizedEmail,
+    signal?: AbortSignal,
+  ): Promise<SendResult> {
     if (!idem) {
       throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'idempotencyKey needs the idempotency option');
     }
-    if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
-      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'idempotencyKey must be 1-256 characters');
-    }
-    const print = fingerprint(message);
-    const deadline = Date.now() + (idem.waitMs ?? 10_000);
-    const lockMs = idem.lockMs ?? 60_000;
-    for (;;) {
-      const begun = await idem.store.begin(key, lockMs);
-      if (begun.state === 'acquired') {
-        // Past half the lock, no new attempt starts: one already in flight has the other half to finish
-        // before the key expires and another caller may send.
-        const lock = new AbortController();
-        const timer = setTimeout(() => {
-          lock.abort(
-            new EmailError(
-              EmailErrorCode.IDEMPOTENCY_TIMEOUT,
-              `the send with idempotency key '${key}' was still retrying after half of lockMs (${lockMs} ms); stopped, key freed`,
-            ),
-          );
-        }, lockMs / 2);
-        let result: SendResult;
-        try {
-          result = await sendNormalized(message, signal, lock.signal);
-        } catch (error) {
-          await idem.store.release(key, begun.token).catch((err: unknown) => {
-            logger.error({ err }, 'could not release an idempotency key');
-          });
-          throw error;
-        } finally {
-          clearTimeout(timer);
-        }
-        await idem.store
-          .complete(key, begun.token, JSON.stringify({ f: print, r: result }), idem.ttlMs ?? 86_400_000)
-          .catch((err: unknown) => logger.error({ err }, 'could not store an idempotency result'));
-        return result;
-      }
-      if (begun.state === 'done') {
-        const saved = JSON.parse(begun.value) as { f: string; r: SendResult };
-        if (saved.f !== print) {
-          throw new EmailError(
+    const outcome = await delivery.sendOnce<SendResult>({
+      idempotency: idem,
+      key,
+      // Keys are per channel: one shared store serves email and SMS without collisions.
+      namespace: 'email:',
+      fingerprint: delivery.fingerprintOf(message),
+      send: (lock) => sendNormalized(message, signal, lock),
+      signal,
+      logger,
+      defaultWaitMs: 10_000,
+      errors: {
+        invalidKey: () =>
+          new EmailError(EmailErrorCode.INVALID_OPTIONS, 'idempotencyKey must be 1-256 characters'),
+        conflict: (k) =>
+          new EmailError(
             EmailErrorCode.IDEMPOTENCY_CONFLICT,
-            `idempotency key '${key}' was already used for a different message`,
-          );
-        }
-        return { ...saved.r, duplicate: true };
-      }
-      if (Date.now() >= deadline) {
-        throw new EmailError(
-          EmailErrorCode.IDEMPOTENCY_IN_PROGRESS,
-          `another call with idempotency key '${key}' is still sending`,
-        );
-      }
-      await sleep(idem.pollMs ?? 50, signal);
-    }
+            `idempotency key '${k}' was already used for a different message`,
+          ),
+        inProgress: (k) =>
+          new EmailError(
+            EmailErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            `another call with idempotency key '${k}' is still sending`,
+          ),
+        timeout: (k, lockMs) =>
+          new EmailError(
+            EmailErrorCode.IDEMPOTENCY_TIMEOUT,
+            `the send with idempotency key '${k}' was still retrying after half of lockMs (${lockMs} ms); stopped, key freed`,
+          ),
+      },
+    });
+    if (outcome.duplicate) return { ...(outcome.result as SendResult), duplicate: true };
+    return outcome.result;
   }
 
   async function bulkMessages(
@@ -368,15 +274,19 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       );
     }
     const items: BulkSendItem[] = new Array(messages.length);
-    await forEachLimited(normalized as NormalizedEmail[], concurrency, async (message, index) => {
-      const to = message.to.map((a) => a.email);
-      try {
-        const r = await sendNormalized(message, signal);
-        items[index] = { index, to, ok: true, id: r.id, status: r.status, provider: r.provider };
-      } catch (error) {
-        items[index] = { index, to, ok: false, error: error as Error };
-      }
-    });
+    await Promise.all(
+      (normalized as NormalizedEmail[]).map((message, index) =>
+        limit(async () => {
+          const to = message.to.map((a) => a.email);
+          try {
+            const r = await sendNormalized(message, signal);
+            items[index] = { index, to, ok: true, id: r.id, status: r.status, provider: r.provider };
+          } catch (error) {
+            items[index] = { index, to, ok: false, error: error as Error };
+          }
+        }),
+      ),
+    );
     return items;
   }
 
@@ -384,7 +294,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     const normalized = validateBulk(bulk, limits);
     const total = normalized.recipients.length;
     const items: BulkSendItem[] = new Array(total);
-    const primary = await providerOf((await router.chain())[0] ?? '');
+    const primary = await router.get((await router.chain())[0] ?? '');
     const chunkSize = primary?.sendBulk ? Math.max(1, primary.maxBulkSize ?? 1) : 1;
     const pending = Array.from({ length: total }, (_, i) => i);
 
@@ -450,7 +360,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       assertOpen();
       const normalized = validateMessage(message, limits);
       if (sendOptions.idempotencyKey !== undefined) {
-        return sendOnce(sendOptions.idempotencyKey, normalized, sendOptions.signal);
+        return sendIdempotent(sendOptions.idempotencyKey, normalized, sendOptions.signal);
       }
       return sendNormalized(normalized, sendOptions.signal);
     },
@@ -466,10 +376,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       const record = await statusStore.get(messageId);
       if (record) return record.status;
       // Configured providers not built yet have sent nothing from this process.
-      const built = configured
-        ? configured.names.map((name) => configured.peek(name))
-        : Object.values(providers ?? {});
-      for (const provider of built) {
+      for (const provider of router.built()) {
         const status = await provider?.getStatus?.(messageId);
         if (status && status !== 'unknown') return status;
       }
@@ -481,10 +388,10 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       if (closed) return;
       closed = true;
       const closing = [
-        configured?.close(),
-        ...Object.values(providers ?? {}).map((p) => p.close?.()),
-        statusStore.close?.(),
-        idem?.store.close?.(),
+        router.close(),
+        ...(options.providerFactories ? [] : router.built().map((p) => p.close?.())),
+        statusStore.close(),
+        idem?.store.close(),
       ];
       await Promise.allSettled(closing);
     },
@@ -493,97 +400,4 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     },
   };
   return service;
-}
-
-function checkProviders(
-  providers: Readonly<Record<string, EmailProvider>> | undefined,
-): Readonly<Record<string, EmailProvider>> {
-  if (providers === undefined) {
-    throw new EmailError(
-      EmailErrorCode.INVALID_OPTIONS,
-      'createEmailService needs providers (ready providers) or providerFactories (providers built from config)',
-    );
-  }
-  if (typeof providers !== 'object' || providers === null || Object.keys(providers).length === 0) {
-    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'createEmailService needs at least one provider');
-  }
-  for (const [name, p] of Object.entries(providers)) {
-    if (typeof p?.send !== 'function') {
-      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `provider '${name}' has no send method`);
-    }
-  }
-  return providers;
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The providers of `providerFactories`, built from `${providersKey}.<name>` and rebuilt on change. */
-function fromConfig(options: EmailServiceOptions, logger: Logger): ConfiguredProviders<EmailProvider> {
-  const factories = options.providerFactories ?? {};
-  if (options.providers !== undefined) {
-    throw new EmailError(
-      EmailErrorCode.INVALID_OPTIONS,
-      'give providers or providerFactories, not both (a name would be ambiguous)',
-    );
-  }
-  if (!isPlainObject(factories) || Object.keys(factories).length === 0) {
-    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'providerFactories must name at least one provider');
-  }
-  for (const [name, factory] of Object.entries(factories)) {
-    if (typeof factory !== 'function') {
-      throw new EmailError(EmailErrorCode.INVALID_OPTIONS, `providerFactories.${name} is not a function`);
-    }
-  }
-  if (typeof options.config?.get !== 'function' || typeof options.config.watch !== 'function') {
-    throw new EmailError(
-      EmailErrorCode.INVALID_OPTIONS,
-      'providerFactories needs config (a ConfigSource) to read the provider options from',
-    );
-  }
-  const prefix = (options.providersKey ?? 'email.providers').replace(/\.$/, '');
-  if (prefix === '') {
-    throw new EmailError(EmailErrorCode.INVALID_OPTIONS, 'providersKey must be a non-empty config key');
-  }
-  const checked = Object.fromEntries(
-    Object.entries(factories).map(([name, factory]) => {
-      const key = `${prefix}.${name}`;
-      const build = async (value: unknown): Promise<EmailProvider> => {
-        if (!isPlainObject(value)) {
-          const found = value === undefined ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value;
-          throw new EmailError(
-            EmailErrorCode.INVALID_PROVIDER_CONFIG,
-            `config key '${key}' must hold the options of provider '${name}' as an object; found ${found}`,
-          );
-        }
-        let provider: EmailProvider;
-        try {
-          provider = await factory(value as never, name);
-        } catch (error) {
-          const reason =
-            error instanceof Error ? error.message.replace(/^\[@app\/email\] /, '') : String(error);
-          throw new EmailError(
-            EmailErrorCode.INVALID_PROVIDER_CONFIG,
-            `provider '${name}' cannot be built from config key '${key}': ${reason}`,
-            { cause: error },
-          );
-        }
-        if (typeof provider?.send !== 'function') {
-          throw new EmailError(
-            EmailErrorCode.INVALID_OPTIONS,
-            `providerFactories.${name} returned no provider (no send method)`,
-          );
-        }
-        return provider;
-      };
-      return [name, build];
-    }),
-  );
-  return configuredProviders<EmailProvider>({
-    config: options.config,
-    keyPrefix: prefix,
-    factories: checked,
-    logger,
-    packageName: '@app/email',
-  });
 }

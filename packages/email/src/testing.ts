@@ -1,46 +1,23 @@
-import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
+import { type ContractOptions, contractOptions } from '@app/core/testing';
 import type {
   DeliveryEvent,
-  EmailIdempotencyStore,
   EmailProvider,
   EmailStatusStore,
   NormalizedBulk,
   NormalizedEmail,
 } from './types.js';
 
-/** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface ContractTestApi {
-  /** vitest's `describe`. */
-  describe: typeof vitestDescribe;
-  /** vitest's `it`. */
-  it: typeof vitestIt;
-  /** vitest's `expect`. */
-  expect: typeof vitestExpect;
-}
+export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
+/** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
+export { idempotencyStoreContract } from '@app/delivery/testing';
+
+import { withSubject } from '@app/delivery/testing';
 
 /** Options of {@link emailStatusStoreContract}. */
-export interface EmailStatusStoreContractOptions extends ContractTestApi {
-  /** Shown in the suite name. */
-  name: string;
-  /** Makes a fresh store for each test. */
-  create: () => EmailStatusStore | Promise<EmailStatusStore>;
-}
-
-/** Options of {@link emailIdempotencyStoreContract}. */
-export interface EmailIdempotencyStoreContractOptions extends ContractTestApi {
-  /** Shown in the suite name. */
-  name: string;
-  /** Makes a fresh store for each test. */
-  create: () => EmailIdempotencyStore | Promise<EmailIdempotencyStore>;
-}
+export interface EmailStatusStoreContractOptions extends ContractOptions<EmailStatusStore> {}
 
 /** Options of {@link emailProviderContract}. */
-export interface EmailProviderContractOptions extends ContractTestApi {
-  /** Shown in the suite name. */
-  name: string;
-  /** Makes a fresh provider (pointed at a sandbox or a local fake) for each test. */
-  create: () => EmailProviderSubject | Promise<EmailProviderSubject>;
-}
+export interface EmailProviderContractOptions extends ContractOptions<EmailProviderSubject> {}
 
 const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
@@ -72,111 +49,85 @@ function event(
  * ```
  */
 export function emailStatusStoreContract(options: EmailStatusStoreContractOptions): void {
-  const { describe, it, expect } = options;
+  const o = contractOptions(options);
+  const { describe, it, expect } = o;
   describe(`EmailStatusStore contract: ${options.name}`, () => {
-    it('answers undefined for a message it never saw', async () => {
-      const store = await options.create();
-      expect(await store.get(`never-${unique()}`)).toBeUndefined();
-    });
+    it(
+      'answers undefined for a message it never saw',
+      async () => {
+        const store = await options.create();
+        expect(await store.get(`never-${unique()}`)).toBeUndefined();
+      },
+      o.timeoutMs,
+    );
 
-    it('records an event and returns it with the status', async () => {
-      const store = await options.create();
-      const id = `<${unique()}@example.com>:0`;
-      const e = event(id, 'delivered');
-      expect(await store.record(e)).toBe(true);
-      expect(await store.get(id)).toEqual({
-        messageId: id,
-        status: 'delivered',
-        provider: 'contract',
-        updatedAt: e.timestamp,
-        events: [e],
-      });
-    });
+    it(
+      'records an event and returns it with the status',
+      async () => {
+        const store = await options.create();
+        const id = `<${unique()}@example.com>:0`;
+        const e = event(id, 'delivered');
+        expect(await store.record(e)).toBe(true);
+        expect(await store.get(id)).toEqual({
+          messageId: id,
+          status: 'delivered',
+          provider: 'contract',
+          updatedAt: e.timestamp,
+          events: [e],
+        });
+      },
+      o.timeoutMs,
+    );
 
-    it('ignores a duplicate event id', async () => {
-      const store = await options.create();
-      const id = unique();
-      const e = event(id, 'sent');
-      expect(await store.record(e)).toBe(true);
-      expect(await store.record({ ...e, status: 'bounced' })).toBe(false);
-      const rec = await store.get(id);
-      expect(rec?.status).toBe('sent');
-      expect(rec?.events).toHaveLength(1);
-    });
+    it(
+      'ignores a duplicate event id',
+      async () => {
+        const store = await options.create();
+        const id = unique();
+        const e = event(id, 'sent');
+        expect(await store.record(e)).toBe(true);
+        expect(await store.record({ ...e, status: 'bounced' })).toBe(false);
+        const rec = await store.get(id);
+        expect(rec?.status).toBe('sent');
+        expect(rec?.events).toHaveLength(1);
+      },
+      o.timeoutMs,
+    );
 
-    it('never lets a late, less significant status override a more significant one', async () => {
-      const store = await options.create();
-      const id = unique();
-      await store.record(event(id, 'delivered'));
-      await store.record(event(id, 'sent'));
-      expect((await store.get(id))?.status).toBe('delivered');
-      await store.record(event(id, 'bounced'));
-      await store.record(event(id, 'deferred'));
-      const rec = await store.get(id);
-      expect(rec?.status).toBe('bounced');
-      expect(rec?.events.map((e) => e.status)).toEqual(['delivered', 'sent', 'bounced', 'deferred']);
-    });
+    it(
+      'never lets a late, less significant status override a more significant one',
+      async () => {
+        const store = await options.create();
+        const id = unique();
+        await store.record(event(id, 'delivered'));
+        await store.record(event(id, 'sent'));
+        expect((await store.get(id))?.status).toBe('delivered');
+        await store.record(event(id, 'bounced'));
+        await store.record(event(id, 'deferred'));
+        const rec = await store.get(id);
+        expect(rec?.status).toBe('bounced');
+        expect(rec?.events.map((e) => e.status)).toEqual(['delivered', 'sent', 'bounced', 'deferred']);
+      },
+      o.timeoutMs,
+    );
 
-    it('stays consistent under 200 concurrent records (half of them duplicates)', async () => {
-      const store = await options.create();
-      const id = unique();
-      const statuses: DeliveryEvent['status'][] = ['sent', 'deferred', 'delivered', 'opened', 'clicked'];
-      const events = Array.from({ length: 100 }, (_, i) =>
-        event(id, statuses[i % statuses.length] as DeliveryEvent['status'], `e${i}`),
-      );
-      const results = await Promise.all([...events, ...events].map((e) => store.record(e)));
-      expect(results.filter(Boolean)).toHaveLength(100);
-      const rec = await store.get(id);
-      expect(rec?.status).toBe('clicked');
-      expect(new Set(rec?.events.map((e) => e.id)).size).toBe(100);
-    });
-  });
-}
-
-/**
- * The behaviour every {@link EmailIdempotencyStore} must show: one winner among concurrent callers, results
- * kept, tokens required to complete or release.
- *
- * @example
- * ```ts
- * emailIdempotencyStoreContract({
- *   describe, it, expect, name: 'redis', create: () => redisEmailIdempotencyStore({ client }),
- * });
- * ```
- */
-export function emailIdempotencyStoreContract(options: EmailIdempotencyStoreContractOptions): void {
-  const { describe, it, expect } = options;
-  describe(`EmailIdempotencyStore contract: ${options.name}`, () => {
-    it('acquires, reports pending, then done with the stored value', async () => {
-      const store = await options.create();
-      const key = unique();
-      const first = await store.begin(key, 60_000);
-      expect(first.state).toBe('acquired');
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
-      if (first.state !== 'acquired') return;
-      await store.complete(key, first.token, '{"id":"m1"}', 60_000);
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'done', value: '{"id":"m1"}' });
-    });
-
-    it('lets another caller acquire after a release; ignores a wrong token', async () => {
-      const store = await options.create();
-      const key = unique();
-      const first = await store.begin(key, 60_000);
-      if (first.state !== 'acquired') throw new Error('expected to acquire');
-      await store.release(key, 'not-the-token');
-      await store.complete(key, 'not-the-token', 'x', 60_000);
-      expect(await store.begin(key, 60_000)).toEqual({ state: 'pending' });
-      await store.release(key, first.token);
-      expect((await store.begin(key, 60_000)).state).toBe('acquired');
-    });
-
-    it('gives the key to exactly one of 1,000 concurrent callers', async () => {
-      const store = await options.create();
-      const key = unique();
-      const results = await Promise.all(Array.from({ length: 1000 }, () => store.begin(key, 60_000)));
-      expect(results.filter((r) => r.state === 'acquired')).toHaveLength(1);
-      expect(results.filter((r) => r.state === 'pending')).toHaveLength(999);
-    });
+    it(
+      'stays consistent under 200 concurrent records (half of them duplicates)',
+      async () => {
+        const store = await options.create();
+        const id = unique();
+        const statuses: DeliveryEvent['status'][] = ['sent', 'deferred', 'delivered', 'opened', 'clicked'];
+        const events = Array.from({ length: 100 }, (_, i) =>
+          event(id, statuses[i % statuses.length] as DeliveryEvent['status'], `e${i}`),
+        );
+        const results = await Promise.all([...events, ...events].map((e) => store.record(e)));
+        expect(results.filter(Boolean)).toHaveLength(100);
+        const rec = await store.get(id);
+        expect(rec?.status).toBe('clicked');
+        expect(new Set(rec?.events.map((e) => e.id)).size).toBe(100);
+      },
+      o.timeoutMs,
+    );
   });
 }
 
@@ -200,7 +151,8 @@ export interface EmailProviderSubject {
  * ```
  */
 export function emailProviderContract(options: EmailProviderContractOptions): void {
-  const { describe, it, expect } = options;
+  const o = contractOptions(options);
+  const { describe, it, expect } = o;
   const message: NormalizedEmail = {
     to: [{ email: 'ada@example.com', name: 'Ada' }],
     from: { email: 'app@example.com' },
@@ -213,39 +165,39 @@ export function emailProviderContract(options: EmailProviderContractOptions): vo
     headers: {},
     tags: {},
   };
-  async function withSubject(fn: (subject: EmailProviderSubject) => Promise<void>): Promise<void> {
-    const subject = await options.create();
-    try {
-      await fn(subject);
-    } finally {
-      await subject.cleanup?.();
-    }
-  }
-
+  const run = (fn: (subject: EmailProviderSubject) => Promise<void>) => withSubject(options.create, fn);
   describe(`EmailProvider contract: ${options.name}`, () => {
-    it('has a name and sends a message, answering a fresh id', () =>
-      withSubject(async ({ provider }) => {
-        expect(typeof provider.name).toBe('string');
-        const a = await provider.send(message);
-        const b = await provider.send(message);
-        expect(a.id).toEqual(expect.any(String));
-        expect(a.id).not.toBe(b.id);
-        expect(['queued', 'sent']).toContain(a.status);
-      }));
+    it(
+      'has a name and sends a message, answering a fresh id',
+      () =>
+        run(async ({ provider }) => {
+          expect(typeof provider.name).toBe('string');
+          const a = await provider.send(message);
+          const b = await provider.send(message);
+          expect(a.id).toEqual(expect.any(String));
+          expect(a.id).not.toBe(b.id);
+          expect(['queued', 'sent']).toContain(a.status);
+        }),
+      o.timeoutMs,
+    );
 
-    it('answers one result per bulk recipient, in order, with distinct ids', () =>
-      withSubject(async ({ provider }) => {
-        if (!provider.sendBulk) return;
-        expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
-        const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
-        const batch: NormalizedBulk = {
-          ...shared,
-          recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
-        };
-        const results = await provider.sendBulk(batch);
-        expect(results).toHaveLength(3);
-        expect(results.every((r) => r.ok)).toBe(true);
-        expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
-      }));
+    it(
+      'answers one result per bulk recipient, in order, with distinct ids',
+      () =>
+        run(async ({ provider }) => {
+          if (!provider.sendBulk) return;
+          expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
+          const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
+          const batch: NormalizedBulk = {
+            ...shared,
+            recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
+          };
+          const results = await provider.sendBulk(batch);
+          expect(results).toHaveLength(3);
+          expect(results.every((r) => r.ok)).toBe(true);
+          expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
+        }),
+      o.timeoutMs,
+    );
   });
 }

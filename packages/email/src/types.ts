@@ -1,3 +1,5 @@
+import type { Closeable } from '@app/core';
+
 /** An address: `'ada@example.com'`, `'Ada Lovelace <ada@example.com>'` or `{ email, name }`. */
 export type EmailAddressInput = string | { email: string; name?: string };
 
@@ -199,30 +201,29 @@ export interface StatusRecord {
  * and a status only replaces one of equal or lower precedence (see {@link STATUS_PRECEDENCE}), so late
  * or out-of-order webhooks never turn `bounced` back into `delivered`.
  */
-export interface EmailStatusStore {
+export interface EmailStatusStore extends Closeable {
   /** Records one event. Resolves to false when the event id was already recorded. */
   record(event: DeliveryEvent): Promise<boolean>;
   /** The status record of a message, or undefined when nothing was recorded. */
   get(messageId: string): Promise<StatusRecord | undefined>;
-  close?(): Promise<void>;
 }
 
-/** What {@link EmailIdempotencyStore.begin} finds. */
-export type EmailIdempotencyBegin =
-  | { state: 'acquired'; token: string }
-  | { state: 'pending' }
-  | { state: 'done'; value: string };
+/** What every `email.*` event carries (published once per new delivery event). */
+export interface EmailEventPayload {
+  /** The message id the send returned. */
+  messageId: string;
+  provider: string;
+  status: Exclude<DeliveryStatus, 'unknown'>;
+  /** When the provider says it happened, ISO 8601. */
+  timestamp: string;
+  /** The recipient concerned, when known. */
+  recipient?: string;
+  /** A short reason (bounce type, SMTP response), never message content. */
+  reason?: string;
+}
 
 /**
- * Remembers idempotency keys so that a retried call never sends twice. `begin` is atomic (Redis `SET NX`):
- * among concurrent callers with one key, exactly one acquires it.
+ * The event map of `@app/email`: each event name the service and the webhook handlers publish to an event
+ * sink (`email.queued`, `email.sent`, `email.delivered`, `email.bounced`...), with its payload.
  */
-export interface EmailIdempotencyStore {
-  /** Claims `key` for `lockMs`, or reports that someone holds it (`pending`) or finished (`done`). */
-  begin(key: string, lockMs: number): Promise<EmailIdempotencyBegin>;
-  /** Stores the outcome for `ttlMs`, if `token` still holds the key. */
-  complete(key: string, token: string, value: string, ttlMs: number): Promise<void>;
-  /** Frees the key after a failed send, if `token` still holds it. */
-  release(key: string, token: string): Promise<void>;
-  close?(): Promise<void>;
-}
+export type EmailEvents = { [S in Exclude<DeliveryStatus, 'unknown'> as `email.${S}`]: EmailEventPayload };

@@ -1,3 +1,4 @@
+import { isEmailAddress } from '@app/core';
 import { attachmentHeaderIssues } from './attachments.js';
 import { EmailError, EmailErrorCode } from './errors.js';
 import type {
@@ -19,10 +20,6 @@ export interface ValidationLimits {
 
 const DEFAULT_MAX_RECIPIENTS = 50;
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
-// Deliberately pragmatic (not RFC 5322's full grammar): one @, no spaces or control characters, a dotted
-// domain of valid labels. Quoted local parts are refused: few providers accept them.
-const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
-const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const TAG = /^[A-Za-z0-9_-]{1,256}$/;
 const CRLF = /[\r\n]/;
@@ -30,7 +27,8 @@ const CRLF = /[\r\n]/;
 const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'content-type']);
 
 /**
- * Tells whether `email` is an address the providers accept (`local@domain.tld`, at most 254 characters).
+ * Tells whether `email` is an address the providers accept (`local@domain.tld`, at most 254 characters, no
+ * control or bidirectional characters): `@app/core`'s `isEmailAddress`, the one rule `@app/otp` applies too.
  *
  * @example
  * ```ts
@@ -39,16 +37,7 @@ const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'reply-t
  * ```
  */
 export function isValidEmail(email: string): boolean {
-  if (email.length > 254) return false;
-  const at = email.lastIndexOf('@');
-  if (at <= 0 || at !== email.indexOf('@')) return false;
-  const local = email.slice(0, at);
-  const domain = email.slice(at + 1);
-  if (local.length > 64 || !LOCAL.test(local) || local.startsWith('.') || local.endsWith('.')) return false;
-  if (local.includes('..')) return false;
-  const labels = domain.split('.');
-  if (labels.length < 2) return false;
-  return labels.every((l) => LABEL.test(l)) && !/^\d+$/.test(labels.at(-1) ?? '');
+  return isEmailAddress(email);
 }
 
 /**

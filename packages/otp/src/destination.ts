@@ -1,3 +1,4 @@
+import { checkEmailAddress, checkPhoneNumber } from '@app/core';
 import { OtpError, OtpErrorCode } from './errors.js';
 
 /** What kind of address a destination is; `sms` sends to phones, `email` to email addresses. */
@@ -10,12 +11,11 @@ export interface NormalizedDestination {
   value: string;
 }
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-
 /**
  * Normalises a phone number to E.164 (spaces, dots, dashes and parentheses removed; a leading `00` becomes
- * `+`) or an email address to lower case. A phone number must carry its country code.
+ * `+`; a trunk `(0)` after the country code dropped) or an email address to lower case, by `@app/core`'s
+ * destination rules (the ones `@app/email` and `@app/sms` apply): control and bidirectional characters are
+ * refused. A phone number must carry its country code.
  *
  * @example
  * ```ts
@@ -27,21 +27,24 @@ export function normalizeDestination(to: unknown): NormalizedDestination {
   if (typeof to !== 'string' || to.length === 0 || to.length > 320) {
     throw new OtpError(OtpErrorCode.INVALID_DESTINATION, '`to` must be a phone number or an email address');
   }
-  const trimmed = to.trim();
-  if (trimmed.includes('@')) {
-    const value = trimmed.toLowerCase();
-    if (value.length > 254 || !EMAIL.test(value)) {
-      throw new OtpError(OtpErrorCode.INVALID_DESTINATION, '`to` is not a valid email address');
+  // The rules are @app/core's, shared with @app/email and @app/sms: what they refuse is refused here, before
+  // a challenge is stored or a send-limit slot spent.
+  if (to.includes('@')) {
+    const email = checkEmailAddress(to);
+    if (!email.ok) {
+      throw new OtpError(
+        OtpErrorCode.INVALID_DESTINATION,
+        `\`to\` is not a valid email address (${email.reason})`,
+      );
     }
-    return { kind: 'email', value };
+    return { kind: 'email', value: email.value.toLowerCase() };
   }
-  let phone = trimmed.replace(/[\s().-]/g, '');
-  if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
-  if (!E164.test(phone)) {
+  const phone = checkPhoneNumber(to);
+  if (!phone.ok) {
     throw new OtpError(
       OtpErrorCode.INVALID_DESTINATION,
-      '`to` is not an E.164 phone number (it needs its country code, e.g. +14155550123)',
+      `\`to\` is not an E.164 phone number (it needs its country code, e.g. +14155550123; ${phone.reason})`,
     );
   }
-  return { kind: 'phone', value: phone };
+  return { kind: 'phone', value: phone.value };
 }

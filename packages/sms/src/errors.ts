@@ -1,62 +1,48 @@
-import { AppError, type FailureClassification, isAppError, type ProviderAttempt } from '@app/core';
+import { defineErrors, type FailureClassification, type ProviderAttempt } from '@app/core';
+import { classifyFailure, DELIVERY_ERROR_CODES } from '@app/delivery';
 
-/** Codes of {@link SmsError}. Compare against these constants, never against message text. */
-export const SmsErrorCode = {
+const errors = defineErrors('@app/sms', [
   /** `to` (or `from`) is not an E.164 number such as `+14155550123`. Thrown before any I/O. */
-  INVALID_PHONE_NUMBER: 'INVALID_PHONE_NUMBER',
+  'INVALID_PHONE_NUMBER',
   /** The body is empty, not a string, or longer than the configured bound. Thrown before any I/O. */
-  INVALID_BODY: 'INVALID_BODY',
-  /**
-   * Options are missing, incomplete or of the wrong shape: a factory's (thrown when the provider, store or
-   * service is created) or a call's (idempotency key, callback URL...; thrown before any I/O).
-   */
-  INVALID_OPTIONS: 'INVALID_OPTIONS',
-  /**
-   * A provider's options in config (`sms.providers.<name>`) are missing or invalid, so the provider could not
-   * be built. Thrown before any I/O; the message names the key, never the values (the factory's error is the
-   * `cause`).
-   */
-  INVALID_PROVIDER_CONFIG: 'INVALID_PROVIDER_CONFIG',
+  'INVALID_BODY',
   /** Neither a `from` number nor a messaging service was given to a provider that needs one. */
-  MISSING_SENDER: 'MISSING_SENDER',
+  'MISSING_SENDER',
   /** The provider asked us to slow down (HTTP 429, Twilio 20429). Retried, honouring `retryAfterMs`. */
-  RATE_LIMITED: 'RATE_LIMITED',
+  'RATE_LIMITED',
   /** The provider failed in a way worth retrying: 5xx, network error, timeout. */
-  PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
+  'PROVIDER_UNAVAILABLE',
   /** The provider refused our credentials (Twilio 20003, HTTP 401). Not retried; the next provider is tried. */
-  PROVIDER_AUTH_FAILED: 'PROVIDER_AUTH_FAILED',
+  'PROVIDER_AUTH_FAILED',
   /** This provider's account or sender is unusable (invalid `from`, suspended account). Fails over. */
-  PROVIDER_MISCONFIGURED: 'PROVIDER_MISCONFIGURED',
+  'PROVIDER_MISCONFIGURED',
   /** The provider failed in an unclassified way. Fails over without retrying. */
-  PROVIDER_FAILED: 'PROVIDER_FAILED',
+  'PROVIDER_FAILED',
   /** The provider rejected the recipient (Twilio 21211, 21614, 21610...). Permanent: never retried. */
-  RECIPIENT_REJECTED: 'RECIPIENT_REJECTED',
+  'RECIPIENT_REJECTED',
   /** The provider rejected the message itself (other 4xx). Permanent: never retried. */
-  MESSAGE_REJECTED: 'MESSAGE_REJECTED',
-  /** Every provider of the chain failed; `attempts` lists each try. */
-  ALL_PROVIDERS_FAILED: 'ALL_PROVIDERS_FAILED',
-  /** Config names a provider that was not registered. */
-  UNKNOWN_PROVIDER: 'UNKNOWN_PROVIDER',
-  /** No provider is registered. */
-  NO_PROVIDER: 'NO_PROVIDER',
+  'MESSAGE_REJECTED',
   /** Another call with the same idempotency key is still sending. */
-  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+  'IDEMPOTENCY_IN_PROGRESS',
   /** The idempotency key was already used for a different recipient, sender or body. */
-  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_KEY_REUSED',
   /**
-   * A send with an idempotency key was still retrying when half of `idempotencyLockMs` had passed: it
+   * A send with an idempotency key was still retrying when half of `idempotency.lockMs` had passed: it
    * stopped without another attempt and freed the key, so the key never expires while this send could
    * still go out. Permanent for this call; calling again later is safe.
    */
-  IDEMPOTENCY_TIMEOUT: 'IDEMPOTENCY_TIMEOUT',
+  'IDEMPOTENCY_TIMEOUT',
   /** A status callback's signature is missing or does not match. */
-  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  'INVALID_SIGNATURE',
   /** A status callback is malformed (no message id, unknown status). */
-  INVALID_CALLBACK: 'INVALID_CALLBACK',
-  /** The service was closed. */
-  CLOSED: 'CLOSED',
-} as const;
-export type SmsErrorCode = (typeof SmsErrorCode)[keyof typeof SmsErrorCode];
+  'INVALID_CALLBACK',
+  // INVALID_OPTIONS, INVALID_PROVIDER_CONFIG, ALL_PROVIDERS_FAILED, UNKNOWN_PROVIDER, NO_PROVIDER, CLOSED:
+  ...DELIVERY_ERROR_CODES,
+] as const);
+
+/** Codes of {@link SmsError}. Compare against these constants, never against message text. */
+export const SmsErrorCode = errors.codes;
+export type SmsErrorCode = keyof typeof SmsErrorCode;
 
 /** Options of {@link SmsError}. */
 export interface SmsErrorOptions {
@@ -87,7 +73,7 @@ export interface SmsErrorOptions {
  * }
  * ```
  */
-export class SmsError extends AppError<SmsErrorCode> {
+export class SmsError extends errors.Base {
   readonly provider?: string;
   readonly status?: number;
   readonly providerCode?: number | string;
@@ -95,7 +81,7 @@ export class SmsError extends AppError<SmsErrorCode> {
   readonly attempts: readonly ProviderAttempt[];
 
   constructor(code: SmsErrorCode, message: string, options: SmsErrorOptions = {}) {
-    super('@app/sms', code, message, { cause: options.cause });
+    super(code, message, { cause: options.cause });
     this.provider = options.provider;
     this.status = options.status;
     this.providerCode = options.providerCode;
@@ -112,42 +98,15 @@ export class SmsError extends AppError<SmsErrorCode> {
  * if (isSmsError(err, SmsErrorCode.RECIPIENT_REJECTED)) markNumberInvalid(user);
  * ```
  */
-export function isSmsError(value: unknown, code?: SmsErrorCode): value is SmsError {
-  return isAppError(value, '@app/sms', code);
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ERR_NETWORK',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
-/** True for Node/axios/undici network errors and timeouts (by their string `code`). */
-export function isNetworkError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  const name = (error as { name?: unknown }).name;
-  return name === 'TimeoutError';
-}
+export const isSmsError = errors.is as (value: unknown, code?: SmsErrorCode) => value is SmsError;
 
 /**
  * The default failure classification of the SMS service: `RATE_LIMITED` and `PROVIDER_UNAVAILABLE` are
  * transient (retried, then failed over), `PROVIDER_AUTH_FAILED`, `PROVIDER_MISCONFIGURED` and
  * `PROVIDER_FAILED` are provider-level (failed over at once), every other `SmsError` is permanent. Errors
- * that are not `SmsError`s (from a hand-written provider) are judged by their HTTP `status` or network
- * `code`, and otherwise treated as provider-level.
+ * that are not `SmsError`s (from a hand-written provider) are judged by `@app/delivery`'s `classifyFailure`:
+ * network errors and 408/429/5xx transient, 401/403 provider-level, other 4xx permanent, anything else
+ * provider-level.
  *
  * @example
  * ```ts
@@ -171,13 +130,5 @@ export function classifySmsError(error: unknown): FailureClassification {
         return { kind: 'permanent' };
     }
   }
-  const status =
-    typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
-  if (typeof status === 'number') {
-    if (status === 429 || status >= 500) return { kind: 'transient' };
-    if (status === 401 || status === 403) return { kind: 'provider' };
-    if (status >= 400) return { kind: 'permanent' };
-  }
-  if (isNetworkError(error)) return { kind: 'transient' };
-  return { kind: 'provider' };
+  return classifyFailure(error);
 }

@@ -1,3 +1,4 @@
+export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 export type { SmsEventRecipient } from './privacy.js';
@@ -10,12 +11,11 @@ export type {
   SmsServiceSendResult,
 } from './service.js';
 export { createSmsService } from './service.js';
-export { isFinalStatus, isSmsStatus, statusRank } from './status.js';
+export { assertUpdate, isFinalStatus, isSmsStatus, statusRank } from './status.js';
 export type {
   SmsDeliveryStatus,
-  SmsIdempotencyRecord,
-  SmsIdempotencyReservation,
-  SmsIdempotencyStore,
+  SmsEventPayload,
+  SmsEvents,
   SmsProvider,
   SmsSendOptions,
   SmsSendResult,

@@ -26,8 +26,11 @@ const unavailable = () => new SmsError(SmsErrorCode.PROVIDER_UNAVAILABLE, 'down'
 
 describe('validation', () => {
   it('accepts E.164 numbers and sender ids, nothing else', () => {
-    expect(['+14155550123', '+442071838750', '+12'].every(isE164)).toBe(true);
-    expect(['+0123', '14155550123', '+1234567890123456', '+1 415', '', null].some(isE164)).toBe(false);
+    expect(['+14155550123', '+442071838750', '+1234567'].every(isE164)).toBe(true);
+    // One length rule with @app/otp and @app/core: 7 to 15 digits (so '+12' is refused now).
+    expect(
+      ['+12', '+123456', '+0123', '14155550123', '+1234567890123456', '+1 415', '', null].some(isE164),
+    ).toBe(false);
     expect(['ACME', 'My Brand 1', '+14155550100'].every(isSender)).toBe(true);
     expect(['12345', 'ABCDEFGHIJKL', 'bad!'].some(isSender)).toBe(false);
     expect(() => validateSms(TO, 'x'.repeat(161), undefined, { maxBodyLength: 160 })).toThrow(
@@ -52,7 +55,11 @@ describe('createSmsService', () => {
   it('validates before any I/O: no provider call, no idempotency reservation', async () => {
     const outbox = memorySmsProvider();
     const idempotencyStore = memorySmsIdempotencyStore();
-    const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore, maxBodyLength: 10 });
+    const sms = createSmsService({
+      providers: { memory: outbox },
+      idempotency: { store: idempotencyStore },
+      maxBodyLength: 10,
+    });
     const attempts = [
       sms.send('555-0123', 'hi', { idempotencyKey: 'k' }),
       sms.send(TO, '', { idempotencyKey: 'k' }),
@@ -71,7 +78,7 @@ describe('createSmsService', () => {
       SmsErrorCode.INVALID_PHONE_NUMBER,
     ]);
     expect(outbox.messages()).toEqual([]);
-    expect((await idempotencyStore.reserve('k', 'f', 1000)).acquired).toBe(true);
+    expect((await idempotencyStore.reserve('sms:k', 'f', 1000)).acquired).toBe(true);
   });
 
   it('reads the provider from config at every send (defaults sms.provider / sms.failover)', async () => {
@@ -159,32 +166,32 @@ describe('createSmsService', () => {
     });
   });
 
-  it('a sender that died between reserve and complete blocks its key for idempotencyLockMs, not a day', async () => {
+  it('a sender that died between reserve and complete blocks its key for idempotency.lockMs, not a day', async () => {
     let now = 1_000_000;
     const idempotencyStore = memorySmsIdempotencyStore({ now: () => now });
     // The first process reserves the key, then dies inside the provider call (it never answers).
     const dying = createSmsService({
       providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
-      idempotencyStore,
+      idempotency: { store: idempotencyStore },
     });
     void dying.send(TO, 'code 7', { idempotencyKey: 'otp:7' });
     await vi.waitFor(async () =>
-      expect((await idempotencyStore.reserve('otp:7', 'x', 1)).acquired).toBe(false),
+      expect((await idempotencyStore.reserve('sms:otp:7', 'x', 1)).acquired).toBe(false),
     );
     const outbox = memorySmsProvider();
-    const sms = createSmsService({ providers: { memory: outbox }, idempotencyStore });
+    const sms = createSmsService({ providers: { memory: outbox }, idempotency: { store: idempotencyStore } });
     await expect(sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).rejects.toMatchObject({
       code: SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
     });
-    now += 60_001; // the default idempotencyLockMs
+    now += 60_001; // the default idempotency.lockMs
     expect((await sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).duplicate).toBe(false);
-    // The result, once there, is remembered for idempotencyTtlMs.
+    // The result, once there, is remembered for idempotency.ttlMs.
     now += 3_600_000;
     expect((await sms.send(TO, 'code 7', { idempotencyKey: 'otp:7' })).duplicate).toBe(true);
     expect(outbox.messages()).toHaveLength(1);
   });
 
-  it('a send still retrying never outlives its key: no attempt starts after half of idempotencyLockMs', async () => {
+  it('a send still retrying never outlives its key: no attempt starts after half of idempotency.lockMs', async () => {
     vi.useFakeTimers();
     try {
       const outbox = flaky('a', new SmsError(SmsErrorCode.RATE_LIMITED, '429', { retryAfterMs: 40_000 }));
@@ -192,7 +199,7 @@ describe('createSmsService', () => {
         providers: { a: outbox },
         retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1 },
         maxRetryAfterMs: 60_000,
-        idempotencyLockMs: 30_000,
+        idempotency: { lockMs: 30_000 },
       });
       const settle = (p: Promise<unknown>) =>
         p.then(
@@ -244,6 +251,7 @@ describe('createSmsService', () => {
         throw new Error('store down');
       },
       close: async () => {},
+      [Symbol.asyncDispose]: async () => {},
     };
     const errors: string[] = [];
     const logger = {

@@ -1,23 +1,13 @@
-import { createHash } from 'node:crypto';
-import {
-  type ConfigSource,
-  type ConfiguredProviders,
-  configuredProviders,
-  createProviderRouter,
-  type EventSink,
-  type FailureClassification,
-  isAppError,
-  type Logger,
-  ProviderRouterErrorCode,
-  type RetryPolicy,
-  silentLogger,
-} from '@app/core';
-import { classifySmsError, SmsError, SmsErrorCode } from './errors.js';
+import { type EventSink, silentLogger } from '@app/core';
+import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
+import { deliveryProviders, fingerprintOf, sendOnce } from '@app/delivery';
+import { memoryIdempotencyStore } from '@app/delivery/memory';
+import { classifySmsError, SmsError, SmsErrorCode, type SmsErrorOptions } from './errors.js';
+import { assertUpdate } from './status.js';
+import { memorySmsStatusStore } from './stores/memory.js';
 import { checkEventRecipient, recipientFields, type SmsEventRecipient } from './privacy.js';
-import { assertUpdate, memorySmsIdempotencyStore, memorySmsStatusStore } from './stores/memory.js';
 import type {
   SmsDeliveryStatus,
-  SmsIdempotencyStore,
   SmsProvider,
   SmsSendOptions,
   SmsSendResult,
@@ -38,54 +28,23 @@ import { DEFAULT_MAX_BODY_LENGTH, validateSms } from './validation.js';
  */
 export type SmsProviderFactory = (options: never, name: string) => SmsProvider | Promise<SmsProvider>;
 
-/** Options of {@link createSmsService}. Give `providers` or `providerFactories`, not both. */
-export interface SmsServiceOptions {
-  /**
-   * The providers by name, e.g. `{ twilio: twilioProvider(...), backup: otherProvider }`.
-   * @default undefined (then `providerFactories` is required)
-   */
-  providers?: Readonly<Record<string, SmsProvider>>;
-  /**
-   * Providers built from their options in config instead: `{ twilio: twilioProvider }` builds `twilio`
-   * from the object at `sms.providers.twilio` on first use, and rebuilds it when that key changes (a failed rebuild
-   * keeps the previous one and logs). Needs `config`. The service closes the providers it built.
-   * @default undefined (then `providers` is required)
-   */
-  providerFactories?: Readonly<Record<string, SmsProviderFactory>>;
-  /** Config key under which each provider's options live, with `providerFactories`. @default 'sms.providers' */
-  providersKey?: string;
-  /**
-   * Where the provider choice (and, with `providerFactories`, each provider's options) is read at every
-   * send, so a config change applies to the next message. Required with `providerFactories`.
-   * @default undefined (use `defaultChain`)
-   */
-  config?: ConfigSource;
-  /** Config key naming the primary provider. @default 'sms.provider' */
-  providerKey?: string;
-  /** Config key naming the providers to fail over to, in order (array or comma-separated string). @default 'sms.failover' */
-  failoverKey?: string;
-  /** The chain used when config names nothing. @default every provider, in the order given */
-  defaultChain?: readonly string[];
-  /** Retries on one provider for transient failures (429, 5xx, network, timeout). @default 3 attempts, 100 ms doubling, full jitter */
-  retry?: Partial<RetryPolicy>;
-  /** Upper bound honoured for a provider's Retry-After, in ms. @default 30000 */
-  maxRetryAfterMs?: number;
-  /** Tells transient, provider-level and permanent failures apart. @default classifySmsError */
-  classify?: (error: unknown) => FailureClassification;
-  /** Where delivery statuses are kept for `getStatus`. @default memorySmsStatusStore() */
+/**
+ * Options of {@link createSmsService}: the provider options every delivery service shares (`providers` or
+ * `providerFactories`, `config`, `providerKey` `'sms.provider'`, `failoverKey` `'sms.failover'`,
+ * `providersKey` `'sms.providers'`, `defaultChain`, `retry`, `maxRetryAfterMs`, `classify` (default
+ * {@link classifySmsError}), `logger`), plus the SMS ones below. Give `providers` or `providerFactories`,
+ * not both.
+ */
+export interface SmsServiceOptions extends DeliveryProviderOptions<SmsProvider, SmsProviderFactory> {
+  /** Where delivery statuses are kept. @default memorySmsStatusStore() */
   statusStore?: SmsStatusStore;
-  /** Where idempotency keys are remembered. Use the Redis or Prisma store when several processes send. @default memorySmsIdempotencyStore() */
-  idempotencyStore?: SmsIdempotencyStore;
-  /** How long an idempotency key is remembered after its send succeeded, in ms. @default 86400000 (24 h) */
-  idempotencyTtlMs?: number;
   /**
-   * How long a send in progress holds its idempotency key, in ms: if the sending process dies, the key is
-   * free again after this (not after `idempotencyTtlMs`). A send starts no new provider attempt (nor waits
-   * for one) once half of it has passed: it fails with `IDEMPOTENCY_TIMEOUT` and frees the key, so the key
-   * never expires while that send could still go out. Keep it above twice the provider's request timeout.
-   * @default 60000
+   * Idempotency: `{ store, ttlMs, lockMs, waitMs, pollMs }`, the same shape as `@app/email`'s. Use the Redis
+   * or Prisma store of `@app/delivery` when several processes send.
+   * @default { store: memoryIdempotencyStore(), ttlMs: 86400000, lockMs: 60000, waitMs: 0 } (a call finding
+   * its key still sending throws IDEMPOTENCY_IN_PROGRESS at once)
    */
-  idempotencyLockMs?: number;
+  idempotency?: IdempotencyOptions;
   /**
    * Receives `sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`... once per status
    * change, with the recipient as `eventRecipient` says (never in clear unless you opt in). @default undefined
@@ -99,8 +58,6 @@ export interface SmsServiceOptions {
   eventRecipient?: SmsEventRecipient;
   /** Longest body accepted, in characters. @default 1600 */
   maxBodyLength?: number;
-  /** Logs retries, failovers and event-sink failures (never bodies or numbers). @default silentLogger */
-  logger?: Logger;
 }
 
 /** Options of {@link SmsService.send}. */
@@ -167,26 +124,17 @@ const PKG = '@app/sms';
  * ```
  */
 export function createSmsService(options: SmsServiceOptions): SmsService {
-  if (!options || typeof options !== 'object') {
-    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'createSmsService needs options');
-  }
+  const providers = deliveryProviders<SmsProvider, SmsProviderFactory>(options, SMS_CHANNEL);
   const logger = options.logger ?? silentLogger;
-  const configured = options.providerFactories === undefined ? undefined : fromConfig(options, logger);
-  if (!configured && (typeof options.providers !== 'object' || options.providers === null)) {
-    throw new SmsError(
-      SmsErrorCode.INVALID_OPTIONS,
-      'createSmsService needs providers (ready providers) or providerFactories (providers built from config)',
-    );
-  }
   const maxBodyLength = options.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
-  const idempotencyTtlMs = options.idempotencyTtlMs ?? 86_400_000;
-  const idempotencyLockMs = options.idempotencyLockMs ?? 60_000;
-  if (!(idempotencyLockMs > 0) || !Number.isFinite(idempotencyLockMs)) {
-    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'idempotencyLockMs must be a positive number of ms');
+  const idempotency = options.idempotency ?? {};
+  const lockMs = idempotency.lockMs ?? 60_000;
+  if (!(lockMs > 0) || !Number.isFinite(lockMs)) {
+    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'idempotency.lockMs must be a positive number of ms');
   }
   const ownedStores: Array<{ close(): Promise<void> }> = [];
   const statusStore = options.statusStore ?? own(memorySmsStatusStore());
-  let idempotencyStore = options.idempotencyStore;
+  let idempotencyStore = idempotency.store;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -194,19 +142,6 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     ownedStores.push(store);
     return store;
   }
-
-  const router = createProviderRouter<SmsProvider>({
-    providers: configured ?? options.providers ?? {},
-    config: options.config,
-    providerKey: options.providerKey ?? 'sms.provider',
-    failoverKey: options.failoverKey ?? 'sms.failover',
-    defaultChain: options.defaultChain,
-    classify: options.classify ?? classifySmsError,
-    retry: options.retry,
-    maxRetryAfterMs: options.maxRetryAfterMs,
-    logger,
-    packageName: PKG,
-  });
 
   const eventRecipient = checkEventRecipient(
     options.eventRecipient ?? 'masked',
@@ -239,20 +174,11 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     signal: AbortSignal | undefined,
     lock?: AbortSignal,
   ): Promise<SmsServiceSendResult> {
-    let routed: Awaited<ReturnType<typeof router.run<SmsSendResult>>>;
     // `lock` aborts when an idempotent send must start no further attempt (nor keep waiting for one).
-    const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
-    try {
-      routed = await router.run(
-        (provider) => {
-          lock?.throwIfAborted();
-          return provider.send(to, body, providerOptions);
-        },
-        { signal: waits },
-      );
-    } catch (error) {
-      throw toSmsError(error);
-    }
+    const routed = await providers.run((provider) => provider.send(to, body, providerOptions), {
+      signal,
+      lock,
+    });
     const result: SmsSendResult = {
       id: routed.value.id,
       status: routed.value.status,
@@ -275,67 +201,22 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     if (closed) throw new SmsError(SmsErrorCode.CLOSED, 'the SMS service is closed');
     validateSms(to, body, sendOptions, { maxBodyLength });
     const { idempotencyKey, signal, ...providerOptions } = sendOptions;
-    if (
-      idempotencyKey !== undefined &&
-      (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 256)
-    ) {
-      throw new SmsError(
-        SmsErrorCode.INVALID_OPTIONS,
-        'idempotencyKey must be a string of 1 to 256 characters',
-      );
-    }
     if (idempotencyKey === undefined) return deliver(to, body, providerOptions, signal);
-
-    idempotencyStore ??= own(memorySmsIdempotencyStore());
-    const store = idempotencyStore;
-    const fingerprint = fingerprintOf(to, body, providerOptions.from);
-    // Held for the lock time only: if this process dies mid-send, the key is free again after it.
-    const reservation = await store.reserve(idempotencyKey, fingerprint, idempotencyLockMs);
-    if (!reservation.acquired) {
-      const { existing } = reservation;
-      if (existing.fingerprint !== fingerprint) {
-        throw new SmsError(
-          SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
-          'this idempotency key was already used for a different message',
-        );
-      }
-      if (existing.state === 'pending') {
-        throw new SmsError(
-          SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
-          'a send with this idempotency key is still in progress',
-        );
-      }
-      return { ...existing.result, attempts: 0, duplicate: true };
-    }
-    // Past half the lock, no new attempt starts: one already in flight has the other half to finish
-    // before the key expires and another caller may send.
-    const lock = new AbortController();
-    const timer = setTimeout(() => {
-      lock.abort(
-        new SmsError(
-          SmsErrorCode.IDEMPOTENCY_TIMEOUT,
-          `the send was still retrying after half of idempotencyLockMs (${idempotencyLockMs} ms); stopped, key freed`,
-        ),
-      );
-    }, idempotencyLockMs / 2);
-    let result: SmsServiceSendResult;
-    try {
-      result = await deliver(to, body, providerOptions, signal, lock.signal);
-    } catch (error) {
-      await store.release(idempotencyKey, reservation.token).catch((releaseError: unknown) => {
-        logger.error({ err: releaseError }, 'could not release an idempotency key');
-      });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-    const stored: SmsSendResult = { id: result.id, status: result.status, provider: result.provider };
-    await store
-      .complete(idempotencyKey, reservation.token, stored, idempotencyTtlMs)
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'could not store an idempotency result');
-      });
-    return result;
+    idempotencyStore ??= own(memoryIdempotencyStore());
+    const outcome = await sendOnce({
+      idempotency: { ...idempotency, store: idempotencyStore as IdempotencyStore, lockMs },
+      // Keys are per channel: one shared store serves email and SMS without collisions.
+      key: idempotencyKey,
+      namespace: 'sms:',
+      fingerprint: fingerprintOf([to, providerOptions.from ?? null, body]),
+      send: (lock) => deliver(to, body, providerOptions, signal, lock),
+      keep: (r): SmsSendResult => ({ id: r.id, status: r.status, provider: r.provider }),
+      signal,
+      logger,
+      errors: idempotencyErrors,
+    });
+    if (!outcome.duplicate) return outcome.result;
+    return { ...(outcome.result as SmsSendResult), attempts: 0, duplicate: true };
   }
 
   function track<T>(promise: Promise<T>): Promise<T> {
@@ -348,7 +229,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
   async function close(): Promise<void> {
     closed = true;
     await Promise.allSettled([...inFlight]);
-    await Promise.allSettled([configured?.close(), ...ownedStores.splice(0).map((s) => s.close())]);
+    await Promise.allSettled([providers.close(), ...ownedStores.splice(0).map((s) => s.close())]);
   }
 
   return {
@@ -360,99 +241,36 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       return (await statusStore.get(id)) ?? { id, status: 'unknown' };
     },
     recordStatus,
-    chain: () => router.chain(),
+    chain: () => providers.chain(),
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The SMS channel for the delivery kernel: `@app/sms`, keys `sms.*`, its classification and error class. */
+const SMS_CHANNEL = {
+  channel: 'sms',
+  classify: classifySmsError,
+  error: (code: SmsErrorCode, message: string, details: SmsErrorOptions) =>
+    new SmsError(code, message, details),
+};
 
-/** The providers of `providerFactories`, built from `${providersKey}.<name>` and rebuilt on change. */
-function fromConfig(options: SmsServiceOptions, logger: Logger): ConfiguredProviders<SmsProvider> {
-  const factories = options.providerFactories;
-  if (options.providers !== undefined) {
-    throw new SmsError(
-      SmsErrorCode.INVALID_OPTIONS,
-      'give providers or providerFactories, not both (a name would be ambiguous)',
-    );
-  }
-  if (!isPlainObject(factories) || Object.keys(factories).length === 0) {
-    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'providerFactories must name at least one provider');
-  }
-  for (const [name, factory] of Object.entries(factories)) {
-    if (typeof factory !== 'function') {
-      throw new SmsError(SmsErrorCode.INVALID_OPTIONS, `providerFactories.${name} is not a function`);
-    }
-  }
-  const config = options.config;
-  if (typeof config?.get !== 'function' || typeof config.watch !== 'function') {
-    throw new SmsError(
-      SmsErrorCode.INVALID_OPTIONS,
-      'providerFactories needs config (a ConfigSource) to read the provider options from',
-    );
-  }
-  const prefix = (options.providersKey ?? 'sms.providers').replace(/\.$/, '');
-  if (prefix === '') {
-    throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'providersKey must be a non-empty config key');
-  }
-  const build = (name: string, factory: SmsProviderFactory) => async (value: unknown) => {
-    const key = `${prefix}.${name}`;
-    if (!isPlainObject(value)) {
-      const found = value === undefined ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value;
-      throw new SmsError(
-        SmsErrorCode.INVALID_PROVIDER_CONFIG,
-        `config key '${key}' must hold the options of provider '${name}' as an object; found ${found}`,
-        { provider: name },
-      );
-    }
-    let provider: SmsProvider;
-    try {
-      provider = await factory(value as never, name);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.replace(/^\[@app\/sms\] /, '') : String(error);
-      throw new SmsError(
-        SmsErrorCode.INVALID_PROVIDER_CONFIG,
-        `provider '${name}' cannot be built from config key '${key}': ${reason}`,
-        { cause: error, provider: name },
-      );
-    }
-    if (typeof provider?.send !== 'function') {
-      throw new SmsError(
-        SmsErrorCode.INVALID_OPTIONS,
-        `providerFactories.${name} returned no provider (no send method)`,
-      );
-    }
-    return provider;
-  };
-  return configuredProviders<SmsProvider>({
-    config,
-    keyPrefix: prefix,
-    factories: Object.fromEntries(Object.entries(factories).map(([name, f]) => [name, build(name, f)])),
-    logger,
-    packageName: PKG,
-  });
-}
-
-function fingerprintOf(to: string, body: string, from: string | undefined): string {
-  return createHash('sha256')
-    .update(JSON.stringify([to, from ?? null, body]))
-    .digest('base64url');
-}
-
-function toSmsError(error: unknown): unknown {
-  if (!isAppError(error, PKG) || error instanceof SmsError) return error;
-  const attempts = (error as { attempts?: SmsError['attempts'] }).attempts ?? [];
-  const message = error.message.replace(/^\[@app\/sms\] /, '');
-  switch (error.code) {
-    case ProviderRouterErrorCode.ALL_PROVIDERS_FAILED:
-      return new SmsError(SmsErrorCode.ALL_PROVIDERS_FAILED, message, { cause: error.cause, attempts });
-    case ProviderRouterErrorCode.UNKNOWN_PROVIDER:
-      return new SmsError(SmsErrorCode.UNKNOWN_PROVIDER, message);
-    case ProviderRouterErrorCode.NO_PROVIDER:
-      return new SmsError(SmsErrorCode.NO_PROVIDER, message);
-    default:
-      return error;
-  }
-}
+const idempotencyErrors = {
+  invalidKey: () =>
+    new SmsError(SmsErrorCode.INVALID_OPTIONS, 'idempotencyKey must be a string of 1 to 256 characters'),
+  conflict: () =>
+    new SmsError(
+      SmsErrorCode.IDEMPOTENCY_KEY_REUSED,
+      'this idempotency key was already used for a different message',
+    ),
+  inProgress: () =>
+    new SmsError(
+      SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
+      'a send with this idempotency key is still in progress',
+    ),
+  timeout: (_key: string, lockMs: number) =>
+    new SmsError(
+      SmsErrorCode.IDEMPOTENCY_TIMEOUT,
+      `the send was still retrying after half of idempotency.lockMs (${lockMs} ms); stopped, key freed`,
+    ),
+};

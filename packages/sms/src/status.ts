@@ -1,4 +1,5 @@
-import type { SmsStatus } from './types.js';
+import { SmsError, SmsErrorCode } from './errors.js';
+import type { SmsStatus, SmsStatusUpdate } from './types.js';
 
 const RANK: Readonly<Record<SmsStatus, number>> = {
   queued: 1,
@@ -46,4 +47,22 @@ export function isFinalStatus(status: SmsStatus): boolean {
  */
 export function isSmsStatus(value: unknown): value is SmsStatus {
   return typeof value === 'string' && Object.hasOwn(RANK, value);
+}
+
+/**
+ * Rejects a malformed status update (no message id, unknown status) with `INVALID_CALLBACK`, before it
+ * reaches a store. Every status store calls it.
+ *
+ * @example
+ * ```ts
+ * assertUpdate({ id: 'SM1', status: 'delivered' }); // passes
+ * ```
+ */
+export function assertUpdate(update: SmsStatusUpdate): void {
+  if (typeof update?.id !== 'string' || update.id.length === 0) {
+    throw new SmsError(SmsErrorCode.INVALID_CALLBACK, 'a status update needs a message id');
+  }
+  if (!isSmsStatus(update.status)) {
+    throw new SmsError(SmsErrorCode.INVALID_CALLBACK, `unknown status '${String(update.status)}'`);
+  }
 }

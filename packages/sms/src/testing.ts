@@ -1,24 +1,13 @@
-import type { describe as vitestDescribe, expect as vitestExpect, it as vitestIt } from 'vitest';
+import { type ContractOptions, contractOptions } from '@app/core/testing';
 import { isSmsError, SmsErrorCode } from './errors.js';
 import { isFinalStatus, statusRank } from './status.js';
-import {
-  SMS_STATUSES,
-  type SmsIdempotencyStore,
-  type SmsProvider,
-  type SmsSendResult,
-  type SmsStatus,
-  type SmsStatusStore,
-} from './types.js';
+import { SMS_STATUSES, type SmsProvider, type SmsStatus, type SmsStatusStore } from './types.js';
 
-/** vitest's `describe`, `it` and `expect`, passed in so this module never imports a test runner. */
-export interface ContractTestApi {
-  /** vitest's `describe`. */
-  describe: typeof vitestDescribe;
-  /** vitest's `it`. */
-  it: typeof vitestIt;
-  /** vitest's `expect`. */
-  expect: typeof vitestExpect;
-}
+export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
+/** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
+export { idempotencyStoreContract } from '@app/delivery/testing';
+
+import { withSubject } from '@app/delivery/testing';
 
 /** One provider under test, created fresh for each test. */
 export interface SmsProviderSubject {
@@ -32,11 +21,7 @@ export interface SmsProviderSubject {
 }
 
 /** Options of {@link smsProviderContract}. */
-export interface SmsProviderContractOptions extends ContractTestApi {
-  /** Names the suite, e.g. `twilio`. */
-  name: string;
-  /** Creates the provider and a view of what its backend received. */
-  create(): Promise<SmsProviderSubject> | SmsProviderSubject;
+export interface SmsProviderContractOptions extends ContractOptions<SmsProviderSubject> {
   /** A recipient the backend accepts. @default '+14155550123' */
   to?: string;
 }
@@ -68,82 +53,90 @@ const INVALID_NUMBERS = [
  * ```
  */
 export function smsProviderContract(options: SmsProviderContractOptions): void {
-  const { describe, it, expect } = options;
+  const o = contractOptions(options);
+  const { describe, it, expect } = o;
   const to = options.to ?? '+14155550123';
 
-  async function withSubject(fn: (s: SmsProviderSubject) => Promise<void>): Promise<void> {
-    const subject = await options.create();
-    try {
-      await fn(subject);
-    } finally {
-      await subject.cleanup?.();
-    }
-  }
-
+  const run = (fn: (subject: SmsProviderSubject) => Promise<void>) => withSubject(options.create, fn);
   describe(`SmsProvider contract: ${options.name}`, () => {
-    it('has a name and answers { id, status, provider } for an accepted message', async () => {
-      await withSubject(async ({ provider }) => {
-        expect(typeof provider.name).toBe('string');
-        expect(provider.name.length).toBeGreaterThan(0);
-        const result = await provider.send(to, 'hello');
-        expect(typeof result.id).toBe('string');
-        expect(result.id.length).toBeGreaterThan(0);
-        expect(SMS_STATUSES).toContain(result.status);
-        expect(result.provider).toBe(provider.name);
-      });
-    });
+    it(
+      'has a name and answers { id, status, provider } for an accepted message',
+      async () => {
+        await run(async ({ provider }) => {
+          expect(typeof provider.name).toBe('string');
+          expect(provider.name.length).toBeGreaterThan(0);
+          const result = await provider.send(to, 'hello');
+          expect(typeof result.id).toBe('string');
+          expect(result.id.length).toBeGreaterThan(0);
+          expect(SMS_STATUSES).toContain(result.status);
+          expect(result.provider).toBe(provider.name);
+        });
+      },
+      o.timeoutMs,
+    );
 
-    it('delivers exactly the recipient and body it was given, unicode included', async () => {
-      await withSubject(async ({ provider, received }) => {
-        const body = 'Code 123456 — ünïcödé ✓ 🎉\nsecond line';
-        await provider.send(to, body);
-        expect(await received()).toEqual([expect.objectContaining({ to, body })]);
-      });
-    });
+    it(
+      'delivers exactly the recipient and body it was given, unicode included',
+      async () => {
+        await run(async ({ provider, received }) => {
+          const body = 'Code 123456 — ünïcödé ✓ 🎉\nsecond line';
+          await provider.send(to, body);
+          expect(await received()).toEqual([expect.objectContaining({ to, body })]);
+        });
+      },
+      o.timeoutMs,
+    );
 
-    it('gives every message its own id under concurrency', async () => {
-      await withSubject(async ({ provider, received }) => {
-        const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => provider.send(to, `message ${i}`)),
-        );
-        expect(new Set(results.map((r) => r.id)).size).toBe(50);
-        expect((await received()).length).toBe(50);
-      });
-    });
-
-    it('rejects a recipient that is not E.164 before any I/O', async () => {
-      await withSubject(async ({ provider, received }) => {
-        for (const bad of INVALID_NUMBERS) {
-          const error = await provider.send(bad, 'hello').catch((e: unknown) => e);
-          expect(isSmsError(error, SmsErrorCode.INVALID_PHONE_NUMBER), `'${bad}' must be rejected`).toBe(
-            true,
+    it(
+      'gives every message its own id under concurrency',
+      async () => {
+        await run(async ({ provider, received }) => {
+          const results = await Promise.all(
+            Array.from({ length: 50 }, (_, i) => provider.send(to, `message ${i}`)),
           );
-        }
-        expect(await received()).toEqual([]);
-      });
-    });
+          expect(new Set(results.map((r) => r.id)).size).toBe(50);
+          expect((await received()).length).toBe(50);
+        });
+      },
+      o.timeoutMs,
+    );
 
-    it('rejects an empty or oversized body and a malformed sender before any I/O', async () => {
-      await withSubject(async ({ provider, received }) => {
-        for (const body of ['', '   ', 'x'.repeat(1601)]) {
-          const error = await provider.send(to, body).catch((e: unknown) => e);
-          expect(isSmsError(error, SmsErrorCode.INVALID_BODY)).toBe(true);
-        }
-        const error = await provider.send(to, 'hi', { from: 'not a sender!' }).catch((e: unknown) => e);
-        expect(isSmsError(error, SmsErrorCode.INVALID_PHONE_NUMBER)).toBe(true);
-        expect(await received()).toEqual([]);
-      });
-    });
+    it(
+      'rejects a recipient that is not E.164 before any I/O',
+      async () => {
+        await run(async ({ provider, received }) => {
+          for (const bad of INVALID_NUMBERS) {
+            const error = await provider.send(bad, 'hello').catch((e: unknown) => e);
+            expect(isSmsError(error, SmsErrorCode.INVALID_PHONE_NUMBER), `'${bad}' must be rejected`).toBe(
+              true,
+            );
+          }
+          expect(await received()).toEqual([]);
+        });
+      },
+      o.timeoutMs,
+    );
+
+    it(
+      'rejects an empty or oversized body and a malformed sender before any I/O',
+      async () => {
+        await run(async ({ provider, received }) => {
+          for (const body of ['', '   ', 'x'.repeat(1601)]) {
+            const error = await provider.send(to, body).catch((e: unknown) => e);
+            expect(isSmsError(error, SmsErrorCode.INVALID_BODY)).toBe(true);
+          }
+          const error = await provider.send(to, 'hi', { from: 'not a sender!' }).catch((e: unknown) => e);
+          expect(isSmsError(error, SmsErrorCode.INVALID_PHONE_NUMBER)).toBe(true);
+          expect(await received()).toEqual([]);
+        });
+      },
+      o.timeoutMs,
+    );
   });
 }
 
 /** Options of {@link smsStatusStoreContract}. */
-export interface SmsStatusStoreContractOptions extends ContractTestApi {
-  /** Names the store in the test titles. */
-  name: string;
-  /** Creates an empty store for each test. */
-  create(): Promise<SmsStatusStore> | SmsStatusStore;
-}
+export interface SmsStatusStoreContractOptions extends ContractOptions<SmsStatusStore> {}
 
 /**
  * The behaviour every {@link SmsStatusStore} must have: statuses only move forward, duplicates are not
@@ -155,7 +148,8 @@ export interface SmsStatusStoreContractOptions extends ContractTestApi {
  * ```
  */
 export function smsStatusStoreContract(options: SmsStatusStoreContractOptions): void {
-  const { describe, it, expect } = options;
+  const o = contractOptions(options);
+  const { describe, it, expect } = o;
   let n = 0;
   const id = () =>
     `SM${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -170,170 +164,94 @@ export function smsStatusStoreContract(options: SmsStatusStoreContractOptions): 
   }
 
   describe(`SmsStatusStore contract: ${options.name}`, () => {
-    it('answers undefined for an id it never saw', async () => {
-      await withStore(async (store) => {
-        expect(await store.get(id())).toBeUndefined();
-      });
-    });
-
-    it('keeps every field of an update and merges later ones', async () => {
-      await withStore(async (store) => {
-        const sid = id();
-        const first = await store.record({
-          id: sid,
-          status: 'queued',
-          provider: 'twilio',
-          to: '+14155550123',
-          at: 1000,
+    it(
+      'answers undefined for an id it never saw',
+      async () => {
+        await withStore(async (store) => {
+          expect(await store.get(id())).toBeUndefined();
         });
-        expect(first).toEqual({
-          applied: true,
-          record: { id: sid, status: 'queued', provider: 'twilio', to: '+14155550123', updatedAt: 1000 },
+      },
+      o.timeoutMs,
+    );
+
+    it(
+      'keeps every field of an update and merges later ones',
+      async () => {
+        await withStore(async (store) => {
+          const sid = id();
+          const first = await store.record({
+            id: sid,
+            status: 'queued',
+            provider: 'twilio',
+            to: '+14155550123',
+            at: 1000,
+          });
+          expect(first).toEqual({
+            applied: true,
+            record: { id: sid, status: 'queued', provider: 'twilio', to: '+14155550123', updatedAt: 1000 },
+          });
+          await store.record({ id: sid, status: 'undelivered', errorCode: '30003', at: 2000 });
+          expect(await store.get(sid)).toEqual({
+            id: sid,
+            status: 'undelivered',
+            provider: 'twilio',
+            to: '+14155550123',
+            errorCode: '30003',
+            updatedAt: 2000,
+          });
         });
-        await store.record({ id: sid, status: 'undelivered', errorCode: '30003', at: 2000 });
-        expect(await store.get(sid)).toEqual({
-          id: sid,
-          status: 'undelivered',
-          provider: 'twilio',
-          to: '+14155550123',
-          errorCode: '30003',
-          updatedAt: 2000,
+      },
+      o.timeoutMs,
+    );
+
+    it(
+      'never moves a status back and does not apply duplicates',
+      async () => {
+        await withStore(async (store) => {
+          const sid = id();
+          expect((await store.record({ id: sid, status: 'delivered', at: 3000 })).applied).toBe(true);
+          const late = await store.record({ id: sid, status: 'sent', at: 4000 });
+          expect(late).toEqual({ applied: false, record: { id: sid, status: 'delivered', updatedAt: 3000 } });
+          expect((await store.record({ id: sid, status: 'delivered', at: 5000 })).applied).toBe(false);
+          expect((await store.record({ id: sid, status: 'failed', at: 6000 })).applied).toBe(false);
+          expect(await store.get(sid)).toEqual({ id: sid, status: 'delivered', updatedAt: 3000 });
         });
-      });
-    });
+      },
+      o.timeoutMs,
+    );
 
-    it('never moves a status back and does not apply duplicates', async () => {
-      await withStore(async (store) => {
-        const sid = id();
-        expect((await store.record({ id: sid, status: 'delivered', at: 3000 })).applied).toBe(true);
-        const late = await store.record({ id: sid, status: 'sent', at: 4000 });
-        expect(late).toEqual({ applied: false, record: { id: sid, status: 'delivered', updatedAt: 3000 } });
-        expect((await store.record({ id: sid, status: 'delivered', at: 5000 })).applied).toBe(false);
-        expect((await store.record({ id: sid, status: 'failed', at: 6000 })).applied).toBe(false);
-        expect(await store.get(sid)).toEqual({ id: sid, status: 'delivered', updatedAt: 3000 });
-      });
-    });
-
-    it('stays consistent under 500 concurrent updates of one message', async () => {
-      await withStore(async (store) => {
-        const sid = id();
-        const order: SmsStatus[] = ['queued', 'sending', 'sent', 'delivered'];
-        const updates = Array.from({ length: 500 }, (_, i) => order[i % order.length] as SmsStatus);
-        const results = await Promise.all(updates.map((status) => store.record({ id: sid, status })));
-        const applied = results.filter((r) => r.applied).map((r) => r.record.status);
-        // Each rank can be applied at most once, and the final status is applied exactly once.
-        expect(new Set(applied.map(statusRank)).size).toBe(applied.length);
-        expect(applied.filter(isFinalStatus)).toEqual(['delivered']);
-        expect((await store.get(sid))?.status).toBe('delivered');
-      });
-    });
-
-    it('rejects a malformed update', async () => {
-      await withStore(async (store) => {
-        for (const bad of [
-          { id: '', status: 'sent' },
-          { id: id(), status: 'lost' },
-        ]) {
-          const error = await store.record(bad as never).catch((e: unknown) => e);
-          expect(isSmsError(error, SmsErrorCode.INVALID_CALLBACK)).toBe(true);
-        }
-      });
-    });
-  });
-}
-
-/** Options of {@link smsIdempotencyStoreContract}. */
-export interface SmsIdempotencyStoreContractOptions extends ContractTestApi {
-  /** Names the store in the test titles. */
-  name: string;
-  /** Creates an empty store for each test. */
-  create(): Promise<SmsIdempotencyStore> | SmsIdempotencyStore;
-  /** Moves the store's clock forward; the expiry test is skipped without it. @default undefined */
-  advanceTime?(ms: number): Promise<void> | void;
-}
-
-/**
- * The behaviour every {@link SmsIdempotencyStore} must have: exactly one of many concurrent reservations
- * wins, only the holder completes or frees a key, and a completed key answers its result.
- *
- * @example
- * ```ts
- * smsIdempotencyStoreContract({
- *   describe, it, expect, name: 'redis', create: () => redisSmsIdempotencyStore({ client }),
- * });
- * ```
- */
-export function smsIdempotencyStoreContract(options: SmsIdempotencyStoreContractOptions): void {
-  const { describe, it, expect } = options;
-  let n = 0;
-  const key = () =>
-    `k${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const result: SmsSendResult = { id: 'SM123', status: 'queued', provider: 'twilio' };
-
-  async function withStore(fn: (store: SmsIdempotencyStore) => Promise<void>): Promise<void> {
-    const store = await options.create();
-    try {
-      await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
-
-  describe(`SmsIdempotencyStore contract: ${options.name}`, () => {
-    it('lets exactly one of 1,000 concurrent reservations win', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const all = await Promise.all(Array.from({ length: 1000 }, () => store.reserve(k, 'fp', 60_000)));
-        expect(all.filter((r) => r.acquired)).toHaveLength(1);
-        for (const r of all.filter((x) => !x.acquired)) {
-          expect(r).toEqual({ acquired: false, existing: { state: 'pending', fingerprint: 'fp' } });
-        }
-      });
-    });
-
-    it('answers the stored result once completed', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const r = await store.reserve(k, 'fp', 60_000);
-        if (!r.acquired) throw new Error('expected to acquire');
-        await store.complete(k, r.token, result, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'done', fingerprint: 'fp', result },
+    it(
+      'stays consistent under 500 concurrent updates of one message',
+      async () => {
+        await withStore(async (store) => {
+          const sid = id();
+          const order: SmsStatus[] = ['queued', 'sending', 'sent', 'delivered'];
+          const updates = Array.from({ length: 500 }, (_, i) => order[i % order.length] as SmsStatus);
+          const results = await Promise.all(updates.map((status) => store.record({ id: sid, status })));
+          const applied = results.filter((r) => r.applied).map((r) => r.record.status);
+          // Each rank can be applied at most once, and the final status is applied exactly once.
+          expect(new Set(applied.map(statusRank)).size).toBe(applied.length);
+          expect(applied.filter(isFinalStatus)).toEqual(['delivered']);
+          expect((await store.get(sid))?.status).toBe('delivered');
         });
-      });
-    });
+      },
+      o.timeoutMs,
+    );
 
-    it('frees a key on release, and ignores a token that does not hold it', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        const a = await store.reserve(k, 'fp', 60_000);
-        if (!a.acquired) throw new Error('expected to acquire');
-        await store.release(k, 'not-the-token.fp');
-        await store.complete(k, 'not-the-token.fp', result, 60_000);
-        expect(await store.reserve(k, 'fp', 60_000)).toMatchObject({
-          acquired: false,
-          existing: { state: 'pending' },
+    it(
+      'rejects a malformed update',
+      async () => {
+        await withStore(async (store) => {
+          for (const bad of [
+            { id: '', status: 'sent' },
+            { id: id(), status: 'lost' },
+          ]) {
+            const error = await store.record(bad as never).catch((e: unknown) => e);
+            expect(isSmsError(error, SmsErrorCode.INVALID_CALLBACK)).toBe(true);
+          }
         });
-        await store.release(k, a.token);
-        const b = await store.reserve(k, 'fp2', 60_000);
-        expect(b.acquired).toBe(true);
-        // The first holder lost the key: its late completion must not overwrite the new reservation.
-        await store.complete(k, a.token, result, 60_000);
-        expect(await store.reserve(k, 'fp2', 60_000)).toEqual({
-          acquired: false,
-          existing: { state: 'pending', fingerprint: 'fp2' },
-        });
-      });
-    });
-
-    it.skipIf(!options.advanceTime)('forgets a key after its TTL', async () => {
-      await withStore(async (store) => {
-        const k = key();
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
-        await options.advanceTime?.(1001);
-        expect((await store.reserve(k, 'fp', 1000)).acquired).toBe(true);
-      });
-    });
+      },
+      o.timeoutMs,
+    );
   });
 }

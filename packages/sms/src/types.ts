@@ -1,3 +1,5 @@
+import type { Closeable } from '@app/core';
+
 /**
  * Where a message stands. `queued` (accepted by the provider), `sending`, `sent` (handed to the carrier),
  * then one final state: `delivered`, `undelivered` (the carrier gave up) or `failed` (never sent).
@@ -94,36 +96,29 @@ export interface SmsStatusRecordResult {
  * (queued -> sending -> sent -> final), and a duplicate or late callback is not applied.
  * Prove an implementation with `smsStatusStoreContract` from `@app/sms/testing`.
  */
-export interface SmsStatusStore {
+export interface SmsStatusStore extends Closeable {
   /** Reads the record of `id`, or `undefined` when none is stored. */
   get(id: string): Promise<SmsStatusRecord | undefined>;
   /** Applies `update` if it moves the status forward; answers whether it did and what is stored now. */
   record(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
-  /** Frees what the store holds. The user's Redis client is left open. */
-  close(): Promise<void>;
 }
 
-/** What a previous call with the same idempotency key left behind. */
-export type SmsIdempotencyRecord =
-  | { state: 'pending'; fingerprint: string }
-  | { state: 'done'; fingerprint: string; result: SmsSendResult };
-
-/** The answer of {@link SmsIdempotencyStore.reserve}. */
-export type SmsIdempotencyReservation =
-  | { acquired: true; token: string }
-  | { acquired: false; existing: SmsIdempotencyRecord };
+/** What every `sms.*` event carries (the service publishes one per applied status change). */
+export interface SmsEventPayload {
+  /** The provider's message id. */
+  id: string;
+  status: SmsStatus;
+  /** When the status was recorded, in ms since the epoch. */
+  at: number;
+  provider?: string;
+  /** The recipient, when known. */
+  to?: string;
+  /** The provider's error code for `undelivered`/`failed`. */
+  errorCode?: string;
+}
 
 /**
- * Remembers idempotency keys so a retried call never sends twice. `reserve` is atomic: of many concurrent
- * calls with one key, exactly one acquires it. Prove an implementation with `smsIdempotencyStoreContract`.
+ * The event map of `@app/sms`: each event name the service publishes to its `events` sink, with its payload
+ * (`sms.queued`, `sms.sent`, `sms.delivered`, `sms.undelivered`, `sms.failed`...).
  */
-export interface SmsIdempotencyStore {
-  /** Reserves `key` for `ttlMs`, or answers what an earlier call left. */
-  reserve(key: string, fingerprint: string, ttlMs: number): Promise<SmsIdempotencyReservation>;
-  /** Stores the result under a key this caller reserved (`token`); later reservations answer it. */
-  complete(key: string, token: string, result: SmsSendResult, ttlMs: number): Promise<void>;
-  /** Frees a key this caller reserved, after a failed send, so the call can be made again. */
-  release(key: string, token: string): Promise<void>;
-  /** Frees what the store holds. The user's Redis client is left open. */
-  close(): Promise<void>;
-}
+export type SmsEvents = { [S in SmsStatus as `sms.${S}`]: SmsEventPayload };

@@ -1,24 +1,12 @@
+import { isE164 } from '@app/core';
 import { SmsError, SmsErrorCode } from './errors.js';
 import type { SmsSendOptions } from './types.js';
 
-/** E.164: a `+`, a non-zero digit, then 1 to 14 more digits. */
-export const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
+// One rule for every channel (`@app/core`'s destination module): `+`, a first digit 1-9, 7 to 15 digits.
+export { E164_PATTERN, isE164 } from '@app/core';
 
 /** Twilio's limit for one (concatenated) message body, in characters. */
 export const DEFAULT_MAX_BODY_LENGTH = 1600;
-
-/**
- * Tells whether `value` is an E.164 phone number such as `+14155550123`.
- *
- * @example
- * ```ts
- * isE164('+14155550123'); // true
- * isE164('0415 555 0123'); // false
- * ```
- */
-export function isE164(value: unknown): value is string {
-  return typeof value === 'string' && E164_PATTERN.test(value);
-}
 
 /** An alphanumeric sender id: 1 to 11 letters, digits or spaces, at least one letter. */
 const SENDER_ID_PATTERN = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;

@@ -1,12 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
-import {
-  emailIdempotencyStoreContract,
-  emailProviderContract,
-  emailStatusStoreContract,
-} from '../testing.js';
+import { emailProviderContract, emailStatusStoreContract } from '../testing.js';
 import type { EmailProvider } from '../types.js';
-import { memoryEmailIdempotencyStore, memoryEmailProvider, memoryEmailStatusStore } from './memory.js';
+import { memoryEmailProvider, memoryEmailStatusStore } from './memory.js';
 import { sendgridProvider } from './sendgrid.js';
 import { sesProvider } from './ses.js';
 
@@ -29,7 +25,6 @@ afterAll(async () => {
 });
 
 emailStatusStoreContract({ ...t, name: 'memory', create: () => memoryEmailStatusStore() });
-emailIdempotencyStoreContract({ ...t, name: 'memory', create: () => memoryEmailIdempotencyStore() });
 emailProviderContract({ ...t, name: 'memory', create: () => ({ provider: memoryEmailProvider() }) });
 emailProviderContract({ ...t, name: 'sendgrid (local fake)', create: () => subject(sendgrid()) });
 emailProviderContract({ ...t, name: 'ses (local fake)', create: () => subject(ses()) });

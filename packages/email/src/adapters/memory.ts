@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FailureKind } from '@app/core';
+import { closeable, type FailureKind } from '@app/core';
+import { memoryIdempotencyStore } from '@app/delivery/memory';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
 import { STATUS_PRECEDENCE } from '../status.js';
@@ -7,8 +8,6 @@ import type {
   BulkItemResult,
   DeliveryEvent,
   DeliveryStatus,
-  EmailIdempotencyBegin,
-  EmailIdempotencyStore,
   EmailProvider,
   EmailStatusStore,
   NormalizedBulk,
@@ -145,7 +144,7 @@ export interface MemoryEmailStatusStoreOptions {
 export function memoryEmailStatusStore(options: MemoryEmailStatusStoreOptions = {}): EmailStatusStore {
   const max = options.maxMessages ?? 100_000;
   const records = new Map<string, StatusRecord & { seen: Set<string> }>();
-  return {
+  return closeable({
     async record(event: DeliveryEvent): Promise<boolean> {
       let rec = records.get(event.messageId);
       if (rec?.seen.has(event.id)) return false;
@@ -167,7 +166,7 @@ export function memoryEmailStatusStore(options: MemoryEmailStatusStoreOptions = 
       const { seen: _seen, ...rest } = rec;
       return { ...rest, events: rest.events.map((e) => ({ ...e })) };
     },
-  };
+  });
 }
 
 function pick(event: DeliveryEvent) {
@@ -179,55 +178,16 @@ function pick(event: DeliveryEvent) {
   };
 }
 
-/** Options of {@link memoryEmailIdempotencyStore}. */
-export interface MemoryEmailIdempotencyStoreOptions {
-  /** The clock, in ms since the epoch (inject one in tests). @default Date.now */
-  now?: () => number;
-}
+export type { MemoryIdempotencyStoreOptions } from '@app/delivery/memory';
+export { memoryIdempotencyStore } from '@app/delivery/memory';
 
 /**
- * An idempotency store in process memory: enough for one process; use `redisEmailIdempotencyStore` when
- * several processes may receive the same retried call.
+ * The shared in-memory idempotency store of `@app/delivery/memory`, under its former `@app/email` name.
  *
+ * @deprecated Use `memoryIdempotencyStore` (the same function).
  * @example
  * ```ts
  * const email = createEmailService({ providers, idempotency: { store: memoryEmailIdempotencyStore() } });
  * ```
  */
-export function memoryEmailIdempotencyStore(
-  options: MemoryEmailIdempotencyStoreOptions = {},
-): EmailIdempotencyStore {
-  const now = options.now ?? Date.now;
-  const entries = new Map<string, { token?: string; value?: string; expiresAt: number }>();
-  /** Sweep expired entries once the map has doubled since the last sweep: amortised O(1) per begin. */
-  let sweepAbove = 1000;
-  const live = (key: string) => {
-    const e = entries.get(key);
-    if (e && e.expiresAt <= now()) {
-      entries.delete(key);
-      return undefined;
-    }
-    return e;
-  };
-  return {
-    async begin(key, lockMs): Promise<EmailIdempotencyBegin> {
-      // Expired entries of other keys are swept lazily here, so memory stays within twice the live keys.
-      if (entries.size > sweepAbove) {
-        for (const k of entries.keys()) live(k);
-        sweepAbove = Math.max(1000, entries.size * 2);
-      }
-      const e = live(key);
-      if (e?.value !== undefined) return { state: 'done', value: e.value };
-      if (e) return { state: 'pending' };
-      const token = randomUUID();
-      entries.set(key, { token, expiresAt: now() + lockMs });
-      return { state: 'acquired', token };
-    },
-    async complete(key, token, value, ttlMs) {
-      if (live(key)?.token === token) entries.set(key, { value, expiresAt: now() + ttlMs });
-    },
-    async release(key, token) {
-      if (live(key)?.token === token) entries.delete(key);
-    },
-  };
-}
+export const memoryEmailIdempotencyStore = memoryIdempotencyStore;

@@ -3,7 +3,7 @@ import RedisMock from 'ioredis-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmailService } from '../service.js';
 import { startFakeSendgrid } from '../test/fake-http.js';
-import { emailIdempotencyStoreContract, emailStatusStoreContract } from '../testing.js';
+import { emailStatusStoreContract } from '../testing.js';
 import { redisEmailIdempotencyStore, redisEmailStatusStore } from './redis.js';
 import { sendgridProvider } from './sendgrid.js';
 
@@ -17,11 +17,6 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     ...t,
     name: 'redis',
     create: () => redisEmailStatusStore({ client, keyPrefix }),
-  });
-  emailIdempotencyStoreContract({
-    ...t,
-    name: 'redis',
-    create: () => redisEmailIdempotencyStore({ client, keyPrefix }),
   });
 
   it('writes the status hash, event list and seen set under one hash tag, with a TTL', async () => {
@@ -42,17 +37,6 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     const ttl = await client.pttl(`${keyPrefix}{m-1}:status`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
-  });
-
-  it('keeps idempotency results under idem:<key> with the lock, then the result TTL', async () => {
-    const store = redisEmailIdempotencyStore({ client, keyPrefix });
-    const begun = await store.begin('order-1', 5_000);
-    if (begun.state !== 'acquired') throw new Error('expected to acquire');
-    expect(await client.get(`${keyPrefix}idem:order-1`)).toBe(`p:${begun.token}`);
-    expect(await client.pttl(`${keyPrefix}idem:order-1`)).toBeLessThanOrEqual(5_000);
-    await store.complete('order-1', begun.token, 'result', 120_000);
-    expect(await client.get(`${keyPrefix}idem:order-1`)).toBe('d:result');
-    expect(await client.pttl(`${keyPrefix}idem:order-1`)).toBeGreaterThan(5_000);
   });
 
   it('two service instances (two "processes") sharing Redis send once for 200 concurrent retries', async () => {
@@ -86,9 +70,4 @@ describe('Redis stores on ioredis-mock', () => {
   const client = new RedisMock();
   afterAll(() => client.disconnect());
   emailStatusStoreContract({ ...t, name: 'ioredis-mock', create: () => redisEmailStatusStore({ client }) });
-  emailIdempotencyStoreContract({
-    ...t,
-    name: 'ioredis-mock',
-    create: () => redisEmailIdempotencyStore({ client }),
-  });
 });

@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { closeable, defineScript, runScript, type ScriptClient } from '@app/core';
+import { redisIdempotencyStore } from '@app/delivery/redis';
 import { EmailError, EmailErrorCode } from '../errors.js';
 import { STATUS_PRECEDENCE } from '../status.js';
-import type {
-  DeliveryEvent,
-  EmailIdempotencyBegin,
-  EmailIdempotencyStore,
-  EmailStatusStore,
-  StatusRecord,
-} from '../types.js';
+import type { DeliveryEvent, EmailStatusStore, StatusRecord } from '../types.js';
 
-/** The part of an ioredis client (5 or 6) these stores use. */
-export interface EmailRedisClient {
-  eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
-}
+/** The part of an ioredis client (5 or 6, `Redis` or `Cluster`) these stores use: EVALSHA and EVAL. */
+export type EmailRedisClient = ScriptClient;
 
 /** Options shared by the Redis stores. */
 export interface RedisEmailStoreOptions {
@@ -23,7 +16,7 @@ export interface RedisEmailStoreOptions {
 }
 
 function check(options: RedisEmailStoreOptions, what: string): void {
-  if (typeof options?.client?.eval !== 'function') {
+  if (typeof options?.client?.eval !== 'function' || typeof options.client.evalsha !== 'function') {
     throw new EmailError(
       EmailErrorCode.INVALID_OPTIONS,
       `[${what}] missing required option 'client' (an ioredis client)`,
@@ -31,57 +24,19 @@ function check(options: RedisEmailStoreOptions, what: string): void {
   }
 }
 
-// One atomic step: claim with SET NX PX, or report what holds the key.
-const BEGIN = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
-return {0, redis.call('GET', KEYS[1])}`;
-const COMPLETE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
-return 0`;
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+export type { RedisIdempotencyStoreOptions } from '@app/delivery/redis';
+export { redisIdempotencyStore } from '@app/delivery/redis';
 
 /**
- * An idempotency store on Redis: `begin` is one `SET key NX PX` (so among concurrent callers in any number
- * of processes exactly one sends), and completion/release only touch the key while the caller's token
- * still holds it. Keys are `<keyPrefix>idem:<key>`.
+ * The shared Redis idempotency store of `@app/delivery/redis`, under its former `@app/email` name.
  *
+ * @deprecated Use `redisIdempotencyStore` (the same function).
  * @example
  * ```ts
- * import { redisEmailIdempotencyStore } from '@app/email/redis';
  * const email = createEmailService({ providers, idempotency: { store: redisEmailIdempotencyStore({ client: redis }) } });
- * await email.send(message, { idempotencyKey: `welcome:${user.id}` });
  * ```
  */
-export function redisEmailIdempotencyStore(options: RedisEmailStoreOptions): EmailIdempotencyStore {
-  check(options, 'redisEmailIdempotencyStore');
-  const { client } = options;
-  const key = (k: string) => `${options.keyPrefix ?? 'email:'}idem:${k}`;
-  return {
-    async begin(k, lockMs): Promise<EmailIdempotencyBegin> {
-      const token = randomUUID();
-      const [acquired, current] = (await client.eval(
-        BEGIN,
-        1,
-        key(k),
-        `p:${token}`,
-        Math.max(1, Math.ceil(lockMs)),
-      )) as [number, string | null];
-      if (acquired === 1) return { state: 'acquired', token };
-      if (typeof current === 'string' && current.startsWith('d:'))
-        return { state: 'done', value: current.slice(2) };
-      return { state: 'pending' };
-    },
-    async complete(k, token, value, ttlMs) {
-      await client.eval(COMPLETE, 1, key(k), `p:${token}`, `d:${value}`, Math.max(1, Math.ceil(ttlMs)));
-    },
-    async release(k, token) {
-      await client.eval(RELEASE, 1, key(k), `p:${token}`);
-    },
-    async close() {},
-  };
-}
+export const redisEmailIdempotencyStore = redisIdempotencyStore;
 
 /** Options of {@link redisEmailStatusStore}. */
 export interface RedisEmailStatusStoreOptions extends RedisEmailStoreOptions {
@@ -93,7 +48,8 @@ export interface RedisEmailStatusStoreOptions extends RedisEmailStoreOptions {
 
 // Dedupe by event id, append the event, and replace the status only by one of equal or higher precedence:
 // all in one step, so concurrent webhook deliveries cannot interleave.
-const RECORD = `
+const RECORD = defineScript(
+  `
 if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[6])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[8]), -1)
@@ -102,8 +58,10 @@ if (not rank) or tonumber(ARGV[3]) >= tonumber(rank) then
   redis.call('HSET', KEYS[1], 'status', ARGV[2], 'rank', ARGV[3], 'provider', ARGV[4], 'updatedAt', ARGV[5])
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-return 1`;
-const GET = `return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}`;
+return 1`,
+  3,
+);
+const GET = defineScript(`return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}`, 2);
 
 /**
  * A status store on Redis. Per message: a hash (status, precedence, provider, updatedAt), a list of events
@@ -127,13 +85,10 @@ export function redisEmailStatusStore(options: RedisEmailStatusStoreOptions): Em
     `${prefix}{${id}}:events`,
     `${prefix}{${id}}:seen`,
   ];
-  return {
+  return closeable({
     async record(event: DeliveryEvent): Promise<boolean> {
       const json = JSON.stringify({ ...event, timestamp: event.timestamp.toISOString() });
-      const result = await client.eval(
-        RECORD,
-        3,
-        ...keys(event.messageId),
+      const result = await runScript(client, RECORD, keys(event.messageId), [
         event.id,
         event.status,
         STATUS_PRECEDENCE[event.status],
@@ -142,12 +97,11 @@ export function redisEmailStatusStore(options: RedisEmailStatusStoreOptions): Em
         json,
         ttl,
         maxEvents,
-      );
+      ]);
       return Number(result) === 1;
     },
     async get(messageId: string): Promise<StatusRecord | undefined> {
-      const [status, events] = keys(messageId);
-      const [flat, list] = (await client.eval(GET, 2, status as string, events as string)) as [
+      const [flat, list] = (await runScript(client, GET, keys(messageId).slice(0, 2))) as [
         string[],
         string[],
       ];
@@ -165,6 +119,5 @@ export function redisEmailStatusStore(options: RedisEmailStatusStoreOptions): Em
         }),
       };
     },
-    async close() {},
-  };
+  });
 }

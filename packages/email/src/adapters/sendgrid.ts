@@ -1,13 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import {
-  classifyHttpStatus,
-  EmailError,
-  EmailErrorCode,
-  EmailProviderError,
-  isNetworkError,
-  parseRetryAfter,
-} from '../errors.js';
+import { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
+import { EmailError, EmailErrorCode, EmailProviderError } from '../errors.js';
 import { placeholderSubstitutions } from '../placeholders.js';
 import type {
   BulkItemResult,

@@ -1,4 +1,5 @@
 import type { FailureKind } from '@app/core';
+import { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 import {
   type BulkEmailEntry,
   type Destination,
@@ -8,14 +9,7 @@ import {
   SendBulkEmailCommand,
   SendEmailCommand,
 } from '@aws-sdk/client-sesv2';
-import {
-  classifyHttpStatus,
-  EmailError,
-  EmailErrorCode,
-  EmailProviderError,
-  isNetworkError,
-  parseRetryAfter,
-} from '../errors.js';
+import { EmailError, EmailErrorCode, EmailProviderError } from '../errors.js';
 import type {
   BulkItemResult,
   EmailAddress,

@@ -1,13 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Unsubscribe } from '@app/core';
+import { memoryIdempotencyStore } from '@app/delivery/memory';
 import type { SmsProvider, SmsSendOptions, SmsSendResult, SmsStatus } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, validateSms } from '../validation.js';
 
-export type {
-  MemorySmsIdempotencyStoreOptions,
-  MemorySmsStatusStoreOptions,
-} from '../stores/memory.js';
-export { memorySmsIdempotencyStore, memorySmsStatusStore } from '../stores/memory.js';
+export type { MemoryIdempotencyStoreOptions } from '@app/delivery/memory';
+export { memoryIdempotencyStore } from '@app/delivery/memory';
+export type { MemorySmsStatusStoreOptions } from '../stores/memory.js';
+export { memorySmsStatusStore } from '../stores/memory.js';
+
+/**
+ * The shared in-memory idempotency store of `@app/delivery/memory`, under its former `@app/sms` name.
+ *
+ * @deprecated Use `memoryIdempotencyStore` (the same function).
+ * @example
+ * ```ts
+ * const sms = createSmsService({ providers, idempotency: { store: memorySmsIdempotencyStore() } });
+ * ```
+ */
+export const memorySmsIdempotencyStore = memoryIdempotencyStore;
 
 /** A message kept by {@link memorySmsProvider}. */
 export interface MemorySms {

@@ -1,17 +1,33 @@
-import { randomUUID } from 'node:crypto';
+import { closeable } from '@app/core';
+import { prismaIdempotencyStore } from '@app/delivery/prisma';
 import { SmsError, SmsErrorCode } from '../errors.js';
-import { statusRank } from '../status.js';
-import { assertUpdate } from '../stores/memory.js';
+import { assertUpdate, statusRank } from '../status.js';
 import type {
-  SmsIdempotencyRecord,
-  SmsIdempotencyReservation,
-  SmsIdempotencyStore,
-  SmsSendResult,
   SmsStatus,
   SmsStatusRecord,
   SmsStatusRecordResult,
   SmsStatusStore,
+  SmsStatusUpdate,
 } from '../types.js';
+
+export type {
+  PrismaDeliveryRawClient,
+  PrismaIdempotencyStore,
+  PrismaIdempotencyStoreOptions,
+} from '@app/delivery/prisma';
+export { prismaIdempotencyStore } from '@app/delivery/prisma';
+
+/**
+ * The shared Prisma idempotency store of `@app/delivery/prisma` (table `app_delivery_idempotency`), under its
+ * former `@app/sms` name.
+ *
+ * @deprecated Use `prismaIdempotencyStore` (the same function).
+ * @example
+ * ```ts
+ * const sms = createSmsService({ providers, idempotency: { store: prismaSmsIdempotencyStore({ prisma }) } });
+ * ```
+ */
+export const prismaSmsIdempotencyStore = prismaIdempotencyStore;
 
 /** A row of `app_sms_status` as the `SmsStatus` model reads it. */
 interface SmsStatusModelRow {
@@ -108,10 +124,10 @@ export function prismaSmsStatusStore(options: PrismaSmsStatusStoreOptions): Pris
     return row ? fromModel(row) : undefined;
   }
 
-  return {
+  return closeable({
     get,
 
-    async record(update): Promise<SmsStatusRecordResult> {
+    async record(update: SmsStatusUpdate): Promise<SmsStatusRecordResult> {
       assertUpdate(update);
       const at = new Date(update.at ?? Date.now());
       if (Number.isNaN(at.getTime())) {
@@ -167,9 +183,7 @@ export function prismaSmsStatusStore(options: PrismaSmsStatusStoreOptions): Pris
       const { count } = await prisma.smsStatus.deleteMany({ where: { updatedAt: { lt: before } } });
       return count;
     },
-
-    async close() {},
-  };
+  });
 }
 
 function fromModel(row: SmsStatusModelRow): SmsStatusRecord {
@@ -197,159 +211,4 @@ function build(
   if (to !== null) record.to = to;
   if (errorCode !== null) record.errorCode = errorCode;
   return record;
-}
-
-/**
- * The part of a PrismaClient {@link prismaSmsIdempotencyStore} uses: raw SQL only (table
- * `app_sms_idempotency`, model `SmsIdempotencyKey`). Any PrismaClient on PostgreSQL fits.
- */
-export interface PrismaSmsRawClient {
-  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
-}
-
-/** Options of {@link prismaSmsIdempotencyStore}. */
-export interface PrismaSmsIdempotencyStoreOptions {
-  /**
-   * Your PrismaClient (PostgreSQL) with the `SmsIdempotencyKey` model migrated (table `app_sms_idempotency`,
-   * `prisma/migrations/0002_idempotency.sql`). The store never disconnects it.
-   */
-  prisma: PrismaSmsRawClient;
-  /**
-   * The clock, in ms since the epoch. By default the DATABASE clock (`statement_timestamp()`) both stamps
-   * `expires_at` and decides expiry, so app servers with skewed clocks agree; pass a function (tests) and
-   * that clock is used for both instead.
-   * @default undefined (the database clock)
-   */
-  now?: () => number;
-}
-
-/** The Prisma idempotency store: an {@link SmsIdempotencyStore} plus housekeeping. */
-export interface PrismaSmsIdempotencyStore extends SmsIdempotencyStore {
-  /**
-   * Deletes expired keys (run it from a cron job: an expired key is taken over when reused, but keys never
-   * reused stay until purged). Resolves to the number of rows deleted.
-   *
-   * @example
-   * ```ts
-   * const deleted = await idempotencyStore.purgeExpired();
-   * ```
-   */
-  purgeExpired(): Promise<number>;
-}
-
-type ReserveRow = { acquired: boolean; fingerprint: string | null; result: string | null };
-
-/**
- * An idempotency store on PostgreSQL through Prisma: one row per key in `app_sms_idempotency`.
- * `reserve` is ONE statement, `INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE expires_at <= now`:
- * Postgres locks the key's row, so of any number of concurrent callers (in any number of processes)
- * exactly one reserves a key, and an expired reservation is taken over while a live one never is.
- * `complete` and `release` only touch the row while the caller's token still holds it. Expiry compares the
- * stored `expires_at` with the database clock (or with `now` when given, never mixing the two).
- *
- * @example
- * ```ts
- * import { prismaSmsIdempotencyStore } from '@app/sms/prisma';
- * const sms = createSmsService({ providers, idempotencyStore: prismaSmsIdempotencyStore({ prisma }) });
- * await sms.send(to, body, { idempotencyKey: `otp:${challengeId}` });
- * ```
- */
-export function prismaSmsIdempotencyStore(
-  options: PrismaSmsIdempotencyStoreOptions,
-): PrismaSmsIdempotencyStore {
-  const prisma = options?.prisma;
-  if (typeof prisma?.$queryRaw !== 'function' || typeof prisma.$executeRaw !== 'function') {
-    throw new SmsError(
-      SmsErrorCode.INVALID_OPTIONS,
-      "[prismaSmsIdempotencyStore] option 'prisma' must be a PrismaClient (PostgreSQL)",
-    );
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new SmsError(
-      SmsErrorCode.INVALID_OPTIONS,
-      "[prismaSmsIdempotencyStore] option 'now' must be a function returning ms since the epoch",
-    );
-  }
-  const clock = options.now;
-  // null makes the SQL fall back to the database clock: COALESCE(null, statement_timestamp()).
-  const at = (): Date | null => (clock ? new Date(clock()) : null);
-  const ms = (n: number) => Math.max(1, Math.ceil(n));
-
-  async function attempt(
-    key: string,
-    fingerprint: string,
-    ttlMs: number,
-    token: string,
-  ): Promise<SmsIdempotencyReservation | undefined> {
-    const now = at();
-    // The upsert reserves a free or expired key atomically. When it does not, the second branch answers the
-    // stored row (FOR UPDATE reads its latest committed version).
-    const rows = await prisma.$queryRaw<ReserveRow[]>`
-      WITH c AS (SELECT COALESCE(${now}::timestamptz, statement_timestamp()) AS now),
-      claim AS (
-        INSERT INTO app_sms_idempotency AS i (key, token, fingerprint, result, expires_at)
-        SELECT ${key}, ${token}, ${fingerprint}, NULL, c.now + ${ms(ttlMs)}::float8 * interval '1 millisecond'
-        FROM c
-        ON CONFLICT (key) DO UPDATE
-          SET token = EXCLUDED.token, fingerprint = EXCLUDED.fingerprint, result = NULL,
-            expires_at = EXCLUDED.expires_at
-          WHERE i.expires_at <= (SELECT now FROM c)
-        RETURNING i.key
-      )
-      SELECT true AS acquired, NULL::text AS fingerprint, NULL::text AS result FROM claim
-      UNION ALL
-      SELECT false AS acquired, cur.fingerprint, cur.result::text FROM (
-        SELECT fingerprint, result FROM app_sms_idempotency
-        WHERE key = ${key} AND NOT EXISTS (SELECT 1 FROM claim)
-        FOR UPDATE
-      ) AS cur`;
-    const row = rows[0];
-    if (row?.acquired === true) return { acquired: true, token };
-    if (row?.fingerprint == null) return undefined;
-    const existing: SmsIdempotencyRecord =
-      row.result === null
-        ? { state: 'pending', fingerprint: row.fingerprint }
-        : { state: 'done', fingerprint: row.fingerprint, result: JSON.parse(row.result) as SmsSendResult };
-    return { acquired: false, existing };
-  }
-
-  return {
-    async reserve(key, fingerprint, ttlMs): Promise<SmsIdempotencyReservation> {
-      const token = randomUUID();
-      // No row in the answer: the holder committed after this statement's snapshot was taken, so the
-      // stored row could not be read; a new statement (a fresh snapshot) sees it, or takes a freed key.
-      for (let i = 0; i < 5; i++) {
-        const answer = await attempt(key, fingerprint, ttlMs, token);
-        if (answer) return answer;
-      }
-      throw new SmsError(
-        SmsErrorCode.IDEMPOTENCY_IN_PROGRESS,
-        'a send with this idempotency key is still in progress',
-      );
-    },
-
-    async complete(key, token, result: SmsSendResult, ttlMs) {
-      const now = at();
-      await prisma.$executeRaw`
-        UPDATE app_sms_idempotency
-        SET token = NULL, result = ${JSON.stringify(result)}::jsonb,
-          expires_at = COALESCE(${now}::timestamptz, statement_timestamp()) + ${ms(ttlMs)}::float8 * interval '1 millisecond'
-        WHERE key = ${key} AND token = ${token}
-          AND expires_at > COALESCE(${now}::timestamptz, statement_timestamp())`;
-    },
-
-    async release(key, token) {
-      await prisma.$executeRaw`DELETE FROM app_sms_idempotency WHERE key = ${key} AND token = ${token}`;
-    },
-
-    async purgeExpired() {
-      const now = at();
-      return prisma.$executeRaw`
-        DELETE FROM app_sms_idempotency
-        WHERE expires_at <= COALESCE(${now}::timestamptz, statement_timestamp())`;
-    },
-
-    async close() {},
-  };
 }

@@ -2,7 +2,7 @@ import { requireRedis } from '@app/test-harness';
 import { describe, expect, it, vi } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
-import { smsIdempotencyStoreContract, smsStatusStoreContract } from '../testing.js';
+import { smsStatusStoreContract } from '../testing.js';
 import { memorySmsProvider } from './memory.js';
 import { redisSmsIdempotencyStore, redisSmsStatusStore } from './redis.js';
 
@@ -19,13 +19,6 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     expect,
     name: 'redis',
     create: () => redisSmsStatusStore({ client, keyPrefix }),
-  });
-  smsIdempotencyStoreContract({
-    describe,
-    it,
-    expect,
-    name: 'redis',
-    create: () => redisSmsIdempotencyStore({ client, keyPrefix }),
   });
 
   it('writes one hash per message with a TTL, readable without the store', async () => {
@@ -44,49 +37,27 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('the service holds a pending key for idempotencyLockMs only: a dead sender frees it', async () => {
+  it('the service holds a pending key for idempotency.lockMs only: a dead sender frees it', async () => {
     const idempotencyStore = redisSmsIdempotencyStore({ client, keyPrefix });
     const dying = createSmsService({
       providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
-      idempotencyStore,
-      idempotencyLockMs: 20_000,
+      idempotency: { store: idempotencyStore, lockMs: 20_000 },
     });
     void dying.send(TO, 'code', { idempotencyKey: 'dies' });
-    const key = `${keyPrefix}idem:dies`;
+    const key = `${keyPrefix}{sms:dies}`;
     await vi.waitFor(async () => expect(await client.exists(key)).toBe(1));
-    expect(JSON.parse((await client.get(key)) ?? 'null')).toMatchObject({ s: 'pending' });
+    expect(await client.hget(key, 't')).toEqual(expect.any(String)); // pending: a holder's token
     const pttl = await client.pttl(key);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(20_000);
-    // Once sent, the result is kept for idempotencyTtlMs.
+    // Once sent, the result is kept for idempotency.ttlMs.
     const sms = createSmsService({
       providers: { memory: memorySmsProvider() },
-      idempotencyStore,
-      idempotencyTtlMs: 3_600_000,
+      idempotency: { store: idempotencyStore, ttlMs: 3_600_000 },
     });
     await client.del(key); // as if the lock had expired
     await sms.send(TO, 'code', { idempotencyKey: 'dies' });
     expect(await client.pttl(key)).toBeGreaterThan(20_000);
-  });
-
-  it('reserves with a PX expiry and replaces the reservation by the result', async () => {
-    const store = redisSmsIdempotencyStore({ client, keyPrefix });
-    const r = await store.reserve('raw', 'fp', 30_000);
-    const key = `${keyPrefix}idem:raw`;
-    expect(JSON.parse((await client.get(key)) ?? 'null')).toMatchObject({ s: 'pending', f: 'fp' });
-    const pttl = await client.pttl(key);
-    expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(30_000);
-    if (!r.acquired) throw new Error('expected to acquire');
-    await store.complete('raw', r.token, { id: 'SM1', status: 'queued', provider: 'twilio' }, 90_000);
-    expect(JSON.parse((await client.get(key)) ?? 'null')).toEqual({
-      s: 'done',
-      f: 'fp',
-      r: { id: 'SM1', status: 'queued', provider: 'twilio' },
-    });
-    expect(await client.pttl(key)).toBeGreaterThan(30_000);
-    await store.release('raw', r.token);
-    expect(await client.exists(key)).toBe(1);
   });
 
   it('falls back to EVAL when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH)', async () => {
@@ -113,7 +84,7 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     const make = (outbox: typeof outboxA) =>
       createSmsService({
         providers: { memory: outbox },
-        idempotencyStore: redisSmsIdempotencyStore({ client: redis.client(), keyPrefix }),
+        idempotency: { store: redisSmsIdempotencyStore({ client: redis.client(), keyPrefix }) },
         statusStore: redisSmsStatusStore({ client: redis.client(), keyPrefix }),
       });
     const a = make(outboxA);
@@ -140,6 +111,6 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
 
   it('rejects a missing client at creation', () => {
     expect(() => redisSmsStatusStore({ client: undefined as never })).toThrow(/Redis client/);
-    expect(() => redisSmsIdempotencyStore({} as never)).toThrow(/Redis client/);
+    expect(() => redisSmsIdempotencyStore({} as never)).toThrow(/ioredis client/);
   });
 });

@@ -6,7 +6,7 @@ import { isSmsError, SmsError, SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
 import { smsProviderContract } from '../testing.js';
 import type { SmsProvider } from '../types.js';
-import { parseRetryAfter, toTwilioSmsError, twilioHttpClient, twilioProvider } from './twilio.js';
+import { toTwilioSmsError, twilioHttpClient, twilioProvider } from './twilio.js';
 
 const TO = '+14155550123';
 const FROM = '+14155550100';
@@ -193,10 +193,7 @@ describe('twilioProvider: error classification', () => {
     expect((refused as Error).message).toMatch(/ECONNREFUSED/);
   });
 
-  it('parses Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('2')).toBe(2000);
-    expect(parseRetryAfter(new Date(61_000).toUTCString(), 1_000)).toBe(60_000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
+  it('maps an unclassified failure to PROVIDER_FAILED (Retry-After parsing: @app/delivery failures.test.ts)', () => {
     expect(toTwilioSmsError(new Error('boom')).code).toBe(SmsErrorCode.PROVIDER_FAILED);
   });
 });

@@ -1,9 +1,10 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { isNetworkError, parseRetryAfter } from '@app/delivery';
 import twilio from 'twilio';
 import type TwilioRequestClientBase from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { isNetworkError, isSmsError, SmsError, SmsErrorCode } from '../errors.js';
+import { isSmsError, SmsError, SmsErrorCode } from '../errors.js';
 import type { SmsProvider, SmsSendOptions, SmsSendResult } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, isHttpUrl, isSender, validateSms } from '../validation.js';
 import { mapTwilioStatus } from './twilio-webhook.js';
@@ -391,22 +392,6 @@ function headerOf(headers: unknown, name: string): string | undefined {
   const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
   const value = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-/**
- * Parses a Retry-After header (seconds, or an HTTP date) into milliseconds.
- *
- * @example
- * ```ts
- * parseRetryAfter('2'); // 2000
- * ```
- */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function bodyCode(body: unknown): number | undefined {

@@ -1,0 +1,26 @@
+export { DeliveryError, DeliveryErrorCode, isDeliveryError } from './errors.js';
+export {
+  classifyFailure,
+  classifyHttpStatus,
+  httpStatusOf,
+  isNetworkError,
+  parseRetryAfter,
+} from './failures.js';
+export type {
+  IdempotencyErrors,
+  IdempotencyOptions,
+  IdempotencyRecord,
+  IdempotencyReservation,
+  IdempotencyStore,
+  SendOnceOptions,
+  SendOnceResult,
+} from './idempotency.js';
+export { fingerprintOf, isIdempotencyKey, sendOnce } from './idempotency.js';
+export type {
+  DeliveryChannel,
+  DeliveryErrorFactory,
+  DeliveryProviderOptions,
+  DeliveryProviders,
+  DeliveryRoutingCode,
+} from './providers.js';
+export { DELIVERY_ERROR_CODES, deliveryProviders } from './providers.js';
