@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { generatedMigration, statements } from './mariadb.js';
-import { atEndOfFile } from './service.js';
+import { atEndOfFile, serviceUnavailable } from './service.js';
 
 /** Options of {@link requireSqlite}. */
 export interface RequireSqliteOptions {
@@ -17,8 +17,11 @@ export interface RequireSqliteOptions {
 
 /** A SQLite database file for one test file, removed afterwards. */
 export interface SqliteHarness {
-  /** Always true: SQLite needs no server. */
-  readonly available: true;
+  /**
+   * False when better-sqlite3 (an optional dependency: a native addon) could not be built or loaded here;
+   * then the tests that need it are skipped with a visible line (with CI=true, the run fails instead).
+   */
+  readonly available: boolean;
   /** The database file (in a temp directory of its own). */
   readonly file: string;
   /** `file:<path>`, the URL `@prisma/adapter-better-sqlite3` takes. */
@@ -40,9 +43,16 @@ export interface SqliteHarness {
  * ```
  */
 export async function requireSqlite(options: RequireSqliteOptions = {}): Promise<SqliteHarness> {
+  let Driver: typeof Database;
+  try {
+    Driver = (await import('better-sqlite3')).default;
+  } catch (error) {
+    serviceUnavailable('SQLite', 'better-sqlite3', error);
+    return unavailableSqlite();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'app-test-sqlite-'));
   const file = join(dir, 'test.db');
-  const db = new Database(file);
+  const db = new Driver(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   for (const pkg of options.migrations ?? []) {
@@ -71,4 +81,17 @@ export async function requireSqlite(options: RequireSqliteOptions = {}): Promise
   };
   atEndOfFile(() => harness.cleanup());
   return harness;
+}
+
+/** What requireSqlite answers when better-sqlite3 cannot be loaded (tests skip on `available`). */
+function unavailableSqlite(): SqliteHarness {
+  return {
+    available: false,
+    file: '',
+    url: '',
+    get db(): Database.Database {
+      throw new Error('[test-harness] better-sqlite3 is not available on this machine');
+    },
+    async cleanup() {},
+  };
 }
