@@ -208,11 +208,13 @@ export async function buildAsync(
 ): Promise<unknown> {
   switch (reg.kind) {
     case 'async':
-      return (reg.provider as AsyncFactoryProvider<unknown>).useAsyncFactory(resolverFor(c, frame));
+      return c.shared.telemetry.create(reg, () =>
+        (reg.provider as AsyncFactoryProvider<unknown>).useAsyncFactory(resolverFor(c, frame)),
+      );
     case 'factory':
       return (reg.provider as FactoryProvider<unknown>).useFactory(resolverFor(c, frame));
     case 'config': {
-      const built = await buildFromConfig(c, slot!, frame, false);
+      const built = await c.shared.telemetry.create(reg, () => buildFromConfig(c, slot!, frame, false));
       slot!.configValue = built!.raw;
       return built!.instance;
     }
