@@ -46,9 +46,43 @@ const SECRET_VALUE =
  * ```
  */
 export function isSensitiveKey(key: string): boolean {
-  if (SECRET_SUBSTRING.test(key) || EMAIL.test(key)) return true;
-  for (const segment of key.split('.')) if (SECRET_SEGMENT.test(segment)) return true;
-  return false;
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict =
+      SECRET_SUBSTRING.test(key) || EMAIL.test(key) || key.split('.').some((s) => SECRET_SEGMENT.test(s));
+    remember(keyVerdicts, key, verdict);
+  }
+  return verdict;
+}
+
+// Attribute keys are a small fixed set and many values repeat (flag keys, outcomes): verdicts are cached,
+// in bounded maps, so the regexes run once per distinct string.
+const CACHE_LIMIT = 4096;
+const keyVerdicts = new Map<string, boolean>();
+const valueVerdicts = new Map<string, boolean>();
+function remember(cache: Map<string, boolean>, text: string, verdict: boolean): void {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, verdict);
+}
+
+function digitsIn(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+function judge(value: string): boolean {
+  if (value.length > MAX_ATTRIBUTE_LENGTH) return true;
+  if (value.includes('@') && EMAIL.test(value)) return true;
+  if (
+    digitsIn(value) >= 7 &&
+    (PHONE_E164.test(value) || PHONE_FORMATTED.test(value) || PHONE_BARE.test(value))
+  )
+    return true;
+  return value.length >= 8 && SECRET_VALUE.test(value);
 }
 
 /**
@@ -61,14 +95,13 @@ export function isSensitiveKey(key: string): boolean {
  * ```
  */
 export function isSensitiveValue(value: string): boolean {
-  return (
-    value.length > MAX_ATTRIBUTE_LENGTH ||
-    EMAIL.test(value) ||
-    PHONE_E164.test(value) ||
-    PHONE_FORMATTED.test(value) ||
-    PHONE_BARE.test(value) ||
-    SECRET_VALUE.test(value)
-  );
+  if (value.length > 64) return judge(value);
+  let verdict = valueVerdicts.get(value);
+  if (verdict === undefined) {
+    verdict = judge(value);
+    remember(valueVerdicts, value, verdict);
+  }
+  return verdict;
 }
 
 function refused(key: string, value: TelemetryAttributeValue): boolean {
