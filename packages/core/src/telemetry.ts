@@ -259,6 +259,7 @@ class InstrumentHandle implements TelemetryCounter, TelemetryHistogram {
 class TelemetryImpl implements Telemetry {
   private readonly api: Api | null;
   private readonly off: boolean;
+  private readonly explicit: boolean;
   private tracerFrom: unknown;
   private tracer: OtelApi.Tracer | undefined;
   private meterFrom: unknown;
@@ -273,14 +274,14 @@ class TelemetryImpl implements Telemetry {
   ) {
     this.api = disabled ? null : loadApi();
     this.off = this.api === null;
+    this.explicit = tracerProvider !== undefined || meterProvider !== undefined;
     // A process that registered its SDK (through any copy of the API) before creating us is seen at once.
     if (!this.off) refreshGlobals();
   }
 
   enabled(): boolean {
     if (this.off) return false;
-    if (this.tracerProvider !== undefined || this.meterProvider !== undefined) return true;
-    return activeGlobals() !== undefined;
+    return this.explicit || activeGlobals() !== undefined;
   }
 
   tracing(): boolean {

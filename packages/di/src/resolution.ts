@@ -207,10 +207,12 @@ export async function buildAsync(
   slot: Slot | undefined,
 ): Promise<unknown> {
   switch (reg.kind) {
-    case 'async':
-      return c.shared.telemetry.create(reg, () =>
-        (reg.provider as AsyncFactoryProvider<unknown>).useAsyncFactory(resolverFor(c, frame)),
-      );
+    case 'async': {
+      const provider = reg.provider as AsyncFactoryProvider<unknown>;
+      const telemetry = c.shared.telemetry;
+      if (!telemetry.enabled()) return provider.useAsyncFactory(resolverFor(c, frame));
+      return telemetry.create(reg, () => provider.useAsyncFactory(resolverFor(c, frame)));
+    }
     case 'factory':
       return (reg.provider as FactoryProvider<unknown>).useFactory(resolverFor(c, frame));
     case 'config': {

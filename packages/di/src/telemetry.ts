@@ -8,6 +8,8 @@ type Outcome = 'success' | 'error';
 type RebuildOutcome = 'replaced' | 'unchanged' | 'failed';
 
 export interface DiTelemetry {
+  /** Whether anybody listens: when not, callers skip `create` (and its closure) altogether. */
+  enabled(): boolean;
   /** Runs an async factory (or a config-bound build) inside an `app.di.create <token>` span. */
   create<T>(reg: Registration, build: () => Promise<T>): Promise<T>;
   /**
@@ -67,6 +69,7 @@ export function diTelemetry(setting: TelemetrySetting | undefined): DiTelemetry 
   };
 
   return {
+    enabled: () => telemetry.enabled(),
     create(reg, build) {
       if (!telemetry.enabled()) return build();
       return measured(

@@ -99,7 +99,7 @@ export function createFlags(options: FlagsOptions): Flags {
     );
   }
   const keys = flagKeys(options.keyPrefix);
-  const telemetry = flagsTelemetry(options.telemetry);
+  const { telemetry, record } = flagsTelemetry(options.telemetry);
   const explicit = options.flags ? new Set(options.flags) : undefined;
   if (explicit) {
     for (const name of explicit) {
@@ -255,7 +255,7 @@ export function createFlags(options: FlagsOptions): Flags {
     return evaluateFlag(entry.compiled, context, now);
   };
   const evaluate = (flag: string, context: FlagContext = EMPTY): Evaluation =>
-    telemetry.record(evaluateUnrecorded(flag, context));
+    record(evaluateUnrecorded(flag, context));
 
   const close = async () => {
     if (closed) return;

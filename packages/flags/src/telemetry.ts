@@ -1,7 +1,7 @@
 // Flag evaluations as OpenTelemetry sees them: a `feature_flag.evaluation` event on the active span and a
 // count by key, variant and reason, with the attribute names of the feature-flag semantic conventions
 // (those OpenFeature uses). Built only when somebody listens.
-import { createTelemetry, type TelemetryAttributes, type TelemetrySetting } from '@app/core';
+import { createTelemetry, type Telemetry, type TelemetryAttributes, type TelemetrySetting } from '@app/core';
 import type { Evaluation, EvaluationReason } from './types.js';
 
 /** The `feature_flag.provider.name` of every evaluation this package records. */
@@ -40,7 +40,7 @@ function eventAttributes(e: Evaluation): TelemetryAttributes {
 
 /** Records evaluations; `record(e)` returns `e`. */
 export function flagsTelemetry(setting: TelemetrySetting | undefined): {
-  enabled(): boolean;
+  telemetry: Telemetry;
   record(e: Evaluation): Evaluation;
 } {
   const telemetry = createTelemetry('@app/flags', setting);
@@ -49,7 +49,7 @@ export function flagsTelemetry(setting: TelemetrySetting | undefined): {
     description: 'Feature flag evaluations, by flag key, variant and reason.',
   });
   return {
-    enabled: () => telemetry.enabled(),
+    telemetry,
     record(e) {
       if (!telemetry.enabled()) return e;
       telemetry.addEvent('feature_flag.evaluation', () => eventAttributes(e));
