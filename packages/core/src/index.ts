@@ -50,5 +50,33 @@ export type { RetryDecision, RetryOptions, RetryPolicy } from './retry.js';
 export { computeBackoff, DEFAULT_RETRY_POLICY, retry, sleep } from './retry.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { validateWithSchema } from './standard-schema.js';
+export type {
+  AttributesInput,
+  InstrumentOptions,
+  MeterLike,
+  MeterProviderLike,
+  Telemetry,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryOptions,
+  TelemetrySetting,
+  TelemetrySpan,
+  TelemetrySpanKind,
+  TelemetrySpanLike,
+  TelemetrySpanOptions,
+  TracerLike,
+  TracerProviderLike,
+} from './telemetry.js';
+export { createTelemetry, errorType } from './telemetry.js';
+export type { TelemetryAttributes, TelemetryAttributeValue } from './telemetry-scrub.js';
+export {
+  isSensitiveKey,
+  isSensitiveValue,
+  MAX_ATTRIBUTE_LENGTH,
+  REDACTED_ATTRIBUTE,
+  scrubAttributes,
+} from './telemetry-scrub.js';
+export type { TelemetrySpanContext, TraceCarrier } from './trace-context.js';
+export { extractTraceContext, injectTraceContext } from './trace-context.js';
 export type { OptionChecks, OptionErrorFactory } from './validate.js';
 export { optionChecks } from './validate.js';

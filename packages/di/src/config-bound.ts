@@ -81,10 +81,15 @@ export function rebuild(c: Node, slot: Slot, force: boolean, background: boolean
   const oldTransients = slot.transients;
   slot.transients = undefined;
   slot.building = frame;
-  const work: Promise<{ instance: unknown; raw: unknown } | undefined> =
-    reg.kind === 'config'
-      ? buildFromConfig(c, slot, frame, !force)
-      : buildAsync(c, reg, frame, slot).then((instance) => ({ instance, raw: undefined }));
+  const work: Promise<{ instance: unknown; raw: unknown } | undefined> = c.shared.telemetry.rebuild(
+    reg,
+    force ? 'invalidate' : 'config_change',
+    () =>
+      reg.kind === 'config'
+        ? buildFromConfig(c, slot, frame, !force)
+        : buildAsync(c, reg, frame, slot).then((instance) => ({ instance, raw: undefined })),
+    (built) => built !== undefined,
+  );
   const outcome = work.then(
     (built) => {
       if (built === undefined) return { ok: true as const, changed: false };

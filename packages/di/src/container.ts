@@ -19,6 +19,7 @@ import {
 import { assertOpen, notRegistered } from './path.js';
 import { validateProvider } from './registration.js';
 import { resolveToken, resolveTokenAsync } from './resolution.js';
+import { diTelemetry } from './telemetry.js';
 import { type InjectionToken, tokenName } from './token.js';
 import type { ConfigFactoryProvider, Container, ContainerOptions, Provider, ValueProvider } from './types.js';
 
@@ -154,6 +155,7 @@ export function createContainer(options: ContainerOptions = {}): Container {
     logger: options.logger ?? silentLogger,
     onError: options.onError,
     implicit: new Map(),
+    telemetry: diTelemetry(options.telemetry),
   };
   const root = new ContainerImpl(shared, undefined, (options.parent ?? tsyringeRoot).createChildContainer());
   if (options.config !== undefined) root.register(CONFIG_SOURCE, { useValue: options.config });

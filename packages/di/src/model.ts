@@ -3,6 +3,7 @@
 import type { Logger, Unsubscribe } from '@app/core';
 import type { DependencyContainer } from 'tsyringe';
 import type { Param } from './params.js';
+import type { DiTelemetry } from './telemetry.js';
 import type { InjectionToken } from './token.js';
 import type { Lifetime, Provider } from './types.js';
 
@@ -93,6 +94,8 @@ export interface Shared {
   readonly logger: Logger;
   readonly onError: ((error: unknown) => void) | undefined;
   readonly implicit: Map<unknown, Registration>;
+  /** Spans and metrics of creations and rebuilds (nothing when nobody listens). */
+  readonly telemetry: DiTelemetry;
 }
 
 /** The state of one container or scope, as the modules see it (implemented by the container class). */

@@ -207,12 +207,16 @@ export async function buildAsync(
   slot: Slot | undefined,
 ): Promise<unknown> {
   switch (reg.kind) {
-    case 'async':
-      return (reg.provider as AsyncFactoryProvider<unknown>).useAsyncFactory(resolverFor(c, frame));
+    case 'async': {
+      const provider = reg.provider as AsyncFactoryProvider<unknown>;
+      const telemetry = c.shared.telemetry;
+      if (!telemetry.enabled()) return provider.useAsyncFactory(resolverFor(c, frame));
+      return telemetry.create(reg, () => provider.useAsyncFactory(resolverFor(c, frame)));
+    }
     case 'factory':
       return (reg.provider as FactoryProvider<unknown>).useFactory(resolverFor(c, frame));
     case 'config': {
-      const built = await buildFromConfig(c, slot!, frame, false);
+      const built = await c.shared.telemetry.create(reg, () => buildFromConfig(c, slot!, frame, false));
       slot!.configValue = built!.raw;
       return built!.instance;
     }

@@ -1,4 +1,4 @@
-import type { Closeable, ConfigSource, Logger, StandardSchemaV1 } from '@app/core';
+import type { Closeable, ConfigSource, Logger, StandardSchemaV1, TelemetrySetting } from '@app/core';
 import type { DependencyContainer } from 'tsyringe';
 import type { Constructor, InjectionToken, Token } from './token.js';
 
@@ -96,6 +96,13 @@ export interface ContainerOptions {
   onError?: (error: unknown) => void;
   /** The tsyringe container to create the wrapped child from. @default tsyringe's global `container` */
   parent?: DependencyContainer;
+  /**
+   * OpenTelemetry: async factory and config-bound creations and rebuilds become spans, with counts and
+   * durations (see docs/observability.md). Pass providers, or `false` to record nothing. Free when
+   * `@opentelemetry/api` is absent or no SDK is registered.
+   * @default the global tracer and meter providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /**

@@ -1,7 +1,15 @@
-import { type Closeable, type ConfigSource, type Logger, silentLogger, type Unsubscribe } from '@app/core';
+import {
+  type Closeable,
+  type ConfigSource,
+  type Logger,
+  silentLogger,
+  type TelemetrySetting,
+  type Unsubscribe,
+} from '@app/core';
 import { FlagsError, FlagsErrorCode } from './errors.js';
 import { type CompiledFlag, compileFlag, evaluateFlag, isFlagEnabled } from './evaluate.js';
 import { canList, flagKeys, type ListsKeys, parseIndex, readListing } from './keys.js';
+import { flagsTelemetry } from './telemetry.js';
 import type { Evaluation, FlagContext, FlagDefinition, VariantResult } from './types.js';
 import { ANY_STICKINESS, isValidFlagName, validateFlagDefinition } from './validate.js';
 
@@ -29,6 +37,13 @@ export interface FlagsOptions {
   logger?: Logger;
   /** The clock that date conditions on `currentTime` compare against, in epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * OpenTelemetry: each evaluation becomes a `feature_flag.evaluation` event on the active span and counts
+   * in `app.flags.evaluations` (see docs/observability.md). Pass providers, or `false` to record nothing.
+   * Free when `@opentelemetry/api` is absent or no SDK is registered.
+   * @default the global tracer and meter providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** What {@link Flags.onChange} listeners receive: the flags whose definition changed, appeared or went away. */
@@ -84,6 +99,7 @@ export function createFlags(options: FlagsOptions): Flags {
     );
   }
   const keys = flagKeys(options.keyPrefix);
+  const { telemetry, record } = flagsTelemetry(options.telemetry);
   const explicit = options.flags ? new Set(options.flags) : undefined;
   if (explicit) {
     for (const name of explicit) {
@@ -231,13 +247,15 @@ export function createFlags(options: FlagsOptions): Flags {
           errorMessage: 'flags are still loading',
         };
 
-  const evaluate = (flag: string, context: FlagContext = EMPTY): Evaluation => {
+  const evaluateUnrecorded = (flag: string, context: FlagContext): Evaluation => {
     const entry = entries.get(flag);
     if (!entry) return missing(flag);
     if (!entry.compiled)
       return { flag, enabled: false, reason: 'ERROR', errorCode: 'PARSE_ERROR', errorMessage: entry.error };
     return evaluateFlag(entry.compiled, context, now);
   };
+  const evaluate = (flag: string, context: FlagContext = EMPTY): Evaluation =>
+    record(evaluateUnrecorded(flag, context));
 
   const close = async () => {
     if (closed) return;
@@ -249,6 +267,8 @@ export function createFlags(options: FlagsOptions): Flags {
   return {
     ready: () => readyPromise,
     isEnabled(flag, context = EMPTY) {
+      // Recorded evaluations need the reason: only then does isEnabled take the full path.
+      if (telemetry.enabled()) return evaluate(flag, context).enabled;
       const compiled = entries.get(flag)?.compiled;
       return compiled ? isFlagEnabled(compiled, context, now) : false;
     },

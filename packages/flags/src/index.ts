@@ -6,6 +6,7 @@ export { createFlags } from './flags.js';
 export type { FlagListing, ListsKeys } from './keys.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
 export { murmurhash3, rolloutBucket, STRATEGY_SEED, VARIANT_SEED, variantBucket } from './murmur.js';
+export { FLAGS_PROVIDER_NAME } from './telemetry.js';
 export type {
   Condition,
   ConditionOperator,
