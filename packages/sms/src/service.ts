@@ -3,9 +3,9 @@ import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } fr
 import { deliveryProviders, fingerprintOf, sendOnce } from '@app/delivery';
 import { memoryIdempotencyStore } from '@app/delivery/memory';
 import { classifySmsError, SmsError, SmsErrorCode, type SmsErrorOptions } from './errors.js';
+import { checkEventRecipient, recipientFields, type SmsEventRecipient } from './privacy.js';
 import { assertUpdate } from './status.js';
 import { memorySmsStatusStore } from './stores/memory.js';
-import { checkEventRecipient, recipientFields, type SmsEventRecipient } from './privacy.js';
 import type {
   SmsDeliveryStatus,
   SmsProvider,
