@@ -107,9 +107,11 @@ describe.skipIf(!redis.available || !db.available)('two instances on one Redis a
     const room = await a.rooms.create('shared', userId);
     expect((await b.rooms.list()).map((r) => r.id)).toContain(room.id);
     const target = { type: 'room', id: room.id };
-    expect(await b.permissions.check(userId, 'delete', target)).toBe(false); // cached on b now
-    await a.grantRoomOwner(userId, room.id); // invalidates the shared Redis cache
-    expect(await b.permissions.check(userId, 'delete', target)).toBe(true);
+    expect(await b.permissions.check(userId, 'delete', target)).toBe(true); // the creator owns it
+    const other = await signIn(b, '+14155550203');
+    expect(await b.permissions.check(other.userId, 'delete', target)).toBe(false); // cached on b now
+    await a.grantRoomOwner(other.userId, room.id); // invalidates the shared Redis cache
+    expect(await b.permissions.check(other.userId, 'delete', target)).toBe(true);
     expect(await b.rooms.delete(room.id)).toBe(true);
     expect(await a.rooms.get(room.id)).toBeUndefined();
   });

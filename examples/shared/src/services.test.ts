@@ -85,8 +85,9 @@ describe('createServices() in memory', () => {
     expect(app.emailOutbox().filter((m) => m.subject.startsWith('Welcome'))).toHaveLength(1);
   });
 
-  it('rooms: a member creates a room but may not delete it until granted owner of that room', async () => {
+  it('rooms: the creator owns the room; another member may not delete it until granted owner of it', async () => {
     const { userId } = await signIn(app, '+14155550102');
+    const { userId: otherUser } = await signIn(app, '+14155550104');
     const room = await app.rooms.create('general', userId);
     const other = await app.rooms.create('random', userId);
     expect(room).toMatchObject({ name: 'general', createdBy: userId });
@@ -94,14 +95,15 @@ describe('createServices() in memory', () => {
     expect((await app.rooms.list()).map((r) => r.id)).toEqual(expect.arrayContaining([room.id, other.id]));
 
     const target = { type: 'room', id: room.id };
-    expect(await app.permissions.check(userId, 'read', target)).toBe(true);
-    expect(await app.permissions.check(userId, 'delete', target)).toBe(false);
-    expect((await app.permissions.explain(userId, 'delete', target)).reason).toBe('no-matching-rule');
-
-    await app.grantRoomOwner(userId, room.id);
     expect(await app.permissions.check(userId, 'delete', target)).toBe(true);
+    expect(await app.permissions.check(otherUser, 'read', target)).toBe(true);
+    expect(await app.permissions.check(otherUser, 'delete', target)).toBe(false);
+    expect((await app.permissions.explain(otherUser, 'delete', target)).reason).toBe('no-matching-rule');
+
+    await app.grantRoomOwner(otherUser, room.id);
+    expect(await app.permissions.check(otherUser, 'delete', target)).toBe(true);
     // Owner of that room only.
-    expect(await app.permissions.check(userId, 'delete', { type: 'room', id: other.id })).toBe(false);
+    expect(await app.permissions.check(otherUser, 'delete', { type: 'room', id: other.id })).toBe(false);
 
     expect(await app.rooms.delete(room.id)).toBe(true);
     expect(await app.rooms.delete(room.id)).toBe(false);
