@@ -91,6 +91,8 @@ describe('createServices() in memory', () => {
     const room = await app.rooms.create('general', userId);
     const other = await app.rooms.create('random', userId);
     expect(room).toMatchObject({ name: 'general', createdBy: userId });
+    const created = (await app.eventLog(200)).filter((e) => e.name === 'room.created').map((e) => e.data);
+    expect(created).toContainEqual({ roomId: room.id, name: 'general', userId });
     expect(await app.rooms.get(room.id)).toEqual(room);
     expect((await app.rooms.list()).map((r) => r.id)).toEqual(expect.arrayContaining([room.id, other.id]));
 

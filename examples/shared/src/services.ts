@@ -159,7 +159,7 @@ export interface AppServices {
   otp: OtpService;
   permissions: PermissionService;
   flags: Flags;
-  /** Rooms. `create` makes the creator the owner of the new room (so its creator may delete it). */
+  /** Rooms. `create` makes the creator the owner of the new room (so its creator may delete it) and publishes `room.created`. */
   rooms: RoomStore;
   messages: MessagesService;
   auth: AuthService;
@@ -476,6 +476,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
     lifetime: singleton,
     useFactory: (r) => {
       const permissions = r.resolve(TOKENS.permissions);
+      const events = r.resolve(TOKENS.events);
       return {
         list: () => stores.rooms.list(),
         get: (id) => stores.rooms.get(id),
@@ -484,6 +485,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
         async create(name, createdBy) {
           const room = await stores.rooms.create(name, createdBy);
           await permissions.assign(createdBy, 'owner', { resource: { type: 'room', id: room.id } });
+          await events.publish('room.created', { roomId: room.id, name: room.name, userId: createdBy });
           return room;
         },
       } satisfies RoomStore;
