@@ -4,6 +4,10 @@ import { RateLimitedError } from '@app/otp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppServices, createServices, TOKENS } from './index.js';
 
+// What the handlers and other instances do happens after the call that caused it: wait for it, with a bound sized
+// for a busy machine (vi.waitFor's default is 1 s). No test asserts how long it took.
+const EVENTUALLY = { timeout: 30_000, interval: 50 };
+
 /** Signs in by code the way a user does: ask for a code, read it from the SMS outbox, type it. */
 async function signIn(app: AppServices, phone: string) {
   const { challengeId, expiresAt } = await app.auth.sendCode(phone);
@@ -57,7 +61,7 @@ describe('createServices() in memory', () => {
         event: 'user_registered',
         userId: first.userId,
       });
-    });
+    }, EVENTUALLY);
     expect(app.emailOutbox()[0]).toMatchObject({ provider: 'ses', to: `${first.userId}@users.example.com` });
 
     // Every signed-in user is a member: may create rooms.
@@ -126,15 +130,21 @@ describe('createServices() in memory', () => {
           properties: { roomId: room.id, length: 5 },
         }),
       );
-    });
+    }, EVENTUALLY);
   });
 
   it('flags: setFlag through config, and isEnabled follows', async () => {
     expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false);
     await setFlag(app.config, 'new-chat-ui', { enabled: true });
-    await vi.waitFor(() => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true));
+    await vi.waitFor(
+      () => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true),
+      EVENTUALLY,
+    );
     await setFlag(app.config, 'new-chat-ui', { enabled: false });
-    await vi.waitFor(() => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false));
+    await vi.waitFor(
+      () => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false),
+      EVENTUALLY,
+    );
 
     // typing-indicators is a sticky 50% rollout: some users in, some out, the same answer every time.
     const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
