@@ -12,8 +12,9 @@
 //     package    limit to these packages (directory name `core` or package name `@app/core`)
 // Exits 1 when a problem is found (without --report), 2 on a usage or setup error.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
+import { entryPoints } from './lib/packages.mjs';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -44,87 +45,6 @@ function createHost(options) {
     return file;
   };
   return host;
-}
-
-/** The tsup `entry` map (name -> source path relative to the package), read from tsup.config.ts's AST. */
-function readTsupEntries(dir) {
-  const entries = new Map();
-  const file = ['tsup.config.ts', 'tsup.config.mts', 'tsup.config.js', 'tsup.config.mjs']
-    .map((f) => join(dir, f))
-    .find((f) => existsSync(f));
-  if (!file) return entries;
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-  const visit = (node) => {
-    // `entry: {...}` in a tsup config, or the first argument of the shared `packageBuild({...})`.
-    const isEntryProperty = ts.isPropertyAssignment(node) && node.name.getText(sf) === 'entry';
-    const isPackageBuild =
-      ts.isCallExpression(node) &&
-      node.expression.getText(sf) === 'packageBuild' &&
-      node.arguments.length > 0;
-    if (isEntryProperty || isPackageBuild) {
-      const init = isEntryProperty ? node.initializer : node.arguments[0];
-      if (ts.isObjectLiteralExpression(init)) {
-        for (const prop of init.properties) {
-          if (ts.isPropertyAssignment(prop) && ts.isStringLiteralLike(prop.initializer)) {
-            const name = ts.isStringLiteralLike(prop.name) ? prop.name.text : prop.name.getText(sf);
-            entries.set(name, prop.initializer.text);
-          }
-        }
-      } else if (ts.isArrayLiteralExpression(init)) {
-        for (const el of init.elements) {
-          if (ts.isStringLiteralLike(el))
-            entries.set(basename(el.text).replace(/\.[cm]?[jt]sx?$/, ''), el.text);
-        }
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
-  return entries;
-}
-
-/** The runtime file an `exports` target points to (`./dist/x.js`), preferring import > default > require. */
-function exportTarget(value) {
-  if (typeof value === 'string') return /\.d\.[cm]?ts$/.test(value) ? undefined : value;
-  if (value && typeof value === 'object') {
-    const keys = ['import', 'default', 'require', ...Object.keys(value)];
-    for (const key of keys) {
-      if (key === 'types' || !(key in value)) continue;
-      const found = exportTarget(value[key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
-/** Source files of a package's entry points: [{ subpath, file }]. */
-function entryPoints(dir, pkg) {
-  const tsup = readTsupEntries(dir);
-  const exportsMap =
-    typeof pkg.exports === 'string' || (pkg.exports && !Object.keys(pkg.exports)[0]?.startsWith('.'))
-      ? { '.': pkg.exports }
-      : (pkg.exports ?? {});
-  const out = [];
-  for (const [subpath, value] of Object.entries(exportsMap)) {
-    const target = exportTarget(value);
-    if (!target || !/\.[cm]?js$/.test(target)) continue; // ./package.json and other non-code exports
-    const name = target
-      .replace(/^\.\//, '')
-      .replace(/^dist\//, '')
-      .replace(/\.[cm]?js$/, '');
-    let source = tsup.get(name);
-    if (!source) {
-      // No tsup entry of that name: assume dist/<name>.js is built from src/<name>.ts.
-      source = ['ts', 'tsx', 'mts'].map((ext) => `src/${name}.${ext}`).find((f) => existsSync(join(dir, f)));
-    }
-    if (!source || !existsSync(join(dir, source))) {
-      console.error(`${pkg.name}: cannot find the source of export "${subpath}" (${target})`);
-      process.exitCode = 2;
-      continue;
-    }
-    out.push({ subpath, file: resolve(dir, source) });
-  }
-  return out;
 }
 
 function compilerOptions(dir) {

@@ -41,7 +41,7 @@ const pkg = {
   type: 'module',
   sideEffects: false,
   files: ['dist'],
-  engines: { node: '>=20' },
+  engines: { node: '>=20.19' },
   main: './dist/index.cjs',
   module: './dist/index.js',
   types: './dist/index.d.cts',

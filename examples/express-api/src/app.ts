@@ -1,12 +1,16 @@
 import { expressPermissions } from '@app/permissions/express';
-import { type AppServices, bearerToken, toHttpError } from '@app-examples/shared';
+import { type AppServices, bearerToken, errorAnswer, httpError, routeNotFound } from '@app-examples/shared';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 
-/** The example API on Express 5 (async handlers' rejections reach the error handler by themselves). */
+/**
+ * The example API on Express 5 (async handlers' rejections reach the error handler by themselves). Every error
+ * answer has the one JSON shape `{ error: { status, code, message } }`, never Express's HTML page.
+ */
 export function createApp(services: AppServices): express.Express {
   const { auth, rooms, flags, permissions } = services;
   const app = express();
-  app.use(express.json());
+  // Any JSON value (as the other examples accept); malformed JSON reaches the error handler below.
+  app.use(express.json({ strict: false }));
 
   const userOf = async (req: Request) => auth.session(bearerToken(req.headers.authorization));
   // The subject of every guarded route is the signed-in user of the bearer token (none -> 401).
@@ -45,11 +49,16 @@ export function createApp(services: AppServices): express.Express {
   });
 
   app.delete('/rooms/:roomId', guard.require('delete', 'room', { param: 'roomId' }), async (req, res) => {
-    const deleted = await rooms.delete(String(req.params.roomId));
-    res.status(deleted ? 204 : 404).end();
+    if (await rooms.delete(String(req.params.roomId))) {
+      res.status(204).end();
+      return;
+    }
+    const { status, body } = httpError(404, 'NOT_FOUND', 'no such room');
+    res.status(status).json(body);
   });
 
-  // Demo only: lets anyone signed in make themselves owner of a room, to show the delete succeed.
+  // Demo only: lets anyone signed in make themselves owner of a room (someone else's too), to show a scoped
+  // role taking effect. Creating a room already makes its creator the owner.
   app.post('/rooms/:roomId/owner', async (req, res) => {
     const user = await userOf(req);
     if (!user) {
@@ -76,10 +85,18 @@ export function createApp(services: AppServices): express.Express {
     res.json({ sms: services.smsOutbox(), email: services.emailOutbox() });
   });
 
+  // No route matched: the same JSON 404 as the other examples, not Express's HTML page.
+  app.use((req, res) => {
+    const { status, body } = routeNotFound(req.method, req.path);
+    res.status(status).json(body);
+  });
+
+  // Typed errors, body-parser errors (malformed JSON -> 400 INVALID_JSON) and anything else (500, logged).
   const onError: ErrorRequestHandler = (error, _req, res, next) => {
-    const mapped = toHttpError(error);
-    if (!mapped) return next(error); // Express logs it and answers 500
-    res.status(mapped.status).set(mapped.headers).json(mapped.body);
+    const { status, headers, body, unexpected } = errorAnswer(error);
+    if (unexpected) services.logger.error({ err: error }, 'unhandled error');
+    if (res.headersSent) return next(error); // too late for an answer: Express closes the connection
+    res.status(status).set(headers).json(body);
   };
   app.use(onError);
   return app;

@@ -1,4 +1,4 @@
-import { describeChatApi } from '@app-examples/shared/testing';
+import { answerOf, describeChatApi, RawBody } from '@app-examples/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import { createApp } from './app.js';
 
@@ -13,14 +13,13 @@ describeChatApi('fastify-api', {
       const res = await app.inject({
         method,
         url: path,
-        ...(body === undefined ? {} : { payload: body as object }),
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+        ...(body === undefined ? {} : { payload: body instanceof RawBody ? body.text : (body as object) }),
+        headers: {
+          ...(body instanceof RawBody ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
       });
-      return {
-        status: res.statusCode,
-        headers: new Headers(res.headers as Record<string, string>),
-        body: res.body ? JSON.parse(res.body) : {},
-      };
+      return answerOf(res.statusCode, new Headers(res.headers as Record<string, string>), res.body);
     };
   },
   stop: () => app.close(),

@@ -1,10 +1,10 @@
 import { fastifyPermissions } from '@app/permissions/fastify';
-import { type AppServices, bearerToken, toHttpError } from '@app-examples/shared';
+import { type AppServices, bearerToken, errorAnswer, httpError, routeNotFound } from '@app-examples/shared';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 
 type RoomParams = { Params: { roomId: string } };
 
-/** The example API on Fastify 5. */
+/** The example API on Fastify 5. Every error answer has the one JSON shape `{ error: { status, code, message } }`. */
 export function createApp(services: AppServices): FastifyInstance {
   const { auth, rooms, flags, permissions } = services;
   const app = Fastify();
@@ -13,10 +13,16 @@ export function createApp(services: AppServices): FastifyInstance {
   // The subject of every guarded route is the signed-in user of the bearer token (none -> 401).
   const guard = fastifyPermissions({ permissions, getSubject: async (req) => (await userOf(req))?.userId });
 
+  // Typed errors, Fastify's own 4xx (malformed JSON -> 400 INVALID_JSON) and anything else (500, logged).
   app.setErrorHandler(async (error, _req, reply) => {
-    const mapped = toHttpError(error);
-    if (!mapped) throw error; // Fastify logs it and answers 500
-    return reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
+    const { status, headers, body, unexpected } = errorAnswer(error);
+    if (unexpected) services.logger.error({ err: error }, 'unhandled error');
+    return reply.code(status).headers(headers).send(body);
+  });
+  // No route matched: the same JSON 404 as the other examples, not Fastify's own body.
+  app.setNotFoundHandler(async (req, reply) => {
+    const { status, body } = routeNotFound(req.method, req.url);
+    return reply.code(status).send(body);
   });
 
   app.post<{ Body: { phone?: string } }>('/auth/code', async (req) =>
@@ -59,10 +65,15 @@ export function createApp(services: AppServices): FastifyInstance {
   app.delete<RoomParams>(
     '/rooms/:roomId',
     { preHandler: guard.require('delete', 'room', { param: 'roomId' }) },
-    async (req, reply) => reply.code((await rooms.delete(req.params.roomId)) ? 204 : 404).send(),
+    async (req, reply) => {
+      if (await rooms.delete(req.params.roomId)) return reply.code(204).send();
+      const { status, body } = httpError(404, 'NOT_FOUND', 'no such room');
+      return reply.code(status).send(body);
+    },
   );
 
-  // Demo only: lets anyone signed in make themselves owner of a room, to show the delete succeed.
+  // Demo only: lets anyone signed in make themselves owner of a room (someone else's too), to show a scoped
+  // role taking effect. Creating a room already makes its creator the owner.
   app.post<RoomParams>('/rooms/:roomId/owner', async (req, reply) => {
     const user = await userOf(req);
     if (!user) {

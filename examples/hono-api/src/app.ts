@@ -1,9 +1,18 @@
 import { honoPermissions } from '@app/permissions/hono';
-import { type AppServices, bearerToken, toHttpError } from '@app-examples/shared';
+import {
+  type AppServices,
+  bearerToken,
+  errorAnswer,
+  malformedJson,
+  routeNotFound,
+} from '@app-examples/shared';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** The example API on Hono (any runtime: `app.fetch`; Node through @hono/node-server in server.ts). */
+/**
+ * The example API on Hono (any runtime: `app.fetch`; Node through @hono/node-server in server.ts). Every error
+ * answer has the one JSON shape `{ error: { status, code, message } }`.
+ */
 export function createApp(services: AppServices): Hono {
   const { auth, rooms, flags, permissions } = services;
   const app = new Hono();
@@ -13,18 +22,30 @@ export function createApp(services: AppServices): Hono {
   const guard = honoPermissions({ permissions, getSubject: async (c) => (await userOf(c))?.userId });
   const fail = (c: Context, status: ContentfulStatusCode, code: string, message: string) =>
     c.json({ error: { status, code, message } }, status);
+  // The JSON body as an object (`{}` when empty or not an object); malformed JSON is 400 INVALID_JSON, not an
+  // empty body that would fail later with a misleading error.
   const body = async (c: Context): Promise<Record<string, unknown>> => {
-    const parsed: unknown = await c.req.json().catch(() => ({}));
+    const text = await c.req.text();
+    if (text.trim() === '') return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw malformedJson();
+    }
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   };
 
+  // Typed errors, malformed JSON, Hono's HTTPException and anything else (500, logged).
   app.onError((error, c) => {
-    const mapped = toHttpError(error);
-    if (!mapped) {
-      console.error(error);
-      return fail(c, 500, 'INTERNAL', 'internal error');
-    }
-    return c.json(mapped.body, mapped.status as ContentfulStatusCode, mapped.headers);
+    const { status, headers, body, unexpected } = errorAnswer(error);
+    if (unexpected) services.logger.error({ err: error }, 'unhandled error');
+    return c.json(body, status as ContentfulStatusCode, headers);
+  });
+  // No route matched: the same JSON 404 as the other examples, not Hono's text/plain one.
+  app.notFound((c) => {
+    const { status, body } = routeNotFound(c.req.method, c.req.path);
+    return c.json(body, status as ContentfulStatusCode);
   });
 
   app.post('/auth/code', async (c) => {
@@ -54,10 +75,13 @@ export function createApp(services: AppServices): Hono {
   });
 
   app.delete('/rooms/:roomId', guard.require('delete', 'room', { param: 'roomId' }), async (c) =>
-    c.body(null, (await rooms.delete(c.req.param('roomId'))) ? 204 : 404),
+    (await rooms.delete(c.req.param('roomId')))
+      ? c.body(null, 204)
+      : fail(c, 404, 'NOT_FOUND', 'no such room'),
   );
 
-  // Demo only: lets anyone signed in make themselves owner of a room, to show the delete succeed.
+  // Demo only: lets anyone signed in make themselves owner of a room (someone else's too), to show a scoped
+  // role taking effect. Creating a room already makes its creator the owner.
   app.post('/rooms/:roomId/owner', async (c) => {
     const user = await userOf(c);
     if (!user) return fail(c, 401, 'UNAUTHENTICATED', 'authentication required');

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { NEST_PERMISSIONS_OPTIONS, nestPermissions, PermissionSubject } from '@app/permissions/nestjs';
-import { type AppServices, bearerToken, toHttpError } from '@app-examples/shared';
+import {
+  type AppServices,
+  bearerToken,
+  errorAnswer,
+  type HttpError,
+  httpError,
+  routeNotFound,
+} from '@app-examples/shared';
 import {
   type ArgumentsHost,
   Body,
@@ -8,6 +15,7 @@ import {
   Controller,
   Delete,
   type DynamicModule,
+  type ExceptionFilter,
   Get,
   HttpCode,
   HttpException,
@@ -15,27 +23,31 @@ import {
   Inject,
   Module,
   type NestApplicationOptions,
+  NotFoundException,
   Param,
   Post,
   Req,
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { BaseExceptionFilter, HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { type AbstractHttpAdapter, HttpAdapterHost, NestFactory } from '@nestjs/core';
 
 /** The injection token of the services built by `createServices()` (`@app-examples/shared`). */
 export const APP_SERVICES = Symbol('AppServices');
 
 /** What the app reads from the Express request (Nest's default platform). */
 interface HttpRequest {
+  method?: string;
+  path?: string;
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
   params?: Record<string, unknown>;
   ip?: string;
 }
 
-/** The only Express response call the app makes itself: an empty answer with a computed status. */
+/** The only Express response calls the app makes itself: an empty 204, or a JSON error. */
 interface HttpResponse {
-  status(code: number): { end(): void };
+  status(code: number): { end(): void; json(body: unknown): void };
 }
 
 const errorBody = (status: number, code: string, message: string) =>
@@ -94,11 +106,13 @@ class RoomsController {
   @Delete(':roomId')
   @UseGuards(guard.require('delete', 'room', { param: 'roomId' }))
   async remove(@Param('roomId') roomId: string, @Res() res: HttpResponse) {
-    const deleted = await this.services.rooms.delete(roomId);
-    res.status(deleted ? 204 : 404).end();
+    if (await this.services.rooms.delete(roomId)) return res.status(204).end();
+    const { status, body } = httpError(404, 'NOT_FOUND', 'no such room');
+    res.status(status).json(body);
   }
 
-  // Demo only: lets anyone signed in make themselves owner of a room, to show the delete succeed.
+  // Demo only: lets anyone signed in make themselves owner of a room (someone else's too), to show a scoped
+  // role taking effect. Creating a room already makes its creator the owner.
   @Post(':roomId/owner')
   @HttpCode(200)
   async becomeOwner(@Param('roomId') roomId: string, @Req() req: HttpRequest) {
@@ -127,19 +141,40 @@ class MiscController {
   }
 }
 
-/** Maps the services' typed errors with `toHttpError`; anything else goes to Nest's own handling (500, logged). */
+/** Whether an `HttpException`'s body already has the one error shape (the app's and the guard's do). */
+function isErrorShape(body: unknown): body is HttpError['body'] {
+  const error = (body as { error?: { status?: unknown; code?: unknown } } | null)?.error;
+  return typeof error?.status === 'number' && typeof error.code === 'string';
+}
+
+/**
+ * Every error in the one JSON shape `{ error: { status, code, message } }`: the app's and the guard's
+ * `HttpException`s as they are, Nest's route-miss 404 as `routeNotFound`, body-parser errors (malformed JSON ->
+ * 400 INVALID_JSON) and typed errors as `errorAnswer` maps them, anything else 500 (logged).
+ */
 @Catch()
-class ApiErrorFilter extends BaseExceptionFilter {
-  override catch(error: unknown, host: ArgumentsHost): void {
-    const mapped = toHttpError(error);
-    if (!mapped) {
-      super.catch(error, host);
-      return;
+class ApiErrorFilter implements ExceptionFilter {
+  constructor(
+    private readonly adapter: AbstractHttpAdapter,
+    private readonly services: AppServices,
+  ) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<HttpRequest>();
+    let answer: { status: number; headers: Record<string, string>; body: HttpError['body'] };
+    if (error instanceof HttpException && isErrorShape(error.getResponse())) {
+      answer = { status: error.getStatus(), headers: {}, body: error.getResponse() as HttpError['body'] };
+    } else if (error instanceof NotFoundException) {
+      answer = routeNotFound(req.method ?? 'GET', req.path ?? req.url ?? '/');
+    } else {
+      const mapped = errorAnswer(error);
+      if (mapped.unexpected) this.services.logger.error({ err: error }, 'unhandled error');
+      answer = mapped;
     }
-    const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
-    const res = host.switchToHttp().getResponse();
-    for (const [name, value] of Object.entries(mapped.headers)) adapter?.setHeader(res, name, value);
-    adapter?.reply(res, mapped.body, mapped.status);
+    const res = http.getResponse();
+    for (const [name, value] of Object.entries(answer.headers)) this.adapter.setHeader(res, name, value);
+    this.adapter.reply(res, answer.body, answer.status);
   }
 }
 
@@ -183,6 +218,6 @@ export async function createApp(
     appModule(() => services),
     options,
   );
-  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost).httpAdapter, services));
   return app.init();
 }

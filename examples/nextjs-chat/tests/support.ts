@@ -2,11 +2,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@app/test-harness';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const appDir = join(import.meta.dirname, '..');
 export const shotsDir = join(appDir, 'test-results');
+
+// Sized for a loaded machine (both cores busy with other work), where `next start` and Chromium start slowly
+// and a server-rendered page can take seconds. No test asserts on time: these only bound a hang.
+/** How long `next start` may take to say "Ready". */
+export const NEXT_READY_TIMEOUT_MS = 180_000;
+/** A `beforeAll` that starts servers and Chromium. */
+export const STARTUP_TIMEOUT_MS = 300_000;
+/** One browser action or navigation (Playwright's default is 30 s). */
+export const ACTION_TIMEOUT_MS = 90_000;
 
 /**
  * Whether the browser tests can run here: Chromium installed and the app built. Outside CI a missing piece
@@ -52,7 +61,10 @@ export async function startNext(env: Record<string, string>): Promise<NextServer
   );
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`next start did not become ready:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`next start did not become ready:\n${output}`)),
+      NEXT_READY_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (d: Buffer) => {
       output += d;
       if (output.includes('Ready')) {
@@ -91,4 +103,20 @@ export function launchChromium(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** A new browser context (its own cookies: another user) with the action and navigation timeouts above. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
+  return context;
+}
+
+/** A page in a new {@link newContext}; closing the page closes its context. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  page.once('close', () => void context.close().catch(() => {}));
+  return page;
 }

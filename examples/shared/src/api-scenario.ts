@@ -1,3 +1,4 @@
+import type { Logger } from '@app/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppServices, createServices } from './services.js';
 
@@ -8,17 +9,69 @@ export interface ApiBody {
   id?: string;
   rooms?: unknown[];
   sms?: Array<{ to: string; body: string }>;
-  error?: { code: string; message?: string };
+  error?: { status?: number; code: string; message?: string };
   flags?: Record<string, { enabled: boolean; reason: string }>;
 }
 
-/** What a framework's test gives the scenario: one HTTP call, made however the framework does it in process. */
+/** A request body sent as it is (`content-type: application/json`), not JSON-encoded: for malformed JSON. */
+export class RawBody {
+  constructor(readonly text: string) {}
+}
+
+/** One answer of the API: the parsed JSON body (`{}` when there is none or it is not JSON) and the raw text. */
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: ApiBody;
+  text: string;
+}
+
+/**
+ * What a framework's test gives the scenario: one HTTP call, made however the framework does it in process.
+ * `body` is sent JSON-encoded, except a {@link RawBody}, sent as it is.
+ */
 export type ApiCall = (
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
   token?: string,
-) => Promise<{ status: number; headers: Headers; body: ApiBody }>;
+) => Promise<ApiAnswer>;
+
+/** Parses an answer's text: its JSON, or `{}` when it is empty or not JSON (the scenario then fails on it). */
+export function answerOf(status: number, headers: Headers, text: string): ApiAnswer {
+  let body: ApiBody = {};
+  try {
+    body = text ? (JSON.parse(text) as ApiBody) : {};
+  } catch {}
+  return { status, headers, body, text };
+}
+
+/** The `Error`s a logger received as `err`, so the scenario can see that an unexpected error was logged. */
+function recordingLogger(errors: unknown[]): Logger {
+  const ignore = () => {};
+  return {
+    debug: ignore,
+    info: ignore,
+    warn: ignore,
+    error: (obj: unknown) => {
+      errors.push((obj as { err?: unknown } | undefined)?.err ?? obj);
+    },
+  } as Logger;
+}
+
+/**
+ * Asserts the examples' one error shape: JSON `{ error: { status, code, message } }` with `status` equal to
+ * the HTTP status, and nothing of the server's insides (no HTML, no stack trace, no file path).
+ */
+function expectErrorShape(answer: ApiAnswer, status: number, code: string): void {
+  const context = `${answer.status} ${answer.text.slice(0, 300)}`;
+  expect(answer.status, context).toBe(status);
+  expect(answer.headers.get('content-type') ?? '', context).toMatch(/^application\/json/);
+  const parsed: unknown = JSON.parse(answer.text);
+  expect(parsed, context).toEqual({ error: { status, code, message: expect.any(String) } });
+  expect(answer.text, context).not.toMatch(/<html|<pre|<!doctype/i);
+  expect(answer.text, context).not.toMatch(/\bat .+:\d+:\d+|node_modules|\/work\/|\/home\/|\/tmp\/|[A-Z]:\\/);
+}
 
 /** How the scenario starts and stops one framework's app over fresh in-memory services. */
 export interface ApiUnderTest {
@@ -27,8 +80,9 @@ export interface ApiUnderTest {
 }
 
 /**
- * The same small API story, run against every framework example (Express, Fastify, Hono), so the three apps
- * provably behave alike: sign in by code, rooms guarded by @app/permissions middleware, error mapping, flags.
+ * The same small API story, run against every framework example (Express, Fastify, Hono, NestJS), so the apps
+ * provably behave alike: sign in by code, rooms guarded by @app/permissions middleware, flags, and one JSON
+ * error shape for every error (typed errors, malformed JSON, unknown routes, unexpected errors).
  *
  * @example
  * ```ts
@@ -40,8 +94,10 @@ export function describeChatApi(name: string, api: ApiUnderTest): void {
     let services: AppServices;
     let call: ApiCall;
 
+    const logged: unknown[] = [];
+
     beforeAll(async () => {
-      services = await createServices();
+      services = await createServices({ logger: recordingLogger(logged) });
       call = await api.start(services);
     });
     afterAll(async () => {
@@ -64,20 +120,29 @@ export function describeChatApi(name: string, api: ApiUnderTest): void {
       return verified.body.token as string;
     }
 
-    it('signs in by code, creates a room, is refused the delete, becomes owner, deletes it', async () => {
+    it('signs in by code, creates a room (its creator owns it) and deletes it', async () => {
       const token = await signIn('+14155550401');
       const created = await call('POST', '/rooms', { name: 'general' }, token);
       expect(created.status).toBe(201);
-      const roomId = created.body.id as string;
       expect((await call('GET', '/rooms', undefined, token)).body.rooms).toContainEqual(created.body);
-
-      const refused = await call('DELETE', `/rooms/${roomId}`, undefined, token);
-      expect(refused.status).toBe(403);
-      expect(refused.body.error?.code).toBe('FORBIDDEN');
-
-      expect((await call('POST', `/rooms/${roomId}/owner`, undefined, token)).status).toBe(200);
-      expect((await call('DELETE', `/rooms/${roomId}`, undefined, token)).status).toBe(204);
+      expect((await call('DELETE', `/rooms/${created.body.id}`, undefined, token)).status).toBe(204);
       expect((await call('GET', '/rooms', undefined, token)).body.rooms).not.toContainEqual(created.body);
+      const gone = await call('DELETE', `/rooms/${created.body.id}`, undefined, token);
+      expectErrorShape(gone, 404, 'NOT_FOUND');
+    });
+
+    it("refuses the delete of someone else's room until made its owner", async () => {
+      const alice = await signIn('+14155550404');
+      const bob = await signIn('+14155550405');
+      const created = await call('POST', '/rooms', { name: 'alices' }, alice);
+      expect(created.status).toBe(201);
+      const roomId = created.body.id as string;
+
+      const refused = await call('DELETE', `/rooms/${roomId}`, undefined, bob);
+      expectErrorShape(refused, 403, 'FORBIDDEN');
+
+      expect((await call('POST', `/rooms/${roomId}/owner`, undefined, bob)).status).toBe(200);
+      expect((await call('DELETE', `/rooms/${roomId}`, undefined, bob)).status).toBe(204);
     });
 
     it('answers 401 without a valid token', async () => {
@@ -85,6 +150,47 @@ export function describeChatApi(name: string, api: ApiUnderTest): void {
       expect((await call('POST', '/rooms', { name: 'x' })).status).toBe(401);
       expect((await call('DELETE', '/rooms/abc', undefined, 'not-a-token')).status).toBe(401);
       expect((await call('POST', '/rooms/abc/owner')).status).toBe(401);
+      expectErrorShape(await call('GET', '/rooms'), 401, 'UNAUTHENTICATED');
+    });
+
+    it('answers malformed JSON with the one error shape: 400 INVALID_JSON, nothing of the server', async () => {
+      const token = await signIn('+14155550406');
+      for (const raw of ['{"phone":', '{phone: 1}', '{"name": "x"} trailing']) {
+        expectErrorShape(await call('POST', '/auth/code', new RawBody(raw)), 400, 'INVALID_JSON');
+        expectErrorShape(await call('POST', '/auth/verify', new RawBody(raw)), 400, 'INVALID_JSON');
+        expectErrorShape(await call('POST', '/rooms', new RawBody(raw), token), 400, 'INVALID_JSON');
+      }
+    });
+
+    it('answers unknown routes with the one error shape: 404 NOT_FOUND', async () => {
+      const token = await signIn('+14155550407');
+      for (const [method, path] of [
+        ['GET', '/no-such-route'],
+        ['POST', '/no/such/route'],
+        ['DELETE', '/rooms'],
+        ['GET', '/rooms/abc/owner'],
+      ] as const) {
+        const answer = await call(method, path, method === 'POST' ? {} : undefined, token);
+        expectErrorShape(answer, 404, 'NOT_FOUND');
+        expect(answer.body.error?.message).toBe(`no route for ${method} ${path}`);
+      }
+    });
+
+    it('answers an unexpected error with 500 INTERNAL in the one shape, and logs the error', async () => {
+      const token = await signIn('+14155550408');
+      const evaluateAll = services.flags.evaluateAll;
+      const boom = new Error(`boom in ${import.meta.filename}`);
+      services.flags.evaluateAll = () => {
+        throw boom;
+      };
+      try {
+        const answer = await call('GET', '/flags', undefined, token);
+        expectErrorShape(answer, 500, 'INTERNAL');
+        expect(answer.text).not.toContain('boom');
+      } finally {
+        services.flags.evaluateAll = evaluateAll;
+      }
+      expect(logged).toContain(boom);
     });
 
     it('maps typed errors: bad phone 400, resend too soon 429 with Retry-After, wrong code 401', async () => {
@@ -119,9 +225,8 @@ export function fetchCall(
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: body instanceof RawBody ? body.text : JSON.stringify(body) }),
     });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as ApiBody) : {} };
+    return answerOf(res.status, res.headers, await res.text());
   };
 }

@@ -9,7 +9,7 @@ export type {
 export { APP_EVENT_NAMES } from './events.js';
 export { DEFAULT_NOTIFICATION_PREFERENCES, registerEventHandlers } from './handlers.js';
 export type { HttpError } from './http.js';
-export { bearerToken, toHttpError } from './http.js';
+export { bearerToken, errorAnswer, httpError, malformedJson, routeNotFound, toHttpError } from './http.js';
 export type { AppConfigSchemas, EmailProviderName } from './schemas.js';
 export { CONFIG_SCHEMAS, EMAIL_PROVIDERS } from './schemas.js';
 export type {

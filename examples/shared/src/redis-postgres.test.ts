@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppServices, createServices } from './index.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 
+// What the handlers and other instances do happens after the call that caused it: wait for it, with a bound sized
+// for a busy machine (vi.waitFor's default is 1 s). No test asserts how long it took.
+const EVENTUALLY = { timeout: 30_000, interval: 50 };
+
 const redis = await requireRedis();
 // No migrations here: createServices applies them itself.
 const db = await requirePostgres();
@@ -72,14 +76,20 @@ describe.skipIf(!redis.available || !db.available)('two instances on one Redis a
   it('a flag flipped on one instance is seen on the other', async () => {
     expect(b.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false);
     await setFlag(a.config, 'new-chat-ui', { enabled: true });
-    await vi.waitFor(() => expect(b.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true));
+    await vi.waitFor(
+      () => expect(b.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true),
+      EVENTUALLY,
+    );
     await setFlag(b.config, 'new-chat-ui', { enabled: false });
-    await vi.waitFor(() => expect(a.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false));
+    await vi.waitFor(
+      () => expect(a.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false),
+      EVENTUALLY,
+    );
   });
 
   it('an email provider switched on one instance applies to the next email sent by the other', async () => {
     await a.config.set('email.provider', 'sendgrid');
-    await vi.waitFor(async () => expect(await b.config.get('email.provider')).toBe('sendgrid'));
+    await vi.waitFor(async () => expect(await b.config.get('email.provider')).toBe('sendgrid'), EVENTUALLY);
     const sent = await b.email.send({ to: 'ada@example.com', subject: 'switched', text: 'hi' });
     expect(sent.provider).toBe('sendgrid');
     await a.config.set('email.provider', 'ses');
@@ -99,7 +109,7 @@ describe.skipIf(!redis.available || !db.available)('two instances on one Redis a
         (e) => e.name === 'analytics.tracked' && (e.data as { userId?: string }).userId === userId,
       );
       expect(tracked).toHaveLength(1);
-    });
+    }, EVENTUALLY);
 
     // Signing in again on the other instance: same user.
     expect((await signIn(b, phone)).userId).toBe(userId);
@@ -107,9 +117,11 @@ describe.skipIf(!redis.available || !db.available)('two instances on one Redis a
     const room = await a.rooms.create('shared', userId);
     expect((await b.rooms.list()).map((r) => r.id)).toContain(room.id);
     const target = { type: 'room', id: room.id };
-    expect(await b.permissions.check(userId, 'delete', target)).toBe(false); // cached on b now
-    await a.grantRoomOwner(userId, room.id); // invalidates the shared Redis cache
-    expect(await b.permissions.check(userId, 'delete', target)).toBe(true);
+    expect(await b.permissions.check(userId, 'delete', target)).toBe(true); // the creator owns it
+    const other = await signIn(b, '+14155550203');
+    expect(await b.permissions.check(other.userId, 'delete', target)).toBe(false); // cached on b now
+    await a.grantRoomOwner(other.userId, room.id); // invalidates the shared Redis cache
+    expect(await b.permissions.check(other.userId, 'delete', target)).toBe(true);
     expect(await b.rooms.delete(room.id)).toBe(true);
     expect(await a.rooms.get(room.id)).toBeUndefined();
   });
@@ -122,7 +134,10 @@ describe.skipIf(!redis.available)('two instances on Redis alone', () => {
     await using b = await createServices({ ...options, instanceName: 'b' });
     expect(a.mode).toBe('redis');
     await setFlag(a.config, 'typing-indicators', { enabled: false });
-    await vi.waitFor(() => expect(b.flags.isEnabled('typing-indicators', { userId: 'u-1' })).toBe(false));
+    await vi.waitFor(
+      () => expect(b.flags.isEnabled('typing-indicators', { userId: 'u-1' })).toBe(false),
+      EVENTUALLY,
+    );
     // The definition is in Redis itself (no database): what a restarted instance would load.
     const stored = await redis.client().hgetall(`${redis.prefix}solo:config:entry:flags.typing-indicators`);
     expect(JSON.parse(stored.d ?? 'null')).toMatchObject({ enabled: false });

@@ -4,6 +4,10 @@ import { RateLimitedError } from '@app/otp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppServices, createServices, TOKENS } from './index.js';
 
+// What the handlers and other instances do happens after the call that caused it: wait for it, with a bound sized
+// for a busy machine (vi.waitFor's default is 1 s). No test asserts how long it took.
+const EVENTUALLY = { timeout: 30_000, interval: 50 };
+
 /** Signs in by code the way a user does: ask for a code, read it from the SMS outbox, type it. */
 async function signIn(app: AppServices, phone: string) {
   const { challengeId, expiresAt } = await app.auth.sendCode(phone);
@@ -57,7 +61,7 @@ describe('createServices() in memory', () => {
         event: 'user_registered',
         userId: first.userId,
       });
-    });
+    }, EVENTUALLY);
     expect(app.emailOutbox()[0]).toMatchObject({ provider: 'ses', to: `${first.userId}@users.example.com` });
 
     // Every signed-in user is a member: may create rooms.
@@ -85,23 +89,27 @@ describe('createServices() in memory', () => {
     expect(app.emailOutbox().filter((m) => m.subject.startsWith('Welcome'))).toHaveLength(1);
   });
 
-  it('rooms: a member creates a room but may not delete it until granted owner of that room', async () => {
+  it('rooms: the creator owns the room; another member may not delete it until granted owner of it', async () => {
     const { userId } = await signIn(app, '+14155550102');
+    const { userId: otherUser } = await signIn(app, '+14155550104');
     const room = await app.rooms.create('general', userId);
     const other = await app.rooms.create('random', userId);
     expect(room).toMatchObject({ name: 'general', createdBy: userId });
+    const created = (await app.eventLog(200)).filter((e) => e.name === 'room.created').map((e) => e.data);
+    expect(created).toContainEqual({ roomId: room.id, name: 'general', userId });
     expect(await app.rooms.get(room.id)).toEqual(room);
     expect((await app.rooms.list()).map((r) => r.id)).toEqual(expect.arrayContaining([room.id, other.id]));
 
     const target = { type: 'room', id: room.id };
-    expect(await app.permissions.check(userId, 'read', target)).toBe(true);
-    expect(await app.permissions.check(userId, 'delete', target)).toBe(false);
-    expect((await app.permissions.explain(userId, 'delete', target)).reason).toBe('no-matching-rule');
-
-    await app.grantRoomOwner(userId, room.id);
     expect(await app.permissions.check(userId, 'delete', target)).toBe(true);
+    expect(await app.permissions.check(otherUser, 'read', target)).toBe(true);
+    expect(await app.permissions.check(otherUser, 'delete', target)).toBe(false);
+    expect((await app.permissions.explain(otherUser, 'delete', target)).reason).toBe('no-matching-rule');
+
+    await app.grantRoomOwner(otherUser, room.id);
+    expect(await app.permissions.check(otherUser, 'delete', target)).toBe(true);
     // Owner of that room only.
-    expect(await app.permissions.check(userId, 'delete', { type: 'room', id: other.id })).toBe(false);
+    expect(await app.permissions.check(otherUser, 'delete', { type: 'room', id: other.id })).toBe(false);
 
     expect(await app.rooms.delete(room.id)).toBe(true);
     expect(await app.rooms.delete(room.id)).toBe(false);
@@ -122,15 +130,21 @@ describe('createServices() in memory', () => {
           properties: { roomId: room.id, length: 5 },
         }),
       );
-    });
+    }, EVENTUALLY);
   });
 
   it('flags: setFlag through config, and isEnabled follows', async () => {
     expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false);
     await setFlag(app.config, 'new-chat-ui', { enabled: true });
-    await vi.waitFor(() => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true));
+    await vi.waitFor(
+      () => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(true),
+      EVENTUALLY,
+    );
     await setFlag(app.config, 'new-chat-ui', { enabled: false });
-    await vi.waitFor(() => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false));
+    await vi.waitFor(
+      () => expect(app.flags.isEnabled('new-chat-ui', { userId: 'u-1' })).toBe(false),
+      EVENTUALLY,
+    );
 
     // typing-indicators is a sticky 50% rollout: some users in, some out, the same answer every time.
     const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);

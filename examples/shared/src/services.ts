@@ -77,7 +77,7 @@ export interface AppServicesOptions {
   otpResendCooldownSeconds?: number;
   /** How long a session lasts, in ms. @default 604800000 (7 days) */
   sessionTtlMs?: number;
-  /** pino-shaped logger handed to every service. @default silent */
+  /** pino-shaped logger handed to every service. @default silent ({@link servicesFromEnv}: warnings and errors to the console) */
   logger?: Logger;
 }
 
@@ -143,6 +143,8 @@ export interface AppServices {
   container: Container;
   /** Which instance this is. */
   instanceName: string;
+  /** The logger every service was given ({@link AppServicesOptions.logger}); the apps log unexpected errors to it. */
+  logger: Logger;
   /** Where state lives: `memory`, or `redis` / `postgres` / `redis+postgres`. */
   mode: string;
   config: ConfigService<AppConfigSchemas>;
@@ -157,6 +159,7 @@ export interface AppServices {
   otp: OtpService;
   permissions: PermissionService;
   flags: Flags;
+  /** Rooms. `create` makes the creator the owner of the new room (so its creator may delete it) and publishes `room.created`. */
   rooms: RoomStore;
   messages: MessagesService;
   auth: AuthService;
@@ -469,7 +472,25 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
     },
     dispose: (flags) => flags.close(),
   });
-  container.register(TOKENS.rooms, { useValue: stores.rooms });
+  container.register(TOKENS.rooms, {
+    lifetime: singleton,
+    useFactory: (r) => {
+      const permissions = r.resolve(TOKENS.permissions);
+      const events = r.resolve(TOKENS.events);
+      return {
+        list: () => stores.rooms.list(),
+        get: (id) => stores.rooms.get(id),
+        delete: (id) => stores.rooms.delete(id),
+        // Whoever creates a room owns it: the scoped `owner` role grants room:* on that room only.
+        async create(name, createdBy) {
+          const room = await stores.rooms.create(name, createdBy);
+          await permissions.assign(createdBy, 'owner', { resource: { type: 'room', id: room.id } });
+          await events.publish('room.created', { roomId: room.id, name: room.name, userId: createdBy });
+          return room;
+        },
+      } satisfies RoomStore;
+    },
+  });
   container.register(TOKENS.messages, {
     lifetime: singleton,
     useFactory: (r) => {
@@ -593,6 +614,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
     const services: AppServices = {
       container,
       instanceName,
+      logger,
       mode,
       config,
       events,
@@ -661,9 +683,17 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
   }
 }
 
+/** Warnings and errors to the console (`console.warn` / `console.error`), the rest nowhere. */
+const consoleLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (obj, msg) => console.warn(msg ?? '', obj),
+  error: (obj, msg) => console.error(msg ?? '', obj),
+};
+
 /**
  * {@link createServices} configured from the environment: `REDIS_URL`, `DATABASE_URL`, `DATABASE_SCHEMA`,
- * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`.
+ * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`; warnings and errors are logged to the console.
  *
  * @example
  * ```ts
@@ -672,7 +702,7 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
  */
 export function servicesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<AppServices> {
   const pick = (name: string) => (env[name] ? env[name] : undefined);
-  const options: AppServicesOptions = {};
+  const options: AppServicesOptions = { logger: consoleLogger };
   const set = <K extends keyof AppServicesOptions>(key: K, value: AppServicesOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
   };

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 export interface Room {
   id: string;
   name: string;
-  /** The user id of its creator (who is NOT its owner until granted: see `grantRoomOwner`). */
+  /** The user id of its creator (`AppServices.rooms.create` makes the creator its owner). */
   createdBy: string;
   /** ISO 8601. */
   createdAt: string;

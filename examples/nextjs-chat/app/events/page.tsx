@@ -10,7 +10,7 @@ export default async function Events() {
         email, notification preferences, analytics; <code>message.sent</code> → analytics.
       </p>
       <section>
-        <table>
+        <table className="events">
           <thead>
             <tr>
               <th>At</th>
@@ -24,7 +24,9 @@ export default async function Events() {
                 <td>{e.at}</td>
                 <td>{e.name}</td>
                 <td>
-                  <code>{JSON.stringify(e.data)}</code>
+                  <code className="json" data-testid="event-data">
+                    {JSON.stringify(e.data)}
+                  </code>
                 </td>
               </tr>
             ))}

@@ -23,6 +23,12 @@ export default async function Rooms({
   return (
     <>
       <h1>Rooms</h1>
+      <p>
+        Whoever creates a room owns it (the <code>owner</code> role, scoped to that room) and may delete it.
+        On a room someone else owns, <strong>Delete</strong> is refused with 403 by{' '}
+        <code>@app/permissions/next</code>;<strong> Make me owner</strong> (demo only) grants you that room's
+        owner role.
+      </p>
       {error && <p className="error">{error}</p>}
       <section>
         <form method="post" action="/api/rooms" className="inline">
@@ -44,16 +50,18 @@ export default async function Rooms({
           <tbody>
             {rooms.map((room, i) => (
               <tr key={room.id} data-testid={`room-${room.name}`}>
-                <td>{room.name}</td>
-                <td>{room.createdBy}</td>
-                <td>
+                <td className="wrap-anywhere">{room.name}</td>
+                <td>{room.createdBy === user.userId ? 'you (owner)' : room.createdBy}</td>
+                <td data-testid={`decision-${room.name}`}>
                   <code>{decisions[i]?.allowed ? 'allowed' : 'denied'}</code> {decisions[i]?.reason}
                 </td>
                 <td>
                   <DeleteRoomButton roomId={room.id} />{' '}
-                  <form method="post" action={`/api/rooms/${room.id}/owner`} className="inline">
-                    <button type="submit">Make me owner</button>
-                  </form>
+                  {!decisions[i]?.allowed && (
+                    <form method="post" action={`/api/rooms/${room.id}/owner`} className="inline">
+                      <button type="submit">Make me owner</button>
+                    </form>
+                  )}
                 </td>
               </tr>
             ))}
