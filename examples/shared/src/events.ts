@@ -1,3 +1,7 @@
+import type { EmailEvents } from '@app/email';
+import type { OtpEvents } from '@app/otp';
+import type { SmsEvents } from '@app/sms';
+
 /** Payload of `user.registered`: published once, on a user's first sign-in. */
 export interface UserRegistered {
   userId: string;
@@ -36,30 +40,20 @@ export interface RoomChanged {
   userId: string;
 }
 
-/** What the services publish themselves (@app/email, @app/sms, @app/otp): ids and statuses, never content. */
-export type ServiceEvent = Record<string, unknown>;
+/** What the services publish themselves: each package's own event map (ids and statuses, never content). */
+export type ServiceEvents = OtpEvents & EmailEvents & SmsEvents;
 
 /**
- * Every event of the example apps, name -> payload: the bus is typed with it, so `publish` and handlers are
- * checked at compile time.
+ * Every event of the example apps, name -> payload: the app's own events composed with the services' maps, so
+ * `publish` and handlers are checked at compile time.
  */
-export interface AppEvents {
+export interface AppEvents extends ServiceEvents {
   'user.registered': UserRegistered;
   'user.signed_in': { userId: string };
   'message.sent': MessageSent;
   'analytics.tracked': AnalyticsTracked;
   'room.created': RoomChanged;
   'room.deleted': RoomChanged;
-  'email.queued': ServiceEvent;
-  'email.sent': ServiceEvent;
-  'sms.queued': ServiceEvent;
-  'sms.sent': ServiceEvent;
-  'sms.delivered': ServiceEvent;
-  'sms.failed': ServiceEvent;
-  'otp.sent': ServiceEvent;
-  'otp.verified': ServiceEvent;
-  'otp.failed': ServiceEvent;
-  'otp.locked': ServiceEvent;
 }
 
 /** Every event name of {@link AppEvents}: what `eventLog()` reads (history is kept per name). */

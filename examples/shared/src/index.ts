@@ -3,7 +3,7 @@ export type {
   AppEvents,
   MessageSent,
   RoomChanged,
-  ServiceEvent,
+  ServiceEvents,
   UserRegistered,
 } from './events.js';
 export { APP_EVENT_NAMES } from './events.js';

@@ -190,3 +190,18 @@ export function normalizePhoneNumber(input: unknown): string {
   if (checked.ok) return checked.value;
   throw new DestinationError(DestinationErrorCode.INVALID_PHONE_NUMBER, checked.reason, checked.message);
 }
+
+/**
+ * Hides most of an e-mail address for logs and events: the first character of the local part and the
+ * domain stay (`a***@example.com`), enough to tell recipients apart at a glance, not to write to them.
+ *
+ * @example
+ * ```ts
+ * maskEmailAddress('ada@example.com'); // 'a***@example.com'
+ * ```
+ */
+export function maskEmailAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${address.slice(0, 1)}***${address.slice(at)}`;
+}

@@ -21,6 +21,7 @@ export {
   E164_PATTERN,
   isE164,
   isEmailAddress,
+  maskEmailAddress,
   normalizeEmailAddress,
   normalizePhoneNumber,
 } from './destination.js';

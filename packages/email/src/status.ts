@@ -1,4 +1,4 @@
-import type { EventSink, Logger } from '@app/core';
+import { type EventSink, type Logger, maskEmailAddress } from '@app/core';
 import type { DeliveryEvent, DeliveryStatus, EmailStatusStore } from './types.js';
 
 /**
@@ -44,7 +44,8 @@ export async function recordDeliveryEvents(
       status: event.status,
       timestamp: event.timestamp.toISOString(),
     };
-    if (event.recipient !== undefined) data.recipient = event.recipient;
+    // Events never carry an address in clear; the status store keeps the recipient for getStatus.
+    if (event.recipient !== undefined) data.recipientMasked = maskEmailAddress(event.recipient);
     if (event.reason !== undefined) data.reason = event.reason;
     try {
       await target.sink.publish(`email.${event.status}`, data, '@app/email');

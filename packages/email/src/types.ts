@@ -216,8 +216,8 @@ export interface EmailEventPayload {
   status: Exclude<DeliveryStatus, 'unknown'>;
   /** When the provider says it happened, ISO 8601. */
   timestamp: string;
-  /** The recipient concerned, when known. */
-  recipient?: string;
+  /** The recipient concerned, masked (`a***@example.com`), when known: events never carry an address in clear. */
+  recipientMasked?: string;
   /** A short reason (bounce type, SMTP response), never message content. */
   reason?: string;
 }

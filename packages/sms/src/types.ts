@@ -61,8 +61,12 @@ export interface SmsStatusUpdate {
   status: SmsStatus;
   /** The provider that sent the message. */
   provider?: string;
-  /** The recipient, when known. */
+  /** The recipient in clear: only with `eventRecipient: 'clear'`. */
   to?: string;
+  /** The recipient masked (`+14*******23`): the default. */
+  toMasked?: string;
+  /** HMAC-SHA256 of the recipient under your key (hex): with `eventRecipient: { hashKey }`. */
+  toHash?: string;
   /** The provider's error code for `undelivered`/`failed` (Twilio's `ErrorCode`, e.g. `30003`). */
   errorCode?: string;
   /** When the provider reported it, in ms since the epoch. @default Date.now() */
@@ -111,8 +115,12 @@ export interface SmsEventPayload {
   /** When the status was recorded, in ms since the epoch. */
   at: number;
   provider?: string;
-  /** The recipient, when known. */
+  /** The recipient in clear: only with `eventRecipient: 'clear'`. */
   to?: string;
+  /** The recipient masked (`+14*******23`): the default. */
+  toMasked?: string;
+  /** HMAC-SHA256 of the recipient under your key (hex): with `eventRecipient: { hashKey }`. */
+  toHash?: string;
   /** The provider's error code for `undelivered`/`failed`. */
   errorCode?: string;
 }

@@ -4,7 +4,8 @@ const HOW_TO_START: Record<string, string> = {
   Redis: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
   PostgreSQL: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
   MariaDB: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
-  SQLite: 'npm_config_nodedir=/usr pnpm rebuild better-sqlite3 (its native build needs Node headers: /usr/include/node)',
+  SQLite:
+    'npm_config_nodedir=/usr pnpm rebuild better-sqlite3 (its native build needs Node headers: /usr/include/node)',
 };
 
 /**
