@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashSlot, startRedisCluster } from './redis-cluster.js';
+import { withNode } from './redis-processes.js';
 import { startRedisSentinel } from './redis-sentinel.js';
 
 describe('hashSlot', () => {
@@ -26,10 +27,17 @@ describe('startRedisCluster: a real 3-master, 3-replica cluster', () => {
     const probes = ['foo', '{user1000}.following', 'foo{}{bar}', 'foo{{bar}}zap', 'otp:{c:1}:att', 'ünïcode'];
     const node = cluster.client();
     for (const key of probes) expect(hashSlot(key)).toBe(await node.cluster('KEYSLOT', key));
+    // Replication is asynchronous: write 'a' on its master and WAIT until the replica has it, so the
+    // promoted replica must answer it.
+    const before = await cluster.masterOf('a');
+    const acked = await withNode(before, async (c) => {
+      await c.set('a', 'A');
+      return c.wait(1, 30_000);
+    });
+    expect(acked).toBe(1);
     const { from, to } = await cluster.failover('a');
     expect(to).not.toBe(from);
     expect(await cluster.masterOf('a')).toBe(to);
-    // Writes went to the replica before the kill (replication is async, but these were long done).
     await expect(client.get('a')).resolves.toBe('A');
     await client.set('a', 'A2');
     await expect(client.get('a')).resolves.toBe('A2');
@@ -41,7 +49,7 @@ describe('startRedisSentinel: a master, a replica and three Sentinels', () => {
     const setup = await startRedisSentinel();
     const client = setup.client();
     await client.set('k', 'v1');
-    await client.wait(1, 5000);
+    expect(await client.wait(1, 30_000)).toBe(1);
     const { from, to } = await setup.failover();
     expect(to).not.toBe(from);
     await expect(client.get('k')).resolves.toBe('v1');
