@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireRedis, startRedisServer } from '@app/test-harness';
@@ -116,6 +117,8 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
         if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
       }
       const acknowledged = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : []));
+      // Publishing fails fast while the client reconnects (by design): wait for the reconnect itself.
+      if (client.status !== 'ready') await once(client, 'ready');
 
       const after = await Promise.all(
         Array.from({ length: 50 }, (_, n) => bus.publish('tick', { n: 200 + n })),
