@@ -205,3 +205,17 @@ export function maskEmailAddress(address: string): string {
   if (at <= 0) return '***';
   return `${address.slice(0, 1)}***${address.slice(at)}`;
 }
+
+/**
+ * Hides a phone number's middle digits for logs and events: `+14155550123` -> `+14*******23`.
+ *
+ * @example
+ * ```ts
+ * maskPhoneNumber('+447946000958'); // '+44********58'
+ * ```
+ */
+export function maskPhoneNumber(e164: string): string {
+  const digits = e164.replace(/\D/g, '');
+  if (digits.length <= 4) return `+${'*'.repeat(digits.length)}`;
+  return `+${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
+}

@@ -134,6 +134,10 @@ describe('optionChecks', () => {
     expect(check.positiveInt('n', 3)).toBe(3);
     expect(() => check.positiveInt('n', 0)).toThrow('n must be a positive integer, got 0');
     expect(check.nonNegativeInt('n', 0)).toBe(0);
+    expect(check.intInRange('codeLength', 6, 4, 10)).toBe(6);
+    expect(() => check.intInRange('codeLength', 11, 4, 10)).toThrow(
+      'codeLength must be an integer from 4 to 10, got 11',
+    );
     expect(() => check.nonNegativeInt('n', 1.5)).toThrow(TypeError);
     expect(check.durationMs('ttlMs', 10, 1)).toBe(10);
     expect(() => check.durationMs('ttlMs', Number.NaN)).toThrow('ttlMs must be a number of milliseconds');

@@ -22,6 +22,7 @@ export {
   isE164,
   isEmailAddress,
   maskEmailAddress,
+  maskPhoneNumber,
   normalizeEmailAddress,
   normalizePhoneNumber,
 } from './destination.js';

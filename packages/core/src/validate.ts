@@ -7,6 +7,8 @@ export interface OptionChecks {
   positiveInt(name: string, value: unknown): number;
   /** An integer >= 0. */
   nonNegativeInt(name: string, value: unknown): number;
+  /** An integer from `min` to `max`, both included. */
+  intInRange(name: string, value: unknown, min: number, max: number): number;
   /** A duration in milliseconds: a finite number >= `min` (default 0). */
   durationMs(name: string, value: unknown, min?: number): number;
   /** A string with at least one non-blank character. */
@@ -38,6 +40,12 @@ export function optionChecks(fail: OptionErrorFactory): OptionChecks {
     nonNegativeInt(name, value) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
         throw fail(`${name} must be a non-negative integer, got ${show(value)}`);
+      }
+      return value;
+    },
+    intInRange(name, value, min, max) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        throw fail(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
       }
       return value;
     },

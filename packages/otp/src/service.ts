@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventSink, Logger } from '@app/core';
-import { silentLogger } from '@app/core';
+import { optionChecks, silentLogger } from '@app/core';
 import type { OtpChannel } from './channels.js';
 import { alphabetOf, generateCode, normalizeCode, type OtpCodeAlphabet } from './codes.js';
 import { normalizeDestination, type OtpDestinationKind } from './destination.js';
@@ -140,11 +140,10 @@ function invalid(message: string): OtpError {
   return new OtpError(OtpErrorCode.INVALID_OPTIONS, message);
 }
 
+const check = optionChecks(invalid);
+/** An integer option from `min` to `max` (core's one option check, with otp's error). */
 function positiveInt(value: unknown, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`\`${name}\` must be an integer from ${min} to ${max}`);
-  }
-  return value;
+  return check.intInRange(`\`${name}\``, value, min, max);
 }
 
 function windowLimit(limit: OtpRateLimit | undefined, name: string): OtpWindowLimit | undefined {

@@ -1,8 +1,8 @@
+export { maskPhoneNumber } from '@app/core';
 export type { IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 export type { SmsErrorOptions } from './errors.js';
 export { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
 export type { SmsEventRecipient } from './privacy.js';
-export { maskPhoneNumber } from './privacy.js';
 export type {
   SmsProviderFactory,
   SmsService,

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { maskPhoneNumber } from '@app/core';
 import { describe, expect, it } from 'vitest';
 import { memorySmsProvider } from './adapters/memory.js';
 import { SmsErrorCode } from './errors.js';
-import { maskPhoneNumber } from './privacy.js';
 import { createSmsService } from './service.js';
 
 const TO = '+14155550123';

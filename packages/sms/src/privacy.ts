@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { maskPhoneNumber } from '@app/core';
 
 /**
  * How `sms.*` events name the recipient:
@@ -9,20 +10,6 @@ import { createHmac } from 'node:crypto';
  * - `'clear'`: `to`, the E.164 number itself, for consumers that may see numbers.
  */
 export type SmsEventRecipient = 'masked' | 'clear' | { hashKey: string };
-
-/**
- * Hides a phone number's middle digits: `+14155550123` -> `+14*******23`.
- *
- * @example
- * ```ts
- * maskPhoneNumber('+447946000958'); // '+44********58'
- * ```
- */
-export function maskPhoneNumber(e164: string): string {
-  const digits = e164.replace(/\D/g, '');
-  if (digits.length <= 4) return `+${'*'.repeat(digits.length)}`;
-  return `+${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
-}
 
 /** The event fields naming `to` under `mode`: `{ toMasked }`, `{ toHash }` or `{ to }`. */
 export function recipientFields(to: string, mode: SmsEventRecipient): Record<string, string> {

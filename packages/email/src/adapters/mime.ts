@@ -21,8 +21,12 @@ export function buildMimeMessage(message: NormalizedEmail, formatAddressFor = fo
   return Buffer.from(`${lines.join('\r\n')}\r\n${body}`, 'utf8');
 }
 
-/** A header value as 7-bit text: as is when printable ASCII, else RFC 2047 encoded-words of <= 75 chars. */
-export function encodeHeaderText(value: string): string {
+/**
+ * A header value as 7-bit text: as is when printable ASCII, else RFC 2047 encoded-words of at most 75
+ * characters (45 bytes of UTF-8 each, never splitting a character), joined by `separator` (a folded line in
+ * a raw header; a space where an API takes the value unfolded).
+ */
+export function encodeHeaderText(value: string, separator = '\r\n '): string {
   if (/^[\x20-\x7e]*$/.test(value)) return value;
   const words: string[] = [];
   let chunk = '';
@@ -34,7 +38,7 @@ export function encodeHeaderText(value: string): string {
     chunk += char;
   }
   if (chunk !== '') words.push(chunk);
-  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(separator);
 }
 
 const boundary = () => `=_app_${randomBytes(12).toString('hex')}`;

@@ -22,6 +22,7 @@ import type {
 } from '../types.js';
 import { formatAddress } from '../validation.js';
 import { checkOptions } from './check-options.js';
+import { encodeHeaderText } from './mime.js';
 import { isSesV1Client, type SesV1ClientLike, sesV1Provider } from './ses-v1.js';
 
 /** The part of `SESv2Client` this provider uses. */
@@ -154,9 +155,6 @@ function attachments(list: EmailAttachment[]) {
   }));
 }
 
-/** Bytes of UTF-8 per encoded-word: 45 bytes are 60 base64 characters, 72 with the `=?UTF-8?B?...?=` frame. */
-const ENCODED_WORD_BYTES = 45;
-
 /**
  * An address as SES takes it: 7-bit ASCII only, so a display name with other characters is sent as RFC 2047
  * encoded-words (each at most 75 characters, never splitting a character); SES refuses or garbles it otherwise.
@@ -169,18 +167,7 @@ const ENCODED_WORD_BYTES = 45;
 export function sesAddress(address: EmailAddress): string {
   const name = address.name;
   if (!name || /^[\x20-\x7e]*$/.test(name)) return formatAddress(address);
-  const words: string[] = [];
-  let chunk = '';
-  for (const char of name) {
-    if (chunk !== '' && Buffer.byteLength(chunk + char) > ENCODED_WORD_BYTES) {
-      words.push(chunk);
-      chunk = '';
-    }
-    chunk += char;
-  }
-  if (chunk !== '') words.push(chunk);
-  const encoded = words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`);
-  return `${encoded.join(' ')} <${address.email}>`;
+  return `${encodeHeaderText(name, ' ')} <${address.email}>`;
 }
 
 function headers(h: Record<string, string>) {
