@@ -1,6 +1,9 @@
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { IdempotencyStore } from './idempotency.js';
 
+export type { StatusStoreCapability, StatusStoreContractOptions } from './testing-status.js';
+export { statusStoreContract } from './testing-status.js';
+
 /** Parts of the idempotency contract an adapter may switch off. */
 export type IdempotencyCapability = 'expiry';
 
