@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
-import { emailProviderContract, emailStatusStoreContract } from '../testing.js';
+import { emailProviderContract, statusStoreContract } from '../testing.js';
 import type { EmailProvider } from '../types.js';
 import { memoryEmailProvider, memoryEmailStatusStore } from './memory.js';
 import { sendgridProvider } from './sendgrid.js';
@@ -24,7 +24,27 @@ afterAll(async () => {
   await Promise.all([sendgridFake.close(), sesFake.close()]);
 });
 
-emailStatusStoreContract({ ...t, name: 'memory', create: () => memoryEmailStatusStore() });
-emailProviderContract({ ...t, name: 'memory', create: () => ({ provider: memoryEmailProvider() }) });
-emailProviderContract({ ...t, name: 'sendgrid (local fake)', create: () => subject(sendgrid()) });
-emailProviderContract({ ...t, name: 'ses (local fake)', create: () => subject(ses()) });
+statusStoreContract({ ...t, name: 'memoryEmailStatusStore', create: () => memoryEmailStatusStore() });
+// The memory provider's outbox is its storage: the probe reads the last one created.
+let memory = memoryEmailProvider();
+emailProviderContract({
+  ...t,
+  name: 'memory',
+  create: () => {
+    memory = memoryEmailProvider();
+    return { provider: memory };
+  },
+  inspect: async () => memory.messages().map((m) => JSON.stringify(m)),
+});
+emailProviderContract({
+  ...t,
+  name: 'sendgrid (local fake)',
+  create: () => subject(sendgrid()),
+  inspect: async () => sendgridFake.requests.map((r) => r.body),
+});
+emailProviderContract({
+  ...t,
+  name: 'ses (local fake)',
+  create: () => subject(ses()),
+  inspect: async () => sesFake.requests.map((r) => r.body),
+});
