@@ -1,6 +1,10 @@
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { IdempotencyStore } from './idempotency.js';
 
+export type { ChannelIdempotencyContractOptions, ChannelSubject } from './testing-channel.js';
+export { channelIdempotencyContract } from './testing-channel.js';
+export type { ClusterScanClient, ScanClient } from './testing-probes.js';
+export { scanRedisKeys } from './testing-probes.js';
 export type { StatusStoreCapability, StatusStoreContractOptions } from './testing-status.js';
 export { statusStoreContract } from './testing-status.js';
 

@@ -1,4 +1,4 @@
-import type { Closeable } from '@app/core';
+import type { DeliveryStatusStore } from '@app/delivery';
 
 /**
  * Where a message stands. `queued` (accepted by the provider), `sending`, `sent` (handed to the carrier),
@@ -96,16 +96,13 @@ export interface SmsStatusRecordResult {
 }
 
 /**
- * Where delivery statuses are kept. Recording is one atomic step: a status only moves forward
- * (queued -> sending -> sent -> final), and a duplicate or late callback is not applied.
- * Prove an implementation with `smsStatusStoreContract` from `@app/sms/testing`.
+ * Where delivery statuses are kept: `@app/delivery`'s one status-store interface ({@link DeliveryStatusStore}),
+ * shared with `@app/email`. Recording is one atomic step: a status only moves forward
+ * (queued -> sending -> sent -> final; the first final status wins), and a duplicate or late callback is
+ * not applied. The service translates {@link SmsStatusUpdate}s to its updates (`smsStatusUpdate`). Prove an
+ * implementation with `statusStoreContract` from `@app/sms/testing` (or `@app/delivery/testing`).
  */
-export interface SmsStatusStore extends Closeable {
-  /** Reads the record of `id`, or `undefined` when none is stored. */
-  get(id: string): Promise<SmsStatusRecord | undefined>;
-  /** Applies `update` if it moves the status forward; answers whether it did and what is stored now. */
-  record(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
-}
+export type SmsStatusStore = DeliveryStatusStore;
 
 /** What every `sms.*` event carries (the service publishes one per applied status change). */
 export interface SmsEventPayload {

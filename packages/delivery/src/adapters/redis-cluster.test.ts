@@ -3,8 +3,7 @@ import { hashSlot, requireRedis, startRedisCluster, startRedisServer } from '@ap
 import Redis from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeliveryErrorCode } from '../errors.js';
-import { idempotencyStoreContract, statusStoreContract } from '../testing.js';
-import { scanKeys } from './redis.fixture.js';
+import { idempotencyStoreContract, scanRedisKeys as scanKeys, statusStoreContract } from '../testing.js';
 import { redisIdempotencyStore, redisStatusStore } from './redis.js';
 
 // The harness needs redis-server; requireRedis says (and skips, outside CI) when Redis is not here.

@@ -2,8 +2,7 @@ import { requireRedis } from '@app/test-harness';
 import RedisMock from 'ioredis-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeliveryErrorCode } from '../errors.js';
-import { idempotencyStoreContract, statusStoreContract } from '../testing.js';
-import { scanKeys } from './redis.fixture.js';
+import { idempotencyStoreContract, scanRedisKeys as scanKeys, statusStoreContract } from '../testing.js';
 import { redisIdempotencyStore, redisStatusStore } from './redis.js';
 
 const redis = await requireRedis();

@@ -1,8 +1,10 @@
+import { channelIdempotencyContract } from '@app/delivery/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { emailSubject } from '../test/channel-subject.js';
 import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
 import { emailProviderContract, statusStoreContract } from '../testing.js';
 import type { EmailProvider } from '../types.js';
-import { memoryEmailProvider, memoryEmailStatusStore } from './memory.js';
+import { memoryEmailProvider, memoryEmailStatusStore, memoryIdempotencyStore } from './memory.js';
 import { sendgridProvider } from './sendgrid.js';
 import { sesProvider } from './ses.js';
 
@@ -25,6 +27,11 @@ afterAll(async () => {
 });
 
 statusStoreContract({ ...t, name: 'memoryEmailStatusStore', create: () => memoryEmailStatusStore() });
+channelIdempotencyContract({
+  ...t,
+  name: 'email on memory',
+  create: () => emailSubject(memoryIdempotencyStore()),
+});
 // The memory provider's outbox is its storage: the probe reads the last one created.
 let memory = memoryEmailProvider();
 emailProviderContract({

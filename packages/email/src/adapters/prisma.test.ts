@@ -1,9 +1,10 @@
+import { channelIdempotencyContract } from '@app/delivery/testing';
 import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
 import { createEmailService } from '../service.js';
 import { recordDeliveryEvents } from '../status.js';
-import type { SendResult } from '../types.js';
+import { emailSubject } from '../test/channel-subject.js';
 import { memoryEmailProvider } from './memory.js';
 import { prismaEmailIdempotencyStore, prismaEmailStatusStore } from './prisma.js';
 
@@ -14,32 +15,15 @@ describe.skipIf(!db.available)('the email service on the Prisma stores (Postgres
   const prisma = createTestPrisma(db);
   const msg = { to: 'ada@example.com', subject: 'Hi', text: 'Hello' };
 
-  it('a retried send sends once; a failed one frees its key', async () => {
-    const memory = memoryEmailProvider();
-    const email = createEmailService({
-      providers: { memory },
-      defaultFrom: 'a@example.com',
-      retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 1 },
-      idempotency: { store: prismaEmailIdempotencyStore({ prisma }), pollMs: 5 },
-    });
-    const rows = async (key: string) =>
-      (
-        await db.query<{ result: SendResult | null }>(
-          'SELECT result FROM app_delivery_idempotency WHERE key = $1',
-          [key],
-        )
-      ).rows;
-    memory.failNext('transient');
-    await expect(email.send(msg, { idempotencyKey: 'svc-1' })).rejects.toThrow();
-    expect(await rows('email:svc-1')).toEqual([]);
-    const first = await email.send(msg, { idempotencyKey: 'svc-1' });
-    const again = await Promise.all(
-      Array.from({ length: 20 }, () => email.send(msg, { idempotencyKey: 'svc-1' })),
-    );
-    expect(memory.messages()).toHaveLength(1);
-    for (const r of again) expect(r).toEqual({ ...first, duplicate: true });
-    expect((await rows('email:svc-1'))[0]?.result?.id).toBe(first.id);
-    await email.close();
+  channelIdempotencyContract({
+    describe,
+    it,
+    expect,
+    name: 'email on prisma',
+    namespace: 'email:',
+    create: () => emailSubject(prismaEmailIdempotencyStore({ prisma })),
+    inspect: async () =>
+      (await db.query<{ key: string }>('SELECT key FROM app_delivery_idempotency')).rows.map((r) => r.key),
   });
 
   it('keeps the send status and webhook events in the shared tables, read back as e-mail records', async () => {

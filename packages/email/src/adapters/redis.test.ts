@@ -1,7 +1,9 @@
+import { channelIdempotencyContract, scanRedisKeys } from '@app/delivery/testing';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEmailService } from '../service.js';
 import { recordDeliveryEvents } from '../status.js';
+import { emailSubject } from '../test/channel-subject.js';
 import { startFakeSendgrid } from '../test/fake-http.js';
 import { redisEmailIdempotencyStore, redisEmailStatusStore } from './redis.js';
 import { sendgridProvider } from './sendgrid.js';
@@ -12,6 +14,16 @@ const redis = await requireRedis();
 describe.skipIf(!redis.available)('the email service on the Redis stores', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
+
+  channelIdempotencyContract({
+    describe,
+    it,
+    expect,
+    name: 'email on redis',
+    namespace: 'email:',
+    create: () => emailSubject(redisEmailIdempotencyStore({ client, keyPrefix })),
+    inspect: async () => (await scanRedisKeys(client, keyPrefix)).map((k) => k.replace(/[{}]/g, '')),
+  });
 
   it('keeps statuses under the email prefix, one hash tag per message', async () => {
     const store = redisEmailStatusStore({ client, keyPrefix: `${keyPrefix}email:` });

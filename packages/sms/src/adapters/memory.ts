@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Unsubscribe } from '@app/core';
-import { memoryIdempotencyStore } from '@app/delivery/memory';
+import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import type { SmsProvider, SmsSendOptions, SmsSendResult, SmsStatus } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, validateSms } from '../validation.js';
 
-export type { MemoryIdempotencyStoreOptions } from '@app/delivery/memory';
-export { memoryIdempotencyStore } from '@app/delivery/memory';
-export type { MemorySmsStatusStoreOptions } from '../stores/memory.js';
-export { memorySmsStatusStore } from '../stores/memory.js';
+export type { MemoryIdempotencyStoreOptions, MemoryStatusStoreOptions } from '@app/delivery/memory';
+export { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
+
+/** Options of {@link memorySmsStatusStore}: `@app/delivery`'s `memoryStatusStore` options. */
+export type MemorySmsStatusStoreOptions = import('@app/delivery/memory').MemoryStatusStoreOptions;
+
+/**
+ * `@app/delivery`'s in-memory status store, under its former `@app/sms` name (the service's default).
+ *
+ * @deprecated Use `memoryStatusStore` (the same function).
+ * @example
+ * ```ts
+ * const sms = createSmsService({ providers, statusStore: memorySmsStatusStore({ maxEntries: 1000 }) });
+ * ```
+ */
+export const memorySmsStatusStore = memoryStatusStore;
 
 /**
  * The shared in-memory idempotency store of `@app/delivery/memory`, under its former `@app/sms` name.
