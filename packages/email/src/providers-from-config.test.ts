@@ -1,5 +1,5 @@
-import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
-import { isAppError } from '@app/core';
+import type { Closeable, ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import { closeable, isAppError } from '@app/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEmailProvider } from './adapters/memory.js';
 import { type SendgridProviderOptions, sendgridProvider } from './adapters/sendgrid.js';
@@ -68,16 +68,18 @@ function factories(closed: string[] = []) {
     <O>(make: (options: O) => EmailProvider, tag: (options: O) => string | undefined) =>
     (options: O): EmailProvider => {
       const provider = make(options);
-      return {
-        name: provider.name,
-        maxBulkSize: provider.maxBulkSize,
-        send: provider.send.bind(provider),
-        sendBulk: provider.sendBulk?.bind(provider),
-        async close() {
-          closed.push(`${provider.name}:${tag(options)}`);
-          await provider.close?.();
+      return closeable<Omit<EmailProvider, keyof Closeable>>(
+        {
+          name: provider.name,
+          maxBulkSize: provider.maxBulkSize,
+          send: provider.send.bind(provider),
+          sendBulk: provider.sendBulk?.bind(provider),
         },
-      } satisfies EmailProvider;
+        async () => {
+          closed.push(`${provider.name}:${tag(options)}`);
+          await provider.close();
+        },
+      );
     };
   return {
     sendgrid: track<SendgridProviderOptions>(sendgridProvider, (o) => o.apiKey),

@@ -72,6 +72,13 @@ function sending(o: Resolved): void {
     expect(a.id).not.toBe(b.id);
     expect(['queued', 'sent']).toContain(a.status);
   });
+  test(o, 'is Closeable: close() is idempotent, and await using closes it', async ({ provider }) => {
+    expect(typeof provider.close).toBe('function');
+    expect(typeof provider[Symbol.asyncDispose]).toBe('function');
+    await provider.close();
+    await provider.close();
+    await provider[Symbol.asyncDispose]();
+  });
   test(
     o,
     'hands the backend the recipient it was given (raw probe)',

@@ -151,9 +151,10 @@ export interface ProviderCallOptions {
 /**
  * The contract every email provider implements (`sesProvider`, `sendgridProvider`, `memoryEmailProvider` or
  * your own). Providers throw {@link EmailProviderError} with a `kind` so that the service knows whether
- * to retry, fail over, or give up.
+ * to retry, fail over, or give up. Providers are {@link Closeable}: `close()` (and `await using`) frees the
+ * connections a provider created itself (its SDK client, HTTP agents), never a client you passed in.
  */
-export interface EmailProvider {
+export interface EmailProvider extends Closeable {
   /** A short name used in results and logs (`ses`, `sendgrid`, `memory`). */
   readonly name: string;
   /** The largest batch `sendBulk` accepts. Absent when the provider has no native batching. */
@@ -167,8 +168,6 @@ export interface EmailProvider {
   sendBulk?(batch: NormalizedBulk, options?: ProviderCallOptions): Promise<BulkItemResult[]>;
   /** Asks the provider for a status, for providers that keep one (memory). */
   getStatus?(messageId: string): Promise<DeliveryStatus>;
-  /** Frees connections the provider created itself. */
-  close?(): Promise<void>;
 }
 
 /** A delivery event from a provider webhook (or from the send itself). */

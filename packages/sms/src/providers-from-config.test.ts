@@ -1,11 +1,12 @@
 import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import { closeable } from '@app/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTwilio, hex, startFakeTwilio } from './__fixtures__/fake-twilio.js';
 import { memorySmsProvider } from './adapters/memory.js';
 import { type TwilioCredentialsOptions, twilioProvider } from './adapters/twilio.js';
 import { isSmsError, SmsError, SmsErrorCode } from './errors.js';
 import { createSmsService, type SmsProviderFactory } from './service.js';
-import type { SmsProvider } from './types.js';
+import type { SmsProvider, SmsSendOptions } from './types.js';
 
 const TO = '+14155550123';
 const FROM = '+14155550100';
@@ -66,14 +67,17 @@ const passwords = (fake: FakeTwilio) => fake.requests.map((r) => r.password);
 function twilioFactory(closed: string[] = []): SmsProviderFactory {
   return (options: TwilioCredentialsOptions) => {
     const provider = twilioProvider(options);
-    return {
-      name: provider.name,
-      send: (to, body, sendOptions) => provider.send(to, body, sendOptions),
-      async close() {
-        closed.push(String(options.authToken));
-        await provider.close?.();
+    return closeable(
+      {
+        name: provider.name,
+        send: (to: string, body: string, sendOptions?: SmsSendOptions) =>
+          provider.send(to, body, sendOptions),
       },
-    } satisfies SmsProvider;
+      async () => {
+        closed.push(String(options.authToken));
+        await provider.close();
+      },
+    ) satisfies SmsProvider;
   };
 }
 

@@ -77,6 +77,13 @@ function sending(o: Resolved): void {
     expect(SMS_STATUSES).toContain(result.status);
     expect(result.provider).toBe(provider.name);
   });
+  test(o, 'is Closeable: close() is idempotent, and await using closes it', async ({ provider }) => {
+    expect(typeof provider.close).toBe('function');
+    expect(typeof provider[Symbol.asyncDispose]).toBe('function');
+    await provider.close();
+    await provider.close();
+    await provider[Symbol.asyncDispose]();
+  });
   test(
     o,
     'delivers exactly the recipient and body it was given, unicode included (raw probe)',

@@ -1,3 +1,4 @@
+import type { Closeable } from '@app/core';
 import type { DeliveryStatusStore } from '@app/delivery';
 
 /**
@@ -37,7 +38,8 @@ export interface SmsSendResult {
 /**
  * One way of sending SMS. Implementations validate their input (E.164 recipient, non-empty bounded body)
  * before any I/O and throw `SmsError`s whose codes say whether a retry or another provider could help.
- * Prove an implementation with `smsProviderContract` from `@app/sms/testing`.
+ * Prove an implementation with `smsProviderContract` from `@app/sms/testing`. Providers are {@link Closeable}:
+ * `close()` (and `await using`) frees the sockets a provider created itself, never a client you passed in.
  *
  * @example
  * ```ts
@@ -45,13 +47,11 @@ export interface SmsSendResult {
  * const { id } = await provider.send('+14155550123', 'Hello');
  * ```
  */
-export interface SmsProvider {
+export interface SmsProvider extends Closeable {
   /** A short name for logs and results, e.g. `twilio`. */
   readonly name: string;
   /** Sends one message. Resolves once the provider accepted it (not once it was delivered). */
   send(to: string, body: string, options?: SmsSendOptions): Promise<SmsSendResult>;
-  /** Frees what the provider holds (sockets). Optional: stateless providers have nothing to free. */
-  close?(): Promise<void>;
 }
 
 /** A delivery status update, from a provider's callback or from the send itself. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeable, type FailureKind } from '@app/core';
+import { type Closeable, closeable, type FailureKind } from '@app/core';
 import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
@@ -72,7 +72,7 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
     return kept;
   }
 
-  return {
+  return closeable<Omit<MemoryEmailProvider, keyof Closeable>>({
     name,
     maxBulkSize: options.maxBulkSize ?? 1000,
     messages: () => messages.map(copy),
@@ -118,7 +118,7 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
       messages.length = 0;
       failures.length = 0;
     },
-  };
+  });
 }
 
 /** A copy of a kept message, so callers cannot change the outbox. */

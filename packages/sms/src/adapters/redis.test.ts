@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it, vi } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
@@ -16,7 +17,7 @@ describe.skipIf(!redis.available)('the SMS service on the Redis stores', () => {
   it('the service holds a pending key for idempotency.lockMs only: a dead sender frees it', async () => {
     const idempotencyStore = redisSmsIdempotencyStore({ client, keyPrefix });
     const dying = createSmsService({
-      providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
+      providers: { hung: closeable({ name: 'hung', send: () => new Promise<never>(() => {}) }) },
       idempotency: { store: idempotencyStore, lockMs: 20_000 },
     });
     void dying.send(TO, 'code', { idempotencyKey: 'dies' });
