@@ -31,4 +31,4 @@ export type {
   DeliveryStatusStore,
   DeliveryStatusUpdate,
 } from './status.js';
-export { assertStatusUpdate, MAX_STATUS_ID_LENGTH, replacesStatus } from './status.js';
+export { assertStatusUpdate, MAX_STATUS_ID_LENGTH, replacesStatus, statusDetails } from './status.js';

@@ -146,3 +146,18 @@ export function parseDetails(json: string | null | undefined): Record<string, st
   const value = JSON.parse(json) as unknown;
   return value && typeof value === 'object' ? (value as Record<string, string>) : {};
 }
+
+/**
+ * The details of an update, from fields that may be absent: absent ones are left out (so the stored value
+ * of that key stays).
+ *
+ * @example
+ * ```ts
+ * statusDetails({ recipient: event.recipient, reason: undefined }); // { recipient: 'a@example.com' }
+ * ```
+ */
+export function statusDetails(fields: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const details: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) details[key] = value;
+  return details;
+}

@@ -1,5 +1,5 @@
 import { type EventSink, type Logger, maskEmailAddress } from '@app/core';
-import type { DeliveryStatusRecord, DeliveryStatusUpdate } from '@app/delivery';
+import { type DeliveryStatusRecord, type DeliveryStatusUpdate, statusDetails } from '@app/delivery';
 import type { DeliveryEvent, DeliveryStatus, EmailStatusStore, StatusRecord } from './types.js';
 
 /**
@@ -30,16 +30,16 @@ type EmailStatus = Exclude<DeliveryStatus, 'unknown'>;
  * ```
  */
 export function emailStatusUpdate(event: DeliveryEvent): DeliveryStatusUpdate {
-  const details: Record<string, string> = {};
-  if (event.recipient !== undefined) details.recipient = event.recipient;
-  if (event.reason !== undefined) details.reason = event.reason;
+  const { id: eventId, messageId, status, provider } = event;
+  const details = statusDetails({ recipient: event.recipient, reason: event.reason });
+  const rank = STATUS_PRECEDENCE[status];
   return {
-    messageId: event.messageId,
-    eventId: event.id,
-    status: event.status,
-    rank: STATUS_PRECEDENCE[event.status],
+    messageId,
+    eventId,
+    status,
+    rank,
     at: event.timestamp.getTime(),
-    provider: event.provider,
+    provider,
     details,
     ties: 'replace',
   };

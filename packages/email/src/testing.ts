@@ -1,5 +1,5 @@
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
-import { statusStoreContract, withSubject } from '@app/delivery/testing';
+import { closeableProviderTest, statusStoreContract, withSubject } from '@app/delivery/testing';
 import type { EmailProvider, NormalizedBulk, NormalizedEmail } from './types.js';
 
 export type {
@@ -72,13 +72,7 @@ function sending(o: Resolved): void {
     expect(a.id).not.toBe(b.id);
     expect(['queued', 'sent']).toContain(a.status);
   });
-  test(o, 'is Closeable: close() is idempotent, and await using closes it', async ({ provider }) => {
-    expect(typeof provider.close).toBe('function');
-    expect(typeof provider[Symbol.asyncDispose]).toBe('function');
-    await provider.close();
-    await provider.close();
-    await provider[Symbol.asyncDispose]();
-  });
+  closeableProviderTest(o, (subject) => subject.provider);
   test(
     o,
     'hands the backend the recipient it was given (raw probe)',

@@ -1,4 +1,4 @@
-import type { DeliveryStatusRecord, DeliveryStatusUpdate } from '@app/delivery';
+import { type DeliveryStatusRecord, type DeliveryStatusUpdate, statusDetails } from '@app/delivery';
 import { SmsError, SmsErrorCode } from './errors.js';
 import type { SmsStatus, SmsStatusRecord, SmsStatusUpdate } from './types.js';
 
@@ -84,16 +84,16 @@ export function smsStatusUpdate(update: SmsStatusUpdate, now: number): DeliveryS
   if (!Number.isFinite(at)) {
     throw new SmsError(SmsErrorCode.INVALID_CALLBACK, `invalid status time '${String(update.at)}'`);
   }
-  const details: Record<string, string> = {};
-  if (update.to !== undefined) details.to = update.to;
-  if (update.errorCode !== undefined) details.errorCode = update.errorCode;
+  // One callback per status: the status is the event id, so a replayed callback is a duplicate.
+  const { id: messageId, status, provider } = update;
+  const details = statusDetails({ to: update.to, errorCode: update.errorCode });
   return {
-    messageId: update.id,
-    eventId: update.status,
-    status: update.status,
-    rank: statusRank(update.status),
+    messageId,
+    eventId: status,
+    status,
+    rank: statusRank(status),
     at,
-    provider: update.provider,
+    provider,
     details,
     ties: 'keep',
   };

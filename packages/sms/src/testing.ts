@@ -1,5 +1,5 @@
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
-import { statusStoreContract, withSubject } from '@app/delivery/testing';
+import { closeableProviderTest, statusStoreContract, withSubject } from '@app/delivery/testing';
 import { isSmsError, SmsErrorCode } from './errors.js';
 import { SMS_STATUSES, type SmsProvider } from './types.js';
 
@@ -77,13 +77,7 @@ function sending(o: Resolved): void {
     expect(SMS_STATUSES).toContain(result.status);
     expect(result.provider).toBe(provider.name);
   });
-  test(o, 'is Closeable: close() is idempotent, and await using closes it', async ({ provider }) => {
-    expect(typeof provider.close).toBe('function');
-    expect(typeof provider[Symbol.asyncDispose]).toBe('function');
-    await provider.close();
-    await provider.close();
-    await provider[Symbol.asyncDispose]();
-  });
+  closeableProviderTest(o, (subject) => subject.provider);
   test(
     o,
     'delivers exactly the recipient and body it was given, unicode included (raw probe)',

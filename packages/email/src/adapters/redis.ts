@@ -1,15 +1,9 @@
-import { type RedisStatusStoreOptions, redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
-import type { EmailStatusStore } from '../types.js';
+import { redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
 
-export type {
-  DeliveryRedisClient,
-  RedisIdempotencyStoreOptions,
-  RedisStatusStoreOptions,
-} from '@app/delivery/redis';
-export { redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
+export * from '@app/delivery/redis';
 
 /** The part of an ioredis client (5 or 6, `Redis` or `Cluster`) these stores use. */
-export type EmailRedisClient = RedisStatusStoreOptions['client'];
+export type EmailRedisClient = import('@app/delivery/redis').DeliveryRedisClient;
 
 /**
  * The shared Redis idempotency store of `@app/delivery/redis`, under its former `@app/email` name.
@@ -22,21 +16,14 @@ export type EmailRedisClient = RedisStatusStoreOptions['client'];
  */
 export const redisEmailIdempotencyStore = redisIdempotencyStore;
 
-/** Options of {@link redisEmailStatusStore}: `@app/delivery`'s, with the key prefix `email:` by default. */
-export interface RedisEmailStatusStoreOptions extends RedisStatusStoreOptions {}
-
 /**
- * `@app/delivery`'s Redis status store (`redisStatusStore`) with `@app/email`'s default key prefix
- * (`email:`). Per message: a hash, a list of events and a set of seen event ids under one hash tag
- * (`email:{<messageId>}:...`), so it works on Redis Cluster with no setting.
+ * `@app/delivery`'s Redis status store, under its former `@app/email` name. Its default key prefix is now
+ * `delivery:status:` (it was `email:`): pass `keyPrefix: 'email:'` to keep yours apart from SMS statuses.
  *
- * @deprecated Use `redisStatusStore({ client, keyPrefix: 'email:' })`.
+ * @deprecated Use `redisStatusStore` (the same function).
  * @example
  * ```ts
- * import { redisEmailStatusStore } from '@app/email/redis';
- * const email = createEmailService({ providers, statusStore: redisEmailStatusStore({ client: redis }) });
+ * const email = createEmailService({ providers, statusStore: redisEmailStatusStore({ client: redis, keyPrefix: 'email:' }) });
  * ```
  */
-export function redisEmailStatusStore(options: RedisEmailStatusStoreOptions): EmailStatusStore {
-  return redisStatusStore({ ...options, keyPrefix: options?.keyPrefix ?? 'email:' });
-}
+export const redisEmailStatusStore = redisStatusStore;

@@ -1,14 +1,6 @@
 import { prismaIdempotencyStore, prismaStatusStore } from '@app/delivery/prisma';
 
-export type {
-  PrismaDeliveryRawClient,
-  PrismaIdempotencyStore,
-  PrismaIdempotencyStoreOptions,
-  PrismaStatusStore,
-  PrismaStatusStoreOptions,
-  PrismaStoreOptions,
-} from '@app/delivery/prisma';
-export { prismaIdempotencyStore, prismaStatusStore } from '@app/delivery/prisma';
+export * from '@app/delivery/prisma';
 
 /**
  * The shared Prisma idempotency store of `@app/delivery/prisma` (table `app_delivery_idempotency`), under its

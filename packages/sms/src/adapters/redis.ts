@@ -1,15 +1,6 @@
-import { type RedisStatusStoreOptions, redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
-import type { SmsStatusStore } from '../types.js';
+import { redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
 
-export type {
-  DeliveryRedisClient,
-  RedisIdempotencyStoreOptions,
-  RedisStatusStoreOptions,
-} from '@app/delivery/redis';
-export { redisIdempotencyStore, redisStatusStore } from '@app/delivery/redis';
-
-/** The part of an ioredis client (5 or 6, `Redis` or `Cluster`) the Redis stores use. */
-export type SmsRedisClient = RedisStatusStoreOptions['client'];
+export * from '@app/delivery/redis';
 
 /**
  * The shared Redis idempotency store of `@app/delivery/redis`, under its former `@app/sms` name.
@@ -22,23 +13,18 @@ export type SmsRedisClient = RedisStatusStoreOptions['client'];
  */
 export const redisSmsIdempotencyStore = redisIdempotencyStore;
 
-/** Options of {@link redisSmsStatusStore}: `@app/delivery`'s, with `@app/sms`'s defaults. */
-export interface RedisSmsStatusStoreOptions extends RedisStatusStoreOptions {}
-
 /**
- * `@app/delivery`'s Redis status store (`redisStatusStore`) with `@app/sms`'s defaults: key prefix `sms:`,
- * kept 7 days after the last update. One hash tag per message (`sms:{<id>}:...`): works on Redis Cluster.
+ * `@app/delivery`'s Redis status store, under its former `@app/sms` name. Its defaults are now the shared
+ * ones: key prefix `delivery:status:` (was `sms:`) and 30 days (was 7): pass `{ keyPrefix: 'sms:',
+ * ttlMs: 604800000 }` to keep the old ones.
  *
- * @deprecated Use `redisStatusStore({ client, keyPrefix: 'sms:', ttlMs: 604800000 })`.
+ * @deprecated Use `redisStatusStore` (the same function).
  * @example
  * ```ts
- * const sms = createSmsService({ providers, statusStore: redisSmsStatusStore({ client: redis }) });
+ * const sms = createSmsService({ providers, statusStore: redisSmsStatusStore({ client: redis, keyPrefix: 'sms:' }) });
  * ```
  */
-export function redisSmsStatusStore(options: RedisSmsStatusStoreOptions): SmsStatusStore {
-  return redisStatusStore({
-    ...options,
-    keyPrefix: options?.keyPrefix ?? 'sms:',
-    ttlMs: options?.ttlMs ?? 604_800_000,
-  });
-}
+export const redisSmsStatusStore = redisStatusStore;
+
+/** The part of an ioredis client (5 or 6, `Redis` or `Cluster`) the Redis stores use. */
+export type SmsRedisClient = import('@app/delivery/redis').DeliveryRedisClient;
