@@ -4,6 +4,17 @@ import type { IdempotencyStore } from './idempotency.js';
 
 export type { ChannelIdempotencyContractOptions, ChannelSubject } from './testing-channel.js';
 export { channelIdempotencyContract } from './testing-channel.js';
+export type { TestConfigSource } from './testing-helpers.js';
+export { settle, spyLogger, testConfigSource } from './testing-helpers.js';
+export type {
+  FakeHttpServerOptions,
+  FakeRoute,
+  FakeServer,
+  Fault,
+  RecordedRequest,
+  Reply,
+} from './testing-http.js';
+export { startFakeHttpServer } from './testing-http.js';
 export type { ClusterScanClient, ScanClient } from './testing-probes.js';
 export { scanRedisKeys } from './testing-probes.js';
 export type { StatusStoreCapability, StatusStoreContractOptions } from './testing-status.js';

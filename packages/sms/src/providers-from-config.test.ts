@@ -1,5 +1,6 @@
 import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
 import { closeable } from '@app/core';
+import { settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTwilio, hex, startFakeTwilio } from './__fixtures__/fake-twilio.js';
 import { memorySmsProvider } from './adapters/memory.js';
@@ -23,36 +24,7 @@ beforeEach(() => {
   backup.requests.length = 0;
 });
 
-/** A memory ConfigSource: `set` notifies the key's watchers at once, as `@app/config` does locally. */
-function memoryConfig(initial: Record<string, unknown>) {
-  const values = new Map(Object.entries(initial));
-  const watchers = new Map<string, Set<ConfigWatchCallback>>();
-  const source: ConfigSource & { set(key: string, value: unknown): void; watching(): number } = {
-    get: async (key) => structuredClone(values.get(key)),
-    watch(key, callback) {
-      const set = watchers.get(key) ?? new Set();
-      watchers.set(key, set);
-      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
-      set.add(entry);
-      return () => set.delete(entry);
-    },
-    set(key, value) {
-      values.set(key, value);
-      for (const cb of watchers.get(key) ?? []) cb(value, key);
-    },
-    watching: () => [...watchers.values()].reduce((n, s) => n + s.size, 0),
-  };
-  return source;
-}
-
-/** Lets a rebuild triggered by `set` finish: it reads the memory config and builds, with no I/O. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function spyLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  const noop = () => {};
-  return { errors, debug: noop, info: noop, warn: noop, error: (_o, msg) => errors.push(msg ?? '') };
-}
+const memoryConfig = testConfigSource;
 
 const twilioOptions = (fake: FakeTwilio, authToken = fake.authToken) => ({
   accountSid: fake.accountSid,
