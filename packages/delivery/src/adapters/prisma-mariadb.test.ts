@@ -9,8 +9,9 @@ const db = await requireMariaDb({ migrations: ['delivery'] });
 describe.skipIf(!db.available)('Prisma stores on real MariaDB 10.11', () => {
   prismaStoreSuites({
     name: 'mariadb',
-    prisma: createTestPrismaMariaDb(db),
-    other: createTestPrismaMariaDb(db),
+    // 1,000 concurrent records queue for 5 connections: on a busy machine they wait longer than 10 s.
+    prisma: createTestPrismaMariaDb(db, { acquireTimeoutMs: 120_000 }),
+    other: createTestPrismaMariaDb(db, { acquireTimeoutMs: 120_000 }),
     column: async (table, column) =>
       (await db.query<Array<Record<string, string>>>(`SELECT \`${column}\` AS v FROM ${table}`)).map((r) =>
         String(r.v),
