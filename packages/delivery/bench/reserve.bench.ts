@@ -2,7 +2,13 @@
 // bare single-statement round trip (`SELECT 1`) on the same client and driver, in one process run.
 // Run: pnpm --filter @app/delivery bench. Writes bench/results.json (see recordBenchResults).
 import { performance } from 'node:perf_hooks';
-import { type BenchMeasure, recordBenchResults, requireMariaDb, requirePostgres, requireSqlite } from '@app/test-harness';
+import {
+  type BenchMeasure,
+  recordBenchResults,
+  requireMariaDb,
+  requirePostgres,
+  requireSqlite,
+} from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { createTestPrismaMariaDb } from '@app/test-harness/prisma-mariadb';
 import { createTestPrismaSqlite } from '@app/test-harness/prisma-sqlite';
@@ -49,7 +55,8 @@ it('idempotency reservation throughput on the three databases', async () => {
   const measures: BenchMeasure[] = [];
   if (pg.available) measures.push(await measure('PostgreSQL', createTestPrisma(pg)));
   if (maria.available) measures.push(await measure('MariaDB 10.11', createTestPrismaMariaDb(maria)));
-  if (sqlite.available) measures.push(await measure('SQLite (better-sqlite3)', createTestPrismaSqlite(sqlite)));
+  if (sqlite.available)
+    measures.push(await measure('SQLite (better-sqlite3)', createTestPrismaSqlite(sqlite)));
   expect(measures).toHaveLength(3);
   recordBenchResults(import.meta.dirname, '@app/delivery', measures);
   console.table(measures.map((m) => ({ measure: m.measure, ratios: m.ratios.join(' '), note: m.note })));

@@ -3,9 +3,9 @@
 // Reported: HTTP requests made, most sockets open at once, and wall time (tinybench, same process).
 // Run: pnpm --filter @app/email bench
 import { globalAgent } from 'node:http';
+import { recordBenchResults } from '@app/test-harness';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { MailService } from '@sendgrid/mail';
-import { recordBenchResults } from '@app/test-harness';
 import { Bench } from 'tinybench';
 import { sendgridProvider } from '../src/adapters/sendgrid.js';
 import { sesProvider } from '../src/adapters/ses.js';

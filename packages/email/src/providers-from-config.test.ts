@@ -1,4 +1,4 @@
-import type { Closeable, ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import type { Closeable } from '@app/core';
 import { closeable, isAppError } from '@app/core';
 import { settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,3 @@
-import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
 import { closeable } from '@app/core';
 import { settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

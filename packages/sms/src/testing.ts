@@ -146,7 +146,10 @@ function concurrency(o: Resolved): void {
  * let provider = memorySmsProvider();
  * smsProviderContract({
  *   describe, it, expect, name: 'memory',
- *   create: () => ({ provider: (provider = memorySmsProvider()) }),
+ *   create: () => {
+ *     provider = memorySmsProvider();
+ *     return { provider };
+ *   },
  *   inspect: async () => provider.messages(),
  * });
  * ```

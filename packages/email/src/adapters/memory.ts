@@ -3,17 +3,14 @@ import { type Closeable, closeable, type FailureKind } from '@app/core';
 import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
-import { STATUS_PRECEDENCE } from '../status.js';
 import type {
   BulkItemResult,
-  DeliveryEvent,
   DeliveryStatus,
   EmailProvider,
   EmailStatusStore,
   NormalizedBulk,
   NormalizedEmail,
   ProviderSendResult,
-  StatusRecord,
 } from '../types.js';
 
 /** A message kept by {@link memoryEmailProvider}. */

@@ -10,7 +10,10 @@ smsProviderContract({
   it,
   expect,
   name: 'memory',
-  create: () => ({ provider: (current = memorySmsProvider()) }),
+  create: () => {
+    current = memorySmsProvider();
+    return { provider: current };
+  },
   inspect: async () => current.messages(),
 });
 

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { type Closeable, closeable } from '@app/core';
+import { closeable } from '@app/core';
 import { isNetworkError, parseRetryAfter } from '@app/delivery';
 import twilio from 'twilio';
 import type TwilioRequestClientBase from 'twilio/lib/base/RequestClient.js';
