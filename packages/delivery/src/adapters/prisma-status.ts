@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { closeable } from '@app/core';
 import { DeliveryError, DeliveryErrorCode } from '../errors.js';
-import {
-  assertStatusUpdate,
-  type DeliveryStatusEvent,
-  type DeliveryStatusRecord,
-  type DeliveryStatusRecordResult,
-  type DeliveryStatusStore,
-  type DeliveryStatusUpdate,
-  parseDetails,
-} from '../status.js';
+import type * as status from '../status.js';
+import { assertStatusUpdate, parseDetails } from '../status.js';
+
+type DeliveryStatusEvent = status.DeliveryStatusEvent;
+type DeliveryStatusRecord = status.DeliveryStatusRecord;
+
 import { type PrismaStoreOptions, type SqlDialect, sqlDialectOf, statement } from './sql.js';
 
 /** Options of {@link prismaStatusStore}. */
@@ -24,7 +21,7 @@ export interface PrismaStatusStoreOptions extends PrismaStoreOptions {
 }
 
 /** The Prisma status store: a {@link DeliveryStatusStore} plus housekeeping. */
-export interface PrismaStatusStore extends DeliveryStatusStore {
+export interface PrismaStatusStore extends status.DeliveryStatusStore {
   /**
    * Deletes the messages (status and events) last updated before `before` (run it from a cron job: the
    * tables are not pruned by themselves). Resolves to the number of messages deleted.
@@ -171,7 +168,7 @@ export function prismaStatusStore(options: PrismaStatusStoreOptions): PrismaStat
     prisma.$queryRawUnsafe<EventRow[]>(eventsSql, messageId, maxEvents);
 
   return closeable({
-    async record(update: DeliveryStatusUpdate): Promise<DeliveryStatusRecordResult> {
+    async record(update: status.DeliveryStatusUpdate): Promise<status.DeliveryStatusRecordResult> {
       assertStatusUpdate(update);
       const { messageId, eventId } = update;
       const token = randomUUID();
