@@ -96,7 +96,12 @@ export interface MemoryStatusStoreOptions {
 
 type StatusEntry = { record: DeliveryStatusRecord; seen: Set<string> };
 
-const copy = (record: DeliveryStatusRecord): DeliveryStatusRecord => structuredClone(record);
+// Records hold strings only: a shallow copy per level is a full copy, and much cheaper than structuredClone.
+const copy = (record: DeliveryStatusRecord): DeliveryStatusRecord => ({
+  ...record,
+  details: { ...record.details },
+  events: record.events.map((e) => ({ ...e, details: { ...e.details } })),
+});
 
 /**
  * A delivery status store in process memory, bounded to `maxEntries` messages: the services' default.
