@@ -83,6 +83,7 @@ export const DELIVERY_ERROR_CODES = [
   'UNKNOWN_PROVIDER',
   'NO_PROVIDER',
   'CLOSED',
+  'STORE_UNAVAILABLE',
 ] as const;
 
 /** One of {@link DELIVERY_ERROR_CODES}. */

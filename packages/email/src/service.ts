@@ -243,6 +243,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
             EmailErrorCode.IDEMPOTENCY_TIMEOUT,
             `the send with idempotency key '${k}' was still retrying after half of lockMs (${lockMs} ms); stopped, key freed`,
           ),
+        unavailable: (cause) =>
+          new EmailError(
+            EmailErrorCode.STORE_UNAVAILABLE,
+            'the idempotency store did not answer: nothing was sent',
+            { cause },
+          ),
       },
     });
     if (outcome.duplicate) return { ...(outcome.result as SendResult), duplicate: true };

@@ -273,4 +273,8 @@ const idempotencyErrors = {
       SmsErrorCode.IDEMPOTENCY_TIMEOUT,
       `the send was still retrying after half of idempotency.lockMs (${lockMs} ms); stopped, key freed`,
     ),
+  unavailable: (cause: unknown) =>
+    new SmsError(SmsErrorCode.STORE_UNAVAILABLE, 'the idempotency store did not answer: nothing was sent', {
+      cause,
+    }),
 };

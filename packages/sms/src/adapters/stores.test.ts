@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import type { DeliveryStatusStore, IdempotencyStore } from '@app/delivery';
 import { channelIdempotencyContract, scanRedisKeys as scanKeys } from '@app/delivery/testing';
-import { requirePostgres, requireRedis } from '@app/test-harness';
+import { requirePostgres, requireRedis, startRedisServer } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
+import Redis from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
 import { isSmsError, SmsError, SmsErrorCode } from '../errors.js';
@@ -137,4 +139,28 @@ describe.skipIf(!db.available)('the SMS service on the Prisma stores (Postgres)'
       (await db.query<{ key: string }>('SELECT key FROM app_delivery_idempotency')).rows.map((r) => r.key),
   });
   smsStatusRules('prisma', () => prismaStatusStore({ prisma }));
+});
+
+describe.skipIf(!redis.available)('the SMS service during a Redis outage', () => {
+  it('fails a keyed send with SmsError STORE_UNAVAILABLE within the bound, sending nothing', async () => {
+    const server = await startRedisServer();
+    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    client.on('error', () => {}); // the outage is the point: ioredis reports every failed reconnect
+    const subject = smsSubject(redisIdempotencyStore({ client }));
+    try {
+      await subject.send('before');
+      const reconnecting = once(client, 'reconnecting');
+      await server.stop();
+      const started = Date.now();
+      const error = await subject.send('during').catch((e: unknown) => e);
+      expect(isSmsError(error, SmsErrorCode.STORE_UNAVAILABLE)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(subject.sent()).toBe(1);
+      await reconnecting;
+    } finally {
+      await subject.close();
+      client.disconnect();
+      await server.stop();
+    }
+  });
 });
