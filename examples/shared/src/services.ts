@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ConfigService, type ConfigStore, type ConfigSync, createConfigService } from '@app/config';
 import { memoryConfigStore } from '@app/config/memory';
-import { type EventSink, type Logger, silentLogger } from '@app/core';
+import { type Closeable, closeable, type EventSink, type Logger, silentLogger } from '@app/core';
 import { type Container, createContainer, createToken } from '@app/di';
 import {
   createEmailService,
@@ -318,21 +318,24 @@ function recording(
   return Object.fromEntries(
     Object.entries(providers).map(([name, provider]) => [
       name,
-      {
-        name: provider.name,
-        maxBulkSize: provider.maxBulkSize,
-        async send(message, options) {
-          const result = await provider.send(message, options);
-          note(result.id);
-          return result;
+      closeable<Omit<EmailProvider, keyof Closeable>>(
+        {
+          name: provider.name,
+          maxBulkSize: provider.maxBulkSize,
+          async send(message, options) {
+            const result = await provider.send(message, options);
+            note(result.id);
+            return result;
+          },
+          async sendBulk(batch, options) {
+            const results = await provider.sendBulk!(batch, options);
+            for (const item of results) if (item.ok) note(item.id);
+            return results;
+          },
+          getStatus: (id) => provider.getStatus!(id),
         },
-        async sendBulk(batch, options) {
-          const results = await provider.sendBulk!(batch, options);
-          for (const item of results) if (item.ok) note(item.id);
-          return results;
-        },
-        getStatus: (id) => provider.getStatus!(id),
-      } satisfies EmailProvider,
+        () => provider.close(),
+      ),
     ]),
   );
 }
