@@ -10,9 +10,13 @@ import {
   type RedisClientLike,
   redisCacheKey,
   redisChangeChannel,
+  redisChangeChannels,
   redisConfigStore,
   redisConfigSync,
+  redisEntryKey,
+  redisIndexKey,
 } from './index.js';
+import { shardOf, shardPrefix } from './layout.js';
 
 const redis = await requireRedis();
 
@@ -20,8 +24,8 @@ const redis = await requireRedis();
 function rawReader(client: Pick<Redis, 'hgetall' | 'keys'>, prefix: string) {
   return async (): Promise<Map<string, ConfigRecord>> => {
     const out = new Map<string, ConfigRecord>();
-    for (const redisKey of await client.keys(`${prefix}entry:*`)) {
-      const key = redisKey.slice(`${prefix}entry:`.length);
+    for (const redisKey of await client.keys(`${prefix}{*}:entry:*`)) {
+      const key = redisKey.slice(redisKey.indexOf('}:entry:') + '}:entry:'.length);
       const h = await client.hgetall(redisKey);
       if (h.v === undefined) continue;
       if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
@@ -66,7 +70,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await store.set('a.1', 1);
     await store.set('a.2', 2);
     await store.delete('a.2');
-    expect(await client.zrange(`${prefix}index`, 0, -1)).toEqual(['a.1']);
+    const indexes = await Promise.all(
+      Array.from({ length: 16 }, (_, shard) => client.zrange(`${shardPrefix(prefix, shard)}index`, 0, -1)),
+    );
+    expect(indexes.flat()).toEqual(['a.1']);
+    expect(indexes[shardOf('a.1')]).toEqual(['a.1']);
   });
 
   /** Wraps a client to count the commands (round trips) each call makes. */
@@ -122,7 +130,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const listener = redis.client();
     const messages: string[] = [];
     listener.on('message', (_ch, m) => messages.push(m));
-    await listener.subscribe(redisChangeChannel(keyPrefix));
+    await listener.subscribe(...redisChangeChannels(keyPrefix));
     const store = redisConfigStore({ client: c.client, keyPrefix });
     const sync = redisConfigSync({ client: c.client, keyPrefix });
     expect(store.writeThrough?.(sync)).toBeDefined();
@@ -134,7 +142,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const before = c.total();
     expect(await config.set('k', { on: true })).toBe(1);
     expect(c.total() - before).toBe(1);
-    expect(await client.hgetall(`${keyPrefix}entry:k`)).toMatchObject({ v: '1', t: '0', d: '{"on":true}' });
+    expect(await client.hgetall(redisEntryKey(keyPrefix, 'k'))).toMatchObject({
+      v: '1',
+      t: '0',
+      d: '{"on":true}',
+    });
     expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({
       v: '1',
       t: '0',
@@ -145,9 +157,12 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect(await config.delete('k')).toBe(true);
     expect(c.total() - beforeDelete).toBe(1);
     expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
-    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['warm']);
+    expect(await client.zrange(redisIndexKey(keyPrefix, 'warm'), 0, -1)).toEqual(['warm']);
     expect(await config.set('k', 'again')).toBe(3);
-    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['k', 'warm']);
+    expect([
+      ...(await client.zrange(redisIndexKey(keyPrefix, 'k'), 0, -1)),
+      ...(await client.zrange(redisIndexKey(keyPrefix, 'warm'), 0, -1)),
+    ]).toContain('k');
     await config.set('t', 'short-lived', { ttlMs: 60_000 });
     await vi.waitFor(() => expect(messages).toHaveLength(7));
     const expiring = JSON.parse(messages.pop() ?? '{}');
@@ -185,7 +200,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     a.watch('race', (v) => seenByA.push(v as number));
     b.watch('race', (v) => seenByB.push(v as number));
     await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(2),
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix, 'race')))[1]).toBe(2),
     );
     const writes = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
@@ -235,7 +250,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const listener = redis.client();
     const messages: string[] = [];
     listener.on('message', (_ch, m) => messages.push(m));
-    await listener.subscribe(redisChangeChannel(keyPrefix));
+    await listener.subscribe(...redisChangeChannels(keyPrefix));
 
     const v2: ConfigRecord = { key: 'k', value: 'two', version: 2, expiresAt: null, deleted: false };
     const v1: ConfigRecord = { key: 'k', value: 'one', version: 1, expiresAt: null, deleted: false };
@@ -285,15 +300,14 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     });
     for (let i = 0; i < 20; i++) config.watch(`k${i}`, () => {});
     expect(duplicate).toHaveBeenCalledTimes(1);
-    const channels = await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix));
-    await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(1),
-    );
-    expect(channels[0]).toBe(redisChangeChannel(keyPrefix));
+    const counts = async () =>
+      ((await client.pubsub('NUMSUB', ...redisChangeChannels(keyPrefix))) as (string | number)[]).filter(
+        (_, i) => i % 2 === 1,
+      );
+    // One connection subscribed to each of the 16 channels.
+    await vi.waitFor(async () => expect(await counts()).toEqual(Array(16).fill(1)));
     await config.close();
-    await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(0),
-    );
+    await vi.waitFor(async () => expect(await counts()).toEqual(Array(16).fill(0)));
     duplicate.mockRestore();
   });
 
