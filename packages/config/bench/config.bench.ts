@@ -111,7 +111,8 @@ async function configPair(
   let onChange: ((v: unknown) => void) | undefined;
   b.watch('feature.x', (v) => onChange?.(v));
   // Both subscribers listen before the first sample (a wait on the thing, not a sleep).
-  while (Number((await ca.pubsub('NUMSUB', redisChangeChannel(prefix, 'feature.x')))[1]) < 2) await setImmediatePromise();
+  while (Number((await ca.pubsub('NUMSUB', redisChangeChannel(prefix, 'feature.x')))[1]) < 2)
+    await setImmediatePromise();
   let n = 0;
   return {
     async sample() {

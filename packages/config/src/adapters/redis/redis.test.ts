@@ -170,12 +170,12 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect(expiring.x).toBeGreaterThan(Date.now());
     // The same messages a sync write sends, with the version the store gave.
     expect(messages.map((m) => JSON.parse(m))).toEqual([
-      { o: 'writer', k: 'warm', v: 1, d: 0, x: null },
-      { o: 'writer', k: 'warm2', v: 1, d: 0, x: null },
-      { o: 'writer', k: 'warm2', v: 2 },
-      { o: 'writer', k: 'k', v: 1, d: { on: true }, x: null },
-      { o: 'writer', k: 'k', v: 2 },
-      { o: 'writer', k: 'k', v: 3, d: 'again', x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm', v: 1, d: 0, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm2', v: 1, d: 0, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm2', v: 2 },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 1, d: { on: true }, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 2 },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 3, d: 'again', x: null },
     ]);
     // A sync on another client is another connection: no write-through, the two writes stay separate.
     expect(store.writeThrough?.(redisConfigSync({ client: redis.client(), keyPrefix }))).toBeUndefined();
@@ -264,8 +264,8 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await vi.waitFor(() => expect(messages).toHaveLength(2));
     // Only the applied writes were announced, in version order.
     expect(messages.map((m) => JSON.parse(m))).toEqual([
-      { o: 'test', k: 'k', v: 2, d: 'two', x: null },
-      { o: 'test', k: 'k', v: 3 },
+      { o: 'test', t: expect.any(Number), k: 'k', v: 2, d: 'two', x: null },
+      { o: 'test', t: expect.any(Number), k: 'k', v: 3 },
     ]);
   });
 

@@ -100,6 +100,8 @@ return applied
 interface WireMessage {
   /** origin instance */
   o: string;
+  /** when the writer published (epoch ms, the writer's clock) */
+  t?: number;
   k: string;
   v: number;
   /** value; absent for a tombstone */
@@ -153,7 +155,8 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
     channel: (key) => redisChangeChannel(prefix, key),
     cacheKey: (key) => redisCacheKey(prefix, key),
     cacheTtlMs: cacheTtlOf,
-    messageHead: (origin, key) => `{"o":${JSON.stringify(origin)},"k":${JSON.stringify(key)},"v":`,
+    messageHead: (origin, key) =>
+      `{"o":${JSON.stringify(origin)},"t":${Date.now()},"k":${JSON.stringify(key)},"v":`,
     repaired: (key) => corrupt.delete(key),
   };
 
@@ -177,7 +180,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
       const ttl = cacheTtlOf(record);
       let message = '';
       if (publish) {
-        const wire: WireMessage = { o: origin, k: record.key, v: record.version };
+        const wire: WireMessage = { o: origin, t: Date.now(), k: record.key, v: record.version };
         if (!record.deleted) {
           wire.d = record.value;
           wire.x = record.expiresAt;
@@ -212,7 +215,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
         message(message) {
           if (stopped) return;
           const record = decode(message, listener.origin, logger);
-          if (record) listener.change(record, record.origin);
+          if (record) listener.change(record, record.origin, record.sentAt);
         },
         resubscribed() {
           if (!stopped) listener.reset();
@@ -242,7 +245,7 @@ function decode(
   message: string,
   origin: string | undefined,
   logger: Logger,
-): (ConfigRecord & { origin: string }) | undefined {
+): (ConfigRecord & { origin: string; sentAt: number | undefined }) | undefined {
   if (origin !== undefined && message.startsWith(`{"o":${JSON.stringify(origin)},`)) return undefined;
   let wire: WireMessage;
   try {
@@ -254,8 +257,9 @@ function decode(
     logger.warn({ err: error }, '[@app/config] unreadable change message ignored');
     return undefined;
   }
+  const sentAt = typeof wire.t === 'number' ? wire.t : undefined;
   return wire.d === undefined
-    ? { key: wire.k, version: wire.v, deleted: true, origin: wire.o }
+    ? { key: wire.k, version: wire.v, deleted: true, origin: wire.o, sentAt }
     : {
         key: wire.k,
         version: wire.v,
@@ -263,6 +267,7 @@ function decode(
         expiresAt: wire.x ?? null,
         deleted: false,
         origin: wire.o,
+        sentAt,
       };
 }
 
