@@ -25,20 +25,6 @@ import type { ConfigRecord, ConfigStore, ConfigSync, ConfigWriteThrough, JsonVal
 import { assertJson, assertKey } from './validate.js';
 import { Watchers } from './watchers.js';
 
-export type {
-  ConfigCacheOptions,
-  ConfigInput,
-  ConfigListEntry,
-  ConfigSchemas,
-  ConfigService,
-  ConfigServiceOptions,
-  ConfigSetOptions,
-  ConfigValue,
-  ListedValue,
-  NoSchemas,
-  WatchedValue,
-} from './service-types.js';
-
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_CACHE_TTL_MS = 30_000;
 

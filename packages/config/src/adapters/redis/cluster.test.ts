@@ -6,7 +6,6 @@ import { type Cluster, Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { createConfigService } from '../../service.js';
 import { configStoreContract } from '../../testing.js';
-import type { ConfigRecord } from '../../types.js';
 import { memoryConfigStore } from '../memory.js';
 import {
   type RedisClientLike,
@@ -18,6 +17,7 @@ import {
   redisEntryKey,
 } from './index.js';
 import { SHARD_TAGS, SHARDS } from './layout.js';
+import { rawReader } from './raw.fixture.js';
 
 // The shared Redis only gates the suite (CI must have redis-server); the tests run their own cluster.
 const redis = await requireRedis();
@@ -30,33 +30,19 @@ async function clusterClient(): Promise<Cluster> {
   return c;
 }
 
-/** Every store record under `prefix`, read with plain commands on each master (never through the adapter). */
-function rawReader(client: Cluster, prefix: string) {
-  return async (): Promise<Map<string, ConfigRecord>> => {
-    const out = new Map<string, ConfigRecord>();
-    const keys = (
-      await Promise.all(client.nodes('master').map((node) => node.keys(`${prefix}{*}:entry:*`)))
-    ).flat();
-    for (const redisKey of keys) {
-      const key = redisKey.slice(redisKey.indexOf('}:entry:') + '}:entry:'.length);
-      const h = await client.hgetall(redisKey);
-      if (h.v === undefined) continue;
-      if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
-      else
-        out.set(key, {
-          key,
-          version: Number(h.v),
-          value: JSON.parse(h.d ?? 'invalid'),
-          expiresAt: h.x ? Number(h.x) : null,
-          deleted: false,
-        });
-    }
-    return out;
-  };
+/** Waits until `count` subscribers listen on every change channel of `keyPrefix`, each on its master. */
+async function listening(keyPrefix: string, count: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      for (const channel of redisChangeChannels(keyPrefix))
+        expect(await shardSubscribers(channel)).toBe(count);
+    },
+    { timeout: 30_000 },
+  );
 }
 
 /** Subscribers of a sharded channel, asked of the master that owns its slot. */
-async function shardSubscribers(_client: Cluster, channel: string): Promise<number> {
+async function shardSubscribers(channel: string): Promise<number> {
   const port = await (cluster as NonNullable<typeof cluster>).masterOf(channel);
   const node = new Redis(port, '127.0.0.1', { lazyConnect: true });
   try {
@@ -85,7 +71,12 @@ describe.skipIf(!cluster)('Redis Cluster (3 masters, 3 replicas), no setting', (
       expect,
       name: 'redis (real Redis Cluster)',
       create: () => redisConfigStore({ client: client as unknown as RedisClientLike, keyPrefix: prefix }),
-      inspect: rawReader(client, prefix),
+      inspect: rawReader(
+        async (pattern) =>
+          (await Promise.all(client.nodes('master').map((node) => node.keys(pattern)))).flat(),
+        (key) => client.hgetall(key),
+        prefix,
+      ),
       concurrency: 200,
       timeoutMs: 60_000,
     });
@@ -128,15 +119,8 @@ describe.skipIf(!cluster)('Redis Cluster (3 masters, 3 replicas), no setting', (
       };
       const a = await instance();
       const b = await instance();
-      const probe = await clusterClient();
       // Both services listen on every shard channel, each on the master that owns its slot.
-      await vi.waitFor(
-        async () => {
-          for (const channel of redisChangeChannels(keyPrefix))
-            expect(await shardSubscribers(probe, channel)).toBe(2);
-        },
-        { timeout: 30_000 },
-      );
+      await listening(keyPrefix, 2);
       const keys = ['a', 'b', 'c', 'feature.x', 'feature.y', 'email.provider'];
       for (const key of keys) await a.set(key, 'v1');
       for (const key of keys) expect(await b.get(key)).toBe('v1');
@@ -168,13 +152,7 @@ describe.skipIf(!cluster)('Redis Cluster (3 masters, 3 replicas), no setting', (
     const a = await instance();
     const b = await instance();
     const probe = await clusterClient();
-    await vi.waitFor(
-      async () => {
-        for (const channel of redisChangeChannels(keyPrefix))
-          expect(await shardSubscribers(probe, channel)).toBe(2);
-      },
-      { timeout: 30_000 },
-    );
+    await listening(keyPrefix, 2);
     const key = 'feature.killed';
     await a.set(key, 'before');
     await a.set('other', 'cached');
@@ -190,12 +168,9 @@ describe.skipIf(!cluster)('Redis Cluster (3 masters, 3 replicas), no setting', (
     // have been missed while it was away.
     await vi.waitFor(() => expect(b.peek('other')).toBeUndefined(), { timeout: 30_000 });
     // Notifications flow again, on the key whose master died.
-    await vi.waitFor(
-      async () => expect(await shardSubscribers(probe, redisChangeChannel(keyPrefix, key))).toBe(2),
-      {
-        timeout: 30_000,
-      },
-    );
+    await vi.waitFor(async () => expect(await shardSubscribers(redisChangeChannel(keyPrefix, key))).toBe(2), {
+      timeout: 30_000,
+    });
     expect(await b.get(key)).toBe('before');
     await vi.waitFor(() => a.set(key, 'after'), { timeout: 30_000 });
     await vi.waitFor(() => expect(b.peek(key)).toBe('after'), { timeout: 30_000 });

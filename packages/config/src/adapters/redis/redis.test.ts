@@ -17,30 +17,9 @@ import {
   redisIndexKey,
 } from './index.js';
 import { shardOf, shardPrefix } from './layout.js';
+import { rawReader } from './raw.fixture.js';
 
 const redis = await requireRedis();
-
-/** Reads every store hash under the prefix with plain commands, to check what the adapter wrote. */
-function rawReader(client: Pick<Redis, 'hgetall' | 'keys'>, prefix: string) {
-  return async (): Promise<Map<string, ConfigRecord>> => {
-    const out = new Map<string, ConfigRecord>();
-    for (const redisKey of await client.keys(`${prefix}{*}:entry:*`)) {
-      const key = redisKey.slice(redisKey.indexOf('}:entry:') + '}:entry:'.length);
-      const h = await client.hgetall(redisKey);
-      if (h.v === undefined) continue;
-      if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
-      else
-        out.set(key, {
-          key,
-          version: Number(h.v),
-          value: JSON.parse(h.d ?? 'invalid'),
-          expiresAt: h.x ? Number(h.x) : null,
-          deleted: false,
-        });
-    }
-    return out;
-  };
-}
 
 const mock = new RedisMock();
 configStoreContract({
@@ -49,7 +28,11 @@ configStoreContract({
   expect,
   name: 'redis (ioredis-mock)',
   create: () => redisConfigStore({ client: mock as unknown as RedisClientLike, keyPrefix: 'mock:' }),
-  inspect: rawReader(mock as unknown as Redis, 'mock:'),
+  inspect: rawReader(
+    (p) => (mock as unknown as Redis).keys(p),
+    (k) => mock.hgetall(k),
+    'mock:',
+  ),
 });
 
 describe.skipIf(!redis.available)('redis on real Redis', () => {
@@ -60,7 +43,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect,
     name: 'redis (real)',
     create: () => redisConfigStore({ client, keyPrefix: redis.prefix }),
-    inspect: rawReader(client, redis.prefix),
+    inspect: rawReader(
+      (p) => client.keys(p),
+      (k) => client.hgetall(k),
+      redis.prefix,
+    ),
     concurrency: 1000,
   });
 
