@@ -13,6 +13,7 @@ import {
   redisConfigSync,
 } from '../src/adapters/redis/index.js';
 import { createConfigService } from '../src/index.js';
+import { propagationSampler } from './propagation-sampler.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
@@ -39,29 +40,11 @@ async function configPair(connect: () => Promise<Redis | Cluster>, prefix: strin
   const b = service(cb);
   await a.set(KEY, -1);
   await b.get(KEY);
-  let onChange: ((v: unknown) => void) | undefined;
-  b.watch(KEY, (v) => onChange?.(v));
+  const sampler = propagationSampler(a, b, KEY);
   // Wait until B hears A (its subscriber is up): a wait on the thing, not a sleep.
-  for (let v = -2; ; v--) {
-    const heard = new Promise<boolean>((r) => {
-      onChange = () => r(true);
-      setTimeout(() => r(false), 200).unref();
-    });
-    await a.set(KEY, v);
-    if (await heard) break;
-  }
-  let n = 0;
+  for (let v = -2; !(await sampler.probe(v, 200)); v--);
   return {
-    async sample() {
-      const value = ++n;
-      const seen = new Promise<void>((r) => {
-        onChange = (v) => v === value && r();
-      });
-      const t0 = performance.now();
-      await a.set(KEY, value);
-      await seen;
-      return performance.now() - t0;
-    },
+    sample: () => sampler.sample(),
     async close() {
       await a.close();
       await b.close();

@@ -1,50 +1,29 @@
-// Config telemetry with the OpenTelemetry SDK's in-memory exporters, handed over as explicit providers.
-
+// Config telemetry with the OpenTelemetry SDK's in-memory exporters (core's test SDK), handed over as explicit
+// providers.
 import { requireRedis } from '@app/test-harness';
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+// The one test SDK of the repository (core's fixture), rather than a copy.
+import { createTestSdk } from '../../core/src/otel-sdk.fixture.js';
 import { memoryConfigStore } from './adapters/memory.js';
 import { redisConfigSync } from './adapters/redis/index.js';
 import { inProcessConfigSync } from './in-process-sync.js';
 import { createConfigService } from './service.js';
 
 const redis = await requireRedis();
-
-const spans = new InMemorySpanExporter();
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({
-  exporter: metricExporter,
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const telemetry = { tracerProvider, meterProvider };
-afterAll(async () => {
-  context.disable();
-  await tracerProvider.shutdown();
-  await meterProvider.shutdown();
-});
+const sdk = createTestSdk({ global: false });
+const { tracerProvider } = sdk;
+const telemetry = { tracerProvider, meterProvider: sdk.meterProvider };
+const spans = {
+  getFinishedSpans: () => sdk.spans(),
+  reset: () => {
+    sdk.spans().length = 0;
+  },
+};
+afterAll(() => sdk.shutdown());
 
 async function metric(name: string) {
-  metricExporter.reset();
-  await reader.forceFlush();
-  return metricExporter
-    .getMetrics()
-    .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
-    .find((m) => m.descriptor.name === name);
+  return (await sdk.metrics()).find((m) => m.descriptor.name === name);
 }
 
 describe('config telemetry', () => {
