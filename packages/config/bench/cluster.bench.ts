@@ -45,12 +45,7 @@ async function configPair(connect: () => Promise<Redis | Cluster>, prefix: strin
   for (let v = -2; !(await sampler.probe(v, 200)); v--);
   return {
     sample: () => sampler.sample(),
-    async close() {
-      await a.close();
-      await b.close();
-      ca.disconnect();
-      cb.disconnect();
-    },
+    close: () => sampler.close(ca, cb),
   };
 }
 

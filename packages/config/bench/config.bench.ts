@@ -115,12 +115,7 @@ async function configPair(
     await setImmediatePromise();
   return {
     sample: () => sampler.sample(),
-    async close() {
-      await a.close();
-      await b.close();
-      ca.disconnect();
-      cb.disconnect();
-    },
+    close: () => sampler.close(ca, cb),
   };
 }
 

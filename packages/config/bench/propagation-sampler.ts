@@ -15,6 +15,12 @@ export function propagationSampler(a: ConfigService, b: ConfigService, key: stri
       });
       return a.set(key, value).then(() => heard);
     },
+    /** Closes both services, then disconnects the clients given. */
+    async close(...clients: { disconnect(): void }[]): Promise<void> {
+      await a.close();
+      await b.close();
+      for (const c of clients) c.disconnect();
+    },
     /** One propagation, in ms. */
     async sample(): Promise<number> {
       const value = ++n;
