@@ -55,7 +55,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
   private readonly closing = new AbortController();
   private closed = false;
   private readonly observe: ConfigObserver;
-  /** The layer that answered the last read of a key below the in-process cache (for telemetry only). */
+  /**
+   * The layer that answered a read below the in-process cache, kept only while telemetry records and only
+   * until the reading `get` has reported it (so it never grows with the keys read).
+   */
   private readonly answeredBy = new Map<string, ConfigLayer>();
 
   constructor(options: ConfigServiceOptions<S>) {
@@ -120,7 +123,11 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
       return this.observe.miss(
         key,
         () => this.load(key, entry).then((loaded) => readEntry(loaded, defaultValue, this.now())),
-        () => this.answeredBy.get(key) ?? 'store',
+        () => {
+          const layer = this.answeredBy.get(key) ?? 'store';
+          this.answeredBy.delete(key);
+          return layer;
+        },
       );
     }
     return this.load(key, entry).then((loaded) => readEntry(loaded, defaultValue, this.now()));
@@ -225,7 +232,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
         .then(async (record) => this.apply(key, await this.typed.toEntry(record), false))
         .catch((error: unknown) => {
           if (stale !== undefined && !this.closed) {
-            this.answeredBy.set(key, 'memory');
+            this.answered(key, 'memory');
             // Better an old value than none while the store is unreachable; the next read tries again.
             this.logger.warn(
               { err: error, key },
@@ -269,13 +276,17 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
   private async fetch(key: string): Promise<ConfigRecord> {
     const cached = await this.shared.read(key);
     if (cached !== undefined) {
-      this.answeredBy.set(key, 'shared');
+      this.answered(key, 'shared');
       return cached;
     }
     const stored: ConfigRecord = (await this.store.get(key)) ?? { key, version: 0, deleted: true };
-    this.answeredBy.set(key, 'store');
+    this.answered(key, 'store');
     this.shared.fill(stored);
     return stored;
+  }
+
+  private answered(key: string, layer: ConfigLayer): void {
+    if (this.observe.telemetry.enabled()) this.answeredBy.set(key, layer);
   }
 
   private onRemoteChange(record: ConfigRecord, origin: string, sentAt: number | undefined): void {
