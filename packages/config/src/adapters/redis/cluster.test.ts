@@ -104,6 +104,24 @@ describe.skipIf(!cluster)('Redis Cluster (3 masters, 3 replicas), no setting', (
     await config.close();
   });
 
+  it('store and sync prefixes that could put a key in two slots never share a script (no CROSSSLOT)', async () => {
+    const client = (await clusterClient()) as unknown as RedisClientLike;
+    // Different prefixes without hash tags: a key's store and cache entries still share the shard tag.
+    const apart = redisConfigStore({ client, keyPrefix: 'store-a:' });
+    const sync = redisConfigSync({ client, keyPrefix: 'sync-a:' });
+    expect(apart.writeThrough?.(sync)).toBeDefined();
+    const a = createConfigService({ store: apart, sync });
+    for (const key of ['k1', 'k2', 'k3', 'k4']) expect(await a.set(key, key)).toBe(1);
+    await a.close();
+    // A prefix with its own tag moves every key to one slot: the store falls back to two steps.
+    const tagged = redisConfigStore({ client, keyPrefix: '{app}:store:' });
+    expect(tagged.writeThrough?.(redisConfigSync({ client, keyPrefix: 'sync-b:' }))).toBeUndefined();
+    const b = createConfigService({ store: tagged, sync: redisConfigSync({ client, keyPrefix: 'sync-b:' }) });
+    for (const key of ['k1', 'k2', 'k3', 'k4']) expect(await b.set(key, key)).toBe(1);
+    expect(await b.get('k3')).toBe('k3');
+    await b.close();
+  });
+
   it('a change on one instance reaches another through sharded pub/sub (write-through and two-step writes)', async () => {
     for (const shared of [false, true]) {
       const keyPrefix = shared ? 'x-store:' : 'x-through:';
