@@ -116,8 +116,8 @@ interface WireMessage {
  * never configured: on one node (or Sentinel) classic PUBLISH/SUBSCRIBE; on a `Cluster`, sharded pub/sub
  * (SPUBLISH in the script, SSUBSCRIBE through ioredis' `shardedSubscribers`, one connection per master).
  * While Redis is unreachable calls fail fast and the service falls back to its cache and store; when the
- * subscriber reconnects (or a shard's subscriber comes back after a failover), the service flushes its
- * cache, since changes may have been missed. `close()` ends every subscription it started (the client
+ * subscriber first listens, reconnects, or a shard's subscriber comes back after a failover, the service
+ * flushes its cache and re-reads what it watches, since changes may have been missed meanwhile. `close()` ends every subscription it started (the client
  * stays yours).
  *
  * @example
@@ -277,7 +277,10 @@ const RESUBSCRIBE_RETRY = { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 3000 
 /** What {@link subscribeChanges} reports. */
 interface ChangeHandlers {
   message(message: string): void;
-  /** Subscribed again after a reconnect or a shard's failover: messages may have been lost meanwhile. */
+  /**
+   * Listening: the first time (changes made between the service's start and its subscription were not
+   * heard), and again after a reconnect or a shard's failover (messages may have been lost meanwhile).
+   */
   resubscribed(): void;
 }
 
@@ -336,7 +339,7 @@ function subscribeChanges(
   let readyCount = 0;
   sub.on('ready', () => {
     if (++readyCount > 1) resubscribe();
-    else subscribeAll().catch(failed);
+    else subscribeAll().then(first, failed);
   });
   if (cluster) {
     let lost = false;
@@ -349,7 +352,14 @@ function subscribeChanges(
       resubscribe();
     });
   }
-  subscribeAll().catch(failed);
+  // The first subscription to succeed (here, or at the first 'ready') reports once.
+  let listened = false;
+  function first(): void {
+    if (listened) return;
+    listened = true;
+    handlers.resubscribed();
+  }
+  subscribeAll().then(first, failed);
   return {
     disconnect() {
       stopping.abort();
