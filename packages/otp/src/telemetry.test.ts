@@ -89,7 +89,10 @@ describe('OTP telemetry', () => {
       ['otp.verify', 'reset', 'locked'],
     ]);
     const limited = o.spans()[4]!;
-    expect(limited.attributes).toMatchObject({ 'app.otp_service.reason': 'cooldown', 'error.type': 'RATE_LIMITED' });
+    expect(limited.attributes).toMatchObject({
+      'app.otp_service.reason': 'cooldown',
+      'error.type': 'RATE_LIMITED',
+    });
 
     const points = await o.points();
     const count = (purpose: string, operation: string, outcome: string) =>

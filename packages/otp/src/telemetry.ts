@@ -33,7 +33,9 @@ export function otpTelemetry(setting: TelemetrySetting | undefined) {
         'app.otp_service.purpose': purpose,
         'app.otp_service.outcome': outcome,
       };
-      span?.setAttributes(reason === undefined ? attributes : { ...attributes, 'app.otp_service.reason': reason });
+      span?.setAttributes(
+        reason === undefined ? attributes : { ...attributes, 'app.otp_service.reason': reason },
+      );
       outcomes.add(1, attributes);
     },
   };
