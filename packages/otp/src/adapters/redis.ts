@@ -210,6 +210,7 @@ const unavailable = (cause?: unknown) =>
     cause === undefined ? 'Redis did not answer in time' : 'Redis failed',
     cause === undefined ? undefined : { cause },
   );
+const notReady = () => new OtpError(OtpErrorCode.UNAVAILABLE, 'Redis is not connected (reconnecting)');
 const asOtpError = (error: unknown): never => {
   throw error instanceof OtpError ? error : unavailable(error);
 };
@@ -226,25 +227,27 @@ function durabilityOf(d: RedisOtpStoreOptions['durability']): Required<RedisOtpD
   return { replicas, timeoutMs };
 }
 
-/** Waits (at most `ms`) for a client that is connecting or reconnecting to be ready; never queues a command. */
-function whenReady(client: RedisOtpClient, ms: number): Promise<void> {
-  const status = client.status;
-  if (status === 'end' || status === 'close' || status === 'disconnecting') {
-    return Promise.reject(new OtpError(OtpErrorCode.UNAVAILABLE, `the Redis client is ${status}`));
-  }
-  if (typeof client.once !== 'function') return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      client.removeListener?.('ready', onReady);
-      reject(new OtpError(OtpErrorCode.UNAVAILABLE, `Redis is ${client.status ?? 'not ready'}`));
-    }, ms);
-    timer.unref?.();
-    client.once?.('ready', onReady);
-  });
+/**
+ * Resolves when a client that is connecting or reconnecting is `ready` (one listener, shared by every call
+ * waiting); rejects at once for a client that was closed. Callers bound the wait: nothing is queued in
+ * ioredis meanwhile.
+ */
+function readyWaiter(client: RedisOtpClient): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    const status = client.status;
+    if (status === 'end' || status === 'close' || status === 'disconnecting') {
+      return Promise.reject(new OtpError(OtpErrorCode.UNAVAILABLE, `the Redis client is ${status}`));
+    }
+    if (typeof client.once !== 'function') return Promise.resolve();
+    pending ??= new Promise<void>((resolve) => {
+      client.once?.('ready', () => {
+        pending = undefined;
+        resolve();
+      });
+    });
+    return pending;
+  };
 }
 
 /**
@@ -294,6 +297,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     throw new OtpError(OtpErrorCode.INVALID_OPTIONS, '`durability` needs a client with pipeline()');
   }
   const cluster = client.isCluster === true;
+  const whenReady = readyWaiter(client);
   let closed = false;
 
   const run = (script: RedisScript, keys: string[], args: (string | number)[]): Promise<unknown> => {
@@ -303,7 +307,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     const work =
       status === undefined || status === 'ready' || status === 'wait'
         ? runScript(client, script, keys, args)
-        : whenReady(client, timeoutMs).then(() => runScript(client, script, keys, args));
+        : withDeadline(whenReady(), timeoutMs, notReady).then(() => runScript(client, script, keys, args));
     return withDeadline(work, timeoutMs, unavailable).catch(asOtpError);
   };
 
