@@ -1,10 +1,11 @@
 // The Prisma store's tests, once for every database: each test file (one per database, each with a database
 // or schema of its own) calls prismaDialectSuite with how to reach its database.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
 import { issueRequest, tally } from '../testing-kit.js';
 import { type PrismaOtpClient, type PrismaOtpProvider, prismaOtpStore } from './prisma.js';
+
+export { migrationStatements } from './migrations.fixture.js';
 
 /** How the suite reaches one database. */
 export interface DialectFixture {
@@ -16,14 +17,6 @@ export interface DialectFixture {
   prisma: () => PrismaOtpClient;
   /** Runs one SQL statement outside Prisma (the harness' own connection). */
   exec: (sql: string) => Promise<void>;
-}
-
-/** The statements of a shipped migration file. */
-export function migrationStatements(path: string): string[] {
-  return readFileSync(new URL(path, import.meta.url), 'utf8')
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
 }
 
 /** A trigger per write on the challenges table, logging one row per row written, in each dialect. */
