@@ -20,7 +20,7 @@ const { url, stop } = await startRedis();
 const client = new Redis(url);
 try {
   const otp = createOtpService({
-    store: redisOtpStore({ client, keyPrefix: 'anchor:', timeoutMs: Number(process.env.TMO ?? 1000) }),
+    store: redisOtpStore({ client, keyPrefix: 'anchor:' }),
     secret: 'benchmark-secret-benchmark-secret-0123456789',
     channels: { sms: { deliver: async () => {} } },
     maxAttempts: 100,

@@ -173,7 +173,8 @@ const VERIFY = defineScript(VERIFY_SCRIPT, 2);
  * the decoy keys bounded (one per tag).
  */
 export function otpHashTag(key: string): string {
-  return `{${key.slice(0, 4).replace(/[{}]/g, '_')}}`;
+  const tag = key.slice(0, 4);
+  return tag.includes('{') || tag.includes('}') ? `{${tag.replace(/[{}]/g, '_')}}` : `{${tag}}`;
 }
 
 /** The keys of one challenge, destination or IP under `prefix`, as the store names them. */
@@ -225,6 +226,66 @@ function durabilityOf(d: RedisOtpStoreOptions['durability']): Required<RedisOtpD
     );
   }
   return { replicas, timeoutMs };
+}
+
+interface PendingCall {
+  at: number;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The bound on every call: pending calls swept by one unref'd timer (every quarter of the bound) instead of
+ * a timer per call, since verify is a hot path. A call fails with `UNAVAILABLE` between `ms` and 1.25 x `ms`
+ * after it started; it also maps the reply (`map`) and any Redis error to an `OtpError` in the same step.
+ */
+class Deadlines {
+  private readonly pending = new Set<PendingCall>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  constructor(private readonly ms: number) {}
+
+  run<T>(work: Promise<unknown>, map: (raw: unknown) => T): Promise<T> {
+    if (!Number.isFinite(this.ms)) return work.then(map, asOtpError);
+    return new Promise<T>((resolve, reject) => {
+      const call: PendingCall = { at: Date.now() + this.ms, reject };
+      this.pending.add(call);
+      this.timer ??= this.arm();
+      work.then(
+        (raw) => {
+          this.pending.delete(call);
+          try {
+            resolve(map(raw));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          this.pending.delete(call);
+          reject(error instanceof OtpError ? error : unavailable(error));
+        },
+      );
+    });
+  }
+
+  private arm(): ReturnType<typeof setInterval> {
+    const timer = setInterval(
+      () => {
+        const now = Date.now();
+        for (const call of this.pending) {
+          if (call.at <= now) {
+            this.pending.delete(call);
+            call.reject(unavailable());
+          }
+        }
+        if (this.pending.size === 0) {
+          clearInterval(timer);
+          this.timer = undefined;
+        }
+      },
+      Math.max(5, this.ms / 4),
+    );
+    timer.unref?.();
+    return timer;
+  }
 }
 
 /**
@@ -300,7 +361,15 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const whenReady = readyWaiter(client);
   let closed = false;
 
-  const run = (script: RedisScript, keys: string[], args: (string | number)[]): Promise<unknown> => {
+  const deadlines = new Deadlines(timeoutMs);
+  const same = (raw: unknown) => raw;
+
+  const run = <T = unknown>(
+    script: RedisScript,
+    keys: string[],
+    args: (string | number)[],
+    map: (raw: unknown) => T = same as (raw: unknown) => T,
+  ): Promise<T> => {
     if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
     const status = client.status;
     // EVALSHA; the core runner falls back to EVAL once after NOSCRIPT (first use, restart, failover).
@@ -308,7 +377,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
       status === undefined || status === 'ready' || status === 'wait'
         ? runScript(client, script, keys, args)
         : withDeadline(whenReady(), timeoutMs, notReady).then(() => runScript(client, script, keys, args));
-    return withDeadline(work, timeoutMs, unavailable).catch(asOtpError);
+    return deadlines.run(work, map);
   };
 
   /** `WAIT` on the node that owns `key` (a pipeline goes to its slot's node), after the script there. */
@@ -396,12 +465,14 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
 
     verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       // The hot path: no async frame of its own, one reply read without intermediate arrays.
-      const key = otpRedisKeys.challenge(prefix, req.challengeKey);
+      const tagged = prefix + otpHashTag(req.challengeKey);
+      const key = `${tagged}:c:${req.challengeKey}`;
       const done = run(
         VERIFY,
-        [key, otpRedisKeys.decoy(prefix, req.challengeKey)],
+        [key, `${tagged}:decoy`],
         [req.now, req.codeHash, req.challengeId ?? ''],
-      ).then(verifyResult);
+        verifyResult,
+      );
       // Every verify waits, whatever its answer, so that durability keeps the cost of answers equal.
       return durability ? done.then((r) => replicate(key).then(() => r)) : done;
     },
