@@ -3,7 +3,7 @@ import { type ContractOptions, contractOptions, type ResolvedContractOptions } f
 import type { OtpDelivery } from './channels.js';
 import { RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
-import type { OtpStore } from './store.js';
+import type { OtpIssueRequest, OtpStore } from './store.js';
 import { CONTRACT_T0, hex, issueRequest, tally } from './testing-kit.js';
 
 /**
@@ -34,6 +34,12 @@ type Suite = ResolvedContractOptions<OtpStore, readonly string[], OtpStoreCapabi
 const T0 = CONTRACT_T0;
 const SECRET = 'contract-suite-secret-0123456789abcdef';
 const request = issueRequest;
+/** A new send (fresh code and id) for the same challenge and destination as `first`. */
+const resend = (first: OtpIssueRequest, overrides: Partial<OtpIssueRequest> = {}): OtpIssueRequest => ({
+  ...issueRequest(overrides),
+  challengeKey: first.challengeKey,
+  destinationKey: first.destinationKey,
+});
 
 /** One test of the suite: a fresh store from `create`, the suite's timeout; skipped visibly when `enabled` is false. */
 function test(o: Suite, name: string, body: (store: OtpStore) => Promise<void>, enabled = true): void {
@@ -121,15 +127,7 @@ function raceSuite(o: Suite): void {
 
     test(o, 'race: concurrent sends respect the cooldown and the window', async (store) => {
       const first = request();
-      const same = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          store.issue({
-            ...request(),
-            challengeKey: first.challengeKey,
-            destinationKey: first.destinationKey,
-          }),
-        ),
-      );
+      const same = await Promise.all(Array.from({ length: 50 }, () => store.issue(resend(first))));
       expect(same.filter((r) => r.status === 'issued')).toHaveLength(1);
       const destinationKey = hex();
       const spread = await Promise.all(
@@ -165,14 +163,7 @@ function lockoutSuite(o: Suite): void {
       const first = request({ maxAttempts: 1 });
       await store.issue(first);
       await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-      const again = (now: number) =>
-        store.issue({
-          ...request(),
-          challengeKey: first.challengeKey,
-          destinationKey: first.destinationKey,
-          now,
-          expiresAt: now + 300_000,
-        });
+      const again = (now: number) => store.issue(resend(first, { now, expiresAt: now + 300_000 }));
       expect(await again(T0 + 100_000)).toEqual({
         status: 'limited',
         reason: 'locked',
@@ -252,13 +243,7 @@ function resendSuite(o: Suite): void {
     test(o, 'refuses a resend within the cooldown, with the time left', async (store) => {
       const first = request();
       await store.issue(first);
-      const again = (now: number) =>
-        store.issue({
-          ...request(),
-          challengeKey: first.challengeKey,
-          destinationKey: first.destinationKey,
-          now,
-        });
+      const again = (now: number) => store.issue(resend(first, { now }));
       expect(await again(T0 + 10_000)).toEqual({
         status: 'limited',
         reason: 'cooldown',

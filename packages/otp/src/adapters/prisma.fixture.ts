@@ -1,11 +1,10 @@
 // The Prisma store's tests, once for every database: each test file (one per database, each with a database
 // or schema of its own) calls prismaDialectSuite with how to reach its database.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
 import { issueRequest, tally } from '../testing-kit.js';
+import { migrationStatements } from './migrations.fixture.js';
 import { type PrismaOtpClient, type PrismaOtpProvider, prismaOtpStore } from './prisma.js';
-
-export { migrationStatements } from './migrations.fixture.js';
 
 /** How the suite reaches one database. */
 export interface DialectFixture {
@@ -16,7 +15,12 @@ export interface DialectFixture {
   /** The test file's PrismaClient. */
   prisma: () => PrismaOtpClient;
   /** Runs one SQL statement outside Prisma (the harness' own connection). */
-  exec: (sql: string) => Promise<void>;
+  exec: (sql: string) => unknown;
+  /**
+   * The shipped migration to create the tables with (`mysql`, `sqlite`), applied before the tests: the
+   * migration is tested by applying it. @default none (the harness applied prisma/migrations)
+   */
+  migration?: 'mysql' | 'sqlite';
 }
 
 /** A trigger per write on the challenges table, logging one row per row written, in each dialect. */
@@ -94,6 +98,11 @@ const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
  */
 export function prismaDialectSuite(f: DialectFixture): void {
   describe.skipIf(!f.available)(`prismaOtpStore on ${f.provider}`, () => {
+    beforeAll(async () => {
+      if (!f.migration) return;
+      const file = `../../prisma/${f.migration}/migrations/0001_init.sql`;
+      for (const sql of migrationStatements(file)) await f.exec(sql);
+    });
     const create = () => prismaOtpStore({ prisma: f.prisma(), transactionOptions });
 
     otpStoreContract({

@@ -1,20 +1,14 @@
 import { requireMariaDb } from '@app/test-harness';
 import { createTestPrismaMariaDb } from '@app/test-harness/prisma-mariadb';
-import { migrationStatements, prismaDialectSuite } from './prisma.fixture.js';
+import { prismaDialectSuite } from './prisma.fixture.js';
 
-// MariaDB 10.11 (MySQL dialect): a database of this file's own, created from the migration the package
-// ships (prisma/mysql/migrations), dropped after the file.
+// MariaDB 10.11 (MySQL dialect): a database of this file's own, dropped after the file. Tables from the shipped migration (prisma/mysql/migrations).
 const db = await requireMariaDb();
-if (db.available) {
-  for (const sql of migrationStatements('../../prisma/mysql/migrations/0001_init.sql')) await db.query(sql);
-}
 const prisma = db.available ? createTestPrismaMariaDb(db) : undefined;
-
 prismaDialectSuite({
   provider: 'mysql',
   available: db.available,
   prisma: () => prisma as never,
-  exec: async (sql) => {
-    await db.query(sql);
-  },
+  exec: (sql) => db.query(sql),
+  migration: 'mysql',
 });

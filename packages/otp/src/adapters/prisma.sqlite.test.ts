@@ -1,20 +1,14 @@
 import { requireSqlite } from '@app/test-harness';
 import { createTestPrismaSqlite } from '@app/test-harness/prisma-sqlite';
-import { migrationStatements, prismaDialectSuite } from './prisma.fixture.js';
+import { prismaDialectSuite } from './prisma.fixture.js';
 
-// SQLite: a file of this test file's own, created from the migration the package ships
-// (prisma/sqlite/migrations), removed after the file.
+// SQLite: a file of this test file's own, removed after the file. Tables from the shipped migration (prisma/sqlite/migrations).
 const db = await requireSqlite();
-if (db.available) {
-  for (const sql of migrationStatements('../../prisma/sqlite/migrations/0001_init.sql')) db.db.exec(sql);
-}
 const prisma = db.available ? createTestPrismaSqlite(db) : undefined;
-
 prismaDialectSuite({
   provider: 'sqlite',
   available: db.available,
   prisma: () => prisma as never,
-  exec: async (sql) => {
-    db.db.exec(sql);
-  },
+  exec: (sql) => db.db.exec(sql),
+  migration: 'sqlite',
 });

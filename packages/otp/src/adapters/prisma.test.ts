@@ -13,9 +13,7 @@ prismaDialectSuite({
   provider: 'postgresql',
   available: db.available,
   prisma: () => prisma as never,
-  exec: async (sql) => {
-    await db.query(sql);
-  },
+  exec: (sql) => db.query(sql),
 });
 
 describe.skipIf(!db.available)('prismaOtpStore on real Postgres: the columns', () => {
