@@ -11,6 +11,8 @@ import type {
 } from '../store.js';
 import { type PortableDialect, type PrismaUnsafeQueryClient, portableOtpOps } from './prisma-portable.js';
 
+export type { PrismaUnsafeQueryClient } from './prisma-portable.js';
+
 /** The raw-query methods the store uses, inside and outside a transaction. Any generated PrismaClient fits. */
 export interface PrismaOtpQueryClient {
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): Promise<T>;

@@ -171,13 +171,21 @@ const VERIFY = defineScript(VERIFY_SCRIPT, 2);
  * one script touches carries the same tag, so it runs on one cluster node; different challenges, destinations
  * and IPs land on different tags, so load spreads over the shards. A bucket rather than the whole key keeps
  * the decoy keys bounded (one per tag).
+ *
+ * @example
+ * ```ts
+ * otpHashTag('9f86d081884c7d65...'); // '{9f86}'
+ * ```
  */
 export function otpHashTag(key: string): string {
   const tag = key.slice(0, 4);
   return tag.includes('{') || tag.includes('}') ? `{${tag.replace(/[{}]/g, '_')}}` : `{${tag}}`;
 }
 
-/** The keys of one challenge, destination or IP under `prefix`, as the store names them. */
+/**
+ * The keys of one challenge, destination or IP under `prefix`, as the store names them (for tests, ACLs and
+ * operators: e.g. `otpRedisKeys.challenge('otp:', challengeKey)` is `otp:{9f86}:c:9f86...`).
+ */
 export const otpRedisKeys = {
   challenge: (prefix: string, key: string) => `${prefix}${otpHashTag(key)}:c:${key}`,
   decoy: (prefix: string, challengeKey: string) => `${prefix}${otpHashTag(challengeKey)}:decoy`,
