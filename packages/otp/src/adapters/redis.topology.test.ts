@@ -219,6 +219,27 @@ describe('redisOtpStore during an outage', () => {
     }
   }, 60_000);
 
+  it('a call made while the client reconnects waits for it within the bound, then runs once', async () => {
+    const server = await startRedisServer();
+    const client = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    client.on('error', () => {});
+    try {
+      const store = redisOtpStore({ client, keyPrefix: 'back:', timeoutMs: 30_000 });
+      await store.issue(issueRequest());
+      await server.stop();
+      if (client.status === 'ready') await once(client, 'close');
+      // Not handed to ioredis while it reconnects: the store waits for 'ready' (within timeoutMs).
+      const pending = store.verify({ challengeKey: 'k-back', codeHash: 'h', now: T0 });
+      await server.start();
+      expect(await pending).toEqual({ status: 'unavailable' });
+      // It ran exactly once, on the restarted (empty) server: one decoy write.
+      expect(await client.hget(otpRedisKeys.decoy('back:', 'k-back'), 'n')).toBe('1');
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  }, 60_000);
+
   it('rejects bad durability and timeout options before any I/O', () => {
     const client = { evalsha: async () => 1, eval: async () => 1 };
     expect(() => redisOtpStore({ client, durability: { replicas: 0 } })).toThrow(/durability/);
