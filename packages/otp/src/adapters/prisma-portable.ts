@@ -109,6 +109,81 @@ function sqlOf(dialect: PortableDialect) {
   };
 }
 
+/** SQL written with `:name` placeholders, as positional `?` SQL and its values in order. */
+function named(text: string, values: Record<string, unknown>): [string, unknown[]] {
+  const args: unknown[] = [];
+  const sql = text.replace(/:([a-z]+)\b/g, (_, name: string) => {
+    args.push(values[name]);
+    return '?';
+  });
+  return [sql, args];
+}
+
+/**
+ * SQLite's verify: ONE statement, atomic by itself (SQLite runs a statement under its write lock, so the
+ * read of the challenge and the write cannot interleave with another writer). It upserts one row: the
+ * challenge's own when it is live (counted, or consumed when the code and id match), else the bucket's decoy
+ * row (a counter; its `code_hash` keeps why nothing was counted: `expired` or `unavailable`). Same statement,
+ * one row written, whatever the answer.
+ */
+const SQLITE_VERIFY = `
+INSERT INTO app_otp_challenges ("key", challenge_id, code_hash, attempts, max_attempts, expires_at, last_sent_at, consumed_at)
+SELECT CASE WHEN l.live THEN :key ELSE :decoy END, '~' || CASE WHEN l.live THEN :key ELSE :decoy END,
+  l.reason, 1, 0, :epoch, :epoch, NULL
+FROM (SELECT
+    c."key" IS NOT NULL AND c.consumed_at IS NULL AND c.expires_at > :now AND c.attempts < c.max_attempts AS live,
+    CASE WHEN c."key" IS NULL OR c.consumed_at IS NOT NULL OR c.attempts >= c.max_attempts THEN 'unavailable'
+      WHEN c.expires_at <= :now THEN 'expired' ELSE '' END AS reason
+  FROM (SELECT 1) AS one LEFT JOIN app_otp_challenges AS c ON c."key" = :key) AS l
+WHERE true
+ON CONFLICT("key") DO UPDATE SET
+  attempts = CASE WHEN app_otp_challenges."key" = :key AND app_otp_challenges.code_hash = :hash
+    AND (:id IS NULL OR app_otp_challenges.challenge_id = :id) THEN app_otp_challenges.attempts
+    ELSE app_otp_challenges.attempts + 1 END,
+  consumed_at = CASE WHEN app_otp_challenges."key" = :key AND app_otp_challenges.code_hash = :hash
+    AND (:id IS NULL OR app_otp_challenges.challenge_id = :id) THEN :now ELSE app_otp_challenges.consumed_at END,
+  code_hash = CASE WHEN app_otp_challenges."key" = :key THEN app_otp_challenges.code_hash
+    ELSE excluded.code_hash END
+RETURNING "key" AS k, challenge_id, attempts, max_attempts, consumed_at IS NOT NULL AS used, code_hash`;
+
+interface SqliteVerifyRow {
+  k: string;
+  challenge_id: string;
+  attempts: number | bigint;
+  max_attempts: number | bigint;
+  used: number | bigint | boolean;
+  code_hash: string;
+}
+
+async function sqliteVerify(
+  prisma: PrismaUnsafeQueryClient,
+  req: OtpVerifyRequest,
+  decoy: string,
+): Promise<OtpVerifyResult> {
+  const [sql, args] = named(SQLITE_VERIFY, {
+    key: req.challengeKey,
+    decoy,
+    now: new Date(req.now),
+    epoch: EPOCH,
+    hash: req.codeHash,
+    id: req.challengeId ?? null,
+  });
+  const rows = await retry(() => prisma.$queryRawUnsafe<SqliteVerifyRow[]>(sql, ...args), {
+    maxAttempts: 8,
+    baseDelayMs: 5,
+    maxDelayMs: 200,
+    shouldRetry: transient,
+  });
+  const row = rows[0];
+  if (!row || row.k !== req.challengeKey) {
+    return { status: row?.code_hash === 'expired' ? 'expired' : 'unavailable' };
+  }
+  const attempts = Number(row.attempts);
+  if (Number(row.used)) return { status: 'verified', challengeId: row.challenge_id, attempts };
+  const locked = attempts >= Number(row.max_attempts);
+  return { status: locked ? 'locked' : 'mismatch', challengeId: row.challenge_id, attempts };
+}
+
 /**
  * The Prisma store's MySQL/MariaDB and SQLite paths: every send and verify is one interactive transaction.
  *
@@ -121,13 +196,14 @@ function sqlOf(dialect: PortableDialect) {
  *   for everyone: no deadlock cycle between sends); verifies lock the challenge, then the decoy row, which
  *   sends never lock. A deadlock or lock timeout InnoDB still reports rolls the transaction back whole, and
  *   it is retried.
- * - SQLite: one writer at a time. Prisma's better-sqlite3 adapter runs one transaction at a time on its
- *   connection, and across processes SQLite's file lock lets one write transaction commit at a time (a
- *   transaction that loses the race gets SQLITE_BUSY, rolls back whole and is retried); the read and the
- *   write of a verify are in one transaction, so nothing happens between them.
+ * - SQLite: one writer at a time. A verify is one statement (see `SQLITE_VERIFY`): SQLite runs it under
+ *   the database's write lock, so its read and its write cannot interleave with another writer, in this
+ *   process or another. A send is one transaction; Prisma's better-sqlite3 adapter runs one at a time on its
+ *   connection, and across processes the file lock lets one write transaction commit at a time (the loser
+ *   gets SQLITE_BUSY, rolls back whole and is retried).
  *
- * Equal cost: every verify runs the same three statements (select, one upsert, in one transaction) and
- * writes exactly one row, whatever the answer: see {@link sqlOf}'s `verifyWrite`.
+ * Equal cost: every verify runs the same statements (MySQL: a transaction of a select and one upsert;
+ * SQLite: one upsert) and writes exactly one row, whatever the answer: see {@link sqlOf}'s `verifyWrite`.
  */
 export function portableOtpOps(
   prisma: PrismaPortableClient,
@@ -186,6 +262,7 @@ export function portableOtpOps(
 
     verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       const decoy = `~decoy:${req.challengeKey.slice(0, 3)}`;
+      if (dialect === 'sqlite') return sqliteVerify(prisma, req, decoy);
       return transaction(async (tx) => {
         const rows = await tx.$queryRawUnsafe<ChallengeRow[]>(sql.selectChallenge, req.challengeKey);
         const { result, next } = decideVerify(req, record(rows[0]));
