@@ -231,7 +231,8 @@ function postgresOtpOps(prisma: PrismaOtpClient, txOptions: { maxWait: number; t
  *   destination window, the IP window and the challenge row, in that order, before deciding.
  * - MySQL/MariaDB (no `RETURNING`): each call is a READ COMMITTED transaction that takes the challenge's row
  *   lock with `SELECT ... FOR UPDATE` before deciding, so calls on one challenge run one after the other.
- * - SQLite: each call is one transaction, and SQLite commits one writer at a time.
+ * - SQLite: `verify` is ONE upsert statement (atomic under SQLite's single write lock); `issue` is one
+ *   transaction, and SQLite commits one writer at a time.
  * See `prisma-portable.ts` for the details. Every failed verify does the same database work whatever the
  * reason (no challenge, wrong code, expired, locked): the same statements, one row written.
  *
