@@ -70,7 +70,7 @@ export interface AppServicesOptions {
    * `sqlite` (one file, {@link AppServicesOptions.sqliteFile}: users, sessions, rooms, messages, config and
    * flags, permissions, and the event outbox survive a restart). Without a loadable SQLite driver
    * (better-sqlite3 is a native addon), `sqlite` falls back to memory with a warning.
-   * @default 'memory' ({@link servicesFromEnv}: `sqlite` unless APP_STORAGE=memory)
+   * @default 'memory' ({@link servicesFromEnv}: APP_STORAGE; the chat demo defaults it to `sqlite`)
    */
   storage?: 'memory' | 'sqlite';
   /** The SQLite file of `storage: 'sqlite'` (created with its tables when missing). @default '.data/demo.sqlite' */
@@ -736,8 +736,8 @@ const consoleLogger: Logger = {
 
 /**
  * {@link createServices} configured from the environment: `REDIS_URL`, `DATABASE_URL`, `DATABASE_SCHEMA`,
- * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`, `APP_STORAGE` (`sqlite`, the default without Redis or
- * Postgres, or `memory`), `APP_SQLITE_FILE`; warnings and errors are logged to the console.
+ * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`, `APP_STORAGE` (`memory`, the default, or `sqlite`:
+ * used when neither Redis nor Postgres is set), `APP_SQLITE_FILE`; warnings and errors go to the console.
  *
  * @example
  * ```ts
@@ -756,8 +756,8 @@ export function servicesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<A
   set('keyPrefix', pick('REDIS_KEY_PREFIX'));
   set('instanceName', pick('INSTANCE_NAME'));
   set('otpSecret', pick('OTP_SECRET'));
-  // The embedded default is the SQLite file; APP_STORAGE=memory keeps everything in the process.
-  const storage = pick('APP_STORAGE') ?? 'sqlite';
+  // APP_STORAGE=sqlite keeps the state in one file (the demo's default: examples/nextjs-chat sets it).
+  const storage = pick('APP_STORAGE') ?? 'memory';
   if (storage !== 'memory' && storage !== 'sqlite')
     throw new Error(`[@app-examples/shared] APP_STORAGE must be 'memory' or 'sqlite', got '${storage}'`);
   set('storage', storage);

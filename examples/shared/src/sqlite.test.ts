@@ -85,9 +85,13 @@ describe.skipIf(!driver.available)('the demo on a SQLite file', () => {
     const relayed = await sqliteEventTransport(b.prisma, logger);
     try {
       await expect
-        .poll(async () => (await relayed.history('room.created', { limit: 10, order: 'asc' })).map((e) => e.payload), {
-          timeout: 30_000,
-        })
+        .poll(
+          async () =>
+            (await relayed.history('room.created', { limit: 10, order: 'asc' })).map((e) => e.payload),
+          {
+            timeout: 30_000,
+          },
+        )
         .toEqual(['{"roomId":"r1"}']);
     } finally {
       await relayed.close();
