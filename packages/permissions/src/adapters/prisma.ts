@@ -65,8 +65,8 @@ const ASSIGNMENTS = 'app_permissions_assignments';
 /** The advisory lock key that serialises inheritance writes on PostgreSQL ('perm' in ASCII). */
 const INHERIT_LOCK = 0x7065726d;
 /**
- * The row whose write lock serialises inheritance writes on MySQL and SQLite. Not a valid role name (names
- * start with a letter), so no caller can read, assign or delete it; `listRoles` leaves it out.
+ * The row whose write lock serialises inheritance writes on MySQL and SQLite. Not a valid role name (`~` is
+ * not allowed in one), so no caller can read, assign or delete it; `listRoles` leaves it out.
  */
 const LOCK_ROW = '~inherit-lock';
 
