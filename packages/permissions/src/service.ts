@@ -42,7 +42,8 @@ export interface PermissionServiceOptions {
    * Traces and metrics through `@opentelemetry/api` (an optional peer): a `permissions.check` span per check
    * that reaches the cache or store, a `permissions.check` event on the active span for one answered from
    * this process's copy, and the `app.permissions.checks` / `app.permissions.cache.lookups` counters. Never a
-   * subject, a resource id or a tenant. Free when the API is absent or no SDK is registered; `false` for none.
+   * subject, a resource id or a tenant. Free when the API is absent or no SDK is registered (an SDK registered
+   * after the service is created is seen within 64 checks); `false` for none.
    * @default the global tracer and meter providers
    */
   telemetry?: TelemetrySetting;
@@ -121,6 +122,7 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const canPeek = typeof cache.peek === 'function';
   const otel = permissionsTelemetry(options.telemetry);
   const { telemetry } = otel;
+  let quiet = 0;
   const inflight = new Map<string, Promise<PermissionIndex>>();
   let closed = false;
 
@@ -252,13 +254,16 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
   const service: PermissionService = {
     check(subject, action, resource) {
-      if (telemetry.enabled()) {
+      // While nobody listens, telemetry is asked once every QUIET_CHECKS checks (an SDK registered later is
+      // seen within that many): a quiet check costs a counter, not a look at the OpenTelemetry globals.
+      if (quiet > 0) quiet--;
+      else if (telemetry.enabled()) {
         try {
           return observedCheck(subject, action, resource);
         } catch (error) {
           return Promise.reject(error);
         }
-      }
+      } else quiet = QUIET_CHECKS;
       // Fast path: a copy this process may use without I/O (a hit means the subject was validated when it
       // was cached), decided from the precomputed table, answered with a shared settled promise.
       const compiled = canPeek && !closed && typeof subject === 'string' ? cache.peek!(subject) : undefined;
@@ -398,6 +403,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 }
 
 const INDEX = Symbol('@app/permissions/index');
+
+/** Checks between two looks at whether telemetry listens, while it does not. */
+const QUIET_CHECKS = 64;
 
 // Settled promises are immutable, so every cached check can share these two.
 const ALLOWED = Promise.resolve(true);
