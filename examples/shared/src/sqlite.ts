@@ -4,7 +4,8 @@
 // @app/events' Prisma outbox and relay, users, sessions, rooms and messages in the demo's own tables.
 // better-sqlite3 is a native addon (an optional dependency): where it cannot load, the demo runs in memory.
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { closeable, type Logger } from '@app/core';
 import type { EventRecord, EventTransport } from '@app/events';
 import { memoryEventTransport } from '@app/events/memory';
@@ -77,6 +78,24 @@ async function migrate(prisma: SqlitePrisma): Promise<string[]> {
   return applied;
 }
 
+type AdapterModule = typeof import('@prisma/adapter-better-sqlite3');
+
+/**
+ * The SQLite driver adapter, through Node's own `require` (from the app's directory first, then this
+ * package's): a bundler (Next.js) must not bundle a native addon, and does not see this call.
+ */
+function loadAdapter(): AdapterModule {
+  let failure: unknown;
+  for (const base of [join(process.cwd(), 'package.json'), import.meta.url]) {
+    try {
+      return createRequire(base)('@prisma/adapter-better-sqlite3') as AdapterModule;
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  throw failure;
+}
+
 /**
  * Opens (creating it and its tables when new) the demo's SQLite file. Resolves to `undefined`, after one
  * warning saying so, when the SQLite driver (better-sqlite3, a native addon) cannot load here: the caller
@@ -89,9 +108,9 @@ async function migrate(prisma: SqlitePrisma): Promise<string[]> {
  */
 export async function openSqlite(file: string, logger: Logger): Promise<SqliteBackend | undefined> {
   const path = resolve(file);
-  let Adapter: typeof import('@prisma/adapter-better-sqlite3').PrismaBetterSqlite3;
+  let Adapter: AdapterModule['PrismaBetterSqlite3'];
   try {
-    Adapter = (await import('@prisma/adapter-better-sqlite3')).PrismaBetterSqlite3;
+    Adapter = loadAdapter().PrismaBetterSqlite3;
     // The native addon loads on first use, not on import: open a throwaway database to know now.
     const probe = await new Adapter({ url: ':memory:' }).connect();
     await probe.dispose();
