@@ -1,40 +1,19 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
+// The one in-memory OpenTelemetry SDK of the tests (not published), with explicit providers here.
+import { createTestSdk } from '../../core/src/otel-sdk.fixture.js';
 import { memoryPermissionStore } from './adapters/memory.js';
 import { createPermissionService } from './service.js';
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-afterAll(() => context.disable());
-
-function sdk() {
-  const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  return {
-    tracerProvider,
-    meterProvider,
-    spans: () => spans.getFinishedSpans(),
-    async metrics() {
-      exporter.reset();
-      await reader.forceFlush();
-      return exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
-    },
-  };
-}
+const sdks: ReturnType<typeof createTestSdk>[] = [];
+const sdk = () => {
+  const made = createTestSdk({ global: false });
+  sdks.push(made);
+  return made;
+};
+afterAll(async () => {
+  for (const made of sdks) await made.shutdown();
+});
 
 // Personal data an app may well use as ids: none of it may reach a span, an event or a metric.
 const SUBJECT = 'alice@example.com';
