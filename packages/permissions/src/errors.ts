@@ -9,6 +9,7 @@ const errors = defineErrors('@app/permissions', [
   'ROLE_CYCLE',
   'STORE_FAILED',
   'CLOSED',
+  'INVALID_OPTIONS',
 ] as const);
 
 /**
@@ -20,7 +21,8 @@ const errors = defineErrors('@app/permissions', [
  * - `INVALID_ROLE`: a role name is not a plain name;
  * - `ROLE_CYCLE`: making a role inherit another would create a cycle;
  * - `STORE_FAILED`: the store or cache failed (the `cause` holds the underlying error);
- * - `CLOSED`: the service or an adapter was used after `close()`.
+ * - `CLOSED`: the service or an adapter was used after `close()`;
+ * - `INVALID_OPTIONS`: an adapter's options are wrong (a Prisma client whose database cannot be told, say).
  */
 export const PermissionErrorCode = errors.codes;
 
