@@ -71,14 +71,16 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
     // The name's first publish registers it (SADD + names log, inside one EVAL); later ones are a bare XADD.
     const registrations = sent.filter((a) => a[0]?.toLowerCase() === 'sadd');
     expect(registrations).toHaveLength(1);
-    const xadds = sent.filter((a) => a[0]?.toLowerCase() === 'xadd' && a[1] === `${prefix}e:user.registered`);
+    const xadds = sent.filter(
+      (a) => a[0]?.toLowerCase() === 'xadd' && a[1] === `${prefix}e:{user.registered}`,
+    );
     expect(xadds).toHaveLength(1000);
     expect(xadds[0]!.slice(2, 5)).toEqual(['MAXLEN', '~', '100']);
 
-    const length = await client.xlen(`${prefix}e:user.registered`);
+    const length = await client.xlen(`${prefix}e:{user.registered}`);
     expect(length).toBeLessThan(1000);
     expect(length).toBeGreaterThanOrEqual(100);
-    const [[, fields]] = (await client.xrevrange(`${prefix}e:user.registered`, '+', '-', 'COUNT', 1)) as [
+    const [[, fields]] = (await client.xrevrange(`${prefix}e:{user.registered}`, '+', '-', 'COUNT', 1)) as [
       [string, string[]],
     ];
     expect(fields).toEqual([
@@ -93,14 +95,14 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       's',
       'app',
     ]);
-    expect(await client.smembers(`${prefix}names`)).toEqual(['user.registered']);
+    expect(await client.smembers(`${prefix}{names}`)).toEqual(['user.registered']);
     await bus.close();
   });
 
   it('trims by age with MINID ~ when maxAgeMs is set', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}minid:`;
-    const key = `${prefix}e:old`;
+    const key = `${prefix}e:{old}`;
     // Entries from ten minutes ago, then one publish with a one-minute window.
     const past = Date.now() - 600_000;
     for (let i = 0; i < 300; i++)
@@ -128,8 +130,8 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       { group: 'worker' },
     );
     const { position } = await bus.publish('job', { n: 1 });
-    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
-    const [[, fields]] = (await client.xrange(`${prefix}dlq:worker`, '-', '+')) as [[string, string[]]];
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(1));
+    const [[, fields]] = (await client.xrange(`${prefix}dlq:{job}:worker`, '-', '+')) as [[string, string[]]];
     const stored = new Map<string, string>();
     for (let i = 0; i < fields.length; i += 2) stored.set(fields[i]!, fields[i + 1]!);
     expect(stored.get('p')).toBe(position);
@@ -137,7 +139,7 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
     expect(JSON.parse(stored.get('e')!)).toMatchObject({ name: 'TypeError', message: 'bad job' });
     // Acknowledged: nothing pending for the group.
     await eventually(async () => {
-      const pending = (await client.xpending(`${prefix}e:job`, 'worker')) as [number];
+      const pending = (await client.xpending(`${prefix}e:{job}`, 'worker')) as [number];
       expect(pending[0]).toBe(0);
     });
     await sub.close();
@@ -159,12 +161,12 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       { group: 'worker' },
     );
     await bus.publish('job', { n: 1 });
-    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(1));
     await sub.close(); // nobody consumes the retry stream: what the replays wrote stays there to count
     const counts = await Promise.all(Array.from({ length: 10 }, () => bus.replayDeadLetters('worker')));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(await client.xlen(`${prefix}retry:worker`)).toBe(1);
-    expect(await client.xlen(`${prefix}dlq:worker`)).toBe(0);
+    expect(await client.xlen(`${prefix}retry:{job}:worker`)).toBe(1);
+    expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(0);
     await bus.close();
   });
 
