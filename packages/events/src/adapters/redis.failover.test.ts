@@ -1,6 +1,6 @@
 import { sleep } from '@app/core';
 import { hashSlot, type RedisCluster, requireRedis, startRedisCluster } from '@app/test-harness';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { isEventsError } from '../errors.js';
@@ -179,5 +179,33 @@ describe.skipIf(!redis.available)(
       expect(result.handled + result.lost).toBe(TOTAL);
       expect(result.resumedMs).toBeLessThan(15_000);
     }, 600_000);
+
+    it('fails a publish fast with the retryable UNAVAILABLE error when every node is down', async () => {
+      const cluster = await startRedisCluster();
+      const client = new Cluster([...cluster.startupNodes]);
+      client.on('error', () => {});
+      const bus = createEventBus<Events>({
+        transport: redisEventTransport({ client, keyPrefix: 'outage:' }),
+      });
+      try {
+        const names = await namesOnThreeShards(cluster, 'outage:');
+        for (const name of names) await bus.publish(name, { n: 0 });
+        await cluster.close();
+        const started = Date.now();
+        const settled = await Promise.allSettled(names.map((name) => bus.publish(name, { n: 1 })));
+        // The default bound is publishTimeoutMs = 1000; 5 s is the margin for a loaded machine.
+        expect(Date.now() - started).toBeLessThan(5000);
+        for (const result of settled) {
+          expect(result.status).toBe('rejected');
+          expect((result as PromiseRejectedResult).reason).toMatchObject({
+            code: 'UNAVAILABLE',
+            retryable: true,
+          });
+        }
+      } finally {
+        await bus.close();
+        client.disconnect();
+      }
+    }, 120_000);
   },
 );
