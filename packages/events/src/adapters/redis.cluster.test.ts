@@ -2,7 +2,8 @@ import { hashSlot, requireRedis, startRedisCluster } from '@app/test-harness';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
-import { eventTransportContract, eventually, type RawEventEntry } from '../testing.js';
+import { eventTransportContract, eventually } from '../testing.js';
+import { readStreams, streamKeys } from './fixtures/redis-streams.js';
 import { redisEventTransport } from './redis/index.js';
 import { hashTag } from './redis/options.js';
 
@@ -11,35 +12,6 @@ import { hashTag } from './redis/options.js';
 const redis = await requireRedis();
 const cluster = redis.available ? await startRedisCluster() : undefined;
 afterAll(() => cluster?.close());
-
-/** Every stream entry under `prefix` on every master (SCAN per node: a cluster has no global keyspace). */
-async function readStreams(client: Cluster, prefix: string): Promise<RawEventEntry[]> {
-  const rows: RawEventEntry[] = [];
-  for (const node of client.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await node.call(
-        'SCAN',
-        cursor,
-        'MATCH',
-        `${prefix}*`,
-        'TYPE',
-        'stream',
-        'COUNT',
-        1000,
-      )) as [string, string[]];
-      cursor = next;
-      for (const key of keys) {
-        for (const [, fields] of await node.xrange(key, '-', '+')) {
-          const map: Record<string, string> = {};
-          for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-          rows.push({ location: key, fields: map });
-        }
-      }
-    } while (cursor !== '0');
-  }
-  return rows;
-}
 
 describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 masters, 3 replicas)', () => {
   let client: Cluster;
@@ -59,7 +31,7 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
         claimIdleMs: 1000,
         claimIntervalMs: 100,
       }),
-    inspect: () => readStreams(client, 'contract:'),
+    inspect: () => readStreams(client.nodes('master'), 'contract:'),
   });
 
   it('puts each stream with its dead letters and retry stream in one slot, and spreads the streams over every master', async () => {
@@ -82,7 +54,9 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
     );
     await Promise.all(names.map((name, n) => bus.publish(name, { n })));
     await eventually(async () => expect(await bus.listDeadLetters('g')).toHaveLength(names.length), 30_000);
-    const keys = (await readStreamKeys(client, prefix)).filter((k) => !k.includes('{names}'));
+    const keys = (await streamKeys(client.nodes('master'), prefix))
+      .flat()
+      .filter((k) => !k.includes('{names}'));
     // Per name: its stream, its dead letters, its retry stream; all three in the name's slot.
     expect(keys).toHaveLength(names.length * 3);
     for (const key of keys) expect(names).toContain(hashTag(key));
@@ -119,19 +93,3 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
     await bus.close();
   });
 });
-
-async function readStreamKeys(client: Cluster, prefix: string): Promise<string[]> {
-  const all: string[] = [];
-  for (const node of client.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await node.call('SCAN', cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream')) as [
-        string,
-        string[],
-      ];
-      cursor = next;
-      all.push(...keys);
-    } while (cursor !== '0');
-  }
-  return all;
-}

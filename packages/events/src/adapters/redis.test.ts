@@ -2,38 +2,11 @@ import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { EventsErrorCode } from '../errors.js';
-import { eventTransportContract, eventually, type RawEventEntry } from '../testing.js';
+import { eventTransportContract, eventually } from '../testing.js';
+import { readStreams } from './fixtures/redis-streams.js';
 import { type RedisStreamsClient, redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
-
-/** Every entry of every stream under `prefix`, read with plain commands (not through the transport). */
-async function readStreams(prefix: string): Promise<RawEventEntry[]> {
-  const client = redis.client();
-  const rows: RawEventEntry[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = (await client.call(
-      'SCAN',
-      cursor,
-      'MATCH',
-      `${prefix}*`,
-      'TYPE',
-      'stream',
-      'COUNT',
-      1000,
-    )) as [string, string[]];
-    cursor = next;
-    for (const key of keys) {
-      for (const [, fields] of await client.xrange(key, '-', '+')) {
-        const map: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-        rows.push({ location: key, fields: map });
-      }
-    }
-  } while (cursor !== '0');
-  return rows;
-}
 
 describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
   eventTransportContract({
@@ -48,7 +21,7 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
         claimIdleMs: 1000, // heartbeats every third of this: room for a stalled process on a loaded CI machine
         claimIntervalMs: 100,
       }),
-    inspect: () => readStreams(`${redis.prefix}`),
+    inspect: () => readStreams([redis.client()], redis.prefix),
   });
 
   it('publishes with one XADD per event, trimmed with MAXLEN ~, and registers the name once', async () => {
