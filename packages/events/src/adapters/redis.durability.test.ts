@@ -31,6 +31,13 @@ async function primaryAndReplica() {
   return { primary, replica, client, onReplica, done };
 }
 
+/** A bus whose publishes wait for one replica, at most `timeoutMs`. */
+function durableBus(client: Redis, keyPrefix: string, timeoutMs: number) {
+  return createEventBus<Events>({
+    transport: redisEventTransport({ client, keyPrefix, durability: { replicas: 1, timeoutMs } }),
+  });
+}
+
 describe.skipIf(!redis.available)(
   'redisEventTransport durability (WAIT), on a real primary and replica',
   () => {
@@ -42,13 +49,7 @@ describe.skipIf(!redis.available)(
       monitor.on('monitor', (_time: string, args: string[]) => {
         if (args[0]?.toLowerCase() === 'wait') waits.push(args);
       });
-      const bus = createEventBus<Events>({
-        transport: redisEventTransport({
-          client,
-          keyPrefix: 'wait:',
-          durability: { replicas: 1, timeoutMs: 5000 },
-        }),
-      });
+      const bus = durableBus(client, 'wait:', 5000);
       try {
         const names = ['a', 'b', 'c'];
         await Promise.all(names.map((name) => bus.publish(name, { n: -1 })));
@@ -70,13 +71,7 @@ describe.skipIf(!redis.available)(
 
     it('rejects with the retryable NOT_REPLICATED when the replica does not acknowledge in time; the event is on the primary', async () => {
       const { client, replica, done } = await primaryAndReplica();
-      const bus = createEventBus<Events>({
-        transport: redisEventTransport({
-          client,
-          keyPrefix: 'lonely:',
-          durability: { replicas: 1, timeoutMs: 200 },
-        }),
-      });
+      const bus = durableBus(client, 'lonely:', 200);
       try {
         await bus.publish('job', { n: 0 });
         await replica.stop();

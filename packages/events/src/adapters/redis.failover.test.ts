@@ -1,10 +1,11 @@
 import { sleep } from '@app/core';
 import { hashSlot, type RedisCluster, requireRedis, startRedisCluster } from '@app/test-harness';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { isEventsError } from '../errors.js';
 import { eventually } from '../testing.js';
+import { clusterBus, nodeConnection } from './fixtures/redis-cluster.js';
 import { redisEventTransport } from './redis/index.js';
 
 // Real redis-server processes: where Redis is not installed (outside CI) the file skips, as the other Redis
@@ -33,11 +34,8 @@ async function namesOnThreeShards(cluster: RedisCluster, prefix: string): Promis
 
 /** Waits until the master serving `key`'s slot has replicated every write made so far (WAIT, as the harness does). */
 async function replicated(cluster: RedisCluster, key: string, fence: string): Promise<void> {
-  const port = await cluster.masterOf(key);
-  const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  node.on('error', () => {});
+  const node = await nodeConnection(await cluster.masterOf(key));
   try {
-    await node.connect();
     await node.set(fence, '1');
     expect(await node.wait(1, 30_000)).toBe(1);
   } finally {
@@ -66,21 +64,12 @@ async function failoverRun(durable: boolean): Promise<RunResult> {
     const names = await namesOnThreeShards(cluster, prefix);
     const victim = names[0]!;
     const victimKey = `${prefix}e:{${victim}}`;
-    const producer = createEventBus<Events>({
-      transport: redisEventTransport({
-        client: cluster.client(),
-        keyPrefix: prefix,
-        ...(durable ? { durability: { replicas: 1, timeoutMs: 1000 } } : {}),
-      }),
-    });
-    const consumer = createEventBus<Events>({
-      transport: redisEventTransport({
-        client: cluster.client(),
-        keyPrefix: prefix,
-        claimIdleMs: 3000,
-        claimIntervalMs: 500,
-      }),
-    });
+    const producer = clusterBus(
+      cluster,
+      prefix,
+      durable ? { durability: { replicas: 1, timeoutMs: 1000 } } : {},
+    );
+    const consumer = clusterBus(cluster, prefix);
     const handled = new Map<number, number>();
     const handledOnVictim: number[] = [];
     const subs = await Promise.all(

@@ -1,32 +1,21 @@
 import { sleep } from '@app/core';
 import { hashSlot, requireRedis, startRedisCluster } from '@app/test-harness';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createEventBus } from '../bus.js';
 import { isEventsError } from '../errors.js';
 import { eventually } from '../testing.js';
-import { redisEventTransport } from './redis/index.js';
+import { clusterBus, nodeConnection } from './fixtures/redis-cluster.js';
 
 // Real redis-server processes: where Redis is not installed (outside CI) the file skips.
 const redis = await requireRedis();
 
-type Events = Record<string, { n: number }>;
 const TOTAL = 3000;
-
-/** A short-lived connection to one node. */
-async function node(port: number): Promise<Redis> {
-  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
 
 /**
  * Moves one slot from its master to another, as `redis-cli --cluster reshard` does: IMPORTING / MIGRATING,
  * MIGRATE of its keys in small steps (ASK redirections meanwhile), then SETSLOT NODE on every master.
  */
 async function migrateSlot(slot: number, fromPort: number, toPort: number, masters: number[]): Promise<void> {
-  const [from, to] = await Promise.all([node(fromPort), node(toPort)]);
+  const [from, to] = await Promise.all([nodeConnection(fromPort), nodeConnection(toPort)]);
   try {
     const [fromId, toId] = (await Promise.all([from.cluster('MYID'), to.cluster('MYID')])) as [
       string,
@@ -42,7 +31,7 @@ async function migrateSlot(slot: number, fromPort: number, toPort: number, maste
       await sleep(100);
     }
     for (const port of masters) {
-      const c = await node(port);
+      const c = await nodeConnection(port);
       try {
         await c.cluster('SETSLOT', slot, 'NODE', toId);
       } finally {
@@ -73,18 +62,8 @@ describe.skipIf(!redis.available)(
           ...new Set(await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => cluster.masterOf(k)))),
         ];
 
-        const producer = createEventBus<Events>({
-          transport: redisEventTransport({ client: cluster.client(), keyPrefix: prefix }),
-        });
-        const consumer = createEventBus<Events>({
-          transport: redisEventTransport({
-            client: cluster.client(),
-            keyPrefix: prefix,
-            claimIdleMs: 3000,
-            claimIntervalMs: 500,
-          }),
-          retry: { maxAttempts: 1 },
-        });
+        const producer = clusterBus(cluster, prefix);
+        const consumer = clusterBus(cluster, prefix, { maxAttempts: 1 });
         const handled = new Set<number>();
         const names = [moving, other];
         const subs = await Promise.all([
@@ -141,7 +120,7 @@ describe.skipIf(!redis.available)(
           const dead = new Set((await consumer.listDeadLetters('dl', 10_000)).map((d) => d.id));
           expect(dead.size).toBe(movingEvents.length);
         }, 120_000);
-        const check = await node(toPort);
+        const check = await nodeConnection(toPort);
         try {
           const groups = (await check.xinfo('GROUPS', key)) as unknown[];
           expect(groups).toHaveLength(2);
