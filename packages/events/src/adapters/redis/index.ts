@@ -12,9 +12,11 @@ import { StreamReader } from './reader.js';
 import { RedisSubscription } from './subscription.js';
 
 export type {
+  DurabilityOptions,
   PublishBufferOptions,
   RedisBatchLike,
   RedisEventTransportOptions,
+  RedisNodeLike,
   RedisStreamsClient,
 } from './options.js';
 

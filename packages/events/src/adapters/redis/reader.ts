@@ -150,7 +150,15 @@ export class StreamReader {
   }
 
   private connect(group: KeyGroup): RedisStreamsClient {
-    const blocker = this.ctx.client.duplicate();
+    const { client } = this.ctx;
+    // A Cluster's ready check (CLUSTER INFO) would open a second connection, to a random node, per slot read.
+    const blocker = this.ctx.cluster
+      ? (client.duplicate as (nodes: [], options: { enableReadyCheck: boolean }) => RedisStreamsClient).call(
+          client,
+          [],
+          { enableReadyCheck: false },
+        )
+      : client.duplicate();
     blocker.on('error', (error) => this.ctx.logger.debug({ err: error }, 'blocking connection error'));
     blocker.on('ready', () => {
       group.blockerId = undefined;
