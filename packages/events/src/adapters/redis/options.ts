@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Logger, type ScriptClient, silentLogger } from '@app/core';
 import { EventsError, EventsErrorCode } from '../../errors.js';
 import { optionCheck, positiveInt } from '../../internal/validate.js';
@@ -73,7 +74,8 @@ export interface RedisEventTransportOptions {
   client: RedisStreamsClient;
   /**
    * Prefix of every key the transport writes. Leave braces out of it: the transport picks the hash tags itself
-   * (one per event name); a `{tag}` in the prefix would put every key in that one slot.
+   * (one per event name); a `{tag}` in the prefix would put every key in that one slot, and an unclosed or
+   * empty one (`odd{`, `a{}b:`) is rejected.
    * @default 'events:'
    */
   keyPrefix?: string;
@@ -149,6 +151,8 @@ export interface RedisContext {
   groupOf(key: string): string;
   /** The stream of one event name (hash tag: the name). */
   eventKey(name: string): string;
+  /** The event name of a stream key this transport made with `eventKey`, or `undefined` for any other key. */
+  eventName(key: string): string | undefined;
   /** The set of every event name published through this prefix (hash tag: `names`). */
   readonly namesKey: string;
   /** The log of names as they are first published: pattern subscriptions follow new names through it. */
@@ -173,7 +177,9 @@ export function resolveOptions(options: RedisEventTransportOptions): RedisContex
     );
   }
   const prefix = options.keyPrefix ?? 'events:';
+  checkPrefix(prefix);
   const cluster = client.isCluster === true;
+  const names = new Map<string, string>();
   const maxLen = positiveInt(options.maxLen, 100_000, 'maxLen');
   const maxAgeMs = options.maxAgeMs === undefined ? undefined : positiveInt(options.maxAgeMs, 1, 'maxAgeMs');
   return {
@@ -203,12 +209,17 @@ export function resolveOptions(options: RedisEventTransportOptions): RedisContex
     groupOf: cluster ? hashTag : () => '',
     // Every key of one stream carries the stream's name as its hash tag: a script or transaction touching a
     // stream and its dead letters stays in one slot, and the streams spread over the shards.
-    eventKey: (name) => `${prefix}e:{${name}}`,
+    eventKey: (name) => {
+      const key = `${prefix}e:{${tagOf(name)}}`;
+      if (names.size < 100_000) names.set(key, name);
+      return key;
+    },
+    eventName: (key) => names.get(key),
     namesKey: `${prefix}{names}`,
     namesLogKey: `${prefix}{names}:log`,
-    dlqKey: (name, sub) => `${prefix}dlq:{${name}}:${sub}`,
-    retryKey: (name, sub) => `${prefix}retry:{${name}}:${sub}`,
-    subscriptionNamesKey: (sub) => `${prefix}sub:{${sub}}:names`,
+    dlqKey: (name, sub) => `${prefix}dlq:{${tagOf(name)}}:${sub}`,
+    retryKey: (name, sub) => `${prefix}retry:{${tagOf(name)}}:${sub}`,
+    subscriptionNamesKey: (sub) => `${prefix}sub:{${tagOf(sub)}}:names`,
     trimArgs: () =>
       maxAgeMs === undefined ? ['MAXLEN', '~', maxLen] : ['MINID', '~', Date.now() - maxAgeMs],
   };
@@ -220,6 +231,31 @@ function resolveDurability(durability: DurabilityOptions | undefined): RedisCont
     replicas: positiveInt(durability.replicas, 1, 'durability.replicas'),
     timeoutMs: optionCheck.durationMs('durability.timeoutMs', durability.timeoutMs ?? 500, 1),
   };
+}
+
+/**
+ * The hash tag of an event (or subscription) name: the name itself, or, when it holds a `}` (which would end
+ * the tag early, or leave it empty), a hash of it. Every key of one name carries the same tag.
+ */
+function tagOf(name: string): string {
+  return name.includes('}') ? `#${createHash('sha1').update(name).digest('hex').slice(0, 16)}` : name;
+}
+
+/**
+ * A prefix with braces must hold a whole, non-empty hash tag (`app:{tenant}:`: every key in that one slot);
+ * a lone `{` or an empty `{}` would make Redis hash whole keys, and a stream would leave its dead letters'
+ * slot.
+ */
+function checkPrefix(prefix: string): void {
+  const open = prefix.indexOf('{');
+  if (open === -1) return;
+  const close = prefix.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) {
+    throw new EventsError(
+      EventsErrorCode.INVALID_OPTIONS,
+      `keyPrefix ${JSON.stringify(prefix)} has an unclosed or empty hash tag: leave braces out of it`,
+    );
+  }
 }
 
 /**
