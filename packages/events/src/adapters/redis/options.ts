@@ -83,7 +83,7 @@ export interface RedisEventTransportOptions {
   maxLen?: number;
   /** Keep roughly this much time in each stream instead (`XADD MINID ~`), in ms. @default undefined */
   maxAgeMs?: number;
-  /** Approximate cap on each subscription's dead-letter stream. @default 10000 */
+  /** Approximate cap on each dead-letter stream (one per event name and subscription). @default 10000 */
   deadLetterMaxLen?: number;
   /**
    * A durable delivery unacknowledged for this long is taken over by another member (XAUTOCLAIM), in ms.
