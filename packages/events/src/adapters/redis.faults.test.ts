@@ -133,6 +133,7 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
     } finally {
       await bus.close();
       client.disconnect();
+      await server.stop();
     }
   }, 60_000);
 
