@@ -208,7 +208,9 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
         await relay.runOnce();
         expect(await count()).toBe(0);
       }, 30_000);
-      const entries = (await client.xrange(`${prefix}e:order.placed`, '-', '+')) as Array<[string, string[]]>;
+      const entries = (await client.xrange(`${prefix}e:{order.placed}`, '-', '+')) as Array<
+        [string, string[]]
+      >;
       const ids = new Set(entries.map(([, fields]) => fields[fields.indexOf('i') + 1]));
       for (const w of written) expect(ids.has(w.id)).toBe(true);
       expect(entries.length).toBeGreaterThanOrEqual(total);
