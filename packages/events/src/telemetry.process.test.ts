@@ -10,14 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prismaOutbox, prismaOutboxRelay } from './adapters/prisma.js';
 import { redisEventTransport } from './adapters/redis/index.js';
 import { createEventBus } from './bus.js';
-import {
-  createTestSdk,
-  expectNoSecrets,
-  type SpanView,
-  type TestSdk,
-  total,
-  viewSpan,
-} from './test/otel.js';
+import { createTestSdk, expectNoSecrets, type SpanView, type TestSdk, total, viewSpan } from './test/otel.js';
 import { eventually } from './testing.js';
 
 const redis = await requireRedis();
@@ -129,9 +122,10 @@ describe.skipIf(!redis.available)('one trace across processes over real Redis', 
       });
     }
     // The stream entry holds the context in field `h`, and nothing else new.
-    const [[, fields]] = (await redis.client().xrange(`${prefix}e:order.placed`, '-', '+')) as Array<
+    const entries = (await redis.client().xrange(`${prefix}e:order.placed`, '-', '+')) as Array<
       [string, string[]]
     >;
+    const fields = entries[0]![1];
     expect(JSON.parse(fields[fields.indexOf('h') + 1]!)).toEqual({
       traceparent: `00-${producer.traceId}-${producer.spanId}-01`,
     });
@@ -157,7 +151,9 @@ describe.skipIf(!redis.available)('one trace across processes over real Redis', 
       },
       { group: 'slow', concurrency: 1 },
     );
-    await bus.publishMany(Array.from({ length: 5 }, () => ({ name: 'order.placed' as const, data: PAYLOAD })));
+    await bus.publishMany(
+      Array.from({ length: 5 }, () => ({ name: 'order.placed' as const, data: PAYLOAD })),
+    );
     await eventually(() => expect(started).toBe(1));
     const metrics = await sdk.metrics();
     const where = { 'messaging.consumer.group.name': 'slow', 'messaging.destination.name': 'order.placed' };

@@ -93,8 +93,12 @@ describe('events telemetry with an SDK (memory transport)', () => {
     const metrics = await sdk.metrics();
     const where = { 'messaging.destination.name': 'user.registered' };
     expect(total(metrics, 'app.events.published', where)).toBe(1);
-    expect(total(metrics, 'app.events.retried', { ...where, 'messaging.consumer.group.name': 'welcome' })).toBe(2);
-    expect(total(metrics, 'app.events.handled', { ...where, 'messaging.consumer.group.name': 'welcome' })).toBe(1);
+    expect(
+      total(metrics, 'app.events.retried', { ...where, 'messaging.consumer.group.name': 'welcome' }),
+    ).toBe(2);
+    expect(
+      total(metrics, 'app.events.handled', { ...where, 'messaging.consumer.group.name': 'welcome' }),
+    ).toBe(1);
     expect(total(metrics, 'app.events.dead_lettered')).toBe(0);
     const durations = points(metrics, 'app.events.handler.duration');
     expect(
@@ -127,7 +131,9 @@ describe('events telemetry with an SDK (memory transport)', () => {
       .filter((s) => s.name === 'process user.registered');
     expect(consumers.map((s) => s.attributes['app.events.outcome'])).toEqual(['retry', 'dead_letter']);
     const last = consumers[1]!;
-    expect(last.events.map((e) => e.name)).toEqual(expect.arrayContaining(['app.events.dead_letter', 'exception']));
+    expect(last.events.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['app.events.dead_letter', 'exception']),
+    );
     // The exception's message held an address: it is refused, not exported.
     const exception = last.events.find((e) => e.name === 'exception')!;
     expect(exception.attributes['exception.message']).toBeUndefined();
@@ -155,7 +161,10 @@ describe('events telemetry with an SDK (memory transport)', () => {
     for (let i = 0; i < 5; i++) await bus.publish('user.registered', PAYLOAD);
     await eventually(() => expect(started).toBe(1));
     const metrics = await sdk.metrics();
-    const where = { 'messaging.consumer.group.name': 'slow', 'messaging.destination.name': 'user.registered' };
+    const where = {
+      'messaging.consumer.group.name': 'slow',
+      'messaging.destination.name': 'user.registered',
+    };
     expect(total(metrics, 'app.events.consumer.pending', where)).toBe(1);
     expect(total(metrics, 'app.events.consumer.lag', where)).toBe(4);
     release();

@@ -120,25 +120,36 @@ export function insertStatements(
 }
 
 /**
- * How a relay takes a batch inside its transaction. `claim` returns the rows; `remove` (absent when the
- * claim already deleted them) deletes them before the transaction commits.
+ * How a relay takes a batch.
  *
- * - PostgreSQL and MariaDB 10.6+ / MySQL 8: `SELECT ... ORDER BY seq LIMIT n FOR UPDATE SKIP LOCKED`. The
- *   rows are row-locked by this transaction until it commits; another relay's identical SELECT skips them
- *   and takes the next ones, so no row is held by two relays. The DELETE runs in the same transaction, so
- *   the rows disappear exactly when the batch commits; a relay that dies rolls back and leaves them to the
- *   next one. (On MySQL the relay runs at READ COMMITTED: no gap locks, so business transactions can go on
- *   inserting outbox rows while a batch is being published.)
- * - SQLite has one writer at a time and no row locks: the claim is `DELETE ... WHERE seq IN (SELECT ...
- *   LIMIT n) RETURNING ...` as the transaction's FIRST statement. A write statement takes the database's
- *   write lock before it reads, so the rows it returns are read and deleted under that lock; a second
- *   relay's claim waits for the lock (the busy timeout) and then sees the rows gone (committed) or back
- *   (rolled back after a failed publish or a crash). No row is returned to two relays.
+ * - `locked` (PostgreSQL, MariaDB 10.6+ / MySQL 8), inside one transaction: `SELECT ... ORDER BY seq LIMIT n
+ *   FOR UPDATE SKIP LOCKED`. The rows are row-locked by this transaction until it commits; another relay's
+ *   identical SELECT skips them and takes the next ones, so no row is held by two relays. The DELETE runs in
+ *   the same transaction, so the rows disappear exactly when the batch commits; a relay that dies rolls
+ *   back and leaves them to the next one. (On MySQL the relay runs at READ COMMITTED: no gap locks, so
+ *   business transactions go on inserting outbox rows while a batch is published.)
+ * - `leased` (SQLite): one writer at a time, no row locks, and a Prisma SQLite client runs every statement
+ *   on ONE connection, so no transaction may stay open across the publish (the app's own statements would
+ *   join it). The claim is one statement, `UPDATE ... SET claim_token = <uuid>, claim_expires_at = <lease end>
+ *   WHERE seq IN (SELECT seq ... WHERE claim_token IS NULL OR claim_expires_at < <now> ... LIMIT n)
+ *   RETURNING ...`: SQLite runs a statement under the database's single write lock, so its subquery and its
+ *   update see and change the rows with no other writer in between, and a row is returned to one relay
+ *   only. The batch is published, then `DELETE ... WHERE claim_token = <uuid>`. A failed publish clears the
+ *   claim; a relay that dies leaves it to expire (the lease is `transactionTimeoutMs`), after which the next
+ *   relay takes the rows (published again: at-least-once, as everywhere).
  */
-export interface ClaimSql {
-  claim: Statement;
-  remove?: (seqs: ReadonlyArray<OutboxRow['seq']>) => Statement;
-}
+export type ClaimSql =
+  | {
+      kind: 'locked';
+      claim: Statement;
+      remove(seqs: ReadonlyArray<OutboxRow['seq']>): Statement;
+    }
+  | {
+      kind: 'leased';
+      claim(token: string, now: number, leaseMs: number): Statement;
+      remove(token: string): Statement;
+      release(token: string): Statement;
+    };
 
 /** One claimed row as the driver returns it. */
 export interface OutboxRow {
@@ -151,10 +162,12 @@ export interface OutboxRow {
   created_at: Date | string | number;
 }
 
+/** The claim statements of `provider` (see {@link ClaimSql}). */
 export function claimSql(provider: OutboxProvider, table: string, batchSize: number): ClaimSql {
   const t = quote(provider, table);
   if (provider === 'postgresql') {
     return {
+      kind: 'locked',
       claim: {
         sql: `SELECT seq, id, name, payload::text AS payload, source, headers::text AS headers, created_at
                 FROM ${t} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -168,6 +181,7 @@ export function claimSql(provider: OutboxProvider, table: string, batchSize: num
   }
   if (provider === 'mysql') {
     return {
+      kind: 'locked',
       claim: {
         sql: `SELECT seq, id, name, payload, source, headers, created_at
                 FROM ${t} ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -175,16 +189,24 @@ export function claimSql(provider: OutboxProvider, table: string, batchSize: num
       },
       remove: (seqs) => ({
         sql: `DELETE FROM ${t} WHERE seq IN (${seqs.map(() => '?').join(', ')})`,
-        params: seqs.map(String),
+        // Integers, not text: compared with text, the DELETE would scan (and wait on) every row.
+        params: seqs.map((seq) => BigInt(seq)),
       }),
     };
   }
   return {
-    claim: {
-      sql: `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} ORDER BY seq LIMIT ?)
+    kind: 'leased',
+    claim: (token, now, leaseMs) => ({
+      sql: `UPDATE ${t} SET claim_token = ?, claim_expires_at = ?
+              WHERE seq IN (SELECT seq FROM ${t} WHERE claim_token IS NULL OR claim_expires_at < ? ORDER BY seq LIMIT ?)
               RETURNING seq, id, name, CAST(payload AS TEXT) AS payload, source, CAST(headers AS TEXT) AS headers, created_at`,
-      params: [batchSize],
-    },
+      params: [token, now + leaseMs, now, batchSize],
+    }),
+    remove: (token) => ({ sql: `DELETE FROM ${t} WHERE claim_token = ?`, params: [token] }),
+    release: (token) => ({
+      sql: `UPDATE ${t} SET claim_token = NULL, claim_expires_at = NULL WHERE claim_token = ?`,
+      params: [token],
+    }),
   };
 }
 

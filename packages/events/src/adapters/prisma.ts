@@ -30,14 +30,15 @@ export interface PrismaOutboxTx {
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
 }
 
+/** The raw-query methods of a PrismaClient or of its transaction client. */
+export interface PrismaRawClient extends PrismaOutboxTx {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+}
+
 /** What the relay needs from a PrismaClient (extended clients fit too). */
-export interface PrismaRelayClient {
+export interface PrismaRelayClient extends PrismaRawClient {
   $transaction<R>(
-    fn: (
-      tx: PrismaOutboxTx & {
-        $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
-      },
-    ) => Promise<R>,
+    fn: (tx: PrismaRawClient) => Promise<R>,
     options?: { maxWait?: number; timeout?: number; isolationLevel?: 'ReadCommitted' },
   ): Promise<R>;
 }
@@ -102,7 +103,7 @@ export interface PrismaOutboxRelayOptions {
   batchSize?: number;
   /** Wait between polls when the outbox is empty, in ms. @default 500 */
   pollIntervalMs?: number;
-  /** Interactive-transaction timeout of one batch, in ms. @default 30000 */
+  /** Interactive-transaction timeout of one batch, in ms (on SQLite: how long a claim holds). @default 30000 */
   transactionTimeoutMs?: number;
   /** Gets warnings when a batch fails. @default silentLogger */
   logger?: Logger;
@@ -199,18 +200,21 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
 }
 
 /**
- * Relays committed outbox rows to a transport. Each batch is claimed, published and deleted inside one
- * transaction, so two relays never hold the same row, and a relay that dies mid-batch leaves its rows to
- * the next one (an event can be published twice, never lost; subscribers dedupe by `id`). How the claim is
- * atomic on each database:
+ * Relays committed outbox rows to a transport. Two relays never hold the same row, and a relay that dies
+ * mid-batch leaves its rows to the next one (an event can be published twice, never lost; subscribers
+ * dedupe by `id`). Why the claim is atomic on each database:
  *
- * - **PostgreSQL**, **MariaDB 10.6+ / MySQL 8**: `SELECT ... FOR UPDATE SKIP LOCKED` locks the batch's rows
- *   for this transaction; another relay skips locked rows instead of waiting or reading them, and the
- *   DELETE commits with the batch. (MySQL runs the batch at READ COMMITTED: no gap locks blocking inserts.)
- * - **SQLite**: one writer at a time. The claim is a `DELETE ... RETURNING` as the transaction's first
- *   statement: it takes the write lock before reading, so the rows it returns cannot be returned to
- *   another relay, whose claim waits for the lock and then finds them gone (committed) or back (rolled
- *   back). Business writes wait while a batch is published: keep `batchSize` modest.
+ * - **PostgreSQL**, **MariaDB 10.6+ / MySQL 8**: the batch is claimed, published and deleted inside one
+ *   transaction. `SELECT ... FOR UPDATE SKIP LOCKED` row-locks the batch for this transaction; another
+ *   relay's SELECT skips locked rows instead of waiting for or reading them, and the DELETE commits with the
+ *   batch (a crash rolls it back). MySQL runs the batch at READ COMMITTED: no gap locks blocking the app's
+ *   inserts.
+ * - **SQLite** (one writer at a time; a Prisma SQLite client has one connection, so no transaction stays
+ *   open across the publish): the claim is ONE statement, an `UPDATE ... SET claim_token, claim_expires_at
+ *   WHERE seq IN (SELECT ... unclaimed or expired ... LIMIT n) RETURNING ...`. SQLite runs it under its
+ *   single write lock, so no other writer runs between its read and its write: a row is returned to one
+ *   relay only. Then publish, then `DELETE ... WHERE claim_token = ?`; a failed publish clears the claim, a
+ *   dead relay's claim expires after `transactionTimeoutMs`.
  *
  * Events keep the id, timestamp and trace context (`headers`) they were written with.
  *
@@ -249,37 +253,55 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
   let stopping = false;
   let wake: (() => void) | undefined;
 
-  async function relayBatch(span: TelemetrySpan | undefined) {
+  /** Publishes claimed rows inside their producer spans (parented on the context each row carries). */
+  async function publishRows(rows: OutboxRow[], span: TelemetrySpan | undefined): Promise<void> {
+    const records = bySeq(rows).map(rowRecord);
+    const link = span?.spanContext();
+    const spans = telemetry.enabled()
+      ? telemetry.startProducers(records, system, 'send', {
+          fromHeaders: true,
+          ...(link === undefined ? {} : { link }),
+        })
+      : undefined;
+    try {
+      await transport.publish(records);
+    } catch (error) {
+      telemetry.endProducers(records, spans, system, error);
+      throw error;
+    }
+    telemetry.endProducers(records, spans, system);
+  }
+
+  async function relayBatch(span: TelemetrySpan | undefined): Promise<number> {
     provider ??= providerOf(prisma, options.provider);
-    const dialect = provider;
-    const sql = claimSql(dialect, table, batchSize);
+    const sql = claimSql(provider, table, batchSize);
+    if (sql.kind === 'leased') {
+      const client = prisma;
+      const token = randomUUID();
+      const claim = sql.claim(token, Date.now(), timeout);
+      const rows = await client.$queryRawUnsafe<OutboxRow[]>(claim.sql, ...claim.params);
+      if (rows.length === 0) return 0;
+      try {
+        await publishRows(rows, span);
+      } catch (error) {
+        const release = sql.release(token);
+        await Promise.resolve(client.$executeRawUnsafe(release.sql, ...release.params)).catch(() => {});
+        throw error;
+      }
+      const remove = sql.remove(token);
+      await client.$executeRawUnsafe(remove.sql, ...remove.params);
+      return rows.length;
+    }
     return prisma.$transaction(
       async (tx) => {
-        const claimed = await tx.$queryRawUnsafe<OutboxRow[]>(sql.claim.sql, ...sql.claim.params);
-        if (claimed.length === 0) return 0;
-        const rows = bySeq(claimed);
-        const records = rows.map(rowRecord);
-        const link = span?.spanContext();
-        const spans = telemetry.enabled()
-          ? telemetry.startProducers(records, system, 'send', {
-              fromHeaders: true,
-              ...(link === undefined ? {} : { link }),
-            })
-          : undefined;
-        try {
-          await transport.publish(records);
-        } catch (error) {
-          telemetry.endProducers(records, spans, system, error);
-          throw error;
-        }
-        telemetry.endProducers(records, spans, system);
-        if (sql.remove) {
-          const { sql: text, params } = sql.remove(rows.map((row) => row.seq));
-          await tx.$executeRawUnsafe(text, ...params);
-        }
+        const rows = await tx.$queryRawUnsafe<OutboxRow[]>(sql.claim.sql, ...sql.claim.params);
+        if (rows.length === 0) return 0;
+        await publishRows(rows, span);
+        const remove = sql.remove(rows.map((row) => row.seq));
+        await tx.$executeRawUnsafe(remove.sql, ...remove.params);
         return rows.length;
       },
-      { timeout, maxWait: timeout, ...(dialect === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}) },
+      { timeout, maxWait: timeout, ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}) },
     );
   }
 

@@ -35,7 +35,10 @@ export function viewSpan(span: ReadableSpan): SpanView {
 }
 
 /** The value of `name`'s data points, by the attributes `key` picks out. */
-export function points(metrics: MetricData[], name: string): Array<{ attributes: Record<string, unknown>; value: unknown }> {
+export function points(
+  metrics: MetricData[],
+  name: string,
+): Array<{ attributes: Record<string, unknown>; value: unknown }> {
   const metric = metrics.find((m) => m.descriptor.name === name);
   return (metric?.dataPoints ?? []).map((p) => ({ attributes: { ...p.attributes }, value: p.value }));
 }
