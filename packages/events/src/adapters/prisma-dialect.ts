@@ -127,7 +127,8 @@ export function insertStatements(
  *   identical SELECT skips them and takes the next ones, so no row is held by two relays. The DELETE runs in
  *   the same transaction, so the rows disappear exactly when the batch commits; a relay that dies rolls
  *   back and leaves them to the next one. (On MySQL the relay runs at READ COMMITTED: no gap locks, so
- *   business transactions go on inserting outbox rows while a batch is published.)
+ *   business transactions go on inserting outbox rows while a batch is published; and it deletes by
+ *   primary key, row by row.)
  * - `leased` (SQLite): one writer at a time, no row locks, and a Prisma SQLite client runs every statement
  *   on ONE connection, so no transaction may stay open across the publish (the app's own statements would
  *   join it). The claim is one statement, `UPDATE ... SET claim_token = <uuid>, claim_expires_at = <lease end>
@@ -142,7 +143,7 @@ export type ClaimSql =
   | {
       kind: 'locked';
       claim: Statement;
-      remove(seqs: ReadonlyArray<OutboxRow['seq']>): Statement;
+      remove(seqs: ReadonlyArray<OutboxRow['seq']>): Statement[];
     }
   | {
       kind: 'leased';
@@ -173,10 +174,9 @@ export function claimSql(provider: OutboxProvider, table: string, batchSize: num
                 FROM ${t} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         params: [batchSize],
       },
-      remove: (seqs) => ({
-        sql: `DELETE FROM ${t} WHERE seq = ANY($1::bigint[])`,
-        params: [seqs.map(String)],
-      }),
+      remove: (seqs) => [
+        { sql: `DELETE FROM ${t} WHERE seq = ANY($1::bigint[])`, params: [seqs.map(String)] },
+      ],
     };
   }
   if (provider === 'mysql') {
@@ -187,11 +187,10 @@ export function claimSql(provider: OutboxProvider, table: string, batchSize: num
                 FROM ${t} ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED`,
         params: [batchSize],
       },
-      remove: (seqs) => ({
-        sql: `DELETE FROM ${t} WHERE seq IN (${seqs.map(() => '?').join(', ')})`,
-        // Integers, not text: compared with text, the DELETE would scan (and wait on) every row.
-        params: seqs.map((seq) => BigInt(seq)),
-      }),
+      // One DELETE per row, by primary key: a const lookup locks that row and nothing else. One statement
+      // for the batch (seq IN (...)) range-scans, and MariaDB then waits on the row past each range, which
+      // another relay may hold: a deadlock.
+      remove: (seqs) => seqs.map((seq) => ({ sql: `DELETE FROM ${t} WHERE seq = ?`, params: [BigInt(seq)] })),
     };
   }
   return {

@@ -207,8 +207,9 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
  * - **PostgreSQL**, **MariaDB 10.6+ / MySQL 8**: the batch is claimed, published and deleted inside one
  *   transaction. `SELECT ... FOR UPDATE SKIP LOCKED` row-locks the batch for this transaction; another
  *   relay's SELECT skips locked rows instead of waiting for or reading them, and the DELETE commits with the
- *   batch (a crash rolls it back). MySQL runs the batch at READ COMMITTED: no gap locks blocking the app's
- *   inserts.
+ *   batch (a crash rolls it back). MySQL runs the batch at READ COMMITTED (no gap locks blocking the
+ *   app's inserts) and deletes row by row by primary key (a range DELETE would wait on the row past its
+ *   range, which another relay may hold: a deadlock).
  * - **SQLite** (one writer at a time; a Prisma SQLite client has one connection, so no transaction stays
  *   open across the publish): the claim is ONE statement, an `UPDATE ... SET claim_token, claim_expires_at
  *   WHERE seq IN (SELECT ... unclaimed or expired ... LIMIT n) RETURNING ...`. SQLite runs it under its
@@ -297,8 +298,9 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
         const rows = await tx.$queryRawUnsafe<OutboxRow[]>(sql.claim.sql, ...sql.claim.params);
         if (rows.length === 0) return 0;
         await publishRows(rows, span);
-        const remove = sql.remove(rows.map((row) => row.seq));
-        await tx.$executeRawUnsafe(remove.sql, ...remove.params);
+        for (const remove of sql.remove(rows.map((row) => row.seq))) {
+          await tx.$executeRawUnsafe(remove.sql, ...remove.params);
+        }
         return rows.length;
       },
       { timeout, maxWait: timeout, ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}) },
