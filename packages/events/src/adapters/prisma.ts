@@ -39,7 +39,7 @@ export interface PrismaRawClient extends PrismaOutboxTx {
 export interface PrismaRelayClient extends PrismaRawClient {
   $transaction<R>(
     fn: (tx: PrismaRawClient) => Promise<R>,
-    options?: { maxWait?: number; timeout?: number; isolationLevel?: 'ReadCommitted' },
+    options?: { maxWait?: number; timeout?: number },
   ): Promise<R>;
 }
 
@@ -293,6 +293,13 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
       await client.$executeRawUnsafe(remove.sql, ...remove.params);
       return rows.length;
     }
+    // The isolation level is MySQL's only (typed out of PrismaRelayClient so that SQLite clients, whose
+    // `$transaction` accepts only 'Serializable', still fit).
+    const options = {
+      timeout,
+      maxWait: timeout,
+      ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}),
+    };
     return prisma.$transaction(
       async (tx) => {
         const rows = await tx.$queryRawUnsafe<OutboxRow[]>(sql.claim.sql, ...sql.claim.params);
@@ -303,7 +310,7 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
         }
         return rows.length;
       },
-      { timeout, maxWait: timeout, ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}) },
+      txOptions as { timeout: number; maxWait: number },
     );
   }
 
