@@ -295,7 +295,7 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
     }
     // The isolation level is MySQL's only (typed out of PrismaRelayClient so that SQLite clients, whose
     // `$transaction` accepts only 'Serializable', still fit).
-    const options = {
+    const txOptions = {
       timeout,
       maxWait: timeout,
       ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}),
