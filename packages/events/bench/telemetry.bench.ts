@@ -28,10 +28,10 @@ import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from '../src/
 import { createEventBus, type EventBus } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 41);
-const OPS = Number(process.env.BENCH_OPS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 201);
+const OPS = Number(process.env.BENCH_OPS ?? 2_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000);
-const RELAY_ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 3);
+const RELAY_ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 5);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
