@@ -115,25 +115,38 @@ async function apply(prisma: PrismaRelayClient, statements: string[]) {
   for (const sql of statements) await prisma.$executeRawUnsafe(sql);
 }
 
+/** Applies the shipped migrations of `dir` and wraps the client; `drop` removes the database afterwards. */
+async function prepared(
+  provider: Db['provider'],
+  label: string,
+  prisma: Db['prisma'],
+  dir: string,
+  drop: () => Promise<void>,
+): Promise<Db> {
+  await apply(prisma, shipped(dir));
+  const cleanup = async () => {
+    await prisma.$disconnect();
+    await drop();
+  };
+  return { provider, label, prisma, cleanup };
+}
+
 async function postgres(): Promise<Db> {
   const url = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const schema = `bench_${process.pid}`;
   const admin = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
   await admin.$executeRawUnsafe(`CREATE SCHEMA "${schema}"`);
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: url, options: `-c search_path="${schema}"` }, { schema }),
-  });
-  await apply(prisma, shipped(migrations));
-  return {
-    provider: 'postgresql',
-    label: 'PostgreSQL (@prisma/adapter-pg)',
-    prisma,
-    async cleanup() {
-      await prisma.$disconnect();
+  const adapter = new PrismaPg({ connectionString: url, options: `-c search_path="${schema}"` }, { schema });
+  return prepared(
+    'postgresql',
+    'PostgreSQL (@prisma/adapter-pg)',
+    new PrismaClient({ adapter }),
+    migrations,
+    async () => {
       await admin.$executeRawUnsafe(`DROP SCHEMA "${schema}" CASCADE`);
       await admin.$disconnect();
     },
-  };
+  );
 }
 
 async function mariadb(): Promise<Db> {
@@ -147,37 +160,30 @@ async function mariadb(): Promise<Db> {
   const database = `bench_${process.pid}`;
   const admin = new PrismaClientMariaDb({ adapter: new PrismaMariaDb({ ...config, database: 'test' }) });
   await admin.$executeRawUnsafe(`CREATE DATABASE \`${database}\``);
-  const prisma = new PrismaClientMariaDb({
-    adapter: new PrismaMariaDb({ ...config, database, connectionLimit: 5 }, { database }),
-  });
-  await apply(prisma, shipped(join(migrations, 'mysql')));
-  return {
-    provider: 'mysql',
-    label: 'MariaDB 10.11 (@prisma/adapter-mariadb)',
-    prisma,
-    async cleanup() {
-      await prisma.$disconnect();
+  const adapter = new PrismaMariaDb({ ...config, database, connectionLimit: 5 }, { database });
+  const label = 'MariaDB 10.11 (@prisma/adapter-mariadb)';
+  return prepared(
+    'mysql',
+    label,
+    new PrismaClientMariaDb({ adapter }),
+    join(migrations, 'mysql'),
+    async () => {
       await admin.$executeRawUnsafe(`DROP DATABASE \`${database}\``);
       await admin.$disconnect();
     },
-  };
+  );
 }
 
 async function sqlite(): Promise<Db> {
   const dir = mkdtempSync(join(tmpdir(), 'events-bench-'));
-  const file = join(dir, 'bench.db');
-  const prisma = new PrismaClientSqlite({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 30_000 }) });
+  const prisma = new PrismaClientSqlite({
+    adapter: new PrismaBetterSqlite3({ url: join(dir, 'bench.db'), timeout: 30_000 }),
+  });
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  await apply(prisma, shipped(join(migrations, 'sqlite')));
-  return {
-    provider: 'sqlite',
-    label: 'SQLite (@prisma/adapter-better-sqlite3, WAL file)',
-    prisma,
-    async cleanup() {
-      await prisma.$disconnect();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const label = 'SQLite (@prisma/adapter-better-sqlite3, WAL file)';
+  return prepared('sqlite', label, prisma, join(migrations, 'sqlite'), async () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 const outbox = prismaOutbox<Events>({ telemetry: false });

@@ -10,7 +10,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prismaOutbox, prismaOutboxRelay } from './adapters/prisma.js';
 import { redisEventTransport } from './adapters/redis/index.js';
 import { createEventBus } from './bus.js';
-import { createTestSdk, expectNoSecrets, type SpanView, type TestSdk, total, viewSpan } from './test/otel.js';
+import {
+  blockedHandler,
+  createTestSdk,
+  expectNoSecrets,
+  type SpanView,
+  type TestSdk,
+  total,
+  viewSpan,
+} from './test/otel.js';
 import { eventually } from './testing.js';
 
 const redis = await requireRedis();
@@ -36,12 +44,14 @@ async function startChild(
       '--import',
       'tsx',
       join(here, 'adapters', 'fixtures', 'otel-consumer.ts'),
-      redis.url,
-      prefix,
-      'order.placed',
-      group,
-      String(failTimes),
-      String(expectedSpans),
+      JSON.stringify({
+        url: redis.url,
+        keyPrefix: prefix,
+        event: 'order.placed',
+        group,
+        failTimes,
+        expectedSpans,
+      }),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -69,18 +79,18 @@ async function startChild(
   return { child, spans };
 }
 
-describe.skipIf(!redis.available)('one trace across processes over real Redis', () => {
-  let sdk: TestSdk;
-  let child: ChildProcess | undefined;
-  beforeEach(() => {
-    sdk = createTestSdk();
-  });
-  afterEach(async () => {
-    child?.kill('SIGKILL');
-    child = undefined;
-    await sdk.shutdown();
-  });
+let sdk: TestSdk;
+let child: ChildProcess | undefined;
+beforeEach(() => {
+  sdk = createTestSdk();
+});
+afterEach(async () => {
+  child?.kill('SIGKILL');
+  child = undefined;
+  await sdk.shutdown();
+});
 
+describe.skipIf(!redis.available)('one trace across processes over real Redis', () => {
   it('publish here, handler in a child that fails twice then succeeds: three consumer spans in the trace', async () => {
     const prefix = `${redis.prefix}otel1:`;
     const started = await startChild(prefix, 'billing', 2, 3);
@@ -138,23 +148,12 @@ describe.skipIf(!redis.available)('one trace across processes over real Redis', 
     const bus = createEventBus<Events>({
       transport: redisEventTransport({ client: redis.client(), keyPrefix: prefix }),
     });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let started = 0;
-    await bus.subscribe(
-      'order.placed',
-      async () => {
-        started++;
-        await gate;
-      },
-      { group: 'slow', concurrency: 1 },
-    );
+    const slow = blockedHandler();
+    await bus.subscribe('order.placed', slow.handler, { group: 'slow', concurrency: 1 });
     await bus.publishMany(
       Array.from({ length: 5 }, () => ({ name: 'order.placed' as const, data: PAYLOAD })),
     );
-    await eventually(() => expect(started).toBe(1));
+    await eventually(() => expect(slow.started()).toBe(1));
     const metrics = await sdk.metrics();
     const where = { 'messaging.consumer.group.name': 'slow', 'messaging.destination.name': 'order.placed' };
     const pending = total(metrics, 'app.events.consumer.pending', where);
@@ -162,22 +161,12 @@ describe.skipIf(!redis.available)('one trace across processes over real Redis', 
     // Redis hands a member up to its read COUNT at once: those are pending, the rest lag.
     expect(pending).toBeGreaterThanOrEqual(1);
     expect(pending + lag).toBe(5);
-    release();
+    slow.release();
     await bus.close();
   });
 });
 
 describe.skipIf(!redis.available || !db.available)('one trace through the Prisma outbox (PostgreSQL)', () => {
-  let sdk: TestSdk;
-  let child: ChildProcess | undefined;
-  beforeEach(() => {
-    sdk = createTestSdk();
-  });
-  afterEach(async () => {
-    child?.kill('SIGKILL');
-    await sdk.shutdown();
-  });
-
   it('request -> outbox row -> relay -> Redis -> handler in another process', async () => {
     const prefix = `${redis.prefix}otel3:`;
     const started = await startChild(prefix, 'shipping', 0, 1);

@@ -4,7 +4,15 @@ import * as api from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryEventTransport } from './adapters/memory.js';
 import { createEventBus } from './bus.js';
-import { createTestSdk, expectNoSecrets, points, type TestSdk, total, viewSpan } from './test/otel.js';
+import {
+  blockedHandler,
+  createTestSdk,
+  expectNoSecrets,
+  points,
+  type TestSdk,
+  total,
+  viewSpan,
+} from './test/otel.js';
 import { eventually } from './testing.js';
 
 interface Events {
@@ -145,21 +153,10 @@ describe('events telemetry with an SDK (memory transport)', () => {
 
   it('reports consumer lag and pending per group as gauges (memory transport)', async () => {
     const bus = createEventBus<Events>();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let started = 0;
-    await bus.subscribe(
-      'user.registered',
-      async () => {
-        started++;
-        await gate;
-      },
-      { group: 'slow', concurrency: 1 },
-    );
+    const slow = blockedHandler();
+    await bus.subscribe('user.registered', slow.handler, { group: 'slow', concurrency: 1 });
     for (let i = 0; i < 5; i++) await bus.publish('user.registered', PAYLOAD);
-    await eventually(() => expect(started).toBe(1));
+    await eventually(() => expect(slow.started()).toBe(1));
     const metrics = await sdk.metrics();
     const where = {
       'messaging.consumer.group.name': 'slow',
@@ -167,7 +164,7 @@ describe('events telemetry with an SDK (memory transport)', () => {
     };
     expect(total(metrics, 'app.events.consumer.pending', where)).toBe(1);
     expect(total(metrics, 'app.events.consumer.lag', where)).toBe(4);
-    release();
+    slow.release();
     await bus.close();
   });
 

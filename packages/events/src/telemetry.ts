@@ -8,7 +8,9 @@ import {
   extractTraceContext,
   type Telemetry,
   type TelemetryAttributes,
+  type TelemetryCounter,
   type TelemetryGauge,
+  type TelemetryHistogram,
   type TelemetrySetting,
   type TelemetrySpan,
   type TelemetrySpanContext,
@@ -73,35 +75,45 @@ function metricAttributes(name: string, subscription: string, system: string): T
   };
 }
 
-/** The events package's telemetry: see {@link eventsTelemetry}. @internal */
+/** The counters: name, unit, description. */
+const COUNTERS = {
+  published: [
+    'app.events.published',
+    '{event}',
+    'Events stored by a transport (or written to the outbox), by name and system.',
+  ],
+  handled: [
+    'app.events.handled',
+    '{event}',
+    'Deliveries a handler finished successfully, by name and subscription.',
+  ],
+  retried: [
+    'app.events.retried',
+    '{attempt}',
+    'Handler attempts that failed and will be retried, by name and subscription.',
+  ],
+  deadLettered: [
+    'app.events.dead_lettered',
+    '{event}',
+    'Deliveries given up on and stored as dead letters, by name and subscription.',
+  ],
+} as const;
+
+/** The events package's spans and metrics, on `@app/core`'s telemetry shim. @internal */
 export class EventsTelemetry {
   readonly telemetry: Telemetry;
-  private readonly published;
-  private readonly handled;
-  private readonly retried;
-  private readonly deadLettered;
-  private readonly duration;
+  private readonly counters: Record<keyof typeof COUNTERS, TelemetryCounter>;
+  private readonly duration: TelemetryHistogram;
   private readonly gauges: TelemetryGauge[] = [];
 
   constructor(setting: TelemetrySetting | undefined) {
     const t = createTelemetry(EVENTS_SCOPE, setting);
     this.telemetry = t;
-    this.published = t.counter('app.events.published', {
-      unit: '{event}',
-      description: 'Events stored by a transport (or written to the outbox), by name and system.',
-    });
-    this.handled = t.counter('app.events.handled', {
-      unit: '{event}',
-      description: 'Deliveries a handler finished successfully, by name and subscription.',
-    });
-    this.retried = t.counter('app.events.retried', {
-      unit: '{attempt}',
-      description: 'Handler attempts that failed and will be retried, by name and subscription.',
-    });
-    this.deadLettered = t.counter('app.events.dead_lettered', {
-      unit: '{event}',
-      description: 'Deliveries given up on and stored as dead letters, by name and subscription.',
-    });
+    const entries = Object.entries(COUNTERS).map(([key, [name, unit, description]]) => [
+      key,
+      t.counter(name, { unit, description }),
+    ]);
+    this.counters = Object.fromEntries(entries) as Record<keyof typeof COUNTERS, TelemetryCounter>;
     this.duration = t.histogram('app.events.handler.duration', {
       unit: 's',
       description: 'Duration of one handler attempt, by name, subscription and outcome.',
@@ -157,7 +169,10 @@ export class EventsTelemetry {
     }
     if (error === undefined && this.telemetry.metering()) {
       for (const rec of records) {
-        this.published.add(1, () => ({ 'messaging.system': system, 'messaging.destination.name': rec.name }));
+        this.counters.published.add(1, () => ({
+          'messaging.system': system,
+          'messaging.destination.name': rec.name,
+        }));
       }
     }
   }
@@ -213,8 +228,8 @@ export class EventsTelemetry {
         ...attributes,
         'app.events.outcome': outcome,
       }));
-      const counter =
-        outcome === 'success' ? this.handled : outcome === 'retry' ? this.retried : this.deadLettered;
+      const { handled, retried, deadLettered } = this.counters;
+      const counter = outcome === 'success' ? handled : outcome === 'retry' ? retried : deadLettered;
       counter.add(1, attributes);
     };
     return t.withSpan(
@@ -250,7 +265,7 @@ export class EventsTelemetry {
     span?.fail(error);
     span?.end();
     if (t.metering()) {
-      this.deadLettered.add(1, () => metricAttributes(stored.name, info.subscription, info.system));
+      this.counters.deadLettered.add(1, () => metricAttributes(stored.name, info.subscription, info.system));
     }
   }
 

@@ -68,3 +68,20 @@ export function expectNoSecrets(spans: SpanView[], metrics: MetricData[], secret
   expect(values.length).toBeGreaterThan(0);
   for (const value of values) for (const secret of secrets) expect(value).not.toContain(secret);
 }
+
+/** A handler that blocks every call until `release()`: keeps deliveries pending for the gauges. */
+export function blockedHandler(): { handler: () => Promise<void>; started(): number; release(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let started = 0;
+  return {
+    handler: async () => {
+      started++;
+      await gate;
+    },
+    started: () => started,
+    release: () => release(),
+  };
+}
