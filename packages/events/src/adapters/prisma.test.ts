@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
-import { createEventBus } from '../bus.js';
 import { EventsErrorCode } from '../errors.js';
 import { eventually } from '../testing.js';
 import { memoryEventTransport } from './memory.js';
