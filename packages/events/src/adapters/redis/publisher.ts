@@ -131,6 +131,11 @@ export class Publisher {
   };
 
   private write(items: Pending[]): void {
+    // Events carrying headers (trace context, field `h`) go one XADD each: the batch script writes i/n/d/t/s.
+    if (items.some((p) => p.records.some((r) => r.headers !== undefined))) {
+      this.eachAlone(items);
+      return;
+    }
     const only = items.length === 1 && items[0]!.records.length === 1 ? items[0]! : undefined;
     if (only) {
       this.single(only);
@@ -218,6 +223,24 @@ export class Publisher {
         for (let i = from; i < to; i++) settle(owners[i]!, indexes[i]!, failure);
       },
     );
+  }
+
+  /** Writes every record with its own XADD (all its fields, headers included), in order, on one connection. */
+  private eachAlone(items: Pending[]): void {
+    for (const pending of items) {
+      pending.records.forEach((record, index) => {
+        if (!this.names.has(record.name)) void this.names.register(record.name);
+        const key = this.ctx.eventKey(record.name);
+        const call = this.ctx.client.call('XADD', key, ...this.ctx.trimArgs(), '*', ...recordFields(record));
+        this.bound(call).then(
+          (id) => settle(pending, index, id as string),
+          (error: unknown) => {
+            const mapped = asUnavailable(error);
+            settle(pending, index, mapped instanceof Error ? mapped : new Error(String(mapped)));
+          },
+        );
+      });
+    }
   }
 }
 
