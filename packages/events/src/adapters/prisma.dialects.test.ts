@@ -205,6 +205,38 @@ for (const d of dialects) {
       expect(await d.count()).toBe(0);
     });
 
+    it.skipIf(d.provider !== 'sqlite')(
+      'SQLite: a claim held by a relay that hangs keeps the row from others until it lapses',
+      async () => {
+        const prisma = d.client();
+        const written = await prisma.$transaction((tx) =>
+          outbox.publish(tx, 'order.placed', { orderId: 'l1', total: 1 }),
+        );
+        let claimed!: () => void;
+        const aClaimed = new Promise<void>((resolve) => {
+          claimed = resolve;
+        });
+        const hanging: EventTransport = {
+          ...memoryEventTransport(),
+          publish: () => {
+            claimed();
+            return new Promise(() => {});
+          },
+        };
+        void prismaOutboxRelay({ prisma, transport: hanging, transactionTimeoutMs: 60_000 }).runOnce();
+        await aClaimed;
+        const transport = memoryEventTransport();
+        const b = prismaOutboxRelay({ prisma: d.client(), transport });
+        expect(await b.runOnce()).toBe(0);
+        // Time passes (the lease is moved into the past rather than waited for).
+        sqlite.db.prepare('UPDATE app_events_outbox SET claim_expires_at = ?').run(Date.now() - 1);
+        expect(await b.runOnce()).toBe(1);
+        const [event] = await transport.history('order.placed', { limit: 1, order: 'asc' });
+        expect(event!.id).toBe(written.id);
+        expect(await d.count()).toBe(0);
+      },
+    );
+
     it('a failed publish rolls the batch back: the rows stay for the next run', async () => {
       const prisma = d.client();
       await prisma.$transaction((tx) => outbox.publish(tx, 'order.placed', { orderId: 'f1', total: 1 }));
