@@ -43,10 +43,13 @@ export interface PrismaConfigClientLike {
   configEntry: PrismaConfigEntryDelegate;
   /** Where a generated client says which database it was generated for. */
   readonly _activeProvider?: string;
-  /** Interactive transactions: used on MySQL/MariaDB only. */
+  /**
+   * Interactive transactions: used on MySQL/MariaDB only (run at READ COMMITTED; the level is passed at run
+   * time and left out of this type, since each generated client types the levels its database has).
+   */
   $transaction?<R>(
     fn: (tx: PrismaConfigTransactionLike) => Promise<R>,
-    options?: { isolationLevel?: 'ReadCommitted'; maxWait?: number; timeout?: number },
+    options?: { maxWait?: number; timeout?: number },
   ): Promise<R>;
 }
 
@@ -65,7 +68,11 @@ export interface PrismaConfigStoreOptions {
 const MYSQL_RETRYABLE = new Set(['P2002', 'P2034']);
 const MYSQL_ATTEMPTS = 20;
 /** How long a MySQL write transaction may wait for a connection and run, in ms. */
-const MYSQL_TX = { isolationLevel: 'ReadCommitted', maxWait: 30_000, timeout: 30_000 } as const;
+const MYSQL_TX: { maxWait: number; timeout: number } = {
+  isolationLevel: 'ReadCommitted',
+  maxWait: 30_000,
+  timeout: 30_000,
+} as { maxWait: number; timeout: number };
 
 function isRetryableOnMysql(error: unknown): boolean {
   const code = errorCode(error);

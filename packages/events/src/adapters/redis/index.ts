@@ -9,6 +9,7 @@ import { NameRegistry } from './names.js';
 import { type RedisContext, type RedisEventTransportOptions, resolveOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { StreamReader } from './reader.js';
+import { groupStats } from './stats.js';
 import { RedisSubscription } from './subscription.js';
 
 export type {
@@ -58,6 +59,8 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
   };
 
   const transport: Omit<EventTransport, 'close' | typeof Symbol.asyncDispose> = {
+    system: 'redis',
+    groupStats: () => groupStats(ctx, open),
     publish(records) {
       if (closed) {
         return Promise.reject(new EventsError(EventsErrorCode.CLOSED, 'the redis transport is closed'));

@@ -195,17 +195,19 @@ export class Publisher {
     const { records, owners, indexes } = stream;
     const source = records[from]!.source;
     let shared = true;
-    for (let i = from; i < to && shared; i++) shared = records[i]!.source === source;
-    const args: (string | number)[] = [
-      trim[0]!,
-      trim[2]!,
-      name,
-      !shared ? '*' : source === undefined ? '-' : `=${source}`,
-    ];
+    let headers = false;
+    for (let i = from; i < to; i++) {
+      if (records[i]!.source !== source) shared = false;
+      if (records[i]!.headers !== undefined) headers = true;
+    }
+    // Modes: '-' / '=src' (one source for all), '*' (per-event source), 'h' (per-event source and headers).
+    const mode = headers ? 'h' : !shared ? '*' : source === undefined ? '-' : `=${source}`;
+    const args: (string | number)[] = [trim[0]!, trim[2]!, name, mode];
     for (let i = from; i < to; i++) {
       const r = records[i]!;
-      if (shared) args.push(r.id, r.payload, r.timestamp);
+      if (mode === '-' || mode[0] === '=') args.push(r.id, r.payload, r.timestamp);
       else args.push(r.id, r.payload, r.timestamp, r.source === undefined ? '-' : `+${r.source}`);
+      if (mode === 'h') args.push(r.headers === undefined ? '' : JSON.stringify(r.headers));
     }
     const key = this.ctx.eventKey(name);
     let call: Promise<unknown>;
