@@ -1,0 +1,126 @@
+// Memory services for the console's tests: config, flags, an event bus with a failing durable subscriber,
+// permissions with an operator, a viewer and a stranger.
+import { createConfigService } from '@app/config';
+import { memoryConfigStore } from '@app/config/memory';
+import type { StandardSchemaV1 } from '@app/core';
+import { createEventBus } from '@app/events';
+import { createFlags, setFlag } from '@app/flags';
+import { createPermissionService } from '@app/permissions';
+import { memoryPermissionStore } from '@app/permissions/memory';
+import { createConsole } from '../console.js';
+import type { ConsoleOptions } from '../types.js';
+
+export const OPERATOR = 'ops-1';
+export const VIEWER = 'viewer-1';
+export const STRANGER = 'stranger-1';
+/** A secret and PII that must never appear in a response. */
+export const SECRET = 'SG.abcdefghijklmnopqrstu.vwxyzABCDEFGHIJKLMNOPQ';
+export const PHONE = '+33612345678';
+export const ADDRESS = 'alice@example.com';
+
+/** A Standard Schema accepting positive integers (what a zod/valibot schema would be). */
+export const positiveInteger: StandardSchemaV1<number> = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (value) =>
+      Number.isInteger(value) && (value as number) > 0
+        ? { value: value as number }
+        : { issues: [{ message: 'must be a positive integer' }] },
+  },
+};
+
+/** Reads the subject from the `x-user` header (the tests' "session"). */
+export const getSubject = (request: Request) => request.headers.get('x-user');
+
+export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
+  const config = createConfigService({
+    store: memoryConfigStore(),
+    schemas: { 'app.max-rooms': positiveInteger },
+  });
+  await setFlag(config, 'new-checkout', {
+    enabled: true,
+    rollout: 50,
+    variants: [{ name: 'blue', weight: 1 }],
+  });
+  await setFlag(config, 'beta-banner', {
+    enabled: false,
+    rules: [
+      {
+        name: 'staff',
+        conditions: [{ attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@corp.example'] }],
+      },
+    ],
+  });
+  await config.set('email.provider', 'ses');
+  await config.set('email.providers.sendgrid', { apiKey: SECRET });
+  await config.set('app.support-phone', PHONE);
+  const flags = createFlags({ source: config });
+  await flags.ready();
+
+  const bus = createEventBus();
+  let healthy = false;
+  const handled: string[] = [];
+  const subscription = await bus.subscribe(
+    'mail.requested',
+    (event) => {
+      if (!healthy) throw new Error('smtp down');
+      handled.push(event.id);
+    },
+    { group: 'mailer', retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+  );
+
+  const permissions = createPermissionService({ store: memoryPermissionStore() });
+  await permissions.grant('console-operator', 'console:read');
+  await permissions.grant('console-operator', 'console:write');
+  await permissions.grant('console-viewer', 'console:read');
+  await permissions.assign(OPERATOR, 'console-operator');
+  await permissions.assign(VIEWER, 'console-viewer');
+
+  const handler = createConsole({
+    basePath: '/console',
+    authorize: { getSubject },
+    config,
+    flags,
+    permissions,
+    events: { bus, names: ['mail.requested'], subscriptions: ['mailer'] },
+    email: { providers: ['ses', 'sendgrid'] },
+    otp: true,
+    ...overrides,
+  });
+  await handler.ready();
+  return {
+    config,
+    flags,
+    bus,
+    permissions,
+    handler,
+    handled,
+    setHealthy: (value: boolean) => {
+      healthy = value;
+    },
+    async close() {
+      await handler.close();
+      await subscription.close();
+      await bus.close();
+      await flags.close();
+      await permissions.close();
+      await config.close();
+    },
+  };
+}
+
+/** A request to the console as `user`, same-origin by default. */
+export function request(
+  path: string,
+  user: string | null,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Request {
+  const headers: Record<string, string> = { ...(user ? { 'x-user': user } : {}), ...init.headers };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  return new Request(`http://console.test/console${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+}

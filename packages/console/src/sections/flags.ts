@@ -1,0 +1,107 @@
+import { type FlagContext, type FlagDefinition, type FlagStore, setFlag } from '@app/flags';
+import { ConsoleError } from '../errors.js';
+import { type Route, requireString, type Section } from '../http.js';
+import type { ConsoleFlags } from '../types.js';
+
+function definitionOf(flags: ConsoleFlags, name: string): FlagDefinition {
+  const definition = flags.definition(name);
+  if (!definition) throw new ConsoleError('NOT_AVAILABLE', `no flag named ${JSON.stringify(name)}`);
+  return definition;
+}
+
+function parseContext(raw: string | null): FlagContext {
+  if (raw === null || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConsoleError('INVALID_INPUT', 'context must be a JSON object');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConsoleError('INVALID_INPUT', 'context must be a JSON object');
+  }
+  return parsed as FlagContext;
+}
+
+/**
+ * The flags section: every flag with its definition; toggle, rollout and whole-definition edits through
+ * `@app/flags`' `setFlag` (the API's validation); evaluation with its reason.
+ */
+export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, keyPrefix?: string): Section {
+  const write = async (name: string, definition: FlagDefinition) => {
+    if (!store) throw new ConsoleError('NOT_AVAILABLE', 'flag writes need `flagStore` or `config`');
+    return setFlag(store, name, definition, { keyPrefix, contextFields: ['*'] });
+  };
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '',
+      handle: async () => ({
+        writable: store !== undefined,
+        flags: flags.names().map((name) => ({ name, definition: flags.definition(name) ?? null })),
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/:name/evaluate',
+      handle: async ({ params, url }) => {
+        const name = requireString(params.name, 'flag name');
+        return flags.evaluate(name, parseContext(url.searchParams.get('context')));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/:name/toggle',
+      write: true,
+      handle: async ({ params, body, record }) => {
+        const name = requireString(params.name, 'flag name');
+        const before = definitionOf(flags, name);
+        const { enabled } = await body();
+        const next = typeof enabled === 'boolean' ? enabled : !before.enabled;
+        const after = await write(name, { ...before, enabled: next });
+        await record({ action: next ? 'enable' : 'disable', target: name, before, after });
+        return after;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/:name/rollout',
+      write: true,
+      handle: async ({ params, body, record }) => {
+        const name = requireString(params.name, 'flag name');
+        const before = definitionOf(flags, name);
+        const { rollout } = await body();
+        const after = await write(name, { ...before, rollout: rollout as number });
+        await record({ action: 'rollout', target: name, before, after });
+        return after;
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/:name',
+      write: true,
+      handle: async ({ params, body, record }) => {
+        const name = requireString(params.name, 'flag name');
+        const before = flags.definition(name);
+        const { definition } = await body();
+        if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) {
+          throw new ConsoleError('INVALID_INPUT', 'definition must be a JSON object');
+        }
+        const after = await write(name, definition as FlagDefinition);
+        await record({ action: before ? 'edit' : 'create', target: name, before, after });
+        return after;
+      },
+    },
+  ];
+  let stop: (() => void) | undefined;
+  return {
+    name: 'flags',
+    routes,
+    async start(notify) {
+      stop = flags.onChange((change) => notify({ flags: change.flags }));
+    },
+    async close() {
+      stop?.();
+    },
+  };
+}
