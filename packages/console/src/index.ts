@@ -6,6 +6,8 @@ export type { ConsoleErrorBody } from './http.js';
 export type { NodeRequestLike } from './node.js';
 export { nodeConsole, sendFetchResponse, toFetchRequest } from './node.js';
 export { REDACTED, redact } from './redact.js';
+export type { RedisCallClient, RedisEventsInspectorOptions } from './redis-inspector.js';
+export { redisEventsInspector } from './redis-inspector.js';
 export type {
   ChangeHistoryStore,
   ChangeRecord,

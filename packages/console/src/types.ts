@@ -1,6 +1,8 @@
 // The services the console reads, typed structurally (the few methods it calls) so that any version of the
 // @app packages, or a compatible implementation, fits. Every one is optional: a section shows only when its
 // service is given.
+
+import type { DeadLetter } from '@app/events';
 import type { Evaluation, FlagContext, FlagDefinition, FlagStore } from '@app/flags';
 import type { Decision, PermissionEntry, PermissionService } from '@app/permissions';
 
@@ -40,13 +42,7 @@ export interface ConsoleEvent {
 }
 
 /** One dead letter, as `@app/events` lists them. */
-export interface ConsoleDeadLetter extends ConsoleEvent {
-  deadLetterId: string;
-  subscription: string;
-  error: { name: string; message: string };
-  attempts: number;
-  failedAt: number;
-}
+export type ConsoleDeadLetter = DeadLetter;
 
 /** What the console needs of `@app/events`' bus. */
 export interface ConsoleEventBus {

@@ -1,14 +1,14 @@
-// Memory services for the console's tests: config, flags, an event bus with a failing durable subscriber,
-// permissions with an operator, a viewer and a stranger.
-import { createConfigService } from '@app/config';
+// The console's test services: config, flags, an event bus with a failing durable subscriber, permissions
+// with an operator, a viewer and a stranger; on memory or on Redis and PostgreSQL.
+import { type ConfigService, createConfigService, inProcessConfigSync } from '@app/config';
 import { memoryConfigStore } from '@app/config/memory';
 import type { StandardSchemaV1 } from '@app/core';
-import { createEventBus } from '@app/events';
+import { createEventBus, type EventTransport } from '@app/events';
 import { createFlags, setFlag } from '@app/flags';
-import { createPermissionService } from '@app/permissions';
+import { createPermissionService, type PermissionCache, type PermissionStore } from '@app/permissions';
 import { memoryPermissionStore } from '@app/permissions/memory';
 import { createConsole } from '../console.js';
-import type { ConsoleOptions } from '../types.js';
+import type { ConsoleOptions, EventsInspector } from '../types.js';
 
 export const OPERATOR = 'ops-1';
 export const VIEWER = 'viewer-1';
@@ -33,11 +33,30 @@ export const positiveInteger: StandardSchemaV1<number> = {
 /** Reads the subject from the `x-user` header (the tests' "session"). */
 export const getSubject = (request: Request) => request.headers.get('x-user');
 
-export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
-  const config = createConfigService({
-    store: memoryConfigStore(),
-    schemas: { 'app.max-rooms': positiveInteger },
-  });
+/** Where the services keep their state: memory, or Redis and PostgreSQL. */
+export interface Infrastructure {
+  /** A new config service instance on the shared store (each call: another "instance" of the app). */
+  config(): ConfigService<{ 'app.max-rooms': typeof positiveInteger }>;
+  transport?: EventTransport;
+  permissionStore: PermissionStore;
+  permissionCache?: PermissionCache;
+  inspector?: EventsInspector;
+  close?(): Promise<void>;
+}
+
+/** Memory infrastructure: one store and one in-process sync shared by every config instance. */
+export function memoryInfrastructure(): Infrastructure {
+  const store = memoryConfigStore();
+  const sync = inProcessConfigSync();
+  return {
+    config: () => createConfigService({ store, sync, schemas: { 'app.max-rooms': positiveInteger } }),
+    permissionStore: memoryPermissionStore(),
+  };
+}
+
+/** The services of one app instance with the console mounted at /console, plus a second flags instance. */
+export async function buildServices(infra: Infrastructure, overrides: Partial<ConsoleOptions> = {}) {
+  const config = infra.config();
   await setFlag(config, 'new-checkout', {
     enabled: true,
     rollout: 50,
@@ -57,8 +76,12 @@ export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
   await config.set('app.support-phone', PHONE);
   const flags = createFlags({ source: config });
   await flags.ready();
+  // Another instance of the app: its own config service and flags over the same store.
+  const otherConfig = infra.config();
+  const otherFlags = createFlags({ source: otherConfig });
+  await otherFlags.ready();
 
-  const bus = createEventBus();
+  const bus = createEventBus({ transport: infra.transport });
   let healthy = false;
   const handled: string[] = [];
   const subscription = await bus.subscribe(
@@ -70,7 +93,7 @@ export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
     { group: 'mailer', retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
   );
 
-  const permissions = createPermissionService({ store: memoryPermissionStore() });
+  const permissions = createPermissionService({ store: infra.permissionStore, cache: infra.permissionCache });
   await permissions.grant('console-operator', 'console:read');
   await permissions.grant('console-operator', 'console:write');
   await permissions.grant('console-viewer', 'console:read');
@@ -83,8 +106,9 @@ export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
     config,
     flags,
     permissions,
-    events: { bus, names: ['mail.requested'], subscriptions: ['mailer'] },
+    events: { bus, names: ['mail.requested'], subscriptions: ['mailer'], inspector: infra.inspector },
     email: { providers: ['ses', 'sendgrid'] },
+    sms: { providers: ['twilio', 'memory'] },
     otp: true,
     ...overrides,
   });
@@ -92,6 +116,7 @@ export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
   return {
     config,
     flags,
+    otherFlags,
     bus,
     permissions,
     handler,
@@ -103,11 +128,17 @@ export async function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
       await handler.close();
       await subscription.close();
       await bus.close();
-      await flags.close();
+      await Promise.all([flags.close(), otherFlags.close()]);
       await permissions.close();
-      await config.close();
+      await Promise.all([config.close(), otherConfig.close()]);
+      await infra.close?.();
     },
   };
+}
+
+/** The services on memory. */
+export function memoryServices(overrides: Partial<ConsoleOptions> = {}) {
+  return buildServices(memoryInfrastructure(), overrides);
 }
 
 /** A request to the console as `user`, same-origin by default. */
