@@ -316,9 +316,16 @@ describe('delivery and OTP', () => {
     expect((await write(OPERATOR, '/api/delivery/email/provider', 'POST', { provider: 'smtp' })).status).toBe(
       400,
     );
-    expect((await write(OPERATOR, '/api/delivery/sms/provider', 'POST', { provider: 'twilio' })).status).toBe(
+    expect((await write(OPERATOR, '/api/delivery/sms/provider', 'POST', { provider: 'nope' })).status).toBe(
       400,
     );
+    expect((await write(OPERATOR, '/api/delivery/push/provider', 'POST', { provider: 'x' })).status).toBe(
+      400,
+    );
+    expect((await write(OPERATOR, '/api/delivery/sms/provider', 'POST', { provider: 'twilio' })).status).toBe(
+      200,
+    );
+    expect(await s.config.get('sms.provider')).toBe('twilio');
   });
 
   it('shows recent sends from email events without the recipient', async () => {
