@@ -91,6 +91,8 @@ export interface ConsoleEventsOptions {
   subscriptions?: readonly string[];
   /** Optional capabilities the bus does not have. @default {} */
   inspector?: EventsInspector;
+  /** How often the server looks for new dead letters to push to open pages (0: never). @default 2000 */
+  deadLetterWatchMs?: number;
 }
 
 /** One delivery channel (email or SMS) of the delivery section. */

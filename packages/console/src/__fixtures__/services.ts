@@ -84,11 +84,13 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
   const bus = createEventBus({ transport: infra.transport });
   let healthy = false;
   const handled: string[] = [];
+  const waiters: (() => void)[] = [];
   const subscription = await bus.subscribe(
     'mail.requested',
     (event) => {
       if (!healthy) throw new Error('smtp down');
       handled.push(event.id);
+      for (const wake of waiters.splice(0)) wake();
     },
     { group: 'mailer', retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
   );
@@ -121,6 +123,10 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
     permissions,
     handler,
     handled,
+    /** Resolves once the mailer handled `count` events. */
+    async waitHandled(count: number): Promise<void> {
+      while (handled.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
     setHealthy: (value: boolean) => {
       healthy = value;
     },

@@ -1,7 +1,7 @@
 import { compilePattern } from '@app/events';
 import { ConsoleError } from '../errors.js';
 import { optionalStrings, type Route, requireString, type Section } from '../http.js';
-import type { ConsoleEvent, ConsoleEventsOptions } from '../types.js';
+import type { ConsoleDeadLetter, ConsoleEvent, ConsoleEventsOptions } from '../types.js';
 
 /** Width of one bar of the publish-rate sparkline. */
 export const RATE_BUCKET_MS = 10_000;
@@ -43,6 +43,27 @@ export class RateCounter {
   }
 }
 
+/** A dead letter as the page shows it: its payload parsed (then redacted like every body), no stack trace. */
+function showDeadLetter(letter: ConsoleDeadLetter) {
+  let data: unknown = letter.payload;
+  try {
+    data = JSON.parse(letter.payload);
+  } catch {
+    // shown as the raw text
+  }
+  return {
+    deadLetterId: letter.deadLetterId,
+    subscription: letter.subscription,
+    id: letter.id,
+    name: letter.name,
+    timestamp: letter.timestamp,
+    data,
+    error: { name: letter.error.name, message: letter.error.message },
+    attempts: letter.attempts,
+    failedAt: letter.failedAt,
+  };
+}
+
 /**
  * The events section: names with stream length, publish rate, consumer groups (what the inspector can tell),
  * history by name or pattern, and dead letters to inspect, replay or delete.
@@ -51,7 +72,7 @@ export function eventsSection(
   options: ConsoleEventsOptions,
   now: () => number,
 ): Section & { observe(event: ConsoleEvent): void } {
-  const { bus, inspector = {} } = options;
+  const { bus, inspector = {}, deadLetterWatchMs = 2_000 } = options;
   const subscriptions = [...(options.subscriptions ?? [])];
   const names = new Set(options.names ?? []);
   const rates = new RateCounter(now);
@@ -108,7 +129,8 @@ export function eventsSection(
       path: '/dead-letters',
       handle: async ({ url }) => {
         const subscription = knownSubscription(url.searchParams.get('subscription'));
-        return { subscription, deadLetters: await bus.listDeadLetters(subscription, 200) };
+        const letters = await bus.listDeadLetters(subscription, 200);
+        return { subscription, deadLetters: letters.map(showDeadLetter) };
       },
     },
     {
@@ -155,11 +177,33 @@ export function eventsSection(
     },
   ];
 
+  // Dead letters appear when a handler gives up, with no event on the bus: the server looks for new ones
+  // (one XRANGE-sized read per subscription), so pages learn of them through the live stream.
+  const seen = new Map<string, string>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const watchDeadLetters = async () => {
+    for (const subscription of subscriptions) {
+      const letters = await bus.listDeadLetters(subscription, 200).catch(() => undefined);
+      if (!letters) continue;
+      const mark = `${letters.length}:${letters.at(-1)?.deadLetterId ?? ''}`;
+      if (seen.has(subscription) && seen.get(subscription) !== mark) notify?.({ deadLetters: subscription });
+      seen.set(subscription, mark);
+    }
+  };
+
   return {
     name: 'events',
     routes,
     async start(send) {
       notify = send;
+      if (subscriptions.length > 0 && deadLetterWatchMs > 0) {
+        await watchDeadLetters();
+        timer = setInterval(() => void watchDeadLetters(), deadLetterWatchMs);
+        timer.unref?.();
+      }
+    },
+    async close() {
+      if (timer) clearInterval(timer);
     },
     observe(event) {
       names.add(event.name);
