@@ -3,7 +3,7 @@
 
 import { createConfigService } from '@app/config';
 import { prismaConfigStore } from '@app/config/prisma';
-import { redisConfigStore, redisConfigSync } from '@app/config/redis';
+import { redisConfigSync } from '@app/config/redis';
 import { redisEventTransport } from '@app/events/redis';
 import { prismaPermissionStore } from '@app/permissions/prisma';
 import { redisPermissionCache } from '@app/permissions/redis';

@@ -50,7 +50,10 @@ function App() {
       },
       (error: Error) => setFailure(error.message),
     );
-    const onHash = () => setCurrent(location.hash.slice(1));
+    const onHash = () => {
+      setCurrent(location.hash.slice(1));
+      setStatus({ message: '', error: false });
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
