@@ -20,11 +20,12 @@ export function fastifyConsole(handler: ConsoleHandler): (app: FastifyInstance) 
     const response = await handler(toFetchRequest(raw, reply.raw));
     await sendFetchResponse(response, reply.raw);
   };
-  const plugin = async (app: FastifyInstance) => {
+  // An encapsulated plugin: its body parsing (every body kept as text, the console parses and bounds it)
+  // applies to the console's routes only.
+  return async (app: FastifyInstance) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     app.all(handler.basePath || '/', route);
     app.all(`${handler.basePath}/*`, route);
   };
-  // Routes registered at the root, not inside an encapsulated prefix (fastify-plugin's skip-override marker).
-  Object.assign(plugin, { [Symbol.for('skip-override')]: true });
-  return plugin;
 }
