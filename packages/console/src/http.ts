@@ -81,21 +81,26 @@ export interface Section {
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-/** Reads a JSON object body (at most 256 KiB), or throws INVALID_INPUT. */
-export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new ConsoleError('INVALID_INPUT', 'request body too large');
+/** Parses `text` as a JSON object, or throws INVALID_INPUT naming `what`. Empty text is `{}`. */
+export function parseJsonObject(text: string, what: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ConsoleError('INVALID_INPUT', 'request body is not JSON');
+    parsed = undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConsoleError('INVALID_INPUT', 'request body must be a JSON object');
+    throw new ConsoleError('INVALID_INPUT', `${what} must be a JSON object`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Reads a JSON object body (at most 256 KiB), or throws INVALID_INPUT. */
+export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new ConsoleError('INVALID_INPUT', 'request body too large');
+  return parseJsonObject(text, 'the request body');
 }
 
 /** Matches `/flags/:name` against a path; resolves the decoded parameters or `undefined`. */

@@ -122,7 +122,7 @@ describe('framework mounts', () => {
     app.all('/console', route);
     app.all('/console/*', route);
     await exercise(
-      (path, init) => app.fetch(new Request(`http://hono.test${path}`, init)),
+      async (path, init) => app.fetch(new Request(`http://hono.test${path}`, init)),
       'http://hono.test',
     );
   });

@@ -8,7 +8,7 @@ export const RECENT_SENDS = 100;
 type Channel = 'email' | 'sms';
 
 /** One send as the console shows it: never its recipient or content. */
-interface SendRow {
+export interface SendRow {
   channel: Channel;
   messageId: string;
   provider: string | null;

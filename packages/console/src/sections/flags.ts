@@ -1,26 +1,12 @@
 import { type FlagContext, type FlagDefinition, type FlagStore, setFlag } from '@app/flags';
 import { ConsoleError } from '../errors.js';
-import { type Route, requireString, type Section } from '../http.js';
+import { parseJsonObject, type Route, requireString, type Section } from '../http.js';
 import type { ConsoleFlags } from '../types.js';
 
 function definitionOf(flags: ConsoleFlags, name: string): FlagDefinition {
   const definition = flags.definition(name);
   if (!definition) throw new ConsoleError('NOT_AVAILABLE', `no flag named ${JSON.stringify(name)}`);
   return definition;
-}
-
-function parseContext(raw: string | null): FlagContext {
-  if (raw === null || raw === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConsoleError('INVALID_INPUT', 'context must be a JSON object');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConsoleError('INVALID_INPUT', 'context must be a JSON object');
-  }
-  return parsed as FlagContext;
 }
 
 /**
@@ -46,7 +32,10 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
       path: '/:name/evaluate',
       handle: async ({ params, url }) => {
         const name = requireString(params.name, 'flag name');
-        return flags.evaluate(name, parseContext(url.searchParams.get('context')));
+        return flags.evaluate(
+          name,
+          parseJsonObject(url.searchParams.get('context') ?? '', 'context') as FlagContext,
+        );
       },
     },
     {

@@ -1,5 +1,6 @@
 // The events and delivery sections.
 import { useState } from 'preact/hooks';
+import type { SendRow } from '../sections/delivery.js';
 import { api, attempt, html, time, useLive, useLoad } from './api.js';
 import type { Say } from './main.js';
 
@@ -172,17 +173,7 @@ interface Channel {
   chain: string[] | null;
   primary: string | null;
 }
-interface Send {
-  channel: string;
-  messageId: string;
-  provider: string | null;
-  status: string;
-  updatedAt: number;
-  events: number;
-  attempts: number | null;
-  failovers: number | null;
-  reason: string | null;
-}
+type Send = SendRow;
 
 /** Delivery: recent sends, the provider chain and the provider switch. */
 export function DeliveryView({ write, say }: Props) {
