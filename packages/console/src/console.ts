@@ -85,13 +85,13 @@ function buildSections(options: ConsoleOptions, now: () => number) {
  * ```ts
  * import { createConsole } from '@app/console';
  *
- * const console = createConsole({
+ * const opsConsole = createConsole({
  *   basePath: '/console',
  *   authorize: { getSubject: (req) => sessionUser(req)?.id },
  *   config, flags, permissions,
  *   events: { bus, subscriptions: ['mailer'] },
  * });
- * const response = await console(new Request('http://localhost/console/api/flags'));
+ * const response = await opsConsole(new Request('http://localhost/console/api/flags'));
  * ```
  */
 export function createConsole(options: ConsoleOptions): ConsoleHandler {
@@ -123,6 +123,7 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
   started.catch(() => {});
 
   const api = async (request: Request, url: URL, rest: string): Promise<Response> => {
+    await started;
     if (rest === '/session') return session(request, url);
     if (rest === '/live' && request.method === 'GET') {
       const subject = await access.subject(request);
@@ -159,7 +160,6 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
         const forged = access.refuseForgery(request, url);
         if (forged) return forged;
       }
-      await started;
       const ctx: RouteContext = {
         request,
         url,

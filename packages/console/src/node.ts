@@ -16,6 +16,11 @@ export interface NodeRequestLike {
  * Turns a Node request into a Fetch `Request`: the URL from `originalUrl` (the full path under any mount)
  * and the Host header, the body from the stream (or from a body the framework already parsed), and an
  * abort signal fired when the client goes away (it ends the live stream).
+ *
+ * @example
+ * ```ts
+ * server.on('request', async (req, res) => sendFetchResponse(await console(toFetchRequest(req, res)), res));
+ * ```
  */
 export function toFetchRequest(
   req: NodeRequestLike & Partial<IncomingMessage>,
@@ -54,7 +59,14 @@ export function toFetchRequest(
   } as RequestInit);
 }
 
-/** Writes a Fetch `Response` to a Node response, streaming its body (the live stream stays open). */
+/**
+ * Writes a Fetch `Response` to a Node response, streaming its body (the live stream stays open).
+ *
+ * @example
+ * ```ts
+ * await sendFetchResponse(await console(toFetchRequest(req, res)), res);
+ * ```
+ */
 export async function sendFetchResponse(response: Response, res: ServerResponse): Promise<void> {
   res.statusCode = response.status;
   for (const [name, value] of response.headers) {
