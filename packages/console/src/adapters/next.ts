@@ -14,6 +14,7 @@ export interface NextConsoleRoutes {
 /**
  * The Next.js App Router route handlers of the console. Put them in an optional catch-all route whose path
  * is the console's `basePath`, and keep the route dynamic (the page and the live stream are per request).
+ * Pass the console, or a function building it (called once, on the first request; again if it failed).
  *
  * @example
  * ```ts
@@ -24,7 +25,17 @@ export interface NextConsoleRoutes {
  * export const { GET, POST, PUT, DELETE } = nextConsole(createConsole({ basePath: '/console', authorize, flags }));
  * ```
  */
-export function nextConsole(handler: ConsoleHandler): NextConsoleRoutes {
-  const route: NextConsoleRoute = (request) => handler(request);
+export function nextConsole(handler: ConsoleHandler | (() => Promise<ConsoleHandler>)): NextConsoleRoutes {
+  // A function with no `basePath` is a factory: route modules can build the console from async services, once.
+  let made: Promise<ConsoleHandler> | undefined;
+  const resolve = (): Promise<ConsoleHandler> => {
+    if ('basePath' in handler) return Promise.resolve(handler);
+    made ??= (handler as () => Promise<ConsoleHandler>)().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
+  const route: NextConsoleRoute = async (request) => (await resolve())(request);
   return { GET: route, POST: route, PUT: route, DELETE: route };
 }
