@@ -133,6 +133,20 @@ describe('CSRF', () => {
     expect(s.flags.definition('new-checkout')?.enabled).toBe(true);
   });
 
+  it('takes the Host header as this origin when the framework rebuilt the URL with another host', async () => {
+    const { headers } = await session(OPERATOR);
+    const behind = { ...headers, host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000' };
+    const ok = await s.handler(
+      request('/api/flags/new-checkout/toggle', OPERATOR, { method: 'POST', body: {}, headers: behind }),
+    );
+    expect(ok.status).toBe(200);
+    const other = { ...behind, origin: 'http://127.0.0.1:4000' };
+    const refused = await s.handler(
+      request('/api/flags/new-checkout/toggle', OPERATOR, { method: 'POST', body: {}, headers: other }),
+    );
+    expect(refused.status).toBe(403);
+  });
+
   it('accepts a same-origin write with the token', async () => {
     const response = await write(OPERATOR, '/api/flags/new-checkout/toggle', 'POST', {});
     expect(response.status).toBe(200);

@@ -42,6 +42,21 @@ function cookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether an `Origin` names this server: the request URL's host, or the Host (or X-Forwarded-Host) header
+ * the browser sent, since frameworks may rebuild the URL with another host (Next.js bound to 127.0.0.1).
+ */
+function sameHost(origin: string, request: Request, url: URL): boolean {
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  const forwarded = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+  return host === url.host || host === request.headers.get('host') || host === forwarded;
+}
+
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -104,7 +119,7 @@ export function createAccess(
         return errorResponse(403, 'CSRF', `cross-site write refused (Sec-Fetch-Site: ${site})`);
       }
       const origin = request.headers.get('origin');
-      if (origin !== null && origin !== url.origin) {
+      if (origin !== null && !sameHost(origin, request, url)) {
         return errorResponse(403, 'CSRF', 'cross-origin write refused');
       }
       const fromCookie = cookie(request, CSRF_COOKIE);
