@@ -1,8 +1,17 @@
 // The browser walk through every section, run on each infrastructure (memory; Redis + PostgreSQL).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ADDRESS, type buildServices, OPERATOR, PHONE, SECRET, VIEWER } from '../__fixtures__/services.js';
-import { type ConsoleServer, pageAs, screenshot, seriousViolations, serveForgery } from './support.js';
+import {
+  artifactsDir,
+  type ConsoleServer,
+  pageAs,
+  screenshot,
+  seriousViolations,
+  serveForgery,
+} from './support.js';
 
 type Services = Awaited<ReturnType<typeof buildServices>>;
 
@@ -20,6 +29,15 @@ async function open(page: Page, server: ConsoleServer, section: string) {
   await page.locator(`main[data-section="${section}"] table`).first().waitFor();
 }
 
+function recordLoad(label: string, ms: number) {
+  mkdirSync(artifactsDir, { recursive: true });
+  writeFileSync(
+    join(artifactsDir, `${label}-load.json`),
+    JSON.stringify({ firstPaintOfFlagsMs: Math.round(ms) }),
+  );
+  console.info(`[@app/console] ${label}: flags table on screen ${Math.round(ms)} ms after navigation (cold)`);
+}
+
 async function check(page: Page, walk: Walk, name: string) {
   expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
   await screenshot(page, `${walk.label}-${name}`);
@@ -30,7 +48,10 @@ async function check(page: Page, walk: Walk, name: string) {
 /** Flags: toggle and see the other instance follow; evaluate with the reason. */
 export async function walkFlags(page: Page, walk: Walk) {
   const { services, server } = walk;
+  // A figure, not a pass/fail bound: from navigation to the flags table on screen (cold: first visit).
+  const started = performance.now();
   await open(page, server, 'flags');
+  recordLoad(walk.label, performance.now() - started);
   const row = page.locator('tr[data-flag="new-checkout"]');
   await expect.poll(() => row.locator('[data-state]').textContent()).toBe('on');
   const followed = new Promise<void>((resolve) => {
