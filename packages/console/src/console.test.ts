@@ -166,9 +166,30 @@ describe('flags', () => {
     expect(byName['new-checkout']).toMatchObject({
       enabled: true,
       rollout: 50,
-      variants: [{ name: 'blue', weight: 1 }],
+      variants: [
+        { name: 'blue', weight: 1 },
+        { name: 'green', weight: 1 },
+      ],
     });
     expect(byName['beta-banner']?.rules).toHaveLength(1);
+  });
+
+  it('charts the share of recent evaluations per variant, not counting its own evaluations', async () => {
+    const share = async () => {
+      const body = (await (await s.handler(request('/api/flags', VIEWER))).json()) as {
+        flags: { name: string; evaluations: Record<string, number> | null }[];
+      };
+      return body.flags.find((f) => f.name === 'new-checkout')?.evaluations;
+    };
+    // The fixture evaluated new-checkout for 40 users: with rollout 50 some are off, the rest blue or green.
+    const before = (await share()) ?? {};
+    expect(Object.values(before).reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Object.keys(before).sort()).toEqual(['blue', 'green', 'off']);
+    await s.handler(request('/api/flags/new-checkout/evaluate?context=%7B%7D', VIEWER));
+    expect(await share()).toEqual(before);
+    s.flags.isEnabled('new-checkout', { userId: 'u-1' });
+    const after = (await share()) ?? {};
+    expect(Object.values(after).reduce((a, b) => a + b, 0)).toBe(41);
   });
 
   it('validates like the API: a bad rollout or definition is a 400 with issues and writes nothing', async () => {

@@ -1,5 +1,7 @@
 export { createConsole } from './console.js';
 export { ConsoleError, ConsoleErrorCode, isConsoleError } from './errors.js';
+export type { EvaluationCounts } from './evaluations.js';
+export { countEvaluations } from './evaluations.js';
 export { CSRF_COOKIE, CSRF_HEADER } from './guard.js';
 export { configHistory, HISTORY_PREFIX, memoryHistory } from './history.js';
 export type { ConsoleErrorBody } from './http.js';

@@ -29,6 +29,8 @@ export interface ConsoleFlags {
   definition(flag: string): FlagDefinition | undefined;
   evaluate(flag: string, context?: FlagContext): Evaluation;
   onChange(listener: (change: { flags: string[] }) => void): Unsubscribe;
+  /** Recent evaluations per variant, when the flags are wrapped by `countEvaluations`. */
+  recentEvaluations?(flag: string): Record<string, number>;
 }
 
 /** One event as the console receives it from the bus. */

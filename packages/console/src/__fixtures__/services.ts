@@ -8,6 +8,7 @@ import { createFlags, setFlag } from '@app/flags';
 import { createPermissionService, type PermissionCache, type PermissionStore } from '@app/permissions';
 import { memoryPermissionStore } from '@app/permissions/memory';
 import { createConsole } from '../console.js';
+import { countEvaluations } from '../evaluations.js';
 import type { ConsoleOptions, EventsInspector } from '../types.js';
 
 export const OPERATOR = 'ops-1';
@@ -60,7 +61,10 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
   await setFlag(config, 'new-checkout', {
     enabled: true,
     rollout: 50,
-    variants: [{ name: 'blue', weight: 1 }],
+    variants: [
+      { name: 'blue', weight: 1 },
+      { name: 'green', weight: 1 },
+    ],
   });
   await setFlag(config, 'beta-banner', {
     enabled: false,
@@ -74,8 +78,10 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
   await config.set('email.provider', 'ses');
   await config.set('email.providers.sendgrid', { apiKey: SECRET });
   await config.set('app.support-phone', PHONE);
-  const flags = createFlags({ source: config });
+  // Evaluations through this wrapper are counted: the flags section charts their share per variant.
+  const flags = countEvaluations(createFlags({ source: config }));
   await flags.ready();
+  for (let i = 0; i < 40; i++) flags.getVariant('new-checkout', { userId: `u-${i}` });
   // Another instance of the app: its own config service and flags over the same store.
   const otherConfig = infra.config();
   const otherFlags = createFlags({ source: otherConfig });

@@ -1,5 +1,6 @@
 import { type FlagContext, type FlagDefinition, type FlagStore, setFlag } from '@app/flags';
 import { ConsoleError } from '../errors.js';
+import { uncounted } from '../evaluations.js';
 import { parseJsonObject, type Route, requireString, type Section } from '../http.js';
 import type { ConsoleFlags } from '../types.js';
 
@@ -14,6 +15,10 @@ function definitionOf(flags: ConsoleFlags, name: string): FlagDefinition {
  * `@app/flags`' `setFlag` (the API's validation); evaluation with its reason.
  */
 export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, keyPrefix?: string): Section {
+  const counts =
+    typeof flags.recentEvaluations === 'function' ? flags.recentEvaluations.bind(flags) : undefined;
+  // The console's own "evaluate for this context" is not an evaluation of the app: it bypasses the counter.
+  const evaluator = uncounted(flags);
   const write = async (name: string, definition: FlagDefinition) => {
     if (!store) throw new ConsoleError('NOT_AVAILABLE', 'flag writes need `flagStore` or `config`');
     return setFlag(store, name, definition, { keyPrefix, contextFields: ['*'] });
@@ -24,7 +29,12 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
       path: '',
       handle: async () => ({
         writable: store !== undefined,
-        flags: flags.names().map((name) => ({ name, definition: flags.definition(name) ?? null })),
+        flags: flags.names().map((name) => ({
+          name,
+          definition: flags.definition(name) ?? null,
+          // Counted by `countEvaluations` when the app evaluates through it; null when nobody counts.
+          evaluations: counts ? counts(name) : null,
+        })),
       }),
     },
     {
@@ -32,7 +42,7 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
       path: '/:name/evaluate',
       handle: async ({ params, url }) => {
         const name = requireString(params.name, 'flag name');
-        return flags.evaluate(
+        return evaluator.evaluate(
           name,
           parseJsonObject(url.searchParams.get('context') ?? '', 'context') as FlagContext,
         );

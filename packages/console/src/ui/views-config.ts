@@ -27,6 +27,21 @@ interface Definition {
 interface FlagRow {
   name: string;
   definition: Definition | null;
+  evaluations: Record<string, number> | null;
+}
+
+/** The share of recent evaluations per variant, as bars. */
+function Shares({ flag, counts }: { flag: string; counts: Record<string, number> }) {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return html`<span class="muted">none yet</span>`;
+  return html`<ul class="plain shares" aria-label=${`Recent evaluations of ${flag}`}>${entries.map(
+    ([
+      name,
+      n,
+    ]) => html`<li><svg width="60" height="8" aria-hidden="true"><rect width="60" height="8" class="track" />
+      <rect width=${Math.max(1, Math.round((60 * n) / total))} height="8" /></svg> ${name} ${Math.round((100 * n) / total)}% (${n})</li>`,
+  )}</ul>`;
 }
 interface Props {
   write: boolean;
@@ -49,15 +64,18 @@ function FlagRowView({
   write,
   say,
   onEdit,
+  counted,
 }: {
   flag: FlagRow;
   write: boolean;
   say: Say;
   onEdit(): void;
+  counted: boolean;
 }) {
   const d = flag.definition;
   const [rollout, setRollout] = useState(String(d?.rollout ?? 100));
-  if (!d) return html`<tr><th scope="row">${flag.name}</th><td colspan="5">invalid definition</td></tr>`;
+  if (!d)
+    return html`<tr><th scope="row">${flag.name}</th><td colspan=${counted ? 6 : 5}>invalid definition</td></tr>`;
   const id = `rollout-${flag.name}`;
   return html`<tr data-flag=${flag.name}>
     <th scope="row"><code>${flag.name}</code>${d.description ? html`<div class="muted">${d.description}</div>` : ''}</th>
@@ -89,6 +107,7 @@ function FlagRowView({
     }</td>
     <td>${d.rules?.length ? html`<ul class="plain">${d.rules.map((r) => html`<li>${describeRule(r)}</li>`)}</ul>` : html`<span class="muted">none</span>`}</td>
     <td>${d.variants?.length ? d.variants.map((v) => `${v.name} (${v.weight})`).join(', ') : html`<span class="muted">none</span>`}</td>
+    ${counted ? html`<td><${Shares} flag=${flag.name} counts=${flag.evaluations ?? {}} /></td>` : ''}
     <td>${write ? html`<button type="button" onClick=${onEdit}>Edit<span class="sr"> ${flag.name}</span></button>` : ''}</td>
   </tr>`;
 }
@@ -173,14 +192,16 @@ export function FlagsView({ write, say }: Props) {
   if (!data) return html`<p class="loading">Loading flags…</p>`;
   const canWrite = write && data.writable;
   const editingFlag = data.flags.find((f) => f.name === editing);
+  const counted = data.flags.some((f) => f.evaluations !== null);
   return html`
     ${canWrite ? html`<button type="button" onClick=${() => setEditing('')}>New flag</button>` : ''}
     ${editing !== null ? html`<${FlagEditor} key=${editing} name=${editing} definition=${editingFlag?.definition ?? null} say=${say} done=${() => setEditing(null)} />` : ''}
     <table>
       <caption>${data.flags.length} flags</caption>
       <thead><tr><th scope="col">Flag</th><th scope="col">State</th><th scope="col">Rollout</th>
-        <th scope="col">Targeting rules</th><th scope="col">Variants</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
-      <tbody>${data.flags.map((f) => html`<${FlagRowView} key=${`${f.name}:${JSON.stringify(f.definition)}`} flag=${f} write=${canWrite} say=${say} onEdit=${() => setEditing(f.name)} />`)}</tbody>
+        <th scope="col">Targeting rules</th><th scope="col">Variants</th>
+        ${counted ? html`<th scope="col">Recent evaluations (5 min)</th>` : ''}<th scope="col"><span class="sr">Actions</span></th></tr></thead>
+      <tbody>${data.flags.map((f) => html`<${FlagRowView} key=${`${f.name}:${JSON.stringify(f.definition)}:${JSON.stringify(f.evaluations)}`} flag=${f} write=${canWrite} say=${say} counted=${counted} onEdit=${() => setEditing(f.name)} />`)}</tbody>
     </table>
     <${Evaluate} names=${data.flags.map((f) => f.name)} />`;
 }
