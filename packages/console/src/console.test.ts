@@ -277,6 +277,20 @@ describe('config', () => {
     expect(app).not.toContain(PHONE);
   });
 
+  it('keeps a value with a hidden part read-only and refuses the placeholder written back', async () => {
+    const body = (await (await s.handler(request('/api/config?prefix=email.', VIEWER))).json()) as {
+      entries: { key: string; value: unknown; hidden: boolean }[];
+    };
+    const sendgrid = body.entries.find((e) => e.key === 'email.providers.sendgrid');
+    expect(sendgrid).toMatchObject({ value: { apiKey: '[redacted]' }, hidden: true });
+    expect(body.entries.find((e) => e.key === 'email.provider')?.hidden).toBe(false);
+    const back = await write(OPERATOR, '/api/config/email.providers.sendgrid', 'PUT', {
+      value: sendgrid?.value,
+    });
+    expect(back.status).toBe(400);
+    expect(await s.config.get('email.providers.sendgrid')).toEqual({ apiKey: SECRET });
+  });
+
   it('validates with the schema (400), sets and deletes', async () => {
     const bad = await write(OPERATOR, '/api/config/app.max-rooms', 'PUT', { value: -1 });
     expect(bad.status).toBe(400);

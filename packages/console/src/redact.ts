@@ -1,4 +1,5 @@
 import { isSensitiveKey, isSensitiveValue } from '@app/core';
+import { ConsoleError } from './errors.js';
 
 /** What a redacted value is replaced with. */
 export const REDACTED = '[redacted]';
@@ -41,3 +42,21 @@ export function isSecretKey(key: string): boolean {
 // Names of secrets, not of addresses: `email.provider` is a choice of provider, `email.smtp.password` a secret.
 const SECRET_SEGMENT =
   /^(?:password|passwd|pwd|secret|secrets|token|apikey|api_key|privatekey|private_key|credentials?|authorization|cookie|otp|passcode|pin|dsn)$|secret|password|apikey|api_key|privatekey|credential|token$/i;
+
+/**
+ * Refuses a value written back with a `[redacted]` placeholder in it (an edit of something the console hid):
+ * it would replace the real secret or address with the placeholder.
+ *
+ * @example
+ * ```ts
+ * assertNoPlaceholder({ apiKey: '[redacted]' }); // throws INVALID_INPUT
+ * ```
+ */
+export function assertNoPlaceholder(value: unknown): void {
+  if (JSON.stringify(value ?? null).includes(REDACTED)) {
+    throw new ConsoleError(
+      'INVALID_INPUT',
+      `the value contains ${REDACTED}: the console cannot show or keep what it hid; write the whole value`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import { ConsoleError } from '../errors.js';
 import { HISTORY_PREFIX } from '../history.js';
 import { type Route, requireString, type Section } from '../http.js';
-import { isSecretKey, REDACTED } from '../redact.js';
+import { assertNoPlaceholder, isSecretKey, REDACTED, redact } from '../redact.js';
 import type { ConsoleConfig } from '../types.js';
 
 const shown = (key: string, value: unknown) => (isSecretKey(key) ? REDACTED : value);
@@ -20,12 +20,11 @@ export function configSection(config: ConsoleConfig, prefixes: readonly string[]
         const prefix = url.searchParams.get('prefix') || prefixes[0] || '';
         if (prefix === '') return { prefixes, prefix, entries: [] };
         const listing = await config.list(prefix);
-        const entries = [...listing].map(([key, { value, version }]) => ({
-          key,
-          value: shown(key, value),
-          version,
-          hidden: isSecretKey(key),
-        }));
+        const entries = [...listing].map(([key, { value, version }]) => {
+          const visible = redact(shown(key, value));
+          // A value with a redacted part cannot be edited here: saving it would write the placeholder.
+          return { key, value: visible, version, hidden: JSON.stringify(visible).includes(REDACTED) };
+        });
         return { prefixes, prefix, entries };
       },
     },
@@ -37,6 +36,7 @@ export function configSection(config: ConsoleConfig, prefixes: readonly string[]
         const key = requireString(params.key, 'key');
         const input = await body();
         if (!('value' in input)) throw new ConsoleError('INVALID_INPUT', 'body must have a `value`');
+        assertNoPlaceholder(input.value);
         const before = await config.get(key);
         const version = await config.set(key, input.value as never);
         await record({

@@ -2,6 +2,7 @@ import { type FlagContext, type FlagDefinition, type FlagStore, setFlag } from '
 import { ConsoleError } from '../errors.js';
 import { uncounted } from '../evaluations.js';
 import { parseJsonObject, type Route, requireString, type Section } from '../http.js';
+import { assertNoPlaceholder } from '../redact.js';
 import type { ConsoleFlags } from '../types.js';
 
 function definitionOf(flags: ConsoleFlags, name: string): FlagDefinition {
@@ -86,6 +87,7 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
         if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) {
           throw new ConsoleError('INVALID_INPUT', 'definition must be a JSON object');
         }
+        assertNoPlaceholder(definition);
         const after = await write(name, definition as FlagDefinition);
         await record({ action: before ? 'edit' : 'create', target: name, before, after });
         return after;
