@@ -49,6 +49,17 @@ interface Props {
 }
 
 const enc = encodeURIComponent;
+const NOT_JSON = Symbol('not JSON');
+
+/** Parses what the operator typed; says so and returns NOT_JSON when it is not JSON. */
+function parseTyped(text: string, what: string, say: Say): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    say(`${what} is not valid JSON`, true);
+    return NOT_JSON;
+  }
+}
 
 function describeRule(rule: Rule): string {
   const when = rule.conditions
@@ -126,13 +137,8 @@ function FlagEditor({
   const [text, setText] = useState(JSON.stringify(definition ?? { enabled: false }, null, 2));
   const [flagName, setFlagName] = useState(name);
   const save = async () => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      say('The definition is not valid JSON', true);
-      return;
-    }
+    const parsed = parseTyped(text, 'The definition', say);
+    if (parsed === NOT_JSON) return;
     await attempt(
       say,
       () => api(`/flags/${enc(flagName)}`, 'PUT', { definition: parsed }),
@@ -217,13 +223,8 @@ function ConfigRow({ entry, write, say }: { entry: ConfigEntry; write: boolean; 
   const [text, setText] = useState(JSON.stringify(entry.value));
   const id = `value-${entry.key}`;
   const save = async () => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      say(`The value of ${entry.key} is not valid JSON`, true);
-      return;
-    }
+    const value = parseTyped(text, `The value of ${entry.key}`, say);
+    if (value === NOT_JSON) return;
     await attempt(say, () => api(`/config/${enc(entry.key)}`, 'PUT', { value }), `${entry.key} saved`);
   };
   return html`<tr data-key=${entry.key}>
@@ -260,13 +261,8 @@ export function ConfigView({ write, say }: Props) {
   if (!data) return html`<p class="loading">Loading config…</p>`;
   const add = async (e: Event) => {
     e.preventDefault();
-    let value: unknown;
-    try {
-      value = JSON.parse(newValue);
-    } catch {
-      say('The value is not valid JSON', true);
-      return;
-    }
+    const value = parseTyped(newValue, 'The value', say);
+    if (value === NOT_JSON) return;
     await attempt(say, () => api(`/config/${enc(newKey)}`, 'PUT', { value }), `${newKey} saved`);
   };
   return html`
