@@ -12,6 +12,7 @@ import {
 import { createConsole } from './console.js';
 import { isConsoleError } from './errors.js';
 import { CSRF_COOKIE, CSRF_HEADER } from './guard.js';
+import type { ConsoleEvent, ConsoleEventBus } from './types.js';
 
 type Services = Awaited<ReturnType<typeof memoryServices>>;
 let s: Services;
@@ -516,6 +517,37 @@ describe('live and assets', () => {
     expect((await only(new Request('http://x/api/config', { headers: { 'x-user': VIEWER } }))).status).toBe(
       404,
     );
+  });
+
+  it('answers while the bus cannot be subscribed to, and subscribes on a later request', async () => {
+    let failures = 1;
+    const flaky = {
+      ...s.bus,
+      subscribePattern: (pattern: string, handler: (event: ConsoleEvent) => unknown) => {
+        if (failures-- > 0) return Promise.reject(new Error('bus down'));
+        return s.bus.subscribePattern(pattern, handler);
+      },
+    } as unknown as ConsoleEventBus;
+    await using flakyConsole = createConsole({
+      authorize: { getSubject, permissions: s.permissions },
+      flags: s.flags,
+      events: { bus: flaky, names: [] },
+      otp: true,
+    });
+    await expect(flakyConsole.ready()).rejects.toThrow('bus down');
+    const ask = (path: string) =>
+      flakyConsole(new Request(`http://x${path}`, { headers: { 'x-user': VIEWER } }));
+    expect((await ask('/api/flags')).status).toBe(200); // this request subscribed again
+    await s.bus.publish('otp.sent', {
+      challengeId: 'c',
+      purpose: 'signup',
+      channel: 'sms',
+      destinationHash: 'h',
+      expiresAt: '',
+      attempts: 0,
+    });
+    const body = (await (await ask('/api/otp')).json()) as { purposes: { purpose: string }[] };
+    expect(body.purposes.map((p) => p.purpose)).toEqual(['signup']);
   });
 
   it('refuses to start without a way to guard its routes', () => {

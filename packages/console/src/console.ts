@@ -110,20 +110,37 @@ export function createConsole(options: ConsoleOptions): ConsoleHandler {
   let tap: { close(): Promise<void> } | undefined;
   let closed = false;
 
-  const started = (async () => {
-    await Promise.all(sections.map((s) => s.start?.((data) => live.publish(s.name, data))));
-    if (options.events && observers.length > 0) {
-      tap = await options.events.bus.subscribePattern('*', (event) => {
+  const sectionsStarted = Promise.all(
+    sections.map((s) => s.start?.((data) => live.publish(s.name, data))),
+  ).then(() => undefined);
+  // The bus feed of the events, delivery and OTP sections. When subscribing fails (the bus unreachable),
+  // the console still answers, and the next request tries again.
+  let tapping: Promise<void> | undefined;
+  const ensureTap = (): Promise<void> => {
+    const bus = options.events?.bus;
+    if (!bus || observers.length === 0 || closed) return Promise.resolve();
+    tapping ??= bus
+      .subscribePattern('*', (event) => {
         for (const observer of observers) observer.observe(event);
-      });
-      if (closed) await tap.close();
-    }
-  })();
-  // A failed start (the bus unreachable) shows on each request, not as an unhandled rejection.
+      })
+      .then(
+        async (subscription) => {
+          tap = subscription;
+          if (closed) await subscription.close();
+        },
+        (error: unknown) => {
+          tapping = undefined;
+          throw error;
+        },
+      );
+    return tapping;
+  };
+  const started = sectionsStarted.then(ensureTap);
   started.catch(() => {});
 
   const api = async (request: Request, url: URL, rest: string): Promise<Response> => {
-    await started;
+    await sectionsStarted.catch(() => {});
+    await ensureTap().catch(() => {});
     if (rest === '/session') return session(request, url);
     if (rest === '/live' && request.method === 'GET') {
       const subject = await access.subject(request);

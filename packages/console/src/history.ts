@@ -4,9 +4,12 @@ import type { ChangeHistoryStore, ChangeRecord, ConsoleConfig } from './types.js
 /** The config key prefix of the change history kept in config. */
 export const HISTORY_PREFIX = 'console.history.';
 
-/** A sortable id: the time, zero-padded, then random bits. */
+let sequence = 0;
+
+/** A sortable id: the time, zero-padded, this process's sequence (order within a millisecond), random bits. */
 export function historyId(at: number): string {
-  return `${String(at).padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
+  sequence = (sequence + 1) % 1_000_000;
+  return `${String(at).padStart(15, '0')}-${String(sequence).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
