@@ -72,7 +72,7 @@ function Explain() {
       perms
         ? html`<h4>Effective permissions of ${subject}</h4><ul class="plain">${perms.permissions.map(
             (p) =>
-              html`<li>${p.effect} <code>${p.permission}</code> from role ${p.role}${p.via?.length ? ` (via ${p.via.join(' → ')})` : ''}${p.scope ? ` ${JSON.stringify(p.scope)}` : ''}</li>`,
+              html`<li>${p.effect} <code>${p.permission}</code> from role ${p.role}${(p.via?.length ?? 0) > 1 ? ` (via ${p.via?.join(' → ')})` : ''}${p.scope && Object.keys(p.scope).length > 0 ? `, scope ${JSON.stringify(p.scope)}` : ', global'}</li>`,
           )}</ul>`
         : ''
     }
