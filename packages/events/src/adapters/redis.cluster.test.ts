@@ -74,6 +74,62 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
     await bus.close();
   });
 
+  it('inspects and deletes dead letters across shards, from a process without subscriptions', async () => {
+    const prefix = 'inspect:';
+    const bus = createEventBus<Record<string, { n: number }>>({
+      transport: redisEventTransport({ client, keyPrefix: prefix }),
+      retry: { maxAttempts: 1 },
+    });
+    const console = createEventBus<Record<string, { n: number }>>({
+      transport: redisEventTransport({ client: cluster!.client(), keyPrefix: prefix }),
+    });
+    const names = Array.from({ length: 9 }, (_, i) => `inspect.${i}`);
+    const masters = new Set(
+      await Promise.all(names.map((name) => cluster!.masterOf(`${prefix}e:{${name}}`))),
+    );
+    expect(masters.size).toBe(3);
+    const subs = await Promise.all(
+      names.map((name) =>
+        bus.subscribe(
+          name,
+          () => {
+            throw new Error('dead');
+          },
+          { group: 'ops' },
+        ),
+      ),
+    );
+    await Promise.all(names.map((name, n) => bus.publish(name, { n })));
+    await eventually(
+      async () => expect(await console.listDeadLetters('ops')).toHaveLength(names.length),
+      30_000,
+    );
+    for (const name of names) {
+      expect(await console.streamLength!(name)).toBe(1);
+      expect(await console.consumerGroups!(name)).toEqual([{ name, group: 'ops', lag: 0, pending: 0 }]);
+    }
+    const letters = await console.listDeadLetters('ops');
+    const two = [letters[0]!, letters.find((d) => d.name !== letters[0]!.name)!];
+    expect(
+      await console.deleteDeadLetters!(
+        'ops',
+        two.map((d) => d.deadLetterId),
+      ),
+    ).toBe(2);
+    const left = await console.listDeadLetters('ops');
+    expect(left.map((d) => d.deadLetterId).sort()).toEqual(
+      letters
+        .filter((d) => !two.includes(d))
+        .map((d) => d.deadLetterId)
+        .sort(),
+    );
+    expect(await console.deleteDeadLetters!('ops')).toBe(names.length - 2);
+    expect(await console.listDeadLetters('ops')).toEqual([]);
+    await Promise.all(subs.map((s) => s.close()));
+    await console.close();
+    await bus.close();
+  });
+
   it('delivers to a pattern subscription the names first published after it started, on other shards', async () => {
     const bus = createEventBus<Record<string, { n: number }>>({
       transport: redisEventTransport({ client: cluster!.client(), keyPrefix: 'discover:' }),
