@@ -30,4 +30,4 @@ export class DeliveryError extends errors.Base {}
  * isDeliveryError(err, 'INVALID_OPTIONS');
  * ```
  */
-export const isDeliveryError = errors.is;
+export const isDeliveryError = errors.isOf(DeliveryError);

@@ -76,4 +76,4 @@ export class DiError extends errors.Base {
  * }
  * ```
  */
-export const isDiError = errors.is as (value: unknown, code?: DiErrorCode) => value is DiError;
+export const isDiError = errors.isOf(DiError);

@@ -4,7 +4,7 @@ import * as api from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createContainer, createToken } from './index.js';
 import { flush, memoryConfig } from './test/helpers.js';
-import { createTestSdk, type TestSdk } from './test/otel-sdk.js';
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 
 let sdk: TestSdk | undefined;
 afterEach(async () => {

@@ -26,8 +26,6 @@ export type EmailErrorCode = keyof typeof EmailErrorCode;
 
 /** Options of {@link EmailError}. */
 export interface EmailErrorOptions extends AppErrorOptions {
-  /** Validation problems, as `field: problem` strings. @default [] */
-  issues?: string[];
   /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. @default [] */
   attempts?: readonly ProviderAttempt[];
 }
@@ -43,13 +41,10 @@ export interface EmailErrorOptions extends AppErrorOptions {
  * ```
  */
 export class EmailError extends errors.Base {
-  /** Validation problems (for `INVALID_MESSAGE`). */
-  readonly issues: readonly string[];
   /** Every failed attempt (for `ALL_PROVIDERS_FAILED`). */
   readonly attempts: readonly ProviderAttempt[];
   constructor(code: EmailErrorCode, message: string, options: EmailErrorOptions = {}) {
-    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.issues = options.issues ?? [];
+    super(code, message, options);
     this.attempts = options.attempts ?? [];
   }
 }
@@ -62,7 +57,7 @@ export class EmailError extends errors.Base {
  * if (isEmailError(err, EmailErrorCode.INVALID_MESSAGE)) return badRequest(err.issues);
  * ```
  */
-export const isEmailError = errors.is as (value: unknown, code?: EmailErrorCode) => value is EmailError;
+export const isEmailError = errors.isOf(EmailError);
 
 /** Details of an {@link EmailProviderError}. */
 export interface EmailProviderErrorOptions extends AppErrorOptions {

@@ -63,4 +63,4 @@ export class EventsError extends errors.Base {
  * if (isEventsError(err, 'CLOSED')) return; // shutting down
  * ```
  */
-export const isEventsError = errors.is;
+export const isEventsError = errors.isOf(EventsError);

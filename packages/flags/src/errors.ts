@@ -1,4 +1,4 @@
-import { type AppErrorOptions, defineErrors } from '@app/core';
+import { defineErrors } from '@app/core';
 
 const errors = defineErrors('@app/flags', [
   /** A flag definition failed validation; nothing was written. */
@@ -32,19 +32,7 @@ export type FlagsErrorCode = keyof typeof FlagsErrorCode;
  * catch (err) { if (err instanceof FlagsError) console.log(err.code, err.issues); }
  * ```
  */
-export class FlagsError extends errors.Base {
-  /** Every problem found, as `path: message`. Empty unless the code is INVALID_DEFINITION. */
-  readonly issues: readonly string[];
-
-  constructor(
-    code: FlagsErrorCode,
-    message: string,
-    options?: AppErrorOptions & { issues?: readonly string[] },
-  ) {
-    super(code, message, options);
-    this.issues = options?.issues ?? [];
-  }
-}
+export class FlagsError extends errors.Base {}
 
 /**
  * Tells whether `value` is a {@link FlagsError} (from any installed copy of `@app/flags`), optionally of one
@@ -56,7 +44,4 @@ export class FlagsError extends errors.Base {
  * catch (err) { if (isFlagsError(err, 'INVALID_DEFINITION')) console.log(err.message); }
  * ```
  */
-export const isFlagsError: (value: unknown, code?: FlagsErrorCode) => value is FlagsError = errors.is as (
-  value: unknown,
-  code?: FlagsErrorCode,
-) => value is FlagsError;
+export const isFlagsError = errors.isOf(FlagsError);

@@ -5,7 +5,7 @@ import * as api from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFlags } from './flags.js';
 import { memoryConfigSource } from './memory-source.js';
-import { createTestSdk, type TestSdk } from './otel-sdk.fixture.js';
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 import { setFlag } from './writer.js';
 
 let sdk: TestSdk | undefined;

@@ -55,7 +55,7 @@ export class OtpError extends errors.Base {}
  * if (isOtpError(err, OtpErrorCode.RATE_LIMITED)) res.status(429);
  * ```
  */
-export const isOtpError = errors.is;
+export const isOtpError = errors.isOf(OtpError);
 
 /** Which send limit refused a {@link RateLimitedError}. */
 export type RateLimitReason = 'cooldown' | 'destination' | 'ip' | 'locked';

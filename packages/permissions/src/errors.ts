@@ -51,4 +51,4 @@ export class PermissionError extends errors.Base {}
  * if (isPermissionsError(err, 'INVALID_RESOURCE')) res.status(400);
  * ```
  */
-export const isPermissionsError = errors.is;
+export const isPermissionsError = errors.isOf(PermissionError);

@@ -98,7 +98,7 @@ export class SmsError extends errors.Base {
  * if (isSmsError(err, SmsErrorCode.RECIPIENT_REJECTED)) markNumberInvalid(user);
  * ```
  */
-export const isSmsError = errors.is as (value: unknown, code?: SmsErrorCode) => value is SmsError;
+export const isSmsError = errors.isOf(SmsError);
 
 /**
  * The default failure classification of the SMS service: `RATE_LIMITED` and `PROVIDER_UNAVAILABLE` are
