@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mariadb from 'mariadb';
-import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
+import { cleanupAtEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
 
 const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -104,7 +104,11 @@ export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promi
     }
   }
 
-  let cleaned = false;
+  const cleanup = cleanupAtEndOfFile(
+    available,
+    () => pool.query(`DROP DATABASE IF EXISTS \`${database}\``),
+    () => pool.end(),
+  );
   const harness: MariaDbHarness = {
     available,
     url,
@@ -112,13 +116,7 @@ export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promi
     config,
     pool,
     query: (sql, params) => pool.query(sql, params),
-    async cleanup() {
-      if (cleaned) return;
-      cleaned = true;
-      if (available) await pool.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
-      await pool.end().catch(() => {});
-    },
+    cleanup,
   };
-  atEndOfFile(() => harness.cleanup());
   return harness;
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
+import { cleanupAtEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
 
 const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -95,20 +95,18 @@ export async function requirePostgres(options: RequirePostgresOptions = {}): Pro
     }
   }
 
-  let cleaned = false;
+  const cleanup = cleanupAtEndOfFile(
+    available,
+    () => pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
+    () => pool.end(),
+  );
   const harness: PostgresHarness = {
     available,
     url,
     schema,
     pool,
     query: (sql, params) => pool.query(sql, params),
-    async cleanup() {
-      if (cleaned) return;
-      cleaned = true;
-      if (available) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
-      await pool.end().catch(() => {});
-    },
+    cleanup,
   };
-  atEndOfFile(() => harness.cleanup());
   return harness;
 }

@@ -35,6 +35,27 @@ export function atEndOfFile(fn: () => Promise<void>): void {
   afterAll(fn, 30_000);
 }
 
+/**
+ * Makes an idempotent cleanup and runs it after all tests of the calling file: `drop` what the file created
+ * (only when the service was reachable; failures ignored), then `end` the pool.
+ */
+export function cleanupAtEndOfFile(
+  available: boolean,
+  drop: () => Promise<unknown>,
+  end: () => Promise<unknown>,
+): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const cleanup = () => {
+    done ??= (async () => {
+      if (available) await drop().catch(() => {});
+      await end().catch(() => {});
+    })();
+    return done;
+  };
+  atEndOfFile(cleanup);
+  return cleanup;
+}
+
 /** A short random tag that keeps parallel test files apart. */
 export function uniqueTag(): string {
   return `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
