@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mariadb from 'mariadb';
-import { cleanupAtEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
+import { poolHarness, serviceUnavailable, uniqueTag } from './service.js';
 
 const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -104,19 +104,7 @@ export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promi
     }
   }
 
-  const cleanup = cleanupAtEndOfFile(
-    available,
-    () => pool.query(`DROP DATABASE IF EXISTS \`${database}\``),
-    () => pool.end(),
-  );
-  const harness: MariaDbHarness = {
-    available,
-    url,
-    database,
-    config,
-    pool,
-    query: (sql, params) => pool.query(sql, params),
-    cleanup,
-  };
-  return harness;
+  const drop = () => pool.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  const query: MariaDbHarness['query'] = (sql, params) => pool.query(sql, params);
+  return { ...poolHarness(available, url, pool, drop), database, config, query };
 }

@@ -36,24 +36,26 @@ export function atEndOfFile(fn: () => Promise<void>): void {
 }
 
 /**
- * Makes an idempotent cleanup and runs it after all tests of the calling file: `drop` what the file created
- * (only when the service was reachable; failures ignored), then `end` the pool.
+ * The parts every database harness shares: whether the service answered, its URL, the pool, and an
+ * idempotent `cleanup` that also runs after all tests of the calling file: `drop` what the file created
+ * (only when the service was reachable; failures ignored), then end the pool.
  */
-export function cleanupAtEndOfFile(
+export function poolHarness<P extends { end(): Promise<unknown> }>(
   available: boolean,
+  url: string,
+  pool: P,
   drop: () => Promise<unknown>,
-  end: () => Promise<unknown>,
-): () => Promise<void> {
+): { available: boolean; url: string; pool: P; cleanup(): Promise<void> } {
   let done: Promise<void> | undefined;
   const cleanup = () => {
     done ??= (async () => {
       if (available) await drop().catch(() => {});
-      await end().catch(() => {});
+      await pool.end().catch(() => {});
     })();
     return done;
   };
   atEndOfFile(cleanup);
-  return cleanup;
+  return { available, url, pool, cleanup };
 }
 
 /** A short random tag that keeps parallel test files apart. */
