@@ -1,11 +1,7 @@
 import { defineErrors } from '@app/core';
+import { DELIVERY_OWN_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/delivery', [
-  /** A store factory was given unusable options. */
-  'INVALID_OPTIONS',
-  /** A key's holder kept committing and freeing it while the store read it: nothing could be answered. */
-  'IDEMPOTENCY_IN_PROGRESS',
-] as const);
+const errors = defineErrors('@app/delivery', DELIVERY_OWN_ERROR_CODES);
 
 /** Codes of {@link DeliveryError}. */
 export const DeliveryErrorCode = errors.codes;

@@ -1,18 +1,7 @@
 import { type AppErrorOptions, defineErrors } from '@app/core';
+import { DI_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/di', [
-  'NOT_REGISTERED',
-  'CIRCULAR_DEPENDENCY',
-  'ASYNC_PROVIDER',
-  'LIFETIME_MISMATCH',
-  'INVALID_PROVIDER',
-  'MISSING_METADATA',
-  'INVALID_CONFIG',
-  'REBUILD_FAILED',
-  'DISPOSE_FAILED',
-  'DISPOSED',
-  'NO_ACTIVE_SCOPE',
-] as const);
+const errors = defineErrors('@app/di', DI_ERROR_CODES);
 
 /**
  * The codes a {@link DiError} carries:

@@ -1,4 +1,5 @@
 import { type AppErrorOptions, defineErrors } from '@app/core';
+import { EVENTS_ERROR_CODES } from './error-codes.js';
 
 /**
  * Every code an {@link EventsError} can carry:
@@ -16,15 +17,7 @@ import { type AppErrorOptions, defineErrors } from '@app/core';
  * - `UNAVAILABLE`: the transport's backend (Redis) was unreachable or did not answer within the bound
  *   (`publishTimeoutMs`), or the outage buffer is full. Retryable: `error.retryable` is `true`.
  */
-const errors = defineErrors('@app/events', [
-  'INVALID_OPTIONS',
-  'INVALID_ARGUMENT',
-  'INVALID_PAYLOAD',
-  'CLOSED',
-  'CORRUPT_EVENT',
-  'ATTEMPTS_EXHAUSTED',
-  'UNAVAILABLE',
-] as const);
+const errors = defineErrors('@app/events', EVENTS_ERROR_CODES);
 
 /** Every code an {@link EventsError} can carry (see the list above {@link EventsError}). */
 export const EventsErrorCode = errors.codes;

@@ -1,17 +1,7 @@
 import { defineErrors } from '@app/core';
+import { FLAGS_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/flags', [
-  /** A flag definition failed validation; nothing was written. */
-  'INVALID_DEFINITION',
-  /** A flag name is empty, too long, or uses characters outside `[A-Za-z0-9._:-]`. */
-  'INVALID_FLAG_NAME',
-  /** An option passed to a factory is missing or wrong. */
-  'INVALID_OPTIONS',
-  /** The config source failed while loading the flags. */
-  'SOURCE_ERROR',
-  /** What was given to `importUnleashFeatures` is not an Unleash features export. */
-  'INVALID_IMPORT',
-] as const);
+const errors = defineErrors('@app/flags', FLAGS_ERROR_CODES);
 
 /**
  * The codes a {@link FlagsError} carries: `INVALID_DEFINITION` (nothing was written), `INVALID_FLAG_NAME`,

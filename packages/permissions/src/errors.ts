@@ -1,15 +1,7 @@
 import { defineErrors } from '@app/core';
+import { PERMISSION_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/permissions', [
-  'INVALID_RESOURCE',
-  'INVALID_ACTION',
-  'INVALID_PERMISSION',
-  'INVALID_SUBJECT',
-  'INVALID_ROLE',
-  'ROLE_CYCLE',
-  'STORE_FAILED',
-  'CLOSED',
-] as const);
+const errors = defineErrors('@app/permissions', PERMISSION_ERROR_CODES);
 
 /**
  * The stable codes a {@link PermissionError} carries:
