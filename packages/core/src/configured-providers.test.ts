@@ -51,6 +51,15 @@ function spyLogger(): Logger & { entries: Array<{ level: string; msg?: string; o
 /** Runs every pending microtask (the memory config and the fake factory never wait on I/O). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Providers over `config` (prefix `p`) with one fake factory, `a`. */
+function fakeProviders(
+  config: ConfigSource,
+  factory: (options: unknown) => Fake,
+  more: Partial<ConfiguredProvidersOptions<Fake>> = {},
+) {
+  return configuredProviders<Fake>({ config, keyPrefix: 'p', factories: { a: factory }, ...more });
+}
+
 /** Providers over `config` (prefix `p`) whose one factory, `a`, runs `step(token)` and builds `{ token }`. */
 function tokenProviders(
   config: ConfigSource,
@@ -191,12 +200,7 @@ describe('configuredProviders', () => {
     const config = memoryConfig({ 'p.a': { token: 't1' } });
     const { factory, built } = fakeFactory();
     const logger = spyLogger();
-    const providers = configuredProviders<Fake>({
-      config,
-      keyPrefix: 'p',
-      factories: { a: factory },
-      logger,
-    });
+    const providers = fakeProviders(config, factory, { logger });
     const first = await providers.get('a');
     config.set('p.a', { token: 42 });
     await settle();
@@ -224,12 +228,7 @@ describe('configuredProviders', () => {
     };
     const { factory } = fakeFactory();
     const logger = spyLogger();
-    const providers = configuredProviders<Fake>({
-      config,
-      keyPrefix: 'p',
-      factories: { a: factory },
-      logger,
-    });
+    const providers = fakeProviders(config, factory, { logger });
     const first = await providers.get('a');
     down = true;
     inner.set('p.a', { token: 't2' });

@@ -6,7 +6,12 @@
 // (BatchSpanProcessor with a no-op exporter, a MeterProvider whose reader never exports during the run).
 // Run: pnpm --filter @app/di bench:telemetry   (DI_TELEMETRY_ROUNDS=n, default 21)
 import 'reflect-metadata';
-import { compareInterleaved, recordBenchResults, startNoopOtelSdk } from '@app/test-harness/bench';
+import {
+  compareInterleaved,
+  printInterleavedHeader,
+  recordBenchResults,
+  startNoopOtelSdk,
+} from '@app/test-harness/bench';
 import { type Container, createContainer, createToken } from '../src/index.js';
 
 const ROUNDS = Number(process.env.DI_TELEMETRY_ROUNDS ?? 21);
@@ -37,13 +42,10 @@ const syncResolve: Task = (c) => {
 const compare = (label: string, task: Task) =>
   compareInterleaved({ label, on, off, task, rounds: ROUNDS, batch: BATCH, sampleMs: SAMPLE_MS });
 
-console.log(
-  `@app/di telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} resolves per call\n`,
+printInterleavedHeader(
+  `@app/di telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} resolves per call`,
+  'resolves/s',
 );
-console.log(
-  '| scenario | default telemetry resolves/s | telemetry: false resolves/s | ratio (median) | IQR | min-max |',
-);
-console.log('|---|---:|---:|---:|---:|---:|');
 const quiet = [
   await compare('API installed, no SDK: transient async factory, resolveAsync', asyncResolve),
   await compare('API installed, no SDK: transient class, resolve', syncResolve),

@@ -70,6 +70,22 @@ async function sampleRate<S>(
 }
 
 /**
+ * Prints the title and the header of the table {@link compareInterleaved} fills, one row per call.
+ *
+ * @example
+ * ```ts
+ * printInterleavedHeader('@app/di telemetry cost: 21 rounds', 'resolves/s');
+ * ```
+ */
+export function printInterleavedHeader(title: string, unit: string): void {
+  console.log(`${title}\n`);
+  console.log(
+    `| scenario | default telemetry ${unit} | telemetry: false ${unit} | ratio (median) | IQR | min-max |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+}
+
+/**
  * Measures `task` on `on` and on `off` in interleaved rounds (CPU-time rates), prints a Markdown row
  * `| label | on/s | off/s | median ratio | IQR | min-max |` and returns the per-round figures.
  *
