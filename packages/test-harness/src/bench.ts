@@ -13,6 +13,8 @@ import { median } from './bench-results.js';
 
 export { type BenchMeasure, median, recordBenchResults } from './bench-results.js';
 
+import type { BenchMeasure } from './bench-results.js';
+
 /** `1.23 M` / `456 k`: a rate for a table. */
 export const formatRate = (x: number): string =>
   x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
@@ -116,6 +118,33 @@ export async function compareInterleaved<S>(o: InterleavedOptions<S>): Promise<I
     `| ${o.label} | ${formatRate(median(result.onRates))} | ${formatRate(median(result.offRates))} | ${result.median.toFixed(3)} | ${q1.toFixed(3)}-${q3.toFixed(3)} | ${range} |`,
   );
   return result;
+}
+
+/**
+ * The {@link BenchMeasure} of an interleaved comparison: its per-round ratios and both sides' rates.
+ *
+ * @example
+ * ```ts
+ * recordBenchResults(dir, '@app/di', [interleavedMeasure('telemetry cost: resolve', 'telemetry: false', r, 'resolves/s', 0.97)]);
+ * ```
+ */
+export function interleavedMeasure(
+  measure: string,
+  anchor: string,
+  result: InterleavedResult,
+  unit: string,
+  target?: number,
+): BenchMeasure {
+  const m: BenchMeasure = {
+    measure,
+    anchor,
+    ratios: result.ratios,
+    ours: result.onRates,
+    anchorValues: result.offRates,
+    unit,
+  };
+  if (target !== undefined) m.target = target;
+  return m;
 }
 
 /**
