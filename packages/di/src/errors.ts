@@ -22,12 +22,6 @@ export const DiErrorCode = errors.codes;
 /** One of {@link DiErrorCode}. */
 export type DiErrorCode = keyof typeof DiErrorCode;
 
-/** Options of a {@link DiError}. */
-export interface DiErrorOptions extends AppErrorOptions {
-  /** Token names from the outermost request to the failing one. @default [] */
-  path?: readonly string[];
-}
-
 /**
  * The error every @app/di failure throws, with a stable `code`. When the failure happened while
  * resolving, `path` lists the token names from the outermost request to the failing one.
@@ -51,6 +45,12 @@ export class DiError extends errors.Base {
     super(code, message, options);
     this.path = options?.path ?? [];
   }
+}
+
+/** Options of a {@link DiError}. */
+export interface DiErrorOptions extends AppErrorOptions {
+  /** Token names from the outermost request to the failing one. @default [] */
+  path?: readonly string[];
 }
 
 /**
