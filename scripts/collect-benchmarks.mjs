@@ -71,7 +71,7 @@ if (doc.includes(start) && doc.includes(end)) {
   doc = `${doc.slice(0, doc.indexOf(start) + start.length)}\n${table}\n${doc.slice(doc.indexOf(end))}`;
 }
 const marker = '\n## Results\n';
-const head = doc.includes(marker) ? doc.slice(0, doc.indexOf(marker)) : doc.trimEnd();
+const head = (doc.includes(marker) ? doc.slice(0, doc.indexOf(marker)) : doc).trimEnd();
 
 const sections = [];
 for (const pkg of readdirSync(join(root, 'packages')).sort()) {
