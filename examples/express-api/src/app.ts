@@ -1,5 +1,13 @@
+import { expressConsole } from '@app/console/express';
 import { expressPermissions } from '@app/permissions/express';
-import { type AppServices, bearerToken, errorAnswer, httpError, routeNotFound } from '@app-examples/shared';
+import {
+  type AppServices,
+  bearerToken,
+  createAppConsole,
+  errorAnswer,
+  httpError,
+  routeNotFound,
+} from '@app-examples/shared';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 
 /**
@@ -79,6 +87,20 @@ export function createApp(services: AppServices): express.Express {
   app.get('/flags', async (req, res) => {
     const user = await userOf(req);
     res.json({ flags: flags.evaluateAll(user ? { userId: user.userId } : {}) });
+  });
+
+  // The operations console at /console, for the signed-in user (bearer token, or a `session` cookie holding
+  // the token, for a browser).
+  const opsConsole = createAppConsole(services, {
+    getSubject: async (request) => {
+      const cookie = /(?:^|;\s*)session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1];
+      const token =
+        bearerToken(request.headers.get('authorization')) ?? (cookie && decodeURIComponent(cookie));
+      return (await auth.session(token))?.userId;
+    },
+  }).then(expressConsole);
+  app.use('/console', (req, res, next) => {
+    opsConsole.then((mount) => mount(req, res, next), next);
   });
 
   app.get('/dev/outbox', (_req, res) => {

@@ -19,6 +19,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <a href="/admin/email">Email admin</a>
           <a href="/events">Events</a>
           <a href="/dev/outbox">Dev outbox</a>
+          <a href="/console">Console</a>
           <span className="who" data-testid="who">
             {user ? `signed in as ${user.phone} (${user.userId})` : 'not signed in'} · instance {instanceName}
           </span>

@@ -5,12 +5,18 @@ import { cookies } from 'next/headers';
 // separate route bundles), so the promise lives on globalThis: concurrent first requests share it.
 const holder = globalThis as typeof globalThis & { __appServices?: Promise<AppServices> };
 
-/** The app's services: in memory by default; Redis and Postgres when REDIS_URL / DATABASE_URL are set. */
+/**
+ * The app's services: in a SQLite file by default (`.data/demo.sqlite`, or APP_SQLITE_FILE; users, rooms,
+ * flags, config and the event outbox survive a restart), in memory with APP_STORAGE=memory (or where the
+ * SQLite driver cannot load), on Redis and Postgres when REDIS_URL / DATABASE_URL are set.
+ */
 export function getServices(): Promise<AppServices> {
-  holder.__appServices ??= servicesFromEnv().catch((error: unknown) => {
-    holder.__appServices = undefined;
-    throw error;
-  });
+  holder.__appServices ??= servicesFromEnv({ APP_STORAGE: 'sqlite', ...process.env }).catch(
+    (error: unknown) => {
+      holder.__appServices = undefined;
+      throw error;
+    },
+  );
   return holder.__appServices;
 }
 

@@ -55,7 +55,8 @@ export async function startNext(env: Record<string, string>): Promise<NextServer
     ],
     {
       cwd: appDir,
-      env: { ...inherited, NEXT_TELEMETRY_DISABLED: '1', ...env },
+      // In memory unless a test asks otherwise: every test starts from a fresh state.
+      env: { ...inherited, NEXT_TELEMETRY_DISABLED: '1', APP_STORAGE: 'memory', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

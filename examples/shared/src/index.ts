@@ -1,3 +1,5 @@
+export type { AppConsoleOptions } from './console.js';
+export { createAppConsole } from './console.js';
 export type {
   AnalyticsTracked,
   AppEvents,

@@ -3,6 +3,7 @@ import { requirePostgres, requireRedis } from '@app/test-harness';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppServices, createServices } from './index.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
+import { signIn } from './sign-in.fixture.js';
 
 // What the handlers and other instances do happens after the call that caused it: wait for it, with a bound sized
 // for a busy machine (vi.waitFor's default is 1 s). No test asserts how long it took.
@@ -11,17 +12,6 @@ const EVENTUALLY = { timeout: 30_000, interval: 50 };
 const redis = await requireRedis();
 // No migrations here: createServices applies them itself.
 const db = await requirePostgres();
-
-async function signIn(app: AppServices, phone: string) {
-  const { challengeId } = await app.auth.sendCode(phone);
-  const code = app
-    .smsOutbox()
-    .find((m) => m.to === phone)
-    ?.body.match(/\b\d{6}\b/)?.[0];
-  const result = await app.auth.verifyCode(phone, code ?? '', challengeId);
-  if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
-  return result;
-}
 
 describe.skipIf(!redis.available || !db.available)('two instances on one Redis and one Postgres', () => {
   let a: AppServices;

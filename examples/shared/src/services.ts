@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ConfigService, type ConfigStore, type ConfigSync, createConfigService } from '@app/config';
 import { memoryConfigStore } from '@app/config/memory';
-import { type EventSink, type Logger, silentLogger } from '@app/core';
+import { type Closeable, closeable, type EventSink, type Logger, silentLogger } from '@app/core';
 import { type Container, createContainer, createToken } from '@app/di';
 import {
   createEmailService,
@@ -65,6 +65,16 @@ export interface AppServicesOptions {
    * @default undefined
    */
   databaseUrl?: string;
+  /**
+   * Where state lives when neither `redisUrl` nor `databaseUrl` is given: `memory` (lost on stop) or
+   * `sqlite` (one file, {@link AppServicesOptions.sqliteFile}: users, sessions, rooms, messages, config and
+   * flags, permissions, and the event outbox survive a restart). Without a loadable SQLite driver
+   * (better-sqlite3 is a native addon), `sqlite` falls back to memory with a warning.
+   * @default 'memory' ({@link servicesFromEnv}: APP_STORAGE; the chat demo defaults it to `sqlite`)
+   */
+  storage?: 'memory' | 'sqlite';
+  /** The SQLite file of `storage: 'sqlite'` (created with its tables when missing). @default '.data/demo.sqlite' */
+  sqliteFile?: string;
   /** The Postgres schema for the tables (created if missing); tests give each file its own. @default 'public' */
   databaseSchema?: string;
   /** Prefix of every Redis key. Instances sharing it share state. @default 'chat:' */
@@ -145,7 +155,7 @@ export interface AppServices {
   instanceName: string;
   /** The logger every service was given ({@link AppServicesOptions.logger}); the apps log unexpected errors to it. */
   logger: Logger;
-  /** Where state lives: `memory`, or `redis` / `postgres` / `redis+postgres`. */
+  /** Where state lives: `memory`, `sqlite`, or `redis` / `postgres` / `redis+postgres`. */
   mode: string;
   config: ConfigService<AppConfigSchemas>;
   events: EventBus<AppEvents>;
@@ -210,6 +220,8 @@ export const DEV_OTP_SECRET = 'dev-only-otp-secret-change-me-0123456789abcdef';
 const LOGIN = 'login';
 
 interface Backends {
+  /** `sqlite` when the SQLite file holds the state. */
+  mode?: string;
   redis?: Redis;
   prisma?: { $disconnect(): Promise<void> };
   configStore: ConfigStore;
@@ -231,6 +243,10 @@ async function connectBackends(
   let prisma: Backends['prisma'];
   const backends: Partial<Backends> = {};
   try {
+    if (options.storage === 'sqlite' && !options.redisUrl && !options.databaseUrl) {
+      const sqlite = await connectSqlite(options.sqliteFile ?? '.data/demo.sqlite', logger);
+      if (sqlite) return sqlite;
+    }
     if (options.redisUrl) {
       const { Redis } = await import('ioredis');
       redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -298,6 +314,32 @@ async function connectBackends(
   };
 }
 
+/** The SQLite backends (see sqlite.ts), or `undefined` when the driver cannot load (then: memory). */
+async function connectSqlite(file: string, logger: Logger): Promise<Backends | undefined> {
+  const { openSqlite, sqliteEventTransport } = await import('./sqlite.js');
+  const sqlite = await openSqlite(file, logger);
+  if (!sqlite) return undefined;
+  try {
+    const [{ prismaConfigStore }, { prismaPermissionStore }] = await Promise.all([
+      import('@app/config/prisma'),
+      import('@app/permissions/prisma'),
+    ]);
+    return {
+      mode: 'sqlite',
+      prisma: sqlite.prisma,
+      configStore: prismaConfigStore({ prisma: sqlite.prisma }),
+      permissionStore: prismaPermissionStore({ prisma: sqlite.prisma }),
+      transport: await sqliteEventTransport(sqlite.prisma, logger),
+      otpStore: memoryOtpStore(),
+      emailIdempotency: memoryEmailIdempotencyStore(),
+      stores: sqlite.stores,
+    };
+  } catch (error) {
+    await sqlite.close().catch(() => {});
+    throw error;
+  }
+}
+
 /** Adapts the typed bus to `EventSink`, for the services that publish their own events (names in AppEvents). */
 function sinkOf(events: EventBus<AppEvents>): EventSink {
   return {
@@ -318,21 +360,24 @@ function recording(
   return Object.fromEntries(
     Object.entries(providers).map(([name, provider]) => [
       name,
-      {
-        name: provider.name,
-        maxBulkSize: provider.maxBulkSize,
-        async send(message, options) {
-          const result = await provider.send(message, options);
-          note(result.id);
-          return result;
+      closeable<Omit<EmailProvider, keyof Closeable>>(
+        {
+          name: provider.name,
+          maxBulkSize: provider.maxBulkSize,
+          async send(message, options) {
+            const result = await provider.send(message, options);
+            note(result.id);
+            return result;
+          },
+          async sendBulk(batch, options) {
+            const results = await provider.sendBulk!(batch, options);
+            for (const item of results) if (item.ok) note(item.id);
+            return results;
+          },
+          getStatus: (id) => provider.getStatus!(id),
         },
-        async sendBulk(batch, options) {
-          const results = await provider.sendBulk!(batch, options);
-          for (const item of results) if (item.ok) note(item.id);
-          return results;
-        },
-        getStatus: (id) => provider.getStatus!(id),
-      } satisfies EmailProvider,
+        () => provider.close(),
+      ),
     ]),
   );
 }
@@ -374,11 +419,12 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       );
     }
   }
-  const mode =
+  const storageMode =
     [options.redisUrl && 'redis', options.databaseUrl && 'postgres'].filter(Boolean).join('+') || 'memory';
 
   const backends = await connectBackends(options, keyPrefix, logger);
   const { stores } = backends;
+  const mode = backends.mode ?? storageMode;
   const container = createContainer({ logger });
   /** Ids of the emails the memory providers accepted, in order across both (their clocks tie within a ms). */
   const emailSequence: string[] = [];
@@ -693,7 +739,8 @@ const consoleLogger: Logger = {
 
 /**
  * {@link createServices} configured from the environment: `REDIS_URL`, `DATABASE_URL`, `DATABASE_SCHEMA`,
- * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`; warnings and errors are logged to the console.
+ * `REDIS_KEY_PREFIX`, `INSTANCE_NAME`, `OTP_SECRET`, `APP_STORAGE` (`memory`, the default, or `sqlite`:
+ * used when neither Redis nor Postgres is set), `APP_SQLITE_FILE`; warnings and errors go to the console.
  *
  * @example
  * ```ts
@@ -712,5 +759,11 @@ export function servicesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<A
   set('keyPrefix', pick('REDIS_KEY_PREFIX'));
   set('instanceName', pick('INSTANCE_NAME'));
   set('otpSecret', pick('OTP_SECRET'));
+  // APP_STORAGE=sqlite keeps the state in one file (the demo's default: examples/nextjs-chat sets it).
+  const storage = pick('APP_STORAGE') ?? 'memory';
+  if (storage !== 'memory' && storage !== 'sqlite')
+    throw new Error(`[@app-examples/shared] APP_STORAGE must be 'memory' or 'sqlite', got '${storage}'`);
+  set('storage', storage);
+  set('sqliteFile', pick('APP_SQLITE_FILE'));
   return createServices(options);
 }

@@ -56,13 +56,17 @@ export interface UserStore {
 /** Most messages kept per room. */
 export const MAX_MESSAGES_PER_ROOM = 200;
 
-const byCreation = (a: Room, b: Room) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+/** Rooms in creation order (ties by id). */
+export const byCreation = (a: Room, b: Room) =>
+  a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 
-function newRoom(name: string, createdBy: string): Room {
+/** A new room with a short random id, created now. */
+export function newRoom(name: string, createdBy: string): Room {
   return { id: randomUUID().slice(0, 8), name, createdBy, createdAt: new Date().toISOString() };
 }
 
-function parse<T>(text: string | null | undefined): T | undefined {
+/** JSON text to a value, or `undefined` when absent or corrupt. */
+export function parse<T>(text: string | null | undefined): T | undefined {
   if (text === null || text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;

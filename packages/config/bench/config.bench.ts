@@ -13,6 +13,7 @@ import {
   redisConfigSync,
 } from '../src/adapters/redis/index.js';
 import { createConfigService } from '../src/index.js';
+import { propagationSampler } from './propagation-sampler.js';
 
 // node-config reads $NODE_CONFIG_DIR/default.json when it is first imported: set the directory before.
 process.env.NODE_CONFIG_DIR = join(dirname(fileURLToPath(import.meta.url)), 'config');
@@ -108,28 +109,13 @@ async function configPair(
   });
   await a.set('feature.x', -1);
   await b.get('feature.x');
-  let onChange: ((v: unknown) => void) | undefined;
-  b.watch('feature.x', (v) => onChange?.(v));
+  const sampler = propagationSampler(a, b, 'feature.x');
   // Both subscribers listen before the first sample (a wait on the thing, not a sleep).
-  while (Number((await ca.pubsub('NUMSUB', redisChangeChannel(prefix)))[1]) < 2) await setImmediatePromise();
-  let n = 0;
+  while (Number((await ca.pubsub('NUMSUB', redisChangeChannel(prefix, 'feature.x')))[1]) < 2)
+    await setImmediatePromise();
   return {
-    async sample() {
-      const value = ++n;
-      const seen = new Promise<void>((r) => {
-        onChange = (v) => v === value && r();
-      });
-      const t0 = performance.now();
-      await a.set('feature.x', value);
-      await seen;
-      return performance.now() - t0;
-    },
-    async close() {
-      await a.close();
-      await b.close();
-      ca.disconnect();
-      cb.disconnect();
-    },
+    sample: () => sampler.sample(),
+    close: () => sampler.close(ca, cb),
   };
 }
 

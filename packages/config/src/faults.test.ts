@@ -2,7 +2,7 @@ import { requireRedis, startRedisServer } from '@app/test-harness';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { memoryConfigStore } from './adapters/memory.js';
-import { redisCacheKey, redisConfigSync } from './adapters/redis/index.js';
+import { redisCacheKey, redisChangeChannel, redisConfigSync } from './adapters/redis/index.js';
 import { createConfigService } from './service.js';
 
 // The shared Redis only gates the suite (CI must have redis-server); the test runs its own server.
@@ -113,9 +113,12 @@ describe.skipIf(!redis.available)('faults: a private redis-server stopped and st
       const seen = vi.fn();
       a.watch('k', seen);
       // Give both subscribers time to be listening before the change that must reach them.
-      await vi.waitFor(async () => expect((await other.pubsub('NUMSUB', 'late:changes'))[1]).toBe(2), {
-        timeout: 15_000,
-      });
+      await vi.waitFor(
+        async () => expect((await other.pubsub('NUMSUB', redisChangeChannel('late:', 'k')))[1]).toBe(2),
+        {
+          timeout: 15_000,
+        },
+      );
       await b.set('k', 2);
       await vi.waitFor(() => expect(seen).toHaveBeenCalledWith(2, 'k'), { timeout: 15_000 });
       await b.close();

@@ -21,7 +21,8 @@ export function inProcessConfigSync(): ConfigSync {
     async write(record, { publish, origin }) {
       if (!publish) return;
       // Delivered on a later microtask, like a message from a broker: never re-entrant into the writer.
-      for (const listener of [...listeners]) queueMicrotask(() => listener.change(record, origin));
+      const sentAt = Date.now();
+      for (const listener of [...listeners]) queueMicrotask(() => listener.change(record, origin, sentAt));
     },
     subscribe(listener) {
       listeners.add(listener);

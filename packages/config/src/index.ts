@@ -1,6 +1,7 @@
 export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
 export { ConfigError, ConfigErrorCode, isConfigError } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
+export { createConfigService } from './service.js';
 export type {
   ConfigCacheOptions,
   ConfigInput,
@@ -13,8 +14,7 @@ export type {
   ListedValue,
   NoSchemas,
   WatchedValue,
-} from './service.js';
-export { createConfigService } from './service.js';
+} from './service-types.js';
 export type {
   ConfigEntry,
   ConfigRecord,

@@ -5,7 +5,13 @@
 import { requireRedis, startRedisServer } from '@app/test-harness';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { redisConfigStore, redisConfigSync } from './adapters/redis/index.js';
+import {
+  redisCacheKey,
+  redisConfigStore,
+  redisConfigSync,
+  redisEntryKey,
+  redisIndexKey,
+} from './adapters/redis/index.js';
 import { isConfigError } from './errors.js';
 import { createConfigService } from './service.js';
 
@@ -106,8 +112,10 @@ describe.skipIf(!redis.available)('outage: Redis store + Redis sync, Redis unrea
       await vi.waitFor(() => expect(t.client.status).toBe('ready'), { timeout: 30_000 });
       const probe = admin();
       try {
-        expect(await probe.exists('down:entry:written', 'down:cache:written')).toBe(0);
-        expect(await probe.zrange('down:index', 0, -1)).toEqual([]);
+        expect(await probe.exists(redisEntryKey('down:', 'written'), redisCacheKey('down:', 'written'))).toBe(
+          0,
+        );
+        expect(await probe.zrange(redisIndexKey('down:', 'written'), 0, -1)).toEqual([]);
       } finally {
         probe.disconnect();
       }
@@ -144,8 +152,8 @@ describe.skipIf(!redis.available)('outage: Redis store + Redis sync, Redis unrea
       // The write was sent before the pause made it wait; it runs when the pause ends. It is one script
       // (store, shared cache and notification together), so it is never half-applied.
       await admin.ping(); // answers once the pause is over
-      const entry = await admin.hgetall('hung:entry:late');
-      const cached = await admin.hgetall('hung:cache:late');
+      const entry = await admin.hgetall(redisEntryKey('hung:', 'late'));
+      const cached = await admin.hgetall(redisCacheKey('hung:', 'late'));
       expect(cached.v).toBe(entry.v);
       expect(cached.d).toBe(entry.d);
     } finally {
@@ -169,7 +177,7 @@ describe.skipIf(!redis.available)('outage: Redis store + Redis sync, Redis unrea
       await server.start();
       await vi.waitFor(() => expect(client.status).toBe('ready'), { timeout: 30_000 });
       await client.ping(); // anything ioredis had queued would have run before this answer
-      expect(await client.exists('first:entry:k')).toBe(0);
+      expect(await client.exists(redisEntryKey('first:', 'k'))).toBe(0);
       expect((await store.set('k', 2)).version).toBe(1);
     } finally {
       client.disconnect();

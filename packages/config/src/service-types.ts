@@ -1,4 +1,11 @@
-import type { Closeable, ConfigSource, Logger, StandardSchemaV1, Unsubscribe } from '@app/core';
+import type {
+  Closeable,
+  ConfigSource,
+  Logger,
+  StandardSchemaV1,
+  TelemetrySetting,
+  Unsubscribe,
+} from '@app/core';
 import type { ConfigStore, ConfigSync, JsonValue } from './types.js';
 
 /** Schemas of typed keys, declared once: `{ 'email.provider': z.enum(['ses', 'sendgrid']) }`. */
@@ -73,6 +80,13 @@ export interface ConfigServiceOptions<S extends ConfigSchemas = NoSchemas> {
   now?: () => number;
   /** This instance's id in change notifications. @default a random id */
   instanceId?: string;
+  /**
+   * OpenTelemetry: `app.config.get` / `app.config.set` / `app.config.propagation` spans and the
+   * `app.config.cache.lookups` and `app.config.propagation.delay` metrics (see docs/observability.md);
+   * `false` turns them off. Free when `@opentelemetry/api` is absent or no SDK is registered.
+   * @default the global tracer and meter providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /**

@@ -20,23 +20,10 @@ import type {
 } from './service-types.js';
 import { SharedLayer } from './shared-layer.js';
 import { SingleFlight, TaskTracker } from './single-flight.js';
+import { type ConfigLayer, type ConfigObserver, configObserver } from './telemetry.js';
 import type { ConfigRecord, ConfigStore, ConfigSync, ConfigWriteThrough, JsonValue } from './types.js';
 import { assertJson, assertKey } from './validate.js';
 import { Watchers } from './watchers.js';
-
-export type {
-  ConfigCacheOptions,
-  ConfigInput,
-  ConfigListEntry,
-  ConfigSchemas,
-  ConfigService,
-  ConfigServiceOptions,
-  ConfigSetOptions,
-  ConfigValue,
-  ListedValue,
-  NoSchemas,
-  WatchedValue,
-} from './service-types.js';
 
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_CACHE_TTL_MS = 30_000;
@@ -67,6 +54,12 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
   private readonly stopSync: Unsubscribe;
   private readonly closing = new AbortController();
   private closed = false;
+  private readonly observe: ConfigObserver;
+  /**
+   * The layer that answered a read below the in-process cache, kept only while telemetry records and only
+   * until the reading `get` has reported it (so it never grows with the keys read).
+   */
+  private readonly answeredBy = new Map<string, ConfigLayer>();
 
   constructor(options: ConfigServiceOptions<S>) {
     if (typeof options?.store?.get !== 'function') {
@@ -98,9 +91,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
       track: (promise) => this.background.track(promise),
     });
     this.through = this.store.writeThrough?.(this.sync);
+    this.observe = configObserver(options.telemetry);
     this.stopSync = this.sync.subscribe({
       origin: this.instanceId,
-      change: (record, origin) => this.onRemoteChange(record, origin),
+      change: (record, origin, sentAt) => this.onRemoteChange(record, origin, sentAt),
       reset: () => this.background.track(resynchronise(this)),
     });
   }
@@ -116,12 +110,25 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     const entry = this.cache.get(key);
     try {
       const now = this.now();
-      if (entry !== undefined && entry.freshUntil > now)
+      if (entry !== undefined && entry.freshUntil > now) {
+        if (this.observe.telemetry.enabled()) this.observe.hit(key);
         return Promise.resolve(readEntry(entry, defaultValue, now));
+      }
       this.assertOpen();
       assertKey(key);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (this.observe.telemetry.enabled()) {
+      return this.observe.miss(
+        key,
+        () => this.load(key, entry).then((loaded) => readEntry(loaded, defaultValue, this.now())),
+        () => {
+          const layer = this.answeredBy.get(key) ?? 'store';
+          this.answeredBy.delete(key);
+          return layer;
+        },
+      );
     }
     return this.load(key, entry).then((loaded) => readEntry(loaded, defaultValue, this.now()));
   }
@@ -133,7 +140,16 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     return readEntry(entry, undefined, now) as ConfigValue<S, K> | undefined;
   }
 
-  async set<K extends string>(key: K, value: ConfigInput<S, K>, options?: ConfigSetOptions): Promise<number> {
+  set<K extends string>(key: K, value: ConfigInput<S, K>, options?: ConfigSetOptions): Promise<number> {
+    if (!this.observe.telemetry.enabled()) return this.write(key, value, options);
+    return this.observe.set(key, () => this.write(key, value, options));
+  }
+
+  private async write<K extends string>(
+    key: K,
+    value: ConfigInput<S, K>,
+    options?: ConfigSetOptions,
+  ): Promise<number> {
     this.assertOpen();
     assertKey(key);
     rejectRenamed(options, { ttl: 'ttlMs' }, 'set');
@@ -203,6 +219,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     await Promise.allSettled([...this.background.all(), ...this.loads.all()]);
     this.watchers.clear();
     this.shared.clear();
+    this.answeredBy.clear();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -215,6 +232,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
         .then(async (record) => this.apply(key, await this.typed.toEntry(record), false))
         .catch((error: unknown) => {
           if (stale !== undefined && !this.closed) {
+            this.answered(key, 'memory');
             // Better an old value than none while the store is unreachable; the next read tries again.
             this.logger.warn(
               { err: error, key },
@@ -257,15 +275,24 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
 
   private async fetch(key: string): Promise<ConfigRecord> {
     const cached = await this.shared.read(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.answered(key, 'shared');
+      return cached;
+    }
     const stored: ConfigRecord = (await this.store.get(key)) ?? { key, version: 0, deleted: true };
+    this.answered(key, 'store');
     this.shared.fill(stored);
     return stored;
   }
 
-  private onRemoteChange(record: ConfigRecord, origin: string): void {
+  private answered(key: string, layer: ConfigLayer): void {
+    if (this.observe.telemetry.enabled()) this.answeredBy.set(key, layer);
+  }
+
+  private onRemoteChange(record: ConfigRecord, origin: string, sentAt: number | undefined): void {
     if (this.closed || origin === this.instanceId) return;
     const key = record.key;
+    if (this.observe.telemetry.enabled()) this.observe.received(key, record.version, sentAt);
     const current = this.cache.peek(key);
     if (current !== undefined && current.version >= record.version) return;
     // Keys nobody here reads or watches are not worth a cache slot.

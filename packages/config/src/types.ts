@@ -79,8 +79,11 @@ export interface ConfigSyncListener {
    * them (the service ignores its own changes anyway). @default undefined (every message is delivered)
    */
   readonly origin?: string;
-  /** A key changed on some instance (`origin` is that service's `instanceId`). */
-  change(record: ConfigRecord, origin: string): void;
+  /**
+   * A key changed on some instance (`origin` is that service's `instanceId`; `sentAt`, when the sync
+   * carries it, the writer's clock when it published, in epoch ms).
+   */
+  change(record: ConfigRecord, origin: string, sentAt?: number): void;
   /**
    * Notifications may have been lost (the subscriber reconnected): the service flushes its in-process cache
    * and re-reads what its watchers watch.

@@ -51,11 +51,15 @@ export type { StandardSchemaV1 } from './standard-schema.js';
 export { validateWithSchema } from './standard-schema.js';
 export type {
   AttributesInput,
+  GaugeCallback,
   InstrumentOptions,
   MeterLike,
   MeterProviderLike,
+  ObservableLike,
+  ObservableResultLike,
   Telemetry,
   TelemetryCounter,
+  TelemetryGauge,
   TelemetryHistogram,
   TelemetryOptions,
   TelemetrySetting,

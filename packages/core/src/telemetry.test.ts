@@ -2,7 +2,7 @@
 
 import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 import { metrics as metricsApi, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from './telemetry.js';
 import { REDACTED_ATTRIBUTE } from './telemetry-scrub.js';
 import { extractTraceContext, injectTraceContext } from './trace-context.js';
@@ -164,5 +164,34 @@ describe('telemetry with explicit providers', () => {
     telemetry.counter('app.test.explicit').add(3);
     expect(sdk.spans().map((s) => s.name)).toEqual(['app.test.explicit']);
     expect((await sdk.metrics())[0]!.dataPoints[0]!.value).toBe(3);
+  });
+});
+
+describe('Telemetry.observableGauge', () => {
+  it('reports what its callback observes when the SDK collects, scrubbed, until detached', async () => {
+    sdk = createTestSdk();
+    const callback = vi.fn((observe: (v: number, a?: Record<string, string>) => void) => {
+      observe(7, { 'app.queue': 'orders' });
+      observe(1, { 'app.queue': 'alice@example.com' });
+    });
+    const gauge = createTelemetry('@app/test').observableGauge('app.test.lag', { unit: '{event}' }, callback);
+    gauge.attach();
+    gauge.attach();
+    expect(callback).not.toHaveBeenCalled();
+    const points = (await sdk.metrics()).find((m) => m.descriptor.name === 'app.test.lag')!.dataPoints;
+    expect(callback).toHaveBeenCalledTimes(1);
+    expect(points.map((p) => [p.attributes, p.value])).toEqual([
+      [{ 'app.queue': 'orders' }, 7],
+      [{ 'app.telemetry.redacted': 1 }, 1],
+    ]);
+    gauge.detach();
+    await sdk.metrics();
+    expect(callback).toHaveBeenCalledTimes(1);
+  });
+
+  it('registers nothing when no SDK listens', () => {
+    const callback = vi.fn();
+    createTelemetry('@app/test').observableGauge('app.test.lag', {}, callback).attach();
+    expect(callback).not.toHaveBeenCalled();
   });
 });

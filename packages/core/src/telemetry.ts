@@ -42,6 +42,19 @@ export interface MeterLike {
     name: string,
     options?: object,
   ): { record(value: number, attributes?: TelemetryAttributes): void };
+  /** Present on every real meter; optional so that a minimal fake meter still fits. */
+  createObservableGauge?(name: string, options?: object): ObservableLike;
+}
+
+/** An observable instrument (the API's `Observable`, structurally). */
+export interface ObservableLike {
+  addCallback(callback: (result: ObservableResultLike) => void | Promise<void>): void;
+  removeCallback(callback: (result: ObservableResultLike) => void | Promise<void>): void;
+}
+
+/** What an observable callback reports into (the API's `ObservableResult`, structurally). */
+export interface ObservableResultLike {
+  observe(value: number, attributes?: TelemetryAttributes): void;
 }
 
 /** A meter provider: an SDK's `MeterProvider`, or the API's global one. */
@@ -119,6 +132,22 @@ export interface TelemetryHistogram {
   record(value: number, attributes?: AttributesInput): void;
 }
 
+/** Reports the values of an observable gauge: call `observe` once per attribute set. */
+export type GaugeCallback = (
+  observe: (value: number, attributes?: TelemetryAttributes) => void,
+) => void | Promise<void>;
+
+/**
+ * An observable gauge: its callback runs when the SDK collects, never on a hot path. It registers on the
+ * meter listening when {@link TelemetryGauge.attach} is called (a field compare when already registered).
+ */
+export interface TelemetryGauge {
+  /** Registers the callback on the meter now listening, if it is not yet; nothing when nobody listens. */
+  attach(): void;
+  /** Unregisters the callback (on close). */
+  detach(): void;
+}
+
 /** A package's telemetry: see {@link createTelemetry}. */
 export interface Telemetry {
   /** The instrumentation scope (the package name). */
@@ -154,6 +183,8 @@ export interface Telemetry {
   upDownCounter(name: string, options?: InstrumentOptions): TelemetryCounter;
   /** A histogram (durations in seconds, sizes in bytes). */
   histogram(name: string, options?: InstrumentOptions): TelemetryHistogram;
+  /** An observable gauge (consumer lag, pending messages) read by `callback` at collection time. */
+  observableGauge(name: string, options: InstrumentOptions, callback: GaugeCallback): TelemetryGauge;
 }
 
 const KIND: Record<TelemetrySpanKind, number> = {
@@ -253,6 +284,33 @@ class InstrumentHandle implements TelemetryCounter, TelemetryHistogram {
   }
   record(value: number, attributes?: AttributesInput): void {
     this.resolve()?.record?.(value, attributesOf(attributes));
+  }
+}
+
+class GaugeHandle implements TelemetryGauge {
+  private meter: MeterLike | undefined;
+  private gauge: ObservableLike | undefined;
+  private readonly observer = (result: ObservableResultLike) =>
+    this.callback((value, attributes) => result.observe(value, scrubAttributes(attributes)));
+  constructor(
+    private readonly owner: TelemetryImpl,
+    private readonly name: string,
+    private readonly options: InstrumentOptions,
+    private readonly callback: GaugeCallback,
+  ) {}
+  attach(): void {
+    const meter = this.owner.activeMeter();
+    if (meter === undefined || meter === this.meter) return;
+    this.detach();
+    this.meter = meter;
+    const { boundaries: _, ...options } = this.options;
+    this.gauge = meter.createObservableGauge?.(this.name, options);
+    this.gauge?.addCallback(this.observer);
+  }
+  detach(): void {
+    this.gauge?.removeCallback(this.observer);
+    this.gauge = undefined;
+    this.meter = undefined;
   }
 }
 
@@ -396,6 +454,10 @@ class TelemetryImpl implements Telemetry {
 
   histogram(name: string, options: InstrumentOptions = {}): TelemetryHistogram {
     return new InstrumentHandle(this, 'histogram', name, options);
+  }
+
+  observableGauge(name: string, options: InstrumentOptions, callback: GaugeCallback): TelemetryGauge {
+    return new GaugeHandle(this, name, options, callback);
   }
 }
 

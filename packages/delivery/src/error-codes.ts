@@ -7,4 +7,8 @@ export const DELIVERY_OWN_ERROR_CODES = [
   'INVALID_OPTIONS',
   /** A key's holder kept committing and freeing it while the store read it: nothing could be answered. */
   'IDEMPOTENCY_IN_PROGRESS',
+  /** A status update was malformed (no message or event id, no status, a rank that is not an integer). */
+  'INVALID_STATUS_UPDATE',
+  /** The store's backend (Redis, the database) did not answer within the store's `timeoutMs`. */
+  'STORE_UNAVAILABLE',
 ] as const;

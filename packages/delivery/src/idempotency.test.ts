@@ -13,6 +13,7 @@ const errors: IdempotencyErrors = {
   conflict: () => new TestError('CONFLICT'),
   inProgress: () => new TestError('IN_PROGRESS'),
   timeout: () => new TestError('TIMEOUT'),
+  unavailable: () => new TestError('UNAVAILABLE'),
 };
 const base = { errors, logger: silentLogger };
 
@@ -26,6 +27,21 @@ describe('fingerprintOf', () => {
 });
 
 describe('sendOnce', () => {
+  it("fails with the channel's unavailable error, sending nothing, when the store cannot reserve", async () => {
+    const store = memoryIdempotencyStore();
+    store.reserve = () => Promise.reject(new Error('connection refused'));
+    let sent = 0;
+    const error = await sendOnce({
+      ...base,
+      idempotency: { store },
+      key: 'k-down',
+      fingerprint: 'fp',
+      send: async () => ++sent,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(sent).toBe(0);
+  });
+
   it('sends once, then answers the kept result as a duplicate', async () => {
     const store = memoryIdempotencyStore();
     let sends = 0;

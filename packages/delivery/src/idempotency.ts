@@ -67,6 +67,11 @@ export interface IdempotencyErrors {
   inProgress(key: string): Error;
   /** The send was still retrying after half of `lockMs`: it stopped, and the key was freed. */
   timeout(key: string, lockMs: number): Error;
+  /**
+   * The store could not reserve the key (Redis or the database down, or past the store's bound): nothing was
+   * sent. `cause` is the store's error.
+   */
+  unavailable(cause: unknown): Error;
 }
 
 /** What {@link sendOnce} needs for one call. */
@@ -153,7 +158,9 @@ export async function sendOnce<R>(options: SendOnceOptions<R>): Promise<SendOnce
   const lockMs = idempotency.lockMs ?? 60_000;
   const deadline = Date.now() + (idempotency.waitMs ?? options.defaultWaitMs ?? 0);
   for (;;) {
-    const reservation = await store.reserve(key, fingerprint, lockMs);
+    const reservation = await store.reserve(key, fingerprint, lockMs).catch((error: unknown) => {
+      throw errors.unavailable(error);
+    });
     if (reservation.acquired) {
       return { duplicate: false, result: await sendHolding(options, key, reservation.token, lockMs) };
     }

@@ -24,3 +24,11 @@ export type {
   DeliveryRoutingCode,
 } from './providers.js';
 export { DELIVERY_ERROR_CODES, deliveryProviders } from './providers.js';
+export type {
+  DeliveryStatusEvent,
+  DeliveryStatusRecord,
+  DeliveryStatusRecordResult,
+  DeliveryStatusStore,
+  DeliveryStatusUpdate,
+} from './status.js';
+export { assertStatusUpdate, MAX_STATUS_ID_LENGTH, replacesStatus, statusDetails } from './status.js';

@@ -12,7 +12,9 @@ import {
   ProviderRouterErrorCode,
   type RetryPolicy,
   type RoutedResult,
+  type TelemetrySetting,
 } from '@app/core';
+import { deliveryTelemetry } from './telemetry.js';
 
 /**
  * The provider options every delivery service takes (`createEmailService`, `createSmsService`): ready
@@ -54,6 +56,12 @@ export interface DeliveryProviderOptions<P, F> {
   classify?: (error: unknown) => FailureClassification;
   /** Logs retries, failovers and rebuilds (never content, addresses or numbers). @default silentLogger */
   logger?: Logger;
+  /**
+   * Traces and metrics through `@opentelemetry/api`: a span per send with one child per provider attempt,
+   * sends by provider and outcome, attempt durations (see docs/observability.md). Pass providers, or
+   * `false` for none. @default the global providers (free when no SDK is registered)
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /**
@@ -75,6 +83,7 @@ export const DELIVERY_ERROR_CODES = [
   'UNKNOWN_PROVIDER',
   'NO_PROVIDER',
   'CLOSED',
+  'STORE_UNAVAILABLE',
 ] as const;
 
 /** One of {@link DELIVERY_ERROR_CODES}. */
@@ -186,15 +195,18 @@ export function deliveryProviders<P, F extends (options: never, name: string) =>
     packageName: channel.packageName,
   });
   const translate = (error: unknown): unknown => translateRouting(error, channel);
+  const telemetry = deliveryTelemetry(channel.channel, options.telemetry);
   return {
     run: (operation, { signal, lock } = {}) => {
       const waits = lock ? (signal ? AbortSignal.any([signal, lock]) : lock) : signal;
-      const guarded = (provider: P, name: string) => {
-        lock?.throwIfAborted();
-        return operation(provider, name);
-      };
-      return router.run(guarded, waits ? { signal: waits } : {}).catch((error) => {
-        throw translate(error);
+      return telemetry.send((attempt) => {
+        const guarded = (provider: P, name: string) => {
+          lock?.throwIfAborted();
+          return attempt(name, () => operation(provider, name));
+        };
+        return router.run(guarded, waits ? { signal: waits } : {}).catch((error) => {
+          throw translate(error);
+        });
       });
     },
     chain: () =>

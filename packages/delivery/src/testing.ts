@@ -1,5 +1,24 @@
+import type { Closeable } from '@app/core';
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { IdempotencyStore } from './idempotency.js';
+
+export type { ChannelIdempotencyContractOptions, ChannelSubject } from './testing-channel.js';
+export { channelIdempotencyContract } from './testing-channel.js';
+export type { TestConfigSource } from './testing-helpers.js';
+export { settle, spyLogger, testConfigSource } from './testing-helpers.js';
+export type {
+  FakeHttpServerOptions,
+  FakeRoute,
+  FakeServer,
+  Fault,
+  RecordedRequest,
+  Reply,
+} from './testing-http.js';
+export { startFakeHttpServer } from './testing-http.js';
+export type { ClusterScanClient, ScanClient } from './testing-probes.js';
+export { scanRedisKeys } from './testing-probes.js';
+export type { StatusStoreCapability, StatusStoreContractOptions } from './testing-status.js';
+export { statusStoreContract } from './testing-status.js';
 
 /** Parts of the idempotency contract an adapter may switch off. */
 export type IdempotencyCapability = 'expiry';
@@ -203,4 +222,32 @@ export async function withSubject<S extends ProviderSubject>(
   } finally {
     await subject.cleanup?.();
   }
+}
+
+/**
+ * The one Closeable check of every provider contract: `close()` runs twice without error and
+ * `[Symbol.asyncDispose]` (what `await using` calls) is there, on the provider a fresh subject holds.
+ *
+ * @example
+ * ```ts
+ * closeableProviderTest(o, (subject) => subject.provider);
+ * ```
+ */
+export function closeableProviderTest<S extends ProviderSubject>(
+  o: Pick<ContractOptions<S>, 'it' | 'expect' | 'create'> & { timeoutMs: number },
+  pick: (subject: S) => Closeable,
+): void {
+  o.it(
+    'is Closeable: close() is idempotent, and await using closes it',
+    () =>
+      withSubject(o.create, async (subject) => {
+        const provider = pick(subject);
+        o.expect(typeof provider.close).toBe('function');
+        o.expect(typeof provider[Symbol.asyncDispose]).toBe('function');
+        await provider.close();
+        await provider.close();
+        await provider[Symbol.asyncDispose]();
+      }),
+    o.timeoutMs,
+  );
 }

@@ -23,7 +23,7 @@ export type {
 } from './service.js';
 export { classifyEmailError, createEmailService } from './service.js';
 export type { EmailEventName } from './status.js';
-export { recordDeliveryEvents, STATUS_PRECEDENCE } from './status.js';
+export { emailStatusRecord, emailStatusUpdate, recordDeliveryEvents, STATUS_PRECEDENCE } from './status.js';
 export type * from './types.js';
 export type { ValidationLimits } from './validation.js';
 export { formatAddress, isValidEmail, parseAddress, validateBulk, validateMessage } from './validation.js';

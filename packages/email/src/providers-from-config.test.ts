@@ -1,5 +1,6 @@
-import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
-import { isAppError } from '@app/core';
+import type { Closeable } from '@app/core';
+import { closeable, isAppError } from '@app/core';
+import { settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEmailProvider } from './adapters/memory.js';
 import { type SendgridProviderOptions, sendgridProvider } from './adapters/sendgrid.js';
@@ -17,36 +18,7 @@ beforeEach(() => {
   sesFake.reset();
 });
 
-/** A memory ConfigSource: `set` notifies the key's watchers at once, as `@app/config` does locally. */
-function memoryConfig(initial: Record<string, unknown>) {
-  const values = new Map(Object.entries(initial));
-  const watchers = new Map<string, Set<ConfigWatchCallback>>();
-  const source: ConfigSource & { set(key: string, value: unknown): void; watching(): number } = {
-    get: async (key) => structuredClone(values.get(key)),
-    watch(key, callback) {
-      const set = watchers.get(key) ?? new Set();
-      watchers.set(key, set);
-      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
-      set.add(entry);
-      return () => set.delete(entry);
-    },
-    set(key, value) {
-      values.set(key, value);
-      for (const cb of watchers.get(key) ?? []) cb(value, key);
-    },
-    watching: () => [...watchers.values()].reduce((n, s) => n + s.size, 0),
-  };
-  return source;
-}
-
-/** Lets a rebuild triggered by `set` finish: it reads the memory config and builds, with no I/O. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function spyLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  const noop = () => {};
-  return { errors, debug: noop, info: noop, warn: noop, error: (_o, msg) => errors.push(msg ?? '') };
-}
+const memoryConfig = testConfigSource;
 
 const sendgridOptions = (apiKey: string) => ({ apiKey, baseUrl: sendgridFake.url, timeoutMs: 2000 });
 const sesOptions = (accessKeyId: string) => ({
@@ -68,16 +40,18 @@ function factories(closed: string[] = []) {
     <O>(make: (options: O) => EmailProvider, tag: (options: O) => string | undefined) =>
     (options: O): EmailProvider => {
       const provider = make(options);
-      return {
-        name: provider.name,
-        maxBulkSize: provider.maxBulkSize,
-        send: provider.send.bind(provider),
-        sendBulk: provider.sendBulk?.bind(provider),
-        async close() {
-          closed.push(`${provider.name}:${tag(options)}`);
-          await provider.close?.();
+      return closeable<Omit<EmailProvider, keyof Closeable>>(
+        {
+          name: provider.name,
+          maxBulkSize: provider.maxBulkSize,
+          send: provider.send.bind(provider),
+          sendBulk: provider.sendBulk?.bind(provider),
         },
-      } satisfies EmailProvider;
+        async () => {
+          closed.push(`${provider.name}:${tag(options)}`);
+          await provider.close();
+        },
+      );
     };
   return {
     sendgrid: track<SendgridProviderOptions>(sendgridProvider, (o) => o.apiKey),

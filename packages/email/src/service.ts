@@ -7,11 +7,10 @@ import {
 } from '@app/core';
 import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 import * as delivery from '@app/delivery';
-import { memoryIdempotencyStore } from '@app/delivery/memory';
-import { memoryEmailStatusStore } from './adapters/memory.js';
+import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import { EmailError, EmailErrorCode, EmailProviderError } from './errors.js';
 import { renderContent } from './placeholders.js';
-import { recordDeliveryEvents } from './status.js';
+import { emailStatusRecord, recordDeliveryEvents } from './status.js';
 import type {
   BulkEmail,
   BulkItemResult,
@@ -50,7 +49,7 @@ export type EmailProviderFactory = (options: never, name: string) => EmailProvid
 export interface EmailServiceOptions extends DeliveryProviderOptions<EmailProvider, EmailProviderFactory> {
   /** The sender used when a message has no `from`. @default undefined (from is then required) */
   defaultFrom?: EmailAddressInput;
-  /** Keeps send and webhook statuses for `getStatus`. @default memoryEmailStatusStore() */
+  /** Keeps send and webhook statuses for `getStatus`. @default memoryStatusStore({ maxEntries: 100000 }) */
   statusStore?: EmailStatusStore;
   /**
    * Makes `send(..., { idempotencyKey })` send at most once per key: `{ store, ttlMs, lockMs, waitMs,
@@ -171,7 +170,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     error: (code, message, details) => new EmailError(code, message, details),
   });
   const logger = options.logger ?? silentLogger;
-  const statusStore = options.statusStore ?? memoryEmailStatusStore();
+  const statusStore = options.statusStore ?? memoryStatusStore({ maxEntries: 100_000 });
   const limits = { ...options.limits, defaultFrom: options.defaultFrom };
   const concurrency = Math.max(1, options.bulkConcurrency ?? 4);
   const idem: (IdempotencyOptions & { store: IdempotencyStore }) | undefined = options.idempotency && {
@@ -243,6 +242,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
           new EmailError(
             EmailErrorCode.IDEMPOTENCY_TIMEOUT,
             `the send with idempotency key '${k}' was still retrying after half of lockMs (${lockMs} ms); stopped, key freed`,
+          ),
+        unavailable: (cause) =>
+          new EmailError(
+            EmailErrorCode.STORE_UNAVAILABLE,
+            'the idempotency store did not answer: nothing was sent',
+            { cause },
           ),
       },
     });
@@ -374,7 +379,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     },
     async getStatus(messageId) {
       const record = await statusStore.get(messageId);
-      if (record) return record.status;
+      if (record) return record.status as DeliveryStatus;
       // Configured providers not built yet have sent nothing from this process.
       for (const provider of router.built()) {
         const status = await provider?.getStatus?.(messageId);
@@ -382,7 +387,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       }
       return 'unknown';
     },
-    getStatusRecord: (messageId) => statusStore.get(messageId),
+    getStatusRecord: async (messageId) => emailStatusRecord(await statusStore.get(messageId)),
     chain: () => router.chain(),
     async close() {
       if (closed) return;

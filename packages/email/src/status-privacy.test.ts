@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryEmailStatusStore } from './adapters/memory.js';
-import { recordDeliveryEvents } from './status.js';
+import { emailStatusRecord, recordDeliveryEvents } from './status.js';
 
 describe('email.* events never carry an address in clear', () => {
   it('publishes the recipient masked, while the status store keeps it for getStatus', async () => {
@@ -24,6 +24,6 @@ describe('email.* events never carry an address in clear', () => {
       expect.objectContaining({ recipientMasked: 'g***@example.com', reason: 'bounce' }),
     ]);
     expect(JSON.stringify(published)).not.toContain('grace.hopper');
-    expect((await store.get('m1'))?.events[0]?.recipient).toBe('grace.hopper@example.com');
+    expect(emailStatusRecord(await store.get('m1'))?.events[0]?.recipient).toBe('grace.hopper@example.com');
   });
 });

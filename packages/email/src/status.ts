@@ -1,5 +1,6 @@
 import { type EventSink, type Logger, maskEmailAddress } from '@app/core';
-import type { DeliveryEvent, DeliveryStatus, EmailStatusStore } from './types.js';
+import { type DeliveryStatusRecord, type DeliveryStatusUpdate, statusDetails } from '@app/delivery';
+import type { DeliveryEvent, DeliveryStatus, EmailStatusStore, StatusRecord } from './types.js';
 
 /**
  * How statuses override each other: a recorded status replaces the current one only when its precedence
@@ -16,6 +17,65 @@ export const STATUS_PRECEDENCE: Readonly<Record<Exclude<DeliveryStatus, 'unknown
   dropped: 6,
   complained: 7,
 });
+
+type EmailStatus = Exclude<DeliveryStatus, 'unknown'>;
+
+/**
+ * The status-store update of an e-mail delivery event: ranked by {@link STATUS_PRECEDENCE}, an equal rank
+ * replacing the stored one (`ties: 'replace'`), recipient and reason kept as details.
+ *
+ * @example
+ * ```ts
+ * await store.record(emailStatusUpdate({ id: 'e1', messageId: 'm1', status: 'delivered', provider: 'ses', timestamp: new Date() }));
+ * ```
+ */
+export function emailStatusUpdate(event: DeliveryEvent): DeliveryStatusUpdate {
+  const { id: eventId, messageId, status, provider } = event;
+  const details = statusDetails({ recipient: event.recipient, reason: event.reason });
+  const rank = STATUS_PRECEDENCE[status];
+  return {
+    messageId,
+    eventId,
+    status,
+    rank,
+    at: event.timestamp.getTime(),
+    provider,
+    details,
+    ties: 'replace',
+  };
+}
+
+/**
+ * The e-mail view of a stored status record: the status, its provider and the {@link DeliveryEvent}s.
+ *
+ * @example
+ * ```ts
+ * const record = emailStatusRecord(await store.get(messageId));
+ * ```
+ */
+export function emailStatusRecord(record: DeliveryStatusRecord): StatusRecord;
+export function emailStatusRecord(record: DeliveryStatusRecord | undefined): StatusRecord | undefined;
+export function emailStatusRecord(record: DeliveryStatusRecord | undefined): StatusRecord | undefined {
+  if (!record) return undefined;
+  return {
+    messageId: record.messageId,
+    status: record.status as EmailStatus,
+    provider: record.provider ?? '',
+    updatedAt: new Date(record.updatedAt),
+    events: record.events.map((e) => {
+      const event: DeliveryEvent = {
+        id: e.eventId,
+        messageId: record.messageId,
+        status: e.status as EmailStatus,
+        provider: e.provider ?? '',
+        timestamp: new Date(e.at),
+      };
+      if (e.details.recipient !== undefined) event.recipient = e.details.recipient;
+      if (e.details.reason !== undefined) event.reason = e.details.reason;
+      return event;
+    }),
+  };
+}
 
 /** The event names published to an {@link EventSink}: `email.delivered`, `email.bounced`... */
 export type EmailEventName = `email.${Exclude<DeliveryStatus, 'unknown'>}`;
@@ -35,7 +95,7 @@ export async function recordDeliveryEvents(
 ): Promise<number> {
   let fresh = 0;
   for (const event of events) {
-    if (!(await target.store.record(event))) continue;
+    if (!(await target.store.record(emailStatusUpdate(event))).fresh) continue;
     fresh++;
     if (!target.sink) continue;
     const data: Record<string, unknown> = {

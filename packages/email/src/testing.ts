@@ -1,135 +1,27 @@
-import { type ContractOptions, contractOptions } from '@app/core/testing';
-import type {
-  DeliveryEvent,
-  EmailProvider,
-  EmailStatusStore,
-  NormalizedBulk,
-  NormalizedEmail,
-} from './types.js';
+import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
+import { closeableProviderTest, statusStoreContract, withSubject } from '@app/delivery/testing';
+import type { EmailProvider, NormalizedBulk, NormalizedEmail } from './types.js';
 
-export type { IdempotencyStoreContractOptions } from '@app/delivery/testing';
-/** The idempotency contract is `@app/delivery`'s: one suite for the store every channel shares. */
-export { idempotencyStoreContract } from '@app/delivery/testing';
-
-import { withSubject } from '@app/delivery/testing';
-
-/** Options of {@link emailStatusStoreContract}. */
-export interface EmailStatusStoreContractOptions extends ContractOptions<EmailStatusStore> {}
-
-/** Options of {@link emailProviderContract}. */
-export interface EmailProviderContractOptions extends ContractOptions<EmailProviderSubject> {}
-
-const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-
-function event(
-  messageId: string,
-  status: DeliveryEvent['status'],
-  id = unique(),
-  at = Date.now(),
-): DeliveryEvent {
-  return {
-    id,
-    messageId,
-    status,
-    provider: 'contract',
-    timestamp: new Date(Math.floor(at / 1000) * 1000),
-    recipient: 'a@example.com',
-  };
-}
+export type {
+  IdempotencyStoreContractOptions,
+  StatusStoreContractOptions,
+} from '@app/delivery/testing';
+/** The store contracts are `@app/delivery`'s: one suite per store every channel shares. */
+export { idempotencyStoreContract, statusStoreContract } from '@app/delivery/testing';
 
 /**
- * The behaviour every {@link EmailStatusStore} must show: dedupe by event id, precedence of statuses,
- * atomicity under concurrent records.
+ * The status-store contract of `@app/delivery`, under its former `@app/email` name.
  *
+ * @deprecated Use `statusStoreContract` (the same function).
  * @example
  * ```ts
- * import { describe, expect, it } from 'vitest';
- * import { emailStatusStoreContract } from '@app/email/testing';
  * emailStatusStoreContract({ describe, it, expect, name: 'my store', create: () => myStatusStore() });
  * ```
  */
-export function emailStatusStoreContract(options: EmailStatusStoreContractOptions): void {
-  const o = contractOptions(options);
-  const { describe, it, expect } = o;
-  describe(`EmailStatusStore contract: ${options.name}`, () => {
-    it(
-      'answers undefined for a message it never saw',
-      async () => {
-        const store = await options.create();
-        expect(await store.get(`never-${unique()}`)).toBeUndefined();
-      },
-      o.timeoutMs,
-    );
+export const emailStatusStoreContract = statusStoreContract;
 
-    it(
-      'records an event and returns it with the status',
-      async () => {
-        const store = await options.create();
-        const id = `<${unique()}@example.com>:0`;
-        const e = event(id, 'delivered');
-        expect(await store.record(e)).toBe(true);
-        expect(await store.get(id)).toEqual({
-          messageId: id,
-          status: 'delivered',
-          provider: 'contract',
-          updatedAt: e.timestamp,
-          events: [e],
-        });
-      },
-      o.timeoutMs,
-    );
-
-    it(
-      'ignores a duplicate event id',
-      async () => {
-        const store = await options.create();
-        const id = unique();
-        const e = event(id, 'sent');
-        expect(await store.record(e)).toBe(true);
-        expect(await store.record({ ...e, status: 'bounced' })).toBe(false);
-        const rec = await store.get(id);
-        expect(rec?.status).toBe('sent');
-        expect(rec?.events).toHaveLength(1);
-      },
-      o.timeoutMs,
-    );
-
-    it(
-      'never lets a late, less significant status override a more significant one',
-      async () => {
-        const store = await options.create();
-        const id = unique();
-        await store.record(event(id, 'delivered'));
-        await store.record(event(id, 'sent'));
-        expect((await store.get(id))?.status).toBe('delivered');
-        await store.record(event(id, 'bounced'));
-        await store.record(event(id, 'deferred'));
-        const rec = await store.get(id);
-        expect(rec?.status).toBe('bounced');
-        expect(rec?.events.map((e) => e.status)).toEqual(['delivered', 'sent', 'bounced', 'deferred']);
-      },
-      o.timeoutMs,
-    );
-
-    it(
-      'stays consistent under 200 concurrent records (half of them duplicates)',
-      async () => {
-        const store = await options.create();
-        const id = unique();
-        const statuses: DeliveryEvent['status'][] = ['sent', 'deferred', 'delivered', 'opened', 'clicked'];
-        const events = Array.from({ length: 100 }, (_, i) =>
-          event(id, statuses[i % statuses.length] as DeliveryEvent['status'], `e${i}`),
-        );
-        const results = await Promise.all([...events, ...events].map((e) => store.record(e)));
-        expect(results.filter(Boolean)).toHaveLength(100);
-        const rec = await store.get(id);
-        expect(rec?.status).toBe('clicked');
-        expect(new Set(rec?.events.map((e) => e.id)).size).toBe(100);
-      },
-      o.timeoutMs,
-    );
-  });
-}
+/** Parts of the provider contract an adapter may switch off. */
+export type EmailProviderCapability = 'bulk' | 'concurrency';
 
 /** A provider under test. */
 export interface EmailProviderSubject {
@@ -140,8 +32,104 @@ export interface EmailProviderSubject {
 }
 
 /**
- * The behaviour every {@link EmailProvider} must show: ids for sends, one result per bulk recipient in
- * order. Point the provider at a sandbox or a local fake.
+ * Options of {@link emailProviderContract}: the one kit's options. `inspect` answers what the backend
+ * received so far, as raw text (request bodies): the at-rest checks look for the recipients there.
+ */
+export interface EmailProviderContractOptions
+  extends ContractOptions<EmailProviderSubject, readonly string[], EmailProviderCapability> {}
+
+type Resolved = ResolvedContractOptions<EmailProviderSubject, readonly string[], EmailProviderCapability>;
+
+const message: NormalizedEmail = {
+  to: [{ email: 'ada@example.com', name: 'Ada' }],
+  from: { email: 'app@example.com' },
+  cc: [],
+  bcc: [],
+  replyTo: [],
+  subject: 'Contract',
+  text: 'Hello',
+  attachments: [],
+  headers: {},
+  tags: {},
+};
+
+function test(o: Resolved, title: string, fn: (s: EmailProviderSubject) => Promise<void>, run = true) {
+  o.it.skipIf(!run)(title, () => withSubject(o.create, fn), o.timeoutMs);
+}
+
+/** Whether the backend received a request naming `address` (only with `inspect`). */
+async function received(o: Resolved, address: string): Promise<boolean> {
+  return (await o.inspect?.())?.some((raw) => raw.includes(address)) ?? false;
+}
+
+function sending(o: Resolved): void {
+  const { expect } = o;
+  test(o, 'has a name and sends a message, answering a fresh id', async ({ provider }) => {
+    expect(typeof provider.name).toBe('string');
+    const a = await provider.send(message);
+    const b = await provider.send(message);
+    expect(a.id).toEqual(expect.any(String));
+    expect(a.id).not.toBe(b.id);
+    expect(['queued', 'sent']).toContain(a.status);
+  });
+  closeableProviderTest(o, (subject) => subject.provider);
+  test(
+    o,
+    'hands the backend the recipient it was given (raw probe)',
+    async ({ provider }) => {
+      const to = `probe-${Date.now().toString(36)}@example.com`;
+      expect(await received(o, to)).toBe(false);
+      await provider.send({ ...message, to: [{ email: to }] });
+      expect(await received(o, to)).toBe(true);
+    },
+    o.inspect !== undefined,
+  );
+}
+
+function bulk(o: Resolved): void {
+  const { expect } = o;
+  test(
+    o,
+    'answers one result per bulk recipient, in order, with distinct ids',
+    async ({ provider }) => {
+      expect(provider.sendBulk, 'a provider without sendBulk switches off `bulk`').toBeTypeOf('function');
+      expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
+      const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
+      const tag = Date.now().toString(36);
+      const batch: NormalizedBulk = {
+        ...shared,
+        recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}-${tag}@example.com` }], data: { i } })),
+      };
+      const results = (await provider.sendBulk?.(batch)) ?? [];
+      expect(results).toHaveLength(3);
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
+      if (o.inspect)
+        for (const i of [1, 2, 3]) expect(await received(o, `r${i}-${tag}@example.com`)).toBe(true);
+    },
+    o.has('bulk'),
+  );
+}
+
+function concurrency(o: Resolved): void {
+  const { expect } = o;
+  const count = Math.min(o.concurrency, 50);
+  test(
+    o,
+    `gives each of ${count} concurrent sends its own id`,
+    async ({ provider }) => {
+      const results = await Promise.all(Array.from({ length: count }, () => provider.send(message)));
+      expect(new Set(results.map((r) => r.id)).size).toBe(count);
+    },
+    o.has('concurrency'),
+  );
+}
+
+/**
+ * The behaviour every {@link EmailProvider} must show, split by capability (keyv's test suite is the
+ * model): sending (fresh ids; with `inspect`, the recipient reaches the backend), `bulk` (one result per
+ * recipient, in order; switch off with `features: { bulk: false }` for a provider without `sendBulk`) and
+ * `concurrency`. Point the provider at a sandbox or a local fake.
  *
  * @example
  * ```ts
@@ -152,52 +140,9 @@ export interface EmailProviderSubject {
  */
 export function emailProviderContract(options: EmailProviderContractOptions): void {
   const o = contractOptions(options);
-  const { describe, it, expect } = o;
-  const message: NormalizedEmail = {
-    to: [{ email: 'ada@example.com', name: 'Ada' }],
-    from: { email: 'app@example.com' },
-    cc: [],
-    bcc: [],
-    replyTo: [],
-    subject: 'Contract',
-    text: 'Hello',
-    attachments: [],
-    headers: {},
-    tags: {},
-  };
-  const run = (fn: (subject: EmailProviderSubject) => Promise<void>) => withSubject(options.create, fn);
-  describe(`EmailProvider contract: ${options.name}`, () => {
-    it(
-      'has a name and sends a message, answering a fresh id',
-      () =>
-        run(async ({ provider }) => {
-          expect(typeof provider.name).toBe('string');
-          const a = await provider.send(message);
-          const b = await provider.send(message);
-          expect(a.id).toEqual(expect.any(String));
-          expect(a.id).not.toBe(b.id);
-          expect(['queued', 'sent']).toContain(a.status);
-        }),
-      o.timeoutMs,
-    );
-
-    it(
-      'answers one result per bulk recipient, in order, with distinct ids',
-      () =>
-        run(async ({ provider }) => {
-          if (!provider.sendBulk) return;
-          expect(Number.isInteger(provider.maxBulkSize) && (provider.maxBulkSize ?? 0) > 0).toBe(true);
-          const { to: _to, cc: _cc, bcc: _bcc, ...shared } = message;
-          const batch: NormalizedBulk = {
-            ...shared,
-            recipients: [1, 2, 3].map((i) => ({ to: [{ email: `r${i}@example.com` }], data: { i } })),
-          };
-          const results = await provider.sendBulk(batch);
-          expect(results).toHaveLength(3);
-          expect(results.every((r) => r.ok)).toBe(true);
-          expect(new Set(results.map((r) => (r.ok ? r.id : ''))).size).toBe(3);
-        }),
-      o.timeoutMs,
-    );
+  o.describe(`EmailProvider contract: ${o.name}`, () => {
+    o.describe('sending', () => sending(o));
+    o.describe('bulk', () => bulk(o));
+    o.describe('concurrency', () => concurrency(o));
   });
 }

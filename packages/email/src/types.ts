@@ -1,4 +1,5 @@
 import type { Closeable } from '@app/core';
+import type { DeliveryStatusStore } from '@app/delivery';
 
 /** An address: `'ada@example.com'`, `'Ada Lovelace <ada@example.com>'` or `{ email, name }`. */
 export type EmailAddressInput = string | { email: string; name?: string };
@@ -150,9 +151,10 @@ export interface ProviderCallOptions {
 /**
  * The contract every email provider implements (`sesProvider`, `sendgridProvider`, `memoryEmailProvider` or
  * your own). Providers throw {@link EmailProviderError} with a `kind` so that the service knows whether
- * to retry, fail over, or give up.
+ * to retry, fail over, or give up. Providers are {@link Closeable}: `close()` (and `await using`) frees the
+ * connections a provider created itself (its SDK client, HTTP agents), never a client you passed in.
  */
-export interface EmailProvider {
+export interface EmailProvider extends Closeable {
   /** A short name used in results and logs (`ses`, `sendgrid`, `memory`). */
   readonly name: string;
   /** The largest batch `sendBulk` accepts. Absent when the provider has no native batching. */
@@ -166,8 +168,6 @@ export interface EmailProvider {
   sendBulk?(batch: NormalizedBulk, options?: ProviderCallOptions): Promise<BulkItemResult[]>;
   /** Asks the provider for a status, for providers that keep one (memory). */
   getStatus?(messageId: string): Promise<DeliveryStatus>;
-  /** Frees connections the provider created itself. */
-  close?(): Promise<void>;
 }
 
 /** A delivery event from a provider webhook (or from the send itself). */
@@ -197,16 +197,13 @@ export interface StatusRecord {
 }
 
 /**
- * Keeps delivery events and the resulting status. `record` is atomic: a duplicate event id is ignored,
- * and a status only replaces one of equal or lower precedence (see {@link STATUS_PRECEDENCE}), so late
- * or out-of-order webhooks never turn `bounced` back into `delivered`.
+ * Keeps delivery events and the resulting status: `@app/delivery`'s one status-store interface
+ * ({@link DeliveryStatusStore}), shared with `@app/sms`. `record` is atomic: a duplicate event id is ignored,
+ * and a status only replaces one of equal or lower precedence (see {@link STATUS_PRECEDENCE}; e-mail
+ * records with `ties: 'replace'`), so late or out-of-order webhooks never turn `bounced` back into
+ * `delivered`. The service and the webhook handlers translate {@link DeliveryEvent}s to its updates.
  */
-export interface EmailStatusStore extends Closeable {
-  /** Records one event. Resolves to false when the event id was already recorded. */
-  record(event: DeliveryEvent): Promise<boolean>;
-  /** The status record of a message, or undefined when nothing was recorded. */
-  get(messageId: string): Promise<StatusRecord | undefined>;
-}
+export type EmailStatusStore = DeliveryStatusStore;
 
 /** What every `email.*` event carries (published once per new delivery event). */
 export interface EmailEventPayload {

@@ -13,6 +13,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisEventTransport } from '../src/adapters/redis/index.js';
 import { createEventBus } from '../src/index.js';
+import { clusterSection } from './cluster-results.js';
 import { GUIDE, IN_FLIGHT, median, OURS, type PublishRun, RAW_ONE_FIELD } from './publish.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -192,7 +193,16 @@ const json = JSON.stringify(
   2,
 ).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
 writeFileSync(resultsPath, `${json}\n`);
-writeFileSync(join(here, 'RESULTS.md'), renderResults(results));
+// Keep the section bench/telemetry.bench.ts writes (between its markers).
+const kept = existsSync(join(here, 'RESULTS.md'))
+  ? /<!-- telemetry\.bench\.ts: start -->[\s\S]*<!-- telemetry\.bench\.ts: end -->/.exec(
+      readFileSync(join(here, 'RESULTS.md'), 'utf8'),
+    )?.[0]
+  : undefined;
+writeFileSync(
+  join(here, 'RESULTS.md'),
+  `${renderResults(results).trimEnd()}\n${clusterSection(here)}${kept ? `\n${kept}\n` : ''}`,
+);
 console.log('wrote bench/bench-results.json and bench/RESULTS.md');
 
 function earlierRuns(runs: typeof results.earlier): string {

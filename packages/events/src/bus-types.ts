@@ -1,4 +1,4 @@
-import type { Closeable, Logger, RetryPolicy } from '@app/core';
+import type { Closeable, Logger, RetryPolicy, TelemetrySetting } from '@app/core';
 import type { MatchingNames } from './pattern.js';
 import type { DeadLetter, EventMap, EventTransport, PublishInput } from './types.js';
 
@@ -134,6 +134,14 @@ export interface EventBusOptions {
   consumer?: string;
   /** Gets warnings about failing handlers and transport trouble. @default silentLogger */
   logger?: Logger;
+  /**
+   * OpenTelemetry: a producer span per published event (its trace context carried in the event's
+   * headers), a consumer span per handler attempt, and the `app.events.*` metrics (see
+   * docs/observability.md). Pass `{ tracerProvider, meterProvider }` instead of the global ones, or `false`
+   * for none. Free when `@opentelemetry/api` is absent or no SDK is registered.
+   * @default the global providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** A typed event bus. It also fits `EventSink` from `@app/core`. */

@@ -18,6 +18,7 @@ import { runHandler, toEnvelope } from './handler-retry.js';
 import { serialise } from './internal/serialise.js';
 import { positiveInt } from './internal/validate.js';
 import { assertEventName, assertPattern } from './pattern.js';
+import { EventsTelemetry, systemOf } from './telemetry.js';
 import type { EventMap, EventRecord, EventSelector, TransportSubscription } from './types.js';
 
 export type {
@@ -85,6 +86,8 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   );
   const consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const subscriptions = new Set<Subscription>();
+  const telemetry = new EventsTelemetry(options.telemetry);
+  const system = systemOf(transport);
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -141,6 +144,16 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     const what = selector.kind === 'name' ? selector.name : selector.pattern;
     const name = group ?? `live:${what}`;
     const abort = new AbortController();
+    const run = {
+      handler,
+      policy,
+      signal: abort.signal,
+      subscription: name,
+      logger,
+      telemetry,
+      consumer: { subscription: name, system, maxAttempts: policy.maxAttempts },
+    };
+    if (group !== undefined) telemetry.watchGroups(transport);
     const inner: TransportSubscription = await transport.subscribe({
       selector,
       name,
@@ -148,8 +161,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       startAt,
       concurrency,
       consumer,
-      handle: (stored, attempts) =>
-        runHandler({ handler, policy, signal: abort.signal, subscription: name, logger }, stored, attempts),
+      handle: (stored, attempts) => runHandler(run, stored, attempts),
     });
     let done: Promise<void> | undefined;
     const sub: Subscription = {
@@ -206,7 +218,11 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       } catch (error) {
         return Promise.reject(error);
       }
-      return transport.publish([rec]).then((positions) => published<typeof event>(rec, positions[0]!));
+      const records = [rec];
+      const sent = telemetry.enabled()
+        ? telemetry.publish(records, system, () => transport.publish(records))
+        : transport.publish(records);
+      return sent.then((positions) => published<typeof event>(rec, positions[0]!));
     },
 
     async publishMany(events) {
@@ -214,7 +230,9 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
       const recs = events.map((e) => record(e.name, e.data, e.source));
       assertOpen();
       if (recs.length === 0) return [];
-      const positions = await transport.publish(recs);
+      const positions = await (telemetry.enabled()
+        ? telemetry.publish(recs, system, () => transport.publish(recs))
+        : transport.publish(recs));
       return recs.map((rec, i) => published(rec, positions[i]!));
     },
 
@@ -291,6 +309,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
     close() {
       closing ??= (async () => {
         closed = true;
+        telemetry.detachGauges();
         await Promise.all([...subscriptions].map((s) => s.close()));
         await transport.close();
       })();

@@ -10,4 +10,5 @@ export const EVENTS_ERROR_CODES = [
   'CORRUPT_EVENT',
   'ATTEMPTS_EXHAUSTED',
   'UNAVAILABLE',
+  'NOT_REPLICATED',
 ] as const;

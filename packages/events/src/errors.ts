@@ -16,6 +16,9 @@ import { EVENTS_ERROR_CODES } from './error-codes.js';
  *   used up by earlier members (one stopped after its last attempt, before it could dead-letter the event).
  * - `UNAVAILABLE`: the transport's backend (Redis) was unreachable or did not answer within the bound
  *   (`publishTimeoutMs`), or the outage buffer is full. Retryable: `error.retryable` is `true`.
+ * - `NOT_REPLICATED`: with the Redis transport's `durability` on, fewer replicas than asked acknowledged a
+ *   publish within `durability.timeoutMs`. The event is on the master (it may be lost if the master dies
+ *   before replicating it); publishing again is safe for at-least-once consumers. Retryable.
  */
 const errors = defineErrors('@app/events', EVENTS_ERROR_CODES);
 
@@ -38,12 +41,15 @@ export type EventsErrorCode = keyof typeof EventsErrorCode;
  * ```
  */
 export class EventsError extends errors.Base {
-  /** Whether trying again later may succeed: `true` for `UNAVAILABLE` (Redis unreachable or slow). */
+  /**
+   * Whether trying again later may succeed: `true` for `UNAVAILABLE` (Redis unreachable or slow) and
+   * `NOT_REPLICATED` (the replicas did not acknowledge in time).
+   */
   readonly retryable: boolean;
 
   constructor(code: EventsErrorCode, message: string, options?: AppErrorOptions) {
     super(code, message, options);
-    this.retryable = code === 'UNAVAILABLE';
+    this.retryable = code === 'UNAVAILABLE' || code === 'NOT_REPLICATED';
   }
 }
 

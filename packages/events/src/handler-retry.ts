@@ -1,6 +1,7 @@
 import { computeBackoff, type Logger, type RetryPolicy, sleep } from '@app/core';
 import type { DeliveredEvent, EventEnvelope, EventHandler } from './bus-types.js';
 import { EventsError, EventsErrorCode } from './errors.js';
+import type { ConsumerInfo, EventsTelemetry } from './telemetry.js';
 import type { DeliveryAttempts, HandleOutcome, StoredEvent } from './types.js';
 
 /**
@@ -37,6 +38,10 @@ export interface HandlerRun {
   /** The subscription's name, for the log. */
   subscription: string;
   logger: Logger;
+  /** Spans and metrics of each attempt (checked with one call when nobody listens). */
+  telemetry: EventsTelemetry;
+  /** What the consumer spans and metrics say about the subscription. */
+  consumer: ConsumerInfo;
 }
 
 /**
@@ -50,11 +55,12 @@ export async function runHandler(
   stored: StoredEvent,
   attempts: DeliveryAttempts | undefined,
 ): Promise<HandleOutcome> {
-  const { handler, policy, signal, logger } = run;
+  const { handler, policy, signal, logger, telemetry } = run;
   let envelope: EventEnvelope;
   try {
     envelope = toEnvelope(stored);
   } catch (error) {
+    telemetry.deadLetterWithoutAttempt(stored, run.consumer, error);
     logger.error(
       { err: error, subscription: run.subscription, eventId: stored.id },
       'event cannot be parsed: dead-lettered',
@@ -70,6 +76,7 @@ export async function runHandler(
   for (;;) {
     if (attempt > policy.maxAttempts) {
       // Earlier members used the attempts up and stopped before they could dead-letter the event.
+      telemetry.deadLetterWithoutAttempt(stored, run.consumer, lastError);
       logger.error(
         { ...context, err: lastError, attempts: attempt - 1 },
         'handler failed on every attempt: dead-lettered',
@@ -77,7 +84,10 @@ export async function runHandler(
       return { status: 'failed', error: lastError, attempts: attempt - 1 };
     }
     try {
-      await handler({ ...envelope, attempt });
+      if (telemetry.enabled()) {
+        const delivered: DeliveredEvent = { ...envelope, attempt };
+        await telemetry.attempt(stored, run.consumer, attempt, () => handler(delivered));
+      } else await handler({ ...envelope, attempt });
       return { status: 'done' };
     } catch (error) {
       lastError = error;

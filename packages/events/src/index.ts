@@ -23,6 +23,7 @@ export type {
   EventRecord,
   EventSelector,
   EventTransport,
+  GroupStats,
   HandleOutcome,
   HistoryQuery,
   PublishInput,

@@ -261,6 +261,28 @@ function historySuite(o: Suite): void {
     );
 
     o.it(
+      'keeps the headers (trace context) an event was published with, and adds none',
+      async () => {
+        const transport = await o.create();
+        try {
+          const name = `${tag()}.traced`;
+          const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+          const base = { name, payload: '{}', timestamp: Date.now() };
+          await transport.publish([
+            { ...base, id: `${name}-1`, headers },
+            { ...base, id: `${name}-2` },
+          ]);
+          const [traced, plain] = await transport.history(name, { limit: 10, order: 'asc' });
+          expect(traced!.headers).toEqual(headers);
+          expect(plain!.headers).toBeUndefined();
+        } finally {
+          await transport.close();
+        }
+      },
+      o.timeoutMs,
+    );
+
+    o.it(
       'reads history and replays from a time',
       async () => {
         await withBus(async (bus, t) => {

@@ -30,6 +30,11 @@ export interface EventRecord {
   timestamp: number;
   /** Who published it, e.g. `api` or `@app/otp`. */
   source?: string;
+  /**
+   * Transport headers: the W3C trace context (`traceparent`, `tracestate`) of the span that published the
+   * event, so that its handlers, in any process, join the publisher's trace. Absent when nobody traces.
+   */
+  headers?: Record<string, string>;
 }
 
 /** An event read back from a transport, with its position in the event's log. */
@@ -129,11 +134,28 @@ export interface DeadLetter extends StoredEvent {
   failedAt: number;
 }
 
+/** The backlog of one durable group on one event's log, as {@link EventTransport.groupStats} reports it. */
+export interface GroupStats {
+  /** The event name (the log). */
+  name: string;
+  /** The group (the durable subscription's name). */
+  group: string;
+  /** Events in the log the group has not been handed yet; `undefined` when the backend cannot tell. */
+  lag: number | undefined;
+  /** Events handed to a member and not yet acknowledged. */
+  pending: number;
+}
+
 /**
  * Moves events between publishers and subscribers. `memoryEventTransport()` and `redisEventTransport()` implement
  * it; `@app/events/testing` holds the contract suite another implementation must pass.
  */
 export interface EventTransport extends Closeable {
+  /**
+   * The `messaging.system` of its telemetry: `memory`, `redis`, or your transport's name.
+   * @default 'custom'
+   */
+  readonly system?: string;
   /** Stores the events (one round trip where possible) and resolves with their positions, in order. */
   publish(records: readonly EventRecord[]): Promise<string[]>;
   /** Starts delivering events to `options.handle`. */
@@ -147,6 +169,12 @@ export interface EventTransport extends Closeable {
    * removes them from the dead-letter log. Resolves with how many were replayed.
    */
   replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
+  /**
+   * Optional: the lag and pending count of the durable groups this transport's subscriptions consume, per
+   * event log; read when a metrics SDK collects (the `app.events.consumer.lag`/`pending` gauges). Cheap:
+   * no more than one round trip per log.
+   */
+  groupStats?(): Promise<GroupStats[]>;
   /**
    * Closes the subscriptions (waiting for handlers in flight) and frees what the transport holds. Safe to call
    * more than once.

@@ -12,14 +12,10 @@ import {
 } from './types.js';
 
 const FLAG_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const LIST_OPERATORS = new Set<ConditionOperator>([
-  'IN',
-  'NOT_IN',
-  'STR_EQ',
-  'STR_STARTS_WITH',
-  'STR_ENDS_WITH',
-  'STR_CONTAINS',
-]);
+/** The operators whose `values` is a list of strings: IN, NOT_IN and the STR_ ones. */
+const LIST_OPERATORS = new Set<ConditionOperator>(
+  CONDITION_OPERATORS.filter((op) => op === 'IN' || op === 'NOT_IN' || op.startsWith('STR_')),
+);
 const MAX_REGEX_LENGTH = 512;
 const MAX_PAYLOAD_DEPTH = 32;
 

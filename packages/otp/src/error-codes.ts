@@ -23,4 +23,14 @@ export const OTP_ERROR_CODES = [
   'DELIVERY_FAILED',
   /** The service or store was used after `close()`. */
   'CLOSED',
+  /**
+   * The store (Redis, the database) is unreachable or did not answer within its `timeoutMs`: nothing was
+   * queued behind a reconnect. Retryable.
+   */
+  'UNAVAILABLE',
+  /**
+   * `durability` is on and fewer replicas than asked acknowledged the write within `durability.timeoutMs`:
+   * the send or guess may be lost if the master fails now. Retryable.
+   */
+  'NOT_REPLICATED',
 ] as const;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EventSink, Logger } from '@app/core';
+import type { EventSink, Logger, TelemetrySetting, TelemetrySpan } from '@app/core';
 import { optionChecks, silentLogger } from '@app/core';
 import type { OtpChannel } from './channels.js';
 import { alphabetOf, generateCode, normalizeCode, type OtpCodeAlphabet } from './codes.js';
@@ -9,6 +9,7 @@ import type { OtpEvents, OtpFailedEvent } from './events.js';
 import { OtpHasher } from './hashing.js';
 import { scrubber } from './scrub.js';
 import type { OtpStore, OtpVerifyResult, OtpWindowLimit } from './store.js';
+import { otpTelemetry } from './telemetry.js';
 
 /** The channels a code can be sent through. */
 export type OtpChannelName = 'sms' | 'email';
@@ -75,6 +76,12 @@ export interface OtpServiceOptions {
   logger?: Logger;
   /** The clock, in epoch milliseconds; inject one to test expiry and limits. @default Date.now */
   now?: () => number;
+  /**
+   * OpenTelemetry: `otp.send`/`otp.verify` spans (purpose and outcome, never a code or a destination) and
+   * the `app.otp.outcomes` counter. Providers to use instead of the global ones, or `false` for none.
+   * Free when no SDK is registered. @default the global tracer and meter providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** Arguments of {@link OtpService.send}. */
@@ -246,173 +253,190 @@ export function createOtpService(options: OtpServiceOptions): OtpService {
       .catch((error: unknown) => logger.warn({ err: error, event }, 'otp: event sink failed'));
   };
 
-  return {
-    async send(input) {
-      assertOpen();
-      if (typeof input !== 'object' || input === null) {
-        throw new OtpError(OtpErrorCode.INVALID_INPUT, 'send() needs { to, channel, purpose }');
-      }
-      const { channel: channelName, ip } = input;
-      const purpose = checkPurpose(input.purpose);
-      if (channelName !== 'sms' && channelName !== 'email') {
-        throw new OtpError(OtpErrorCode.INVALID_INPUT, "`channel` must be 'sms' or 'email'");
-      }
-      const channel = channels[channelName];
-      if (!channel) {
-        throw new OtpError(
-          OtpErrorCode.CHANNEL_NOT_CONFIGURED,
-          `no \`${channelName}\` channel was configured`,
-        );
-      }
-      const destination = normalizeDestination(input.to);
-      const expectedKind: OtpDestinationKind = channelName === 'sms' ? 'phone' : 'email';
-      if (destination.kind !== expectedKind) {
-        throw new OtpError(
-          OtpErrorCode.INVALID_DESTINATION,
-          `the ${channelName} channel needs ${expectedKind === 'phone' ? 'an E.164 phone number' : 'an email address'}`,
-        );
-      }
-      if (ip !== undefined && (typeof ip !== 'string' || ip.length === 0 || ip.length > 64)) {
-        throw new OtpError(OtpErrorCode.INVALID_INPUT, '`ip` must be a non-empty string');
-      }
-      if (destinationPolicy) {
-        const check: OtpDestinationCheck = {
-          to: destination.value,
-          kind: destination.kind,
-          channel: channelName,
-          purpose,
-        };
-        if (ip !== undefined) check.ip = ip;
-        if (!(await destinationPolicy(check))) {
-          throw new OtpError(
-            OtpErrorCode.DESTINATION_REJECTED,
-            'the destination policy refused this destination',
-          );
-        }
-      }
+  const telemetry = otpTelemetry(options.telemetry);
 
-      const destinationKey = hasher.destinationKey(destination.value);
-      const challengeKey = hasher.challengeKey(destination.value, purpose);
-      const code = generateCode(codeLength, alphabet);
-      const challengeId = randomBytes(16).toString('base64url');
-      const at = now();
-      const expiresAt = at + ttlMs;
-      const request: Parameters<OtpStore['issue']>[0] = {
-        challengeKey,
-        destinationKey,
-        challengeId,
-        codeHash: hasher.codeHash(challengeKey, code),
-        now: at,
-        expiresAt,
-        maxAttempts,
-        cooldownMs,
-        destinationLimit: destinationLimit!,
+  const send = async (input: OtpSendInput, span: TelemetrySpan | undefined): Promise<OtpSendResult> => {
+    assertOpen();
+    if (typeof input !== 'object' || input === null) {
+      throw new OtpError(OtpErrorCode.INVALID_INPUT, 'send() needs { to, channel, purpose }');
+    }
+    const { channel: channelName, ip } = input;
+    const purpose = checkPurpose(input.purpose);
+    if (channelName !== 'sms' && channelName !== 'email') {
+      throw new OtpError(OtpErrorCode.INVALID_INPUT, "`channel` must be 'sms' or 'email'");
+    }
+    const channel = channels[channelName];
+    if (!channel) {
+      throw new OtpError(OtpErrorCode.CHANNEL_NOT_CONFIGURED, `no \`${channelName}\` channel was configured`);
+    }
+    const destination = normalizeDestination(input.to);
+    const expectedKind: OtpDestinationKind = channelName === 'sms' ? 'phone' : 'email';
+    if (destination.kind !== expectedKind) {
+      throw new OtpError(
+        OtpErrorCode.INVALID_DESTINATION,
+        `the ${channelName} channel needs ${expectedKind === 'phone' ? 'an E.164 phone number' : 'an email address'}`,
+      );
+    }
+    if (ip !== undefined && (typeof ip !== 'string' || ip.length === 0 || ip.length > 64)) {
+      throw new OtpError(OtpErrorCode.INVALID_INPUT, '`ip` must be a non-empty string');
+    }
+    if (destinationPolicy) {
+      const check: OtpDestinationCheck = {
+        to: destination.value,
+        kind: destination.kind,
+        channel: channelName,
+        purpose,
       };
-      if (ip !== undefined && ipLimit) {
-        request.ipKey = hasher.ipKey(ip);
-        request.ipLimit = ipLimit;
-      }
-      const issued = await store.issue(request);
-      if (issued.status === 'limited') {
-        logger.info({ purpose, channel: channelName, reason: issued.reason }, 'otp: send refused by a limit');
-        throw new RateLimitedError(issued.reason, issued.retryAfterMs);
-      }
-
-      try {
-        await channel.deliver({
-          to: destination.value,
-          code,
-          purpose,
-          channel: channelName,
-          challengeId,
-          expiresAt: new Date(expiresAt),
-          ttlMs,
-        });
-      } catch (error) {
-        // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
-        // Any spelling of the number or address (`+1 (555) 186-9202`, `555.186.9202`, `ADA@EXAMPLE.COM`).
-        const err = loggableError(error, scrubber(destination.value, code));
-        logger.error({ err, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
+      if (ip !== undefined) check.ip = ip;
+      if (!(await destinationPolicy(check))) {
         throw new OtpError(
-          OtpErrorCode.DELIVERY_FAILED,
-          `the ${channelName} channel failed to deliver the code`,
-          {
-            cause: error,
-          },
+          OtpErrorCode.DESTINATION_REJECTED,
+          'the destination policy refused this destination',
         );
       }
-      logger.debug({ challengeId, purpose, channel: channelName }, 'otp: code sent');
-      publish('otp.sent', {
-        challengeId,
+    }
+
+    const destinationKey = hasher.destinationKey(destination.value);
+    const challengeKey = hasher.challengeKey(destination.value, purpose);
+    const code = generateCode(codeLength, alphabet);
+    const challengeId = randomBytes(16).toString('base64url');
+    const at = now();
+    const expiresAt = at + ttlMs;
+    const request: Parameters<OtpStore['issue']>[0] = {
+      challengeKey,
+      destinationKey,
+      challengeId,
+      codeHash: hasher.codeHash(challengeKey, code),
+      now: at,
+      expiresAt,
+      maxAttempts,
+      cooldownMs,
+      destinationLimit: destinationLimit!,
+    };
+    if (ip !== undefined && ipLimit) {
+      request.ipKey = hasher.ipKey(ip);
+      request.ipLimit = ipLimit;
+    }
+    const issued = await store.issue(request);
+    if (issued.status === 'limited') {
+      telemetry.record(span, 'send', purpose, 'rate_limited', issued.reason);
+      logger.info({ purpose, channel: channelName, reason: issued.reason }, 'otp: send refused by a limit');
+      throw new RateLimitedError(issued.reason, issued.retryAfterMs);
+    }
+
+    try {
+      await channel.deliver({
+        to: destination.value,
+        code,
         purpose,
         channel: channelName,
-        destinationHash: destinationKey,
-        expiresAt: new Date(expiresAt).toISOString(),
-        attempts: issued.attempts,
-      });
-      return {
         challengeId,
-        channel: channelName,
-        purpose,
         expiresAt: new Date(expiresAt),
-        expiresInMs: ttlMs,
-        resendAfterMs: cooldownMs,
-      };
-    },
+        ttlMs,
+      });
+    } catch (error) {
+      // Providers quote the recipient (and some the message body) in their errors: log a scrubbed copy.
+      // Any spelling of the number or address (`+1 (555) 186-9202`, `555.186.9202`, `ADA@EXAMPLE.COM`).
+      const err = loggableError(error, scrubber(destination.value, code));
+      logger.error({ err, challengeId, purpose, channel: channelName }, 'otp: delivery failed');
+      telemetry.record(span, 'send', purpose, 'delivery_failed');
+      throw new OtpError(
+        OtpErrorCode.DELIVERY_FAILED,
+        `the ${channelName} channel failed to deliver the code`,
+        {
+          cause: error,
+        },
+      );
+    }
+    logger.debug({ challengeId, purpose, channel: channelName }, 'otp: code sent');
+    telemetry.record(span, 'send', purpose, 'sent');
+    publish('otp.sent', {
+      challengeId,
+      purpose,
+      channel: channelName,
+      destinationHash: destinationKey,
+      expiresAt: new Date(expiresAt).toISOString(),
+      attempts: issued.attempts,
+    });
+    return {
+      challengeId,
+      channel: channelName,
+      purpose,
+      expiresAt: new Date(expiresAt),
+      expiresInMs: ttlMs,
+      resendAfterMs: cooldownMs,
+    };
+  };
 
-    async verify(input) {
-      assertOpen();
-      if (typeof input !== 'object' || input === null || typeof input.code !== 'string') {
-        throw new OtpError(
-          OtpErrorCode.INVALID_INPUT,
-          'verify() needs { to, code, purpose } with a string code',
-        );
-      }
-      const purpose = checkPurpose(input.purpose);
-      const destination = normalizeDestination(input.to);
-      const { challengeId } = input;
-      if (challengeId !== undefined && (typeof challengeId !== 'string' || challengeId.length > 128)) {
-        throw new OtpError(OtpErrorCode.INVALID_INPUT, '`challengeId` must be the string send() returned');
-      }
-      // The same work runs whether or not a challenge exists, so timing does not tell them apart.
-      const challengeKey = hasher.challengeKey(destination.value, purpose);
-      const code = normalizeCode(input.code, codeLength, alphabet);
-      if (code === undefined) {
-        // Cannot match any code this service issues; not worth an attempt or a round trip.
-        logger.debug({ purpose }, 'otp: malformed code');
-        return { ok: false };
-      }
-      const request: Parameters<OtpStore['verify']>[0] = {
-        challengeKey,
-        codeHash: hasher.codeHash(challengeKey, code),
-        now: now(),
-      };
-      if (challengeId !== undefined) request.challengeId = challengeId;
-      const result: OtpVerifyResult = await store.verify(request);
-
-      if (result.status === 'verified') {
-        logger.debug({ challengeId: result.challengeId, purpose }, 'otp: verified');
-        publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
-        return { ok: true, challengeId: result.challengeId, purpose };
-      }
-      const detail: OtpFailedEvent = { purpose, reason: result.status };
-      // Only for the event sink (to spot one destination being hammered), so only computed when there is one.
-      if (events) detail.destinationHash = hasher.destinationKey(destination.value);
-      if (result.status === 'mismatch' || result.status === 'locked') {
-        detail.challengeId = result.challengeId;
-        detail.attempts = result.attempts;
-      }
-      logger.debug(detail, 'otp: verification failed');
-      publish('otp.failed', detail);
-      if (result.status === 'locked') {
-        logger.info(
-          { challengeId: result.challengeId, purpose },
-          'otp: challenge locked after too many attempts',
-        );
-        publish('otp.locked', { ...detail, maxAttempts });
-      }
+  const verify = async (
+    input: OtpVerifyInput,
+    span: TelemetrySpan | undefined,
+  ): Promise<OtpVerifyOutcome> => {
+    assertOpen();
+    if (typeof input !== 'object' || input === null || typeof input.code !== 'string') {
+      throw new OtpError(
+        OtpErrorCode.INVALID_INPUT,
+        'verify() needs { to, code, purpose } with a string code',
+      );
+    }
+    const purpose = checkPurpose(input.purpose);
+    const destination = normalizeDestination(input.to);
+    const { challengeId } = input;
+    if (challengeId !== undefined && (typeof challengeId !== 'string' || challengeId.length > 128)) {
+      throw new OtpError(OtpErrorCode.INVALID_INPUT, '`challengeId` must be the string send() returned');
+    }
+    // The same work runs whether or not a challenge exists, so timing does not tell them apart.
+    const challengeKey = hasher.challengeKey(destination.value, purpose);
+    const code = normalizeCode(input.code, codeLength, alphabet);
+    if (code === undefined) {
+      // Cannot match any code this service issues; not worth an attempt or a round trip.
+      logger.debug({ purpose }, 'otp: malformed code');
+      telemetry.record(span, 'verify', purpose, 'failed', 'malformed');
       return { ok: false };
-    },
+    }
+    const request: Parameters<OtpStore['verify']>[0] = {
+      challengeKey,
+      codeHash: hasher.codeHash(challengeKey, code),
+      now: now(),
+    };
+    if (challengeId !== undefined) request.challengeId = challengeId;
+    const result: OtpVerifyResult = await store.verify(request);
+
+    if (result.status === 'verified') {
+      logger.debug({ challengeId: result.challengeId, purpose }, 'otp: verified');
+      publish('otp.verified', { challengeId: result.challengeId, purpose, attempts: result.attempts });
+      telemetry.record(span, 'verify', purpose, 'verified');
+      return { ok: true, challengeId: result.challengeId, purpose };
+    }
+    const detail: OtpFailedEvent = { purpose, reason: result.status };
+    // Only for the event sink (to spot one destination being hammered), so only computed when there is one.
+    if (events) detail.destinationHash = hasher.destinationKey(destination.value);
+    if (result.status === 'mismatch' || result.status === 'locked') {
+      detail.challengeId = result.challengeId;
+      detail.attempts = result.attempts;
+    }
+    logger.debug(detail, 'otp: verification failed');
+    publish('otp.failed', detail);
+    if (result.status === 'locked') {
+      logger.info(
+        { challengeId: result.challengeId, purpose },
+        'otp: challenge locked after too many attempts',
+      );
+      publish('otp.locked', { ...detail, maxAttempts });
+    }
+    telemetry.record(
+      span,
+      'verify',
+      purpose,
+      result.status === 'locked' ? 'locked' : 'failed',
+      result.status,
+    );
+    return { ok: false };
+  };
+
+  return {
+    send: (input) => telemetry.span('send', (span) => send(input, span)),
+    verify: (input) => telemetry.span('verify', (span) => verify(input, span)),
 
     async close() {
       if (closed) return;

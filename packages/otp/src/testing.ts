@@ -1,9 +1,10 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { OtpDelivery } from './channels.js';
 import { RateLimitedError } from './errors.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
-import type { OtpIssueRequest, OtpStore, OtpVerifyResult } from './store.js';
+import type { OtpIssueRequest, OtpStore } from './store.js';
+import { CONTRACT_T0, hex, issueRequest, tally } from './testing-kit.js';
 
 /**
  * The parts of the OTP store contract, each a sub-suite an adapter may switch off with `features`:
@@ -30,29 +31,19 @@ export type OtpStoreContractOptions = ContractOptions<OtpStore, readonly string[
 
 type Suite = ResolvedContractOptions<OtpStore, readonly string[], OtpStoreCapability>;
 
-const T0 = 1_000_000_000_000;
+const T0 = CONTRACT_T0;
 const SECRET = 'contract-suite-secret-0123456789abcdef';
-const hex = () => randomBytes(32).toString('hex');
+const request = issueRequest;
+/** A new send (fresh code and id) for the same challenge and destination as `first`. */
+const resend = (first: OtpIssueRequest, overrides: Partial<OtpIssueRequest> = {}): OtpIssueRequest => ({
+  ...issueRequest(overrides),
+  challengeKey: first.challengeKey,
+  destinationKey: first.destinationKey,
+});
 
-function request(overrides: Partial<OtpIssueRequest> = {}): OtpIssueRequest {
-  return {
-    challengeKey: hex(),
-    destinationKey: hex(),
-    challengeId: randomBytes(16).toString('base64url'),
-    codeHash: hex(),
-    now: T0,
-    expiresAt: T0 + 300_000,
-    maxAttempts: 5,
-    cooldownMs: 30_000,
-    destinationLimit: { max: 5, windowMs: 3_600_000 },
-    ...overrides,
-  };
-}
-
-function tally(results: OtpVerifyResult[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
+/** One test of the suite: a fresh store from `create`, the suite's timeout; skipped visibly when `enabled` is false. */
+function test(o: Suite, name: string, body: (store: OtpStore) => Promise<void>, enabled = true): void {
+  (enabled ? o.it : o.it.skip)(name, async () => body(await o.create()), o.timeoutMs);
 }
 
 /** `describe` for a capability: skipped, visibly, when the adapter switched it off. */
@@ -61,41 +52,31 @@ function part(o: Suite, capability: OtpStoreCapability, name: string, body: () =
 }
 
 function verifySuite(o: Suite): void {
-  const { it, expect, create, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'verify', 'verify', () => {
-    it(
-      'verifies the right code once, then the challenge is gone',
-      async () => {
-        const store = await create();
-        const req = request();
-        expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
-        const verify = (now: number) =>
-          store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now });
-        expect(await verify(T0 + 1)).toEqual({
-          status: 'verified',
-          challengeId: req.challengeId,
-          attempts: 0,
-        });
-        expect(await verify(T0 + 2)).toEqual({ status: 'unavailable' });
-      },
-      timeoutMs,
-    );
+    test(o, 'verifies the right code once, then the challenge is gone', async (store) => {
+      const req = request();
+      expect(await store.issue(req)).toEqual({ status: 'issued', attempts: 0 });
+      const verify = (now: number) =>
+        store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now });
+      expect(await verify(T0 + 1)).toEqual({
+        status: 'verified',
+        challengeId: req.challengeId,
+        attempts: 0,
+      });
+      expect(await verify(T0 + 2)).toEqual({ status: 'unavailable' });
+    });
 
-    it(
-      'answers unavailable for a key that was never issued',
-      async () => {
-        const store = await create();
-        expect(await store.verify({ challengeKey: hex(), codeHash: hex(), now: T0 })).toEqual({
-          status: 'unavailable',
-        });
-      },
-      timeoutMs,
-    );
+    test(o, 'answers unavailable for a key that was never issued', async (store) => {
+      expect(await store.verify({ challengeKey: hex(), codeHash: hex(), now: T0 })).toEqual({
+        status: 'unavailable',
+      });
+    });
 
-    it(
+    test(
+      o,
       'with a challenge id, accepts only that challenge and counts a wrong id as a wrong guess',
-      async () => {
-        const store = await create();
+      async (store) => {
         const req = request();
         await store.issue(req);
         const base = { challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 };
@@ -110,85 +91,61 @@ function verifySuite(o: Suite): void {
           attempts: 1,
         });
       },
-      timeoutMs,
     );
   });
 }
 
 function raceSuite(o: Suite): void {
-  const { it, expect, create, timeoutMs, concurrency: n } = o;
+  const { expect, concurrency: n } = o;
   part(o, 'race', 'races', () => {
-    it(
-      `race: ${n} concurrent verifies of the right code give exactly one success`,
-      async () => {
-        const store = await create();
-        const req = request({ maxAttempts: 5 });
-        await store.issue(req);
-        const results = await Promise.all(
-          Array.from({ length: n }, () =>
-            store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 }),
-          ),
-        );
-        expect(tally(results)).toEqual({ verified: 1, unavailable: n - 1 });
-      },
-      timeoutMs,
-    );
+    test(o, `race: ${n} concurrent verifies of the right code give exactly one success`, async (store) => {
+      const req = request({ maxAttempts: 5 });
+      await store.issue(req);
+      const results = await Promise.all(
+        Array.from({ length: n }, () =>
+          store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 1 }),
+        ),
+      );
+      expect(tally(results)).toEqual({ verified: 1, unavailable: n - 1 });
+    });
 
-    it(
-      `race: ${n} concurrent wrong guesses are each counted exactly once`,
-      async () => {
-        const store = await create();
-        const req = request({ maxAttempts: n });
-        await store.issue(req);
-        const results = await Promise.all(
-          Array.from({ length: n }, () =>
-            store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 }),
-          ),
-        );
-        expect(tally(results)).toEqual(n === 1 ? { locked: 1 } : { mismatch: n - 1, locked: 1 });
-        const seen = results.map((r) => ('attempts' in r ? r.attempts : -1)).sort((a, b) => a - b);
-        expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-        expect(
-          await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
-        ).toEqual({ status: 'unavailable' });
-      },
-      timeoutMs,
-    );
+    test(o, `race: ${n} concurrent wrong guesses are each counted exactly once`, async (store) => {
+      const req = request({ maxAttempts: n });
+      await store.issue(req);
+      const results = await Promise.all(
+        Array.from({ length: n }, () =>
+          store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 }),
+        ),
+      );
+      expect(tally(results)).toEqual(n === 1 ? { locked: 1 } : { mismatch: n - 1, locked: 1 });
+      const seen = results.map((r) => ('attempts' in r ? r.attempts : -1)).sort((a, b) => a - b);
+      expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(
+        await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
+      ).toEqual({ status: 'unavailable' });
+    });
 
-    it(
-      'race: concurrent sends respect the cooldown and the window',
-      async () => {
-        const store = await create();
-        const first = request();
-        const same = await Promise.all(
-          Array.from({ length: 50 }, () =>
-            store.issue({
-              ...request(),
-              challengeKey: first.challengeKey,
-              destinationKey: first.destinationKey,
-            }),
-          ),
-        );
-        expect(same.filter((r) => r.status === 'issued')).toHaveLength(1);
-        const destinationKey = hex();
-        const spread = await Promise.all(
-          Array.from({ length: 50 }, () => store.issue(request({ destinationKey }))),
-        );
-        expect(spread.filter((r) => r.status === 'issued')).toHaveLength(5);
-        expect(spread.filter((r) => r.status === 'limited' && r.reason === 'destination')).toHaveLength(45);
-      },
-      timeoutMs,
-    );
+    test(o, 'race: concurrent sends respect the cooldown and the window', async (store) => {
+      const first = request();
+      const same = await Promise.all(Array.from({ length: 50 }, () => store.issue(resend(first))));
+      expect(same.filter((r) => r.status === 'issued')).toHaveLength(1);
+      const destinationKey = hex();
+      const spread = await Promise.all(
+        Array.from({ length: 50 }, () => store.issue(request({ destinationKey }))),
+      );
+      expect(spread.filter((r) => r.status === 'issued')).toHaveLength(5);
+      expect(spread.filter((r) => r.status === 'limited' && r.reason === 'destination')).toHaveLength(45);
+    });
   });
 }
 
 function lockoutSuite(o: Suite): void {
-  const { it, expect, create, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'lockout', 'lockout', () => {
-    it(
+    test(
+      o,
       'counts wrong codes, locks at maxAttempts, and then neither counts nor accepts the right code',
-      async () => {
-        const store = await create();
+      async (store) => {
         const req = request({ maxAttempts: 3 });
         await store.issue(req);
         const wrong = () => store.verify({ challengeKey: req.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -200,94 +157,71 @@ function lockoutSuite(o: Suite): void {
           await store.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
         ).toEqual({ status: 'unavailable' });
       },
-      timeoutMs,
     );
 
-    it(
-      'refuses to resend a locked challenge until it expires',
-      async () => {
-        const store = await create();
-        const first = request({ maxAttempts: 1 });
-        await store.issue(first);
-        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-        const again = (now: number) =>
-          store.issue({
-            ...request(),
-            challengeKey: first.challengeKey,
-            destinationKey: first.destinationKey,
-            now,
-            expiresAt: now + 300_000,
-          });
-        expect(await again(T0 + 100_000)).toEqual({
-          status: 'limited',
-          reason: 'locked',
-          retryAfterMs: 200_000,
-        });
-        expect(await again(first.expiresAt)).toEqual({ status: 'issued', attempts: 0 });
-      },
-      timeoutMs,
-    );
+    test(o, 'refuses to resend a locked challenge until it expires', async (store) => {
+      const first = request({ maxAttempts: 1 });
+      await store.issue(first);
+      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
+      const again = (now: number) => store.issue(resend(first, { now, expiresAt: now + 300_000 }));
+      expect(await again(T0 + 100_000)).toEqual({
+        status: 'limited',
+        reason: 'locked',
+        retryAfterMs: 200_000,
+      });
+      expect(await again(first.expiresAt)).toEqual({ status: 'issued', attempts: 0 });
+    });
   });
 }
 
 function expirySuite(o: Suite): void {
-  const { it, expect, create, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'expiry', 'expiry', () => {
-    it(
-      'accepts a code until expiresAt, then answers expired without counting',
-      async () => {
-        const store = await create();
-        const req = request();
-        await store.issue(req);
-        const at = (now: number, codeHash = req.codeHash) =>
-          store.verify({ challengeKey: req.challengeKey, codeHash, now });
-        expect(await at(req.expiresAt)).toEqual({ status: 'expired' });
-        expect(await at(req.expiresAt + 60_000, hex())).toEqual({ status: 'expired' });
-        expect((await at(req.expiresAt - 1)).status).toBe('verified');
-      },
-      timeoutMs,
-    );
+    test(o, 'accepts a code until expiresAt, then answers expired without counting', async (store) => {
+      const req = request();
+      await store.issue(req);
+      const at = (now: number, codeHash = req.codeHash) =>
+        store.verify({ challengeKey: req.challengeKey, codeHash, now });
+      expect(await at(req.expiresAt)).toEqual({ status: 'expired' });
+      expect(await at(req.expiresAt + 60_000, hex())).toEqual({ status: 'expired' });
+      expect((await at(req.expiresAt - 1)).status).toBe('verified');
+    });
   });
 }
 
 function resendSuite(o: Suite): void {
-  const { it, expect, create, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'resend', 'resend and cooldown', () => {
-    it(
-      'a resend replaces the code and keeps the attempt count',
-      async () => {
-        const store = await create();
-        const first = request({ maxAttempts: 3 });
-        await store.issue(first);
-        await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
-        const second = request({
-          challengeKey: first.challengeKey,
-          destinationKey: first.destinationKey,
-          maxAttempts: 3,
-          now: T0 + 30_000,
-          expiresAt: T0 + 330_000,
-        });
-        expect(await store.issue(second)).toEqual({ status: 'issued', attempts: 1 });
-        const verify = (codeHash: string, now: number) =>
-          store.verify({ challengeKey: first.challengeKey, codeHash, now });
-        expect(await verify(first.codeHash, T0 + 30_001)).toEqual({
-          status: 'mismatch',
-          challengeId: second.challengeId,
-          attempts: 2,
-        });
-        expect(await verify(second.codeHash, T0 + 30_002)).toEqual({
-          status: 'verified',
-          challengeId: second.challengeId,
-          attempts: 2,
-        });
-      },
-      timeoutMs,
-    );
+    test(o, 'a resend replaces the code and keeps the attempt count', async (store) => {
+      const first = request({ maxAttempts: 3 });
+      await store.issue(first);
+      await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
+      const second = request({
+        challengeKey: first.challengeKey,
+        destinationKey: first.destinationKey,
+        maxAttempts: 3,
+        now: T0 + 30_000,
+        expiresAt: T0 + 330_000,
+      });
+      expect(await store.issue(second)).toEqual({ status: 'issued', attempts: 1 });
+      const verify = (codeHash: string, now: number) =>
+        store.verify({ challengeKey: first.challengeKey, codeHash, now });
+      expect(await verify(first.codeHash, T0 + 30_001)).toEqual({
+        status: 'mismatch',
+        challengeId: second.challengeId,
+        attempts: 2,
+      });
+      expect(await verify(second.codeHash, T0 + 30_002)).toEqual({
+        status: 'verified',
+        challengeId: second.challengeId,
+        attempts: 2,
+      });
+    });
 
-    it(
+    test(
+      o,
       'a send after success or expiry starts afresh, without cooldown or old attempts',
-      async () => {
-        const store = await create();
+      async (store) => {
         const first = request();
         await store.issue(first);
         await store.verify({ challengeKey: first.challengeKey, codeHash: hex(), now: T0 + 1 });
@@ -304,78 +238,56 @@ function resendSuite(o: Suite): void {
         };
         expect(await store.issue(afterExpiry)).toEqual({ status: 'issued', attempts: 0 });
       },
-      timeoutMs,
     );
 
-    it(
-      'refuses a resend within the cooldown, with the time left',
-      async () => {
-        const store = await create();
-        const first = request();
-        await store.issue(first);
-        const again = (now: number) =>
-          store.issue({
-            ...request(),
-            challengeKey: first.challengeKey,
-            destinationKey: first.destinationKey,
-            now,
-          });
-        expect(await again(T0 + 10_000)).toEqual({
-          status: 'limited',
-          reason: 'cooldown',
-          retryAfterMs: 20_000,
-        });
-        expect(await again(T0 + 29_999)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 1 });
-        expect((await again(T0 + 30_000)).status).toBe('issued');
-      },
-      timeoutMs,
-    );
+    test(o, 'refuses a resend within the cooldown, with the time left', async (store) => {
+      const first = request();
+      await store.issue(first);
+      const again = (now: number) => store.issue(resend(first, { now }));
+      expect(await again(T0 + 10_000)).toEqual({
+        status: 'limited',
+        reason: 'cooldown',
+        retryAfterMs: 20_000,
+      });
+      expect(await again(T0 + 29_999)).toEqual({ status: 'limited', reason: 'cooldown', retryAfterMs: 1 });
+      expect((await again(T0 + 30_000)).status).toBe('issued');
+    });
   });
 }
 
 function windowsSuite(o: Suite): void {
-  const { it, expect, create, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'windows', 'send windows', () => {
-    it(
-      'limits sends per destination over a sliding window, across challenge keys',
-      async () => {
-        const store = await create();
-        const destinationKey = hex();
-        const limit = { max: 3, windowMs: 60_000 };
-        const send = (now: number) =>
-          store.issue(request({ destinationKey, destinationLimit: limit, now, expiresAt: now + 300_000 }));
-        for (const t of [0, 10_000, 20_000]) expect((await send(T0 + t)).status).toBe('issued');
-        expect(await send(T0 + 30_000)).toEqual({
-          status: 'limited',
-          reason: 'destination',
-          retryAfterMs: 30_000,
-        });
-        expect((await send(T0 + 60_000)).status).toBe('issued');
-        expect(await send(T0 + 60_001)).toEqual({
-          status: 'limited',
-          reason: 'destination',
-          retryAfterMs: 9_999,
-        });
-        const other = await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }));
-        expect(other.status).toBe('issued');
-      },
-      timeoutMs,
-    );
+    test(o, 'limits sends per destination over a sliding window, across challenge keys', async (store) => {
+      const destinationKey = hex();
+      const limit = { max: 3, windowMs: 60_000 };
+      const send = (now: number) =>
+        store.issue(request({ destinationKey, destinationLimit: limit, now, expiresAt: now + 300_000 }));
+      for (const t of [0, 10_000, 20_000]) expect((await send(T0 + t)).status).toBe('issued');
+      expect(await send(T0 + 30_000)).toEqual({
+        status: 'limited',
+        reason: 'destination',
+        retryAfterMs: 30_000,
+      });
+      expect((await send(T0 + 60_000)).status).toBe('issued');
+      expect(await send(T0 + 60_001)).toEqual({
+        status: 'limited',
+        reason: 'destination',
+        retryAfterMs: 9_999,
+      });
+      const other = await store.issue(request({ destinationLimit: limit, now: T0 + 60_001 }));
+      expect(other.status).toBe('issued');
+    });
 
-    it(
-      'limits sends per IP when an IP key is given',
-      async () => {
-        const store = await create();
-        const ipKey = hex();
-        const ipLimit = { max: 2, windowMs: 60_000 };
-        const send = (now: number) => store.issue(request({ ipKey, ipLimit, now, expiresAt: now + 300_000 }));
-        expect((await send(T0)).status).toBe('issued');
-        expect((await send(T0 + 1000)).status).toBe('issued');
-        expect(await send(T0 + 2000)).toEqual({ status: 'limited', reason: 'ip', retryAfterMs: 58_000 });
-        expect((await store.issue(request({ now: T0 + 2000 }))).status).toBe('issued');
-      },
-      timeoutMs,
-    );
+    test(o, 'limits sends per IP when an IP key is given', async (store) => {
+      const ipKey = hex();
+      const ipLimit = { max: 2, windowMs: 60_000 };
+      const send = (now: number) => store.issue(request({ ipKey, ipLimit, now, expiresAt: now + 300_000 }));
+      expect((await send(T0)).status).toBe('issued');
+      expect((await send(T0 + 1000)).status).toBe('issued');
+      expect(await send(T0 + 2000)).toEqual({ status: 'limited', reason: 'ip', retryAfterMs: 58_000 });
+      expect((await store.issue(request({ now: T0 + 2000 }))).status).toBe('issued');
+    });
   });
 }
 
@@ -402,85 +314,69 @@ async function service(o: Suite, overrides: Partial<OtpServiceOptions> = {}) {
 const phone = () => `+1415${String(randomInt(1_000_000, 9_999_999))}`;
 
 function serviceSuite(o: Suite): void {
-  const { it, expect, timeoutMs } = o;
+  const { expect } = o;
   part(o, 'service', 'through the service', () => {
-    it(
-      'a code verifies only its own purpose',
-      async () => {
-        const { otp, sent } = await service(o);
-        const to = phone();
-        await otp.send({ to, channel: 'sms', purpose: 'login' });
-        await otp.send({ to, channel: 'sms', purpose: 'reset' });
-        const [login, reset] = sent;
-        expect(login!.code).not.toBe(reset!.code);
-        expect(await otp.verify({ to, code: login!.code, purpose: 'reset' })).toEqual({ ok: false });
-        expect(await otp.verify({ to, code: reset!.code, purpose: 'login' })).toEqual({ ok: false });
-        expect((await otp.verify({ to, code: login!.code, purpose: 'login' })).ok).toBe(true);
-        expect((await otp.verify({ to, code: reset!.code, purpose: 'reset' })).ok).toBe(true);
-      },
-      timeoutMs,
-    );
+    test(o, 'a code verifies only its own purpose', async (_store) => {
+      const { otp, sent } = await service(o);
+      const to = phone();
+      await otp.send({ to, channel: 'sms', purpose: 'login' });
+      await otp.send({ to, channel: 'sms', purpose: 'reset' });
+      const [login, reset] = sent;
+      expect(login!.code).not.toBe(reset!.code);
+      expect(await otp.verify({ to, code: login!.code, purpose: 'reset' })).toEqual({ ok: false });
+      expect(await otp.verify({ to, code: reset!.code, purpose: 'login' })).toEqual({ ok: false });
+      expect((await otp.verify({ to, code: login!.code, purpose: 'login' })).ok).toBe(true);
+      expect((await otp.verify({ to, code: reset!.code, purpose: 'reset' })).ok).toBe(true);
+    });
 
-    it(
-      'locks after maxAttempts wrong guesses, even for the right code',
-      async () => {
-        const { otp, sent } = await service(o, { maxAttempts: 5 });
-        const to = phone();
-        await otp.send({ to, channel: 'sms', purpose: 'login' });
-        const code = sent[0]!.code;
-        const wrong = code === '000000' ? '111111' : '000000';
-        for (let i = 0; i < 5; i++)
-          expect(await otp.verify({ to, code: wrong, purpose: 'login' })).toEqual({ ok: false });
-        expect(await otp.verify({ to, code, purpose: 'login' })).toEqual({ ok: false });
-        await expect(otp.send({ to, channel: 'sms', purpose: 'login' })).rejects.toBeInstanceOf(
-          RateLimitedError,
-        );
-      },
-      timeoutMs,
-    );
+    test(o, 'locks after maxAttempts wrong guesses, even for the right code', async (_store) => {
+      const { otp, sent } = await service(o, { maxAttempts: 5 });
+      const to = phone();
+      await otp.send({ to, channel: 'sms', purpose: 'login' });
+      const code = sent[0]!.code;
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 5; i++)
+        expect(await otp.verify({ to, code: wrong, purpose: 'login' })).toEqual({ ok: false });
+      expect(await otp.verify({ to, code, purpose: 'login' })).toEqual({ ok: false });
+      await expect(otp.send({ to, channel: 'sms', purpose: 'login' })).rejects.toBeInstanceOf(
+        RateLimitedError,
+      );
+    });
 
-    it(
-      'rate limits with retryAfterMs',
-      async () => {
-        const { otp, advance } = await service(o, { destinationLimit: { max: 2, windowMs: 600_000 } });
-        const to = phone();
-        await otp.send({ to, channel: 'sms', purpose: 'login' });
-        advance(10_000);
-        const cooldown = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
-        expect(cooldown).toBeInstanceOf(RateLimitedError);
-        expect(cooldown).toMatchObject({ reason: 'cooldown', retryAfterMs: 20_000, code: 'RATE_LIMITED' });
-        advance(20_000);
-        await otp.send({ to, channel: 'sms', purpose: 'login' });
-        advance(30_000);
-        const window = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
-        expect(window).toMatchObject({ reason: 'destination', retryAfterMs: 540_000 });
-      },
-      timeoutMs,
-    );
+    test(o, 'rate limits with retryAfterMs', async (_store) => {
+      const { otp, advance } = await service(o, { destinationLimit: { max: 2, windowMs: 600_000 } });
+      const to = phone();
+      await otp.send({ to, channel: 'sms', purpose: 'login' });
+      advance(10_000);
+      const cooldown = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
+      expect(cooldown).toBeInstanceOf(RateLimitedError);
+      expect(cooldown).toMatchObject({ reason: 'cooldown', retryAfterMs: 20_000, code: 'RATE_LIMITED' });
+      advance(20_000);
+      await otp.send({ to, channel: 'sms', purpose: 'login' });
+      advance(30_000);
+      const window = await otp.send({ to, channel: 'sms', purpose: 'login' }).catch((e: unknown) => e);
+      expect(window).toMatchObject({ reason: 'destination', retryAfterMs: 540_000 });
+    });
 
-    it(
-      'a code expires after ttlMs',
-      async () => {
-        const { otp, sent, advance } = await service(o, { ttlMs: 120_000 });
-        const to = phone();
-        await otp.send({ to, channel: 'sms', purpose: 'login' });
-        advance(120_000);
-        expect(await otp.verify({ to, code: sent[0]!.code, purpose: 'login' })).toEqual({ ok: false });
-      },
-      timeoutMs,
-    );
+    test(o, 'a code expires after ttlMs', async (_store) => {
+      const { otp, sent, advance } = await service(o, { ttlMs: 120_000 });
+      const to = phone();
+      await otp.send({ to, channel: 'sms', purpose: 'login' });
+      advance(120_000);
+      expect(await otp.verify({ to, code: sent[0]!.code, purpose: 'login' })).toEqual({ ok: false });
+    });
   });
 }
 
 function atRestSuite(o: Suite): void {
-  const { it, expect, timeoutMs, inspect } = o;
+  const { expect, inspect } = o;
   part(o, 'atRest', 'at rest', () => {
-    const atRest = inspect ? it : it.skip;
     for (const [label, alphabet, channel, to] of [
       ['numeric code, phone', 'numeric', 'sms', '+14155550123'],
       ['alphanumeric code, email', 'alphanumeric', 'email', 'Ada.Lovelace@Example.com'],
     ] as const) {
-      atRest(
+      test(
+        o,
         `at rest (${label}): no key or value contains the code or the destination`,
         async () => {
           const { otp, sent } = await service(o, {
@@ -496,7 +392,7 @@ function atRestSuite(o: Suite): void {
           const forbidden = [code, to, to.toLowerCase(), to.replace('+', ''), '203.0.113.7'];
           for (const value of values) for (const f of forbidden) expect(value).not.toContain(f);
         },
-        timeoutMs,
+        !!inspect,
       );
     }
   });
@@ -528,3 +424,4 @@ export function otpStoreContract(options: OtpStoreContractOptions): void {
     atRestSuite(o);
   });
 }
+export { CONTRACT_T0, issueRequest, tally } from './testing-kit.js';

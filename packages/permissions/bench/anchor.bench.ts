@@ -4,11 +4,13 @@
 // (the task order rotates every round), each round times the same QUERIES calls per task, and the ratios are
 // taken per round (same round, same machine load) and reported as medians with their spread.
 //   pnpm --filter @app/permissions bench        (BENCH_ROUNDS, BENCH_CALLS to change the size)
-import { writeFileSync } from 'node:fs';
+// Writes bench/results.json (recordBenchResults), which scripts/collect-benchmarks.mjs gathers.
+import { recordBenchResults } from '@app/test-harness';
 import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import { memoryPermissionStore } from '../src/adapters/memory.js';
 import { createPermissionService, memoryPermissionCache, type SubjectPermissions } from '../src/index.js';
 import { mulberry32 } from './prng.js';
+import { interleavedRounds, median, perRound, quartiles, type RoundTask } from './rounds.js';
 
 const ROLES = 1000;
 const PERMS_PER_ROLE = 10;
@@ -75,112 +77,47 @@ const mine = Array.from({ length: QUERIES }, (_, i) => {
 });
 
 const M = QUERIES - 1;
-type Task = { name: string; run: (calls: number) => number | Promise<number> };
-const tasks: Task[] = [
-  {
-    name: 'CASL ability.can (random triples)',
-    run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const k = i & M;
-        if (abilities.get(users[k]!)!.can(actions[k]!, resources[k]!)) n++;
-      }
-      return n;
-    },
-  },
-  {
-    name: 'ours: await check (random triples)',
-    async run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const k = i & M;
-        if (await permissions.check(users[k]!, actions[k]!, resources[k]!)) n++;
-      }
-      return n;
-    },
-  },
-  {
-    name: 'ours: forSubject().can (random triples)',
-    run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const k = i & M;
-        if (snapshots.get(users[k]!)!.can(actions[k]!, resources[k]!)) n++;
-      }
-      return n;
-    },
-  },
-  {
-    name: 'CASL ability.can (granted triples)',
-    run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const q = mine[i & M]!;
-        if (abilities.get(q.user)!.can(q.action, q.resource)) n++;
-      }
-      return n;
-    },
-  },
-  {
-    name: 'ours: await check (granted triples)',
-    async run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const q = mine[i & M]!;
-        if (await permissions.check(q.user, q.action, q.resource)) n++;
-      }
-      return n;
-    },
-  },
-  {
-    name: 'ours: forSubject().can (granted triples)',
-    run(calls) {
-      let n = 0;
-      for (let i = 0; i < calls; i++) {
-        const q = mine[i & M]!;
-        if (snapshots.get(q.user)!.can(q.action, q.resource)) n++;
-      }
-      return n;
-    },
-  },
-];
+type Query = { user: string; action: string; resource: string };
+const random: Query[] = users.map((user, k) => ({ user, action: actions[k]!, resource: resources[k]! }));
 
-// Warm-up: every task a few times so that every function is optimised before timing.
-if (ONLY) tasks.splice(0, tasks.length, ...tasks.filter((t) => t.name.includes(ONLY)));
-for (let w = 0; w < 3; w++) for (const t of tasks) await t.run(CALLS / 4);
-
-const ns: Record<string, number[]> = Object.fromEntries(tasks.map((t) => [t.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (let j = 0; j < tasks.length; j++) {
-    const t = tasks[(j + round) % tasks.length]!;
-    // CPU time of this process (user + system), not wall time: on a shared machine the wall clock also counts
-    // the time other processes held the core, which has nothing to do with either library.
-    const start = process.cpuUsage();
-    await t.run(CALLS);
-    const used = process.cpuUsage(start);
-    ns[t.name]!.push(((used.user + used.system) * 1000) / CALLS);
-  }
+/** The three tasks of one query set: CASL, our awaited check, our synchronous snapshot. */
+function tasksOf(label: string, queries: readonly Query[]): RoundTask[] {
+  const loop = (decide: (q: Query) => boolean) => (calls: number) => {
+    let n = 0;
+    for (let i = 0; i < calls; i++) if (decide(queries[i & M]!)) n++;
+    return n;
+  };
+  return [
+    {
+      name: `CASL ability.can (${label})`,
+      run: loop((q) => abilities.get(q.user)!.can(q.action, q.resource)),
+    },
+    {
+      name: `ours: await check (${label})`,
+      async run(calls) {
+        let n = 0;
+        for (let i = 0; i < calls; i++) {
+          const q = queries[i & M]!;
+          if (await permissions.check(q.user, q.action, q.resource)) n++;
+        }
+        return n;
+      },
+    },
+    {
+      name: `ours: forSubject().can (${label})`,
+      run: loop((q) => snapshots.get(q.user)!.can(q.action, q.resource)),
+    },
+  ];
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const quartiles = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil(((s.length - 1) * 3) / 4)]!] as const;
-};
-/** Per round: anchor time / our time (> 1: ours is faster), then the median and quartiles over rounds. */
-const ratio = (anchor: string, ours: string) => {
-  const per = ns[anchor]!.map((a, r) => a / ns[ours]!.at(r)!);
-  return { median: median(per), q: quartiles(per) };
-};
+const tasks = [...tasksOf('random triples', random), ...tasksOf('granted triples', mine)];
+if (ONLY) tasks.splice(0, tasks.length, ...tasks.filter((t) => t.name.includes(ONLY)));
+const ns = await interleavedRounds(tasks, { rounds: ROUNDS, calls: CALLS });
 
 const rows = [
   ['ours: await check (random triples)', 'CASL ability.can (random triples)', 1],
   ['ours: forSubject().can (random triples)', 'CASL ability.can (random triples)', 3],
-  ['ours: await check (granted triples)', 'CASL ability.can (granted triples)', 1],
-  ['ours: forSubject().can (granted triples)', 'CASL ability.can (granted triples)', 3],
+  ['ours: await check (granted triples)', 'CASL ability.can (granted triples)', undefined],
+  ['ours: forSubject().can (granted triples)', 'CASL ability.can (granted triples)', undefined],
 ] as const;
 console.log(
   `\nAnchor workload (issue 17): ${ROLES} roles x ${PERMS_PER_ROLE} permissions, ${USERS} users x ${ROLES_PER_USER} random roles; ` +
@@ -193,17 +130,23 @@ console.log(
   '\n| ours vs anchor | ratio (median per-round anchor/ours; > 1: ours faster) | quartiles | target |',
 );
 console.log('|---|---:|---:|---:|');
-const results = rows.map(([ours, anchor, target]) => {
-  const r = ratio(anchor, ours);
+const measured = rows.filter(([ours, anchor]) => ns[ours] && ns[anchor]);
+for (const [ours, anchor, target] of measured) {
+  const ratios = perRound(ns, anchor, ours);
+  const [q1, q3] = quartiles(ratios);
   console.log(
-    `| ${ours} vs ${anchor} | ${r.median.toFixed(2)}x | ${r.q[0].toFixed(2)}-${r.q[1].toFixed(2)}x | >= ${target}x |`,
-  );
-  return { ours, anchor, target, ratio: r.median, quartiles: r.q, met: r.median >= target };
-});
-if (process.env.BENCH_RESULTS) {
-  writeFileSync(
-    process.env.BENCH_RESULTS,
-    `${JSON.stringify({ bench: 'permissions-anchor', node: process.version, rounds: ROUNDS, calls: CALLS, nsPerCall: Object.fromEntries(tasks.map((t) => [t.name, median(ns[t.name]!)])), ratios: results }, null, 2)}\n`,
+    `| ${ours} vs ${anchor} | ${median(ratios).toFixed(2)}x | ${q1.toFixed(2)}-${q3.toFixed(2)}x | ${target === undefined ? '—' : `>= ${target}x`} |`,
   );
 }
+recordBenchResults(
+  import.meta.dirname,
+  '@app/permissions',
+  measured.map(([ours, anchor, target]) => ({
+    measure: `${ours.replace('ours: ', '')} vs CASL`,
+    anchor,
+    ratios: perRound(ns, anchor, ours),
+    ...(target === undefined ? {} : { target }),
+    note: `issue 17 anchor workload, ${ROUNDS} interleaved rounds of ${CALLS} calls, CPU time; > 1: ours faster`,
+  })),
+);
 await permissions.close();

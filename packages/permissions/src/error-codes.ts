@@ -11,4 +11,5 @@ export const PERMISSION_ERROR_CODES = [
   'ROLE_CYCLE',
   'STORE_FAILED',
   'CLOSED',
+  'INVALID_OPTIONS',
 ] as const;

@@ -12,7 +12,8 @@ const errors = defineErrors('@app/permissions', PERMISSION_ERROR_CODES);
  * - `INVALID_ROLE`: a role name is not a plain name;
  * - `ROLE_CYCLE`: making a role inherit another would create a cycle;
  * - `STORE_FAILED`: the store or cache failed (the `cause` holds the underlying error);
- * - `CLOSED`: the service or an adapter was used after `close()`.
+ * - `CLOSED`: the service or an adapter was used after `close()`;
+ * - `INVALID_OPTIONS`: an adapter's options are wrong (a Prisma client whose database cannot be told, say).
  */
 export const PermissionErrorCode = errors.codes;
 

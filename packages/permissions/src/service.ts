@@ -1,4 +1,4 @@
-import { type Logger, silentLogger } from '@app/core';
+import { type Logger, silentLogger, type TelemetrySetting } from '@app/core';
 import { type CacheRead, memoryPermissionCache, type PermissionCache } from './cache.js';
 import { type CompiledPermissions, compile, PermissionIndex, scopeApplies } from './compile.js';
 import {
@@ -25,6 +25,7 @@ import {
   type Rule,
 } from './model.js';
 import type { PermissionStore, StoredRole } from './store.js';
+import { decisionAttributes, permissionsTelemetry } from './telemetry.js';
 
 /** Options of {@link createPermissionService}. */
 export interface PermissionServiceOptions {
@@ -37,6 +38,15 @@ export interface PermissionServiceOptions {
   cache?: PermissionCache;
   /** Receives writes (info) and store failures (error). Never receives more than ids and rule names. @default silentLogger */
   logger?: Logger;
+  /**
+   * Traces and metrics through `@opentelemetry/api` (an optional peer): a `permissions.check` span per check
+   * that reaches the cache or store, a `permissions.check` event on the active span for one answered from
+   * this process's copy, and the `app.permissions.checks` / `app.permissions.cache.lookups` counters. Never a
+   * subject, a resource id or a tenant. Free when the API is absent or no SDK is registered (an SDK registered
+   * after the service is created is seen within 64 checks); `false` for none.
+   * @default the global tracer and meter providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 export type { Decision, MatchedRule, PermissionEntry, SubjectPermissions } from './decision.js';
@@ -110,6 +120,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const cache = options.cache ?? memoryPermissionCache();
   const logger = options.logger ?? silentLogger;
   const canPeek = typeof cache.peek === 'function';
+  const otel = permissionsTelemetry(options.telemetry);
+  const { telemetry } = otel;
+  let quiet = 0;
   const inflight = new Map<string, Promise<PermissionIndex>>();
   let closed = false;
 
@@ -160,8 +173,33 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
     return pending;
   };
 
-  const fromRead = (subject: string, read: CacheRead): PermissionIndex | Promise<PermissionIndex> =>
-    read.compiled ? indexOf(read.compiled) : load(subject, read.token);
+  const fromRead = (subject: string, read: CacheRead): PermissionIndex | Promise<PermissionIndex> => {
+    if (telemetry.enabled()) otel.lookup(read.compiled ? 'hit' : 'miss');
+    return read.compiled ? indexOf(read.compiled) : load(subject, read.token);
+  };
+
+  // A check while somebody listens: the same decision, recorded (see telemetry.ts for what is and is not).
+  const observedCheck = (subject: string, action: string, resource: ResourceInput): Promise<boolean> => {
+    const a = assertName(action, 'action');
+    const r = normalizeResource(resource);
+    const s = assertSubject(subject);
+    const compiled = canPeek && !closed ? cache.peek!(s) : undefined;
+    if (compiled !== undefined) {
+      // Answered from this process's copy, synchronously: an event on the caller's span, no span of its own.
+      otel.lookup('hit');
+      const attributes = decisionAttributes(a, r, indexOf(compiled).decide(a, r), 'hit');
+      telemetry.addEvent('permissions.check', attributes);
+      otel.decided(attributes);
+      return attributes['app.permissions.decision'] === 'allow' ? ALLOWED : DENIED;
+    }
+    return telemetry.withSpan('permissions.check', undefined, async (span) => {
+      const grant = (await indexFor(s)).decide(a, r);
+      const attributes = decisionAttributes(a, r, grant, undefined);
+      span?.setAttributes(attributes);
+      otel.decided(attributes);
+      return grant?.effect === 'allow';
+    });
+  };
 
   const indexFor = (subject: string): PermissionIndex | Promise<PermissionIndex> => {
     assertOpen();
@@ -216,6 +254,16 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
   const service: PermissionService = {
     check(subject, action, resource) {
+      // While nobody listens, telemetry is asked once every QUIET_CHECKS checks (an SDK registered later is
+      // seen within that many): a quiet check costs a counter, not a look at the OpenTelemetry globals.
+      if (quiet > 0) quiet--;
+      else if (telemetry.enabled()) {
+        try {
+          return observedCheck(subject, action, resource);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      } else quiet = QUIET_CHECKS;
       // Fast path: a copy this process may use without I/O (a hit means the subject was validated when it
       // was cached), decided from the precomputed table, answered with a shared settled promise.
       const compiled = canPeek && !closed && typeof subject === 'string' ? cache.peek!(subject) : undefined;
@@ -355,6 +403,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 }
 
 const INDEX = Symbol('@app/permissions/index');
+
+/** Checks between two looks at whether telemetry listens, while it does not. */
+const QUIET_CHECKS = 64;
 
 // Settled promises are immutable, so every cached check can share these two.
 const ALLOWED = Promise.resolve(true);

@@ -4,6 +4,7 @@
 // router, status record, idempotency reservation) add. A memory-only pair shows the overhead without HTTP.
 //
 // Run: pnpm --filter @app/sms bench
+import { recordBenchResults } from '@app/test-harness';
 import { Bench } from 'tinybench';
 import twilio from 'twilio';
 import { startFakeTwilio } from '../src/__fixtures__/fake-twilio.js';
@@ -75,6 +76,23 @@ for (const row of rows) {
 }
 console.log(
   `\nadded per send over the SDK: provider ${((byName('@app/sms twilioProvider').mean - httpAnchor.mean) * 1000).toFixed(1)} µs, service ${((byName('@app/sms service.send (twilio)').mean - httpAnchor.mean) * 1000).toFixed(1)} µs`,
+);
+
+// Recorded for docs/benchmarks.md: anchor latency / ours (above 1: faster than the anchor).
+recordBenchResults(
+  import.meta.dirname,
+  '@app/sms',
+  rows
+    .filter((row) => !row.name.includes('anchor'))
+    .map((row) => {
+      const anchor = row.name.includes('memory') ? memAnchor : httpAnchor;
+      return {
+        measure: row.name,
+        anchor: anchor.name,
+        ratios: [Number((anchor.mean / row.mean).toFixed(3))],
+        note: `one send at a time; ${(row.mean * 1000).toFixed(1)} µs mean (±${row.rme.toFixed(1)}%)`,
+      };
+    }),
 );
 
 await Promise.all([service.close(), memoryService.close()]);

@@ -11,7 +11,14 @@ export type {
   SmsServiceSendResult,
 } from './service.js';
 export { createSmsService } from './service.js';
-export { assertUpdate, isFinalStatus, isSmsStatus, statusRank } from './status.js';
+export {
+  assertUpdate,
+  isFinalStatus,
+  isSmsStatus,
+  smsStatusRecord,
+  smsStatusUpdate,
+  statusRank,
+} from './status.js';
 export type {
   SmsDeliveryStatus,
   SmsEventPayload,

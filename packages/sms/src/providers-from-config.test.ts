@@ -1,11 +1,12 @@
-import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import { closeable } from '@app/core';
+import { settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTwilio, hex, startFakeTwilio } from './__fixtures__/fake-twilio.js';
 import { memorySmsProvider } from './adapters/memory.js';
 import { type TwilioCredentialsOptions, twilioProvider } from './adapters/twilio.js';
 import { isSmsError, SmsError, SmsErrorCode } from './errors.js';
 import { createSmsService, type SmsProviderFactory } from './service.js';
-import type { SmsProvider } from './types.js';
+import type { SmsProvider, SmsSendOptions } from './types.js';
 
 const TO = '+14155550123';
 const FROM = '+14155550100';
@@ -22,36 +23,7 @@ beforeEach(() => {
   backup.requests.length = 0;
 });
 
-/** A memory ConfigSource: `set` notifies the key's watchers at once, as `@app/config` does locally. */
-function memoryConfig(initial: Record<string, unknown>) {
-  const values = new Map(Object.entries(initial));
-  const watchers = new Map<string, Set<ConfigWatchCallback>>();
-  const source: ConfigSource & { set(key: string, value: unknown): void; watching(): number } = {
-    get: async (key) => structuredClone(values.get(key)),
-    watch(key, callback) {
-      const set = watchers.get(key) ?? new Set();
-      watchers.set(key, set);
-      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
-      set.add(entry);
-      return () => set.delete(entry);
-    },
-    set(key, value) {
-      values.set(key, value);
-      for (const cb of watchers.get(key) ?? []) cb(value, key);
-    },
-    watching: () => [...watchers.values()].reduce((n, s) => n + s.size, 0),
-  };
-  return source;
-}
-
-/** Lets a rebuild triggered by `set` finish: it reads the memory config and builds, with no I/O. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function spyLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  const noop = () => {};
-  return { errors, debug: noop, info: noop, warn: noop, error: (_o, msg) => errors.push(msg ?? '') };
-}
+const memoryConfig = testConfigSource;
 
 const twilioOptions = (fake: FakeTwilio, authToken = fake.authToken) => ({
   accountSid: fake.accountSid,
@@ -66,14 +38,17 @@ const passwords = (fake: FakeTwilio) => fake.requests.map((r) => r.password);
 function twilioFactory(closed: string[] = []): SmsProviderFactory {
   return (options: TwilioCredentialsOptions) => {
     const provider = twilioProvider(options);
-    return {
-      name: provider.name,
-      send: (to, body, sendOptions) => provider.send(to, body, sendOptions),
-      async close() {
-        closed.push(String(options.authToken));
-        await provider.close?.();
+    return closeable(
+      {
+        name: provider.name,
+        send: (to: string, body: string, sendOptions?: SmsSendOptions) =>
+          provider.send(to, body, sendOptions),
       },
-    } satisfies SmsProvider;
+      async () => {
+        closed.push(String(options.authToken));
+        await provider.close();
+      },
+    ) satisfies SmsProvider;
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ConfigSource } from '@app/core';
+import { closeable } from '@app/core';
 import { describe, expect, it, vi } from 'vitest';
 import { memorySmsIdempotencyStore, memorySmsProvider } from './adapters/memory.js';
 import { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
@@ -171,7 +172,7 @@ describe('createSmsService', () => {
     const idempotencyStore = memorySmsIdempotencyStore({ now: () => now });
     // The first process reserves the key, then dies inside the provider call (it never answers).
     const dying = createSmsService({
-      providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
+      providers: { hung: closeable({ name: 'hung', send: () => new Promise<never>(() => {}) }) },
       idempotency: { store: idempotencyStore },
     });
     void dying.send(TO, 'code 7', { idempotencyKey: 'otp:7' });

@@ -1,11 +1,10 @@
 import { type EventSink, silentLogger } from '@app/core';
 import type { DeliveryProviderOptions, IdempotencyOptions, IdempotencyStore } from '@app/delivery';
 import { deliveryProviders, fingerprintOf, sendOnce } from '@app/delivery';
-import { memoryIdempotencyStore } from '@app/delivery/memory';
+import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import { classifySmsError, SmsError, SmsErrorCode, type SmsErrorOptions } from './errors.js';
 import { checkEventRecipient, recipientFields, type SmsEventRecipient } from './privacy.js';
-import { assertUpdate } from './status.js';
-import { memorySmsStatusStore } from './stores/memory.js';
+import { smsStatusRecord, smsStatusUpdate } from './status.js';
 import type {
   SmsDeliveryStatus,
   SmsProvider,
@@ -36,7 +35,7 @@ export type SmsProviderFactory = (options: never, name: string) => SmsProvider |
  * not both.
  */
 export interface SmsServiceOptions extends DeliveryProviderOptions<SmsProvider, SmsProviderFactory> {
-  /** Where delivery statuses are kept. @default memorySmsStatusStore() */
+  /** Where delivery statuses are kept. @default memoryStatusStore() (closed with the service) */
   statusStore?: SmsStatusStore;
   /**
    * Idempotency: `{ store, ttlMs, lockMs, waitMs, pollMs }`, the same shape as `@app/email`'s. Use the Redis
@@ -133,7 +132,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'idempotency.lockMs must be a positive number of ms');
   }
   const ownedStores: Array<{ close(): Promise<void> }> = [];
-  const statusStore = options.statusStore ?? own(memorySmsStatusStore());
+  const statusStore = options.statusStore ?? own(memoryStatusStore());
   let idempotencyStore = idempotency.store;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -161,10 +160,10 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
   }
 
   async function recordStatus(update: SmsStatusUpdate): Promise<SmsStatusRecordResult> {
-    assertUpdate(update);
-    const result = await statusStore.record(update);
-    if (result.applied) await publish(result.record);
-    return result;
+    const result = await statusStore.record(smsStatusUpdate(update, Date.now()));
+    const record = smsStatusRecord(result.record);
+    if (result.applied) await publish(record);
+    return { applied: result.applied, record };
   }
 
   async function deliver(
@@ -238,7 +237,8 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       if (typeof id !== 'string' || id.length === 0) {
         throw new SmsError(SmsErrorCode.INVALID_OPTIONS, 'getStatus needs a message id');
       }
-      return (await statusStore.get(id)) ?? { id, status: 'unknown' };
+      const record = await statusStore.get(id);
+      return record ? smsStatusRecord(record) : { id, status: 'unknown' };
     },
     recordStatus,
     chain: () => providers.chain(),
@@ -273,4 +273,8 @@ const idempotencyErrors = {
       SmsErrorCode.IDEMPOTENCY_TIMEOUT,
       `the send was still retrying after half of idempotency.lockMs (${lockMs} ms); stopped, key freed`,
     ),
+  unavailable: (cause: unknown) =>
+    new SmsError(SmsErrorCode.STORE_UNAVAILABLE, 'the idempotency store did not answer: nothing was sent', {
+      cause,
+    }),
 };

@@ -1,5 +1,6 @@
+import { type DeliveryStatusRecord, type DeliveryStatusUpdate, statusDetails } from '@app/delivery';
 import { SmsError, SmsErrorCode } from './errors.js';
-import type { SmsStatus, SmsStatusUpdate } from './types.js';
+import type { SmsStatus, SmsStatusRecord, SmsStatusUpdate } from './types.js';
 
 const RANK: Readonly<Record<SmsStatus, number>> = {
   queued: 1,
@@ -65,4 +66,55 @@ export function assertUpdate(update: SmsStatusUpdate): void {
   if (!isSmsStatus(update.status)) {
     throw new SmsError(SmsErrorCode.INVALID_CALLBACK, `unknown status '${String(update.status)}'`);
   }
+}
+
+/**
+ * The status-store update of an SMS status update: ranked by {@link statusRank}, the first final status
+ * kept (`ties: 'keep'`). A provider sends one callback per status, so the status is the event id: a
+ * replayed callback is a duplicate. Recipient and error code are kept as details.
+ *
+ * @example
+ * ```ts
+ * await store.record(smsStatusUpdate({ id: 'SM1', status: 'delivered' }, Date.now()));
+ * ```
+ */
+export function smsStatusUpdate(update: SmsStatusUpdate, now: number): DeliveryStatusUpdate {
+  assertUpdate(update);
+  const at = update.at ?? now;
+  if (!Number.isFinite(at)) {
+    throw new SmsError(SmsErrorCode.INVALID_CALLBACK, `invalid status time '${String(update.at)}'`);
+  }
+  // One callback per status: the status is the event id, so a replayed callback is a duplicate.
+  const { id: messageId, status, provider } = update;
+  const details = statusDetails({ to: update.to, errorCode: update.errorCode });
+  return {
+    messageId,
+    eventId: status,
+    status,
+    rank: statusRank(status),
+    at,
+    provider,
+    details,
+    ties: 'keep',
+  };
+}
+
+/**
+ * The SMS view of a stored status record.
+ *
+ * @example
+ * ```ts
+ * const record = smsStatusRecord(await store.get('SM1'));
+ * ```
+ */
+export function smsStatusRecord(record: DeliveryStatusRecord): SmsStatusRecord {
+  const out: SmsStatusRecord = {
+    id: record.messageId,
+    status: record.status as SmsStatus,
+    updatedAt: record.updatedAt,
+  };
+  if (record.provider !== undefined) out.provider = record.provider;
+  if (record.details.to !== undefined) out.to = record.details.to;
+  if (record.details.errorCode !== undefined) out.errorCode = record.details.errorCode;
+  return out;
 }

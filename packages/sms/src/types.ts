@@ -1,4 +1,5 @@
 import type { Closeable } from '@app/core';
+import type { DeliveryStatusStore } from '@app/delivery';
 
 /**
  * Where a message stands. `queued` (accepted by the provider), `sending`, `sent` (handed to the carrier),
@@ -37,7 +38,8 @@ export interface SmsSendResult {
 /**
  * One way of sending SMS. Implementations validate their input (E.164 recipient, non-empty bounded body)
  * before any I/O and throw `SmsError`s whose codes say whether a retry or another provider could help.
- * Prove an implementation with `smsProviderContract` from `@app/sms/testing`.
+ * Prove an implementation with `smsProviderContract` from `@app/sms/testing`. Providers are {@link Closeable}:
+ * `close()` (and `await using`) frees the sockets a provider created itself, never a client you passed in.
  *
  * @example
  * ```ts
@@ -45,13 +47,11 @@ export interface SmsSendResult {
  * const { id } = await provider.send('+14155550123', 'Hello');
  * ```
  */
-export interface SmsProvider {
+export interface SmsProvider extends Closeable {
   /** A short name for logs and results, e.g. `twilio`. */
   readonly name: string;
   /** Sends one message. Resolves once the provider accepted it (not once it was delivered). */
   send(to: string, body: string, options?: SmsSendOptions): Promise<SmsSendResult>;
-  /** Frees what the provider holds (sockets). Optional: stateless providers have nothing to free. */
-  close?(): Promise<void>;
 }
 
 /** A delivery status update, from a provider's callback or from the send itself. */
@@ -96,16 +96,13 @@ export interface SmsStatusRecordResult {
 }
 
 /**
- * Where delivery statuses are kept. Recording is one atomic step: a status only moves forward
- * (queued -> sending -> sent -> final), and a duplicate or late callback is not applied.
- * Prove an implementation with `smsStatusStoreContract` from `@app/sms/testing`.
+ * Where delivery statuses are kept: `@app/delivery`'s one status-store interface ({@link DeliveryStatusStore}),
+ * shared with `@app/email`. Recording is one atomic step: a status only moves forward
+ * (queued -> sending -> sent -> final; the first final status wins), and a duplicate or late callback is
+ * not applied. The service translates {@link SmsStatusUpdate}s to its updates (`smsStatusUpdate`). Prove an
+ * implementation with `statusStoreContract` from `@app/sms/testing` (or `@app/delivery/testing`).
  */
-export interface SmsStatusStore extends Closeable {
-  /** Reads the record of `id`, or `undefined` when none is stored. */
-  get(id: string): Promise<SmsStatusRecord | undefined>;
-  /** Applies `update` if it moves the status forward; answers whether it did and what is stored now. */
-  record(update: SmsStatusUpdate): Promise<SmsStatusRecordResult>;
-}
+export type SmsStatusStore = DeliveryStatusStore;
 
 /** What every `sms.*` event carries (the service publishes one per applied status change). */
 export interface SmsEventPayload {

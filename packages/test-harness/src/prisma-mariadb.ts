@@ -16,8 +16,17 @@ export { PrismaClient as PrismaClientMariaDb };
  * const prisma = createTestPrismaMariaDb(db);
  * ```
  */
-export function createTestPrismaMariaDb(db: MariaDbHarness): PrismaClient {
-  const adapter = new PrismaMariaDb({ ...db.config, connectionLimit: 5 }, { database: db.database });
+export function createTestPrismaMariaDb(
+  db: MariaDbHarness,
+  options: {
+    /** How long a query waits for one of the pool's connections, in ms (race tests queue many). @default 10000 */
+    acquireTimeoutMs?: number;
+  } = {},
+): PrismaClient {
+  const adapter = new PrismaMariaDb(
+    { ...db.config, connectionLimit: 5, acquireTimeout: options.acquireTimeoutMs ?? 10_000 },
+    { database: db.database },
+  );
   const prisma = new PrismaClient({ adapter });
   atEndOfFile(() => prisma.$disconnect());
   return prisma;

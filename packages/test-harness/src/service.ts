@@ -30,9 +30,16 @@ export function serviceUnavailable(
   );
 }
 
-/** Runs `fn` after all tests of the calling file, whether they passed or not. */
+/**
+ * Runs `fn` after all tests of the calling file, whether they passed or not. Outside a vitest run (a bench
+ * script) there is no file to end: the caller closes what it started.
+ */
 export function atEndOfFile(fn: () => Promise<void>): void {
-  afterAll(fn, 30_000);
+  try {
+    afterAll(fn, 30_000);
+  } catch {
+    // Not inside a test file.
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyStoreContract } from '../testing.js';
-import { memoryIdempotencyStore } from './memory.js';
+import { idempotencyStoreContract, statusStoreContract } from '../testing.js';
+import { memoryIdempotencyStore, memoryStatusStore } from './memory.js';
 
 let now = 1_000_000;
 idempotencyStoreContract({
@@ -156,3 +156,35 @@ function countMapIteratorSteps(): { readonly count: number; restore(): void } {
     },
   };
 }
+
+statusStoreContract({ describe, it, expect, name: 'memory', create: () => memoryStatusStore() });
+
+describe('memoryStatusStore bounds', () => {
+  const u = (messageId: string, eventId: string, rank = 1) => ({
+    messageId,
+    eventId,
+    status: `s${rank}`,
+    rank,
+    at: 1000 + rank,
+  });
+
+  it('keeps at most maxEntries messages, dropping the least recently updated', async () => {
+    const store = memoryStatusStore({ maxEntries: 2 });
+    await store.record(u('a', 'e1'));
+    await store.record(u('b', 'e1'));
+    await store.record(u('a', 'e2', 2)); // a is now the most recent
+    await store.record(u('c', 'e1'));
+    expect(await store.get('b')).toBeUndefined();
+    expect((await store.get('a'))?.rank).toBe(2);
+    expect(await store.get('c')).toBeDefined();
+  });
+
+  it('keeps the newest maxEvents events, and answers copies', async () => {
+    const store = memoryStatusStore({ maxEvents: 2 });
+    for (const id of ['e1', 'e2', 'e3']) await store.record(u('m', id));
+    const record = await store.get('m');
+    expect(record?.events.map((e) => e.eventId)).toEqual(['e2', 'e3']);
+    record?.events.pop();
+    expect((await store.get('m'))?.events).toHaveLength(2);
+  });
+});

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { closeable } from '@app/core';
 import type { IdempotencyRecord, IdempotencyReservation, IdempotencyStore } from '../idempotency.js';
+import {
+  assertStatusUpdate,
+  type DeliveryStatusRecord,
+  type DeliveryStatusRecordResult,
+  type DeliveryStatusStore,
+  type DeliveryStatusUpdate,
+  replacesStatus,
+  statusEventOf,
+} from '../status.js';
 
 /** Options of {@link memoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
@@ -73,6 +82,76 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     },
     async release(key: string, token: string) {
       if (live(key)?.token === token) entries.delete(key);
+    },
+  });
+}
+
+/** Options of {@link memoryStatusStore}. */
+export interface MemoryStatusStoreOptions {
+  /** Messages kept at most; the least recently updated are dropped first. @default 10000 */
+  maxEntries?: number;
+  /** Events kept per message (the oldest are dropped). @default 100 */
+  maxEvents?: number;
+}
+
+type StatusEntry = { record: DeliveryStatusRecord; seen: Set<string> };
+
+// Records hold strings only: a shallow copy per level is a full copy, and much cheaper than structuredClone.
+const copy = (record: DeliveryStatusRecord): DeliveryStatusRecord => ({
+  ...record,
+  details: { ...record.details },
+  events: record.events.map((e) => ({ ...e, details: { ...e.details } })),
+});
+
+/**
+ * A delivery status store in process memory, bounded to `maxEntries` messages: the services' default.
+ * Every `record` runs to completion before the next (one event loop), so it is atomic by construction.
+ *
+ * @example
+ * ```ts
+ * import { memoryStatusStore } from '@app/delivery/memory';
+ * const email = createEmailService({ providers, statusStore: memoryStatusStore({ maxEntries: 1000 }) });
+ * ```
+ */
+export function memoryStatusStore(options: MemoryStatusStoreOptions = {}): DeliveryStatusStore {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEvents = options.maxEvents ?? 100;
+  const entries = new Map<string, StatusEntry>();
+
+  return closeable({
+    async get(messageId: string) {
+      const entry = entries.get(messageId);
+      return entry ? copy(entry.record) : undefined;
+    },
+    async record(update: DeliveryStatusUpdate): Promise<DeliveryStatusRecordResult> {
+      assertStatusUpdate(update);
+      const entry = entries.get(update.messageId);
+      if (entry?.seen.has(update.eventId))
+        return { fresh: false, applied: false, record: copy(entry.record) };
+      const record: DeliveryStatusRecord = entry?.record ?? {
+        messageId: update.messageId,
+        status: update.status,
+        rank: update.rank,
+        updatedAt: update.at,
+        details: {},
+        events: [],
+      };
+      const applied = replacesStatus(entry?.record.rank, update);
+      if (applied) {
+        record.status = update.status;
+        record.rank = update.rank;
+        record.updatedAt = update.at;
+        if (update.provider !== undefined) record.provider = update.provider;
+        Object.assign(record.details, update.details);
+      }
+      record.events.push(statusEventOf(update));
+      if (record.events.length > maxEvents) record.events.splice(0, record.events.length - maxEvents);
+      const seen = entry?.seen ?? new Set<string>();
+      seen.add(update.eventId);
+      entries.delete(update.messageId);
+      entries.set(update.messageId, { record, seen });
+      while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+      return { fresh: true, applied, record: copy(record) };
     },
   });
 }

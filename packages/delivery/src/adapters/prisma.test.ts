@@ -2,9 +2,9 @@ import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
 import { DeliveryErrorCode } from '../errors.js';
-import { idempotencyStoreContract } from '../testing.js';
+import { prismaStoreSuites } from './prisma.fixture.js';
 import type { PrismaDeliveryRawClient } from './prisma.js';
-import { prismaIdempotencyStore } from './prisma.js';
+import { prismaIdempotencyStore, prismaStatusStore } from './prisma.js';
 
 const db = await requirePostgres({ migrations: ['delivery'] });
 const result = { id: 'SM1', status: 'queued', provider: 'twilio' };
@@ -26,38 +26,38 @@ async function rows(key: string): Promise<Row[]> {
 }
 
 describe('prismaIdempotencyStore: options', () => {
-  it('refuses a missing client or a bad clock before any I/O', () => {
+  it('refuses a missing client, a bad clock or an unknown database before any I/O', () => {
     expect(() => prismaIdempotencyStore({} as never)).toThrow(
       expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
     );
-    const prisma = { $queryRaw: () => Promise.resolve([]), $executeRaw: () => Promise.resolve(0) };
-    expect(() =>
-      prismaIdempotencyStore({ prisma: prisma as unknown as PrismaDeliveryRawClient, now: 5 as never }),
-    ).toThrow(expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }));
+    const prisma = createTestPrisma(db);
+    expect(() => prismaIdempotencyStore({ prisma, now: 5 as never })).toThrow(
+      expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
+    );
+    // A wrapper exposing only the raw methods: the database cannot be read from it.
+    const wrapped = {
+      $queryRaw: prisma.$queryRaw.bind(prisma),
+      $executeRaw: prisma.$executeRaw.bind(prisma),
+      $queryRawUnsafe: prisma.$queryRawUnsafe.bind(prisma),
+      $executeRawUnsafe: prisma.$executeRawUnsafe.bind(prisma),
+      $transaction: prisma.$transaction.bind(prisma),
+    } as PrismaDeliveryRawClient;
+    expect(() => prismaStatusStore({ prisma: wrapped })).toThrow(/pass option 'provider'/);
+    expect(() => prismaStatusStore({ prisma: wrapped, provider: 'oracle' as never })).toThrow(
+      expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
+    );
+    expect(() => prismaStatusStore({ prisma: wrapped, provider: 'postgresql' })).not.toThrow();
   });
 });
 
 describe.skipIf(!db.available)('prismaIdempotencyStore on real Postgres', () => {
   const prisma = createTestPrisma(db);
-  idempotencyStoreContract({
-    describe,
-    it,
-    expect,
-    name: 'prisma (database clock)',
-    create: () => prismaIdempotencyStore({ prisma }),
-    inspect: async () =>
-      (await db.query<{ key: string }>('SELECT key FROM app_delivery_idempotency')).rows.map((r) => r.key),
-  });
-  let now = Date.parse('2030-01-01T00:00:00.000Z');
-  idempotencyStoreContract({
-    describe,
-    it,
-    expect,
-    name: 'prisma (injected clock)',
-    create: () => prismaIdempotencyStore({ prisma, now: () => now }),
-    advanceTime: (ms) => {
-      now += ms;
-    },
+  prismaStoreSuites({
+    name: 'postgresql',
+    prisma,
+    other: createTestPrisma(db),
+    column: async (table, column) =>
+      (await db.query<{ v: string }>(`SELECT ${column} AS v FROM ${table}`)).rows.map((r) => r.v),
   });
 
   it('writes the reservation, then the result, in one row (read back with SQL)', async () => {
@@ -121,21 +121,5 @@ describe.skipIf(!db.available)('prismaIdempotencyStore on real Postgres', () => 
     expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await rows('dbclock-old')).toEqual([]);
     expect(await rows('dbclock-1')).toHaveLength(1);
-  });
-
-  it('gives a key to exactly one of 1,000 concurrent reservations across two PrismaClients', async () => {
-    const other = createTestPrisma(db);
-    const stores = [prismaIdempotencyStore({ prisma }), prismaIdempotencyStore({ prisma: other })];
-    const all = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => (stores[i % 2] ?? stores[0])?.reserve('race-1', 'fp', 60_000)),
-    );
-    const winners = all.filter((r) => r?.acquired === true);
-    expect(winners).toHaveLength(1);
-    for (const r of all.filter((x) => x?.acquired === false)) {
-      expect(r).toEqual({ acquired: false, existing: { state: 'pending', fingerprint: 'fp' } });
-    }
-    const stored = await rows('race-1');
-    expect(stored).toHaveLength(1);
-    expect(stored[0]?.token).toBe(winners[0]?.acquired ? winners[0].token : 'none');
   });
 });

@@ -2,29 +2,26 @@ import { requireRedis } from '@app/test-harness';
 import RedisMock from 'ioredis-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeliveryErrorCode } from '../errors.js';
-import { idempotencyStoreContract } from '../testing.js';
-import { redisIdempotencyStore } from './redis.js';
+import { idempotencyStoreContract, scanRedisKeys as scanKeys, statusStoreContract } from '../testing.js';
+import { redisIdempotencyStore, redisStatusStore } from './redis.js';
 
 const redis = await requireRedis();
 const t = { describe, it, expect };
 
-describe.skipIf(!redis.available)('redisIdempotencyStore on real Redis', () => {
+describe.skipIf(!redis.available)('Redis stores on one real node', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
   idempotencyStoreContract({
     ...t,
     name: 'redis',
-    create: () => redisIdempotencyStore({ client, keyPrefix }),
-    inspect: async () => {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-      return keys;
-    },
+    create: () => redisIdempotencyStore({ client, keyPrefix: `${keyPrefix}idem:` }),
+    inspect: () => scanKeys(client, `${keyPrefix}idem:`),
+  });
+  statusStoreContract({
+    ...t,
+    name: 'redis',
+    create: () => redisStatusStore({ client, keyPrefix: `${keyPrefix}status:` }),
+    inspect: () => scanKeys(client, `${keyPrefix}status:`),
   });
 
   it('keeps one hash per key under its own hash tag: the lock TTL, then the result TTL', async () => {
@@ -40,6 +37,31 @@ describe.skipIf(!redis.available)('redisIdempotencyStore on real Redis', () => {
     // Completed: the token no longer holds the key, so a late release leaves the result.
     await store.release('order-1', r.token);
     expect(await client.exists(key)).toBe(1);
+  });
+
+  it('keeps a status in three keys under the message hash tag, expiring ttlMs after the last event', async () => {
+    const store = redisStatusStore({ client, keyPrefix, ttlMs: 50_000 });
+    await store.record({
+      messageId: 'msg-1',
+      eventId: 'e1',
+      status: 'sent',
+      rank: 1,
+      at: 5,
+      details: { a: 'b' },
+    });
+    const keys = (await scanKeys(client, `${keyPrefix}{msg-1}`)).sort();
+    expect(keys).toEqual([
+      `${keyPrefix}{msg-1}:events`,
+      `${keyPrefix}{msg-1}:seen`,
+      `${keyPrefix}{msg-1}:status`,
+    ]);
+    expect(await client.hgetall(`${keyPrefix}{msg-1}:status`)).toEqual({
+      s: 'sent',
+      k: '1',
+      u: '5',
+      d: '{"a":"b"}',
+    });
+    for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(40_000);
   });
 
   it('runs its scripts by EVALSHA after the first call (no script body per call)', async () => {
@@ -60,11 +82,18 @@ describe.skipIf(!redis.available)('redisIdempotencyStore on real Redis', () => {
     await spied.reserve('sha-1', 'fp', 5_000);
     expect(sent).toEqual(['evalsha']);
   });
+});
 
-  it('refuses a missing client before any I/O', () => {
-    expect(() => redisIdempotencyStore({} as never)).toThrow(
-      expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
-    );
+describe('Redis stores: options', () => {
+  it('refuse a missing client or a bad timeout before any I/O', () => {
+    for (const make of [redisIdempotencyStore, redisStatusStore]) {
+      expect(() => make({} as never)).toThrow(
+        expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
+      );
+      expect(() => make({ client: new RedisMock(), timeoutMs: 0 })).toThrow(
+        expect.objectContaining({ code: DeliveryErrorCode.INVALID_OPTIONS }),
+      );
+    }
   });
 });
 

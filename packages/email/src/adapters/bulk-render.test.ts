@@ -1,3 +1,4 @@
+import { closeable } from '@app/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderPlaceholders } from '../placeholders.js';
 import { createEmailService } from '../service.js';
@@ -177,13 +178,13 @@ describe('SendGrid honours the abort signal', () => {
 describe('a provider without native bulk', () => {
   it('gets each recipient the rendered content, message by message', async () => {
     const received: Array<{ to?: string; subject?: string; text?: string; html?: string }> = [];
-    const plain = {
+    const plain = closeable({
       name: 'plain',
       async send(m: { to: Array<{ email: string }>; subject?: string; text?: string; html?: string }) {
         received.push({ to: m.to[0]?.email, subject: m.subject, text: m.text, html: m.html });
         return { id: `p${received.length}`, status: 'sent' as const };
       },
-    };
+    });
     const email = createEmailService({ providers: { plain }, defaultFrom: 'app@example.com' });
     await expect(email.sendBulk(bulk)).resolves.toMatchObject({ sent: 2, failed: 0 });
     expect(received.sort((a, b) => String(a.to).localeCompare(String(b.to)))).toEqual(expected);

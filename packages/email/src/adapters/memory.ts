@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { closeable, type FailureKind } from '@app/core';
-import { memoryIdempotencyStore } from '@app/delivery/memory';
+import { type Closeable, closeable, type FailureKind } from '@app/core';
+import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
-import { STATUS_PRECEDENCE } from '../status.js';
 import type {
   BulkItemResult,
-  DeliveryEvent,
   DeliveryStatus,
   EmailProvider,
   EmailStatusStore,
   NormalizedBulk,
   NormalizedEmail,
   ProviderSendResult,
-  StatusRecord,
 } from '../types.js';
 
 /** A message kept by {@link memoryEmailProvider}. */
@@ -72,7 +69,7 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
     return kept;
   }
 
-  return {
+  return closeable<Omit<MemoryEmailProvider, keyof Closeable>>({
     name,
     maxBulkSize: options.maxBulkSize ?? 1000,
     messages: () => messages.map(copy),
@@ -118,7 +115,7 @@ export function memoryEmailProvider(options: MemoryEmailProviderOptions = {}): M
       messages.length = 0;
       failures.length = 0;
     },
-  };
+  });
 }
 
 /** A copy of a kept message, so callers cannot change the outbox. */
@@ -132,50 +129,22 @@ export interface MemoryEmailStatusStoreOptions {
   maxMessages?: number;
 }
 
+export type { MemoryStatusStoreOptions } from '@app/delivery/memory';
+export { memoryStatusStore } from '@app/delivery/memory';
+
 /**
- * A status store in process memory. The default of `createEmailService`; use Redis or Prisma when
- * webhooks and `getStatus` run in different processes.
+ * `@app/delivery`'s in-memory status store (`memoryStatusStore`) under its former `@app/email` name: the
+ * default of `createEmailService`; use Redis or Prisma when webhooks and `getStatus` run in different
+ * processes.
  *
+ * @deprecated Use `memoryStatusStore({ maxEntries })` (`maxMessages` is `maxEntries` there).
  * @example
  * ```ts
  * const statusStore = memoryEmailStatusStore();
  * ```
  */
 export function memoryEmailStatusStore(options: MemoryEmailStatusStoreOptions = {}): EmailStatusStore {
-  const max = options.maxMessages ?? 100_000;
-  const records = new Map<string, StatusRecord & { seen: Set<string> }>();
-  return closeable({
-    async record(event: DeliveryEvent): Promise<boolean> {
-      let rec = records.get(event.messageId);
-      if (rec?.seen.has(event.id)) return false;
-      if (!rec) {
-        rec = { ...pick(event), events: [], seen: new Set() };
-      } else if (STATUS_PRECEDENCE[event.status] >= STATUS_PRECEDENCE[rec.status]) {
-        Object.assign(rec, pick(event));
-      }
-      rec.seen.add(event.id);
-      rec.events.push({ ...event });
-      records.delete(event.messageId);
-      records.set(event.messageId, rec);
-      if (records.size > max) records.delete(records.keys().next().value as string);
-      return true;
-    },
-    async get(messageId: string): Promise<StatusRecord | undefined> {
-      const rec = records.get(messageId);
-      if (!rec) return undefined;
-      const { seen: _seen, ...rest } = rec;
-      return { ...rest, events: rest.events.map((e) => ({ ...e })) };
-    },
-  });
-}
-
-function pick(event: DeliveryEvent) {
-  return {
-    messageId: event.messageId,
-    status: event.status,
-    provider: event.provider,
-    updatedAt: event.timestamp,
-  };
+  return memoryStatusStore({ maxEntries: options.maxMessages ?? 100_000 });
 }
 
 export type { MemoryIdempotencyStoreOptions } from '@app/delivery/memory';

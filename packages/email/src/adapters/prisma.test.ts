@@ -1,54 +1,63 @@
+import { channelIdempotencyContract } from '@app/delivery/testing';
 import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
-import { emailStatusStoreContract } from '../testing.js';
-import { prismaEmailStatusStore } from './prisma.js';
+import { createEmailService } from '../service.js';
+import { recordDeliveryEvents } from '../status.js';
+import { emailSubject } from '../test/channel-subject.js';
+import { memoryEmailProvider } from './memory.js';
+import { prismaEmailIdempotencyStore, prismaEmailStatusStore } from './prisma.js';
 
-const db = await requirePostgres({ migrations: ['email'] });
+// The stores themselves are proven in @app/delivery on PostgreSQL, MariaDB and SQLite; this is the service on them.
+const db = await requirePostgres({ migrations: ['delivery'] });
 
-describe.skipIf(!db.available)('prismaEmailStatusStore on real Postgres', () => {
+describe.skipIf(!db.available)('the email service on the Prisma stores (Postgres)', () => {
   const prisma = createTestPrisma(db);
-  emailStatusStoreContract({
+  const msg = { to: 'ada@example.com', subject: 'Hi', text: 'Hello' };
+
+  channelIdempotencyContract({
     describe,
     it,
     expect,
-    name: 'prisma',
-    create: () => prismaEmailStatusStore({ prisma }),
+    name: 'email on prisma',
+    namespace: 'email:',
+    create: () => emailSubject(prismaEmailIdempotencyStore({ prisma })),
+    inspect: async () =>
+      (await db.query<{ key: string }>('SELECT key FROM app_delivery_idempotency')).rows.map((r) => r.key),
   });
 
-  it('writes one status row and one event row per distinct event', async () => {
-    const store = prismaEmailStatusStore({ prisma });
-    const at = new Date('2030-01-01T00:00:00.123Z');
-    await store.record({
-      id: 'e1',
-      messageId: 'pm-1',
-      status: 'delivered',
-      provider: 'ses',
-      timestamp: at,
-      recipient: 'a@example.com',
+  it('keeps the send status and webhook events in the shared tables, read back as e-mail records', async () => {
+    const email = createEmailService({
+      providers: { memory: memoryEmailProvider() },
+      defaultFrom: 'a@example.com',
+      statusStore: prismaEmailStatusStore({ prisma }),
     });
-    await store.record({
-      id: 'e2',
-      messageId: 'pm-1',
-      status: 'sent',
-      provider: 'ses',
-      timestamp: at,
-      reason: 'late',
-    });
-    await store.record({ id: 'e2', messageId: 'pm-1', status: 'sent', provider: 'ses', timestamp: at });
-    const status = await db.query(
-      'SELECT message_id, status, rank, provider, updated_at FROM app_email_status WHERE message_id = $1',
-      ['pm-1'],
+    const { id } = await email.send(msg);
+    await recordDeliveryEvents(
+      [
+        {
+          id: 'e1',
+          messageId: id,
+          status: 'bounced',
+          provider: 'memory',
+          timestamp: new Date(5000),
+          reason: 'full',
+        },
+        { id: 'e2', messageId: id, status: 'delivered', provider: 'memory', timestamp: new Date(6000) },
+      ],
+      { store: email.statusStore },
     );
-    expect(status.rows).toEqual([
-      { message_id: 'pm-1', status: 'delivered', rank: 3, provider: 'ses', updated_at: at },
+    expect(await email.getStatus(id)).toBe('bounced');
+    const record = await email.getStatusRecord(id);
+    expect(record?.events.map((e) => [e.status, e.reason])).toEqual([
+      ['sent', undefined],
+      ['bounced', 'full'],
+      ['delivered', undefined],
     ]);
-    const events = await db.query(
-      "SELECT id, status, recipient, reason FROM app_email_event WHERE message_id = 'pm-1' ORDER BY seq",
-    );
-    expect(events.rows).toEqual([
-      { id: 'e1', status: 'delivered', recipient: 'a@example.com', reason: null },
-      { id: 'e2', status: 'sent', recipient: null, reason: 'late' },
+    const { rows } = await db.query('SELECT status, rank FROM app_delivery_status WHERE message_id = $1', [
+      id,
     ]);
+    expect(rows).toEqual([{ status: 'bounced', rank: 6 }]);
+    await email.close();
   });
 });

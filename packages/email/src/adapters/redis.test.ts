@@ -1,42 +1,37 @@
+import { channelIdempotencyContract, scanRedisKeys } from '@app/delivery/testing';
 import { requireRedis } from '@app/test-harness';
-import RedisMock from 'ioredis-mock';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEmailService } from '../service.js';
+import { recordDeliveryEvents } from '../status.js';
+import { emailSubject } from '../test/channel-subject.js';
 import { startFakeSendgrid } from '../test/fake-http.js';
-import { emailStatusStoreContract } from '../testing.js';
 import { redisEmailIdempotencyStore, redisEmailStatusStore } from './redis.js';
 import { sendgridProvider } from './sendgrid.js';
 
+// The stores themselves are proven in @app/delivery (one node, cluster, outage); this is the service on them.
 const redis = await requireRedis();
-const t = { describe, it, expect };
 
-describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
+describe.skipIf(!redis.available)('the email service on the Redis stores', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
-  emailStatusStoreContract({
-    ...t,
-    name: 'redis',
-    create: () => redisEmailStatusStore({ client, keyPrefix }),
+
+  channelIdempotencyContract({
+    describe,
+    it,
+    expect,
+    name: 'email on redis',
+    namespace: 'email:',
+    create: () => emailSubject(redisEmailIdempotencyStore({ client, keyPrefix })),
+    inspect: async () => (await scanRedisKeys(client, keyPrefix)).map((k) => k.replace(/[{}]/g, '')),
   });
 
-  it('writes the status hash, event list and seen set under one hash tag, with a TTL', async () => {
-    const store = redisEmailStatusStore({ client, keyPrefix, ttlMs: 60_000, maxEvents: 2 });
-    const at = new Date('2030-01-01T00:00:00Z');
-    for (const [i, status] of (['sent', 'delivered', 'opened'] as const).entries()) {
-      await store.record({ id: `e${i}`, messageId: 'm-1', status, provider: 'ses', timestamp: at });
-    }
-    expect(await client.hgetall(`${keyPrefix}{m-1}:status`)).toEqual({
-      status: 'opened',
-      rank: '4',
-      provider: 'ses',
-      updatedAt: String(at.getTime()),
-    });
-    const events = (await client.lrange(`${keyPrefix}{m-1}:events`, 0, -1)).map((s) => JSON.parse(s).status);
-    expect(events).toEqual(['delivered', 'opened']);
-    expect((await client.smembers(`${keyPrefix}{m-1}:seen`)).sort()).toEqual(['e0', 'e1', 'e2']);
-    const ttl = await client.pttl(`${keyPrefix}{m-1}:status`);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60_000);
+  it('keeps statuses under the email prefix, one hash tag per message', async () => {
+    const store = redisEmailStatusStore({ client, keyPrefix: `${keyPrefix}email:` });
+    await recordDeliveryEvents(
+      [{ id: 'e0', messageId: 'm-1', status: 'sent', provider: 'ses', timestamp: new Date(5) }],
+      { store },
+    );
+    expect(await client.hget(`${keyPrefix}email:{m-1}:status`, 's')).toBe('sent');
   });
 
   it('two service instances (two "processes") sharing Redis send once for 200 concurrent retries', async () => {
@@ -63,11 +58,4 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
       await fake.close();
     }
   });
-});
-
-describe('Redis stores on ioredis-mock', () => {
-  // ioredis-mock runs Lua through fengari; it covers SET NX PX, hashes, lists and sets as used here.
-  const client = new RedisMock();
-  afterAll(() => client.disconnect());
-  emailStatusStoreContract({ ...t, name: 'ioredis-mock', create: () => redisEmailStatusStore({ client }) });
 });

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { type Closeable, closeable } from '@app/core';
 import { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 import { EmailError, EmailErrorCode, EmailProviderError } from '../errors.js';
 import { placeholderSubstitutions } from '../placeholders.js';
@@ -226,76 +227,77 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
     }
   }
 
-  return {
-    name,
-    maxBulkSize: MAX_RECIPIENTS_PER_REQUEST,
+  return closeable<Omit<EmailProvider, keyof Closeable>>(
+    {
+      name,
+      maxBulkSize: MAX_RECIPIENTS_PER_REQUEST,
 
-    async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
-      const personalization: Record<string, unknown> = { to: message.to.map(toSg) };
-      if (message.cc.length > 0) personalization.cc = message.cc.map(toSg);
-      if (message.bcc.length > 0) personalization.bcc = message.bcc.map(toSg);
-      if (message.template?.data) personalization.dynamicTemplateData = message.template.data;
-      const id = await post(
-        { ...baseData(message, sandbox), personalizations: [personalization] },
-        opts?.signal,
-      );
-      return { id, status: 'queued' };
-    },
+      async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
+        const personalization: Record<string, unknown> = { to: message.to.map(toSg) };
+        if (message.cc.length > 0) personalization.cc = message.cc.map(toSg);
+        if (message.bcc.length > 0) personalization.bcc = message.bcc.map(toSg);
+        if (message.template?.data) personalization.dynamicTemplateData = message.template.data;
+        const id = await post(
+          { ...baseData(message, sandbox), personalizations: [personalization] },
+          opts?.signal,
+        );
+        return { id, status: 'queued' };
+      },
 
-    async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
-      // Recipients are packed into requests of at most 1,000 addresses (one entry may hold several).
-      const requests: number[][] = [];
-      let current: number[] = [];
-      let addresses = 0;
-      batch.recipients.forEach((r, i) => {
-        if (current.length > 0 && addresses + r.to.length > MAX_RECIPIENTS_PER_REQUEST) {
-          requests.push(current);
-          current = [];
-          addresses = 0;
-        }
-        current.push(i);
-        addresses += r.to.length;
-      });
-      if (current.length > 0) requests.push(current);
-
-      const shared = baseData(batch, sandbox);
-      const parts = [batch.subject, batch.text, batch.html];
-      const substituted = !batch.template && parts.some((part) => part?.includes('{{'));
-      const results: BulkItemResult[] = new Array(batch.recipients.length);
-      for (const [n, indexes] of requests.entries()) {
-        const personalizations = indexes.map((i, k) => {
-          const r = batch.recipients[i] as NormalizedBulk['recipients'][number];
-          const p: Record<string, unknown> = {
-            to: r.to.map(toSg),
-            customArgs: { [SENDGRID_BULK_INDEX_ARG]: String(k) },
-          };
-          if (batch.template) p.dynamicTemplateData = { ...batch.template.data, ...r.data };
-          else if (substituted) {
-            // Rendered by SendGrid from literal-string substitutions, exactly as renderPlaceholders does.
-            const substitutions = placeholderSubstitutions(parts, r.data);
-            if (Object.keys(substitutions).length > 0) p.substitutions = substitutions;
+      async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
+        // Recipients are packed into requests of at most 1,000 addresses (one entry may hold several).
+        const requests: number[][] = [];
+        let current: number[] = [];
+        let addresses = 0;
+        batch.recipients.forEach((r, i) => {
+          if (current.length > 0 && addresses + r.to.length > MAX_RECIPIENTS_PER_REQUEST) {
+            requests.push(current);
+            current = [];
+            addresses = 0;
           }
-          return p;
+          current.push(i);
+          addresses += r.to.length;
         });
-        try {
-          // @sendgrid/mail wraps substitution keys in `{{ }}` unless told otherwise; ours are written whole.
-          const wrappers = substituted ? { substitutionWrappers: ['', ''] } : {};
-          const id = await post({ ...shared, ...wrappers, personalizations }, opts?.signal);
-          indexes.forEach((i, k) => {
-            results[i] = { ok: true, id: `${id}:${k}`, status: 'queued' };
-          });
-        } catch (error) {
-          // Nothing sent yet: let the service retry or fail over the whole batch.
-          if (n === 0) throw error;
-          for (const i of indexes) results[i] = { ok: false, error: error as Error };
-        }
-      }
-      return results;
-    },
+        if (current.length > 0) requests.push(current);
 
-    async close() {
+        const shared = baseData(batch, sandbox);
+        const parts = [batch.subject, batch.text, batch.html];
+        const substituted = !batch.template && parts.some((part) => part?.includes('{{'));
+        const results: BulkItemResult[] = new Array(batch.recipients.length);
+        for (const [n, indexes] of requests.entries()) {
+          const personalizations = indexes.map((i, k) => {
+            const r = batch.recipients[i] as NormalizedBulk['recipients'][number];
+            const p: Record<string, unknown> = {
+              to: r.to.map(toSg),
+              customArgs: { [SENDGRID_BULK_INDEX_ARG]: String(k) },
+            };
+            if (batch.template) p.dynamicTemplateData = { ...batch.template.data, ...r.data };
+            else if (substituted) {
+              // Rendered by SendGrid from literal-string substitutions, exactly as renderPlaceholders does.
+              const substitutions = placeholderSubstitutions(parts, r.data);
+              if (Object.keys(substitutions).length > 0) p.substitutions = substitutions;
+            }
+            return p;
+          });
+          try {
+            // @sendgrid/mail wraps substitution keys in `{{ }}` unless told otherwise; ours are written whole.
+            const wrappers = substituted ? { substitutionWrappers: ['', ''] } : {};
+            const id = await post({ ...shared, ...wrappers, personalizations }, opts?.signal);
+            indexes.forEach((i, k) => {
+              results[i] = { ok: true, id: `${id}:${k}`, status: 'queued' };
+            });
+          } catch (error) {
+            // Nothing sent yet: let the service retry or fail over the whole batch.
+            if (n === 0) throw error;
+            for (const i of indexes) results[i] = { ok: false, error: error as Error };
+          }
+        }
+        return results;
+      },
+    },
+    async () => {
       agents?.http.destroy();
       agents?.https.destroy();
     },
-  };
+  );
 }

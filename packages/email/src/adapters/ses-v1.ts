@@ -1,4 +1,4 @@
-import { mapLimit } from '@app/core';
+import { type Closeable, closeable, mapLimit } from '@app/core';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
 import type {
@@ -137,32 +137,34 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
     });
   }
 
-  return {
-    name,
-    maxBulkSize: MAX_BULK,
-    send: (message, opts) => (message.template ? sendTemplated(message, opts) : sendRaw(message, opts)),
-    async sendBulk(batch, opts) {
-      if (batch.template) return sendBulkTemplated(batch, opts);
-      // SES v1 has no inline-template bulk: each recipient gets its own raw message, rendered as everywhere.
-      const { recipients, ...shared } = batch;
-      return mapLimit(recipients, RAW_BULK_CONCURRENCY, async (r): Promise<BulkItemResult> => {
-        const message: NormalizedEmail = {
-          ...shared,
-          ...renderContent(shared, r.data),
-          to: r.to,
-          cc: [],
-          bcc: [],
-        };
-        try {
-          return { ok: true, ...(await sendRaw(message, opts)) };
-        } catch (error) {
-          if (opts?.signal?.aborted) throw error;
-          return { ok: false, error: error as Error };
-        }
-      });
+  return closeable<Omit<EmailProvider, keyof Closeable>>(
+    {
+      name,
+      maxBulkSize: MAX_BULK,
+      send: (message, opts) => (message.template ? sendTemplated(message, opts) : sendRaw(message, opts)),
+      async sendBulk(batch, opts) {
+        if (batch.template) return sendBulkTemplated(batch, opts);
+        // SES v1 has no inline-template bulk: each recipient gets its own raw message, rendered as everywhere.
+        const { recipients, ...shared } = batch;
+        return mapLimit(recipients, RAW_BULK_CONCURRENCY, async (r): Promise<BulkItemResult> => {
+          const message: NormalizedEmail = {
+            ...shared,
+            ...renderContent(shared, r.data),
+            to: r.to,
+            cc: [],
+            bcc: [],
+          };
+          try {
+            return { ok: true, ...(await sendRaw(message, opts)) };
+          } catch (error) {
+            if (opts?.signal?.aborted) throw error;
+            return { ok: false, error: error as Error };
+          }
+        });
+      },
     },
-    async close() {
+    async () => {
       // The application's client: it closes it.
     },
-  };
+  );
 }

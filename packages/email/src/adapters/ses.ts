@@ -1,4 +1,5 @@
 import type { FailureKind } from '@app/core';
+import { type Closeable, closeable } from '@app/core';
 import { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 import {
   type BulkEmailEntry,
@@ -236,102 +237,105 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
     ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
   });
 
-  return {
-    name,
-    maxBulkSize: MAX_BULK,
+  return closeable<Omit<EmailProvider, keyof Closeable>>(
+    {
+      name,
+      maxBulkSize: MAX_BULK,
 
-    async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
-      const destination: Destination = { ToAddresses: message.to.map(sesAddress) };
-      if (message.cc.length > 0) destination.CcAddresses = message.cc.map(sesAddress);
-      if (message.bcc.length > 0) destination.BccAddresses = message.bcc.map(sesAddress);
-      const extras = {
-        ...(Object.keys(message.headers).length > 0 ? { Headers: headers(message.headers) } : {}),
-        ...(message.attachments.length > 0 ? { Attachments: attachments(message.attachments) } : {}),
-      };
-      let content: NonNullable<ConstructorParameters<typeof SendEmailCommand>[0]['Content']>;
-      if (message.template) {
-        content = {
-          Template: {
-            TemplateName: message.template.id,
-            TemplateData: JSON.stringify(message.template.data ?? {}),
-            ...extras,
-          },
+      async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
+        const destination: Destination = { ToAddresses: message.to.map(sesAddress) };
+        if (message.cc.length > 0) destination.CcAddresses = message.cc.map(sesAddress);
+        if (message.bcc.length > 0) destination.BccAddresses = message.bcc.map(sesAddress);
+        const extras = {
+          ...(Object.keys(message.headers).length > 0 ? { Headers: headers(message.headers) } : {}),
+          ...(message.attachments.length > 0 ? { Attachments: attachments(message.attachments) } : {}),
         };
-      } else {
-        const simple: Message = {
-          Subject: { Data: message.subject ?? '', Charset: 'UTF-8' },
-          Body: {},
-          ...extras,
-        };
-        if (message.text) simple.Body = { ...simple.Body, Text: { Data: message.text, Charset: 'UTF-8' } };
-        if (message.html) simple.Body = { ...simple.Body, Html: { Data: message.html, Charset: 'UTF-8' } };
-        content = { Simple: simple };
-      }
-      const out = await call<{ MessageId?: string }>(
-        new SendEmailCommand({ ...common(message), Destination: destination, Content: content }),
-        opts,
-      );
-      if (!out.MessageId)
-        throw new EmailProviderError(name, 'provider', 'SendEmail answered without a MessageId');
-      return { id: out.MessageId, status: 'sent' };
-    },
-
-    async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
-      const template = batch.template
-        ? { TemplateName: batch.template.id }
-        : {
-            TemplateContent: {
-              Subject: batch.subject ?? '',
-              ...(batch.text ? { Text: batch.text } : {}),
-              ...(batch.html ? { Html: batch.html } : {}),
+        let content: NonNullable<ConstructorParameters<typeof SendEmailCommand>[0]['Content']>;
+        if (message.template) {
+          content = {
+            Template: {
+              TemplateName: message.template.id,
+              TemplateData: JSON.stringify(message.template.data ?? {}),
+              ...extras,
             },
           };
-      const entries: BulkEmailEntry[] = batch.recipients.map((r) => ({
-        Destination: { ToAddresses: r.to.map(sesAddress) },
-        ...(r.data
-          ? {
-              ReplacementEmailContent: {
-                ReplacementTemplate: { ReplacementTemplateData: JSON.stringify(r.data) },
-              },
-            }
-          : {}),
-      }));
-      const out = await call<{
-        BulkEmailEntryResults?: Array<{ Status?: string; MessageId?: string; Error?: string }>;
-      }>(
-        new SendBulkEmailCommand({
-          ...common(batch),
-          DefaultContent: {
-            Template: {
-              ...template,
-              TemplateData: JSON.stringify(batch.template?.data ?? {}),
-              ...(Object.keys(batch.headers).length > 0 ? { Headers: headers(batch.headers) } : {}),
-              ...(batch.attachments.length > 0 ? { Attachments: attachments(batch.attachments) } : {}),
-            },
-          },
-          BulkEmailEntries: entries,
-        }),
-        opts,
-      );
-      const results = out.BulkEmailEntryResults ?? [];
-      return batch.recipients.map((_, i) => {
-        const r = results[i];
-        if (r?.Status === 'SUCCESS' && r.MessageId) return { ok: true, id: r.MessageId, status: 'sent' };
-        const kind: FailureKind =
-          r?.Status === 'TRANSIENT_FAILURE' || r?.Status === 'ACCOUNT_THROTTLED' ? 'transient' : 'permanent';
-        return {
-          ok: false,
-          error: new EmailProviderError(
-            name,
-            kind,
-            `${r?.Status ?? 'NO_RESULT'}: ${r?.Error ?? 'no result for this entry'}`,
-          ),
-        };
-      });
-    },
+        } else {
+          const simple: Message = {
+            Subject: { Data: message.subject ?? '', Charset: 'UTF-8' },
+            Body: {},
+            ...extras,
+          };
+          if (message.text) simple.Body = { ...simple.Body, Text: { Data: message.text, Charset: 'UTF-8' } };
+          if (message.html) simple.Body = { ...simple.Body, Html: { Data: message.html, Charset: 'UTF-8' } };
+          content = { Simple: simple };
+        }
+        const out = await call<{ MessageId?: string }>(
+          new SendEmailCommand({ ...common(message), Destination: destination, Content: content }),
+          opts,
+        );
+        if (!out.MessageId)
+          throw new EmailProviderError(name, 'provider', 'SendEmail answered without a MessageId');
+        return { id: out.MessageId, status: 'sent' };
+      },
 
-    async close() {
+      async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
+        const template = batch.template
+          ? { TemplateName: batch.template.id }
+          : {
+              TemplateContent: {
+                Subject: batch.subject ?? '',
+                ...(batch.text ? { Text: batch.text } : {}),
+                ...(batch.html ? { Html: batch.html } : {}),
+              },
+            };
+        const entries: BulkEmailEntry[] = batch.recipients.map((r) => ({
+          Destination: { ToAddresses: r.to.map(sesAddress) },
+          ...(r.data
+            ? {
+                ReplacementEmailContent: {
+                  ReplacementTemplate: { ReplacementTemplateData: JSON.stringify(r.data) },
+                },
+              }
+            : {}),
+        }));
+        const out = await call<{
+          BulkEmailEntryResults?: Array<{ Status?: string; MessageId?: string; Error?: string }>;
+        }>(
+          new SendBulkEmailCommand({
+            ...common(batch),
+            DefaultContent: {
+              Template: {
+                ...template,
+                TemplateData: JSON.stringify(batch.template?.data ?? {}),
+                ...(Object.keys(batch.headers).length > 0 ? { Headers: headers(batch.headers) } : {}),
+                ...(batch.attachments.length > 0 ? { Attachments: attachments(batch.attachments) } : {}),
+              },
+            },
+            BulkEmailEntries: entries,
+          }),
+          opts,
+        );
+        const results = out.BulkEmailEntryResults ?? [];
+        return batch.recipients.map((_, i) => {
+          const r = results[i];
+          if (r?.Status === 'SUCCESS' && r.MessageId) return { ok: true, id: r.MessageId, status: 'sent' };
+          const kind: FailureKind =
+            r?.Status === 'TRANSIENT_FAILURE' || r?.Status === 'ACCOUNT_THROTTLED'
+              ? 'transient'
+              : 'permanent';
+          return {
+            ok: false,
+            error: new EmailProviderError(
+              name,
+              kind,
+              `${r?.Status ?? 'NO_RESULT'}: ${r?.Error ?? 'no result for this entry'}`,
+            ),
+          };
+        });
+      },
+    },
+    async () => {
       if (owned) client.destroy?.();
     },
-  };
+  );
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryEmailProvider, memoryEmailStatusStore } from '../adapters/memory.js';
 import { EmailErrorCode } from '../errors.js';
 import { createEmailService } from '../service.js';
+import { emailStatusRecord } from '../status.js';
 import { toFetchHandler } from './http.js';
 import {
   createSendgridWebhookHandler,
@@ -80,7 +81,7 @@ describe('SendGrid Event Webhook', () => {
     const res = await handle(signed(body, ts));
     expect(res).toEqual({ status: 200, body: JSON.stringify({ received: 4, recorded: 3 }) });
     expect((await store.get('X1'))?.status).toBe('delivered');
-    expect(await store.get('X2:4')).toMatchObject({
+    expect(emailStatusRecord(await store.get('X2:4'))).toMatchObject({
       status: 'bounced',
       events: [expect.objectContaining({ recipient: 'b@example.com', reason: 'bounce: 550 no such user' })],
     });
@@ -210,12 +211,12 @@ describe('SES events through SNS', () => {
     });
     expect((await post(delivered)).status).toBe(200);
     expect((await post(bounced)).status).toBe(200);
-    expect(await store.get('ses-1')).toMatchObject({
+    expect(emailStatusRecord(await store.get('ses-1'))).toMatchObject({
       status: 'delivered',
       provider: 'ses',
       updatedAt: new Date('2029-12-31T23:59:30Z'),
     });
-    expect((await store.get('ses-2'))?.events[0]).toMatchObject({
+    expect(emailStatusRecord(await store.get('ses-2'))?.events[0]).toMatchObject({
       status: 'bounced',
       recipient: 'b@example.com',
       reason: 'Permanent/General',

@@ -9,6 +9,7 @@ import type {
   DeliveryAttempts,
   EventRecord,
   EventTransport,
+  GroupStats,
   HistoryQuery,
   StoredEvent,
   TransportSubscribeOptions,
@@ -178,7 +179,29 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
     }
   }
 
+  /** Lag and pending of each group, per event log its members read. */
+  function stats(): GroupStats[] {
+    const out: GroupStats[] = [];
+    for (const [group, g] of groups) {
+      if (g.members.size === 0) continue;
+      for (const [key, log] of logs) {
+        if (!key.startsWith('e:') || ![...g.members].some((m) => m.matches(key))) continue;
+        const cursor = g.cursors.get(key) ?? (g.startAt === 'earliest' ? 0 : g.createdAt);
+        let pending = g.unowned.filter((u) => u.key === key).length;
+        for (const entry of g.attempts.keys()) if (eventKey(entry.event.name) === key) pending++;
+        out.push({ name: key.slice(2), group, lag: log.length - firstAfter(log, cursor), pending });
+      }
+    }
+    return out;
+  }
+
   const transport: Omit<EventTransport, keyof Closeable> = {
+    system: 'memory',
+
+    async groupStats() {
+      return stats();
+    },
+
     async publish(records) {
       assertOpen();
       const entries = records.map((record) => append(eventKey(record.name), record, maxLen));

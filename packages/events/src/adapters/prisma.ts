@@ -1,24 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import { type Closeable, type Logger, silentLogger } from '@app/core';
+import {
+  type Closeable,
+  type Logger,
+  silentLogger,
+  type TelemetrySetting,
+  type TelemetrySpan,
+} from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import { serialise } from '../internal/serialise.js';
 import { positiveInt } from '../internal/validate.js';
 import { assertEventName } from '../pattern.js';
+import { EventsTelemetry, systemOf } from '../telemetry.js';
 import type { EventMap, EventRecord, EventTransport, PublishInput } from '../types.js';
+import {
+  bySeq,
+  checkTable,
+  claimSql,
+  insertStatements,
+  type OutboxProvider,
+  type OutboxRow,
+  providerOf,
+  rowRecord,
+} from './prisma-dialect.js';
+
+export type { OutboxProvider } from './prisma-dialect.js';
 
 /** What the outbox needs from the transaction client `tx` of `prisma.$transaction(async (tx) => ...)`. */
 export interface PrismaOutboxTx {
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
 }
 
+/** The raw-query methods of a PrismaClient or of its transaction client. */
+export interface PrismaRawClient extends PrismaOutboxTx {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+}
+
 /** What the relay needs from a PrismaClient (extended clients fit too). */
-export interface PrismaRelayClient {
+export interface PrismaRelayClient extends PrismaRawClient {
   $transaction<R>(
-    fn: (
-      tx: PrismaOutboxTx & {
-        $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
-      },
-    ) => Promise<R>,
+    fn: (tx: PrismaRawClient) => Promise<R>,
     options?: { maxWait?: number; timeout?: number },
   ): Promise<R>;
 }
@@ -29,6 +49,18 @@ export interface PrismaOutboxOptions {
   table?: string;
   /** The `source` of events written without one. @default 'app' */
   source?: string;
+  /**
+   * The database: `postgresql`, `mysql` (MySQL 8, MariaDB 10.6+) or `sqlite`. Needed only where the
+   * transaction client does not tell (a client whose `_activeProvider` is hidden by a wrapper).
+   * @default found from the client
+   */
+  provider?: OutboxProvider;
+  /**
+   * OpenTelemetry: a `create <event>` producer span per event written, whose trace context is stored in
+   * the row's `headers` column and carried on by the relay. `false` for none.
+   * @default the global providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** What {@link PrismaOutbox.publish} resolves with. */
@@ -50,7 +82,7 @@ export interface PrismaOutbox<Events extends EventMap<Events> = Record<string, u
     data: Events[K],
     source?: string,
   ): Promise<OutboxEvent>;
-  /** Writes several events in `tx` with one statement. */
+  /** Writes several events in `tx` with one statement (one per 500 events on MySQL and SQLite). */
   publishMany(tx: PrismaOutboxTx, events: ReadonlyArray<PublishInput<Events>>): Promise<OutboxEvent[]>;
 }
 
@@ -62,14 +94,26 @@ export interface PrismaOutboxRelayOptions {
   transport: EventTransport;
   /** The outbox table, optionally schema-qualified. @default 'app_events_outbox' */
   table?: string;
+  /**
+   * The database: `postgresql`, `mysql` (MySQL 8, MariaDB 10.6+) or `sqlite`.
+   * @default found from the client (its `_activeProvider`)
+   */
+  provider?: OutboxProvider;
   /** Rows claimed and published per transaction. @default 100 */
   batchSize?: number;
   /** Wait between polls when the outbox is empty, in ms. @default 500 */
   pollIntervalMs?: number;
-  /** Interactive-transaction timeout of one batch, in ms. @default 30000 */
+  /** Interactive-transaction timeout of one batch, in ms (on SQLite: how long a claim holds). @default 30000 */
   transactionTimeoutMs?: number;
   /** Gets warnings when a batch fails. @default silentLogger */
   logger?: Logger;
+  /**
+   * OpenTelemetry: an `app.events.outbox.relay` span per batch and a `send <event>` producer span per row,
+   * child of the span that wrote the row (its `headers`), whose context goes on to the transport. `false`
+   * for none.
+   * @default the global providers
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** Moves committed outbox rows to the transport. */
@@ -82,24 +126,14 @@ export interface OutboxRelay extends Closeable {
   close(): Promise<void>;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-
-function quoteTable(table: string): string {
-  if (!IDENTIFIER.test(table)) {
-    throw new EventsError(
-      EventsErrorCode.INVALID_OPTIONS,
-      `invalid outbox table name ${JSON.stringify(table)}`,
-    );
-  }
-  return table
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
-}
+/** The messaging.system of the outbox's `create` spans. */
+const OUTBOX_SYSTEM = 'outbox';
 
 /**
  * The transactional outbox: write events in the same Prisma transaction as the business change, so an
- * event exists if and only if that change committed. {@link prismaOutboxRelay} then delivers them.
+ * event exists if and only if that change committed. {@link prismaOutboxRelay} then delivers them. Works on
+ * PostgreSQL, MySQL 8 / MariaDB 10.6+ and SQLite (the database is found from `tx`, or the `provider`
+ * option): one INSERT statement, inside the caller's transaction, is the whole write on each.
  *
  * @example
  * ```ts
@@ -115,8 +149,10 @@ function quoteTable(table: string): string {
 export function prismaOutbox<Events extends EventMap<Events> = Record<string, unknown>>(
   options: PrismaOutboxOptions = {},
 ): PrismaOutbox<Events> {
-  const table = quoteTable(options.table ?? 'app_events_outbox');
+  const table = checkTable(options.table ?? 'app_events_outbox');
   const defaultSource = options.source ?? 'app';
+  if (options.provider !== undefined) providerOf(undefined, options.provider);
+  const telemetry = new EventsTelemetry(options.telemetry);
 
   async function write(
     tx: PrismaOutboxTx,
@@ -129,27 +165,25 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
       );
     }
     const timestamp = Date.now();
-    const rows = events.map((e) => {
+    const records: EventRecord[] = events.map((e) => {
       assertEventName(e.name);
       return {
         id: randomUUID(),
         name: e.name,
         payload: serialise(e.name, e.data),
+        timestamp,
         source: e.source ?? defaultSource,
       };
     });
-    if (rows.length === 0) return [];
-    await tx.$executeRawUnsafe(
-      `INSERT INTO ${table} (id, name, payload, source, created_at)
-       SELECT id, name, payload::jsonb, source, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-         AS t(id, name, payload, source)`,
-      rows.map((r) => r.id),
-      rows.map((r) => r.name),
-      rows.map((r) => r.payload),
-      rows.map((r) => r.source),
-      new Date(timestamp),
-    );
-    return rows.map((r) => ({ id: r.id, name: r.name, timestamp }));
+    if (records.length === 0) return [];
+    const provider = providerOf(tx, options.provider);
+    const insert = async () => {
+      for (const { sql, params } of insertStatements(provider, table, records)) {
+        await tx.$executeRawUnsafe(sql, ...params);
+      }
+    };
+    await (telemetry.enabled() ? telemetry.publish(records, OUTBOX_SYSTEM, insert, 'create') : insert());
+    return records.map((r) => ({ id: r.id, name: r.name, timestamp }));
   }
 
   return {
@@ -165,20 +199,25 @@ export function prismaOutbox<Events extends EventMap<Events> = Record<string, un
   };
 }
 
-interface OutboxRow {
-  seq: bigint | number | string;
-  id: string;
-  name: string;
-  payload: string;
-  source: string | null;
-  created_at: Date;
-}
-
 /**
- * Relays committed outbox rows to a transport. Each batch is claimed with `FOR UPDATE SKIP LOCKED` inside a
- * transaction, published, then deleted in that transaction: two relays never hold the same row, and a relay
- * that dies mid-batch leaves its rows to the next one (so an event can be published twice, never lost;
- * subscribers dedupe by `id`). Events keep the id and timestamp they were written with.
+ * Relays committed outbox rows to a transport. Two relays never hold the same row, and a relay that dies
+ * mid-batch leaves its rows to the next one (an event can be published twice, never lost; subscribers
+ * dedupe by `id`). Why the claim is atomic on each database:
+ *
+ * - **PostgreSQL**, **MariaDB 10.6+ / MySQL 8**: the batch is claimed, published and deleted inside one
+ *   transaction. `SELECT ... FOR UPDATE SKIP LOCKED` row-locks the batch for this transaction; another
+ *   relay's SELECT skips locked rows instead of waiting for or reading them, and the DELETE commits with the
+ *   batch (a crash rolls it back). MySQL runs the batch at READ COMMITTED (no gap locks blocking the
+ *   app's inserts) and deletes row by row by primary key (a range DELETE would wait on the row past its
+ *   range, which another relay may hold: a deadlock).
+ * - **SQLite** (one writer at a time; a Prisma SQLite client has one connection, so no transaction stays
+ *   open across the publish): the claim is ONE statement, an `UPDATE ... SET claim_token, claim_expires_at
+ *   WHERE seq IN (SELECT ... unclaimed or expired ... LIMIT n) RETURNING ...`. SQLite runs it under its
+ *   single write lock, so no other writer runs between its read and its write: a row is returned to one
+ *   relay only. Then publish, then `DELETE ... WHERE claim_token = ?`; a failed publish clears the claim, a
+ *   dead relay's claim expires after `transactionTimeoutMs`.
+ *
+ * Events keep the id, timestamp and trace context (`headers`) they were written with.
  *
  * @example
  * ```ts
@@ -202,39 +241,92 @@ export function prismaOutboxRelay(options: PrismaOutboxRelayOptions): OutboxRela
   if (!transport || typeof transport.publish !== 'function') {
     throw new EventsError(EventsErrorCode.INVALID_OPTIONS, 'prismaOutboxRelay needs { transport }');
   }
-  const table = quoteTable(options.table ?? 'app_events_outbox');
+  const table = checkTable(options.table ?? 'app_events_outbox');
+  if (options.provider !== undefined) providerOf(undefined, options.provider);
   const batchSize = positiveInt(options.batchSize, 100, 'batchSize');
   const pollIntervalMs = positiveInt(options.pollIntervalMs, 500, 'pollIntervalMs');
   const timeout = positiveInt(options.transactionTimeoutMs, 30_000, 'transactionTimeoutMs');
   const logger = options.logger ?? silentLogger;
+  const telemetry = new EventsTelemetry(options.telemetry);
+  const system = systemOf(transport);
+  let provider: OutboxProvider | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
   let wake: (() => void) | undefined;
 
-  async function runOnce(): Promise<number> {
+  /** Publishes claimed rows inside their producer spans (parented on the context each row carries). */
+  async function publishRows(rows: OutboxRow[], span: TelemetrySpan | undefined): Promise<void> {
+    const records = bySeq(rows).map(rowRecord);
+    const link = span?.spanContext();
+    const spans = telemetry.enabled()
+      ? telemetry.startProducers(records, system, 'send', {
+          fromHeaders: true,
+          ...(link === undefined ? {} : { link }),
+        })
+      : undefined;
+    try {
+      await transport.publish(records);
+    } catch (error) {
+      telemetry.endProducers(records, spans, system, error);
+      throw error;
+    }
+    telemetry.endProducers(records, spans, system);
+  }
+
+  async function relayBatch(span: TelemetrySpan | undefined): Promise<number> {
+    provider ??= providerOf(prisma, options.provider);
+    const sql = claimSql(provider, table, batchSize);
+    if (sql.kind === 'leased') {
+      const client = prisma;
+      const token = randomUUID();
+      const claim = sql.claim(token, Date.now(), timeout);
+      const rows = await client.$queryRawUnsafe<OutboxRow[]>(claim.sql, ...claim.params);
+      if (rows.length === 0) return 0;
+      try {
+        await publishRows(rows, span);
+      } catch (error) {
+        const release = sql.release(token);
+        await Promise.resolve(client.$executeRawUnsafe(release.sql, ...release.params)).catch(() => {});
+        throw error;
+      }
+      const remove = sql.remove(token);
+      await client.$executeRawUnsafe(remove.sql, ...remove.params);
+      return rows.length;
+    }
+    // The isolation level is MySQL's only (typed out of PrismaRelayClient so that SQLite clients, whose
+    // `$transaction` accepts only 'Serializable', still fit).
+    const txOptions = {
+      timeout,
+      maxWait: timeout,
+      ...(provider === 'mysql' ? { isolationLevel: 'ReadCommitted' } : {}),
+    };
     return prisma.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
-          `SELECT seq, id, name, payload::text AS payload, source, created_at FROM ${table}
-           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          batchSize,
-        );
+        const rows = await tx.$queryRawUnsafe<OutboxRow[]>(sql.claim.sql, ...sql.claim.params);
         if (rows.length === 0) return 0;
-        const records: EventRecord[] = rows.map((row) => ({
-          id: row.id,
-          name: row.name,
-          payload: row.payload,
-          timestamp: new Date(row.created_at).getTime(),
-          ...(row.source === null ? {} : { source: row.source }),
-        }));
-        await transport.publish(records);
-        await tx.$executeRawUnsafe(
-          `DELETE FROM ${table} WHERE seq = ANY($1::bigint[])`,
-          rows.map((row) => String(row.seq)),
-        );
+        await publishRows(rows, span);
+        for (const remove of sql.remove(rows.map((row) => row.seq))) {
+          await tx.$executeRawUnsafe(remove.sql, ...remove.params);
+        }
         return rows.length;
       },
-      { timeout, maxWait: timeout },
+      txOptions as { timeout: number; maxWait: number },
+    );
+  }
+
+  function runOnce(): Promise<number> {
+    if (!telemetry.enabled()) return relayBatch(undefined);
+    return telemetry.telemetry.withSpan(
+      'app.events.outbox.relay',
+      () => ({ 'app.events.outbox.batch_size': batchSize, 'messaging.system': system }),
+      async (span) => {
+        const n = await relayBatch(span);
+        span?.setAttributes({
+          'app.events.outbox.rows': n,
+          ...(provider === undefined ? {} : { 'db.system.name': provider }),
+        });
+        return n;
+      },
     );
   }
 

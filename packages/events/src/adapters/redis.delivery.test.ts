@@ -69,7 +69,7 @@ describe.skipIf(!redis.available)('redisEventTransport deliveries across members
           expect(finished).toBe(2);
         }
         await eventually(async () => {
-          const [count] = (await redis.client().xpending(`${prefix}e:job`, 'workers')) as [number];
+          const [count] = (await redis.client().xpending(`${prefix}e:{job}`, 'workers')) as [number];
           expect(count).toBe(0);
         }, 20_000);
         expect(calls).toEqual(published.map((p) => ({ member: 'a', id: p.id })));
@@ -83,7 +83,7 @@ describe.skipIf(!redis.available)('redisEventTransport deliveries across members
   it('counts attempts across processes: A throws then is SIGKILLed, B makes the rest, then dead-letters', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}attempts:`;
-    const key = `${prefix}e:job`;
+    const key = `${prefix}e:{job}`;
     const maxAttempts = 4;
     const claimIdleMs = 300;
     const bus = createEventBus<{ job: { n: number } }>({
@@ -190,14 +190,14 @@ describe.skipIf(!redis.available)('redisEventTransport deliveries across members
     await idle.publish('a', {});
     await holding.publish('b', {});
     await eventually(() => expect(done + failed).toBe(2));
-    await eventually(async () => expect((await consumers(`${prefix}e:a`, 'g')).get('idle')).toBe(0));
-    expect((await consumers(`${prefix}e:b`, 'g')).get('holding')).toBe(1);
+    await eventually(async () => expect((await consumers(`${prefix}e:{a}`, 'g')).get('idle')).toBe(0));
+    expect((await consumers(`${prefix}e:{b}`, 'g')).get('holding')).toBe(1);
 
     await idle.close();
     // Closing interrupts the backoff: the delivery stays pending on `holding`, so the consumer stays.
     await holding.close();
-    expect([...(await consumers(`${prefix}e:a`, 'g')).keys()]).toEqual([]);
-    expect(await consumers(`${prefix}e:b`, 'g')).toEqual(new Map([['holding', 1]]));
-    expect(await consumers(`${prefix}retry:g`, 'g')).toEqual(new Map());
+    expect([...(await consumers(`${prefix}e:{a}`, 'g')).keys()]).toEqual([]);
+    expect(await consumers(`${prefix}e:{b}`, 'g')).toEqual(new Map([['holding', 1]]));
+    expect(await consumers(`${prefix}retry:{b}:g`, 'g')).toEqual(new Map());
   });
 });

@@ -77,7 +77,7 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
     }, 20_000);
     for (const id of interrupted) expect(received.has(id)).toBe(true);
     await eventually(async () => {
-      const [pending] = (await client.xpending(`${prefix}e:job.created`, 'workers')) as [number];
+      const [pending] = (await client.xpending(`${prefix}e:{job.created}`, 'workers')) as [number];
       expect(pending).toBe(0);
     });
     await bus.close();
@@ -133,6 +133,7 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
     } finally {
       await bus.close();
       client.disconnect();
+      await server.stop();
     }
   }, 60_000);
 
@@ -162,7 +163,7 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
     await eventually(() => expect(group.size).toBe(total), 60_000);
     await eventually(() => expect(liveDeliveries).toBe(total), 60_000);
     expect(groupDeliveries).toBe(total);
-    const lengths = await Promise.all(names.map((n) => client.xlen(`${prefix}e:${n}`)));
+    const lengths = await Promise.all(names.map((n) => client.xlen(`${prefix}e:{${n}}`)));
     expect(lengths[0]! + lengths[1]!).toBe(total);
     await bus.close();
   }, 90_000);

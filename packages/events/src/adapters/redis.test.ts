@@ -2,38 +2,11 @@ import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
 import { EventsErrorCode } from '../errors.js';
-import { eventTransportContract, eventually, type RawEventEntry } from '../testing.js';
+import { eventTransportContract, eventually } from '../testing.js';
+import { readStreams } from './fixtures/redis-streams.js';
 import { type RedisStreamsClient, redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
-
-/** Every entry of every stream under `prefix`, read with plain commands (not through the transport). */
-async function readStreams(prefix: string): Promise<RawEventEntry[]> {
-  const client = redis.client();
-  const rows: RawEventEntry[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = (await client.call(
-      'SCAN',
-      cursor,
-      'MATCH',
-      `${prefix}*`,
-      'TYPE',
-      'stream',
-      'COUNT',
-      1000,
-    )) as [string, string[]];
-    cursor = next;
-    for (const key of keys) {
-      for (const [, fields] of await client.xrange(key, '-', '+')) {
-        const map: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-        rows.push({ location: key, fields: map });
-      }
-    }
-  } while (cursor !== '0');
-  return rows;
-}
 
 describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
   eventTransportContract({
@@ -48,7 +21,7 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
         claimIdleMs: 1000, // heartbeats every third of this: room for a stalled process on a loaded CI machine
         claimIntervalMs: 100,
       }),
-    inspect: () => readStreams(`${redis.prefix}`),
+    inspect: () => readStreams([redis.client()], redis.prefix),
   });
 
   it('publishes with one XADD per event, trimmed with MAXLEN ~, and registers the name once', async () => {
@@ -71,14 +44,16 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
     // The name's first publish registers it (SADD + names log, inside one EVAL); later ones are a bare XADD.
     const registrations = sent.filter((a) => a[0]?.toLowerCase() === 'sadd');
     expect(registrations).toHaveLength(1);
-    const xadds = sent.filter((a) => a[0]?.toLowerCase() === 'xadd' && a[1] === `${prefix}e:user.registered`);
+    const xadds = sent.filter(
+      (a) => a[0]?.toLowerCase() === 'xadd' && a[1] === `${prefix}e:{user.registered}`,
+    );
     expect(xadds).toHaveLength(1000);
     expect(xadds[0]!.slice(2, 5)).toEqual(['MAXLEN', '~', '100']);
 
-    const length = await client.xlen(`${prefix}e:user.registered`);
+    const length = await client.xlen(`${prefix}e:{user.registered}`);
     expect(length).toBeLessThan(1000);
     expect(length).toBeGreaterThanOrEqual(100);
-    const [[, fields]] = (await client.xrevrange(`${prefix}e:user.registered`, '+', '-', 'COUNT', 1)) as [
+    const [[, fields]] = (await client.xrevrange(`${prefix}e:{user.registered}`, '+', '-', 'COUNT', 1)) as [
       [string, string[]],
     ];
     expect(fields).toEqual([
@@ -93,14 +68,14 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       's',
       'app',
     ]);
-    expect(await client.smembers(`${prefix}names`)).toEqual(['user.registered']);
+    expect(await client.smembers(`${prefix}{names}`)).toEqual(['user.registered']);
     await bus.close();
   });
 
   it('trims by age with MINID ~ when maxAgeMs is set', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}minid:`;
-    const key = `${prefix}e:old`;
+    const key = `${prefix}e:{old}`;
     // Entries from ten minutes ago, then one publish with a one-minute window.
     const past = Date.now() - 600_000;
     for (let i = 0; i < 300; i++)
@@ -128,8 +103,8 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       { group: 'worker' },
     );
     const { position } = await bus.publish('job', { n: 1 });
-    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
-    const [[, fields]] = (await client.xrange(`${prefix}dlq:worker`, '-', '+')) as [[string, string[]]];
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(1));
+    const [[, fields]] = (await client.xrange(`${prefix}dlq:{job}:worker`, '-', '+')) as [[string, string[]]];
     const stored = new Map<string, string>();
     for (let i = 0; i < fields.length; i += 2) stored.set(fields[i]!, fields[i + 1]!);
     expect(stored.get('p')).toBe(position);
@@ -137,7 +112,7 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
     expect(JSON.parse(stored.get('e')!)).toMatchObject({ name: 'TypeError', message: 'bad job' });
     // Acknowledged: nothing pending for the group.
     await eventually(async () => {
-      const pending = (await client.xpending(`${prefix}e:job`, 'worker')) as [number];
+      const pending = (await client.xpending(`${prefix}e:{job}`, 'worker')) as [number];
       expect(pending[0]).toBe(0);
     });
     await sub.close();
@@ -159,12 +134,12 @@ describe.skipIf(!redis.available)('redisEventTransport on real Redis', () => {
       { group: 'worker' },
     );
     await bus.publish('job', { n: 1 });
-    await eventually(async () => expect(await client.xlen(`${prefix}dlq:worker`)).toBe(1));
+    await eventually(async () => expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(1));
     await sub.close(); // nobody consumes the retry stream: what the replays wrote stays there to count
     const counts = await Promise.all(Array.from({ length: 10 }, () => bus.replayDeadLetters('worker')));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(await client.xlen(`${prefix}retry:worker`)).toBe(1);
-    expect(await client.xlen(`${prefix}dlq:worker`)).toBe(0);
+    expect(await client.xlen(`${prefix}retry:{job}:worker`)).toBe(1);
+    expect(await client.xlen(`${prefix}dlq:{job}:worker`)).toBe(0);
     await bus.close();
   });
 

@@ -1,8 +1,9 @@
 import { setImmediate as tick } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ChallengeRecord, decideIssue, decideVerify, issuedRecord } from '../decide.js';
 import type { OtpStore } from '../store.js';
 import { otpStoreContract } from '../testing.js';
+import { issueRequest } from '../testing-kit.js';
 import { memoryOtpStore } from './memory.js';
 
 let current = memoryOtpStore();
@@ -100,5 +101,30 @@ describe('the contract suite itself', () => {
 
   it('fails a store that wrote nothing readable (at-rest check needs the challenge id in the dump)', async () => {
     await expect(race('at rest (numeric code, phone)')()).rejects.toThrow();
+  });
+});
+
+describe('memoryOtpStore: a failed verify costs the same whatever the reason', () => {
+  it('one map read and one map write for a wrong code, no challenge, expired and locked', async () => {
+    // Issue 15, counted (Map operations during one verify), never timed.
+    const store = memoryOtpStore();
+    const live = issueRequest({ maxAttempts: 3 });
+    const expired = issueRequest({ expiresAt: live.now + 1 });
+    const locked = issueRequest({ maxAttempts: 1 });
+    for (const r of [live, expired, locked]) await store.issue(r);
+    await store.verify({ challengeKey: locked.challengeKey, codeHash: 'wrong', now: live.now + 1 });
+    const ops = ['get', 'set', 'delete', 'has'] as const;
+    const cost = async (challengeKey: string) => {
+      const spies = ops.map((op) => vi.spyOn(Map.prototype, op));
+      const { status } = await store.verify({ challengeKey, codeHash: 'wrong', now: live.now + 1 });
+      const calls = Object.fromEntries(ops.map((op, i) => [op, spies[i]!.mock.calls.length]));
+      for (const spy of spies) spy.mockRestore();
+      return { status, calls };
+    };
+    const wrong = await cost(live.challengeKey);
+    expect(wrong).toEqual({ status: 'mismatch', calls: { get: 1, set: 1, delete: 0, has: 0 } });
+    expect(await cost('never-issued')).toEqual({ ...wrong, status: 'unavailable' });
+    expect(await cost(expired.challengeKey)).toEqual({ ...wrong, status: 'expired' });
+    expect(await cost(locked.challengeKey)).toEqual({ ...wrong, status: 'unavailable' });
   });
 });

@@ -66,6 +66,7 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
   const challenges = new Map<string, ChallengeRecord>();
   const windows = new Map<string, WindowRecord>();
   const decoys = new Map<string, ChallengeRecord>([[DECOY, DECOY_RECORD]]);
+  let decoy = DECOY_RECORD;
   let closed = false;
 
   const assertOpen = () => {
@@ -117,8 +118,11 @@ export function memoryOtpStore(options: MemoryOtpStoreOptions = {}): MemoryOtpSt
       if (next?.consumed) challenges.delete(req.challengeKey);
       else if (next) challenges.set(req.challengeKey, next);
       // Equal cost (issue 15): a verify that counts nothing (no challenge, expired, locked) copies and writes
-      // a record too, as a counted wrong guess does, so the work does not depend on the answer.
-      else decoys.set(DECOY, { ...decoys.get(DECOY)!, attempts: decoys.get(DECOY)!.attempts + 1 });
+      // a record too, as a counted wrong guess does: one map read and one map write either way.
+      else {
+        decoy = { ...decoy, attempts: decoy.attempts + 1 };
+        decoys.set(DECOY, decoy);
+      }
       return result;
     },
 

@@ -1,41 +1,23 @@
 import { requirePostgres } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
-import { otpStoreContract } from '../testing.js';
+import { prismaDialectSuite } from './prisma.fixture.js';
 import { prismaOtpStore } from './prisma.js';
 
 const db = await requirePostgres({ migrations: ['otp'] });
 
-/** Every row of both tables, read with SQL (not through the store), each value as a string. */
-async function readTables(): Promise<string[]> {
-  const out: string[] = [];
-  for (const table of ['app_otp_challenges', 'app_otp_send_windows']) {
-    const { rows } = await db.query(`SELECT * FROM ${table}`);
-    for (const row of rows) {
-      out.push(JSON.stringify(row));
-      for (const value of Object.values(row)) {
-        if (Array.isArray(value))
-          out.push(...value.map((v) => (v instanceof Date ? v.toISOString() : String(v))));
-        else out.push(value instanceof Date ? value.toISOString() : String(value));
-      }
-    }
-  }
-  return out;
-}
+// PostgreSQL: a schema of this file's own, created from the shipped prisma/migrations, dropped after.
+const prisma = db.available ? createTestPrisma(db) : undefined;
 
-describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
-  const prisma = createTestPrisma(db);
-  const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
-  const store = prismaOtpStore({ prisma, transactionOptions });
+prismaDialectSuite({
+  provider: 'postgresql',
+  available: db.available,
+  prisma: () => prisma as never,
+  exec: (sql) => db.query(sql),
+});
 
-  otpStoreContract({
-    describe,
-    it,
-    expect,
-    name: 'prisma (Postgres)',
-    create: () => prismaOtpStore({ prisma, transactionOptions }),
-    inspect: readTables,
-  });
+describe.skipIf(!db.available)('prismaOtpStore on real Postgres: the columns', () => {
+  const store = prismaOtpStore({ prisma: prisma as never });
 
   it('writes the documented columns: HMACs, counters and timestamps only', async () => {
     const now = Date.UTC(2030, 0, 1);
@@ -75,44 +57,5 @@ describe.skipIf(!db.available)('prismaOtpStore on real Postgres', () => {
     await store.verify({ challengeKey: 'shape-ck', codeHash: 'shape-hash', now: now + 1 });
     const used = await db.query("SELECT consumed_at FROM app_otp_challenges WHERE key = 'shape-ck'");
     expect(used.rows).toEqual([{ consumed_at: new Date(now + 1) }]);
-  });
-
-  it('purgeExpired deletes used and ended rows only', async () => {
-    const now = Date.UTC(2031, 0, 1);
-    const base = {
-      destinationKey: 'purge-dk',
-      codeHash: 'h',
-      now,
-      maxAttempts: 5,
-      cooldownMs: 0,
-      destinationLimit: { max: 10, windowMs: 60_000 },
-    };
-    await store.issue({
-      ...base,
-      challengeKey: 'purge-live',
-      challengeId: 'p1',
-      expiresAt: now + 10 * 86_400_000,
-    });
-    await store.issue({
-      ...base,
-      challengeKey: 'purge-used',
-      challengeId: 'p2',
-      expiresAt: now + 10 * 86_400_000,
-    });
-    await store.verify({ challengeKey: 'purge-used', codeHash: 'h', now });
-    await store.purgeExpired(new Date(now + 86_400_000));
-    const { rows } = await db.query("SELECT key FROM app_otp_challenges WHERE key LIKE 'purge-%'");
-    expect(rows).toEqual([{ key: 'purge-live' }]);
-    const windows = await db.query("SELECT key FROM app_otp_send_windows WHERE key = 'd:purge-dk'");
-    expect(windows.rows).toEqual([]);
-  });
-
-  it('rejects a client without $queryRaw before any I/O, and calls after close', async () => {
-    expect(() => prismaOtpStore({ prisma: {} as never })).toThrow(/PrismaClient/);
-    const closed = prismaOtpStore({ prisma });
-    await closed.close();
-    await expect(closed.verify({ challengeKey: 'k', codeHash: 'h', now: 0 })).rejects.toMatchObject({
-      code: 'CLOSED',
-    });
   });
 });

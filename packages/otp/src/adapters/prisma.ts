@@ -9,6 +9,9 @@ import type {
   OtpVerifyResult,
   OtpWindowLimit,
 } from '../store.js';
+import { type PortableDialect, type PrismaUnsafeQueryClient, portableOtpOps } from './prisma-portable.js';
+
+export type { PrismaUnsafeQueryClient } from './prisma-portable.js';
 
 /** The raw-query methods the store uses, inside and outside a transaction. Any generated PrismaClient fits. */
 export interface PrismaOtpQueryClient {
@@ -16,18 +19,33 @@ export interface PrismaOtpQueryClient {
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
 }
 
-/** The PrismaClient shape the store needs (structural: this package never imports a generated client). */
-export interface PrismaOtpClient extends PrismaOtpQueryClient {
+/** The databases the Prisma store runs on (Prisma's `provider` names). */
+export type PrismaOtpProvider = 'postgresql' | 'mysql' | 'sqlite';
+
+/**
+ * The PrismaClient shape the store needs (structural: this package never imports a generated client).
+ * `_activeProvider` is where a generated client says which database it was generated for.
+ */
+export interface PrismaOtpClient extends PrismaOtpQueryClient, PrismaUnsafeQueryClient {
   $transaction<R>(
-    fn: (tx: PrismaOtpQueryClient) => Promise<R>,
-    options?: { maxWait?: number; timeout?: number },
+    fn: (tx: PrismaOtpQueryClient & PrismaUnsafeQueryClient) => Promise<R>,
+    options?: { maxWait?: number; timeout?: number; isolationLevel?: string },
   ): Promise<R>;
+  readonly _activeProvider?: string;
 }
 
 /** Options of {@link prismaOtpStore}. */
 export interface PrismaOtpStoreOptions {
-  /** Your PrismaClient (Postgres), with the `OtpChallenge` and `OtpSendWindow` models migrated. */
+  /**
+   * Your PrismaClient on PostgreSQL, MySQL/MariaDB or SQLite, with the `OtpChallenge` and `OtpSendWindow`
+   * models migrated (prisma/migrations for PostgreSQL, prisma/mysql and prisma/sqlite for the others).
+   */
   prisma: PrismaOtpClient;
+  /**
+   * The database, when the client does not say (a wrapped or extended client).
+   * @default the client's own provider (`postgresql`, `mysql` or `sqlite`)
+   */
+  provider?: PrismaOtpProvider;
   /**
    * Limits of the interactive transaction `issue` runs in: `maxWait` for a pooled connection, `timeout`
    * for the whole transaction, in ms.
@@ -96,35 +114,14 @@ async function recordSend(tx: PrismaOtpQueryClient, key: string, limit: OtpWindo
 }
 
 /**
- * A store on Postgres through Prisma. `verify` is ONE atomic `UPDATE ... RETURNING` (row-locked by
- * Postgres: concurrent verifies of one challenge queue on the row and each sees the previous one's result);
- * `issue` is an interactive transaction that locks the destination window, the IP window and the challenge
- * row, in that order, before deciding. Codes are compared as HMAC hex strings inside Postgres.
- *
- * @example
- * ```ts
- * import { PrismaClient } from './generated/client';
- * import { prismaOtpStore } from '@app/otp/prisma';
- * const store = prismaOtpStore({ prisma: new PrismaClient({ adapter }) });
- * ```
+ * The PostgreSQL path. `verify` is ONE atomic `UPDATE ... RETURNING` (row-locked by Postgres: concurrent
+ * verifies of one challenge queue on the row and each sees the previous one's result); `issue` is an
+ * interactive transaction that locks the destination window, the IP window and the challenge row, in that
+ * order, before deciding. Codes are compared as HMAC hex strings inside Postgres.
  */
-export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
-  const prisma = options?.prisma;
-  if (typeof prisma?.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
-    throw new OtpError(
-      OtpErrorCode.INVALID_OPTIONS,
-      '`prisma` must be a PrismaClient ($queryRaw, $transaction)',
-    );
-  }
-  const txOptions = { maxWait: 10_000, timeout: 10_000, ...options.transactionOptions };
-  let closed = false;
-  const assertOpen = () => {
-    if (closed) throw new OtpError(OtpErrorCode.CLOSED, 'the Prisma store is closed');
-  };
-
-  const store = {
+function postgresOtpOps(prisma: PrismaOtpClient, txOptions: { maxWait: number; timeout: number }) {
+  return {
     async issue(req: OtpIssueRequest): Promise<OtpIssueResult> {
-      assertOpen();
       const { now } = req;
       return prisma.$transaction(async (tx) => {
         // Lock order (destination, IP, challenge) is the same for every send, so sends cannot deadlock.
@@ -169,7 +166,6 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
     },
 
     async verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
-      assertOpen();
       const now = at(req.now);
       const id = req.challengeId ?? null;
       // Equal cost for every answer (issue 15): a verify that neither verifies nor counts (no challenge,
@@ -217,14 +213,64 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
       };
     },
 
-    async purgeExpired(before = new Date()) {
-      assertOpen();
+    async purgeExpired(before: Date): Promise<number> {
       const challenges = await prisma.$executeRaw`
         DELETE FROM app_otp_challenges WHERE consumed_at IS NOT NULL OR expires_at < ${before}::timestamptz`;
       const windows = await prisma.$executeRaw`
         DELETE FROM app_otp_send_windows WHERE expires_at < ${before}::timestamptz`;
       return challenges + windows;
     },
+  };
+}
+
+/**
+ * A store on PostgreSQL, MySQL/MariaDB or SQLite through Prisma; the database is found from the client (or
+ * the `provider` option). Why each is atomic:
+ * - PostgreSQL: `verify` is ONE `UPDATE ... RETURNING` (row-locked: concurrent verifies of one challenge
+ *   queue on the row and each sees the previous one's result); `issue` is a transaction that locks the
+ *   destination window, the IP window and the challenge row, in that order, before deciding.
+ * - MySQL/MariaDB (no `RETURNING`): each call is a READ COMMITTED transaction that takes the challenge's row
+ *   lock with `SELECT ... FOR UPDATE` before deciding, so calls on one challenge run one after the other.
+ * - SQLite: `verify` is ONE upsert statement (atomic under SQLite's single write lock); `issue` is one
+ *   transaction, and SQLite commits one writer at a time.
+ * See `prisma-portable.ts` for the details. Every failed verify does the same database work whatever the
+ * reason (no challenge, wrong code, expired, locked): the same statements, one row written.
+ *
+ * @example
+ * ```ts
+ * import { PrismaClient } from './generated/client';
+ * import { prismaOtpStore } from '@app/otp/prisma';
+ * const store = prismaOtpStore({ prisma: new PrismaClient({ adapter }) });
+ * ```
+ */
+export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
+  const prisma = options?.prisma;
+  if (typeof prisma?.$queryRaw !== 'function' || typeof prisma.$transaction !== 'function') {
+    throw new OtpError(
+      OtpErrorCode.INVALID_OPTIONS,
+      '`prisma` must be a PrismaClient ($queryRaw, $transaction)',
+    );
+  }
+  const txOptions = { maxWait: 10_000, timeout: 10_000, ...options.transactionOptions };
+  const provider = options.provider ?? prisma._activeProvider ?? 'postgresql';
+  if (provider !== 'postgresql' && provider !== 'mysql' && provider !== 'sqlite') {
+    throw new OtpError(
+      OtpErrorCode.INVALID_OPTIONS,
+      `\`provider\` must be 'postgresql', 'mysql' or 'sqlite' (got ${String(provider)})`,
+    );
+  }
+  const ops =
+    provider === 'postgresql'
+      ? postgresOtpOps(prisma, txOptions)
+      : portableOtpOps(prisma, provider as PortableDialect, txOptions);
+  let closed = false;
+  const closedError = () => Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Prisma store is closed'));
+
+  const store = {
+    issue: (req: OtpIssueRequest): Promise<OtpIssueResult> => (closed ? closedError() : ops.issue(req)),
+    verify: (req: OtpVerifyRequest): Promise<OtpVerifyResult> => (closed ? closedError() : ops.verify(req)),
+    purgeExpired: (before = new Date()): Promise<number> =>
+      closed ? closedError() : ops.purgeExpired(before),
   };
   return closeable(store, () => {
     closed = true;

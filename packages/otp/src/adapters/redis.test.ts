@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
-import { redisOtpStore } from './redis.js';
+import { otpRedisKeys, redisOtpStore } from './redis.js';
 
 const redis = await requireRedis();
 
@@ -60,7 +60,8 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
       destinationLimit: { max: 5, windowMs: 3_600_000 },
       ipLimit: { max: 5, windowMs: 60_000 },
     });
-    expect(await client.hgetall(`${prefix}c:ck`)).toEqual({
+    const key = otpRedisKeys;
+    expect(await client.hgetall(key.challenge(prefix, 'ck'))).toEqual({
       id: 'cid',
       h: 'hash',
       a: '0',
@@ -68,14 +69,15 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
       e: String(now + 300_000),
       s: String(now),
     });
-    const ttl = await client.pttl(`${prefix}c:ck`);
+    const ttl = await client.pttl(key.challenge(prefix, 'ck'));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(300_000);
-    expect(await client.zrange(`${prefix}d:dk`, 0, -1)).toEqual(['cid']);
-    expect(await client.pttl(`${prefix}d:dk`)).toBeGreaterThan(0);
-    expect(await client.pttl(`${prefix}i:ik`)).toBeLessThanOrEqual(60_000);
+    expect(key.challenge(prefix, 'ck')).toBe(`${prefix}{ck}:c:ck`);
+    expect(await client.zrange(key.destination(prefix, 'dk'), 0, -1)).toEqual(['cid']);
+    expect(await client.pttl(key.destination(prefix, 'dk'))).toBeGreaterThan(0);
+    expect(await client.pttl(key.ip(prefix, 'ik'))).toBeLessThanOrEqual(60_000);
     expect((await readPrefix(client, prefix)).filter((v) => v.startsWith(prefix)).sort()).toEqual(
-      [`${prefix}c:ck`, `${prefix}d:dk`, `${prefix}i:ik`].sort(),
+      [key.challenge(prefix, 'ck'), key.destination(prefix, 'dk'), key.ip(prefix, 'ik')].sort(),
     );
   });
 

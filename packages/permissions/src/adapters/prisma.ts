@@ -1,4 +1,5 @@
 import { type Closeable, closeable } from '@app/core';
+import { PermissionError, PermissionErrorCode } from '../errors.js';
 import type { Assignment, Effect, NormalizedScope, Rule } from '../model.js';
 import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
 
@@ -35,13 +36,21 @@ export interface PermissionPrismaClient extends PrismaRawClient {
   ): Promise<R>;
 }
 
+/** The databases the store speaks (Prisma's provider names; MariaDB is `mysql`). */
+export type PermissionSqlProvider = 'postgresql' | 'mysql' | 'sqlite';
+
 /** Options of {@link prismaPermissionStore}. */
 export interface PrismaPermissionStoreOptions {
-  /** Your PrismaClient. The store never disconnects it. */
+  /** Your PrismaClient (PostgreSQL, MySQL/MariaDB or SQLite). The store never disconnects it. */
   prisma: PermissionPrismaClient;
   /**
-   * Passed to the interactive transaction that adds an inheritance edge (the only one: it locks inheritance
-   * writes so that two concurrent edges cannot close a cycle).
+   * The client's database, when it cannot be read from the client (a wrapped client).
+   * @default read from the client (`_activeProvider`, else its driver adapter's `provider`)
+   */
+  provider?: PermissionSqlProvider;
+  /**
+   * Passed to the interactive transactions the store runs (adding an inheritance edge everywhere; on MySQL
+   * and SQLite also the writes that create a role with its rule or assignment).
    * @default { maxWaitMs: 10000, timeoutMs: 10000 }
    */
   transactionOptions?: PrismaTransactionOptions;
@@ -53,14 +62,72 @@ const ROLES = 'app_permissions_roles';
 const RULES = 'app_permissions_rules';
 const PARENTS = 'app_permissions_role_parents';
 const ASSIGNMENTS = 'app_permissions_assignments';
-/** The advisory lock key that serialises inheritance writes (an arbitrary constant: 'perm' in ASCII). */
+/** The advisory lock key that serialises inheritance writes on PostgreSQL ('perm' in ASCII). */
 const INHERIT_LOCK = 0x7065726d;
+/**
+ * The row whose write lock serialises inheritance writes on MySQL and SQLite. Not a valid role name (`~` is
+ * not allowed in one), so no caller can read, assign or delete it; `listRoles` leaves it out.
+ */
+const LOCK_ROW = '~inherit-lock';
 
-// One statement: the subject's assignments, the closure of their roles (UNION stops on cycles), and the
-// edges and rules of that closure, as rows of one shape.
-const LOAD_SUBJECT = `
+const PROVIDERS: Record<string, PermissionSqlProvider> = {
+  postgresql: 'postgresql',
+  postgres: 'postgresql',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  sqlite: 'sqlite',
+};
+
+/** The client's database: the `provider` option, else what the generated client or its driver adapter says. */
+function providerOf(prisma: unknown, explicit: string | undefined): PermissionSqlProvider {
+  const c = prisma as {
+    _activeProvider?: unknown;
+    _engineConfig?: { activeProvider?: unknown; adapter?: { provider?: unknown } };
+  } | null;
+  const named =
+    explicit ??
+    [c?._activeProvider, c?._engineConfig?.activeProvider, c?._engineConfig?.adapter?.provider].find(
+      (v): v is string => typeof v === 'string',
+    );
+  const provider = named === undefined ? undefined : PROVIDERS[named];
+  if (provider === undefined) {
+    throw new PermissionError(
+      PermissionErrorCode.INVALID_OPTIONS,
+      named === undefined
+        ? "cannot tell the Prisma client's database: pass provider: 'postgresql' | 'mysql' | 'sqlite'"
+        : `unsupported provider ${JSON.stringify(named)} (postgresql, mysql or sqlite)`,
+    );
+  }
+  return provider;
+}
+
+/** The statements of one dialect, written with `?` placeholders (renumbered `$n` for PostgreSQL). */
+function statementsFor(provider: PermissionSqlProvider) {
+  const pg = provider === 'postgresql';
+  const sql = (text: string) => {
+    if (!pg) return text;
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
+  };
+  // An insert that does nothing when the row exists (and still fails on a foreign key, unlike INSERT IGNORE).
+  const insert = (table: string, columns: string, values: string, key: string) =>
+    provider === 'mysql'
+      ? `INSERT INTO ${table} (${columns}) VALUES ${values} ON DUPLICATE KEY UPDATE ${key} = ${key}`
+      : `INSERT INTO ${table} (${columns}) VALUES ${values} ON CONFLICT DO NOTHING`;
+  const text = pg ? '?::text' : 'CAST(? AS CHAR(191))';
+  // MySQL compares strings through the column's collation: PAD SPACE ('alice ' = 'alice') and, with a _ci
+  // collation such as the one Prisma's MySQL schema gets by default, case-insensitively. Ids must match
+  // exactly, so there the value is also compared as bytes (the first comparison keeps the index in use).
+  const eq = (column: string) =>
+    provider === 'mysql'
+      ? `${column} = ? AND CAST(${column} AS BINARY) = CAST(? AS BINARY)`
+      : `${column} = ?`;
+  return {
+    // One statement: the subject's assignments, the closure of their roles (UNION stops on cycles), and the
+    // edges and rules of that closure, as rows of one shape.
+    loadSubject: sql(`
 WITH RECURSIVE assigned AS (
-  SELECT role, tenant, resource_type, resource_id FROM ${ASSIGNMENTS} WHERE subject = $1
+  SELECT role, tenant, resource_type, resource_id FROM ${ASSIGNMENTS} WHERE ${eq('subject')}
 ), closure(role) AS (
   SELECT role FROM assigned
   UNION
@@ -72,7 +139,48 @@ SELECT 'n', name, NULL, NULL, NULL FROM ${ROLES} WHERE name IN (SELECT role FROM
 UNION ALL
 SELECT 'p', role, parent, NULL, NULL FROM ${PARENTS} WHERE role IN (SELECT role FROM closure)
 UNION ALL
-SELECT 'r', role, effect, resource, action FROM ${RULES} WHERE role IN (SELECT role FROM closure)`;
+SELECT 'r', role, effect, resource, action FROM ${RULES} WHERE role IN (SELECT role FROM closure)`),
+    ensureRoles: (n: number) =>
+      sql(insert(ROLES, 'name', Array.from({ length: n }, () => '(?)').join(', '), 'name')),
+    addRule: sql(insert(RULES, 'role, effect, resource, action', '(?, ?, ?, ?)', 'role')),
+    assign: sql(
+      insert(ASSIGNMENTS, 'role, subject, tenant, resource_type, resource_id', '(?, ?, ?, ?, ?)', 'role'),
+    ),
+    addParent: sql(insert(PARENTS, 'role, parent', '(?, ?)', 'role')),
+    // PostgreSQL creates the role and writes the row in one statement (a data-modifying CTE).
+    withRoles: (n: number, statement: string) =>
+      `WITH r AS (${sql(insert(ROLES, 'name', Array.from({ length: n }, () => '(?)').join(', '), 'name'))}) ${statement.replace(/\$(\d+)/g, (_, i) => `$${Number(i) + n}`)}`,
+    lock: pg
+      ? sql('SELECT pg_advisory_xact_lock(?::bigint)::text AS locked')
+      : sql(insert(ROLES, 'name', '(?)', 'name')),
+    reaches: sql(`WITH RECURSIVE up(role) AS (
+  SELECT ${text}
+  UNION
+  SELECT p.parent FROM ${PARENTS} p JOIN up ON p.role = up.role
+) SELECT 1 AS found FROM up WHERE role = ? LIMIT 1`),
+    removeRule: sql(`DELETE FROM ${RULES} WHERE role = ? AND effect = ? AND resource = ? AND action = ?`),
+    removeParent: sql(`DELETE FROM ${PARENTS} WHERE role = ? AND parent = ?`),
+    unassign: sql(
+      `DELETE FROM ${ASSIGNMENTS} WHERE ${eq('subject')} AND role = ? AND ${eq('tenant')} AND resource_type = ? AND ${eq('resource_id')}`,
+    ),
+    /** The values of an exact comparison (`eq`): twice on MySQL. */
+    exact: (value: string) => (provider === 'mysql' ? [value, value] : [value]),
+    deleteRole: sql(`DELETE FROM ${ROLES} WHERE name = ?`),
+    // SQLite enforces ON DELETE CASCADE only with PRAGMA foreign_keys on: delete the dependants explicitly.
+    deleteDependants: [
+      sql(`DELETE FROM ${RULES} WHERE role = ?`),
+      sql(`DELETE FROM ${PARENTS} WHERE role = ? OR parent = ?`),
+      sql(`DELETE FROM ${ASSIGNMENTS} WHERE role = ?`),
+    ],
+    listRoles: sql(
+      `SELECT name FROM ${ROLES} WHERE name <> ? ORDER BY name ${pg ? 'COLLATE "C"' : provider === 'mysql' ? 'COLLATE utf8mb4_bin' : ''}`,
+    ),
+    getRole:
+      sql(`SELECT 'n' AS kind, name AS role, NULL AS x, NULL AS y, NULL AS z FROM ${ROLES} WHERE name = ?
+UNION ALL SELECT 'p', role, parent, NULL, NULL FROM ${PARENTS} WHERE role = ?
+UNION ALL SELECT 'r', role, effect, resource, action FROM ${RULES} WHERE role = ?`),
+  };
+}
 
 interface LoadRow {
   kind: 'a' | 'n' | 'p' | 'r';
@@ -81,11 +189,6 @@ interface LoadRow {
   y: string | null;
   z: string | null;
 }
-
-const ensureRoles = (n: number) => {
-  const values = Array.from({ length: n }, (_, i) => `($${i + 1})`).join(', ');
-  return `INSERT INTO ${ROLES} (name) VALUES ${values} ON CONFLICT DO NOTHING`;
-};
 
 function scopeColumns(scope: NormalizedScope): [string, string, string] {
   return [scope.tenant ?? '', scope.resource?.type ?? '', scope.resource?.id ?? ''];
@@ -98,10 +201,29 @@ function scopeOf(tenant: string, type: string, id: string): NormalizedScope {
   return scope;
 }
 
+/** Thrown inside a transaction to roll it back (an inheritance edge that would close a cycle). */
+class Refused extends Error {}
+
 /**
- * Keeps roles, rules and assignments in PostgreSQL through your PrismaClient. Add the models from
- * `prisma/schema.prisma` to your schema (or apply `prisma/migrations/0001_init.sql`). Loading a subject is one
- * SQL statement (a recursive CTE), so a cold check costs one query.
+ * Keeps roles, rules and assignments in your database through your PrismaClient: PostgreSQL, MySQL 8 /
+ * MariaDB 10.11 or SQLite, found from the client (or the `provider` option). Add the models from
+ * `prisma/schema.prisma` to your schema (`npx app-prisma generate permissions`), or apply the SQL in
+ * `prisma/migrations` (PostgreSQL), `prisma/mysql/migrations` or `prisma/sqlite/migrations`. Loading a
+ * subject is one SQL statement (a recursive CTE) on every database, so a cold check costs one query.
+ *
+ * Why each write is atomic:
+ * - **PostgreSQL**: a write that creates a role is one statement (a data-modifying CTE inserts the role and
+ *   the row; foreign keys are checked at its end). Adding an inheritance edge runs in a transaction holding
+ *   `pg_advisory_xact_lock`, so two concurrent edges cannot close a cycle between them.
+ * - **MySQL / MariaDB** (InnoDB, no data-modifying CTE): the role and the row are written in one
+ *   transaction; `ON DUPLICATE KEY UPDATE` makes repeats no-ops without swallowing foreign-key errors as
+ *   `INSERT IGNORE` would. Inheritance writes first upsert one lock row, whose exclusive row lock is held
+ *   until commit, so they run one at a time and each cycle check sees every committed edge.
+ * - **SQLite**: one writer at a time. Prisma's transactions start deferred, so each transaction's first
+ *   statement is a write (the lock row for inheritance, the role otherwise): it takes the database's write
+ *   lock before anything is read, also against other processes on the same file.
+ * Removals are single `DELETE`s everywhere (their count says whether the row existed, exactly once under
+ * concurrency); deleting a role removes its dependants by `ON DELETE CASCADE` (explicitly on SQLite).
  *
  * @example
  * ```ts
@@ -113,6 +235,9 @@ function scopeOf(tenant: string, type: string, id: string): NormalizedScope {
  */
 export function prismaPermissionStore(options: PrismaPermissionStoreOptions): PermissionStore {
   const { prisma } = options;
+  const provider = providerOf(prisma, options.provider);
+  const pg = provider === 'postgresql';
+  const q = statementsFor(provider);
   const txOptions: PrismaInteractiveTransactionOptions = {
     maxWait: options.transactionOptions?.maxWaitMs ?? 10_000,
     timeout: options.transactionOptions?.timeoutMs ?? 10_000,
@@ -133,9 +258,21 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     return db.$executeRawUnsafe(sql, ...values);
   };
 
+  /** Creates `roles` and writes one row that references them, atomically (see the doc comment). */
+  const withRoles = async (method: string, roles: string[], statement: string, values: unknown[]) => {
+    if (pg) {
+      await execute(method, prisma, q.withRoles(roles.length, statement), ...roles, ...values);
+      return;
+    }
+    await prisma.$transaction(async (tx) => {
+      await execute(method, tx, q.ensureRoles(roles.length), ...roles);
+      await execute(method, tx, statement, ...values);
+    }, txOptions);
+  };
+
   return closeable<Omit<PermissionStore, keyof Closeable>>({
     async loadSubject(subject): Promise<SubjectPolicy> {
-      const rows = await query<LoadRow[]>('loadSubject', prisma, LOAD_SUBJECT, subject);
+      const rows = await query<LoadRow[]>('loadSubject', prisma, q.loadSubject, ...q.exact(subject));
       const assignments: Assignment[] = [];
       const roles = new Map<string, StoredRole>();
       const role = (name: string) => {
@@ -161,24 +298,14 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
     },
 
     async addRule(roleName, rule) {
-      // The role row and the rule in one statement: foreign keys are checked at its end.
-      await execute(
-        'addRule',
-        prisma,
-        `WITH r AS (${ensureRoles(1)})
-         INSERT INTO ${RULES} (role, effect, resource, action) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        roleName,
-        rule.effect,
-        rule.resource,
-        rule.action,
-      );
+      await withRoles('addRule', [roleName], q.addRule, [roleName, rule.effect, rule.resource, rule.action]);
     },
 
     async removeRule(roleName, rule: Rule) {
       const n = await execute(
         'removeRule',
         prisma,
-        `DELETE FROM ${RULES} WHERE role = $1 AND effect = $2 AND resource = $3 AND action = $4`,
+        q.removeRule,
         roleName,
         rule.effect,
         rule.resource,
@@ -189,97 +316,68 @@ export function prismaPermissionStore(options: PrismaPermissionStoreOptions): Pe
 
     async addParent(roleName, parent) {
       if (roleName === parent) return false;
-      return prisma.$transaction(async (tx) => {
-        await query(
-          'addParent',
-          tx,
-          'SELECT pg_advisory_xact_lock($1::bigint)::text AS locked',
-          INHERIT_LOCK,
-        );
-        const cycle = await query<unknown[]>(
-          'addParent',
-          tx,
-          `WITH RECURSIVE up(role) AS (
-             SELECT $1::text
-             UNION
-             SELECT p.parent FROM ${PARENTS} p JOIN up ON p.role = up.role
-           ) SELECT 1 AS found FROM up WHERE role = $2 LIMIT 1`,
-          parent,
-          roleName,
-        );
-        if (cycle.length > 0) return false;
-        await execute(
-          'addParent',
-          tx,
-          `WITH r AS (${ensureRoles(2)})
-           INSERT INTO ${PARENTS} (role, parent) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-          roleName,
-          parent,
-        );
-        return true;
-      }, txOptions);
+      try {
+        return await prisma.$transaction(async (tx) => {
+          if (pg) await query('addParent', tx, q.lock, INHERIT_LOCK);
+          else await execute('addParent', tx, q.lock, LOCK_ROW);
+          const cycle = await query<unknown[]>('addParent', tx, q.reaches, parent, roleName);
+          if (cycle.length > 0) throw new Refused();
+          await execute('addParent', tx, q.ensureRoles(2), roleName, parent);
+          await execute('addParent', tx, q.addParent, roleName, parent);
+          return true;
+        }, txOptions);
+      } catch (error) {
+        if (error instanceof Refused) return false;
+        throw error;
+      }
     },
 
     async removeParent(roleName, parent) {
-      return (
-        (await execute(
-          'removeParent',
-          prisma,
-          `DELETE FROM ${PARENTS} WHERE role = $1 AND parent = $2`,
-          roleName,
-          parent,
-        )) > 0
-      );
+      return (await execute('removeParent', prisma, q.removeParent, roleName, parent)) > 0;
     },
 
     async assign(assignment) {
-      await execute(
-        'assign',
-        prisma,
-        `WITH r AS (${ensureRoles(1)})
-         INSERT INTO ${ASSIGNMENTS} (role, subject, tenant, resource_type, resource_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING`,
+      await withRoles('assign', [assignment.role], q.assign, [
         assignment.role,
         assignment.subject,
         ...scopeColumns(assignment.scope),
-      );
+      ]);
     },
 
     async unassign(assignment) {
+      const [tenant, type, id] = scopeColumns(assignment.scope);
       const n = await execute(
         'unassign',
         prisma,
-        `DELETE FROM ${ASSIGNMENTS} WHERE subject = $1 AND role = $2 AND tenant = $3 AND resource_type = $4 AND resource_id = $5`,
-        assignment.subject,
+        q.unassign,
+        ...q.exact(assignment.subject),
         assignment.role,
-        ...scopeColumns(assignment.scope),
+        ...q.exact(tenant),
+        type,
+        ...q.exact(id),
       );
       return n > 0;
     },
 
     async deleteRole(roleName) {
-      // Rules, edges and assignments go with it: ON DELETE CASCADE.
-      return (await execute('deleteRole', prisma, `DELETE FROM ${ROLES} WHERE name = $1`, roleName)) > 0;
+      if (provider !== 'sqlite') return (await execute('deleteRole', prisma, q.deleteRole, roleName)) > 0;
+      return prisma.$transaction(async (tx) => {
+        const existed = (await execute('deleteRole', tx, q.deleteRole, roleName)) > 0;
+        const [rules, parents, assignments] = q.deleteDependants;
+        await execute('deleteRole', tx, rules!, roleName);
+        await execute('deleteRole', tx, parents!, roleName, roleName);
+        await execute('deleteRole', tx, assignments!, roleName);
+        return existed;
+      }, txOptions);
     },
 
     async listRoles() {
-      const rows = await query<{ name: string }[]>(
-        'listRoles',
-        prisma,
-        `SELECT name FROM ${ROLES} ORDER BY name COLLATE "C"`,
-      );
+      const rows = await query<{ name: string }[]>('listRoles', prisma, q.listRoles, LOCK_ROW);
       return rows.map((r) => r.name);
     },
 
     async getRole(roleName) {
-      const rows = await query<LoadRow[]>(
-        'getRole',
-        prisma,
-        `SELECT 'n' AS kind, name AS role, NULL AS x, NULL AS y, NULL AS z FROM ${ROLES} WHERE name = $1
-         UNION ALL SELECT 'p', role, parent, NULL, NULL FROM ${PARENTS} WHERE role = $1
-         UNION ALL SELECT 'r', role, effect, resource, action FROM ${RULES} WHERE role = $1`,
-        roleName,
-      );
+      const rows = await query<LoadRow[]>('getRole', prisma, q.getRole, roleName, roleName, roleName);
       if (!rows.some((r) => r.kind === 'n')) return undefined;
       return {
         name: roleName,

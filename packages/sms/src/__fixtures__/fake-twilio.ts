@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type RecordedRequest, type Reply, startFakeHttpServer } from '@app/delivery/testing';
 
 /** One request the fake Twilio API received. */
 export interface FakeTwilioRequest {
@@ -31,83 +31,64 @@ export interface FakeTwilio {
 
 export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
+const twilioError = (status: number, code: number | undefined, message: string): Reply['body'] => ({
+  code,
+  message,
+  more_info: '',
+  status,
+});
+
+function parse(req: RecordedRequest): FakeTwilioRequest {
+  const [username = '', password = ''] = Buffer.from(
+    (req.headers.authorization ?? '').replace(/^Basic /, ''),
+    'base64',
+  )
+    .toString()
+    .split(':');
+  const form = Object.fromEntries(new URLSearchParams(req.body));
+  return { method: req.method, path: req.path, headers: req.headers, username, password, form };
+}
+
+/** Starts the fake on `@app/delivery`'s fake HTTP server: Twilio's routes, auth and error bodies. */
 export async function startFakeTwilio(
   accountSid = `AC${hex(16)}`,
   initialToken = hex(16),
 ): Promise<FakeTwilio> {
   let authToken = initialToken;
   const requests: FakeTwilioRequest[] = [];
-  const queue: FakeTwilioReply[] = [];
-  const sockets = new Set<Socket>();
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const [user = '', pass = ''] = Buffer.from(
-        (req.headers.authorization ?? '').replace(/^Basic /, ''),
-        'base64',
-      )
-        .toString()
-        .split(':');
-      const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
-      requests.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        username: user,
-        password: pass,
-        form,
-      });
-      const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', ...headers });
-        res.end(JSON.stringify(body));
-      };
-      const reply = queue.shift();
-      if (reply && 'hang' in reply) return;
-      if (reply) {
-        return json(
-          reply.status,
-          {
-            code: reply.code,
-            message: reply.message ?? 'scripted error',
-            more_info: '',
-            status: reply.status,
+  const server = await startFakeHttpServer(
+    {
+      [`POST /2010-04-01/Accounts/${accountSid}/Messages.json`]: (raw) => {
+        const { username, password, form } = parse(raw);
+        if (username !== accountSid || password !== authToken) {
+          return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+        }
+        return {
+          status: 201,
+          body: {
+            sid: `SM${hex(16)}`,
+            account_sid: accountSid,
+            to: form.To,
+            from: form.From ?? null,
+            messaging_service_sid: form.MessagingServiceSid ?? null,
+            body: form.Body,
+            status: form.MessagingServiceSid ? 'accepted' : 'queued',
+            num_segments: '1',
+            direction: 'outbound-api',
+            api_version: '2010-04-01',
+            date_created: new Date().toUTCString(),
+            uri: `/2010-04-01/Accounts/${accountSid}/Messages/SM.json`,
           },
-          reply.headers,
-        );
-      }
-      if (user !== accountSid || pass !== authToken) {
-        return json(401, { code: 20003, message: 'Authenticate', more_info: '', status: 401 });
-      }
-      if (req.url !== `/2010-04-01/Accounts/${accountSid}/Messages.json` || req.method !== 'POST') {
-        return json(404, { code: 20404, message: 'not found', status: 404 });
-      }
-      json(201, {
-        sid: `SM${hex(16)}`,
-        account_sid: accountSid,
-        to: form.To,
-        from: form.From ?? null,
-        messaging_service_sid: form.MessagingServiceSid ?? null,
-        body: form.Body,
-        status: form.MessagingServiceSid ? 'accepted' : 'queued',
-        num_segments: '1',
-        direction: 'outbound-api',
-        api_version: '2010-04-01',
-        date_created: new Date().toUTCString(),
-        uri: `/2010-04-01/Accounts/${accountSid}/Messages/SM.json`,
-      });
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+        };
+      },
+    },
+    {
+      notFound: { status: 404, body: twilioError(404, 20404, 'not found') },
+      onRequest: (raw) => requests.push(parse(raw)),
+    },
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     accountSid,
     get authToken() {
       return authToken;
@@ -116,11 +97,18 @@ export async function startFakeTwilio(
       authToken = token;
     },
     requests,
-    script: (...replies) => queue.push(...replies),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    script: (...replies) =>
+      server.fail(
+        ...replies.map((r) =>
+          'hang' in r
+            ? r
+            : {
+                status: r.status,
+                headers: r.headers,
+                body: twilioError(r.status, r.code, r.message ?? 'scripted error'),
+              },
+        ),
+      ),
+    close: () => server.close(),
   };
 }

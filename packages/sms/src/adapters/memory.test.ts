@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { SmsError, SmsErrorCode } from '../errors.js';
-import { smsProviderContract, smsStatusStoreContract } from '../testing.js';
-import { memorySmsProvider, memorySmsStatusStore } from './memory.js';
+import { smsProviderContract } from '../testing.js';
+import { memorySmsProvider } from './memory.js';
 
+// The outbox is the memory provider's storage: the probe reads the current test's provider.
+let current = memorySmsProvider();
 smsProviderContract({
   describe,
   it,
   expect,
   name: 'memory',
-  create() {
-    const provider = memorySmsProvider();
-    return { provider, received: () => provider.messages() };
+  create: () => {
+    current = memorySmsProvider();
+    return { provider: current };
   },
+  inspect: async () => current.messages(),
 });
-
-smsStatusStoreContract({ describe, it, expect, name: 'memory', create: () => memorySmsStatusStore() });
 
 describe('memorySmsProvider', () => {
   it('keeps messages with sender and callback, lists them and finds the last one per recipient', async () => {
@@ -67,14 +68,5 @@ describe('memorySmsProvider', () => {
     });
     await outbox.send('+14155550123', 'fine');
     expect(outbox.messages().map((m) => m.body)).toEqual(['fine']);
-  });
-});
-
-describe('memory stores', () => {
-  it('bounds the status store, dropping the oldest records', async () => {
-    const store = memorySmsStatusStore({ maxEntries: 2, now: () => 7 });
-    for (const id of ['a', 'b', 'c']) await store.record({ id, status: 'queued' });
-    expect(await store.get('a')).toBeUndefined();
-    expect(await store.get('c')).toEqual({ id: 'c', status: 'queued', updatedAt: 7 });
   });
 });

@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { Unsubscribe } from '@app/core';
-import { memoryIdempotencyStore } from '@app/delivery/memory';
+import { type Closeable, closeable, type Unsubscribe } from '@app/core';
+import { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
 import type { SmsProvider, SmsSendOptions, SmsSendResult, SmsStatus } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, validateSms } from '../validation.js';
 
-export type { MemoryIdempotencyStoreOptions } from '@app/delivery/memory';
-export { memoryIdempotencyStore } from '@app/delivery/memory';
-export type { MemorySmsStatusStoreOptions } from '../stores/memory.js';
-export { memorySmsStatusStore } from '../stores/memory.js';
+export type { MemoryIdempotencyStoreOptions, MemoryStatusStoreOptions } from '@app/delivery/memory';
+export { memoryIdempotencyStore, memoryStatusStore } from '@app/delivery/memory';
+
+/** Options of {@link memorySmsStatusStore}: `@app/delivery`'s `memoryStatusStore` options. */
+export type MemorySmsStatusStoreOptions = import('@app/delivery/memory').MemoryStatusStoreOptions;
+
+/**
+ * `@app/delivery`'s in-memory status store, under its former `@app/sms` name (the service's default).
+ *
+ * @deprecated Use `memoryStatusStore` (the same function).
+ * @example
+ * ```ts
+ * const sms = createSmsService({ providers, statusStore: memorySmsStatusStore({ maxEntries: 1000 }) });
+ * ```
+ */
+export const memorySmsStatusStore = memoryStatusStore;
 
 /**
  * The shared in-memory idempotency store of `@app/delivery/memory`, under its former `@app/sms` name.
@@ -82,53 +94,55 @@ export function memorySmsProvider(options: MemorySmsProviderOptions = {}): Memor
   const kept: MemorySms[] = [];
   const listeners = new Set<(message: MemorySms) => void>();
 
-  return {
-    name,
-    async send(to: string, body: string, sendOptions?: SmsSendOptions): Promise<SmsSendResult> {
-      validateSms(to, body, sendOptions, { maxBodyLength });
-      const message: MemorySms = {
-        id: `MM${randomUUID().replaceAll('-', '')}`,
-        to,
-        body,
-        status: options.status ?? 'queued',
-        provider: name,
-        sentAt: new Date(),
-      };
-      const from = sendOptions?.from ?? options.from;
-      if (from !== undefined) message.from = from;
-      if (sendOptions?.statusCallbackUrl !== undefined)
-        message.statusCallbackUrl = sendOptions.statusCallbackUrl;
-      await options.beforeSend?.(message);
-      kept.push(message);
-      if (kept.length > maxMessages) kept.splice(0, kept.length - maxMessages);
-      for (const listener of listeners) {
-        try {
-          listener({ ...message });
-        } catch {
-          // A faulty listener must not fail the send.
+  return closeable<Omit<MemorySmsProvider, keyof Closeable>>(
+    {
+      name,
+      async send(to: string, body: string, sendOptions?: SmsSendOptions): Promise<SmsSendResult> {
+        validateSms(to, body, sendOptions, { maxBodyLength });
+        const message: MemorySms = {
+          id: `MM${randomUUID().replaceAll('-', '')}`,
+          to,
+          body,
+          status: options.status ?? 'queued',
+          provider: name,
+          sentAt: new Date(),
+        };
+        const from = sendOptions?.from ?? options.from;
+        if (from !== undefined) message.from = from;
+        if (sendOptions?.statusCallbackUrl !== undefined)
+          message.statusCallbackUrl = sendOptions.statusCallbackUrl;
+        await options.beforeSend?.(message);
+        kept.push(message);
+        if (kept.length > maxMessages) kept.splice(0, kept.length - maxMessages);
+        for (const listener of listeners) {
+          try {
+            listener({ ...message });
+          } catch {
+            // A faulty listener must not fail the send.
+          }
         }
-      }
-      return { id: message.id, status: message.status, provider: name };
+        return { id: message.id, status: message.status, provider: name };
+      },
+      messages: () => kept.map((m) => ({ ...m })),
+      last(to) {
+        for (let i = kept.length - 1; i >= 0; i--) {
+          const m = kept[i] as MemorySms;
+          if (to === undefined || m.to === to) return { ...m };
+        }
+        return undefined;
+      },
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => {
+          listeners.delete(listener);
+        };
+      },
+      clear() {
+        kept.length = 0;
+      },
     },
-    messages: () => kept.map((m) => ({ ...m })),
-    last(to) {
-      for (let i = kept.length - 1; i >= 0; i--) {
-        const m = kept[i] as MemorySms;
-        if (to === undefined || m.to === to) return { ...m };
-      }
-      return undefined;
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-    clear() {
-      kept.length = 0;
-    },
-    async close() {
+    async () => {
       listeners.clear();
     },
-  };
+  );
 }

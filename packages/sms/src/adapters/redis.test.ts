@@ -1,46 +1,23 @@
+import { closeable } from '@app/core';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it, vi } from 'vitest';
 import { SmsErrorCode } from '../errors.js';
 import { createSmsService } from '../service.js';
-import { smsStatusStoreContract } from '../testing.js';
 import { memorySmsProvider } from './memory.js';
 import { redisSmsIdempotencyStore, redisSmsStatusStore } from './redis.js';
 
 const redis = await requireRedis();
 const TO = '+14155550123';
 
-describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
+// The stores themselves are proven in @app/delivery (one node, cluster, outage); this is the service on them.
+describe.skipIf(!redis.available)('the SMS service on the Redis stores', () => {
   const client = redis.client();
   const keyPrefix = redis.prefix;
-
-  smsStatusStoreContract({
-    describe,
-    it,
-    expect,
-    name: 'redis',
-    create: () => redisSmsStatusStore({ client, keyPrefix }),
-  });
-
-  it('writes one hash per message with a TTL, readable without the store', async () => {
-    const store = redisSmsStatusStore({ client, keyPrefix, ttlMs: 60_000 });
-    await store.record({ id: 'SMhash', status: 'sent', provider: 'twilio', to: TO, at: 1234 });
-    const key = `${keyPrefix}status:SMhash`;
-    expect(await client.hgetall(key)).toEqual({
-      rank: '3',
-      status: 'sent',
-      updatedAt: '1234',
-      provider: 'twilio',
-      to: TO,
-    });
-    const ttl = await client.pttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60_000);
-  });
 
   it('the service holds a pending key for idempotency.lockMs only: a dead sender frees it', async () => {
     const idempotencyStore = redisSmsIdempotencyStore({ client, keyPrefix });
     const dying = createSmsService({
-      providers: { hung: { name: 'hung', send: () => new Promise(() => {}) } },
+      providers: { hung: closeable({ name: 'hung', send: () => new Promise<never>(() => {}) }) },
       idempotency: { store: idempotencyStore, lockMs: 20_000 },
     });
     void dying.send(TO, 'code', { idempotencyKey: 'dies' });
@@ -58,24 +35,6 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
     await client.del(key); // as if the lock had expired
     await sms.send(TO, 'code', { idempotencyKey: 'dies' });
     expect(await client.pttl(key)).toBeGreaterThan(20_000);
-  });
-
-  it('falls back to EVAL when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH)', async () => {
-    let noscript = 0;
-    const forgetful = {
-      eval: client.eval.bind(client),
-      hgetall: client.hgetall.bind(client),
-      // Never flush the shared server's script cache: other test files use it. Simulate the miss instead.
-      evalsha: async (...args: Parameters<typeof client.evalsha>) => {
-        if (noscript++ === 0) throw new Error('NOSCRIPT No matching script. Please use EVAL.');
-        return client.evalsha(...args);
-      },
-    };
-    const store = redisSmsStatusStore({ client: forgetful, keyPrefix });
-    expect((await store.record({ id: 'SMflush', status: 'queued' })).applied).toBe(true);
-    expect((await store.record({ id: 'SMflush', status: 'sent' })).applied).toBe(true);
-    expect(noscript).toBe(2);
-    expect(await client.hget(`${keyPrefix}status:SMflush`, 'status')).toBe('sent');
   });
 
   it('sends once across two services (two processes) sharing Redis, under 1,000 concurrent calls', async () => {
@@ -110,7 +69,7 @@ describe.skipIf(!redis.available)('Redis stores on real Redis', () => {
   });
 
   it('rejects a missing client at creation', () => {
-    expect(() => redisSmsStatusStore({ client: undefined as never })).toThrow(/Redis client/);
+    expect(() => redisSmsStatusStore({ client: undefined as never })).toThrow(/ioredis client/);
     expect(() => redisSmsIdempotencyStore({} as never)).toThrow(/ioredis client/);
   });
 });

@@ -51,13 +51,18 @@ function spyLogger(): Logger & { entries: Array<Record<string, unknown>> } {
   return { entries, debug: log, info: log, warn: log, error: log };
 }
 
+// A fresh fake per test; the probe reads the current one's requests.
+let currentFake: FakeTwilio | undefined;
 smsProviderContract({
   describe,
   it,
   expect,
   name: 'twilio (real SDK against a local fake)',
+  inspect: async () =>
+    (currentFake?.requests ?? []).map((r) => ({ to: r.form.To ?? '', body: r.form.Body ?? '' })),
   async create() {
     const fake = await startFakeTwilio();
+    currentFake = fake;
     const p = twilioProvider({
       accountSid: fake.accountSid,
       authToken: fake.authToken,
@@ -66,7 +71,6 @@ smsProviderContract({
     });
     return {
       provider: p,
-      received: () => fake.requests.map((r) => ({ to: r.form.To ?? '', body: r.form.Body ?? '' })),
       cleanup: async () => {
         await p.close?.();
         await fake.close();

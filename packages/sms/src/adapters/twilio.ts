@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { closeable } from '@app/core';
 import { isNetworkError, parseRetryAfter } from '@app/delivery';
 import twilio from 'twilio';
 import type TwilioRequestClientBase from 'twilio/lib/base/RequestClient.js';
@@ -201,35 +202,38 @@ export function twilioProvider(options: TwilioProviderOptions): SmsProvider {
     }) as unknown as TwilioMessagesClient;
   }
 
-  return {
-    name,
-    async send(to: string, body: string, sendOptions?: SmsSendOptions): Promise<SmsSendResult> {
-      validateSms(to, body, sendOptions, { maxBodyLength });
-      const from = sendOptions?.from ?? options.from;
-      if (from === undefined && options.messagingServiceSid === undefined) {
-        throw new SmsError(
-          SmsErrorCode.MISSING_SENDER,
-          `provider '${name}' needs a 'from' number or a messagingServiceSid`,
-          { provider: name },
-        );
-      }
-      const params: TwilioCreateMessageParams = { to, body };
-      if (from !== undefined) params.from = from;
-      if (options.messagingServiceSid !== undefined) params.messagingServiceSid = options.messagingServiceSid;
-      const statusCallback = sendOptions?.statusCallbackUrl ?? options.statusCallbackUrl;
-      if (statusCallback !== undefined) params.statusCallback = statusCallback;
-      let message: { sid: string; status: string };
-      try {
-        message = await client.messages.create(params);
-      } catch (error) {
-        throw toTwilioSmsError(error, name);
-      }
-      return { id: message.sid, status: mapTwilioStatus(message.status) ?? 'queued', provider: name };
+  return closeable(
+    {
+      name,
+      async send(to: string, body: string, sendOptions?: SmsSendOptions): Promise<SmsSendResult> {
+        validateSms(to, body, sendOptions, { maxBodyLength });
+        const from = sendOptions?.from ?? options.from;
+        if (from === undefined && options.messagingServiceSid === undefined) {
+          throw new SmsError(
+            SmsErrorCode.MISSING_SENDER,
+            `provider '${name}' needs a 'from' number or a messagingServiceSid`,
+            { provider: name },
+          );
+        }
+        const params: TwilioCreateMessageParams = { to, body };
+        if (from !== undefined) params.from = from;
+        if (options.messagingServiceSid !== undefined)
+          params.messagingServiceSid = options.messagingServiceSid;
+        const statusCallback = sendOptions?.statusCallbackUrl ?? options.statusCallbackUrl;
+        if (statusCallback !== undefined) params.statusCallback = statusCallback;
+        let message: { sid: string; status: string };
+        try {
+          message = await client.messages.create(params);
+        } catch (error) {
+          throw toTwilioSmsError(error, name);
+        }
+        return { id: message.sid, status: mapTwilioStatus(message.status) ?? 'queued', provider: name };
+      },
     },
-    async close() {
+    async () => {
       httpClient?.destroy();
     },
-  };
+  );
 }
 
 /** Twilio codes for a recipient that no provider could reach: invalid, not mobile, opted out, unroutable. */

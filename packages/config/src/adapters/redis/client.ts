@@ -1,20 +1,27 @@
-import { withDeadline } from '@app/core';
+import { type OptionChecks, optionChecks, withDeadline } from '@app/core';
 import { ConfigError } from '../../errors.js';
 import type { ConfigRecord, JsonValue } from '../../types.js';
 
-/** The subscriber connection made with `client.duplicate()`: the few ioredis methods used. */
+/**
+ * The subscriber connection made with `client.duplicate()`: the few ioredis methods used. On one node it
+ * SUBSCRIBEs (`message` events); on a Cluster it SSUBSCRIBEs (`smessage` events), and `-subscriber` /
+ * `subscribersReady` tell when a shard's subscriber was lost and when every shard is subscribed again.
+ */
 export interface RedisSubscriberLike {
-  subscribe(channel: string): Promise<unknown>;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  on(event: 'ready', listener: () => void): unknown;
+  subscribe(...channels: string[]): Promise<unknown>;
+  ssubscribe?(...channels: string[]): Promise<unknown>;
+  on(event: 'message' | 'smessage', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready' | '-subscriber' | 'subscribersReady', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   disconnect(): void;
 }
 
-/** The user's ioredis client (5.x or 6.x), typed by the few methods used. */
+/** The user's ioredis client (5.x or 6.x), `Redis` or `Cluster`, typed by the few methods used. */
 export interface RedisClientLike {
   /** ioredis' connection state; commands fail fast unless it is `ready`. */
   readonly status?: string;
+  /** `true` on an ioredis `Cluster`: keys are spread by hash tag, notifications use sharded pub/sub. */
+  readonly isCluster?: boolean;
   hgetall(key: string): Promise<Record<string, string>>;
   zrangebylex(
     key: string,
@@ -38,7 +45,10 @@ export const SYNC_TARGET = Symbol('@app/config/redis sync target');
 /** What a `redisConfigSync` tells a Redis store on the same client, to write through it. */
 export interface SyncTarget {
   readonly client: RedisClientLike;
-  readonly channel: string;
+  /** The sync's key prefix (the store writes through only when both prefixes put a key in one slot). */
+  readonly keyPrefix: string;
+  /** The change channel of `key` (in the slot of its keys). */
+  channel(key: string): string;
   cacheKey(key: string): string;
   /** How long the cache entry of `record` lives in Redis, in ms. */
   cacheTtlMs(record: ConfigRecord): number;
@@ -72,18 +82,36 @@ export function fromHash(key: string, hash: RawHash): ConfigRecord | undefined {
   return { key, value, version, expiresAt, deleted: false };
 }
 
-/** Throws `INVALID_OPTIONS` unless `client` looks like an ioredis client. */
-export function requireClient(client: unknown, factory: string): asserts client is RedisClientLike {
+/** The options both Redis adapters share. */
+export interface RedisAdapterOptions {
+  client: RedisClientLike;
+  keyPrefix?: string;
+  commandTimeoutMs?: number;
+}
+
+/** What both Redis adapters set up from their options: the checked client, prefix and bounded calls. */
+export interface RedisAdapterSetup {
+  readonly client: RedisClientLike;
+  readonly prefix: string;
+  readonly call: RedisCall;
+  readonly check: OptionChecks;
+}
+
+/**
+ * Checks the shared options of a Redis adapter before any I/O (`INVALID_OPTIONS`): an ioredis client, a
+ * string key prefix, a positive `commandTimeoutMs`; and returns the bounded call every request goes through.
+ */
+export function redisAdapterSetup(options: RedisAdapterOptions, factory: string): RedisAdapterSetup {
+  const client = options?.client;
   if (typeof (client as RedisClientLike | undefined)?.evalsha !== 'function') {
     throw new ConfigError('INVALID_OPTIONS', `${factory}: option 'client' must be an ioredis client`);
   }
-}
-
-/** The key prefix option, checked. */
-export function checkPrefix(keyPrefix: unknown, factory: string): string {
-  if (typeof keyPrefix !== 'string')
+  const prefix = options.keyPrefix ?? 'config:';
+  if (typeof prefix !== 'string')
     throw new ConfigError('INVALID_OPTIONS', `${factory}: keyPrefix must be a string`);
-  return keyPrefix;
+  const check = optionChecks((message) => new ConfigError('INVALID_OPTIONS', `${factory}: ${message}`));
+  const call = boundedCalls(client, check.positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? 1000));
+  return { client, prefix, call, check };
 }
 
 /** ioredis states in which a command would wait in the offline queue for a reconnect. */

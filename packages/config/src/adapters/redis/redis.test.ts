@@ -10,33 +10,16 @@ import {
   type RedisClientLike,
   redisCacheKey,
   redisChangeChannel,
+  redisChangeChannels,
   redisConfigStore,
   redisConfigSync,
+  redisEntryKey,
+  redisIndexKey,
 } from './index.js';
+import { shardOf, shardPrefix } from './layout.js';
+import { rawReader } from './raw.fixture.js';
 
 const redis = await requireRedis();
-
-/** Reads every store hash under the prefix with plain commands, to check what the adapter wrote. */
-function rawReader(client: Pick<Redis, 'hgetall' | 'keys'>, prefix: string) {
-  return async (): Promise<Map<string, ConfigRecord>> => {
-    const out = new Map<string, ConfigRecord>();
-    for (const redisKey of await client.keys(`${prefix}entry:*`)) {
-      const key = redisKey.slice(`${prefix}entry:`.length);
-      const h = await client.hgetall(redisKey);
-      if (h.v === undefined) continue;
-      if (h.t === '1') out.set(key, { key, version: Number(h.v), deleted: true });
-      else
-        out.set(key, {
-          key,
-          version: Number(h.v),
-          value: JSON.parse(h.d ?? 'invalid'),
-          expiresAt: h.x ? Number(h.x) : null,
-          deleted: false,
-        });
-    }
-    return out;
-  };
-}
 
 const mock = new RedisMock();
 configStoreContract({
@@ -45,7 +28,11 @@ configStoreContract({
   expect,
   name: 'redis (ioredis-mock)',
   create: () => redisConfigStore({ client: mock as unknown as RedisClientLike, keyPrefix: 'mock:' }),
-  inspect: rawReader(mock as unknown as Redis, 'mock:'),
+  inspect: rawReader(
+    (p) => (mock as unknown as Redis).keys(p),
+    (k) => mock.hgetall(k),
+    'mock:',
+  ),
 });
 
 describe.skipIf(!redis.available)('redis on real Redis', () => {
@@ -56,7 +43,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect,
     name: 'redis (real)',
     create: () => redisConfigStore({ client, keyPrefix: redis.prefix }),
-    inspect: rawReader(client, redis.prefix),
+    inspect: rawReader(
+      (p) => client.keys(p),
+      (k) => client.hgetall(k),
+      redis.prefix,
+    ),
     concurrency: 1000,
   });
 
@@ -66,7 +57,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await store.set('a.1', 1);
     await store.set('a.2', 2);
     await store.delete('a.2');
-    expect(await client.zrange(`${prefix}index`, 0, -1)).toEqual(['a.1']);
+    const indexes = await Promise.all(
+      Array.from({ length: 16 }, (_, shard) => client.zrange(`${shardPrefix(prefix, shard)}index`, 0, -1)),
+    );
+    expect(indexes.flat()).toEqual(['a.1']);
+    expect(indexes[shardOf('a.1')]).toEqual(['a.1']);
   });
 
   /** Wraps a client to count the commands (round trips) each call makes. */
@@ -122,7 +117,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const listener = redis.client();
     const messages: string[] = [];
     listener.on('message', (_ch, m) => messages.push(m));
-    await listener.subscribe(redisChangeChannel(keyPrefix));
+    await listener.subscribe(...redisChangeChannels(keyPrefix));
     const store = redisConfigStore({ client: c.client, keyPrefix });
     const sync = redisConfigSync({ client: c.client, keyPrefix });
     expect(store.writeThrough?.(sync)).toBeDefined();
@@ -134,7 +129,11 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const before = c.total();
     expect(await config.set('k', { on: true })).toBe(1);
     expect(c.total() - before).toBe(1);
-    expect(await client.hgetall(`${keyPrefix}entry:k`)).toMatchObject({ v: '1', t: '0', d: '{"on":true}' });
+    expect(await client.hgetall(redisEntryKey(keyPrefix, 'k'))).toMatchObject({
+      v: '1',
+      t: '0',
+      d: '{"on":true}',
+    });
     expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({
       v: '1',
       t: '0',
@@ -145,9 +144,12 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect(await config.delete('k')).toBe(true);
     expect(c.total() - beforeDelete).toBe(1);
     expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
-    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['warm']);
+    expect(await client.zrange(redisIndexKey(keyPrefix, 'warm'), 0, -1)).toEqual(['warm']);
     expect(await config.set('k', 'again')).toBe(3);
-    expect(await client.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['k', 'warm']);
+    expect([
+      ...(await client.zrange(redisIndexKey(keyPrefix, 'k'), 0, -1)),
+      ...(await client.zrange(redisIndexKey(keyPrefix, 'warm'), 0, -1)),
+    ]).toContain('k');
     await config.set('t', 'short-lived', { ttlMs: 60_000 });
     await vi.waitFor(() => expect(messages).toHaveLength(7));
     const expiring = JSON.parse(messages.pop() ?? '{}');
@@ -155,12 +157,12 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     expect(expiring.x).toBeGreaterThan(Date.now());
     // The same messages a sync write sends, with the version the store gave.
     expect(messages.map((m) => JSON.parse(m))).toEqual([
-      { o: 'writer', k: 'warm', v: 1, d: 0, x: null },
-      { o: 'writer', k: 'warm2', v: 1, d: 0, x: null },
-      { o: 'writer', k: 'warm2', v: 2 },
-      { o: 'writer', k: 'k', v: 1, d: { on: true }, x: null },
-      { o: 'writer', k: 'k', v: 2 },
-      { o: 'writer', k: 'k', v: 3, d: 'again', x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm', v: 1, d: 0, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm2', v: 1, d: 0, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'warm2', v: 2 },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 1, d: { on: true }, x: null },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 2 },
+      { o: 'writer', t: expect.any(Number), k: 'k', v: 3, d: 'again', x: null },
     ]);
     // A sync on another client is another connection: no write-through, the two writes stay separate.
     expect(store.writeThrough?.(redisConfigSync({ client: redis.client(), keyPrefix }))).toBeUndefined();
@@ -185,7 +187,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     a.watch('race', (v) => seenByA.push(v as number));
     b.watch('race', (v) => seenByB.push(v as number));
     await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(2),
+      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix, 'race')))[1]).toBe(2),
     );
     const writes = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
@@ -235,7 +237,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const listener = redis.client();
     const messages: string[] = [];
     listener.on('message', (_ch, m) => messages.push(m));
-    await listener.subscribe(redisChangeChannel(keyPrefix));
+    await listener.subscribe(...redisChangeChannels(keyPrefix));
 
     const v2: ConfigRecord = { key: 'k', value: 'two', version: 2, expiresAt: null, deleted: false };
     const v1: ConfigRecord = { key: 'k', value: 'one', version: 1, expiresAt: null, deleted: false };
@@ -249,8 +251,8 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await vi.waitFor(() => expect(messages).toHaveLength(2));
     // Only the applied writes were announced, in version order.
     expect(messages.map((m) => JSON.parse(m))).toEqual([
-      { o: 'test', k: 'k', v: 2, d: 'two', x: null },
-      { o: 'test', k: 'k', v: 3 },
+      { o: 'test', t: expect.any(Number), k: 'k', v: 2, d: 'two', x: null },
+      { o: 'test', t: expect.any(Number), k: 'k', v: 3 },
     ]);
   });
 
@@ -285,15 +287,14 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     });
     for (let i = 0; i < 20; i++) config.watch(`k${i}`, () => {});
     expect(duplicate).toHaveBeenCalledTimes(1);
-    const channels = await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix));
-    await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(1),
-    );
-    expect(channels[0]).toBe(redisChangeChannel(keyPrefix));
+    const counts = async () =>
+      ((await client.pubsub('NUMSUB', ...redisChangeChannels(keyPrefix))) as (string | number)[]).filter(
+        (_, i) => i % 2 === 1,
+      );
+    // One connection subscribed to each of the 16 channels.
+    await vi.waitFor(async () => expect(await counts()).toEqual(Array(16).fill(1)));
     await config.close();
-    await vi.waitFor(async () =>
-      expect((await client.pubsub('NUMSUB', redisChangeChannel(keyPrefix)))[1]).toBe(0),
-    );
+    await vi.waitFor(async () => expect(await counts()).toEqual(Array(16).fill(0)));
     duplicate.mockRestore();
   });
 

@@ -1,4 +1,4 @@
-import { closeable, defineScript, optionChecks, runScript } from '@app/core';
+import { closeable, defineScript, runScript } from '@app/core';
 import { ConfigError } from '../../errors.js';
 import type {
   ConfigEntry,
@@ -10,21 +10,31 @@ import type {
   JsonValue,
 } from '../../types.js';
 import {
-  boundedCalls,
-  checkPrefix,
   fromHash,
   type RedisClientLike,
-  requireClient,
+  redisAdapterSetup,
   SYNC_TARGET,
   type SyncTarget,
   toHashArgs,
 } from './client.js';
+import {
+  publishCommand,
+  redisEntryKey,
+  redisIndexKey,
+  SHARDS,
+  sameSlotPrefixes,
+  shardPrefix,
+} from './layout.js';
 
 /** Options of {@link redisConfigStore}. */
 export interface RedisConfigStoreOptions {
   /** Your ioredis client. It stays yours: the store never closes it. */
   client: RedisClientLike;
-  /** Prefix of every key the store writes: `<prefix>entry:<key>` hashes and the `<prefix>index` sorted set. @default 'config:' */
+  /**
+   * Prefix of every key the store writes: `<prefix>{<tag>}:entry:<key>` hashes and one
+   * `<prefix>{<tag>}:index` sorted set per shard (16 hash tags; see the README's "Redis Cluster").
+   * @default 'config:'
+   */
   keyPrefix?: string;
   /**
    * How long one Redis call may take, in ms. A call past it, or sent while ioredis is reconnecting, fails
@@ -34,9 +44,9 @@ export interface RedisConfigStoreOptions {
   commandTimeoutMs?: number;
 }
 
-const check = optionChecks((message) => new ConfigError('INVALID_OPTIONS', `redisConfigStore: ${message}`));
-
-// KEYS: entry hash, index. ARGV: key, data, expiresAt. The version survives deletes (tombstones).
+// Every script's keys (and its change channel) carry the shard tag of the one config key they concern, so
+// each runs in one slot on a cluster.
+// KEYS: entry hash, shard index. ARGV: key, data, expiresAt. The version survives deletes (tombstones).
 const STORE_SET = defineScript(
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -64,8 +74,9 @@ return v
 // script, so other instances hear of a change after one round trip and nothing is half-written. The version
 // comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
 // The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
-// KEYS: entry hash, index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head (the
-// message is the head, the version, then the value and expiry: what `redisConfigSync` publishes).
+// KEYS: entry hash, shard index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head
+// (the message is the head, the version, then the value and expiry: what `redisConfigSync` publishes), and
+// the publish command: SPUBLISH on a cluster (the channel is in the keys' slot), PUBLISH on one node.
 const THROUGH_SET = defineScript(
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -76,13 +87,14 @@ redis.call('HSET', KEYS[3], 'v', v, 't', '0', 'd', ARGV[2], 'x', ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 local x = ARGV[3]
 if x == '' then x = 'null' end
-redis.call('PUBLISH', ARGV[5], ARGV[6] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
+redis.call(ARGV[7], ARGV[5], ARGV[6] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
 return v
 `,
   3,
 );
 
-// KEYS: entry hash, index, cache hash. ARGV: key, cache ttl ms, channel, message head. -1: nothing live.
+// KEYS: entry hash, shard index, cache hash. ARGV: key, cache ttl ms, channel, message head, publish command.
+// -1: nothing live.
 const THROUGH_DELETE = defineScript(
   `
 if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
@@ -92,7 +104,7 @@ redis.call('HDEL', KEYS[1], 'd', 'x')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. v .. '}')
+redis.call(ARGV[5], ARGV[3], ARGV[4] .. v .. '}')
 return v
 `,
   3,
@@ -103,7 +115,9 @@ const LIST_PAGE = 500;
 /**
  * A {@link ConfigStore} in Redis, for deployments where Redis is persisted and is the source of truth. Each
  * key is a hash (version, value, expiry) written by one Lua script, so versions stay atomic and monotonic;
- * `list` walks a sorted-set index (never KEYS or SCAN). Every call is bounded by `commandTimeoutMs` and is
+ * `list` walks 16 sorted-set indexes, one per shard (never KEYS or SCAN). Works unchanged on one node, behind
+ * Sentinel and on Redis Cluster: a key's hash, its index and its cache entry share a hash tag chosen from the
+ * key (one of 16), so no script crosses slots and the keys spread over the masters. Every call is bounded by `commandTimeoutMs` and is
  * never queued behind a reconnect: with Redis down, calls fail at once with `UNAVAILABLE`. `close()`
  * releases nothing of yours: the client stays open.
  *
@@ -116,12 +130,11 @@ const LIST_PAGE = 500;
  * ```
  */
 export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore {
-  requireClient(options?.client, 'redisConfigStore');
-  const { client } = options;
-  const prefix = checkPrefix(options.keyPrefix ?? 'config:', 'redisConfigStore');
-  const entryKey = (key: string) => `${prefix}entry:${key}`;
-  const indexKey = `${prefix}index`;
-  const call = boundedCalls(client, check.positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? 1000));
+  const { client, prefix, call } = redisAdapterSetup(options, 'redisConfigStore');
+  const entryKey = (key: string) => redisEntryKey(prefix, key);
+  const indexKey = (key: string) => redisIndexKey(prefix, key);
+  const indexKeys = Array.from({ length: SHARDS }, (_, shard) => `${shardPrefix(prefix, shard)}index`);
+  const publish = publishCommand(client);
 
   const read = async (key: string): Promise<ConfigRecord | undefined> => {
     const hash = await call('read', () => client.hgetall(entryKey(key)));
@@ -139,21 +152,25 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       const record: ConfigEntry = { key, value, version: 0, expiresAt, deleted: false };
       const [, data, x] = toHashArgs(record);
       const version = Number(
-        await call('write', () => runScript(client, STORE_SET, [entryKey(key), indexKey], [key, data, x])),
+        await call('write', () =>
+          runScript(client, STORE_SET, [entryKey(key), indexKey(key)], [key, data, x]),
+        ),
       );
       return { ...record, value: JSON.parse(data) as JsonValue, version };
     },
     async delete(key: string) {
       const version = await call('delete', () =>
-        runScript(client, STORE_DELETE, [entryKey(key), indexKey], [key]),
+        runScript(client, STORE_DELETE, [entryKey(key), indexKey(key)], [key]),
       );
       if (Number(version) < 0) return undefined;
       return { key, version: Number(version), deleted: true } satisfies ConfigTombstone;
     },
     writeThrough(sync: ConfigSync): ConfigWriteThrough | undefined {
       const target = (sync as { [SYNC_TARGET]?: SyncTarget })[SYNC_TARGET];
-      // Only on one client: then both live in one Redis and one script can do both.
-      if (target === undefined || target.client !== client) return undefined;
+      // Only on one client (then both live in one Redis and one script can do both), and only when both
+      // prefixes put a key's store and cache entries in one slot.
+      if (target === undefined || target.client !== client || !sameSlotPrefixes(prefix, target.keyPrefix))
+        return undefined;
       return {
         async set(key, value, { expiresAt, origin }) {
           const data = JSON.stringify(value);
@@ -167,23 +184,30 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
             expiresAt,
             deleted: false as const,
           };
-          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const keys = [entryKey(key), indexKey(key), target.cacheKey(key)];
           const args = [
             key,
             data,
             x,
             target.cacheTtlMs(entry),
-            target.channel,
+            target.channel(key),
             target.messageHead(origin, key),
+            publish,
           ];
           const version = Number(await call('write', () => runScript(client, THROUGH_SET, keys, args)));
           target.repaired(key);
           return { ...entry, version };
         },
         async delete(key, { origin }) {
-          const keys = [entryKey(key), indexKey, target.cacheKey(key)];
+          const keys = [entryKey(key), indexKey(key), target.cacheKey(key)];
           const tombstone = { key, version: 0, deleted: true as const };
-          const args = [key, target.cacheTtlMs(tombstone), target.channel, target.messageHead(origin, key)];
+          const args = [
+            key,
+            target.cacheTtlMs(tombstone),
+            target.channel(key),
+            target.messageHead(origin, key),
+            publish,
+          ];
           const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
           if (version < 0) return undefined;
           target.repaired(key);
@@ -192,16 +216,22 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       };
     },
     async list(listPrefix: string) {
-      const keys: string[] = [];
-      // Lexicographic walk from the prefix; members sort by bytes, so the matches are contiguous.
-      for (let offset = 0; ; offset += LIST_PAGE) {
-        const page = await call('list', () =>
-          client.zrangebylex(indexKey, `[${listPrefix}`, '+', 'LIMIT', offset, LIST_PAGE),
-        );
-        const matching = page.filter((k) => k.startsWith(listPrefix));
-        keys.push(...matching);
-        if (page.length < LIST_PAGE || matching.length < page.length) break;
-      }
+      // Lexicographic walk from the prefix in each shard's index (in parallel: on a cluster, on their
+      // masters); members sort by bytes, so the matches are contiguous.
+      const walk = async (index: string): Promise<string[]> => {
+        const keys: string[] = [];
+        for (let offset = 0; ; offset += LIST_PAGE) {
+          const page = await call('list', () =>
+            client.zrangebylex(index, `[${listPrefix}`, '+', 'LIMIT', offset, LIST_PAGE),
+          );
+          const matching = page.filter((k) => k.startsWith(listPrefix));
+          keys.push(...matching);
+          if (page.length < LIST_PAGE || matching.length < page.length) return keys;
+        }
+      };
+      const keys = (await Promise.all(indexKeys.map(walk))).flat();
+      // Byte order, as one sorted set would give (UTF-16 order differs beyond the BMP).
+      keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       const records = await Promise.all(keys.map(read));
       return records.filter((r): r is ConfigEntry => r !== undefined && !r.deleted);
     },

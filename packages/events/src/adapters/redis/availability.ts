@@ -16,9 +16,12 @@ export function connectionState(client: { status?: string }): 'ready' | 'startin
   return STARTING.has(status) ? 'starting' : 'down';
 }
 
-/** Error messages of a connection that is down or dropped (ioredis, Node). */
+/**
+ * Error messages of a connection that is down or dropped (ioredis, Node), or of a cluster or replica set in
+ * the middle of a failover (CLUSTERDOWN, TRYAGAIN, a write reaching a demoted master: READONLY...).
+ */
 const CONNECTION =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|enableOfflineQueue/i;
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|enableOfflineQueue|^CLUSTERDOWN|^TRYAGAIN|^LOADING|^MASTERDOWN|^READONLY|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /** The retryable error of a publish that could not reach Redis in time. */
 export function unavailable(message: string, cause?: unknown): EventsError {

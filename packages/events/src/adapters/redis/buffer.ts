@@ -1,3 +1,4 @@
+import { EventsErrorCode, isEventsError } from '../../errors.js';
 import type { EventRecord } from '../../types.js';
 import { connectionState, isUnavailable, unavailable } from './availability.js';
 import type { RedisContext } from './options.js';
@@ -94,6 +95,15 @@ export class PublishBuffer {
         if (isUnavailable(result.reason)) {
           stop = true;
           break;
+        }
+        if (isEventsError(result.reason, EventsErrorCode.NOT_REPLICATED)) {
+          // Stored on the master, not (yet) on enough replicas: written, not retried (it would be a duplicate).
+          written++;
+          this.ctx.logger.warn(
+            { eventId: chunk[i]!.id, event: chunk[i]!.name },
+            'buffered event written but not acknowledged by enough replicas',
+          );
+          continue;
         }
         // Not a connection problem (e.g. WRONGTYPE): retrying will not help.
         this.dropped++;

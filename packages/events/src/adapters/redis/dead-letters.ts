@@ -2,7 +2,7 @@ import { runScript } from '@app/core';
 import { EventsError, EventsErrorCode } from '../../errors.js';
 import { describeError } from '../../internal/dead-letter.js';
 import type { DeadLetter, StoredEvent } from '../../types.js';
-import { exec, POSITION, parseEntry, type RawEntry, recordFields, toFields } from './entries.js';
+import { compareIds, POSITION, parseEntry, type RawEntry, recordFields, toFields } from './entries.js';
 import type { RedisBatchLike, RedisContext } from './options.js';
 import { REPLAY_DEAD_LETTER } from './scripts.js';
 
@@ -14,6 +14,7 @@ import { REPLAY_DEAD_LETTER } from './scripts.js';
 export function addDeadLetter(
   ctx: RedisContext,
   batch: RedisBatchLike,
+  name: string,
   subscription: string,
   position: string,
   event: StoredEvent | undefined,
@@ -23,7 +24,7 @@ export function addDeadLetter(
   const base = event ? recordFields(event) : (fields ?? []);
   batch.call(
     'XADD',
-    ctx.dlqKey(subscription),
+    ctx.dlqKey(name, subscription),
     'MAXLEN',
     '~',
     ctx.deadLetterMaxLen,
@@ -42,25 +43,49 @@ export function addDeadLetter(
   );
 }
 
-/** The dead letters of a subscription, oldest first. */
+/**
+ * Records that `subscription` follows these event names (a set in the subscription's own slot): where
+ * {@link listDeadLetters} looks, since each name's dead letters live in that name's slot.
+ */
+export async function followNames(ctx: RedisContext, subscription: string, names: string[]): Promise<void> {
+  if (names.length > 0) await ctx.client.call('SADD', ctx.subscriptionNamesKey(subscription), ...names);
+}
+
+/** The event names whose dead-letter streams a subscription may have. */
+async function followedNames(ctx: RedisContext, subscription: string): Promise<string[]> {
+  return (await ctx.client.call('SMEMBERS', ctx.subscriptionNamesKey(subscription))) as string[];
+}
+
+/**
+ * A dead letter's id for the API: its id in its stream, then `:` and the event name (which stream: each
+ * event name's dead letters live in that name's slot).
+ */
+function deadLetterId(id: string, name: string): string {
+  return `${id}:${name}`;
+}
+
+/** The dead letters of a subscription, oldest first (merged over the streams of the names it follows). */
 export async function listDeadLetters(
   ctx: RedisContext,
   subscription: string,
   limit: number,
 ): Promise<DeadLetter[]> {
-  const entries = (await ctx.client.call(
-    'XRANGE',
-    ctx.dlqKey(subscription),
-    '-',
-    '+',
-    'COUNT',
-    limit,
-  )) as RawEntry[];
-  return entries.map(([id, fields]) => parseDeadLetter(id, fields));
+  const names = await followedNames(ctx, subscription);
+  const lists = await Promise.all(
+    names.map(async (name) => {
+      const key = ctx.dlqKey(name, subscription);
+      const entries = (await ctx.client.call('XRANGE', key, '-', '+', 'COUNT', limit)) as RawEntry[];
+      return entries.map(([id, fields]) => parseDeadLetter(id, fields, name));
+    }),
+  );
+  return lists
+    .flat()
+    .sort((a, b) => a.failedAt - b.failedAt || compareIds(a.deadLetterId, b.deadLetterId))
+    .slice(0, limit);
 }
 
 /**
- * Moves dead letters (all, or those with the given ids) to the subscription's retry stream, each at most
+ * Moves dead letters (all, or those with the given ids) to the retry stream of their event name, each at most
  * once even under concurrent replays. Resolves with how many moved.
  */
 export async function replayDeadLetters(
@@ -69,30 +94,38 @@ export async function replayDeadLetters(
   ids: readonly string[] | undefined,
 ): Promise<number> {
   const { client } = ctx;
-  const key = ctx.dlqKey(subscription);
-  let entries: RawEntry[];
+  const found: Array<[name: string, entry: RawEntry]> = [];
   if (ids === undefined) {
-    entries = (await client.call('XRANGE', key, '-', '+')) as RawEntry[];
+    for (const name of await followedNames(ctx, subscription)) {
+      const entries = (await client.call('XRANGE', ctx.dlqKey(name, subscription), '-', '+')) as RawEntry[];
+      for (const entry of entries) found.push([name, entry]);
+    }
   } else {
-    for (const id of ids) {
-      if (!POSITION.test(id)) {
+    const wanted = ids.map((full) => {
+      const cut = typeof full === 'string' ? full.indexOf(':') : -1;
+      const id = cut === -1 ? '' : full.slice(0, cut);
+      if (!POSITION.test(id) || cut === full.length - 1) {
         throw new EventsError(
           EventsErrorCode.INVALID_ARGUMENT,
-          `unknown dead-letter id ${JSON.stringify(id)}`,
+          `unknown dead-letter id ${JSON.stringify(full)}`,
         );
       }
-    }
-    const batch = client.pipeline();
-    for (const id of ids) batch.call('XRANGE', key, id, id);
-    entries = ((await exec(batch)) as RawEntry[][]).flat();
+      return [full.slice(cut + 1), id] as const;
+    });
+    const entries = await Promise.all(
+      wanted.map(
+        ([name, id]) => client.call('XRANGE', ctx.dlqKey(name, subscription), id, id) as Promise<RawEntry[]>,
+      ),
+    );
+    for (const [i, [name]] of wanted.entries()) for (const entry of entries[i]!) found.push([name, entry]);
   }
   let replayed = 0;
-  for (const [id, fields] of entries) {
-    const dead = parseDeadLetter(id, fields);
+  for (const [name, [id, fields]] of found) {
+    const dead = parseDeadLetter(id, fields, name);
     const moved = await runScript(
       client,
       REPLAY_DEAD_LETTER,
-      [key, ctx.retryKey(subscription)],
+      [ctx.dlqKey(name, subscription), ctx.retryKey(name, subscription)],
       [id, ctx.deadLetterMaxLen, ...recordFields(dead)],
     );
     if (Number(moved) === 1) replayed++;
@@ -101,7 +134,7 @@ export async function replayDeadLetters(
 }
 
 /** A dead-letter stream entry as a {@link DeadLetter}; a corrupt event keeps what there is. */
-export function parseDeadLetter(id: string, fields: string[] | null): DeadLetter {
+export function parseDeadLetter(id: string, fields: string[] | null, stream: string): DeadLetter {
   const f = toFields(fields ?? []);
   let error: DeadLetter['error'] = { name: 'Error', message: 'unknown' };
   try {
@@ -122,7 +155,7 @@ export function parseDeadLetter(id: string, fields: string[] | null): DeadLetter
   }
   return {
     ...event,
-    deadLetterId: id,
+    deadLetterId: deadLetterId(id, stream),
     subscription: f.get('sub') ?? '',
     error,
     attempts: Number(f.get('a') ?? 0),

@@ -25,11 +25,29 @@ export function toFields(fields: string[]): Map<string, string> {
   return map;
 }
 
-/** The fields of an event's stream entry: `i` id, `n` name, `d` payload, `t` timestamp, `s` source. */
+/**
+ * The fields of an event's stream entry: `i` id, `n` name, `d` payload, `t` timestamp, `s` source, and `h`
+ * the headers (trace context) as JSON, written only when there are some.
+ */
 export function recordFields(record: EventRecord): string[] {
   const fields = ['i', record.id, 'n', record.name, 'd', record.payload, 't', String(record.timestamp)];
   if (record.source !== undefined) fields.push('s', record.source);
+  if (record.headers !== undefined) fields.push('h', JSON.stringify(record.headers));
   return fields;
+}
+
+/** The `h` field back as headers: only string values; anything unreadable is dropped, never fatal. */
+function parseHeaders(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') headers[k] = v;
+    return headers;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A stream entry as an event, or CORRUPT_EVENT. */
@@ -43,7 +61,16 @@ export function parseEntry(id: string, fields: string[] | null): StoredEvent {
     throw new EventsError(EventsErrorCode.CORRUPT_EVENT, `stream entry ${id} is not an event`);
   }
   const source = f.get('s');
-  return { id: eventId, name, payload, timestamp, position: id, ...(source === undefined ? {} : { source }) };
+  const headers = parseHeaders(f.get('h'));
+  return {
+    id: eventId,
+    name,
+    payload,
+    timestamp,
+    position: id,
+    ...(source === undefined ? {} : { source }),
+    ...(headers === undefined ? {} : { headers }),
+  };
 }
 
 /** True for Redis' NOGROUP reply (the group or its stream is gone). */

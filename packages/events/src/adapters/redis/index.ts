@@ -9,21 +9,28 @@ import { NameRegistry } from './names.js';
 import { type RedisContext, type RedisEventTransportOptions, resolveOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { StreamReader } from './reader.js';
+import { groupStats } from './stats.js';
 import { RedisSubscription } from './subscription.js';
 
 export type {
+  DurabilityOptions,
   PublishBufferOptions,
   RedisBatchLike,
   RedisEventTransportOptions,
+  RedisNodeLike,
   RedisStreamsClient,
 } from './options.js';
 
 /**
- * Redis Streams transport. One stream per event name (`<prefix>e:<name>`) capped by `XADD MAXLEN ~`: the
+ * Redis Streams transport. One stream per event name (`<prefix>e:{<name>}`) capped by `XADD MAXLEN ~`: the
  * publishes of one tick go out together, and the capped log is the history. Durable subscriptions are
  * consumer groups (at-least-once; stale deliveries of crashed members are claimed with XAUTOCLAIM); live
- * subscriptions read from the tail. All subscriptions of a transport share ONE blocking connection
- * (`client.duplicate()`, made on the first subscribe); other commands go through `client`.
+ * subscriptions read from the tail. Works unchanged on one node, behind Sentinel, and on Redis Cluster (pass
+ * an ioredis `Cluster`): each event name is the hash tag of its stream and of the dead-letter and retry
+ * streams beside it, so each script or transaction stays in one slot and the names spread over the shards.
+ * On one node all subscriptions share ONE blocking connection (`client.duplicate()`, made on the first
+ * subscribe); on a cluster each slot read gets its own. Other commands go through `client`. Opt-in
+ * `durability` waits for replicas (`WAIT`) after each publish batch.
  *
  * @example
  * ```ts
@@ -52,6 +59,8 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
   };
 
   const transport: Omit<EventTransport, 'close' | typeof Symbol.asyncDispose> = {
+    system: 'redis',
+    groupStats: () => groupStats(ctx, open),
     publish(records) {
       if (closed) {
         return Promise.reject(new EventsError(EventsErrorCode.CLOSED, 'the redis transport is closed'));

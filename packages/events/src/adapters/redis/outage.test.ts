@@ -28,6 +28,7 @@ async function setup(options: Partial<RedisEventTransportOptions> = {}) {
   const done = async () => {
     await bus.close();
     client.disconnect();
+    await server.stop(); // started inside a test: the harness' end-of-file hook does not see it
   };
   return { server, client, bus, down, up, done };
 }

@@ -29,7 +29,7 @@ describe.skipIf(!redis.available)('redisEventTransport publish batching, on real
     expect(calls.length).toBeLessThanOrEqual(8);
     // Every publish has its own id and position, and the stream holds them in publication order.
     expect(new Set(published.map((p) => p.position)).size).toBe(1000);
-    const entries = (await client.xrevrange(`${prefix}e:order.placed`, '+', '-', 'COUNT', 100)) as Array<
+    const entries = (await client.xrevrange(`${prefix}e:{order.placed}`, '+', '-', 'COUNT', 100)) as Array<
       [string, string[]]
     >;
     expect(entries.map(([id]) => id)).toEqual(
@@ -51,7 +51,7 @@ describe.skipIf(!redis.available)('redisEventTransport publish batching, on real
       'app',
     ]);
     // Trimmed (approximately) to maxLen, once per batch.
-    const length = await client.xlen(`${prefix}e:order.placed`);
+    const length = await client.xlen(`${prefix}e:{order.placed}`);
     expect(length).toBeGreaterThanOrEqual(100);
     expect(length).toBeLessThan(1001);
     await bus.close();
@@ -60,7 +60,7 @@ describe.skipIf(!redis.available)('redisEventTransport publish batching, on real
   it('settles each publish on its own: one failing stream does not fail the others in the same tick', async () => {
     const client = redis.client();
     const prefix = `${redis.prefix}ack:`;
-    await client.set(`${prefix}e:broken`, 'not a stream');
+    await client.set(`${prefix}e:{broken}`, 'not a stream');
     const bus = createEventBus({ transport: redisEventTransport({ client, keyPrefix: prefix }) });
     const results = await Promise.allSettled([
       bus.publish('fine', { n: 1 }),

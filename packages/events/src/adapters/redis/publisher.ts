@@ -1,6 +1,7 @@
 import { runScript, withDeadline } from '@app/core';
 import type { EventRecord } from '../../types.js';
 import { asUnavailable, connectionState, unavailable } from './availability.js';
+import { ReplicationWait } from './durability.js';
 import { recordFields } from './entries.js';
 import type { NameRegistry } from './names.js';
 import type { RedisContext } from './options.js';
@@ -11,6 +12,9 @@ import { PUBLISH_BATCH } from './scripts.js';
  * next and settles the previous one; it also bounds how long one call holds Redis (well under a millisecond).
  */
 const MAX_BATCH = 250;
+
+/** Client events after which a node may have lost its scripts: a dropped connection, a cluster's nodes changing. */
+const NODE_EVENTS = ['close', '+node', '-node'] as const;
 
 interface Pending {
   records: readonly EventRecord[];
@@ -43,20 +47,22 @@ export class Publisher {
   private waiting: Array<{ items: Pending[]; timer: NodeJS.Timeout }> = [];
   private scheduled = false;
   /**
-   * Whether this connection has the batch script: until it has, the first batch goes by EVAL (which loads
-   * it), so a later EVALSHA on the same connection never overtakes it through a NOSCRIPT retry and the
-   * stream keeps the publication order. Reset when the connection drops (a restarted server forgets scripts).
+   * The streams whose node has the batch script: until then, a stream's first batch goes by EVAL (which loads
+   * it), so a later EVALSHA never overtakes it through a NOSCRIPT retry and the stream keeps the publication
+   * order. Reset when a connection drops or a cluster's nodes change (a restarted server or a promoted
+   * replica has no scripts), and for a stream whose batch failed.
    */
-  private loaded = false;
-  private readonly unload = () => {
-    this.loaded = false;
-  };
+  private readonly loaded = new Set<string>();
+  private readonly unload = () => this.loaded.clear();
+  private readonly replication: ReplicationWait | undefined;
 
   constructor(
     private readonly ctx: RedisContext,
     private readonly names: NameRegistry,
   ) {
-    ctx.client.on('close', this.unload);
+    for (const event of NODE_EVENTS) ctx.client.on(event, this.unload);
+    const { durability } = ctx;
+    if (durability) this.replication = new ReplicationWait(ctx, durability.replicas, durability.timeoutMs);
   }
 
   /** Queues the records for this tick's batch; resolves with their stream ids, in order. */
@@ -79,7 +85,7 @@ export class Publisher {
   }
 
   close(): void {
-    this.ctx.client.removeListener('close', this.unload);
+    for (const event of NODE_EVENTS) this.ctx.client.removeListener(event, this.unload);
     this.ctx.client.removeListener('ready', this.onReady);
   }
 
@@ -166,17 +172,19 @@ export class Publisher {
     return withDeadline(call, ms, () => unavailable(`Redis did not acknowledge the publish within ${ms} ms`));
   }
 
+  /** With `durability` on: the write, then WAIT for the replicas on the node that took it. */
+  private replicated<T>(key: string, write: Promise<T>): Promise<T> {
+    const { replication } = this;
+    if (!replication) return write;
+    return write.then((reply) => replication.after(key).then(() => reply));
+  }
+
   private single(pending: Pending): void {
     const record = pending.records[0]!;
     if (!this.names.has(record.name)) void this.names.register(record.name);
-    const call = this.ctx.client.call(
-      'XADD',
-      this.ctx.eventKey(record.name),
-      ...this.ctx.trimArgs(),
-      '*',
-      ...recordFields(record),
-    );
-    this.bound(call).then(
+    const key = this.ctx.eventKey(record.name);
+    const call = this.ctx.client.call('XADD', key, ...this.ctx.trimArgs(), '*', ...recordFields(record));
+    this.replicated(key, this.bound(call)).then(
       (id) => pending.resolve([id as string]),
       (error: unknown) => pending.reject(asUnavailable(error)),
     );
@@ -187,32 +195,35 @@ export class Publisher {
     const { records, owners, indexes } = stream;
     const source = records[from]!.source;
     let shared = true;
-    for (let i = from; i < to && shared; i++) shared = records[i]!.source === source;
-    const args: (string | number)[] = [
-      trim[0]!,
-      trim[2]!,
-      name,
-      !shared ? '*' : source === undefined ? '-' : `=${source}`,
-    ];
+    let headers = false;
+    for (let i = from; i < to; i++) {
+      if (records[i]!.source !== source) shared = false;
+      if (records[i]!.headers !== undefined) headers = true;
+    }
+    // Modes: '-' / '=src' (one source for all), '*' (per-event source), 'h' (per-event source and headers).
+    const mode = headers ? 'h' : !shared ? '*' : source === undefined ? '-' : `=${source}`;
+    const args: (string | number)[] = [trim[0]!, trim[2]!, name, mode];
     for (let i = from; i < to; i++) {
       const r = records[i]!;
-      if (shared) args.push(r.id, r.payload, r.timestamp);
+      if (mode === '-' || mode[0] === '=') args.push(r.id, r.payload, r.timestamp);
       else args.push(r.id, r.payload, r.timestamp, r.source === undefined ? '-' : `+${r.source}`);
+      if (mode === 'h') args.push(r.headers === undefined ? '' : JSON.stringify(r.headers));
     }
-    const keys = [this.ctx.eventKey(name)];
+    const key = this.ctx.eventKey(name);
     let call: Promise<unknown>;
-    if (this.loaded) {
-      call = runScript(this.ctx.client, PUBLISH_BATCH, keys, args);
+    if (this.loaded.has(key)) {
+      call = runScript(this.ctx.client, PUBLISH_BATCH, [key], args);
     } else {
-      this.loaded = true;
-      call = this.ctx.client.eval(PUBLISH_BATCH.source, 1, ...keys, ...args);
+      this.loaded.add(key);
+      call = this.ctx.client.eval(PUBLISH_BATCH.source, 1, key, ...args);
     }
-    this.bound(call).then(
+    this.replicated(key, this.bound(call)).then(
       (reply) => {
         const ids = reply as Array<string | Error>;
         for (let i = from; i < to; i++) settle(owners[i]!, indexes[i]!, ids[i - from]);
       },
       (error: unknown) => {
+        this.loaded.delete(key);
         const mapped = asUnavailable(error);
         const failure = mapped instanceof Error ? mapped : new Error(String(mapped));
         for (let i = from; i < to; i++) settle(owners[i]!, indexes[i]!, failure);

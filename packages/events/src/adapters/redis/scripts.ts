@@ -91,6 +91,21 @@ if mode == '*' then
         's', string.sub(s, 2))
     end
   end
+elseif mode == 'h' then
+  for i = 5, #ARGV, 5 do
+    k = k + 1
+    local entry = {'i', ARGV[i], 'n', name, 'd', ARGV[i + 1], 't', ARGV[i + 2]}
+    local s, h = ARGV[i + 3], ARGV[i + 4]
+    if s ~= '-' then
+      entry[#entry + 1] = 's'
+      entry[#entry + 1] = string.sub(s, 2)
+    end
+    if h ~= '' then
+      entry[#entry + 1] = 'h'
+      entry[#entry + 1] = h
+    end
+    ids[k] = redis.pcall('XADD', key, '*', unpack(entry))
+  end
 elseif mode == '-' then
   for i = 5, #ARGV, 3 do
     k = k + 1

@@ -2,7 +2,7 @@ import { Limiter } from '../../internal/limiter.js';
 import { compilePattern } from '../../pattern.js';
 import type { DeliveryAttempts, HandleOutcome, StoredEvent, TransportSubscribeOptions } from '../../types.js';
 import { claimStale, type Heartbeat, nextAttempt, releaseConsumer } from './claim.js';
-import { addDeadLetter } from './dead-letters.js';
+import { addDeadLetter, followNames } from './dead-letters.js';
 import {
   bounded,
   compareIds,
@@ -44,8 +44,12 @@ export class RedisSubscription implements ReaderListener {
    */
   private readonly seen = new Map<string, string>();
   private readonly inFlight = new Set<string>();
+  /** The event name of each stream read (its dead letters go to that name's dead-letter stream). */
+  private readonly nameOf = new Map<string, string>();
+  private readonly retryKeys = new Set<string>();
   private closing = false;
-  private dirty = true;
+  /** The key groups (see `RedisContext.groupOf`) that may have entries for the group to read. */
+  private readonly dirty = new Set<string>();
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -72,11 +76,11 @@ export class RedisSubscription implements ReaderListener {
     // found by both (discovered() skips it), never by neither (it would never be followed).
     const logTail = selector.kind === 'pattern' ? (await reader.lastIds([ctx.namesLogKey]))[0] : undefined;
     const matched = selector.kind === 'name' ? [selector.name] : await names.matching(selector.pattern);
-    const retryKey = ctx.retryKey(name);
-    const keys = [...matched.map(ctx.eventKey), retryKey];
+    const keys = matched.flatMap((event) => this.keysOf(event));
+    await followNames(ctx, name, matched);
     const tails = await reader.lastIds(keys);
     if (this.durable) {
-      await this.ensureGroups(keys, (key) => (key === retryKey || startAt === 'earliest' ? '0' : '$'));
+      await this.ensureGroups(keys, (key) => (this.retryKeys.has(key) || startAt === 'earliest' ? '0' : '$'));
     }
     for (const [i, key] of keys.entries()) this.add(key, tails[i]!);
     if (logTail !== undefined) this.add(ctx.namesLogKey, logTail);
@@ -88,20 +92,38 @@ export class RedisSubscription implements ReaderListener {
     }
   }
 
+  /** The streams this subscription reads for one event name (its events, its replayed dead letters). */
+  private keysOf(event: string): string[] {
+    const { ctx } = this.deps;
+    const eventKey = ctx.eventKey(event);
+    const retryKey = ctx.retryKey(event, this.options.name);
+    this.nameOf.set(eventKey, event);
+    this.nameOf.set(retryKey, event);
+    this.retryKeys.add(retryKey);
+    return [eventKey, retryKey];
+  }
+
   private add(key: string, tail: string): void {
-    if (key !== this.deps.ctx.namesLogKey) this.keys.add(key);
+    if (key !== this.deps.ctx.namesLogKey) {
+      this.keys.add(key);
+      this.dirty.add(this.deps.ctx.groupOf(key));
+    }
     this.seen.set(key, tail);
     this.deps.reader.watch(key, this, tail);
   }
 
+  /** Creates the group on each stream (one call per key: on a cluster they are in different slots). */
   private async ensureGroups(keys: string[], startId: (key: string) => string): Promise<void> {
-    if (keys.length === 0) return;
-    const batch = this.deps.ctx.client.pipeline();
-    for (const key of keys) batch.call('XGROUP', 'CREATE', key, this.options.name, startId(key), 'MKSTREAM');
-    const results = (await batch.exec()) ?? [];
-    for (const [error] of results) {
-      if (error && !error.message.includes('BUSYGROUP')) throw error;
-    }
+    const { client } = this.deps.ctx;
+    await Promise.all(
+      keys.map((key) =>
+        client
+          .call('XGROUP', 'CREATE', key, this.options.name, startId(key), 'MKSTREAM')
+          .catch((error: unknown) => {
+            if (!(error instanceof Error && error.message.includes('BUSYGROUP'))) throw error;
+          }),
+      ),
+    );
   }
 
   /** The reader saw a name registered for the first time. */
@@ -110,15 +132,14 @@ export class RedisSubscription implements ReaderListener {
     if (this.closing || !this.matches(name) || this.keys.has(key)) return;
     this.keys.add(key);
     void (async () => {
+      const keys = this.keysOf(name);
       try {
+        await followNames(this.deps.ctx, this.options.name, [name]);
         // The stream is new to this subscription: everything in it is news.
-        if (this.durable) await this.ensureGroups([key], () => '0');
+        if (this.durable) await this.ensureGroups(keys, () => '0');
         if (this.closing) return;
-        this.add(key, '0-0');
-        if (this.durable) {
-          this.dirty = true;
-          this.pump();
-        }
+        for (const k of keys) this.add(k, '0-0');
+        this.pump();
         await this.deps.reader.refresh();
       } catch (error) {
         this.keys.delete(key);
@@ -134,7 +155,7 @@ export class RedisSubscription implements ReaderListener {
   arrived(key: string, entries: RawEntry[]): void {
     if (this.closing) return;
     if (this.durable) {
-      this.dirty = true;
+      this.dirty.add(this.deps.ctx.groupOf(key));
       this.pump();
       return;
     }
@@ -190,7 +211,9 @@ export class RedisSubscription implements ReaderListener {
     const { ctx } = this.deps;
     const group = this.options.name;
     const batch = this.durable ? ctx.client.multi() : ctx.client.pipeline();
-    if (outcome.status === 'failed') addDeadLetter(ctx, batch, group, id, event, fields, outcome);
+    if (outcome.status === 'failed') {
+      addDeadLetter(ctx, batch, this.nameOf.get(key) ?? event?.name ?? '', group, id, event, fields, outcome);
+    }
     if (this.durable) batch.call('XACK', key, group, id);
     else if (outcome.status === 'done') return;
     await exec(batch);
@@ -212,14 +235,20 @@ export class RedisSubscription implements ReaderListener {
     });
   }
 
+  /**
+   * XREADGROUP over the streams that may have news, one group of keys per call (one slot on a cluster: a
+   * command cannot read streams of several slots; everything at once on a single node).
+   */
   private async readGroup(): Promise<void> {
-    const { client, logger } = this.deps.ctx;
+    const { client, logger, groupOf } = this.deps.ctx;
     const { name, consumer } = this.options;
-    while (!this.closing && this.dirty) {
+    while (!this.closing && this.dirty.size > 0) {
       const free = this.limiter.free;
       if (free === 0) return;
-      this.dirty = false;
-      const keys = [...this.keys];
+      const group = this.dirty.values().next().value as string;
+      this.dirty.delete(group);
+      const keys = [...this.keys].filter((key) => groupOf(key) === group);
+      if (keys.length === 0) continue;
       let reply: XReadReply;
       try {
         reply = (await client.call(
@@ -235,11 +264,12 @@ export class RedisSubscription implements ReaderListener {
         )) as XReadReply;
         this.failures = 0;
       } catch (error) {
-        this.dirty = true;
+        this.dirty.add(group);
         this.failures++;
         if (isNoGroup(error)) {
-          // The server lost the group (restarted without persistence, or the stream was deleted): what is
-          // in the stream now arrived after the loss, so the group starts from its beginning.
+          // The server lost the group (restarted without persistence, a failover to a replica that had not
+          // received it, or the stream was deleted): what is in the stream now arrived after the loss, so the
+          // group starts from its beginning.
           logger.warn({ subscription: name }, 'consumer group missing: recreating it');
           await this.ensureGroups(keys, () => '0').catch(() => {});
         } else {
@@ -250,7 +280,7 @@ export class RedisSubscription implements ReaderListener {
       }
       if (!reply) continue;
       for (const [key, entries] of reply) {
-        if (entries.length > 0) this.dirty = true;
+        if (entries.length > 0) this.dirty.add(group);
         for (const [id, fields] of entries) this.dispatch(key, id, fields);
       }
     }

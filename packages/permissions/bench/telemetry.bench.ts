@@ -1,0 +1,141 @@
+// The cost of telemetry on an awaited, cached `check`. Phase 1, @opentelemetry/api installed and no SDK
+// registered: the default (`telemetry` unset: the global providers) against `telemetry: false` (no check at
+// all); target within 3%. Phase 2, an SDK registered (BatchSpanProcessor with a no-op exporter, a
+// MeterProvider whose reader does not export during the run): the same, measured, no target — outside any
+// span, and inside request spans of 100 checks each (a `permissions.check` event per check).
+// Run: pnpm --filter @app/permissions bench:telemetry   (BENCH_ROUNDS, BENCH_CALLS to change the size)
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BenchMeasure, recordBenchResults } from '@app/test-harness';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { memoryPermissionStore } from '../src/adapters/memory.js';
+import { createPermissionService, memoryPermissionCache, type PermissionService } from '../src/index.js';
+import { mulberry32 } from './prng.js';
+import { interleavedRounds, median, perRound, quartiles } from './rounds.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+const CALLS = Number(process.env.BENCH_CALLS ?? 100_000);
+const USERS = 2_000;
+const QUERIES = 1 << 14;
+const M = QUERIES - 1;
+
+const rand = mulberry32(19);
+const pick = (n: number) => Math.floor(rand() * n);
+const store = memoryPermissionStore();
+async function service(telemetry: false | undefined): Promise<PermissionService> {
+  const s = createPermissionService({
+    store,
+    cache: memoryPermissionCache({ maxEntries: USERS * 2, ttlMs: 3_600_000 }),
+    telemetry,
+  });
+  for (let u = 0; u < USERS; u++) await s.check(`user${u}`, 'read', 'doc');
+  return s;
+}
+for (let r = 0; r < 100; r++) {
+  await store.addRule(`role${r}`, { effect: 'allow', resource: `doc${r % 10}`, action: 'read' });
+  await store.addRule(`role${r}`, { effect: 'deny', resource: `doc${r % 10}`, action: 'delete' });
+}
+for (let u = 0; u < USERS; u++)
+  await store.assign({ subject: `user${u}`, role: `role${pick(100)}`, scope: {} });
+const queries = Array.from({ length: QUERIES }, () => ({
+  user: `user${pick(USERS)}`,
+  action: rand() < 0.5 ? 'read' : 'delete',
+  resource: `doc${pick(10)}`,
+}));
+const on = await service(undefined);
+const off = await service(false);
+
+const checks = (permissions: PermissionService) => async (calls: number) => {
+  let n = 0;
+  for (let i = 0; i < calls; i++) {
+    const q = queries[i & M]!;
+    if (await permissions.check(q.user, q.action, q.resource)) n++;
+  }
+  return n;
+};
+const inRequests = (permissions: PermissionService) => async (calls: number) => {
+  const run = checks(permissions);
+  const tracer = trace.getTracer('bench');
+  for (let i = 0; i < calls; i += 100)
+    await tracer.startActiveSpan('request', async (span) => {
+      await run(100);
+      span.end();
+    });
+};
+
+const measures: BenchMeasure[] = [];
+async function compare(
+  label: string,
+  withTelemetry: (calls: number) => unknown,
+  without: (calls: number) => unknown,
+) {
+  const ns = await interleavedRounds(
+    [
+      { name: 'default', run: withTelemetry },
+      { name: 'telemetry: false', run: without },
+    ],
+    { rounds: ROUNDS, calls: CALLS },
+  );
+  // telemetry: false time / default time: 1.00 = no cost, 0.97 = 3% slower.
+  const ratios = perRound(ns, 'telemetry: false', 'default');
+  const [q1, q3] = quartiles(ratios);
+  console.log(
+    `| ${label} | ${median(ns.default!).toFixed(1)} | ${median(ns['telemetry: false']!).toFixed(1)} | ${median(ratios).toFixed(3)} | ${q1.toFixed(3)}-${q3.toFixed(3)} |`,
+  );
+  measures.push({
+    measure: `telemetry: ${label}`,
+    anchor: 'the same check with telemetry: false',
+    ratios,
+    ...(label.startsWith('API installed') ? { target: 0.97 } : {}),
+    note: `awaited cached check, ${ROUNDS} interleaved rounds of ${CALLS} calls, CPU time; 1.00 = no cost`,
+  });
+  return median(ratios);
+}
+
+console.log(
+  `@app/permissions telemetry cost: ${ROUNDS} interleaved rounds of ${CALLS} awaited cached checks; Node ${process.version}\n`,
+);
+console.log(
+  '| scenario | default ns/check | telemetry: false ns/check | ratio (median, false/default) | IQR |',
+);
+console.log('|---|---:|---:|---:|---:|');
+const quiet = await compare('API installed, no SDK', checks(on), checks(off));
+
+const noopSpans: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
+const noopMetrics: PushMetricExporter = {
+  export: (_m, done) => done({ code: 0 }),
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
+const meterProvider = new MeterProvider({
+  readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 3_600_000 })],
+});
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+trace.setGlobalTracerProvider(tracerProvider);
+metrics.setGlobalMeterProvider(meterProvider);
+await compare('SDK + no-op exporter, no active span (counters only)', checks(on), checks(off));
+await compare('SDK + no-op exporter, in request spans (event + counters)', inRequests(on), inRequests(off));
+await tracerProvider.shutdown();
+await meterProvider.shutdown();
+
+// One results.json per package: keep the anchor bench's measures, replace this bench's.
+const file = join(import.meta.dirname, 'results.json');
+const earlier: BenchMeasure[] = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { measures: BenchMeasure[] }).measures.filter(
+      (m) => !m.measure.startsWith('telemetry: '),
+    )
+  : [];
+recordBenchResults(import.meta.dirname, '@app/permissions', [...earlier, ...measures]);
+console.log(
+  `\ntarget: API installed, no SDK within 3% of telemetry: false -> ${quiet.toFixed(3)} (${quiet >= 0.97 ? 'met' : 'NOT met'})`,
+);
+await on.close();
+await off.close();
