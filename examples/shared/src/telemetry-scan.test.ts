@@ -198,6 +198,14 @@ async function scenario(app: AppServices, codes: string[]): Promise<void> {
   // An email and an SMS with the marker in subject and bodies.
   await app.email.send({ to: RECIPIENT, subject: SUBJECT, text: EMAIL_TEXT, html: `<p>${EMAIL_TEXT}</p>` });
   await app.sms.send(SMS_TO, SMS_TEXT);
+  // Refused input: the errors' messages must not carry it into exception events either.
+  await expect(
+    app.email.send({ to: `${MARKER}-bad-address`, subject: SUBJECT, text: EMAIL_TEXT }),
+  ).rejects.toThrow();
+  await expect(app.sms.send(`${MARKER}-bad-number`, SMS_TEXT)).rejects.toThrow();
+  await expect(
+    app.otp.send({ to: `${MARKER}-bad-destination`, channel: 'email', purpose: 'verify-email' }),
+  ).rejects.toThrow();
 
   // Events: a flaky handler (fails once, then succeeds) and one that always fails (dead-lettered).
   let flakyAttempts = 0;
