@@ -63,6 +63,7 @@ const codeOf = (text: string | undefined) => text?.match(/\b\d{6}\b/)?.[0];
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 const redis = await requireRedis();
+afterAll(() => redis.cleanup());
 
 describe.each([
   { mode: 'memory', redisUrl: undefined as string | undefined, skip: false },
