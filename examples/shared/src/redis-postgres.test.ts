@@ -130,7 +130,9 @@ describe.skipIf(!redis.available)('two instances on Redis alone', () => {
       EVENTUALLY,
     );
     // The definition is in Redis itself (no database): what a restarted instance would load.
-    const stored = await redis.client().hgetall(redisEntryKey(`${redis.prefix}solo:config:`, 'flags.typing-indicators'));
+    const stored = await redis
+      .client()
+      .hgetall(redisEntryKey(`${redis.prefix}solo:config:`, 'flags.typing-indicators'));
     expect(JSON.parse(stored.d ?? 'null')).toMatchObject({ enabled: false });
 
     const { token, userId } = await signIn(a, '+14155550301');

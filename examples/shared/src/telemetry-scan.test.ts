@@ -4,9 +4,9 @@
 // name, attributes, status message, events and links, and every metric data point's attributes.
 import { setFlag } from '@app/flags';
 import { requireRedis } from '@app/test-harness';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // core's in-memory SDK fixture (the one the packages' telemetry tests reuse), not a copy.
-import { createTestSdk, type TestSdk } from '../../../packages/core/src/otel-sdk.fixture.js';
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppServices, createServices, TOKENS } from './index.js';
 
 const EVENTUALLY = { timeout: 30_000, interval: 50 };
