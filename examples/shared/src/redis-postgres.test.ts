@@ -1,3 +1,4 @@
+import { redisEntryKey } from '@app/config/redis';
 import { setFlag } from '@app/flags';
 import { requirePostgres, requireRedis } from '@app/test-harness';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -129,7 +130,9 @@ describe.skipIf(!redis.available)('two instances on Redis alone', () => {
       EVENTUALLY,
     );
     // The definition is in Redis itself (no database): what a restarted instance would load.
-    const stored = await redis.client().hgetall(`${redis.prefix}solo:config:entry:flags.typing-indicators`);
+    const stored = await redis
+      .client()
+      .hgetall(redisEntryKey(`${redis.prefix}solo:config:`, 'flags.typing-indicators'));
     expect(JSON.parse(stored.d ?? 'null')).toMatchObject({ enabled: false });
 
     const { token, userId } = await signIn(a, '+14155550301');

@@ -19,6 +19,7 @@ import { memoryEventTransport } from '@app/events/memory';
 import { createFlags, type FlagDefinition, type Flags, setFlag } from '@app/flags';
 import {
   createOtpService,
+  emailChannel,
   normalizeDestination,
   OtpError,
   OtpErrorCode,
@@ -487,7 +488,8 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       createOtpService({
         store: backends.otpStore,
         secret: otpSecret,
-        channels: { sms: smsChannel(r.resolve(TOKENS.sms)) },
+        // Sign-in uses SMS; the email channel verifies an address (`otp.send({ channel: 'email', ... })`).
+        channels: { sms: smsChannel(r.resolve(TOKENS.sms)), email: emailChannel(r.resolve(TOKENS.email)) },
         resendCooldownMs: (options.otpResendCooldownSeconds ?? 30) * 1000,
         events: sinkOf(r.resolve(TOKENS.events)),
         logger,

@@ -1,32 +1,20 @@
-import { type AppErrorOptions, defineErrors } from '@app/core';
+import { defineErrors } from '@app/core';
+import { CONFIG_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/config', [
-  'INVALID_KEY',
-  'INVALID_VALUE',
-  'INVALID_OPTIONS',
-  'STORE_ERROR',
-  'UNAVAILABLE',
-  'CLOSED',
-] as const);
+const errors = defineErrors('@app/config', CONFIG_ERROR_CODES);
 
 /**
- * Every code a {@link ConfigError} carries:
- * - `INVALID_KEY`: the key is empty, too long, not a string, or contains a control character.
- * - `INVALID_VALUE`: the value is not JSON, or fails the key's schema. Nothing was written.
- * - `INVALID_OPTIONS`: an option passed to a factory or a call is out of range (or uses a renamed name).
- * - `STORE_ERROR`: the durable store failed; nothing was changed in any cache.
- * - `UNAVAILABLE`: Redis (the shared layer, or a Redis store) did not answer within `commandTimeoutMs`, or is
- *   reconnecting. Nothing was written. The service falls back to its caches where it can.
- * - `CLOSED`: the service was closed.
+ * Every code a {@link ConfigError} carries: `INVALID_KEY`, `INVALID_VALUE` (nothing was written; `issues`
+ * lists the schema's complaints), `INVALID_OPTIONS`, `STORE_ERROR` (no cache changed), `UNAVAILABLE` (Redis
+ * did not answer within `commandTimeoutMs`; nothing was written) and `CLOSED`.
  */
 export const ConfigErrorCode = errors.codes;
-
 /** A {@link ConfigError} code. */
 export type ConfigErrorCode = keyof typeof ConfigErrorCode;
 
 /**
- * The one error class of `@app/config`. Check it with `instanceof`, or across duplicate installs with
- * {@link isConfigError}.
+ * The one error class of `@app/config`; `issues` holds a failed schema's problems as `path: message`
+ * strings. Check it with `instanceof`, or across duplicate installs with {@link isConfigError}.
  *
  * @example
  * ```ts
@@ -37,29 +25,10 @@ export type ConfigErrorCode = keyof typeof ConfigErrorCode;
  * }
  * ```
  */
-export class ConfigError extends errors.Base {
-  /** For `INVALID_VALUE` from a schema: the issues as `path: message` strings. */
-  readonly issues: readonly string[];
+export class ConfigError extends errors.Base {}
 
-  constructor(
-    code: ConfigErrorCode,
-    message: string,
-    options?: AppErrorOptions & { issues?: readonly string[] },
-  ) {
-    super(code, message, options);
-    this.issues = options?.issues ?? [];
-  }
-}
-
-/**
- * True for an error of `@app/config` (from any installed copy), optionally of one code.
- *
- * @example
- * ```ts
- * if (isConfigError(err, 'UNAVAILABLE')) res.status(503);
- * ```
- */
-export const isConfigError = errors.is;
+/** True for an error of `@app/config` (from any installed copy), optionally of one code: `isConfigError(err, 'UNAVAILABLE')`. */
+export const isConfigError = errors.isOf(ConfigError);
 
 /** Throws `INVALID_OPTIONS` when an option still uses its pre-`...Ms` name, which would otherwise be ignored. */
 export function rejectRenamed(

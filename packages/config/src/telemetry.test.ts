@@ -1,10 +1,10 @@
 // Config telemetry with the OpenTelemetry SDK's in-memory exporters (core's test SDK), handed over as explicit
 // providers.
 import { requireRedis } from '@app/test-harness';
+// The one test SDK of the repository (core's fixture), rather than a copy.
+import { createTestSdk } from '@app/test-harness/otel';
 import { context, trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-// The one test SDK of the repository (core's fixture), rather than a copy.
-import { createTestSdk } from '../../core/src/otel-sdk.fixture.js';
 import { memoryConfigStore } from './adapters/memory.js';
 import { redisConfigSync } from './adapters/redis/index.js';
 import { inProcessConfigSync } from './in-process-sync.js';

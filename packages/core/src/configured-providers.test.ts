@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigSource, ConfigWatchCallback, Logger } from './index.js';
+import type { ConfigSource, ConfiguredProvidersOptions, Logger } from './index.js';
 import {
   ConfiguredProvidersError,
   ConfiguredProvidersErrorCode,
@@ -7,39 +7,7 @@ import {
   createProviderRouter,
   isAppError,
 } from './index.js';
-
-/** A ConfigSource over a map whose `set` notifies watchers synchronously, as a local config does. */
-function memoryConfig(initial: Record<string, unknown> = {}) {
-  const values = new Map(Object.entries(initial));
-  const watchers = new Map<string, Set<ConfigWatchCallback>>();
-  let reads = 0;
-  const source: ConfigSource & {
-    set(key: string, value: unknown): void;
-    watchers(key: string): number;
-    readonly reads: number;
-  } = {
-    async get(key) {
-      reads++;
-      return values.get(key);
-    },
-    watch(key, callback) {
-      const set = watchers.get(key) ?? new Set();
-      watchers.set(key, set);
-      const wrapped: ConfigWatchCallback = (v, k) => callback(v, k);
-      set.add(wrapped);
-      return () => set.delete(wrapped);
-    },
-    set(key, value) {
-      values.set(key, value);
-      for (const cb of watchers.get(key) ?? []) cb(value, key);
-    },
-    watchers: (key) => watchers.get(key)?.size ?? 0,
-    get reads() {
-      return reads;
-    },
-  };
-  return source;
-}
+import { deferred, memoryConfigSource as memoryConfig } from './testing.js';
 
 interface Fake {
   id: number;
@@ -83,12 +51,33 @@ function spyLogger(): Logger & { entries: Array<{ level: string; msg?: string; o
 /** Runs every pending microtask (the memory config and the fake factory never wait on I/O). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
+/** Providers over `config` (prefix `p`) with one fake factory, `a`. */
+function fakeProviders(
+  config: ConfigSource,
+  factory: (options: unknown) => Fake,
+  more: Partial<ConfiguredProvidersOptions<Fake>> = {},
+) {
+  return configuredProviders<Fake>({ config, keyPrefix: 'p', factories: { a: factory }, ...more });
+}
+
+/** Providers over `config` (prefix `p`) whose one factory, `a`, runs `step(token)` and builds `{ token }`. */
+function tokenProviders(
+  config: ConfigSource,
+  step: (token: string) => unknown,
+  more: Partial<ConfiguredProvidersOptions<{ token: string }>> = {},
+) {
+  return configuredProviders<{ token: string }>({
+    config,
+    keyPrefix: 'p',
+    factories: {
+      a: async (options) => {
+        const token = (options as { token: string }).token;
+        await step(token);
+        return { token };
+      },
+    },
+    ...more,
   });
-  return { promise, resolve };
 }
 
 describe('configuredProviders', () => {
@@ -99,11 +88,11 @@ describe('configuredProviders', () => {
     expect(providers.names).toEqual(['a']);
     expect(built).toHaveLength(0);
     expect(config.reads).toBe(0);
-    expect(config.watchers('p.a')).toBe(0);
+    expect(config.watcherCount('p.a')).toBe(0);
     expect(providers.peek('a')).toBeUndefined();
     expect((await providers.get('a')).token).toBe('t1');
     expect(providers.peek('a')?.token).toBe('t1');
-    expect(config.watchers('p.a')).toBe(1);
+    expect(config.watcherCount('p.a')).toBe(1);
     await providers.close();
   });
 
@@ -131,7 +120,7 @@ describe('configuredProviders', () => {
     expect(calls).toBe(1);
     expect(new Set(results).size).toBe(1);
     expect(config.reads).toBe(1);
-    expect(config.watchers('email.providers.a')).toBe(1);
+    expect(config.watcherCount('email.providers.a')).toBe(1);
     await providers.close();
   });
 
@@ -211,12 +200,7 @@ describe('configuredProviders', () => {
     const config = memoryConfig({ 'p.a': { token: 't1' } });
     const { factory, built } = fakeFactory();
     const logger = spyLogger();
-    const providers = configuredProviders<Fake>({
-      config,
-      keyPrefix: 'p',
-      factories: { a: factory },
-      logger,
-    });
+    const providers = fakeProviders(config, factory, { logger });
     const first = await providers.get('a');
     config.set('p.a', { token: 42 });
     await settle();
@@ -244,12 +228,7 @@ describe('configuredProviders', () => {
     };
     const { factory } = fakeFactory();
     const logger = spyLogger();
-    const providers = configuredProviders<Fake>({
-      config,
-      keyPrefix: 'p',
-      factories: { a: factory },
-      logger,
-    });
+    const providers = fakeProviders(config, factory, { logger });
     const first = await providers.get('a');
     down = true;
     inner.set('p.a', { token: 't2' });
@@ -287,17 +266,9 @@ describe('configuredProviders', () => {
     const config = memoryConfig({ 'p.a': { token: 't1' } });
     const gate = deferred();
     const tokens: string[] = [];
-    const providers = configuredProviders<{ token: string }>({
-      config,
-      keyPrefix: 'p',
-      factories: {
-        a: async (options) => {
-          const token = (options as { token: string }).token;
-          tokens.push(token);
-          if (token === 't1') await gate.promise;
-          return { token };
-        },
-      },
+    const providers = tokenProviders(config, async (token) => {
+      tokens.push(token);
+      if (token === 't1') await gate.promise;
     });
     const first = providers.get('a');
     await settle();
@@ -325,8 +296,8 @@ describe('configuredProviders', () => {
     const inFlight = providers.use('a', () => release.promise.then(() => log.push('call done')));
     await settle();
     const closing = providers.close();
-    expect(config.watchers('p.a')).toBe(0);
-    expect(config.watchers('p.b')).toBe(0);
+    expect(config.watcherCount('p.a')).toBe(0);
+    expect(config.watcherCount('p.b')).toBe(0);
     await settle();
     expect(built[0]?.closed).toBe(false); // a call is still running on it
     expect(built[1]?.closed).toBe(true);
@@ -347,15 +318,7 @@ describe('configuredProviders', () => {
     const config = memoryConfig({ 'p.a': { token: 't1' } });
     const gate = deferred();
     const disposed: string[] = [];
-    const providers = configuredProviders<{ token: string }>({
-      config,
-      keyPrefix: 'p',
-      factories: {
-        a: async (options) => {
-          await gate.promise;
-          return { token: (options as { token: string }).token };
-        },
-      },
+    const providers = tokenProviders(config, () => gate.promise, {
       dispose: (p) => {
         disposed.push(p.token);
       },

@@ -4,6 +4,8 @@ const BRAND = Symbol.for('@app/core/AppError');
 export interface AppErrorOptions {
   /** The error that caused this one; set as the standard `error.cause`. @default undefined (no cause) */
   cause?: unknown;
+  /** Every problem found in rejected input, as `path: message` strings (validation codes). @default [] */
+  issues?: readonly string[];
 }
 
 /**
@@ -24,6 +26,8 @@ export interface AppErrorOptions {
 export class AppError<Code extends string = string> extends Error {
   readonly code: Code;
   readonly package: string;
+  /** Every problem found in rejected input, as `path: message` strings; empty unless a validation code says. */
+  readonly issues: readonly string[];
   declare readonly [BRAND]: true;
 
   constructor(pkg: string, code: Code, message: string, options?: AppErrorOptions) {
@@ -31,6 +35,7 @@ export class AppError<Code extends string = string> extends Error {
     this.name = new.target.name;
     this.code = code;
     this.package = pkg;
+    this.issues = options?.issues ?? [];
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -66,6 +71,13 @@ export interface DefinedErrors<Code extends string> {
   readonly codes: Readonly<Record<Code, Code>>;
   /** True for an error of this package (from any installed copy), optionally of one code. */
   readonly is: (value: unknown, code?: Code) => value is AppError<Code>;
+  /**
+   * {@link DefinedErrors.is} narrowed to the package's named class (`isDiError = errors.isOf(DiError)`), so a
+   * checked error shows the class's own fields. Same test as `is`: holds across duplicate installs.
+   */
+  readonly isOf: <E extends AppError<Code>>(
+    cls: abstract new (...args: never[]) => E,
+  ) => (value: unknown, code?: Code) => value is E;
 }
 
 /**
@@ -78,7 +90,7 @@ export interface DefinedErrors<Code extends string> {
  * export const OtpErrorCode = errors.codes;
  * export type OtpErrorCode = keyof typeof OtpErrorCode;
  * export class OtpError extends errors.Base {}
- * export const isOtpError = errors.is;
+ * export const isOtpError = errors.isOf(OtpError);
  * ```
  */
 export function defineErrors<const Code extends string>(
@@ -92,5 +104,7 @@ export function defineErrors<const Code extends string>(
   }
   const map = Object.freeze(Object.fromEntries(codes.map((c) => [c, c]))) as Readonly<Record<Code, Code>>;
   const is = (value: unknown, code?: Code): value is AppError<Code> => isAppError(value, pkg, code);
-  return Object.freeze({ Base, codes: map, is });
+  const isOf = <E extends AppError<Code>>(_cls: abstract new (...args: never[]) => E) =>
+    is as (value: unknown, code?: Code) => value is E;
+  return Object.freeze({ Base, codes: map, is, isOf });
 }

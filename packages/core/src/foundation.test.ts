@@ -34,6 +34,17 @@ describe('defineErrors', () => {
     expect(errors.is(new AppError('@app/y', 'BAD', 'other'))).toBe(false);
     expect(isAppError(err, '@app/x', 'BAD')).toBe(true);
   });
+
+  it('carries issues (empty by default) and narrows with isOf', () => {
+    const isXError = errors.isOf(XError);
+    const err: unknown = new XError('BAD', 'invalid', { issues: ['a: must be a number'] });
+    expect(new XError('WORSE', 'x').issues).toEqual([]);
+    expect(isXError(err, 'BAD')).toBe(true);
+    expect(isXError(err, 'WORSE')).toBe(false);
+    expect(isXError(new Error('x'))).toBe(false);
+    if (isXError(err)) expect(err.issues).toEqual(['a: must be a number']);
+    else throw new Error('not narrowed');
+  });
 });
 
 describe('createLimiter', () => {

@@ -26,13 +26,10 @@ export {
   normalizeEmailAddress,
   normalizePhoneNumber,
 } from './destination.js';
-export type { AppErrorOptions, DefinedErrors, PackageErrorClass } from './errors.js';
-export { AppError, defineErrors, isAppError } from './errors.js';
-export type { EventSink } from './event-sink.js';
-export type { Limiter } from './limiter.js';
-export { createLimiter, mapLimit } from './limiter.js';
-export type { Logger } from './logger.js';
-export { silentLogger } from './logger.js';
+export * from './errors.js';
+export * from './event-sink.js';
+export * from './limiter.js';
+export * from './logger.js';
 export type {
   FailureClassification,
   FailureKind,
@@ -74,15 +71,6 @@ export type {
   TracerProviderLike,
 } from './telemetry.js';
 export { createTelemetry, errorType } from './telemetry.js';
-export type { TelemetryAttributes, TelemetryAttributeValue } from './telemetry-scrub.js';
-export {
-  isSensitiveKey,
-  isSensitiveValue,
-  MAX_ATTRIBUTE_LENGTH,
-  REDACTED_ATTRIBUTE,
-  scrubAttributes,
-} from './telemetry-scrub.js';
-export type { TelemetrySpanContext, TraceCarrier } from './trace-context.js';
-export { extractTraceContext, injectTraceContext } from './trace-context.js';
-export type { OptionChecks, OptionErrorFactory } from './validate.js';
-export { optionChecks } from './validate.js';
+export * from './telemetry-scrub.js';
+export * from './trace-context.js';
+export * from './validate.js';

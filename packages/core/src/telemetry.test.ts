@@ -1,7 +1,8 @@
 // The shim against the real SDK with in-memory exporters: spans, nesting, failure, links, events, metrics.
+
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 import { metrics as metricsApi, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTestSdk, type TestSdk } from './otel-sdk.fixture.js';
 import { createTelemetry } from './telemetry.js';
 import { REDACTED_ATTRIBUTE } from './telemetry-scrub.js';
 import { extractTraceContext, injectTraceContext } from './trace-context.js';

@@ -1,4 +1,5 @@
 import type { describe, expect, it } from 'vitest';
+import type { ConfigSource, ConfigWatchCallback } from './config-source.js';
 
 /**
  * The test API every contract suite takes: vitest's `describe`, `it` and `expect`. One type for every
@@ -80,4 +81,82 @@ export function contractOptions<Subject, Raw, Capability extends string>(
     concurrency: options.concurrency ?? CONTRACT_CONCURRENCY,
     has: (capability) => features[capability] !== false,
   };
+}
+
+/** What {@link memoryConfigSource} returns: a {@link ConfigSource} a test can change and probe. */
+export interface MemoryConfigSource extends ConfigSource {
+  /** Stores `value` under `key` and notifies the key's watchers synchronously, as a local config does. */
+  set(key: string, value: unknown): void;
+  /** How many watchers are subscribed to `key` (to every key when omitted). */
+  watcherCount(key?: string): number;
+  /** How many times `get` was called. */
+  readonly reads: number;
+}
+
+/**
+ * A watchable in-memory {@link ConfigSource} for tests of anything that reads config (`configuredProviders`,
+ * config-bound DI factories, provider choice from config): `set` notifies the key's watchers at once.
+ *
+ * @example
+ * ```ts
+ * const config = memoryConfigSource({ 'email.providers': { primary: 'ses' } });
+ * const service = createEmailService({ config, ... });
+ * config.set('email.providers', { primary: 'sendgrid' });
+ * expect(config.watcherCount('email.providers')).toBe(1);
+ * ```
+ */
+export function memoryConfigSource(initial: Record<string, unknown> = {}): MemoryConfigSource {
+  const values = new Map(Object.entries(initial));
+  const watchers = new Map<string, Set<ConfigWatchCallback>>();
+  let reads = 0;
+  return {
+    async get(key) {
+      reads++;
+      return values.get(key);
+    },
+    watch(key, callback) {
+      const set = watchers.get(key) ?? new Set();
+      watchers.set(key, set);
+      // One entry per subscription, so the same callback watched twice counts twice.
+      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
+      set.add(entry);
+      return () => set.delete(entry);
+    },
+    set(key, value) {
+      values.set(key, value);
+      for (const cb of watchers.get(key) ?? []) cb(value, key);
+    },
+    watcherCount: (key) =>
+      key === undefined
+        ? [...watchers.values()].reduce((n, s) => n + s.size, 0)
+        : (watchers.get(key)?.size ?? 0),
+    get reads() {
+      return reads;
+    },
+  };
+}
+
+/**
+ * A promise with its `resolve`/`reject` handed out: a gate a test opens when it wants a call to finish.
+ *
+ * @example
+ * ```ts
+ * const gate = deferred();
+ * const pending = service.call(() => gate.promise);
+ * gate.resolve();
+ * await pending;
+ * ```
+ */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -1,15 +1,7 @@
 import { defineErrors } from '@app/core';
+import { DELIVERY_OWN_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/delivery', [
-  /** A store factory was given unusable options. */
-  'INVALID_OPTIONS',
-  /** A key's holder kept committing and freeing it while the store read it: nothing could be answered. */
-  'IDEMPOTENCY_IN_PROGRESS',
-  /** A status update was malformed (no message or event id, no status, a rank that is not an integer). */
-  'INVALID_STATUS_UPDATE',
-  /** The store's backend (Redis, the database) did not answer within the store's `timeoutMs`. */
-  'STORE_UNAVAILABLE',
-] as const);
+const errors = defineErrors('@app/delivery', DELIVERY_OWN_ERROR_CODES);
 
 /** Codes of {@link DeliveryError}. */
 export const DeliveryErrorCode = errors.codes;
@@ -34,4 +26,4 @@ export class DeliveryError extends errors.Base {}
  * isDeliveryError(err, 'INVALID_OPTIONS');
  * ```
  */
-export const isDeliveryError = errors.is;
+export const isDeliveryError = errors.isOf(DeliveryError);

@@ -70,8 +70,10 @@ export interface IdempotencyErrors {
   /**
    * The store could not reserve the key (Redis or the database down, or past the store's bound): nothing was
    * sent. `cause` is the store's error.
+   * @default none: the store's own error (a `DeliveryError` `STORE_UNAVAILABLE` from this package's stores)
+   * is thrown as it is
    */
-  unavailable(cause: unknown): Error;
+  unavailable?(cause: unknown): Error;
 }
 
 /** What {@link sendOnce} needs for one call. */
@@ -159,7 +161,7 @@ export async function sendOnce<R>(options: SendOnceOptions<R>): Promise<SendOnce
   const deadline = Date.now() + (idempotency.waitMs ?? options.defaultWaitMs ?? 0);
   for (;;) {
     const reservation = await store.reserve(key, fingerprint, lockMs).catch((error: unknown) => {
-      throw errors.unavailable(error);
+      throw errors.unavailable ? errors.unavailable(error) : error;
     });
     if (reservation.acquired) {
       return { duplicate: false, result: await sendHolding(options, key, reservation.token, lockMs) };

@@ -2,12 +2,15 @@
 // dependencies per node: 15 nodes from 4 classes, 255 nodes from 8 classes, 255 nodes from 255 classes), run
 // for @app/di, raw tsyringe, InversifyJS 8 and Awilix in one process.
 // Run: pnpm --filter @app/di bench   (DI_BENCH_ROUNDS=n for more or fewer rounds; default 5)
-// Prints a Markdown table and writes bench/bench-results.json (medians and per-round ratio spreads).
+// Prints a Markdown table, writes bench/bench-results.json (medians and per-round ratio spreads) and records
+// the anchor measures (@app/di ÷ each library, per round) in bench/results.json through the harness's
+// recordBenchResults, from which `node scripts/collect-benchmarks.mjs` regenerates docs/benchmarks.md.
 //
 // tsx transpiles with esbuild, which does not emit decorator metadata: every constructor parameter is named
-// with @inject(...) so the same classes work for tsyringe and @app/di without `design:paramtypes`.
+// with inject(...) so the same classes work for tsyringe and @app/di without `design:paramtypes`.
 
 import { writeFileSync } from 'node:fs';
+import { median, recordBenchResults } from '@app/test-harness/bench';
 import { asClass, createContainer as createAwilix, InjectionMode } from 'awilix';
 import {
   Container as InversifyContainer,
@@ -20,254 +23,134 @@ import { container as tsyringeRoot } from 'tsyringe';
 import { createContainer as createAppContainer, inject, injectable } from '../src/index.js';
 
 const BATCH = 100; // resolves per measured call, so timer overhead does not dominate nanosecond operations
+const LIBRARIES = ['@app/di', 'tsyringe', 'inversify', 'awilix'] as const;
+type Library = (typeof LIBRARIES)[number];
+type Runner = () => unknown;
+type Runners = Record<Library, Runner>;
 
-// ---- classes for @app/di and tsyringe (tsyringe decorators) ----
-@injectable()
-class Single {}
-@injectable()
-class Leaf {}
-@injectable()
-class WithDep {
-  constructor(@inject(Leaf) readonly leaf: Leaf) {}
-}
-@injectable()
-class L3 {}
-@injectable()
-class L2 {
-  constructor(
-    @inject(L3) readonly a: L3,
-    @inject(L3) readonly b: L3,
-  ) {}
-}
-@injectable()
-class L1 {
-  constructor(
-    @inject(L2) readonly a: L2,
-    @inject(L2) readonly b: L2,
-  ) {}
-}
-@injectable()
-class L0 {
-  constructor(
-    @inject(L1) readonly a: L1,
-    @inject(L1) readonly b: L1,
-  ) {}
-}
+// ---- generated graphs: node i depends on nodes arity*i+1 .. arity*i+arity ----
+// `classOf(i)` names the class of node i (one class per level, or one per node). Every library gets its own
+// classes of the same shape, decorated programmatically; every node is transient.
+type Node = { a?: Node; b?: Node };
+const count = (n: Node | undefined): number => (n === undefined ? 0 : 1 + count(n.a) + count(n.b));
 
-// ---- the same shapes for InversifyJS ----
-@inversifyInjectable()
-class ISingle {}
-@inversifyInjectable()
-class ILeaf {}
-@inversifyInjectable()
-class IWithDep {
-  constructor(@inversifyInject(ILeaf) readonly leaf: ILeaf) {}
-}
-@inversifyInjectable()
-class IL3 {}
-@inversifyInjectable()
-class IL2 {
-  constructor(
-    @inversifyInject(IL3) readonly a: IL3,
-    @inversifyInject(IL3) readonly b: IL3,
-  ) {}
-}
-@inversifyInjectable()
-class IL1 {
-  constructor(
-    @inversifyInject(IL2) readonly a: IL2,
-    @inversifyInject(IL2) readonly b: IL2,
-  ) {}
-}
-@inversifyInjectable()
-class IL0 {
-  constructor(
-    @inversifyInject(IL1) readonly a: IL1,
-    @inversifyInject(IL1) readonly b: IL1,
-  ) {}
-}
-
-// ---- and for Awilix (PROXY injection mode: dependencies come from the cradle) ----
-class ASingle {}
-class ALeaf {}
-class AWithDep {
-  readonly leaf: ALeaf;
-  constructor({ leaf }: { leaf: ALeaf }) {
-    this.leaf = leaf;
-  }
-}
-class AL3 {}
-class AL2 {
-  readonly a: AL3;
-  readonly b: AL3;
-  constructor({ l3 }: { l3: AL3 }) {
-    this.a = l3;
-    this.b = l3;
-  }
-}
-class AL1 {
-  readonly a: AL2;
-  readonly b: AL2;
-  constructor(cradle: { l2: AL2 }) {
-    this.a = cradle.l2;
-    this.b = cradle.l2;
-  }
-}
-class AL0 {
-  readonly a: AL1;
-  readonly b: AL1;
-  constructor(cradle: { l1: AL1 }) {
-    this.a = cradle.l1;
-    this.b = cradle.l1;
-  }
-}
-
-// ---- containers ----
-const app = createAppContainer();
-app.register(Single, { useClass: Single, lifetime: 'singleton' });
-for (const cls of [Leaf, WithDep, L3, L2, L1, L0]) app.register(cls, { useClass: cls });
-
-const tsy = tsyringeRoot.createChildContainer();
-tsy.registerSingleton(Single);
-for (const cls of [Leaf, WithDep, L3, L2, L1, L0]) tsy.register(cls, { useClass: cls });
-
-const inv = new InversifyContainer();
-inv.bind(ISingle).toSelf().inSingletonScope();
-for (const cls of [ILeaf, IWithDep, IL3, IL2, IL1, IL0]) inv.bind(cls).toSelf().inTransientScope();
-
-const awi = createAwilix({ injectionMode: InjectionMode.PROXY });
-awi.register({
-  single: asClass(ASingle).singleton(),
-  leaf: asClass(ALeaf).transient(),
-  withDep: asClass(AWithDep).transient(),
-  l3: asClass(AL3).transient(),
-  l2: asClass(AL2).transient(),
-  l1: asClass(AL1).transient(),
-  l0: asClass(AL0).transient(),
-});
-
-// ---- generated binary trees: node i depends on nodes 2i+1 and 2i+2 (255 nodes, 8 levels) ----
-// `classOf(i)` names the class of node i: one class per level (8 classes) or one per node (255 classes).
-// Every library gets its own classes of the same shape, decorated programmatically.
-const TREE_NODES = 255;
-type TreeNode = { a?: TreeNode; b?: TreeNode };
-interface GeneratedTree {
-  app: () => unknown;
-  tsyringe: () => unknown;
-  inversify: () => unknown;
-  awilix: () => unknown;
-}
-
-function generatedTree(label: string, classOf: (node: number) => number): GeneratedTree {
-  const classCount = classOf(TREE_NODES - 1) + 1;
-  // The children's class of a class (all nodes of one class have children of one class).
-  const childOf = new Map<number, number>();
-  for (let i = 0; 2 * i + 2 < TREE_NODES; i++) {
-    childOf.set(classOf(i) * 2 + 0, classOf(2 * i + 1));
-    childOf.set(classOf(i) * 2 + 1, classOf(2 * i + 2));
-  }
-  const hasChildren = (k: number) => childOf.has(k * 2);
-  const leafClass = () => class {};
-  const innerClass = () =>
-    class {
-      constructor(
-        readonly a: unknown,
-        readonly b: unknown,
-      ) {}
+function makeClass(arity: number) {
+  if (arity === 0) return class {};
+  if (arity === 1)
+    return class {
+      constructor(readonly a: unknown) {}
     };
-  const make = (k: number) => (hasChildren(k) ? innerClass() : leafClass());
-  const ours = Array.from({ length: classCount }, (_, k) => make(k));
-  const theirs = Array.from({ length: classCount }, (_, k) => make(k));
-  const app = createAppContainer();
-  const tsyC = tsyringeRoot.createChildContainer();
-  const invC = new InversifyContainer();
-  const awiC = createAwilix({ injectionMode: InjectionMode.PROXY });
-  for (let k = 0; k < classCount; k++) {
-    const cls = ours[k]!;
-    const icls = theirs[k]!;
-    if (hasChildren(k)) {
-      inject(ours[childOf.get(k * 2)!]!)(cls, undefined, 0);
-      inject(ours[childOf.get(k * 2 + 1)!]!)(cls, undefined, 1);
-      inversifyDecorate(inversifyInject(theirs[childOf.get(k * 2)!]!), icls, 0);
-      inversifyDecorate(inversifyInject(theirs[childOf.get(k * 2 + 1)!]!), icls, 1);
-    }
-    injectable()(cls);
-    inversifyDecorate(inversifyInjectable(), icls);
-    app.register(cls, { useClass: cls });
-    tsyC.register(cls, { useClass: cls });
-    invC.bind(icls).toSelf().inTransientScope();
-    const a = `${label}${childOf.get(k * 2)}`;
-    const b = `${label}${childOf.get(k * 2 + 1)}`;
-    const acls = hasChildren(k)
-      ? class {
-          readonly a: unknown;
-          readonly b: unknown;
-          constructor(cradle: Record<string, unknown>) {
-            this.a = cradle[a];
-            this.b = cradle[b];
-          }
-        }
-      : class {};
-    awiC.register(`${label}${k}`, asClass(acls).transient());
-  }
-  const root0 = ours[classOf(0)]!;
-  const iroot0 = theirs[classOf(0)]!;
-  return {
-    app: () => app.resolve(root0),
-    tsyringe: () => tsyC.resolve(root0),
-    inversify: () => invC.get(iroot0),
-    awilix: () => awiC.resolve(`${label}${classOf(0)}`),
+  return class {
+    constructor(
+      readonly a: unknown,
+      readonly b: unknown,
+    ) {}
   };
 }
 
-const count = (n: TreeNode | undefined): number => (n === undefined ? 0 : 1 + count(n.a) + count(n.b));
-const byLevel = generatedTree('lvl', (i) => Math.floor(Math.log2(i + 1)));
-const byNode = generatedTree('node', (i) => i);
-for (const tree of [byLevel, byNode]) {
-  for (const build of Object.values(tree)) {
-    const n = count(build() as TreeNode);
-    if (n !== TREE_NODES) throw new Error(`tree has ${n} nodes, not ${TREE_NODES}`);
-  }
+// Awilix (PROXY mode): dependencies are read from the cradle by name.
+function awilixClass(deps: string[]) {
+  const [a = '', b = ''] = deps;
+  if (deps.length === 0) return class {};
+  if (deps.length === 1)
+    return class {
+      readonly a: unknown;
+      constructor(cradle: Record<string, unknown>) {
+        this.a = cradle[a];
+      }
+    };
+  return class {
+    readonly a: unknown;
+    readonly b: unknown;
+    constructor(cradle: Record<string, unknown>) {
+      this.a = cradle[a];
+      this.b = cradle[b];
+    }
+  };
 }
 
-// Sanity: every container builds the same shapes (and the singletons exist before measuring).
-const trees = [app.resolve(L0), tsy.resolve(L0), inv.get(IL0), awi.resolve<AL0>('l0')];
-for (const t of trees) if (!t.a.a.a || !t.b.b.b) throw new Error('tree not built');
-const once = app.resolve(Single);
-if (app.resolve(Single) !== once) throw new Error('not a singleton');
+function generatedGraph(
+  label: string,
+  nodes: number,
+  arity: 1 | 2,
+  classOf: (node: number) => number,
+): Runners {
+  const classCount = classOf(nodes - 1) + 1;
+  // The children's classes of a class (all nodes of one class have children of the same classes).
+  const childrenOf = new Map<number, number[]>();
+  for (let i = 0; arity * i + arity < nodes; i++) {
+    childrenOf.set(
+      classOf(i),
+      Array.from({ length: arity }, (_, j) => classOf(arity * i + j + 1)),
+    );
+  }
+  const deps = (k: number) => childrenOf.get(k) ?? [];
+  const ours = Array.from({ length: classCount }, (_, k) => makeClass(deps(k).length));
+  const theirs = Array.from({ length: classCount }, (_, k) => makeClass(deps(k).length));
+  const app = createAppContainer();
+  const tsy = tsyringeRoot.createChildContainer();
+  const inv = new InversifyContainer();
+  const awi = createAwilix({ injectionMode: InjectionMode.PROXY });
+  for (let k = 0; k < classCount; k++) {
+    const [cls, icls] = [ours[k]!, theirs[k]!];
+    deps(k).forEach((child, i) => {
+      inject(ours[child]!)(cls, undefined, i);
+      inversifyDecorate(inversifyInject(theirs[child]!), icls, i);
+    });
+    injectable()(cls);
+    inversifyDecorate(inversifyInjectable(), icls);
+    app.register(cls, { useClass: cls });
+    tsy.register(cls, { useClass: cls });
+    inv.bind(icls).toSelf().inTransientScope();
+    awi.register(`${label}${k}`, asClass(awilixClass(deps(k).map((c) => `${label}${c}`))).transient());
+  }
+  const [root, iroot] = [ours[classOf(0)]!, theirs[classOf(0)]!];
+  const runners: Runners = {
+    '@app/di': () => app.resolve(root),
+    tsyringe: () => tsy.resolve(root),
+    inversify: () => inv.get(iroot),
+    awilix: () => awi.resolve(`${label}${classOf(0)}`),
+  };
+  // Sanity: every container builds the whole graph.
+  for (const [lib, build] of Object.entries(runners)) {
+    const n = count(build() as Node);
+    if (n !== nodes) throw new Error(`${label}: ${lib} built ${n} nodes, not ${nodes}`);
+  }
+  return runners;
+}
 
-type Runner = () => unknown;
-const scenarios: Record<string, Record<string, Runner>> = {
-  'cached singleton': {
+function cachedSingleton(): Runners {
+  const [Single, ISingle, ASingle] = [makeClass(0), makeClass(0), makeClass(0)];
+  injectable()(Single);
+  inversifyDecorate(inversifyInjectable(), ISingle);
+  const app = createAppContainer();
+  app.register(Single, { useClass: Single, lifetime: 'singleton' });
+  const tsy = tsyringeRoot.createChildContainer();
+  tsy.registerSingleton(Single);
+  const inv = new InversifyContainer();
+  inv.bind(ISingle).toSelf().inSingletonScope();
+  const awi = createAwilix({ injectionMode: InjectionMode.PROXY });
+  awi.register({ single: asClass(ASingle).singleton() });
+  const runners: Runners = {
     '@app/di': () => app.resolve(Single),
     tsyringe: () => tsy.resolve(Single),
     inversify: () => inv.get(ISingle),
     awilix: () => awi.resolve('single'),
-  },
-  'transient, one dependency': {
-    '@app/di': () => app.resolve(WithDep),
-    tsyringe: () => tsy.resolve(WithDep),
-    inversify: () => inv.get(IWithDep),
-    awilix: () => awi.resolve('withDep'),
-  },
-  'transient tree (2 deps/node, 4 levels, 15 instances)': {
-    '@app/di': () => app.resolve(L0),
-    tsyringe: () => tsy.resolve(L0),
-    inversify: () => inv.get(IL0),
-    awilix: () => awi.resolve('l0'),
-  },
-  'transient tree (255 nodes from 8 classes)': {
-    '@app/di': byLevel.app,
-    tsyringe: byLevel.tsyringe,
-    inversify: byLevel.inversify,
-    awilix: byLevel.awilix,
-  },
-  'transient tree (255 nodes from 255 classes)': {
-    '@app/di': byNode.app,
-    tsyringe: byNode.tsyringe,
-    inversify: byNode.inversify,
-    awilix: byNode.awilix,
-  },
+  };
+  for (const [lib, get] of Object.entries(runners)) {
+    const first = get();
+    if (get() !== first) throw new Error(`${lib}: not a singleton`);
+  }
+  return runners;
+}
+
+const level = (i: number) => Math.floor(Math.log2(i + 1));
+const scenarios: Record<string, Runners> = {
+  'cached singleton': cachedSingleton(),
+  'transient, one dependency': generatedGraph('dep', 2, 1, (i) => i),
+  'transient tree (2 deps/node, 4 levels, 15 instances)': generatedGraph('l4', 15, 2, level),
+  'transient tree (255 nodes from 8 classes)': generatedGraph('lvl', 255, 2, level),
+  'transient tree (255 nodes from 255 classes)': generatedGraph('node', 255, 2, (i) => i),
 };
 
 // The machine is shared: run several rounds, rotating which library goes first, and keep the median. Each
@@ -277,10 +160,9 @@ const samples = new Map<string, number[]>();
 for (let round = 0; round < ROUNDS; round++) {
   const bench = new Bench({ time: 500, warmupTime: 150 });
   for (const [scenario, runners] of Object.entries(scenarios)) {
-    const libs = Object.keys(runners);
-    const rotated = [...libs.slice(round % libs.length), ...libs.slice(0, round % libs.length)];
-    for (const lib of rotated) {
-      const run = runners[lib]!;
+    const shift = round % LIBRARIES.length;
+    for (const lib of [...LIBRARIES.slice(shift), ...LIBRARIES.slice(0, shift)]) {
+      const run = runners[lib];
       bench.add(`${scenario} | ${lib}`, () => {
         for (let i = 0; i < BATCH; i++) run();
       });
@@ -295,11 +177,15 @@ for (let round = 0; round < ROUNDS; round++) {
     samples.set(task.name, list);
   }
 }
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+
+// Targets: issue 17 (255 nodes from 8 classes >= 1x Inversify; one dependency and 255 classes stay >= 1x);
+// the package's own (cached singleton no slower than any; transients within 1.2x of raw tsyringe).
+function target(scenario: string, lib: Library): number | undefined {
+  if (lib === 'inversify' && !scenario.includes('15 instances')) return 1;
+  if (lib === 'tsyringe' && scenario !== 'cached singleton') return 1 / 1.2;
+  if (scenario === 'cached singleton') return 1;
+  return undefined;
+}
 
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);
 const lines = [
@@ -307,21 +193,35 @@ const lines = [
   '|---|---|---:|---:|---:|',
 ];
 const results: Array<Record<string, unknown>> = [];
-for (const [scenario, runners] of Object.entries(scenarios)) {
+const measures: Parameters<typeof recordBenchResults>[2] = [];
+for (const scenario of Object.keys(scenarios)) {
   const ours = samples.get(`${scenario} | @app/di`)!;
-  for (const lib of Object.keys(runners)) {
+  for (const lib of LIBRARIES) {
     const theirs = samples.get(`${scenario} | ${lib}`)!;
     const ratios = ours.map((x, i) => x / theirs[i]!);
-    const ratio = median(ratios);
-    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
-    lines.push(`| ${scenario} | ${lib} | ${fmt(median(theirs))} | ${ratio.toFixed(2)} | ${range} |`);
+    const [ratio, min, max] = [median(ratios), Math.min(...ratios), Math.max(...ratios)];
+    lines.push(
+      `| ${scenario} | ${lib} | ${fmt(median(theirs))} | ${ratio.toFixed(2)} | ${min.toFixed(2)}-${max.toFixed(2)} |`,
+    );
     results.push({
       scenario,
       library: lib,
       resolvesPerSecond: Math.round(median(theirs)),
       ratio: Number(ratio.toFixed(3)),
-      ratioMin: Number(Math.min(...ratios).toFixed(3)),
-      ratioMax: Number(Math.max(...ratios).toFixed(3)),
+      ratioMin: Number(min.toFixed(3)),
+      ratioMax: Number(max.toFixed(3)),
+    });
+    if (lib === '@app/di') continue;
+    const goal = target(scenario, lib);
+    measures.push({
+      measure: `${scenario} vs ${lib}`,
+      anchor:
+        lib === 'inversify' ? 'InversifyJS 8' : lib === 'tsyringe' ? 'raw tsyringe 4' : 'Awilix 13 (PROXY)',
+      ratios,
+      ours,
+      anchorValues: theirs,
+      unit: 'resolves/s',
+      ...(goal === undefined ? {} : { target: Number(goal.toFixed(3)) }),
     });
   }
 }
@@ -332,3 +232,4 @@ writeFileSync(
   new URL('./bench-results.json', import.meta.url),
   `${JSON.stringify({ package: '@app/di', node: process.version, batch: BATCH, rounds: ROUNDS, at: new Date().toISOString(), results }, null, 2)}\n`,
 );
+recordBenchResults(import.meta.dirname, '@app/di', measures);

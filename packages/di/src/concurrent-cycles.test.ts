@@ -102,6 +102,24 @@ function permutations<T>(items: T[]): T[][] {
   );
 }
 
+/** Registers `token` as an async singleton that waits for `gate`, then resolves `next`, then is `{ [key]: true }`. */
+function gatedSingleton(
+  c: Container,
+  token: InjectionToken<unknown>,
+  gate: Promise<void>,
+  next: InjectionToken<unknown>,
+  key: string,
+) {
+  c.register(token, {
+    lifetime: 'singleton',
+    useAsyncFactory: async (r) => {
+      await gate;
+      await r.resolveAsync(next);
+      return { [key]: true };
+    },
+  });
+}
+
 describe('cycles between concurrent resolves', () => {
   it('rejects the two-way cycle instead of hanging (A waits on B, then B on A)', async () => {
     const { container, gates } = ring(['a', 'b']);
@@ -185,22 +203,8 @@ describe('cycles between concurrent resolves', () => {
         return { a: true };
       },
     });
-    c.register(B, {
-      lifetime: 'singleton',
-      useAsyncFactory: async (r) => {
-        await gates.b.promise;
-        await r.resolveAsync(C);
-        return { b: true };
-      },
-    });
-    c.register(C, {
-      lifetime: 'singleton',
-      useAsyncFactory: async (r) => {
-        await gates.c.promise;
-        await r.resolveAsync(A);
-        return { c: true };
-      },
-    });
+    gatedSingleton(c, B, gates.b.promise, C, 'b');
+    gatedSingleton(c, C, gates.c.promise, A, 'c');
     const a = observe(c.resolveAsync(A)); // a starts b inside its own creation
     const cc = observe(c.resolveAsync(C));
     gates.b.resolve(); // b joins c's in-flight creation
@@ -253,22 +257,8 @@ describe('cycles between concurrent resolves', () => {
     const c = createContainer();
     const gates = { a: deferred(), b: deferred() };
     c.register(T, { useAsyncFactory: (r) => r.resolveAsync(B) }); // transient
-    c.register(A, {
-      lifetime: 'singleton',
-      useAsyncFactory: async (r) => {
-        await gates.a.promise;
-        await r.resolveAsync(T);
-        return { a: true };
-      },
-    });
-    c.register(B, {
-      lifetime: 'singleton',
-      useAsyncFactory: async (r) => {
-        await gates.b.promise;
-        await r.resolveAsync(A);
-        return { b: true };
-      },
-    });
+    gatedSingleton(c, A, gates.a.promise, T, 'a');
+    gatedSingleton(c, B, gates.b.promise, A, 'b');
     const a = observe(c.resolveAsync(A));
     const b = observe(c.resolveAsync(B));
     gates.a.resolve();

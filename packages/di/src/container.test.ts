@@ -1,6 +1,7 @@
 import { isAppError } from '@app/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type Container,
   createContainer,
   createToken,
   DiError,
@@ -241,43 +242,42 @@ describe('lifetimes across the tsyringe bridge', () => {
   });
 });
 
+/** Registers GREETER as an async singleton whose factory counts its calls and runs `step(call)` first. */
+function countedGreeter(c: Container, step: (call: number) => unknown) {
+  const factory = { calls: 0 };
+  c.register(GREETER, {
+    lifetime: 'singleton',
+    useAsyncFactory: async () => {
+      await step(++factory.calls);
+      return { greet: (n: string) => n };
+    },
+  });
+  return factory;
+}
+
 describe('async providers', () => {
   it('creates an async singleton once for 1,000 concurrent resolves', async () => {
     const c = createContainer();
-    let calls = 0;
-    c.register(GREETER, {
-      lifetime: 'singleton',
-      useAsyncFactory: async () => {
-        calls++;
-        await new Promise((r) => setTimeout(r, 5));
-        return { greet: (n: string) => n };
-      },
-    });
+    const factory = countedGreeter(c, () => new Promise((r) => setTimeout(r, 5)));
     const all = await Promise.all(Array.from({ length: 1000 }, () => c.resolveAsync(GREETER)));
-    expect(calls).toBe(1);
+    expect(factory.calls).toBe(1);
     expect(new Set(all).size).toBe(1);
   });
 
   it('does not cache a rejected factory: the next resolve tries again', async () => {
     const c = createContainer();
-    let calls = 0;
-    c.register(GREETER, {
-      lifetime: 'singleton',
-      useAsyncFactory: async () => {
-        calls++;
-        if (calls === 1) throw new Error('db down');
-        return { greet: (n: string) => n };
-      },
+    const factory = countedGreeter(c, (call) => {
+      if (call === 1) throw new Error('db down');
     });
     const first = await Promise.allSettled(Array.from({ length: 100 }, () => c.resolveAsync(GREETER)));
     expect(first.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'db down')).toBe(
       true,
     );
-    expect(calls).toBe(1);
+    expect(factory.calls).toBe(1);
     const g = await c.resolveAsync(GREETER);
     expect(g.greet('ok')).toBe('ok');
     expect(await c.resolveAsync(GREETER)).toBe(g);
-    expect(calls).toBe(2);
+    expect(factory.calls).toBe(2);
   });
 
   it('tells resolve() callers to use resolveAsync(), even once the instance exists', async () => {

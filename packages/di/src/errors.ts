@@ -1,18 +1,7 @@
 import { type AppErrorOptions, defineErrors } from '@app/core';
+import { DI_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/di', [
-  'NOT_REGISTERED',
-  'CIRCULAR_DEPENDENCY',
-  'ASYNC_PROVIDER',
-  'LIFETIME_MISMATCH',
-  'INVALID_PROVIDER',
-  'MISSING_METADATA',
-  'INVALID_CONFIG',
-  'REBUILD_FAILED',
-  'DISPOSE_FAILED',
-  'DISPOSED',
-  'NO_ACTIVE_SCOPE',
-] as const);
+const errors = defineErrors('@app/di', DI_ERROR_CODES);
 
 /**
  * The codes a {@link DiError} carries:
@@ -32,12 +21,6 @@ export const DiErrorCode = errors.codes;
 
 /** One of {@link DiErrorCode}. */
 export type DiErrorCode = keyof typeof DiErrorCode;
-
-/** Options of a {@link DiError}. */
-export interface DiErrorOptions extends AppErrorOptions {
-  /** Token names from the outermost request to the failing one. @default [] */
-  path?: readonly string[];
-}
 
 /**
  * The error every @app/di failure throws, with a stable `code`. When the failure happened while
@@ -64,6 +47,12 @@ export class DiError extends errors.Base {
   }
 }
 
+/** Options of a {@link DiError}. */
+export interface DiErrorOptions extends AppErrorOptions {
+  /** Token names from the outermost request to the failing one. @default [] */
+  path?: readonly string[];
+}
+
 /**
  * Tells whether `value` is a {@link DiError} (from any installed copy of @app/di), optionally of one code.
  *
@@ -76,4 +65,4 @@ export class DiError extends errors.Base {
  * }
  * ```
  */
-export const isDiError = errors.is as (value: unknown, code?: DiErrorCode) => value is DiError;
+export const isDiError = errors.isOf(DiError);

@@ -14,6 +14,17 @@ function caught(fn: () => unknown): DiError {
   throw new Error('expected a DiError');
 }
 
+/** A transient class named `name` whose one constructor parameter is `dep`. */
+function needing(name: string, dep: Parameters<typeof inject>[0]) {
+  const cls = class {
+    constructor(readonly dep: unknown) {}
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  inject(dep)(cls, undefined, 0);
+  injectable()(cls);
+  return cls;
+}
+
 const LEAF = createToken<{ kind: string }>('leaf');
 
 @injectable()
@@ -73,14 +84,8 @@ describe('compiled transient graphs', () => {
   it('reports a cycle of transient classes with its path, also one closed after a plan was built', () => {
     const A = createToken<unknown>('A');
     const B = createToken<unknown>('B');
-    @injectable()
-    class NeedsB {
-      constructor(@inject(B) readonly b: unknown) {}
-    }
-    @injectable()
-    class NeedsA {
-      constructor(@inject(A) readonly a: unknown) {}
-    }
+    const NeedsB = needing('NeedsB', B);
+    const NeedsA = needing('NeedsA', A);
     const c = createContainer();
     c.register(A, { useClass: NeedsB });
     c.register(B, { useClass: NeedsA });
@@ -99,14 +104,8 @@ describe('compiled transient graphs', () => {
 
   it('keeps the path of an error raised below a transient subtree', () => {
     const MISSING = createToken<unknown>('missing');
-    @injectable()
-    class Needs {
-      constructor(@inject(MISSING) readonly m: unknown) {}
-    }
-    @injectable()
-    class Top {
-      constructor(@inject(Needs) readonly n: Needs) {}
-    }
+    const Needs = needing('Needs', MISSING);
+    const Top = needing('Top', Needs);
     const c = createContainer();
     c.register(Needs, { useClass: Needs });
     c.register(Top, { useClass: Top });

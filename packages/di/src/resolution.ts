@@ -15,6 +15,20 @@ import { type Constructor, type InjectionToken, tokenName } from './token.js';
 import type { AsyncFactoryProvider, ClassProvider, Container, FactoryProvider, Resolver } from './types.js';
 
 /** `container.resolve(token)`. */
+/** A transient's value, tracked for disposal when its provider has a dispose hook. */
+function tracked(c: Node, reg: Registration, value: unknown, frame: Frame): unknown {
+  if (reg.provider.dispose !== undefined) trackTransient(c, reg, value, frame);
+  return value;
+}
+
+/** Enters a cached (singleton or scoped) registration: its slot becomes the frame's owner, linked to the parent. */
+function enterSlot(c: Node, reg: Registration, parent: Frame | undefined): Frame {
+  const slot = reg.lifetime === 'singleton' ? reg.slot! : scopedSlot(c, reg, parent);
+  const frame = enter(reg, parent, slot);
+  link(slot, parent);
+  return frame;
+}
+
 export function resolveToken(c: Node, token: unknown): unknown {
   const reg = lookup(c, token);
   // A disposed scope must refuse even what its parent has cached: resolveSync throws DISPOSED.
@@ -61,14 +75,11 @@ export function resolveSync(
         if (plan !== undefined) return runPlan(c, plan, parent);
       }
       const frame = enter(reg, parent, undefined);
-      const value = buildSync(c, reg, frame);
-      if (reg.provider.dispose !== undefined) trackTransient(c, reg, value, frame);
-      return value;
+      return tracked(c, reg, buildSync(c, reg, frame), frame);
     }
     default: {
-      const slot = reg.lifetime === 'singleton' ? reg.slot! : scopedSlot(c, reg, parent);
-      const frame = enter(reg, parent, slot);
-      link(slot, parent);
+      const frame = enterSlot(c, reg, parent);
+      const slot = frame.owner!;
       if (slot.has) return slot.value;
       if (slot.pending !== undefined) {
         const path = pathOf(parent, reg.name);
@@ -104,13 +115,11 @@ export async function resolveAsyncIn(
         await reg.provider.dispose?.(value);
         throw disposedError(c, parent);
       }
-      if (reg.provider.dispose !== undefined) trackTransient(c, reg, value, frame);
-      return value;
+      return tracked(c, reg, value, frame);
     }
     default: {
-      const slot = reg.lifetime === 'singleton' ? reg.slot! : scopedSlot(c, reg, parent);
-      const frame = enter(reg, parent, slot);
-      link(slot, parent);
+      const frame = enterSlot(c, reg, parent);
+      const slot = frame.owner!;
       if (slot.pending !== undefined) return parent === undefined ? slot.pending : join(slot, parent);
       if (slot.has) return slot.value;
       // This creation now waits on the one it starts (recorded first, so it covers the build's synchronous part).

@@ -13,6 +13,11 @@ import {
 const REQUEST = createToken<{ id: number }>('Request');
 const DB = createToken<{ name: string }>('Db');
 
+/** Registers `name` as a singleton whose value is its own name, disposed by `dispose`. */
+function singleton(c: Container, name: string, dispose: (value: string) => void | Promise<void>): void {
+  c.register(name, { useFactory: () => name, lifetime: 'singleton', dispose });
+}
+
 describe('scopes', () => {
   it('gives each scope its own scoped instance and shares singletons', () => {
     const c = createContainer();
@@ -136,11 +141,7 @@ describe('disposal', () => {
   it('is Closeable: close() disposes once, like dispose() and Symbol.asyncDispose', async () => {
     const disposed: string[] = [];
     const c = createContainer();
-    c.register('conn', {
-      useFactory: () => 'conn',
-      lifetime: 'singleton',
-      dispose: (v) => void disposed.push(v),
-    });
+    singleton(c, 'conn', (v) => void disposed.push(v));
     c.resolve('conn');
     const closing = c.close();
     expect(c.dispose()).toBe(closing);
@@ -154,22 +155,14 @@ describe('disposal', () => {
   it('runs every hook and throws their errors together as an AggregateError', async () => {
     const ran: string[] = [];
     const c = createContainer();
-    c.register('a', {
-      useFactory: () => 'a',
-      lifetime: 'singleton',
-      dispose: () => {
-        ran.push('a');
-        throw new Error('a failed');
-      },
+    singleton(c, 'a', () => {
+      ran.push('a');
+      throw new Error('a failed');
     });
-    c.register('b', { useFactory: () => 'b', lifetime: 'singleton', dispose: () => void ran.push('b') });
-    c.register('c', {
-      useFactory: () => 'c',
-      lifetime: 'singleton',
-      dispose: async () => {
-        ran.push('c');
-        throw new Error('c failed');
-      },
+    singleton(c, 'b', () => void ran.push('b'));
+    singleton(c, 'c', async () => {
+      ran.push('c');
+      throw new Error('c failed');
     });
     c.resolve('a');
     c.resolve('b');

@@ -1,10 +1,11 @@
 // DI through OpenTelemetry: spans for async factory and config-bound creations and rebuilds, creation
 // counts and durations, with the SDK's in-memory exporters; nothing built when nobody listens.
+
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 import * as api from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createContainer, createToken } from './index.js';
 import { flush, memoryConfig } from './test/helpers.js';
-import { createTestSdk, type TestSdk } from './test/otel-sdk.js';
 
 let sdk: TestSdk | undefined;
 afterEach(async () => {
@@ -19,6 +20,11 @@ const MAILER = createToken<{ provider: string }>('Mailer');
 
 function points(metrics: Awaited<ReturnType<TestSdk['metrics']>>, name: string) {
   return metrics.find((m) => m.descriptor.name === name)?.dataPoints ?? [];
+}
+
+/** Each data point of metric `name` as `[...the named attributes, value]`. */
+function rows(metrics: Awaited<ReturnType<TestSdk['metrics']>>, name: string, ...attributes: string[]) {
+  return points(metrics, name).map((p) => [...attributes.map((a) => p.attributes[a]), p.value]);
 }
 
 describe('DI telemetry with an SDK', () => {
@@ -51,11 +57,7 @@ describe('DI telemetry with an SDK', () => {
     });
     expect(firstRepo.attributes['app.di.lifetime']).toBe('transient');
     const metrics = await sdk.metrics();
-    const creations = points(metrics, 'app.di.creations').map((p) => [
-      p.attributes['app.di.token_name'],
-      p.attributes['app.di.outcome'],
-      p.value,
-    ]);
+    const creations = rows(metrics, 'app.di.creations', 'app.di.token_name', 'app.di.outcome');
     expect(creations).toEqual(
       expect.arrayContaining([
         ['Database', 'success', 1],
@@ -125,11 +127,12 @@ describe('DI telemetry with an SDK', () => {
       ['invalidate', 'replaced', 0],
       ['config_change', 'failed', 2],
     ]);
-    const counted = points(await sdk.metrics(), 'app.di.rebuilds').map((p) => [
-      p.attributes['app.di.rebuild.trigger'],
-      p.attributes['app.di.rebuild.outcome'],
-      p.value,
-    ]);
+    const counted = rows(
+      await sdk.metrics(),
+      'app.di.rebuilds',
+      'app.di.rebuild.trigger',
+      'app.di.rebuild.outcome',
+    );
     expect(counted).toEqual(
       expect.arrayContaining([
         ['config_change', 'replaced', 1],

@@ -1,24 +1,7 @@
 import { type AppErrorOptions, defineErrors, type FailureKind, type ProviderAttempt } from '@app/core';
-import { DELIVERY_ERROR_CODES } from '@app/delivery';
+import { EMAIL_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/email', [
-  // The codes of every delivery channel: INVALID_OPTIONS, INVALID_PROVIDER_CONFIG, ALL_PROVIDERS_FAILED,
-  // UNKNOWN_PROVIDER, NO_PROVIDER, CLOSED (see @app/delivery's DELIVERY_ERROR_CODES).
-  ...DELIVERY_ERROR_CODES,
-  /** The message failed validation; nothing was sent. `issues` lists why. */
-  'INVALID_MESSAGE',
-  /** A provider call failed; `kind` says whether it was transient, provider-level or permanent. */
-  'PROVIDER_ERROR',
-  /** An idempotency key was reused for a different message. */
-  'IDEMPOTENCY_CONFLICT',
-  /** Another call with the same idempotency key is still sending and did not finish in time. */
-  'IDEMPOTENCY_IN_PROGRESS',
-  /**
-   * A send with an idempotency key was still retrying when half of `lockMs` had passed: it stopped without
-   * another attempt and freed the key, so the key never expires while this send could still go out.
-   */
-  'IDEMPOTENCY_TIMEOUT',
-] as const);
+const errors = defineErrors('@app/email', EMAIL_ERROR_CODES);
 
 /** Codes of {@link EmailError}. */
 export const EmailErrorCode = errors.codes;
@@ -26,8 +9,6 @@ export type EmailErrorCode = keyof typeof EmailErrorCode;
 
 /** Options of {@link EmailError}. */
 export interface EmailErrorOptions extends AppErrorOptions {
-  /** Validation problems, as `field: problem` strings. @default [] */
-  issues?: string[];
   /** Every failed attempt, for `ALL_PROVIDERS_FAILED`. @default [] */
   attempts?: readonly ProviderAttempt[];
 }
@@ -43,13 +24,10 @@ export interface EmailErrorOptions extends AppErrorOptions {
  * ```
  */
 export class EmailError extends errors.Base {
-  /** Validation problems (for `INVALID_MESSAGE`). */
-  readonly issues: readonly string[];
   /** Every failed attempt (for `ALL_PROVIDERS_FAILED`). */
   readonly attempts: readonly ProviderAttempt[];
   constructor(code: EmailErrorCode, message: string, options: EmailErrorOptions = {}) {
-    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.issues = options.issues ?? [];
+    super(code, message, options);
     this.attempts = options.attempts ?? [];
   }
 }
@@ -62,7 +40,7 @@ export class EmailError extends errors.Base {
  * if (isEmailError(err, EmailErrorCode.INVALID_MESSAGE)) return badRequest(err.issues);
  * ```
  */
-export const isEmailError = errors.is as (value: unknown, code?: EmailErrorCode) => value is EmailError;
+export const isEmailError = errors.isOf(EmailError);
 
 /** Details of an {@link EmailProviderError}. */
 export interface EmailProviderErrorOptions extends AppErrorOptions {

@@ -1,4 +1,5 @@
 import { type AppErrorOptions, defineErrors } from '@app/core';
+import { EVENTS_ERROR_CODES } from './error-codes.js';
 
 /**
  * Every code an {@link EventsError} can carry:
@@ -19,16 +20,7 @@ import { type AppErrorOptions, defineErrors } from '@app/core';
  *   publish within `durability.timeoutMs`. The event is on the master (it may be lost if the master dies
  *   before replicating it); publishing again is safe for at-least-once consumers. Retryable.
  */
-const errors = defineErrors('@app/events', [
-  'INVALID_OPTIONS',
-  'INVALID_ARGUMENT',
-  'INVALID_PAYLOAD',
-  'CLOSED',
-  'CORRUPT_EVENT',
-  'ATTEMPTS_EXHAUSTED',
-  'UNAVAILABLE',
-  'NOT_REPLICATED',
-] as const);
+const errors = defineErrors('@app/events', EVENTS_ERROR_CODES);
 
 /** Every code an {@link EventsError} can carry (see the list above {@link EventsError}). */
 export const EventsErrorCode = errors.codes;
@@ -70,4 +62,4 @@ export class EventsError extends errors.Base {
  * if (isEventsError(err, 'CLOSED')) return; // shutting down
  * ```
  */
-export const isEventsError = errors.is;
+export const isEventsError = errors.isOf(EventsError);

@@ -132,7 +132,7 @@ describe.skipIf(!redis.available)('one trace across processes over real Redis', 
       });
     }
     // The stream entry holds the context in field `h`, and nothing else new.
-    const entries = (await redis.client().xrange(`${prefix}e:order.placed`, '-', '+')) as Array<
+    const entries = (await redis.client().xrange(`${prefix}e:{order.placed}`, '-', '+')) as Array<
       [string, string[]]
     >;
     const fields = entries[0]![1];

@@ -1,17 +1,7 @@
-import { type AppErrorOptions, defineErrors } from '@app/core';
+import { defineErrors } from '@app/core';
+import { FLAGS_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/flags', [
-  /** A flag definition failed validation; nothing was written. */
-  'INVALID_DEFINITION',
-  /** A flag name is empty, too long, or uses characters outside `[A-Za-z0-9._:-]`. */
-  'INVALID_FLAG_NAME',
-  /** An option passed to a factory is missing or wrong. */
-  'INVALID_OPTIONS',
-  /** The config source failed while loading the flags. */
-  'SOURCE_ERROR',
-  /** What was given to `importUnleashFeatures` is not an Unleash features export. */
-  'INVALID_IMPORT',
-] as const);
+const errors = defineErrors('@app/flags', FLAGS_ERROR_CODES);
 
 /**
  * The codes a {@link FlagsError} carries: `INVALID_DEFINITION` (nothing was written), `INVALID_FLAG_NAME`,
@@ -32,19 +22,7 @@ export type FlagsErrorCode = keyof typeof FlagsErrorCode;
  * catch (err) { if (err instanceof FlagsError) console.log(err.code, err.issues); }
  * ```
  */
-export class FlagsError extends errors.Base {
-  /** Every problem found, as `path: message`. Empty unless the code is INVALID_DEFINITION. */
-  readonly issues: readonly string[];
-
-  constructor(
-    code: FlagsErrorCode,
-    message: string,
-    options?: AppErrorOptions & { issues?: readonly string[] },
-  ) {
-    super(code, message, options);
-    this.issues = options?.issues ?? [];
-  }
-}
+export class FlagsError extends errors.Base {}
 
 /**
  * Tells whether `value` is a {@link FlagsError} (from any installed copy of `@app/flags`), optionally of one
@@ -56,7 +34,4 @@ export class FlagsError extends errors.Base {
  * catch (err) { if (isFlagsError(err, 'INVALID_DEFINITION')) console.log(err.message); }
  * ```
  */
-export const isFlagsError: (value: unknown, code?: FlagsErrorCode) => value is FlagsError = errors.is as (
-  value: unknown,
-  code?: FlagsErrorCode,
-) => value is FlagsError;
+export const isFlagsError = errors.isOf(FlagsError);

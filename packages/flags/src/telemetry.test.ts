@@ -1,11 +1,11 @@
 // Evaluations through OpenTelemetry: `feature_flag.evaluation` events on the active span and the
 // `app.flags.evaluations` count, with the SDK's in-memory exporters; nothing built when nobody listens.
 import { isSensitiveValue } from '@app/core';
+import { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 import * as api from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFlags } from './flags.js';
 import { memoryConfigSource } from './memory-source.js';
-import { createTestSdk, type TestSdk } from './otel-sdk.fixture.js';
 import { setFlag } from './writer.js';
 
 let sdk: TestSdk | undefined;

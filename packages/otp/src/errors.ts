@@ -1,37 +1,7 @@
 import { defineErrors } from '@app/core';
+import { OTP_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/otp', [
-  /** An option of `createOtpService` or of a store factory is missing or out of range. */
-  'INVALID_OPTIONS',
-  /** The HMAC secret is missing or shorter than 32 bytes. */
-  'INVALID_SECRET',
-  /** `to` is not an E.164 phone number (sms) or an email address (email). */
-  'INVALID_DESTINATION',
-  /** `purpose` is not 1-64 characters of `[A-Za-z0-9_.:-]` starting with a letter or digit. */
-  'INVALID_PURPOSE',
-  /** A call argument has the wrong type (e.g. `code` is not a string). */
-  'INVALID_INPUT',
-  /** `send` asked for a channel that was not given in `channels`. */
-  'CHANNEL_NOT_CONFIGURED',
-  /** The `destinationPolicy` hook refused the destination (e.g. a country outside the allowlist). */
-  'DESTINATION_REJECTED',
-  /** A send limit was hit; see {@link RateLimitedError.retryAfterMs}. */
-  'RATE_LIMITED',
-  /** The channel failed to deliver the code. The challenge was stored and counts against the limits. */
-  'DELIVERY_FAILED',
-  /** The service or store was used after `close()`. */
-  'CLOSED',
-  /**
-   * The store (Redis, the database) is unreachable or did not answer within its `timeoutMs`: nothing was
-   * queued behind a reconnect. Retryable.
-   */
-  'UNAVAILABLE',
-  /**
-   * `durability` is on and fewer replicas than asked acknowledged the write within `durability.timeoutMs`:
-   * the send or guess may be lost if the master fails now. Retryable.
-   */
-  'NOT_REPLICATED',
-] as const);
+const errors = defineErrors('@app/otp', OTP_ERROR_CODES);
 
 /**
  * Every code an {@link OtpError} can carry. Compare with these constants, not with string literals:
@@ -65,7 +35,7 @@ export class OtpError extends errors.Base {}
  * if (isOtpError(err, OtpErrorCode.RATE_LIMITED)) res.status(429);
  * ```
  */
-export const isOtpError = errors.is;
+export const isOtpError = errors.isOf(OtpError);
 
 /** Which send limit refused a {@link RateLimitedError}. */
 export type RateLimitReason = 'cooldown' | 'destination' | 'ip' | 'locked';

@@ -1,16 +1,7 @@
 import { defineErrors } from '@app/core';
+import { PERMISSION_ERROR_CODES } from './error-codes.js';
 
-const errors = defineErrors('@app/permissions', [
-  'INVALID_RESOURCE',
-  'INVALID_ACTION',
-  'INVALID_PERMISSION',
-  'INVALID_SUBJECT',
-  'INVALID_ROLE',
-  'ROLE_CYCLE',
-  'STORE_FAILED',
-  'CLOSED',
-  'INVALID_OPTIONS',
-] as const);
+const errors = defineErrors('@app/permissions', PERMISSION_ERROR_CODES);
 
 /**
  * The stable codes a {@link PermissionError} carries:
@@ -53,4 +44,4 @@ export class PermissionError extends errors.Base {}
  * if (isPermissionsError(err, 'INVALID_RESOURCE')) res.status(400);
  * ```
  */
-export const isPermissionsError = errors.is;
+export const isPermissionsError = errors.isOf(PermissionError);

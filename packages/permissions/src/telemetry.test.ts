@@ -1,7 +1,7 @@
+// The one in-memory OpenTelemetry SDK of the tests (not published), with explicit providers here.
+import { createTestSdk } from '@app/test-harness/otel';
 import { trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
-// The one in-memory OpenTelemetry SDK of the tests (not published), with explicit providers here.
-import { createTestSdk } from '../../core/src/otel-sdk.fixture.js';
 import { memoryPermissionStore } from './adapters/memory.js';
 import { createPermissionService } from './service.js';
 

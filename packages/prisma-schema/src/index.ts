@@ -9,5 +9,5 @@ export {
   upsertBlock,
 } from './generate.js';
 export type { PrismaAttribute, PrismaField, PrismaModel, PrismaSchema } from './parse.js';
-export { parseSchema, renderModel, renderSchema } from './parse.js';
+export { parseSchema, renderModel, renderSchema, SCALAR_TYPES } from './parse.js';
 export { schemaSql, splitSql } from './sql.js';

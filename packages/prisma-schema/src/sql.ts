@@ -11,44 +11,28 @@ import {
 
 const nativeArg = (f: PrismaField, name: string) => f.attributes.find((a) => a.name === `db.${name}`);
 
-function mysqlType(f: PrismaField): string {
-  const db = f.attributes.find((a) => a.name.startsWith('db.'));
-  const native = db ? `${db.name.slice(3).toUpperCase()}${db.args ? `(${db.args})` : ''}` : undefined;
-  switch (f.type) {
-    case 'String':
-      return native ?? 'VARCHAR(191)';
-    case 'Int':
-      return native ?? 'INTEGER';
-    case 'BigInt':
-      return 'BIGINT';
-    case 'Boolean':
-      return 'BOOLEAN';
-    case 'Float':
-      return native ?? 'DOUBLE';
-    case 'Decimal':
-      return native ?? 'DECIMAL(65, 30)';
-    case 'DateTime':
-      return native ?? 'DATETIME(3)';
-    case 'Json':
-      return 'JSON';
-    case 'Bytes':
-      return 'LONGBLOB';
-    default:
-      throw new Error(`[prisma-schema] no mysql column type for ${f.name} ${f.type}`);
-  }
-}
-
-const SQLITE_TYPES: Record<string, string> = {
-  String: 'TEXT',
-  Int: 'INTEGER',
-  BigInt: 'BIGINT',
-  Boolean: 'BOOLEAN',
-  Float: 'REAL',
-  Decimal: 'DECIMAL',
-  DateTime: 'DATETIME',
-  Json: 'JSONB',
-  Bytes: 'BLOB',
+// The column type of each scalar: [mysql, sqlite]. On mysql a `@db.X` native type replaces the default of a
+// String, Int, Float, Decimal or DateTime field.
+const COLUMN_TYPES: Record<string, readonly [mysql: string, sqlite: string]> = {
+  String: ['VARCHAR(191)', 'TEXT'],
+  Int: ['INTEGER', 'INTEGER'],
+  BigInt: ['BIGINT', 'BIGINT'],
+  Boolean: ['BOOLEAN', 'BOOLEAN'],
+  Float: ['DOUBLE', 'REAL'],
+  Decimal: ['DECIMAL(65, 30)', 'DECIMAL'],
+  DateTime: ['DATETIME(3)', 'DATETIME'],
+  Json: ['JSON', 'JSONB'],
+  Bytes: ['LONGBLOB', 'BLOB'],
 };
+const MYSQL_NATIVE = new Set(['String', 'Int', 'Float', 'Decimal', 'DateTime']);
+
+function columnType(f: PrismaField, provider: PrismaProvider): string {
+  const types = COLUMN_TYPES[f.type];
+  if (!types) throw new Error(`[prisma-schema] no ${provider} column type for ${f.name} ${f.type}`);
+  if (provider !== 'mysql') return types[1];
+  const db = MYSQL_NATIVE.has(f.type) ? f.attributes.find((a) => a.name.startsWith('db.')) : undefined;
+  return db ? `${db.name.slice(3).toUpperCase()}${db.args ? `(${db.args})` : ''}` : types[0];
+}
 
 /** The SQL DEFAULT of a field, or '' when the client supplies the value (uuid(), cuid(), @updatedAt). */
 function sqlDefault(f: PrismaField, provider: PrismaProvider): string {
@@ -98,7 +82,7 @@ function createTable(model: PrismaModel, schema: PrismaSchema, provider: PrismaP
   for (const f of model.fields) {
     if (!SCALAR_TYPES.has(f.type)) continue;
     const auto = f.attributes.some((a) => a.name === 'default' && a.args?.trim() === 'autoincrement()');
-    let line = `  ${q(t.column(f.name))} ${provider === 'mysql' ? mysqlType(f) : SQLITE_TYPES[f.type]}`;
+    let line = `  ${q(t.column(f.name))} ${columnType(f, provider)}`;
     if (!f.optional) line += ' NOT NULL';
     if (auto && provider === 'sqlite') {
       line = `  ${q(t.column(f.name))} INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT`;

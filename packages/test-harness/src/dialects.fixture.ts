@@ -9,6 +9,7 @@ import {
   type PrismaModel,
   type PrismaProvider,
   parseSchema,
+  SCALAR_TYPES,
   transformSchema,
 } from '@app/prisma-schema';
 
@@ -28,17 +29,6 @@ export function packageModels(provider: PrismaProvider): { pkg: string; models: 
     }));
 }
 
-const SCALARS = new Set([
-  'String',
-  'Boolean',
-  'Int',
-  'BigInt',
-  'Float',
-  'Decimal',
-  'DateTime',
-  'Json',
-  'Bytes',
-]);
 const isAuto = (f: PrismaField) =>
   f.attributes.some((a) => a.name === 'default' && a.args === 'autoincrement()');
 const when = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
@@ -70,7 +60,7 @@ function value(model: string, f: PrismaField): unknown {
 export function rowData(model: PrismaModel, all: PrismaModel[]): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const f of model.fields) {
-    if (SCALARS.has(f.type) && !isAuto(f)) data[f.name] = value(model.name, f);
+    if (SCALAR_TYPES.has(f.type) && !isAuto(f)) data[f.name] = value(model.name, f);
   }
   // A foreign key takes the value the referenced model's row has.
   for (const f of model.fields) {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mariadb from 'mariadb';
-import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
+import { poolHarness, serviceUnavailable, uniqueTag } from './service.js';
 
 const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -104,21 +104,7 @@ export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promi
     }
   }
 
-  let cleaned = false;
-  const harness: MariaDbHarness = {
-    available,
-    url,
-    database,
-    config,
-    pool,
-    query: (sql, params) => pool.query(sql, params),
-    async cleanup() {
-      if (cleaned) return;
-      cleaned = true;
-      if (available) await pool.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
-      await pool.end().catch(() => {});
-    },
-  };
-  atEndOfFile(() => harness.cleanup());
-  return harness;
+  const drop = () => pool.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  const query: MariaDbHarness['query'] = (sql, params) => pool.query(sql, params);
+  return { ...poolHarness(available, url, pool, drop), database, config, query };
 }

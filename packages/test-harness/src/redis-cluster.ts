@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { RedisProcesses, serverArgs, until, withNode } from './redis-processes.js';
 import { freePort } from './redis-server.js';
@@ -78,15 +75,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const masters = options.masters ?? 3;
   const replicas = options.replicas ?? 1;
   const count = masters * (1 + replicas);
-  const dir = mkdtempSync(join(tmpdir(), 'app-redis-cluster-'));
   const ports: number[] = [];
   while (ports.length < count) {
     const port = await freePort();
     // The cluster bus listens on port + 10000: both must be free and distinct from the others.
     if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port);
   }
-  const processes = new RedisProcesses(dir);
-  const clients: Array<Cluster> = [];
+  const processes = new RedisProcesses('app-redis-cluster-');
+  const dir = processes.dir;
   const spawnNode = (port: number) =>
     processes.start(
       port,
@@ -153,8 +149,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       return synced === masters * replicas || undefined;
     });
   } catch (error) {
-    await processes.killAll();
-    rmSync(dir, { recursive: true, force: true });
+    await processes.closeAll();
     throw error;
   }
 
@@ -167,10 +162,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     })),
     startupNodes: ports.map((port) => ({ host: HOST, port })),
     client(clientOptions) {
-      const c = new Cluster(cluster.startupNodes as Array<{ host: string; port: number }>, clientOptions);
-      c.on('error', () => {});
-      clients.push(c);
-      return c;
+      return processes.track(
+        new Cluster(cluster.startupNodes as Array<{ host: string; port: number }>, clientOptions),
+      );
     },
     masterOf,
     async failover(key) {
@@ -186,11 +180,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (processes.has(port)) return;
       await spawnNode(port);
     },
-    async close() {
-      for (const c of clients.splice(0)) c.disconnect();
-      await processes.killAll();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => processes.closeAll(),
   };
   atEndOfFile(() => cluster.close());
   return cluster;

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 const HOST = '127.0.0.1';
@@ -46,11 +49,26 @@ export async function withNode<T>(port: number, fn: (c: Redis) => Promise<T>): P
   }
 }
 
-/** `redis-server` processes keyed by port: started, awaited until they answer PING, killed like a crash. */
+/**
+ * `redis-server` processes keyed by port: started, awaited until they answer PING, killed like a crash; with
+ * their own temp directory and the clients handed out, all released by {@link RedisProcesses.closeAll}.
+ */
 export class RedisProcesses {
   private readonly children = new Map<number, ChildProcess>();
+  private readonly clients: Array<{ disconnect(): void }> = [];
+  /** The temp directory the nodes run in (their config and cluster files). */
+  readonly dir: string;
 
-  constructor(private readonly cwd: string) {}
+  constructor(prefix: string) {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+  }
+
+  /** Keeps `client` to disconnect at {@link RedisProcesses.closeAll}, and swallows its error events. */
+  track<C extends { disconnect(): void; on(event: 'error', fn: () => void): unknown }>(client: C): C {
+    client.on('error', () => {});
+    this.clients.push(client);
+    return client;
+  }
 
   /** Whether the process on `port` runs. */
   has(port: number): boolean {
@@ -64,7 +82,7 @@ export class RedisProcesses {
 
   /** Starts `redis-server args` for `port` and waits until it answers PING. */
   async start(port: number, args: string[]): Promise<void> {
-    const child = spawn('redis-server', args, { stdio: 'ignore', cwd: this.cwd });
+    const child = spawn('redis-server', args, { stdio: 'ignore', cwd: this.dir });
     this.children.set(port, child);
     child.once('exit', () => {
       if (this.children.get(port) === child) this.children.delete(port);
@@ -85,8 +103,10 @@ export class RedisProcesses {
     });
   }
 
-  /** Kills every process. */
-  async killAll(): Promise<void> {
+  /** Disconnects the clients handed out, kills every process and removes the directory. */
+  async closeAll(): Promise<void> {
+    for (const c of this.clients.splice(0)) c.disconnect();
     await Promise.all(this.ports().map((port) => this.kill(port)));
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

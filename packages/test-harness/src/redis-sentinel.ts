@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { withNode as ask, RedisProcesses, serverArgs, until } from './redis-processes.js';
@@ -37,9 +36,8 @@ const HOST = '127.0.0.1';
  */
 export async function startRedisSentinel(): Promise<RedisSentinel> {
   const name = 'app-test';
-  const dir = mkdtempSync(join(tmpdir(), 'app-redis-sentinel-'));
-  const processes = new RedisProcesses(dir);
-  const clients: Redis[] = [];
+  const processes = new RedisProcesses('app-redis-sentinel-');
+  const dir = processes.dir;
   const [masterPort, replicaPort, ...sentinelPorts] = (await Promise.all(
     Array.from({ length: 5 }, () => freePort()),
   )) as [number, number, number, number, number];
@@ -85,8 +83,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
       );
     });
   } catch (error) {
-    await processes.killAll();
-    rmSync(dir, { recursive: true, force: true });
+    await processes.closeAll();
     throw error;
   }
 
@@ -94,10 +91,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
     name,
     sentinels: sentinelPorts.map((port) => ({ host: HOST, port })),
     client(options) {
-      const c = new Redis({ sentinels: [...setup.sentinels], name, ...options });
-      c.on('error', () => {});
-      clients.push(c);
-      return c;
+      return processes.track(new Redis({ sentinels: [...setup.sentinels], name, ...options }));
     },
     master,
     async failover() {
@@ -111,11 +105,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
       });
       return { from, to };
     },
-    async close() {
-      for (const c of clients.splice(0)) c.disconnect();
-      await processes.killAll();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => processes.closeAll(),
   };
   atEndOfFile(() => setup.close());
   return setup;

@@ -57,12 +57,7 @@ export async function requireRedis(): Promise<RedisHarness> {
       if (!available) return;
       const admin = new Redis(url, { maxRetriesPerRequest: 1 });
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await admin.unlink(...keys);
-        } while (cursor !== '0');
+        await unlinkByPrefix(admin, prefix);
       } finally {
         admin.disconnect();
         for (const c of clients.splice(0)) c.disconnect();
@@ -71,4 +66,22 @@ export async function requireRedis(): Promise<RedisHarness> {
   };
   atEndOfFile(() => harness.cleanup());
   return harness;
+}
+
+/**
+ * Deletes every key starting with `prefix` on one node (SCAN + UNLINK, never KEYS): what a test file or a
+ * bench leaves behind.
+ *
+ * @example
+ * ```ts
+ * await unlinkByPrefix(redis, 'bench:perm:');
+ * ```
+ */
+export async function unlinkByPrefix(client: Pick<Redis, 'scan' | 'unlink'>, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
 }

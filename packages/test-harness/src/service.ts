@@ -42,6 +42,29 @@ export function atEndOfFile(fn: () => Promise<void>): void {
   }
 }
 
+/**
+ * The parts every database harness shares: whether the service answered, its URL, the pool, and an
+ * idempotent `cleanup` that also runs after all tests of the calling file: `drop` what the file created
+ * (only when the service was reachable; failures ignored), then end the pool.
+ */
+export function poolHarness<P extends { end(): Promise<unknown> }>(
+  available: boolean,
+  url: string,
+  pool: P,
+  drop: () => Promise<unknown>,
+): { available: boolean; url: string; pool: P; cleanup(): Promise<void> } {
+  let done: Promise<void> | undefined;
+  const cleanup = () => {
+    done ??= (async () => {
+      if (available) await drop().catch(() => {});
+      await pool.end().catch(() => {});
+    })();
+    return done;
+  };
+  atEndOfFile(cleanup);
+  return { available, url, pool, cleanup };
+}
+
 /** A short random tag that keeps parallel test files apart. */
 export function uniqueTag(): string {
   return `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`;

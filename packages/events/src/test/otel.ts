@@ -4,7 +4,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { expect } from 'vitest';
 
-export { createTestSdk, type TestSdk } from '../../../core/src/otel-sdk.fixture.js';
+export { createTestSdk, type TestSdk } from '@app/test-harness/otel';
 
 /** A finished span as plain data (what a child process prints, and what assertions read). */
 export interface SpanView {

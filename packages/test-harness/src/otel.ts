@@ -1,5 +1,6 @@
-// Test helper (not published): an OpenTelemetry SDK with in-memory span and metric exporters, registered
-// globally or handed over as explicit providers.
+// Test helper (`@app/test-harness/otel`, not published): an OpenTelemetry SDK with in-memory span and metric
+// exporters, registered globally or handed over as explicit providers. The one copy every package's telemetry
+// tests use.
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -16,6 +17,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 
+/** An OpenTelemetry SDK recording in memory: what {@link createTestSdk} returns. */
 export interface TestSdk {
   tracerProvider: BasicTracerProvider;
   meterProvider: MeterProvider;
@@ -25,6 +27,19 @@ export interface TestSdk {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Starts an OpenTelemetry SDK with in-memory exporters and an AsyncLocalStorage context manager, registered
+ * globally unless `global: false` (then pass `tracerProvider`/`meterProvider` explicitly). Call `shutdown()`
+ * in `afterEach`/`afterAll`: it unregisters every global.
+ *
+ * @example
+ * ```ts
+ * const sdk = createTestSdk();
+ * await service.doSomething();
+ * expect(sdk.spans().map((s) => s.name)).toContain('otp.send');
+ * await sdk.shutdown();
+ * ```
+ */
 export function createTestSdk(options: { global?: boolean } = {}): TestSdk {
   const spanExporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });

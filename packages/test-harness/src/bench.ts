@@ -1,0 +1,182 @@
+// Bench helpers (`@app/test-harness/bench`, not published): interleaved on/off comparisons measured in CPU time,
+// and an OpenTelemetry SDK that records everything and exports nowhere. The telemetry-cost benches of every
+// package (di, flags, ...) use these, so they measure the same way.
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { median } from './bench-results.js';
+
+export { type BenchMeasure, median, recordBenchResults } from './bench-results.js';
+
+import type { BenchMeasure } from './bench-results.js';
+
+/** `1.23 M` / `456 k`: a rate for a table. */
+export const formatRate = (x: number): string =>
+  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
+
+// This process's CPU time in µs: on a machine shared with other builds, time spent descheduled would
+// otherwise swamp a few-percent difference.
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** One side's work: `batch` operations on `subject`; may be sync or async. */
+export type BenchTask<S> = (subject: S, call: number) => unknown;
+
+/** Options of {@link compareInterleaved}. */
+export interface InterleavedOptions<S> {
+  /** The table row's label. */
+  label: string;
+  /** The subject measured as "on" (e.g. default telemetry) and as "off" (e.g. `telemetry: false`). */
+  on: S;
+  off: S;
+  /** What one call does to a subject. */
+  task: BenchTask<S>;
+  /** Rounds (each measures both sides; the side that goes first alternates). */
+  rounds: number;
+  /** Operations per task call, to turn calls/s into operations/s. */
+  batch: number;
+  /** How long each side samples per round, in ms. */
+  sampleMs: number;
+}
+
+/** What {@link compareInterleaved} measured: on ÷ off per round (1.00 = no cost), and the rates. */
+export interface InterleavedResult {
+  ratios: number[];
+  onRates: number[];
+  offRates: number[];
+  median: number;
+}
+
+async function sampleRate<S>(
+  task: BenchTask<S>,
+  subject: S,
+  batch: number,
+  sampleMs: number,
+): Promise<number> {
+  let n = 0;
+  const until = process.hrtime.bigint() + BigInt(sampleMs * 1e6);
+  const cpu = cpuMicros();
+  while (process.hrtime.bigint() < until) {
+    const pending = task(subject, n);
+    if (pending instanceof Promise) await pending;
+    n++;
+  }
+  return (n * batch) / ((cpuMicros() - cpu) / 1e6);
+}
+
+/**
+ * Prints the title and the header of the table {@link compareInterleaved} fills, one row per call.
+ *
+ * @example
+ * ```ts
+ * printInterleavedHeader('@app/di telemetry cost: 21 rounds', 'resolves/s');
+ * ```
+ */
+export function printInterleavedHeader(title: string, unit: string): void {
+  console.log(`${title}\n`);
+  console.log(
+    `| scenario | default telemetry ${unit} | telemetry: false ${unit} | ratio (median) | IQR | min-max |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+}
+
+/**
+ * Measures `task` on `on` and on `off` in interleaved rounds (CPU-time rates), prints a Markdown row
+ * `| label | on/s | off/s | median ratio | IQR | min-max |` and returns the per-round figures.
+ *
+ * @example
+ * ```ts
+ * const r = await compareInterleaved({ label: 'resolve', on, off, task, rounds: 21, batch: 100, sampleMs: 200 });
+ * ```
+ */
+export async function compareInterleaved<S>(o: InterleavedOptions<S>): Promise<InterleavedResult> {
+  await sampleRate(o.task, o.on, o.batch, o.sampleMs);
+  await sampleRate(o.task, o.off, o.batch, o.sampleMs);
+  const result: InterleavedResult = { ratios: [], onRates: [], offRates: [], median: 0 };
+  for (let r = 0; r < o.rounds; r++) {
+    const onFirst = r % 2 === 0;
+    const x = await sampleRate(o.task, onFirst ? o.on : o.off, o.batch, o.sampleMs);
+    const y = await sampleRate(o.task, onFirst ? o.off : o.on, o.batch, o.sampleMs);
+    const [a, b] = onFirst ? [x, y] : [y, x];
+    result.onRates.push(a);
+    result.offRates.push(b);
+    result.ratios.push(a / b);
+  }
+  result.median = median(result.ratios);
+  const sorted = [...result.ratios].sort((p, q) => p - q);
+  const q1 = sorted[Math.floor(sorted.length / 4)] as number;
+  const q3 = sorted[Math.floor((sorted.length * 3) / 4)] as number;
+  const range = `${(sorted[0] as number).toFixed(3)}-${(sorted.at(-1) as number).toFixed(3)}`;
+  console.log(
+    `| ${o.label} | ${formatRate(median(result.onRates))} | ${formatRate(median(result.offRates))} | ${result.median.toFixed(3)} | ${q1.toFixed(3)}-${q3.toFixed(3)} | ${range} |`,
+  );
+  return result;
+}
+
+/**
+ * The {@link BenchMeasure} of an interleaved comparison: its per-round ratios and both sides' rates.
+ *
+ * @example
+ * ```ts
+ * recordBenchResults(dir, '@app/di', [interleavedMeasure('telemetry cost: resolve', 'telemetry: false', r, 'resolves/s', 0.97)]);
+ * ```
+ */
+export function interleavedMeasure(
+  measure: string,
+  anchor: string,
+  result: InterleavedResult,
+  unit: string,
+  target?: number,
+): BenchMeasure {
+  const m: BenchMeasure = {
+    measure,
+    anchor,
+    ratios: result.ratios,
+    ours: result.onRates,
+    anchorValues: result.offRates,
+    unit,
+  };
+  if (target !== undefined) m.target = target;
+  return m;
+}
+
+/**
+ * Registers, globally, an OpenTelemetry SDK that records everything and exports nowhere
+ * (`BatchSpanProcessor` with a no-op exporter, a `MeterProvider` whose reader does not export during a
+ * run, an AsyncLocalStorage context manager): the "SDK installed" phase of a telemetry-cost bench.
+ *
+ * @example
+ * ```ts
+ * const sdk = startNoopOtelSdk();
+ * await compareInterleaved({ ... });
+ * await sdk.shutdown();
+ * ```
+ */
+export function startNoopOtelSdk(): { shutdown(): Promise<void> } {
+  const noopSpans: SpanExporter = { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} };
+  const noopMetrics: PushMetricExporter = {
+    export: (_m, done) => done({ code: 0 }),
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
+  const meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 60_000 })],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  return {
+    async shutdown() {
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}
