@@ -24,19 +24,19 @@ describe.skipIf(!redis.available)(
     idempotencyStoreContract({
       ...t,
       name: 'redis cluster',
-      create: () => redisIdempotencyStore({ client, keyPrefix: 'idem:' }),
+      create: () => redisIdempotencyStore({ client, timeoutMs: 30_000, keyPrefix: 'idem:' }),
       inspect: () => scanKeys(client, 'idem:'),
     });
     statusStoreContract({
       ...t,
       name: 'redis cluster',
-      create: () => redisStatusStore({ client, keyPrefix: 'status:' }),
+      create: () => redisStatusStore({ client, timeoutMs: 30_000, keyPrefix: 'status:' }),
       inspect: () => scanKeys(client, 'status:'),
     });
 
     it('tags each key (and each message) on its own, so keys spread over every master', async () => {
-      const store = redisIdempotencyStore({ client, keyPrefix: 'spread:' });
-      const statuses = redisStatusStore({ client, keyPrefix: 'spread-status:' });
+      const store = redisIdempotencyStore({ client, timeoutMs: 30_000, keyPrefix: 'spread:' });
+      const statuses = redisStatusStore({ client, timeoutMs: 30_000, keyPrefix: 'spread-status:' });
       const masters = new Set<number>();
       for (let i = 0; i < 30; i++) {
         await store.reserve(`order-${i}`, 'fp', 60_000);

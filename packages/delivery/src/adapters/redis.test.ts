@@ -14,18 +14,18 @@ describe.skipIf(!redis.available)('Redis stores on one real node', () => {
   idempotencyStoreContract({
     ...t,
     name: 'redis',
-    create: () => redisIdempotencyStore({ client, keyPrefix: `${keyPrefix}idem:` }),
+    create: () => redisIdempotencyStore({ client, timeoutMs: 30_000, keyPrefix: `${keyPrefix}idem:` }),
     inspect: () => scanKeys(client, `${keyPrefix}idem:`),
   });
   statusStoreContract({
     ...t,
     name: 'redis',
-    create: () => redisStatusStore({ client, keyPrefix: `${keyPrefix}status:` }),
+    create: () => redisStatusStore({ client, timeoutMs: 30_000, keyPrefix: `${keyPrefix}status:` }),
     inspect: () => scanKeys(client, `${keyPrefix}status:`),
   });
 
   it('keeps one hash per key under its own hash tag: the lock TTL, then the result TTL', async () => {
-    const store = redisIdempotencyStore({ client, keyPrefix });
+    const store = redisIdempotencyStore({ client, timeoutMs: 30_000, keyPrefix });
     const r = await store.reserve('order-1', 'fp1', 5_000);
     if (!r.acquired) throw new Error('expected to acquire');
     const key = `${keyPrefix}{order-1}`;
@@ -40,7 +40,7 @@ describe.skipIf(!redis.available)('Redis stores on one real node', () => {
   });
 
   it('keeps a status in three keys under the message hash tag, expiring ttlMs after the last event', async () => {
-    const store = redisStatusStore({ client, keyPrefix, ttlMs: 50_000 });
+    const store = redisStatusStore({ client, timeoutMs: 30_000, keyPrefix, ttlMs: 50_000 });
     await store.record({
       messageId: 'msg-1',
       eventId: 'e1',
@@ -65,7 +65,7 @@ describe.skipIf(!redis.available)('Redis stores on one real node', () => {
   });
 
   it('runs its scripts by EVALSHA after the first call (no script body per call)', async () => {
-    const store = redisIdempotencyStore({ client, keyPrefix });
+    const store = redisIdempotencyStore({ client, timeoutMs: 30_000, keyPrefix });
     await store.reserve('sha-warm', 'fp', 5_000);
     const sent: string[] = [];
     const spy = {
@@ -101,5 +101,9 @@ describe('redisIdempotencyStore on ioredis-mock', () => {
   // ioredis-mock runs Lua through fengari; it covers the hash commands used here.
   const client = new RedisMock();
   afterAll(() => client.disconnect());
-  idempotencyStoreContract({ ...t, name: 'ioredis-mock', create: () => redisIdempotencyStore({ client }) });
+  idempotencyStoreContract({
+    ...t,
+    name: 'ioredis-mock',
+    create: () => redisIdempotencyStore({ client, timeoutMs: 30_000 }),
+  });
 });
