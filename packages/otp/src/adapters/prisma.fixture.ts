@@ -1,5 +1,6 @@
 // The Prisma store's tests, once for every database: each test file (one per database, each with a database
 // or schema of its own) calls prismaDialectSuite with how to reach its database.
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
 import { issueRequest, tally } from '../testing-kit.js';
@@ -170,8 +171,8 @@ export function prismaDialectSuite(f: DialectFixture): void {
       expect(wrong.statements.length).toBeGreaterThan(0);
       // Twice with a fresh unknown key: the first may create the decoy row later ones update; same cost.
       for (const [label, key, status] of [
-        ['no challenge', `eq-none-${Math.random()}`, 'unavailable'],
-        ['no challenge again', `eq-none-${Math.random()}`, 'unavailable'],
+        ['no challenge', `eq-none-${randomUUID()}`, 'unavailable'],
+        ['no challenge again', `eq-none-${randomUUID()}`, 'unavailable'],
         ['expired', expired.challengeKey, 'expired'],
         ['locked', locked.challengeKey, 'unavailable'],
         ['used', used.challengeKey, 'unavailable'],
