@@ -5,9 +5,8 @@
 // never exports during the run): the same against `telemetry: false`, measured, no target.
 // Run: pnpm --filter @app/flags bench:telemetry   (FLAGS_TELEMETRY_ROUNDS=n, default 21)
 import {
-  compareInterleaved,
   interleavedMeasure,
-  printInterleavedHeader,
+  interleavedSuite,
   recordBenchResults,
   startNoopOtelSdk,
 } from '@app/test-harness/bench';
@@ -56,13 +55,15 @@ const inSpan =
       span.end();
     });
 
-const compare = (label: string, task: Task) =>
-  compareInterleaved({ label, on, off, task, rounds: ROUNDS, batch: BATCH, sampleMs: SAMPLE_MS });
-
-printInterleavedHeader(
-  `@app/flags telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} evaluations per call`,
-  'evals/s',
-);
+const compare = interleavedSuite({
+  title: `@app/flags telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} evaluations per call`,
+  unit: 'evals/s',
+  on,
+  off,
+  rounds: ROUNDS,
+  batch: BATCH,
+  sampleMs: SAMPLE_MS,
+});
 const quiet = [
   await compare('API installed, no SDK: isEnabled (50% rollout)', isEnabled),
   await compare('API installed, no SDK: evaluate (variants)', evaluate),

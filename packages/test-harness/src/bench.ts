@@ -203,3 +203,29 @@ export function startNoopOtelSdk(): { shutdown(): Promise<void> } {
   metrics.setGlobalMeterProvider(sdk.meterProvider);
   return { shutdown: () => sdk.shutdown() };
 }
+
+/** Options of {@link interleavedSuite}: a table's title and unit, and what every row compares. */
+export interface InterleavedSuiteOptions<S> extends Omit<InterleavedOptions<S>, 'label' | 'task'> {
+  /** Printed above the table. */
+  title: string;
+  /** The rates' unit in the column headers, e.g. `evals/s`. */
+  unit: string;
+}
+
+/**
+ * Prints the table header ({@link printInterleavedHeader}) and returns `compare(label, task)`, which runs
+ * {@link compareInterleaved} with the suite's subjects and sizes and prints one row.
+ *
+ * @example
+ * ```ts
+ * const compare = interleavedSuite({ title: '@app/di telemetry cost', unit: 'resolves/s', on, off, rounds: 21, batch: 100, sampleMs: 200 });
+ * const r = await compare('resolve', task);
+ * ```
+ */
+export function interleavedSuite<S>(
+  o: InterleavedSuiteOptions<S>,
+): (label: string, task: BenchTask<S>) => Promise<InterleavedResult> {
+  printInterleavedHeader(o.title, o.unit);
+  const { title: _title, unit: _unit, ...shared } = o;
+  return (label, task) => compareInterleaved({ ...shared, label, task });
+}
