@@ -57,3 +57,9 @@ export function prismaProvider(
   if (named !== undefined && Object.hasOwn(PROVIDERS, named)) return PROVIDERS[named] as PrismaProvider;
   throw fail(named);
 }
+
+/** The raw-query methods of a PrismaClient (or of its transaction client) the packages' SQL adapters use. */
+export interface PrismaUnsafeClient {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}

@@ -1,4 +1,10 @@
-import { type Closeable, closeable, type PrismaProvider, prismaProvider } from '@app/core';
+import {
+  type Closeable,
+  closeable,
+  type PrismaProvider,
+  type PrismaUnsafeClient,
+  prismaProvider,
+} from '@app/core';
 import { PermissionError, PermissionErrorCode } from '../errors.js';
 import type { Assignment, Effect, NormalizedScope, Rule } from '../model.js';
 import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
@@ -20,10 +26,7 @@ export interface PrismaInteractiveTransactionOptions {
 }
 
 /** The raw-query methods the store uses, on the client and inside a transaction. */
-export interface PrismaRawClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
+export type PrismaRawClient = PrismaUnsafeClient;
 
 /**
  * The part of a generated PrismaClient the store uses (typed structurally: no generated types imported,
