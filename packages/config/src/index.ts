@@ -2,19 +2,7 @@ export type { ConfigSource, ConfigWatchCallback, Unsubscribe } from '@app/core';
 export { ConfigError, ConfigErrorCode, isConfigError } from './errors.js';
 export { inProcessConfigSync } from './in-process-sync.js';
 export { createConfigService } from './service.js';
-export type {
-  ConfigCacheOptions,
-  ConfigInput,
-  ConfigListEntry,
-  ConfigSchemas,
-  ConfigService,
-  ConfigServiceOptions,
-  ConfigSetOptions,
-  ConfigValue,
-  ListedValue,
-  NoSchemas,
-  WatchedValue,
-} from './service-types.js';
+export type * from './service-types.js';
 export type {
   ConfigEntry,
   ConfigRecord,

@@ -30,6 +30,7 @@ export * from './errors.js';
 export * from './event-sink.js';
 export * from './limiter.js';
 export * from './logger.js';
+export * from './prisma-provider.js';
 export type {
   FailureClassification,
   FailureKind,

@@ -7,9 +7,8 @@
 // Run: pnpm --filter @app/di bench:telemetry   (DI_TELEMETRY_ROUNDS=n, default 21)
 import 'reflect-metadata';
 import {
-  compareInterleaved,
   interleavedMeasure,
-  printInterleavedHeader,
+  interleavedSuite,
   recordBenchResults,
   startNoopOtelSdk,
 } from '@app/test-harness/bench';
@@ -40,13 +39,15 @@ const syncResolve: Task = (c) => {
   for (let j = 0; j < BATCH; j++) if (c.resolve(LEAF)) sink++;
 };
 
-const compare = (label: string, task: Task) =>
-  compareInterleaved({ label, on, off, task, rounds: ROUNDS, batch: BATCH, sampleMs: SAMPLE_MS });
-
-printInterleavedHeader(
-  `@app/di telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} resolves per call`,
-  'resolves/s',
-);
+const compare = interleavedSuite({
+  title: `@app/di telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} resolves per call`,
+  unit: 'resolves/s',
+  on,
+  off,
+  rounds: ROUNDS,
+  batch: BATCH,
+  sampleMs: SAMPLE_MS,
+});
 const quiet = [
   await compare('API installed, no SDK: transient async factory, resolveAsync', asyncResolve),
   await compare('API installed, no SDK: transient class, resolve', syncResolve),

@@ -5,8 +5,6 @@
 // a ratio taken per round. Writes bench/results.json (recordBenchResults) and the cluster part of
 // bench/RESULTS.md.
 //   pnpm --filter @app/events bench:cluster
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type RedisCluster,
   recordBenchResults,
@@ -20,7 +18,7 @@ import { createEventBus } from '../src/index.js';
 import { otherMeasures, writeClusterSection } from './cluster-results.js';
 import { median } from './publish.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 800);
 const IN_FLIGHT = 1000;

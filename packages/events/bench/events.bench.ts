@@ -5,10 +5,12 @@
 // median per process, then the median over processes, with the min-max over processes as the spread.
 // Writes bench/bench-results.json and regenerates bench/RESULTS.md from it.
 // Run: pnpm --filter @app/events bench   (REDIS_URL, default redis://127.0.0.1:6379)
+
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unlinkByPrefix } from '@app/test-harness';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisEventTransport } from '../src/adapters/redis/index.js';
@@ -153,14 +155,7 @@ console.table(latency);
 
 // ---- results -------------------------------------------------------------------------------------------
 const client = new Redis(url);
-for (const match of [`${prefix}*`, `${bullPrefix}:*`]) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
-}
+for (const prefixOf of [prefix, `${bullPrefix}:`]) await unlinkByPrefix(client, prefixOf);
 client.disconnect();
 
 interface Summary {

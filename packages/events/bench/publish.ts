@@ -2,7 +2,9 @@
 // round runs every task for the same time slice, in a rotating order, so the machine's load drifts over all
 // of them alike. A ratio is computed per round (ours / anchor, measured moments apart), and the process
 // reports the median over its rounds. Run by events.bench.ts in fresh processes; prints one JSON line.
+
 import { randomUUID } from 'node:crypto';
+import { unlinkByPrefix } from '@app/test-harness';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisEventTransport } from '../src/adapters/redis/index.js';
@@ -113,14 +115,7 @@ export async function runPublish(url: string, rounds: number, sliceMs: number): 
   await queue.obliterate({ force: true }).catch(() => {});
   await queue.close();
   await bus.close();
-  for (const match of [`${prefix}*`, `${bullPrefix}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== '0');
-  }
+  for (const prefixOf of [prefix, `${bullPrefix}:`]) await unlinkByPrefix(client, prefixOf);
   client.disconnect();
   return { rates, ratios };
 }

@@ -8,9 +8,8 @@
 // Run: pnpm --filter @app/events bench:telemetry   (DATABASE_URL, MARIADB_URL as the tests)
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BenchMeasure, recordBenchResults } from '@app/test-harness';
+import { join } from 'node:path';
+import { type BenchMeasure, median, recordBenchResults } from '@app/test-harness/bench';
 import { PrismaClient } from '@app/test-harness/prisma';
 import { PrismaClientMariaDb } from '@app/test-harness/prisma-mariadb';
 import { PrismaClientSqlite } from '@app/test-harness/prisma-sqlite';
@@ -27,17 +26,11 @@ import { memoryEventTransport } from '../src/adapters/memory.js';
 import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from '../src/adapters/prisma.js';
 import { createEventBus, type EventBus } from '../src/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 151);
 const OPS = Number(process.env.BENCH_OPS ?? 4_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000);
 const RELAY_ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 5);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 // ---- (a) publish ----
 type Events = { 'order.placed': { orderId: string; total: number } };

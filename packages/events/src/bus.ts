@@ -22,21 +22,7 @@ import { assertEventName, assertPattern } from './pattern.js';
 import { EventsTelemetry, systemOf } from './telemetry.js';
 import type { EventMap, EventRecord, EventSelector, TransportSubscription } from './types.js';
 
-export type {
-  DeliveredEvent,
-  DeliveryOf,
-  EnvelopeOf,
-  EventBus,
-  EventBusOptions,
-  EventEnvelope,
-  EventHandler,
-  HistoryOptions,
-  PublishedEvent,
-  ReplayOptions,
-  SubscribeOptions,
-  Subscription,
-} from './bus-types.js';
-export type { EventMap, PublishInput } from './types.js';
+// Types are exported from index.ts (bus-types.ts), not re-exported here.
 
 function invalid(message: string, code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT): EventsError {
   return new EventsError(code, message);

@@ -1,18 +1,5 @@
 export { createEventBus } from './bus.js';
-export type {
-  DeliveredEvent,
-  DeliveryOf,
-  EnvelopeOf,
-  EventBus,
-  EventBusOptions,
-  EventEnvelope,
-  EventHandler,
-  HistoryOptions,
-  PublishedEvent,
-  ReplayOptions,
-  SubscribeOptions,
-  Subscription,
-} from './bus-types.js';
+export type * from './bus-types.js';
 export { EventsError, EventsErrorCode, isEventsError } from './errors.js';
 export type { MatchingNames, PatternTemplate } from './pattern.js';
 export { compilePattern } from './pattern.js';

@@ -4,14 +4,13 @@
 // Phase 2, an SDK registered (BatchSpanProcessor with a no-op exporter, a MeterProvider with a reader that
 // never exports during the run): the same against `telemetry: false`, measured, no target.
 // Run: pnpm --filter @app/flags bench:telemetry   (FLAGS_TELEMETRY_ROUNDS=n, default 21)
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+  interleavedMeasure,
+  interleavedSuite,
+  recordBenchResults,
+  startNoopOtelSdk,
+} from '@app/test-harness/bench';
+import { trace } from '@opentelemetry/api';
 import { createFlags, type Flags } from '../src/index.js';
 import { memoryConfigSource } from '../src/testing.js';
 import { setFlag } from '../src/writer.js';
@@ -56,93 +55,42 @@ const inSpan =
       span.end();
     });
 
-/** Evaluations per second of `task` on `flags` over about SAMPLE_MS. */
-// Rates use this process's CPU time (process.cpuUsage), not wall time: on a machine shared with other
-// builds, time spent descheduled would otherwise swamp a 3% difference.
-function cpuMicros(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-function sample(task: Task, flags: Flags): number {
-  let n = 0;
-  const until = process.hrtime.bigint() + BigInt(SAMPLE_MS * 1e6);
-  const cpu = cpuMicros();
-  while (process.hrtime.bigint() < until) {
-    task(flags, n);
-    n++;
-  }
-  return (n * BATCH) / ((cpuMicros() - cpu) / 1e6);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
-
-/** Interleaved rounds; the ratio is on ÷ off per round (1.00 = no cost). */
-function compare(label: string, task: Task) {
-  sample(task, on);
-  sample(task, off);
-  const ratios: number[] = [];
-  const onRates: number[] = [];
-  const offRates: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    let a: number;
-    let b: number;
-    if (r % 2 === 0) {
-      a = sample(task, on);
-      b = sample(task, off);
-    } else {
-      b = sample(task, off);
-      a = sample(task, on);
-    }
-    onRates.push(a);
-    offRates.push(b);
-    ratios.push(a / b);
-  }
-  const sorted = [...ratios].sort((x, y) => x - y);
-  const q1 = sorted[Math.floor(sorted.length / 4)]!;
-  const q3 = sorted[Math.floor((sorted.length * 3) / 4)]!;
-  console.log(
-    `| ${label} | ${fmt(median(onRates))} | ${fmt(median(offRates))} | ${median(ratios).toFixed(3)} | ${q1.toFixed(3)}-${q3.toFixed(3)} | ${sorted[0]!.toFixed(3)}-${sorted.at(-1)!.toFixed(3)} |`,
-  );
-  return median(ratios);
-}
-
-console.log(
-  `@app/flags telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} evaluations per call\n`,
-);
-console.log(
-  '| scenario | default telemetry evals/s | telemetry: false evals/s | ratio (median) | IQR | min-max |',
-);
-console.log('|---|---:|---:|---:|---:|---:|');
+const compare = interleavedSuite({
+  title: `@app/flags telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} evaluations per call`,
+  unit: 'evals/s',
+  on,
+  off,
+  rounds: ROUNDS,
+  batch: BATCH,
+  sampleMs: SAMPLE_MS,
+});
 const quiet = [
-  compare('API installed, no SDK: isEnabled (50% rollout)', isEnabled),
-  compare('API installed, no SDK: evaluate (variants)', evaluate),
+  await compare('API installed, no SDK: isEnabled (50% rollout)', isEnabled),
+  await compare('API installed, no SDK: evaluate (variants)', evaluate),
 ];
 
 // Phase 2: an SDK that records everything and exports nowhere.
-const noopSpans: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-const noopMetrics: PushMetricExporter = {
-  export: (_m, done) => done({ code: 0 }),
-  shutdown: async () => {},
-  forceFlush: async () => {},
-};
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
-const meterProvider = new MeterProvider({
-  readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 60_000 })],
-});
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-trace.setGlobalTracerProvider(tracerProvider);
-metrics.setGlobalMeterProvider(meterProvider);
-compare('SDK, no active span (count only): isEnabled', isEnabled);
-compare('SDK, inside a request span (event + count): isEnabled', inSpan(isEnabled));
-compare('SDK, inside a request span (event + count): evaluate', inSpan(evaluate));
-await tracerProvider.shutdown();
-await meterProvider.shutdown();
+const sdk = startNoopOtelSdk();
+const withSdk = [
+  await compare('SDK, no active span (count only): isEnabled', isEnabled),
+  await compare('SDK, inside a request span (event + count): isEnabled', inSpan(isEnabled)),
+  await compare('SDK, inside a request span (event + count): evaluate', inSpan(evaluate)),
+];
+await sdk.shutdown();
 await on.close();
 await off.close();
 
-const worst = Math.min(...quiet);
+const worst = Math.min(...quiet.map((q) => q.median));
 console.log(
   `\ntarget: API installed, no SDK within 3% of telemetry: false -> worst median ratio ${worst.toFixed(3)} (${worst >= 0.97 ? 'met' : 'NOT met'})`,
 );
+const OFF = 'the same flags with `telemetry: false`';
+const UNIT = 'evals/s (CPU time)';
+recordBenchResults(import.meta.dirname, '@app/flags', [
+  interleavedMeasure('telemetry cost, no SDK: isEnabled', OFF, quiet[0]!, UNIT, 0.97),
+  interleavedMeasure('telemetry cost, no SDK: evaluate', OFF, quiet[1]!, UNIT, 0.97),
+  interleavedMeasure('telemetry cost, SDK: isEnabled, no span', OFF, withSdk[0]!, UNIT),
+  interleavedMeasure('telemetry cost, SDK: isEnabled in a span', OFF, withSdk[1]!, UNIT),
+  interleavedMeasure('telemetry cost, SDK: evaluate in a span', OFF, withSdk[2]!, UNIT),
+]);
 if (sink === 42) console.log('');

@@ -18,6 +18,16 @@ const asciiString = fc.string({
   maxLength: 40,
 });
 
+/** The rollout hash a popular guide suggests (Java's String.hashCode, absolute): the foil of the tests below. */
+function guideHash(userId: string): number {
+  let hash = 0;
+  for (let i = 0; i < userId.length; i++) {
+    hash = (hash << 5) - hash + userId.charCodeAt(i);
+    hash &= hash;
+  }
+  return Math.abs(hash);
+}
+
 describe('murmurhash3 x86_32', () => {
   it('matches the published vectors (generated from unleash-client and murmurhash)', () => {
     expect(BUCKETING_VECTORS.ascii.length).toBeGreaterThanOrEqual(60);
@@ -116,14 +126,6 @@ describe('rollout properties', () => {
   });
 
   it("shows why: the guide's hash leaves the flag name out, so every flag picks the same users", () => {
-    const guideHash = (userId: string) => {
-      let hash = 0;
-      for (let i = 0; i < userId.length; i++) {
-        hash = (hash << 5) - hash + userId.charCodeAt(i);
-        hash &= hash;
-      }
-      return Math.abs(hash);
-    };
     const ids = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
     const guideA = ids.filter((id) => guideHash(id) % 100 < 10);
     expect(guideA.length).toBeGreaterThan(0);
@@ -133,14 +135,7 @@ describe('rollout properties', () => {
   });
 
   it("shows why: the guide's hash puts ids that differ in their last character in neighbouring buckets", () => {
-    const guideBucket = (userId: string) => {
-      let hash = 0;
-      for (let i = 0; i < userId.length; i++) {
-        hash = (hash << 5) - hash + userId.charCodeAt(i);
-        hash &= hash;
-      }
-      return Math.abs(hash) % 100;
-    };
+    const guideBucket = (userId: string) => guideHash(userId) % 100;
     const ids = Array.from({ length: 10 }, (_, i) => `user-1${i}`);
     const step = (bucket: (id: string) => number) =>
       ids.slice(1).map((id, i) => (bucket(id) - bucket(ids[i] as string) + 100) % 100);

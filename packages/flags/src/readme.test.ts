@@ -16,6 +16,15 @@ async function run(code: string, log: (...args: unknown[]) => void) {
   await new AsyncFunction(...Object.keys(scope), body)(...Object.values(scope));
 }
 
+/** Runs the README block containing `marker` and returns what it logged, one array of arguments per call. */
+async function logsOf(marker: string): Promise<unknown[][]> {
+  const example = blocks.find((b) => b.includes(marker));
+  expect(example).toBeDefined();
+  const logged: unknown[][] = [];
+  await run(example as string, (...args) => logged.push(args));
+  return logged;
+}
+
 describe('README', () => {
   it('the quickstart runs as written', async () => {
     const quickstart = blocks.find((b) => b.includes('createFlags({ source: config })'))!;
@@ -24,10 +33,7 @@ describe('README', () => {
   });
 
   it('the validation example prints what it says', async () => {
-    const example = blocks.find((b) => b.includes('err.issues'))!;
-    const logged: unknown[][] = [];
-    await run(example, (...args) => logged.push(args));
-    expect(logged).toEqual([
+    expect(await logsOf('err.issues')).toEqual([
       [
         'INVALID_DEFINITION',
         ['variants[0].weight: must be a non-negative integer', 'rollout: must be an integer from 0 to 100'],
@@ -42,9 +48,8 @@ describe('README', () => {
   });
 
   it('the Unleash import example prints its report', async () => {
-    const example = blocks.find((b) => b.includes('importUnleashFeatures(exported)'))!;
-    const logged: unknown[][] = [];
-    await run(example, (...args) => logged.push(args));
-    expect(logged).toEqual([[['new-checkout strategies[1]: dropped']]]);
+    expect(await logsOf('importUnleashFeatures(exported)')).toEqual([
+      [['new-checkout strategies[1]: dropped']],
+    ]);
   });
 });

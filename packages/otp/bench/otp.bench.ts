@@ -9,6 +9,7 @@ import { Bench } from 'tinybench';
 import { redisOtpStore, VERIFY_SCRIPT } from '../src/adapters/redis.js';
 import { createOtpService } from '../src/index.js';
 import { startRedis } from './redis-server.js';
+import { benchOtp, poolPhone, sendPool } from './setup.js';
 
 const BATCH = 64;
 
@@ -16,29 +17,15 @@ const { url, stop } = await startRedis();
 const client = new Redis(url);
 const monitorClient = new Redis(url);
 try {
-  const otp = createOtpService({
-    store: redisOtpStore({ client, keyPrefix: 'bench:' }),
-    secret: 'benchmark-secret-benchmark-secret-0123456789',
-    channels: { sms: { deliver: async () => {} } },
-    // The bench guesses wrong on purpose, many times, and sends many codes: lift the send limits. Guesses stay
-    // under the (capped) attempt limit by spreading them over a pool of challenges, below.
-    maxAttempts: 100,
-    resendCooldownMs: 0,
-    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
-  });
+  // The bench guesses wrong on purpose, many times, and sends many codes: lift the send limits. Guesses stay
+  // under the (capped) attempt limit by spreading them over a pool of challenges, below.
+  const otp = benchOtp(redisOtpStore({ client, keyPrefix: 'bench:' }));
   const TO = '+14155550123';
   await otp.send({ to: TO, channel: 'sms', purpose: 'login' });
   // Wrong guesses rotate over 10,000 live challenges, so none reaches maxAttempts (100) during the run and
   // every measured verify takes the "wrong code, count the attempt" path.
   const POOL = 10_000;
-  const poolPhone = (i: number) => `+1650${String(1_000_000 + i).padStart(7, '0')}`;
-  for (let i = 0; i < POOL; i += 500) {
-    await Promise.all(
-      Array.from({ length: Math.min(500, POOL - i) }, (_, j) =>
-        otp.send({ to: poolPhone(i + j), channel: 'sms', purpose: 'login' }),
-      ),
-    );
-  }
+  await sendPool(otp, POOL, 500);
   let guess = 0;
   const wrongVerify = () => otp.verify({ to: poolPhone(guess++ % POOL), code: '000000', purpose: 'login' });
   await wrongVerify();

@@ -15,48 +15,29 @@ import {
   requireSqlite,
   startRedisCluster,
 } from '@app/test-harness';
+import { noopOtelProviders } from '@app/test-harness/bench';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { createTestPrismaMariaDb } from '@app/test-harness/prisma-mariadb';
 import { createTestPrismaSqlite } from '@app/test-harness/prisma-sqlite';
-import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Redis } from 'ioredis';
 import { memoryOtpStore } from '../src/adapters/memory.js';
 import { migrationStatements } from '../src/adapters/migrations.fixture.js';
 import { type PrismaOtpClient, prismaOtpStore } from '../src/adapters/prisma.js';
 import { redisOtpStore } from '../src/adapters/redis.js';
-import { createOtpService, type OtpServiceOptions, type OtpStore } from '../src/index.js';
+import type { OtpServiceOptions, OtpStore } from '../src/index.js';
 import { startRedis } from './redis-server.js';
 import { interleave } from './rounds.js';
+import { benchOtp, poolPhone, sendPool } from './setup.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
 const measures: Parameters<typeof recordBenchResults>[2] = [];
 
 /** A service over `store` with `pool` live challenges; `wrong()` guesses wrong on the next one. */
 async function pooled(store: OtpStore, pool: number, extra: Partial<OtpServiceOptions> = {}) {
-  const otp = createOtpService({
-    store,
-    secret: 'benchmark-secret-benchmark-secret-0123456789',
-    channels: { sms: { deliver: async () => {} } },
-    maxAttempts: 100,
-    resendCooldownMs: 0,
-    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
-    ...extra,
-  });
-  const phone = (i: number) => `+1650${String(1_000_000 + i).padStart(7, '0')}`;
-  for (let i = 0; i < pool; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, pool - i) }, (_, j) =>
-        otp.send({ to: phone(i + j), channel: 'sms', purpose: 'login' }),
-      ),
-    );
-  }
+  const otp = benchOtp(store, extra);
+  await sendPool(otp, pool, 100);
   let n = 0;
-  return { otp, wrong: () => otp.verify({ to: phone(n++ % pool), code: '000000', purpose: 'login' }) };
+  return { otp, wrong: () => otp.verify({ to: poolPhone(n++ % pool), code: '000000', purpose: 'login' }) };
 }
 
 // --- Redis: anchor, cluster vs single node, durability --------------------------------------------------
@@ -145,16 +126,8 @@ for (const [name, available, client, cleanup] of databases) {
 }
 
 // --- Telemetry: nil cost with no SDK; cost with an SDK that exports nothing --------------------------------
-const noopSpans: SpanExporter = { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} };
-const noopMetrics: PushMetricExporter = {
-  export: (_m, done) => done({ code: 0 }),
-  forceFlush: async () => {},
-  shutdown: async () => {},
-};
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
-const meterProvider = new MeterProvider({
-  readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 3_600_000 })],
-});
+const sdk = noopOtelProviders();
+const { tracerProvider, meterProvider } = sdk;
 const off = await pooled(memoryOtpStore(), 2000, { telemetry: false });
 const apiOnly = await pooled(memoryOtpStore(), 2000);
 const withSdk = await pooled(memoryOtpStore(), 2000, { telemetry: { tracerProvider, meterProvider } });
@@ -182,8 +155,7 @@ measures.push(
     ratios: sdkCost.ratios['SDK, no-op exporters']!,
   },
 );
-await tracerProvider.shutdown();
-await meterProvider.shutdown();
+await sdk.shutdown();
 
 recordBenchResults(import.meta.dirname, '@app/otp', measures);
 for (const m of measures) {

@@ -8,8 +8,8 @@
  */
 import { Redis } from 'ioredis';
 import { redisOtpStore, VERIFY_SCRIPT } from '../src/adapters/redis.js';
-import { createOtpService } from '../src/index.js';
 import { startRedis } from './redis-server.js';
+import { benchOtp, poolPhone, sendPool } from './setup.js';
 
 const CONCURRENCY = 64;
 const ROUNDS = Number(process.env.ROUNDS ?? 25);
@@ -19,24 +19,10 @@ const POOL = 10_000;
 const { url, stop } = await startRedis();
 const client = new Redis(url);
 try {
-  const otp = createOtpService({
-    store: redisOtpStore({ client, keyPrefix: 'anchor:' }),
-    secret: 'benchmark-secret-benchmark-secret-0123456789',
-    channels: { sms: { deliver: async () => {} } },
-    maxAttempts: 100,
-    resendCooldownMs: 0,
-    destinationLimit: { max: 1_000_000_000, windowMs: 3_600_000 },
-  });
+  const otp = benchOtp(redisOtpStore({ client, keyPrefix: 'anchor:' }));
   // Wrong guesses rotate over 10,000 live challenges, so none reaches maxAttempts (100) during the run and
   // every measured verify takes the "wrong code, count the attempt" path.
-  const phone = (i: number) => `+1650${String(1_000_000 + i).padStart(7, '0')}`;
-  for (let i = 0; i < POOL; i += 500) {
-    await Promise.all(
-      Array.from({ length: Math.min(500, POOL - i) }, (_, j) =>
-        otp.send({ to: phone(i + j), channel: 'sms', purpose: 'login' }),
-      ),
-    );
-  }
+  await sendPool(otp, POOL, 500);
   let guess = 0;
   const trivialSha = (await client.script('LOAD', 'return 1')) as string;
   const verifySha = (await client.script('LOAD', VERIFY_SCRIPT)) as string;
@@ -46,7 +32,7 @@ try {
   const tasks = {
     'raw EVALSHA `return 1` (anchor)': () => client.evalsha(trivialSha, 1, 'anchor:k'),
     'otp.verify, wrong code': () =>
-      otp.verify({ to: phone(guess++ % POOL), code: '000000', purpose: 'login' }),
+      otp.verify({ to: poolPhone(guess++ % POOL), code: '000000', purpose: 'login' }),
     'raw EVALSHA of the verify script (no service)': () =>
       client.evalsha(verifySha, 2, 'anchor:raw', 'anchor:decoy', Date.now(), wrongHash, ''),
   } satisfies Record<string, () => Promise<unknown>>;

@@ -33,11 +33,4 @@ export type {
   OtpVerifyOutcome,
 } from './service.js';
 export { createOtpService } from './service.js';
-export type {
-  OtpIssueRequest,
-  OtpIssueResult,
-  OtpStore,
-  OtpVerifyRequest,
-  OtpVerifyResult,
-  OtpWindowLimit,
-} from './store.js';
+export type * from './store.js';

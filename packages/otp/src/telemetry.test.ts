@@ -1,39 +1,17 @@
 // OTP through OpenTelemetry, with the SDK's in-memory exporters handed to the service as providers: spans
 // with purpose and outcome, outcome counts per purpose, and never a code, destination or IP in any attribute.
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { createTestSdk } from '@app/test-harness/otel';
 import { describe, expect, it } from 'vitest';
 import { memoryOtpStore } from './adapters/memory.js';
 import { createOtpService, type OtpServiceOptions } from './service.js';
 
 function sdk() {
-  const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const recorded = createTestSdk({ global: false });
   return {
-    telemetry: { tracerProvider, meterProvider },
-    spans: () => spans.getFinishedSpans(),
+    telemetry: { tracerProvider: recorded.tracerProvider, meterProvider: recorded.meterProvider },
+    spans: () => recorded.spans(),
     async points() {
-      const { resourceMetrics } = (await reader.collect()) as {
-        resourceMetrics: {
-          scopeMetrics: {
-            metrics: { descriptor: { name: string }; dataPoints: { attributes: object; value: number }[] }[];
-          }[];
-        };
-      };
-      return resourceMetrics.scopeMetrics
-        .flatMap((s) => s.metrics)
+      return (await recorded.metrics())
         .filter((m) => m.descriptor.name === 'app.otp.outcomes')
         .flatMap((m) => m.dataPoints.map((p) => ({ ...p.attributes, value: p.value })));
     },

@@ -1,5 +1,6 @@
 // Cached `check` against CASL `ability.can` and node-casbin `enforce` on the same RBAC policy:
 // 1,000 roles x 10 permissions, 10,000 users with 3 roles each. Run: pnpm --filter @app/permissions bench
+import { unlinkByPrefix } from '@app/test-harness';
 import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin';
 import { Redis } from 'ioredis';
@@ -188,14 +189,7 @@ for (const t of bench.tasks) {
 }
 console.log(`\nStore queries for one cold check: ${coldQueries} (target 1)`);
 if (!redisOk) console.log('Redis unreachable: the strict Redis line measured nothing.');
-if (redisOk) {
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
+if (redisOk) await unlinkByPrefix(redis, redisPrefix);
 redis.disconnect();
 await viaRedis.close();
 await permissions.close();

@@ -6,15 +6,8 @@
 // Run: pnpm --filter @app/permissions bench:telemetry   (BENCH_ROUNDS, BENCH_CALLS to change the size)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BenchMeasure, recordBenchResults } from '@app/test-harness';
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { type BenchMeasure, recordBenchResults, startNoopOtelSdk } from '@app/test-harness/bench';
+import { trace } from '@opentelemetry/api';
 import { memoryPermissionStore } from '../src/adapters/memory.js';
 import { createPermissionService, memoryPermissionCache, type PermissionService } from '../src/index.js';
 import { mulberry32 } from './prng.js';
@@ -108,23 +101,10 @@ console.log(
 console.log('|---|---:|---:|---:|---:|');
 const quiet = await compare('API installed, no SDK', checks(on), checks(off));
 
-const noopSpans: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-const noopMetrics: PushMetricExporter = {
-  export: (_m, done) => done({ code: 0 }),
-  shutdown: async () => {},
-  forceFlush: async () => {},
-};
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
-const meterProvider = new MeterProvider({
-  readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 3_600_000 })],
-});
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-trace.setGlobalTracerProvider(tracerProvider);
-metrics.setGlobalMeterProvider(meterProvider);
+const sdk = startNoopOtelSdk();
 await compare('SDK + no-op exporter, no active span (counters only)', checks(on), checks(off));
 await compare('SDK + no-op exporter, in request spans (event + counters)', inRequests(on), inRequests(off));
-await tracerProvider.shutdown();
-await meterProvider.shutdown();
+await sdk.shutdown();
 
 // One results.json per package: keep the anchor bench's measures, replace this bench's.
 const file = join(import.meta.dirname, 'results.json');

@@ -148,6 +148,43 @@ export function interleavedMeasure(
 }
 
 /**
+ * An OpenTelemetry tracer provider and meter provider that record everything and export nowhere
+ * (`BatchSpanProcessor` with a no-op exporter, a `MeterProvider` whose reader does not export during a run),
+ * not registered globally: pass them to a package's `telemetry` option.
+ *
+ * @example
+ * ```ts
+ * const sdk = noopOtelProviders();
+ * createOtpService({ ...options, telemetry: { tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider } });
+ * await sdk.shutdown();
+ * ```
+ */
+export function noopOtelProviders(): {
+  tracerProvider: BasicTracerProvider;
+  meterProvider: MeterProvider;
+  shutdown(): Promise<void>;
+} {
+  const noopSpans: SpanExporter = { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} };
+  const noopMetrics: PushMetricExporter = {
+    export: (_m, done) => done({ code: 0 }),
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
+  const meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 3_600_000 })],
+  });
+  return {
+    tracerProvider,
+    meterProvider,
+    async shutdown() {
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}
+
+/**
  * Registers, globally, an OpenTelemetry SDK that records everything and exports nowhere
  * (`BatchSpanProcessor` with a no-op exporter, a `MeterProvider` whose reader does not export during a
  * run, an AsyncLocalStorage context manager): the "SDK installed" phase of a telemetry-cost bench.
@@ -160,23 +197,35 @@ export function interleavedMeasure(
  * ```
  */
 export function startNoopOtelSdk(): { shutdown(): Promise<void> } {
-  const noopSpans: SpanExporter = { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} };
-  const noopMetrics: PushMetricExporter = {
-    export: (_m, done) => done({ code: 0 }),
-    shutdown: async () => {},
-    forceFlush: async () => {},
-  };
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopSpans)] });
-  const meterProvider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: noopMetrics, exportIntervalMillis: 60_000 })],
-  });
+  const sdk = noopOtelProviders();
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
-  return {
-    async shutdown() {
-      await tracerProvider.shutdown();
-      await meterProvider.shutdown();
-    },
-  };
+  trace.setGlobalTracerProvider(sdk.tracerProvider);
+  metrics.setGlobalMeterProvider(sdk.meterProvider);
+  return { shutdown: () => sdk.shutdown() };
+}
+
+/** Options of {@link interleavedSuite}: a table's title and unit, and what every row compares. */
+export interface InterleavedSuiteOptions<S> extends Omit<InterleavedOptions<S>, 'label' | 'task'> {
+  /** Printed above the table. */
+  title: string;
+  /** The rates' unit in the column headers, e.g. `evals/s`. */
+  unit: string;
+}
+
+/**
+ * Prints the table header ({@link printInterleavedHeader}) and returns `compare(label, task)`, which runs
+ * {@link compareInterleaved} with the suite's subjects and sizes and prints one row.
+ *
+ * @example
+ * ```ts
+ * const compare = interleavedSuite({ title: '@app/di telemetry cost', unit: 'resolves/s', on, off, rounds: 21, batch: 100, sampleMs: 200 });
+ * const r = await compare('resolve', task);
+ * ```
+ */
+export function interleavedSuite<S>(
+  o: InterleavedSuiteOptions<S>,
+): (label: string, task: BenchTask<S>) => Promise<InterleavedResult> {
+  printInterleavedHeader(o.title, o.unit);
+  const { title: _title, unit: _unit, ...shared } = o;
+  return (label, task) => compareInterleaved({ ...shared, label, task });
 }

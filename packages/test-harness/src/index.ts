@@ -5,7 +5,7 @@ export { requireMariaDb } from './mariadb.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
 export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';
-export { requireRedis, unlinkByPrefix } from './redis.js';
+export { requireRedis, unlinkByPrefix, whenReady } from './redis.js';
 export type { RedisCluster, RedisClusterNode, RedisClusterOptions } from './redis-cluster.js';
 export { hashSlot, startRedisCluster } from './redis-cluster.js';
 export type { RedisSentinel } from './redis-sentinel.js';

@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events';
+import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
 
@@ -84,4 +86,18 @@ export async function unlinkByPrefix(client: Pick<Redis, 'scan' | 'unlink'>, pre
     cursor = next;
     if (keys.length > 0) await client.unlink(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * Resolves with `client` once it is ready (at once if it already is): an ioredis client, cluster client or
+ * sentinel-mode client, waited on by its `ready` event, never by a sleep.
+ *
+ * @example
+ * ```ts
+ * const client = await whenReady(cluster.client());
+ * ```
+ */
+export async function whenReady<C extends EventEmitter & { readonly status: string }>(client: C): Promise<C> {
+  if (client.status !== 'ready') await once(client, 'ready');
+  return client;
 }

@@ -1,19 +1,11 @@
 // The outbox's SQL for each database Prisma runs on. The statements differ; the guarantees do not: a row is
 // written only with its transaction, and two relays never hold the same row.
+import { type PrismaProvider, prismaProvider } from '@app/core';
 import { EventsError, EventsErrorCode } from '../errors.js';
 import type { EventRecord } from '../types.js';
 
 /** The databases the outbox runs on (Prisma's provider names; MariaDB is `mysql`). */
-export type OutboxProvider = 'postgresql' | 'mysql' | 'sqlite';
-
-const PROVIDERS: Record<string, OutboxProvider> = {
-  postgresql: 'postgresql',
-  postgres: 'postgresql',
-  cockroachdb: 'postgresql',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  sqlite: 'sqlite',
-};
+export type OutboxProvider = PrismaProvider;
 
 /**
  * The provider of a PrismaClient (or of its transaction client `tx`): an explicit `provider` option wins,
@@ -21,33 +13,17 @@ const PROVIDERS: Record<string, OutboxProvider> = {
  * `provider`. INVALID_OPTIONS when none tells.
  */
 export function providerOf(client: unknown, explicit: string | undefined): OutboxProvider {
-  const named = explicit ?? sniffProvider(client);
-  const provider = named === undefined ? undefined : PROVIDERS[named];
-  if (provider === undefined) {
-    throw new EventsError(
-      EventsErrorCode.INVALID_OPTIONS,
-      named === undefined
-        ? 'cannot tell which database this Prisma client uses: pass { provider: "postgresql" | "mysql" | "sqlite" }'
-        : `unsupported outbox provider ${JSON.stringify(named)} (postgresql, mysql or sqlite)`,
-    );
-  }
-  return provider;
-}
-
-function sniffProvider(client: unknown): string | undefined {
-  if (client === null || typeof client !== 'object') return undefined;
-  const c = client as {
-    _activeProvider?: unknown;
-    _engineConfig?: { activeProvider?: unknown; adapter?: { provider?: unknown } };
-  };
-  for (const value of [
-    c._activeProvider,
-    c._engineConfig?.activeProvider,
-    c._engineConfig?.adapter?.provider,
-  ]) {
-    if (typeof value === 'string') return value;
-  }
-  return undefined;
+  return prismaProvider(
+    client,
+    explicit,
+    (named) =>
+      new EventsError(
+        EventsErrorCode.INVALID_OPTIONS,
+        named === undefined
+          ? 'cannot tell which database this Prisma client uses: pass { provider: "postgresql" | "mysql" | "sqlite" }'
+          : `unsupported outbox provider ${JSON.stringify(named)} (postgresql, mysql or sqlite)`,
+      ),
+  );
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;

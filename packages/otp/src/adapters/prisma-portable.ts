@@ -1,4 +1,4 @@
-import { retry } from '@app/core';
+import { type PrismaUnsafeClient, retry } from '@app/core';
 import {
   type ChallengeRecord,
   decideIssue,
@@ -16,10 +16,7 @@ import type {
 } from '../store.js';
 
 /** The raw-query methods the MySQL and SQLite paths use (any generated PrismaClient has them). */
-export interface PrismaUnsafeQueryClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
+export type PrismaUnsafeQueryClient = PrismaUnsafeClient;
 
 /** A PrismaClient as the MySQL and SQLite paths need it. */
 export interface PrismaPortableClient extends PrismaUnsafeQueryClient {

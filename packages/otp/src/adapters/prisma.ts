@@ -1,4 +1,4 @@
-import { closeable } from '@app/core';
+import { closeable, type PrismaProvider, prismaProvider, sniffPrismaProvider } from '@app/core';
 import { type ChallengeRecord, decideIssue, issuedRecord } from '../decide.js';
 import { OtpError, OtpErrorCode } from '../errors.js';
 import type {
@@ -20,7 +20,7 @@ export interface PrismaOtpQueryClient {
 }
 
 /** The databases the Prisma store runs on (Prisma's `provider` names). */
-export type PrismaOtpProvider = 'postgresql' | 'mysql' | 'sqlite';
+export type PrismaOtpProvider = PrismaProvider;
 
 /**
  * The PrismaClient shape the store needs (structural: this package never imports a generated client).
@@ -252,13 +252,15 @@ export function prismaOtpStore(options: PrismaOtpStoreOptions): PrismaOtpStore {
     );
   }
   const txOptions = { maxWait: 10_000, timeout: 10_000, ...options.transactionOptions };
-  const provider = options.provider ?? prisma._activeProvider ?? 'postgresql';
-  if (provider !== 'postgresql' && provider !== 'mysql' && provider !== 'sqlite') {
-    throw new OtpError(
-      OtpErrorCode.INVALID_OPTIONS,
-      `\`provider\` must be 'postgresql', 'mysql' or 'sqlite' (got ${String(provider)})`,
-    );
-  }
+  const provider = prismaProvider(
+    prisma,
+    options.provider ?? sniffPrismaProvider(prisma) ?? 'postgresql',
+    (named) =>
+      new OtpError(
+        OtpErrorCode.INVALID_OPTIONS,
+        `\`provider\` must be 'postgresql', 'mysql' or 'sqlite' (got ${String(named)})`,
+      ),
+  );
   const ops =
     provider === 'postgresql'
       ? postgresOtpOps(prisma, txOptions)

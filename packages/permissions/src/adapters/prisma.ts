@@ -1,4 +1,10 @@
-import { type Closeable, closeable } from '@app/core';
+import {
+  type Closeable,
+  closeable,
+  type PrismaProvider,
+  type PrismaUnsafeClient,
+  prismaProvider,
+} from '@app/core';
 import { PermissionError, PermissionErrorCode } from '../errors.js';
 import type { Assignment, Effect, NormalizedScope, Rule } from '../model.js';
 import type { PermissionStore, StoredRole, SubjectPolicy } from '../store.js';
@@ -20,10 +26,7 @@ export interface PrismaInteractiveTransactionOptions {
 }
 
 /** The raw-query methods the store uses, on the client and inside a transaction. */
-export interface PrismaRawClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
+export type PrismaRawClient = PrismaUnsafeClient;
 
 /**
  * The part of a generated PrismaClient the store uses (typed structurally: no generated types imported,
@@ -37,7 +40,7 @@ export interface PermissionPrismaClient extends PrismaRawClient {
 }
 
 /** The databases the store speaks (Prisma's provider names; MariaDB is `mysql`). */
-export type PermissionSqlProvider = 'postgresql' | 'mysql' | 'sqlite';
+export type PermissionSqlProvider = PrismaProvider;
 
 /** Options of {@link prismaPermissionStore}. */
 export interface PrismaPermissionStoreOptions {
@@ -70,35 +73,19 @@ const INHERIT_LOCK = 0x7065726d;
  */
 const LOCK_ROW = '~inherit-lock';
 
-const PROVIDERS: Record<string, PermissionSqlProvider> = {
-  postgresql: 'postgresql',
-  postgres: 'postgresql',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  sqlite: 'sqlite',
-};
-
 /** The client's database: the `provider` option, else what the generated client or its driver adapter says. */
 function providerOf(prisma: unknown, explicit: string | undefined): PermissionSqlProvider {
-  const c = prisma as {
-    _activeProvider?: unknown;
-    _engineConfig?: { activeProvider?: unknown; adapter?: { provider?: unknown } };
-  } | null;
-  const named =
-    explicit ??
-    [c?._activeProvider, c?._engineConfig?.activeProvider, c?._engineConfig?.adapter?.provider].find(
-      (v): v is string => typeof v === 'string',
-    );
-  const provider = named === undefined ? undefined : PROVIDERS[named];
-  if (provider === undefined) {
-    throw new PermissionError(
-      PermissionErrorCode.INVALID_OPTIONS,
-      named === undefined
-        ? "cannot tell the Prisma client's database: pass provider: 'postgresql' | 'mysql' | 'sqlite'"
-        : `unsupported provider ${JSON.stringify(named)} (postgresql, mysql or sqlite)`,
-    );
-  }
-  return provider;
+  return prismaProvider(
+    prisma,
+    explicit,
+    (named) =>
+      new PermissionError(
+        PermissionErrorCode.INVALID_OPTIONS,
+        named === undefined
+          ? "cannot tell the Prisma client's database: pass provider: 'postgresql' | 'mysql' | 'sqlite'"
+          : `unsupported provider ${JSON.stringify(named)} (postgresql, mysql or sqlite)`,
+      ),
+  );
 }
 
 /** The statements of one dialect, written with `?` placeholders (renumbered `$n` for PostgreSQL). */

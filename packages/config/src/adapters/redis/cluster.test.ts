@@ -1,7 +1,6 @@
 // The Redis adapters on a real Redis Cluster (6 redis-server nodes: 3 masters, 3 replicas) with no setting:
 // the store contract, keys spread over the masters, changes through sharded pub/sub, and a failover.
-import { once } from 'node:events';
-import { hashSlot, requireRedis, startRedisCluster } from '@app/test-harness';
+import { hashSlot, requireRedis, startRedisCluster, whenReady } from '@app/test-harness';
 import { type Cluster, Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { createConfigService } from '../../service.js';
@@ -24,11 +23,7 @@ const redis = await requireRedis();
 const cluster = redis.available ? await startRedisCluster() : undefined;
 
 /** A new Cluster client, ready. */
-async function clusterClient(): Promise<Cluster> {
-  const c = (cluster as NonNullable<typeof cluster>).client();
-  if (c.status !== 'ready') await once(c, 'ready');
-  return c;
-}
+const clusterClient = (): Promise<Cluster> => whenReady((cluster as NonNullable<typeof cluster>).client());
 
 /** Waits until `count` subscribers listen on every change channel of `keyPrefix`, each on its master. */
 async function listening(keyPrefix: string, count: number): Promise<void> {

@@ -1,8 +1,7 @@
 // The Redis adapters behind Redis Sentinel (a master, a replica, three Sentinels; real processes) with an
 // ioredis client in sentinel mode: after the master is killed and the replica promoted, every instance
 // follows by itself, flushes what it may have missed, and hears changes again.
-import { once } from 'node:events';
-import { requireRedis, startRedisSentinel } from '@app/test-harness';
+import { requireRedis, startRedisSentinel, whenReady } from '@app/test-harness';
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { createConfigService } from '../../service.js';
@@ -12,11 +11,7 @@ import { type RedisClientLike, redisChangeChannel, redisConfigStore, redisConfig
 const redis = await requireRedis();
 const setup = redis.available ? await startRedisSentinel() : undefined;
 
-async function sentinelClient(): Promise<Redis> {
-  const c = (setup as NonNullable<typeof setup>).client();
-  if (c.status !== 'ready') await once(c, 'ready');
-  return c;
-}
+const sentinelClient = (): Promise<Redis> => whenReady((setup as NonNullable<typeof setup>).client());
 
 describe.skipIf(!setup)('Redis Sentinel, ioredis in sentinel mode', () => {
   it('after a failover, notifications resume by themselves and the stale cache is flushed', async () => {

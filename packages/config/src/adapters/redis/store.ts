@@ -57,15 +57,17 @@ return v
   2,
 );
 
-// KEYS: entry hash, index. ARGV: key. Returns the tombstone version, or -1 when nothing was live.
-const STORE_DELETE = defineScript(
-  `
+// The delete both scripts run first: entry hash KEYS[1] becomes a tombstone, key ARGV[1] leaves index KEYS[2].
+const DELETE_LIVE = `
 if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('HSET', KEYS[1], 't', '1')
 redis.call('HDEL', KEYS[1], 'd', 'x')
 redis.call('ZREM', KEYS[2], ARGV[1])
-return v
+`;
+// KEYS: entry hash, index. ARGV: key. Returns the tombstone version, or -1 when nothing was live.
+const STORE_DELETE = defineScript(
+  `${DELETE_LIVE}return v
 `,
   2,
 );
@@ -96,13 +98,7 @@ return v
 // KEYS: entry hash, shard index, cache hash. ARGV: key, cache ttl ms, channel, message head, publish command.
 // -1: nothing live.
 const THROUGH_DELETE = defineScript(
-  `
-if redis.call('HGET', KEYS[1], 't') ~= '0' then return -1 end
-local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('HSET', KEYS[1], 't', '1')
-redis.call('HDEL', KEYS[1], 'd', 'x')
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
+  `${DELETE_LIVE}redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 redis.call(ARGV[5], ARGV[3], ARGV[4] .. v .. '}')
 return v
