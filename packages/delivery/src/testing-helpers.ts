@@ -1,4 +1,5 @@
-import type { ConfigSource, ConfigWatchCallback, Logger } from '@app/core';
+import type { ConfigSource, Logger } from '@app/core';
+import { memoryConfigSource } from '@app/core/testing';
 
 /** A {@link ConfigSource} in memory whose `set` notifies the key's watchers at once, as `@app/config` does locally. */
 export interface TestConfigSource extends ConfigSource {
@@ -18,22 +19,13 @@ export interface TestConfigSource extends ConfigSource {
  * ```
  */
 export function testConfigSource(initial: Record<string, unknown>): TestConfigSource {
-  const values = new Map(Object.entries(initial));
-  const watchers = new Map<string, Set<ConfigWatchCallback>>();
+  const source = memoryConfigSource(initial);
   return {
-    get: async (key) => structuredClone(values.get(key)),
-    watch(key, callback) {
-      const set = watchers.get(key) ?? new Set();
-      watchers.set(key, set);
-      const entry: ConfigWatchCallback = (v, k) => callback(v, k);
-      set.add(entry);
-      return () => set.delete(entry);
-    },
-    set(key, value) {
-      values.set(key, value);
-      for (const cb of watchers.get(key) ?? []) cb(value, key);
-    },
-    watching: () => [...watchers.values()].reduce((n, s) => n + s.size, 0),
+    // A clone per read, so a test mutating what it passed in (or read back) cannot reach the stored value.
+    get: async (key) => structuredClone(await source.get(key)),
+    watch: (key, callback) => source.watch(key, callback),
+    set: (key, value) => source.set(key, value),
+    watching: () => source.watcherCount(),
   };
 }
 

@@ -1,0 +1,38 @@
+import type { ContractTestApi } from '@app/core/testing';
+
+/** What {@link storeTest} reads of a resolved contract: the test API, the factory and the timeout. */
+interface StoreSuite<S> {
+  it: ContractTestApi['it'];
+  create: () => S | Promise<S>;
+  timeoutMs: number;
+}
+
+/**
+ * One contract test on a fresh store (closed afterwards, pass or fail) and a fresh id, with the suite's
+ * timeout; skipped, visibly, when `run` is false. Shared by the idempotency and status store contracts.
+ *
+ * @example
+ * ```ts
+ * storeTest(o, () => freshKey(), 'answers undefined for a new key', async (store, key) => { ... });
+ * ```
+ */
+export function storeTest<S extends { close(): Promise<void> }>(
+  o: StoreSuite<S>,
+  freshId: () => string,
+  title: string,
+  body: (store: S, id: string) => Promise<void>,
+  run = true,
+): void {
+  o.it.skipIf(!run)(
+    title,
+    async () => {
+      const store = await o.create();
+      try {
+        await body(store, freshId());
+      } finally {
+        await store.close();
+      }
+    },
+    o.timeoutMs,
+  );
+}
