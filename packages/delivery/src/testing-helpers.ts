@@ -54,3 +54,38 @@ export function spyLogger(): Logger & { errors: string[] } {
   const noop = () => {};
   return { errors, debug: noop, info: noop, warn: noop, error: (_o, msg) => errors.push(msg ?? '') };
 }
+
+/** The provider options of one {@link providerOptionMistakes} case. */
+export interface ProviderOptionsCase<P> {
+  providers?: Record<string, P>;
+  providerFactories?: Record<string, () => P>;
+  config?: ConfigSource;
+}
+
+/**
+ * The provider options every channel's service refuses with INVALID_OPTIONS, whatever the channel: neither
+ * ready providers nor factories, both, factories without config, and no factory at all. Each case is the
+ * options to pass (with `provider` as the only provider) and what the error message must match.
+ *
+ * @example
+ * ```ts
+ * for (const [options, message] of providerOptionMistakes(memorySmsProvider(), config)) {
+ *   expect(problem(() => createSmsService(options))).toMatch(message);
+ * }
+ * ```
+ */
+export function providerOptionMistakes<P>(
+  provider: P,
+  config: ConfigSource,
+): Array<[options: ProviderOptionsCase<P>, message: RegExp]> {
+  const factories = { memory: () => provider };
+  return [
+    [{ config }, /^INVALID_OPTIONS: .*needs providers \(ready providers\) or providerFactories/],
+    [
+      { providers: { memory: provider }, providerFactories: factories, config },
+      /^INVALID_OPTIONS: .*not both/,
+    ],
+    [{ providerFactories: factories }, /^INVALID_OPTIONS: .*needs config/],
+    [{ providerFactories: {}, config }, /^INVALID_OPTIONS: .*at least one provider/],
+  ];
+}

@@ -23,16 +23,9 @@ export function storeTest<S extends { close(): Promise<void> }>(
   body: (store: S, id: string) => Promise<void>,
   run = true,
 ): void {
-  o.it.skipIf(!run)(
-    title,
-    async () => {
-      const store = await o.create();
-      try {
-        await body(store, freshId());
-      } finally {
-        await store.close();
-      }
-    },
-    o.timeoutMs,
-  );
+  const once = async () => {
+    const store = await o.create();
+    await body(store, freshId()).finally(() => store.close());
+  };
+  o.it.skipIf(!run)(title, once, o.timeoutMs);
 }
