@@ -1,14 +1,7 @@
 import { type Closeable, closeable, mapLimit } from '@app/core';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
-import type {
-  BulkItemResult,
-  EmailProvider,
-  NormalizedBulk,
-  NormalizedEmail,
-  ProviderCallOptions,
-  ProviderSendResult,
-} from '../types.js';
+import type { BulkItemResult, EmailProvider, NormalizedEmail, ProviderCallOptions } from '../types.js';
 import { buildMimeMessage } from './mime.js';
 import { type SesProviderOptions, sesAddress, toSesError } from './ses.js';
 
@@ -64,7 +57,7 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
     operation: 'SendRawEmail' | 'SendTemplatedEmail',
     make: (m: V1Module) => unknown,
     opts?: ProviderCallOptions,
-  ): Promise<ProviderSendResult> {
+  ): ReturnType<EmailProvider['send']> {
     const out = await call<{ MessageId?: string }>(make, opts);
     if (!out.MessageId)
       throw new EmailProviderError(name, 'provider', `${operation} answered without a MessageId`);
@@ -104,10 +97,7 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
       opts,
     );
 
-  async function sendBulkTemplated(
-    batch: NormalizedBulk,
-    opts?: ProviderCallOptions,
-  ): Promise<BulkItemResult[]> {
+  const sendBulkTemplated: NonNullable<EmailProvider['sendBulk']> = async (batch, opts) => {
     const out = await call<{ Status?: Array<{ Status?: string; MessageId?: string; Error?: string }> }>(
       (m) =>
         new m.SendBulkTemplatedEmailCommand({
@@ -137,7 +127,7 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
         ),
       };
     });
-  }
+  };
 
   return closeable<Omit<EmailProvider, keyof Closeable>>(
     {
