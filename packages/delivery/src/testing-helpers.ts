@@ -89,3 +89,21 @@ export function providerOptionMistakes<P>(
     [{ providerFactories: {}, config }, /^INVALID_OPTIONS: .*at least one provider/],
   ];
 }
+
+/**
+ * Awaits a call that must be refused and answers the error it was refused with; fails when it succeeds.
+ *
+ * @example
+ * ```ts
+ * const error = await refusal<SmsError>(() => sms.send(TO, 'hi'));
+ * expect(error.code).toBe(SmsErrorCode.INVALID_PROVIDER_CONFIG);
+ * ```
+ */
+export async function refusal<E = Error>(call: () => Promise<unknown>): Promise<E> {
+  try {
+    await call();
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('the call should have been refused');
+}

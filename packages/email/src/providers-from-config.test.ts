@@ -1,6 +1,6 @@
 import type { Closeable } from '@app/core';
 import { closeable, isAppError } from '@app/core';
-import { providerOptionMistakes, settle, spyLogger, testConfigSource } from '@app/delivery/testing';
+import { providerOptionMistakes, refusal, settle, spyLogger, testConfigSource } from '@app/delivery/testing';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEmailProvider } from './adapters/memory.js';
 import { type SendgridProviderOptions, sendgridProvider } from './adapters/sendgrid.js';
@@ -177,11 +177,7 @@ describe('createEmailService({ providerFactories }): provider options from confi
       config,
       defaultFrom: 'app@example.com',
     });
-    const attempt = () =>
-      email.send(msg).then(
-        () => expect.unreachable('the send should have been refused'),
-        (e: unknown) => e as EmailError,
-      );
+    const attempt = () => refusal<EmailError>(() => email.send(msg));
 
     let error = await attempt();
     expect(error).toBeInstanceOf(EmailError);
