@@ -187,10 +187,8 @@ function atRest(o: Resolved): void {
  */
 export function statusStoreContract(options: StatusStoreContractOptions): void {
   const o = contractOptions(options);
+  const groups = { recording, precedence, concurrency, 'at rest': atRest };
   o.describe(`DeliveryStatusStore contract: ${o.name}`, () => {
-    o.describe('recording', () => recording(o));
-    o.describe('precedence', () => precedence(o));
-    o.describe('concurrency', () => concurrency(o));
-    o.describe('at rest', () => atRest(o));
+    for (const [group, tests] of Object.entries(groups)) o.describe(group, () => tests(o));
   });
 }
