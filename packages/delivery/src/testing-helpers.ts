@@ -107,3 +107,33 @@ export async function refusal<E = Error>(call: () => Promise<unknown>): Promise<
   }
   throw new Error('the call should have been refused');
 }
+
+/** What a promise was rejected with, or undefined when it fulfilled. */
+const rejectionOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+/**
+ * Under fake timers: sends once, lets 35 s pass (past a 30 s idempotency lock), sends again with the same
+ * key (the caller's retry), lets 60 s more pass, and answers what each send was rejected with (undefined
+ * for a send that succeeded). For the "a retrying send never outlives its key" test of every channel.
+ *
+ * @example
+ * ```ts
+ * const [first, second] = await sendAcrossLockExpiry(() => sms.send(TO, 'hi', { idempotencyKey: 'k' }), (ms) =>
+ *   vi.advanceTimersByTimeAsync(ms),
+ * );
+ * ```
+ */
+export async function sendAcrossLockExpiry(
+  send: () => Promise<unknown>,
+  advance: (ms: number) => Promise<unknown>,
+): Promise<[first: unknown, second: unknown]> {
+  const first = rejectionOf(send());
+  await advance(35_000);
+  const second = rejectionOf(send());
+  await advance(60_000);
+  return Promise.all([first, second]);
+}
