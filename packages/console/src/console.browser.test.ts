@@ -29,7 +29,6 @@ import {
   walkReadOnly,
 } from './browser/scenario.js';
 import { browserTestsRunnable, launchChromium, pageAs, serveConsole } from './browser/support.js';
-import { redisEventsInspector } from './redis-inspector.js';
 
 const runnable = browserTestsRunnable('console browser tests');
 const redis = await requireRedis();
@@ -50,7 +49,6 @@ function redisPostgresInfrastructure(): Infrastructure {
     transport: redisEventTransport({ client, keyPrefix: `${prefix}events:` }),
     permissionStore: prismaPermissionStore({ prisma }),
     permissionCache: redisPermissionCache({ client, keyPrefix: `${prefix}perm:` }),
-    inspector: redisEventsInspector({ client, keyPrefix: `${prefix}events:` }),
   };
 }
 
@@ -86,7 +84,11 @@ for (const [label, available, infrastructure] of infrastructures) {
       300_000,
     );
     it('config: schema validation, a set appearing live', () => walkConfig(operator, walk), 300_000);
-    it('events: a dead letter inspected, replayed and handled', () => walkEvents(operator, walk), 300_000);
+    it(
+      'events: stream length and groups; a dead letter inspected, replayed, another deleted',
+      () => walkEvents(operator, walk),
+      300_000,
+    );
     it('delivery: recent sends and the provider switch', () => walkDelivery(operator, walk), 300_000);
     it('otp: counts per purpose without codes or destinations', () => walkOtp(operator, walk), 300_000);
     it(

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ADDRESS,
+  buildServices,
+  memoryInfrastructure,
   memoryServices,
   OPERATOR,
   PHONE,
@@ -335,12 +337,80 @@ describe('events', () => {
     expect(s.handled).toHaveLength(1);
   });
 
-  it('refuses an unknown subscription and says delete is not available without the capability', async () => {
+  it('refuses an unknown subscription', async () => {
     expect((await s.handler(request('/api/events/dead-letters?subscription=other', VIEWER))).status).toBe(
       400,
     );
-    const del = await write(OPERATOR, '/api/events/dead-letters/delete', 'POST', { subscription: 'mailer' });
-    expect(del.status).toBe(404);
+    const del = await write(OPERATOR, '/api/events/dead-letters/delete', 'POST', { subscription: 'other' });
+    expect(del.status).toBe(400);
+  });
+
+  it("shows stream length and consumer groups and deletes dead letters through the bus's capabilities", async () => {
+    await s.bus.publishMany([
+      { name: 'mail.requested', data: { to: ADDRESS, template: 'a' } },
+      { name: 'mail.requested', data: { to: ADDRESS, template: 'b' } },
+    ]);
+    let letters: { deadLetterId: string }[] = [];
+    while (letters.length < 2) {
+      letters = (
+        (await (await s.handler(request('/api/events/dead-letters?subscription=mailer', VIEWER))).json()) as {
+          deadLetters: typeof letters;
+        }
+      ).deadLetters;
+      if (letters.length < 2) await new Promise((r) => setImmediate(r));
+    }
+    const overview = (await (await s.handler(request('/api/events', VIEWER))).json()) as {
+      capabilities: Record<string, boolean>;
+      names: { name: string; length: number | null; groups: { name: string; pending: number }[] | null }[];
+    };
+    expect(overview.capabilities).toEqual({ streamLength: true, groups: true, deleteDeadLetters: true });
+    const mail = overview.names.find((n) => n.name === 'mail.requested');
+    expect(mail?.length).toBe(2);
+    expect(mail?.groups).toEqual([{ name: 'mailer', pending: 0, lag: 0 }]);
+
+    // A viewer may not delete; two operators deleting the same letter at once delete it once.
+    const denied = await write(VIEWER, '/api/events/dead-letters/delete', 'POST', { subscription: 'mailer' });
+    expect(denied.status).toBe(403);
+    const one = { subscription: 'mailer', ids: [letters[0]!.deadLetterId] };
+    const raced = await Promise.all([
+      write(OPERATOR, '/api/events/dead-letters/delete', 'POST', one),
+      write(OPERATOR, '/api/events/dead-letters/delete', 'POST', one),
+    ]);
+    const counts = await Promise.all(
+      raced.map(async (r) => ((await r.json()) as { deleted: number }).deleted),
+    );
+    expect(counts[0]! + counts[1]!).toBe(1);
+    const all = await write(OPERATOR, '/api/events/dead-letters/delete', 'POST', { subscription: 'mailer' });
+    expect(await all.json()).toMatchObject({ deleted: 1 });
+    expect(await s.bus.listDeadLetters('mailer')).toEqual([]);
+    // Deleted, not replayed: nothing was handled.
+    expect(s.handled).toEqual([]);
+  });
+
+  it('degrades when the bus lacks the capabilities: n/a, and delete is not available', async () => {
+    const bare = await buildServices({ ...memoryInfrastructure(), bareBus: true });
+    try {
+      const overview = (await (await bare.handler(request('/api/events', VIEWER))).json()) as {
+        capabilities: Record<string, boolean>;
+        names: { name: string; length: number | null; groups: unknown }[];
+      };
+      expect(overview.capabilities).toEqual({ streamLength: false, groups: false, deleteDeadLetters: false });
+      expect(overview.names).toEqual([
+        expect.objectContaining({ name: 'mail.requested', length: null, groups: null }),
+      ]);
+      const { headers } = await session(OPERATOR);
+      const del = await bare.handler(
+        request('/api/events/dead-letters/delete', OPERATOR, {
+          method: 'POST',
+          body: { subscription: 'mailer' },
+          headers,
+        }),
+      );
+      expect(del.status).toBe(404);
+      expect(((await del.json()) as { error: { code: string } }).error.code).toBe('NOT_AVAILABLE');
+    } finally {
+      await bare.close();
+    }
   });
 
   it('browses history by name and by pattern, redacting addresses', async () => {

@@ -8,8 +8,6 @@ export type { ConsoleErrorBody } from './http.js';
 export type { NodeRequestLike } from './node.js';
 export { nodeConsole, sendFetchResponse, toFetchRequest } from './node.js';
 export { REDACTED, redact } from './redact.js';
-export type { RedisCallClient, RedisEventsInspectorOptions } from './redis-inspector.js';
-export { redisEventsInspector } from './redis-inspector.js';
 export type {
   ChangeHistoryStore,
   ChangeRecord,
@@ -24,7 +22,6 @@ export type {
   ConsoleHandler,
   ConsoleOptions,
   ConsumerGroupInfo,
-  EventsInspector,
   SectionName,
 } from './types.js';
 export { SECTIONS } from './types.js';

@@ -58,29 +58,27 @@ export interface ConsoleEventBus {
   ): Promise<readonly ConsoleEvent[]>;
   listDeadLetters(subscription: string, limit?: number): Promise<readonly ConsoleDeadLetter[]>;
   replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
+  /**
+   * Optional (present when the bus's transport can tell, e.g. `@app/events` on memory or Redis): how many
+   * events the log of `name` holds. Without it the section shows "n/a".
+   */
+  streamLength?(name: string): Promise<number>;
+  /** Optional: the durable groups reading the log of `name`, with pending count and lag. */
+  consumerGroups?(
+    name: string,
+  ): Promise<readonly { group: string; pending: number; lag?: number | null | undefined }[]>;
+  /** Optional: deletes dead letters (all without `ids`); without it the Delete buttons are not shown. */
+  deleteDeadLetters?(subscription: string, ids?: readonly string[]): Promise<number>;
 }
 
-/** One consumer group of an event stream, as an {@link EventsInspector} reports it. */
+/** One consumer group of an event log, as the events section shows it. */
 export interface ConsumerGroupInfo {
   /** The group (durable subscription) name. */
   name: string;
   /** Deliveries read but not acknowledged. */
   pending: number;
-  /** Events in the stream the group has not read yet, when the transport knows. */
+  /** Events in the log the group has not read yet, when the transport knows. */
   lag?: number | null;
-}
-
-/**
- * Read APIs `@app/events` does not expose (stream length, consumer groups, deleting dead letters). The console
- * feature-detects each method: what is missing is shown as "not available".
- */
-export interface EventsInspector {
-  /** How many events the log of `name` holds. */
-  streamLength?(name: string): Promise<number>;
-  /** The consumer groups reading `name`, with pending count and lag. */
-  groups?(name: string): Promise<readonly ConsumerGroupInfo[]>;
-  /** Deletes dead letters (all of the subscription's without `ids`); resolves with how many were deleted. */
-  deleteDeadLetters?(subscription: string, ids?: readonly string[]): Promise<number>;
 }
 
 /** The events section's options. */
@@ -91,8 +89,6 @@ export interface ConsoleEventsOptions {
   names?: readonly string[];
   /** The durable subscriptions (group names) whose dead letters are shown. @default [] */
   subscriptions?: readonly string[];
-  /** Optional capabilities the bus does not have. @default {} */
-  inspector?: EventsInspector;
   /** How often the server looks for new dead letters to push to open pages (0: never). @default 2000 */
   deadLetterWatchMs?: number;
 }

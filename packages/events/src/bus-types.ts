@@ -1,6 +1,6 @@
 import type { Closeable, Logger, RetryPolicy, TelemetrySetting } from '@app/core';
 import type { MatchingNames } from './pattern.js';
-import type { DeadLetter, EventMap, EventTransport, PublishInput } from './types.js';
+import type { DeadLetter, EventMap, EventTransport, GroupStats, PublishInput } from './types.js';
 
 /** An event read from the log: its payload typed by its name. */
 export interface EventEnvelope<Name extends string = string, Data = unknown> {
@@ -186,6 +186,37 @@ export interface EventBus<Events extends EventMap<Events> = Record<string, unkno
   listDeadLetters(subscription: string, limit?: number): Promise<DeadLetter[]>;
   /** Sends dead letters back to their subscription; resolves with how many. */
   replayDeadLetters(subscription: string, ids?: readonly string[]): Promise<number>;
+  /**
+   * How many events the log of `event` holds. Present only when the transport can tell
+   * (`EventTransport.streamLength`: memory and Redis can): feature-detect it.
+   *
+   * @example
+   * ```ts
+   * const length = bus.streamLength ? await bus.streamLength('user.registered') : undefined;
+   * ```
+   */
+  streamLength?(event: keyof Events & string): Promise<number>;
+  /**
+   * The durable groups reading the log of `event`, with lag and pending count (whichever process runs them).
+   * Present only when the transport can tell (`EventTransport.consumerGroups`).
+   *
+   * @example
+   * ```ts
+   * for (const g of (await bus.consumerGroups?.('user.registered')) ?? []) console.log(g.group, g.lag, g.pending);
+   * ```
+   */
+  consumerGroups?(event: keyof Events & string): Promise<GroupStats[]>;
+  /**
+   * Deletes dead letters of a subscription for good (all, or those with the given ids); resolves with how
+   * many. Present only when the transport can (`EventTransport.deleteDeadLetters`).
+   *
+   * @example
+   * ```ts
+   * const [letter] = await bus.listDeadLetters('mailer');
+   * if (letter && bus.deleteDeadLetters) await bus.deleteDeadLetters('mailer', [letter.deadLetterId]);
+   * ```
+   */
+  deleteDeadLetters?(subscription: string, ids?: readonly string[]): Promise<number>;
   /** Closes every subscription (waiting for handlers in flight), then the transport. */
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import type {
 } from './bus-types.js';
 import { EventsError, EventsErrorCode } from './errors.js';
 import { runHandler, toEnvelope } from './handler-retry.js';
+import { busInspection } from './inspect.js';
 import { serialise } from './internal/serialise.js';
 import { positiveInt } from './internal/validate.js';
 import { assertEventName, assertPattern } from './pattern.js';
@@ -209,6 +210,7 @@ export function createEventBus<Events extends EventMap<Events> = Record<string, 
   }
 
   const bus: EventBus<Events> = {
+    ...busInspection(transport, assertOpen),
     publish(event, data, source) {
       // Not an async function: the hot path allocates one promise chain, not two.
       let rec: EventRecord;

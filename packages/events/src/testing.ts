@@ -1,8 +1,11 @@
-import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
+import { type ContractOptions, contractOptions } from '@app/core/testing';
 import { createEventBus } from './bus.js';
-import type { EventBus } from './bus-types.js';
 import { EventsErrorCode } from './errors.js';
+import { inspectionSuite } from './internal/contract-inspect.js';
+import { type AnyEvents, kit, type Suite, tag } from './internal/contract-kit.js';
 import type { EventTransport } from './types.js';
+
+export { eventually } from './internal/contract-kit.js';
 
 /** One entry as the backend stores it, read straight from storage by a contract suite's `inspect` probe. */
 export interface RawEventEntry {
@@ -15,9 +18,16 @@ export interface RawEventEntry {
 /**
  * The parts of the contract an adapter may switch off with `features: { <capability>: false }`:
  * `durableGroups` (consumer groups: backlog, shared work, attempts carried over), `patterns`
- * (`subscribePattern`), `history` (reading and replaying the log), `deadLetters` (listing and replaying them).
+ * (`subscribePattern`), `history` (reading and replaying the log), `deadLetters` (listing and replaying them),
+ * `inspection` (the optional `streamLength`, `consumerGroups` and `deleteDeadLetters`: switch it off when
+ * the transport does not implement them).
  */
-export type EventTransportCapability = 'durableGroups' | 'patterns' | 'history' | 'deadLetters';
+export type EventTransportCapability =
+  | 'durableGroups'
+  | 'patterns'
+  | 'history'
+  | 'deadLetters'
+  | 'inspection';
 
 /**
  * What {@link eventTransportContract} needs: the shared contract options. `create` makes a fresh transport per
@@ -27,52 +37,6 @@ export type EventTransportCapability = 'durableGroups' | 'patterns' | 'history' 
  */
 export interface EventTransportContractOptions
   extends ContractOptions<EventTransport, readonly RawEventEntry[], EventTransportCapability> {}
-
-type Suite = ResolvedContractOptions<EventTransport, readonly RawEventEntry[], EventTransportCapability>;
-type AnyEvents = Record<string, { n: number }>;
-
-/**
- * Polls `check` until it stops throwing, or throws its last error after `timeoutMs`. Waiting is bounded;
- * nothing here asserts how long anything took.
- *
- * @example
- * ```ts
- * await eventually(() => expect(seen).toHaveLength(3));
- * ```
- */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
-
-let counter = 0;
-const tag = () =>
-  `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-/** Helpers every sub-suite uses: a bus over a fresh transport, and a bounded wait. */
-function kit(o: Suite) {
-  const wait = (check: () => void | Promise<void>) => eventually(check, Math.max(1000, o.timeoutMs / 2));
-  async function withBus(fn: (bus: EventBus<AnyEvents>, t: string) => Promise<void>): Promise<void> {
-    const bus = createEventBus<AnyEvents>({
-      transport: await o.create(),
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
-    });
-    try {
-      await fn(bus, tag());
-    } finally {
-      await bus.close();
-    }
-  }
-  return { wait, withBus };
-}
 
 /**
  * The behaviour every {@link EventTransport} must show, run through `createEventBus`, split by capability
@@ -96,6 +60,7 @@ export function eventTransportContract(options: EventTransportContractOptions): 
     if (o.has('patterns')) patternSuite(o);
     if (o.has('durableGroups')) durableSuite(o);
     if (o.has('durableGroups') && o.has('deadLetters')) deadLetterSuite(o);
+    if (o.has('inspection')) inspectionSuite(o);
   });
 }
 

@@ -176,6 +176,22 @@ export interface EventTransport extends Closeable {
    */
   groupStats?(): Promise<GroupStats[]>;
   /**
+   * Optional: how many events the log of `name` holds now (0 when it has none). One round trip. Tools such
+   * as `@app/console` read it through `bus.streamLength` and show "n/a" when a transport lacks it.
+   */
+  streamLength?(name: string): Promise<number>;
+  /**
+   * Optional: every durable group reading the log of `name` (whichever process runs it), with its lag and
+   * pending count; `[]` when the log has none. One round trip.
+   */
+  consumerGroups?(name: string): Promise<GroupStats[]>;
+  /**
+   * Optional: deletes dead letters of a subscription for good (all of them, or those with the given
+   * `deadLetterId`s; unknown ids are skipped) and resolves with how many were deleted. Ids the transport
+   * cannot parse reject with `INVALID_ARGUMENT` before anything is deleted.
+   */
+  deleteDeadLetters?(subscription: string, ids?: readonly string[]): Promise<number>;
+  /**
    * Closes the subscriptions (waiting for handlers in flight) and frees what the transport holds. Safe to call
    * more than once.
    */

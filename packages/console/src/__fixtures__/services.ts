@@ -9,7 +9,7 @@ import { createPermissionService, type PermissionCache, type PermissionStore } f
 import { memoryPermissionStore } from '@app/permissions/memory';
 import { createConsole } from '../console.js';
 import { countEvaluations } from '../evaluations.js';
-import type { ConsoleOptions, EventsInspector } from '../types.js';
+import type { ConsoleEventBus, ConsoleOptions } from '../types.js';
 
 export const OPERATOR = 'ops-1';
 export const VIEWER = 'viewer-1';
@@ -41,7 +41,11 @@ export interface Infrastructure {
   transport?: EventTransport;
   permissionStore: PermissionStore;
   permissionCache?: PermissionCache;
-  inspector?: EventsInspector;
+  /**
+   * Give the console a bus with only the required methods (what a transport without `streamLength`,
+   * `consumerGroups` and `deleteDeadLetters` gives): the section must degrade.
+   */
+  bareBus?: boolean;
   close?(): Promise<void>;
 }
 
@@ -114,7 +118,7 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
     config,
     flags,
     permissions,
-    events: { bus, names: ['mail.requested'], subscriptions: ['mailer'], inspector: infra.inspector },
+    events: { bus: infra.bareBus ? bare(bus) : bus, names: ['mail.requested'], subscriptions: ['mailer'] },
     email: { providers: ['ses', 'sendgrid'] },
     sms: { providers: ['twilio', 'memory'] },
     otp: true,
@@ -145,6 +149,16 @@ export async function buildServices(infra: Infrastructure, overrides: Partial<Co
       await Promise.all([config.close(), otherConfig.close()]);
       await infra.close?.();
     },
+  };
+}
+
+/** The bus as a transport without the optional inspection capabilities would give it. */
+function bare(bus: ConsoleEventBus): ConsoleEventBus {
+  return {
+    subscribePattern: (pattern, handler) => bus.subscribePattern(pattern, handler),
+    history: (name, options) => bus.history(name, options),
+    listDeadLetters: (subscription, limit) => bus.listDeadLetters(subscription, limit),
+    replayDeadLetters: (subscription, ids) => bus.replayDeadLetters(subscription, ids),
   };
 }
 

@@ -105,6 +105,20 @@ export async function walkEvents(page: Page, walk: Walk) {
   await services.waitHandled(1);
   await page.locator('tr[data-dead-letter]').first().waitFor({ state: 'detached' });
   expect(await services.bus.listDeadLetters('mailer')).toEqual([]);
+  // Stream length and consumer groups come from the bus's own capabilities (no key layout in the console).
+  const row = page.locator('tr[data-event="mail.requested"]');
+  const length = Number(await services.bus.streamLength!('mail.requested'));
+  await expect.poll(() => row.locator('td').first().textContent()).toBe(String(length));
+  await expect.poll(() => row.locator('td').nth(2).textContent()).toContain('mailer: 0');
+  // A dead letter deleted for good: it leaves the list and is never handled.
+  services.setHealthy(false);
+  await services.bus.publish('mail.requested', { to: ADDRESS, template: 'doomed' });
+  const doomed = page.locator('tr[data-dead-letter]').first();
+  await doomed.waitFor();
+  await doomed.getByRole('button', { name: /^Delete / }).click();
+  await doomed.waitFor({ state: 'detached' });
+  expect(await services.bus.listDeadLetters('mailer')).toEqual([]);
+  expect(services.handled).toHaveLength(1);
 }
 
 /** Delivery: recent sends without recipients, and the provider switch. */

@@ -1,7 +1,7 @@
 import { compilePattern } from '@app/events';
 import { ConsoleError } from '../errors.js';
 import { optionalStrings, type Route, requireString, type Section } from '../http.js';
-import type { ConsoleDeadLetter, ConsoleEvent, ConsoleEventsOptions } from '../types.js';
+import type { ConsoleDeadLetter, ConsoleEvent, ConsoleEventsOptions, ConsumerGroupInfo } from '../types.js';
 
 /** Width of one bar of the publish-rate sparkline. */
 export const RATE_BUCKET_MS = 10_000;
@@ -65,14 +65,15 @@ function showDeadLetter(letter: ConsoleDeadLetter) {
 }
 
 /**
- * The events section: names with stream length, publish rate, consumer groups (what the inspector can tell),
- * history by name or pattern, and dead letters to inspect, replay or delete.
+ * The events section: names with stream length, publish rate, consumer groups (what the bus can tell: each of
+ * `streamLength`, `consumerGroups` and `deleteDeadLetters` is feature-detected on the bus, and shown as "n/a"
+ * when missing), history by name or pattern, and dead letters to inspect, replay or delete.
  */
 export function eventsSection(
   options: ConsoleEventsOptions,
   now: () => number,
 ): Section & { observe(event: ConsoleEvent): void } {
-  const { bus, inspector = {}, deadLetterWatchMs = 2_000 } = options;
+  const { bus, deadLetterWatchMs = 2_000 } = options;
   const subscriptions = [...(options.subscriptions ?? [])];
   const names = new Set(options.names ?? []);
   const rates = new RateCounter(now);
@@ -88,8 +89,14 @@ export function eventsSection(
 
   const describe = async (name: string) => {
     const [length, groups] = await Promise.all([
-      inspector.streamLength ? inspector.streamLength(name).catch(() => null) : null,
-      inspector.groups ? inspector.groups(name).catch(() => null) : null,
+      bus.streamLength ? bus.streamLength(name).catch(() => null) : null,
+      bus.consumerGroups
+        ? bus.consumerGroups(name).then(
+            (list) =>
+              list.map((g): ConsumerGroupInfo => ({ name: g.group, pending: g.pending, lag: g.lag ?? null })),
+            () => null,
+          )
+        : null,
     ]);
     return { name, length, groups, rate: rates.series(name) };
   };
@@ -101,9 +108,9 @@ export function eventsSection(
       handle: async () => ({
         bucketMs: RATE_BUCKET_MS,
         capabilities: {
-          streamLength: typeof inspector.streamLength === 'function',
-          groups: typeof inspector.groups === 'function',
-          deleteDeadLetters: typeof inspector.deleteDeadLetters === 'function',
+          streamLength: typeof bus.streamLength === 'function',
+          groups: typeof bus.consumerGroups === 'function',
+          deleteDeadLetters: typeof bus.deleteDeadLetters === 'function',
         },
         subscriptions,
         names: await Promise.all([...names].sort().map(describe)),
@@ -159,13 +166,13 @@ export function eventsSection(
         const input = await body();
         const subscription = knownSubscription(input.subscription);
         const ids = optionalStrings(input.ids, 'ids');
-        if (!inspector.deleteDeadLetters) {
+        if (!bus.deleteDeadLetters) {
           throw new ConsoleError(
             'NOT_AVAILABLE',
-            'deleting dead letters needs `inspector.deleteDeadLetters`',
+            'deleting dead letters needs a bus whose transport can (`bus.deleteDeadLetters`)',
           );
         }
-        const deleted = await inspector.deleteDeadLetters(subscription, ids);
+        const deleted = await bus.deleteDeadLetters(subscription, ids);
         await record({
           action: ids ? 'delete' : 'delete-all',
           target: subscription,

@@ -179,6 +179,14 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
     }
   }
 
+  /** Lag and pending of one group on one event log. */
+  function groupOn(group: string, g: Group, key: string, log: Entry[]): GroupStats {
+    const cursor = g.cursors.get(key) ?? (g.startAt === 'earliest' ? 0 : g.createdAt);
+    let pending = g.unowned.filter((u) => u.key === key).length;
+    for (const entry of g.attempts.keys()) if (eventKey(entry.event.name) === key) pending++;
+    return { name: key.slice(2), group, lag: log.length - firstAfter(log, cursor), pending };
+  }
+
   /** Lag and pending of each group, per event log its members read. */
   function stats(): GroupStats[] {
     const out: GroupStats[] = [];
@@ -186,11 +194,20 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
       if (g.members.size === 0) continue;
       for (const [key, log] of logs) {
         if (!key.startsWith('e:') || ![...g.members].some((m) => m.matches(key))) continue;
-        const cursor = g.cursors.get(key) ?? (g.startAt === 'earliest' ? 0 : g.createdAt);
-        let pending = g.unowned.filter((u) => u.key === key).length;
-        for (const entry of g.attempts.keys()) if (eventKey(entry.event.name) === key) pending++;
-        out.push({ name: key.slice(2), group, lag: log.length - firstAfter(log, cursor), pending });
+        out.push(groupOn(group, g, key, log));
       }
+    }
+    return out;
+  }
+
+  /** Every group that reads (or has read) the log of `name`, members or not. */
+  function groupsOf(name: string): GroupStats[] {
+    const key = eventKey(name);
+    const log = logs.get(key) ?? [];
+    const out: GroupStats[] = [];
+    for (const [group, g] of groups) {
+      if (g.cursors.has(key) || [...g.members].some((m) => m.matches(key)))
+        out.push(groupOn(group, g, key, log));
     }
     return out;
   }
@@ -200,6 +217,24 @@ export function memoryEventTransport(options: MemoryEventTransportOptions = {}):
 
     async groupStats() {
       return stats();
+    },
+
+    async streamLength(name) {
+      assertOpen();
+      return logs.get(eventKey(name))?.length ?? 0;
+    },
+
+    async consumerGroups(name) {
+      assertOpen();
+      return groupsOf(name);
+    },
+
+    async deleteDeadLetters(subscription, ids) {
+      assertOpen();
+      const list = deadLetters.get(subscription) ?? [];
+      const kept = ids === undefined ? [] : list.filter((d) => !ids.includes(d.deadLetterId));
+      deadLetters.set(subscription, kept);
+      return list.length - kept.length;
     },
 
     async publish(records) {

@@ -2,6 +2,7 @@ import { hashSlot, requireRedis, startRedisCluster } from '@app/test-harness';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
+import type { EventBus } from '../bus-types.js';
 import { eventTransportContract, eventually } from '../testing.js';
 import { readStreams, streamKeys } from './fixtures/redis-streams.js';
 import { redisEventTransport } from './redis/index.js';
@@ -12,6 +13,24 @@ import { hashTag } from './redis/options.js';
 const redis = await requireRedis();
 const cluster = redis.available ? await startRedisCluster() : undefined;
 afterAll(() => cluster?.close());
+
+/** Subscribes `group` to each name with a handler that always fails, publishes one event to each, and waits for every dead letter. */
+async function deadLetterEach(bus: EventBus<Record<string, { n: number }>>, names: string[], group: string) {
+  const subs = await Promise.all(
+    names.map((name) =>
+      bus.subscribe(
+        name,
+        () => {
+          throw new Error('dead');
+        },
+        { group },
+      ),
+    ),
+  );
+  await Promise.all(names.map((name, n) => bus.publish(name, { n })));
+  await eventually(async () => expect(await bus.listDeadLetters(group)).toHaveLength(names.length), 30_000);
+  return subs;
+}
 
 describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 masters, 3 replicas)', () => {
   let client: Cluster;
@@ -41,19 +60,7 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
       retry: { maxAttempts: 1 },
     });
     const names = Array.from({ length: 12 }, (_, i) => `order.${i}`);
-    const subs = await Promise.all(
-      names.map((name) =>
-        bus.subscribe(
-          name,
-          () => {
-            throw new Error('dead');
-          },
-          { group: 'g' },
-        ),
-      ),
-    );
-    await Promise.all(names.map((name, n) => bus.publish(name, { n })));
-    await eventually(async () => expect(await bus.listDeadLetters('g')).toHaveLength(names.length), 30_000);
+    const subs = await deadLetterEach(bus, names, 'g');
     const keys = (await streamKeys(client.nodes('master'), prefix))
       .flat()
       .filter((k) => !k.includes('{names}'));
@@ -71,6 +78,47 @@ describe.skipIf(!cluster)('redisEventTransport on a real Redis Cluster (3 master
     // Replaying crosses no slot either.
     expect(await bus.replayDeadLetters('g')).toBe(names.length);
     await Promise.all(subs.map((s) => s.close()));
+    await bus.close();
+  });
+
+  it('inspects and deletes dead letters across shards, from a process without subscriptions', async () => {
+    const prefix = 'inspect:';
+    const bus = createEventBus<Record<string, { n: number }>>({
+      transport: redisEventTransport({ client, keyPrefix: prefix }),
+      retry: { maxAttempts: 1 },
+    });
+    const console = createEventBus<Record<string, { n: number }>>({
+      transport: redisEventTransport({ client: cluster!.client(), keyPrefix: prefix }),
+    });
+    const names = Array.from({ length: 9 }, (_, i) => `inspect.${i}`);
+    const masters = new Set(
+      await Promise.all(names.map((name) => cluster!.masterOf(`${prefix}e:{${name}}`))),
+    );
+    expect(masters.size).toBe(3);
+    const subs = await deadLetterEach(bus, names, 'ops');
+    for (const name of names) {
+      expect(await console.streamLength!(name)).toBe(1);
+      expect(await console.consumerGroups!(name)).toEqual([{ name, group: 'ops', lag: 0, pending: 0 }]);
+    }
+    const letters = await console.listDeadLetters('ops');
+    const two = [letters[0]!, letters.find((d) => d.name !== letters[0]!.name)!];
+    expect(
+      await console.deleteDeadLetters!(
+        'ops',
+        two.map((d) => d.deadLetterId),
+      ),
+    ).toBe(2);
+    const left = await console.listDeadLetters('ops');
+    expect(left.map((d) => d.deadLetterId).sort()).toEqual(
+      letters
+        .filter((d) => !two.includes(d))
+        .map((d) => d.deadLetterId)
+        .sort(),
+    );
+    expect(await console.deleteDeadLetters!('ops')).toBe(names.length - 2);
+    expect(await console.listDeadLetters('ops')).toEqual([]);
+    await Promise.all(subs.map((s) => s.close()));
+    await console.close();
     await bus.close();
   });
 

@@ -52,7 +52,7 @@ export async function followNames(ctx: RedisContext, subscription: string, names
 }
 
 /** The event names whose dead-letter streams a subscription may have. */
-async function followedNames(ctx: RedisContext, subscription: string): Promise<string[]> {
+export async function followedNames(ctx: RedisContext, subscription: string): Promise<string[]> {
   return (await ctx.client.call('SMEMBERS', ctx.subscriptionNamesKey(subscription))) as string[];
 }
 
@@ -101,17 +101,7 @@ export async function replayDeadLetters(
       for (const entry of entries) found.push([name, entry]);
     }
   } else {
-    const wanted = ids.map((full) => {
-      const cut = typeof full === 'string' ? full.indexOf(':') : -1;
-      const id = cut === -1 ? '' : full.slice(0, cut);
-      if (!POSITION.test(id) || cut === full.length - 1) {
-        throw new EventsError(
-          EventsErrorCode.INVALID_ARGUMENT,
-          `unknown dead-letter id ${JSON.stringify(full)}`,
-        );
-      }
-      return [full.slice(cut + 1), id] as const;
-    });
+    const wanted = parseDeadLetterIds(ids);
     const entries = await Promise.all(
       wanted.map(
         ([name, id]) => client.call('XRANGE', ctx.dlqKey(name, subscription), id, id) as Promise<RawEntry[]>,
@@ -131,6 +121,24 @@ export async function replayDeadLetters(
     if (Number(moved) === 1) replayed++;
   }
   return replayed;
+}
+
+/**
+ * Splits API dead-letter ids (`<stream id>:<event name>`) into `[name, stream id]` pairs; any malformed id
+ * rejects them all with `INVALID_ARGUMENT` before any I/O.
+ */
+export function parseDeadLetterIds(ids: readonly string[]): Array<readonly [name: string, id: string]> {
+  return ids.map((full) => {
+    const cut = typeof full === 'string' ? full.indexOf(':') : -1;
+    const id = cut === -1 ? '' : full.slice(0, cut);
+    if (!POSITION.test(id) || cut === full.length - 1) {
+      throw new EventsError(
+        EventsErrorCode.INVALID_ARGUMENT,
+        `unknown dead-letter id ${JSON.stringify(full)}`,
+      );
+    }
+    return [full.slice(cut + 1), id] as const;
+  });
 }
 
 /** A dead-letter stream entry as a {@link DeadLetter}; a corrupt event keeps what there is. */

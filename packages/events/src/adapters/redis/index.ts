@@ -5,6 +5,7 @@ import { PublishBuffer } from './buffer.js';
 import { Heartbeat } from './claim.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.js';
 import { compareIds, POSITION, parseEntry, type RawEntry } from './entries.js';
+import { consumerGroups, deleteDeadLetters, streamLength } from './inspect.js';
 import { NameRegistry } from './names.js';
 import { type RedisContext, type RedisEventTransportOptions, resolveOptions } from './options.js';
 import { Publisher } from './publisher.js';
@@ -89,6 +90,21 @@ export function redisEventTransport(options: RedisEventTransportOptions): EventT
     async replayDeadLetters(subscription, ids) {
       assertOpen();
       return replayDeadLetters(ctx, subscription, ids);
+    },
+
+    async streamLength(name) {
+      assertOpen();
+      return streamLength(ctx, name);
+    },
+
+    async consumerGroups(name) {
+      assertOpen();
+      return consumerGroups(ctx, name);
+    },
+
+    async deleteDeadLetters(subscription, ids) {
+      assertOpen();
+      return deleteDeadLetters(ctx, subscription, ids);
     },
   };
 

@@ -123,3 +123,11 @@ redis.pcall('XTRIM', key, ARGV[1], '~', ARGV[2])
 return ids`,
   1,
 );
+
+/** Deletes a dead-letter stream and returns how many entries it held (atomically). KEYS[1] the stream. */
+export const DROP_STREAM = defineScript(
+  `local n = redis.call('XLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n`,
+  1,
+);

@@ -9,6 +9,18 @@ function groupFields(reply: unknown[]): Map<string, unknown> {
   return fields;
 }
 
+/** One group of an `XINFO GROUPS` reply on the stream of `name`, as {@link GroupStats}. */
+export function toGroupStats(name: string, entry: unknown[]): GroupStats {
+  const fields = groupFields(entry);
+  const lag = fields.get('lag');
+  return {
+    name,
+    group: String(fields.get('name')),
+    lag: lag === null || lag === undefined ? undefined : Number(lag),
+    pending: Number(fields.get('pending') ?? 0),
+  };
+}
+
 /**
  * Lag and pending of every durable group the open subscriptions consume, per event stream: one
  * `XINFO GROUPS` per stream (single-key commands, so it holds on Redis Cluster too). `lag` is Redis 7's
@@ -40,16 +52,8 @@ export async function groupStats(
       }
       const out: GroupStats[] = [];
       for (const entry of reply) {
-        const fields = groupFields(entry);
-        const group = String(fields.get('name'));
-        if (!groups.has(group)) continue;
-        const lag = fields.get('lag');
-        out.push({
-          name: ctx.eventName(key) ?? key,
-          group,
-          lag: lag === null || lag === undefined ? undefined : Number(lag),
-          pending: Number(fields.get('pending') ?? 0),
-        });
+        const stats = toGroupStats(ctx.eventName(key) ?? key, entry);
+        if (groups.has(stats.group)) out.push(stats);
       }
       return out;
     }),
