@@ -1,5 +1,6 @@
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { DeliveryStatusStore, DeliveryStatusUpdate } from './status.js';
+import { storeTest } from './testing-store.js';
 
 /** Parts of the status contract an adapter may switch off. */
 export type StatusStoreCapability = 'events' | 'concurrency';
@@ -20,25 +21,13 @@ function update(messageId: string, status: string, rank: number, extra: Partial<
   return { messageId, eventId: fresh('e'), status, rank, at: AT + rank, provider: 'contract', ...extra };
 }
 
-function test(
+/** One test on a fresh store and a fresh message id, with the suite's timeout. */
+const test = (
   o: Resolved,
   title: string,
   body: (store: DeliveryStatusStore, messageId: string) => Promise<void>,
   run = true,
-): void {
-  o.it.skipIf(!run)(
-    title,
-    async () => {
-      const store = await o.create();
-      try {
-        await body(store, fresh('m'));
-      } finally {
-        await store.close();
-      }
-    },
-    o.timeoutMs,
-  );
-}
+) => storeTest(o, () => fresh('m'), title, body, run);
 
 function recording(o: Resolved): void {
   const { expect } = o;
@@ -198,10 +187,8 @@ function atRest(o: Resolved): void {
  */
 export function statusStoreContract(options: StatusStoreContractOptions): void {
   const o = contractOptions(options);
+  const groups = { recording, precedence, concurrency, 'at rest': atRest };
   o.describe(`DeliveryStatusStore contract: ${o.name}`, () => {
-    o.describe('recording', () => recording(o));
-    o.describe('precedence', () => precedence(o));
-    o.describe('concurrency', () => concurrency(o));
-    o.describe('at rest', () => atRest(o));
+    for (const [group, tests] of Object.entries(groups)) o.describe(group, () => tests(o));
   });
 }

@@ -1,24 +1,13 @@
 import type { Closeable } from '@app/core';
 import { type ContractOptions, contractOptions, type ResolvedContractOptions } from '@app/core/testing';
 import type { IdempotencyStore } from './idempotency.js';
+import { storeTest } from './testing-store.js';
 
-export type { ChannelIdempotencyContractOptions, ChannelSubject } from './testing-channel.js';
-export { channelIdempotencyContract } from './testing-channel.js';
-export type { TestConfigSource } from './testing-helpers.js';
-export { settle, spyLogger, testConfigSource } from './testing-helpers.js';
-export type {
-  FakeHttpServerOptions,
-  FakeRoute,
-  FakeServer,
-  Fault,
-  RecordedRequest,
-  Reply,
-} from './testing-http.js';
-export { startFakeHttpServer } from './testing-http.js';
-export type { ClusterScanClient, ScanClient } from './testing-probes.js';
-export { scanRedisKeys } from './testing-probes.js';
-export type { StatusStoreCapability, StatusStoreContractOptions } from './testing-status.js';
-export { statusStoreContract } from './testing-status.js';
+export * from './testing-channel.js';
+export * from './testing-helpers.js';
+export * from './testing-http.js';
+export * from './testing-probes.js';
+export * from './testing-status.js';
 
 /** Parts of the idempotency contract an adapter may switch off. */
 export type IdempotencyCapability = 'expiry';
@@ -44,24 +33,13 @@ const freshKey = () =>
   `k${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 const RESULT = { id: 'SM123', status: 'queued', provider: 'twilio' };
 
-async function withStore(o: Resolved, fn: (store: IdempotencyStore) => Promise<void>): Promise<void> {
-  const store = await o.create();
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 /** One test on a fresh store and a fresh key, with the suite's timeout. */
-function test(
+const test = (
   o: Resolved,
   title: string,
   body: (store: IdempotencyStore, key: string) => Promise<void>,
   run = true,
-): void {
-  o.it.skipIf(!run)(title, () => withStore(o, (store) => body(store, freshKey())), o.timeoutMs);
-}
+) => storeTest(o, freshKey, title, body, run);
 
 /** Reserves `key` and answers the token; fails the test when the key is not acquired. */
 async function acquire(store: IdempotencyStore, key: string, fingerprint = 'fp', lockMs = 60_000) {

@@ -45,6 +45,16 @@ async function settle(calls: Promise<unknown>[]): Promise<Outcome> {
   return { sent: results.length - failed, failed };
 }
 
+/** A guide scenario: one call per recipient, all at once, as the guide's sendBulk did. */
+function perMessage(
+  name: string,
+  fake: FakeServer,
+  send: (r: (typeof recipients)[number]) => Promise<unknown>,
+  cleanup: () => Promise<void>,
+): Scenario {
+  return { name, fake, run: () => settle(recipients.map(send)), cleanup };
+}
+
 function ours(provider: 'sendgrid' | 'ses'): Scenario {
   const p =
     provider === 'sendgrid'
@@ -69,44 +79,35 @@ function guideSendgrid(): Scenario {
   (
     mail as unknown as { client: { setDefaultRequest(k: string, v: unknown): void } }
   ).client.setDefaultRequest('baseUrl', sendgridFake.url);
-  return {
-    name: 'guide: Promise.all(sgMail.send) per message',
-    fake: sendgridFake,
-    run: () =>
-      settle(
-        recipients.map((r) =>
-          mail.send({ from, to: r.to, subject, html: html.replace('{{name}}', r.data.name) }),
-        ),
-      ),
-    cleanup: async () => globalAgent.destroy(),
-  };
+  return perMessage(
+    'guide: Promise.all(sgMail.send) per message',
+    sendgridFake,
+    (r) => mail.send({ from, to: r.to, subject, html: html.replace('{{name}}', r.data.name) }),
+    async () => globalAgent.destroy(),
+  );
 }
 
 function guideSes(): Scenario {
   // The guide's SES sendBulk, on the v3 SDK (the guide used v2): Promise.all over one SendEmail per message.
   const client = new SESv2Client(sesConfig);
-  return {
-    name: 'guide: Promise.all(SendEmail) per message (SDK v3 defaults)',
-    fake: sesFake,
-    run: () =>
-      settle(
-        recipients.map((r) =>
-          client.send(
-            new SendEmailCommand({
-              FromEmailAddress: from,
-              Destination: { ToAddresses: [r.to] },
-              Content: {
-                Simple: {
-                  Subject: { Data: subject },
-                  Body: { Html: { Data: html.replace('{{name}}', r.data.name) } },
-                },
-              },
-            }),
-          ),
-        ),
+  return perMessage(
+    'guide: Promise.all(SendEmail) per message (SDK v3 defaults)',
+    sesFake,
+    (r) =>
+      client.send(
+        new SendEmailCommand({
+          FromEmailAddress: from,
+          Destination: { ToAddresses: [r.to] },
+          Content: {
+            Simple: {
+              Subject: { Data: subject },
+              Body: { Html: { Data: html.replace('{{name}}', r.data.name) } },
+            },
+          },
+        }),
       ),
-    cleanup: async () => client.destroy(),
-  };
+    async () => client.destroy(),
+  );
 }
 
 const scenarios = [ours('sendgrid'), guideSendgrid(), ours('ses'), guideSes()];

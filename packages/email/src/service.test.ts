@@ -1,5 +1,6 @@
 import type { ConfigSource, ConfigWatchCallback, EventSink } from '@app/core';
 import { isAppError } from '@app/core';
+import { sendAcrossLockExpiry } from '@app/delivery/testing';
 import { describe, expect, it, vi } from 'vitest';
 import {
   memoryEmailIdempotencyStore,
@@ -207,17 +208,11 @@ describe('idempotency (memory store)', () => {
       });
       // A 429 asking to wait 40 s: the retry would start at 40 s, after the key expired at 30 s.
       memory.failNext('transient', 1, { retryAfterMs: 40_000 });
-      const settle = (p: Promise<unknown>) =>
-        p.then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      const first = settle(email.send(msg, { idempotencyKey: 'slow' }));
-      await vi.advanceTimersByTimeAsync(35_000);
       // The caller's retry arrives once the key expired: it must not race a first send still going on.
-      const second = settle(email.send(msg, { idempotencyKey: 'slow' }));
-      await vi.advanceTimersByTimeAsync(60_000);
-      const [firstError, secondError] = await Promise.all([first, second]);
+      const [firstError, secondError] = await sendAcrossLockExpiry(
+        () => email.send(msg, { idempotencyKey: 'slow' }),
+        (ms) => vi.advanceTimersByTimeAsync(ms),
+      );
       expect(memory.messages()).toHaveLength(1);
       expect(firstError).toMatchObject({ code: EmailErrorCode.IDEMPOTENCY_TIMEOUT });
       expect(secondError).toBeUndefined();

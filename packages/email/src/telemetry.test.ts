@@ -1,49 +1,25 @@
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { createTestSdk } from '@app/test-harness/otel';
+import { metrics, trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sendgridProvider } from './adapters/sendgrid.js';
 import { sesProvider } from './adapters/ses.js';
 import { createEmailService } from './service.js';
 import { startFakeSendgrid, startFakeSes } from './test/fake-http.js';
 
-// The SDK with in-memory exporters, passed to the service as explicit providers (nothing global but the
-// context manager, which nests the attempt spans under the send span).
-const spans = new InMemorySpanExporter();
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({
-  exporter: metricExporter,
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+// The harness' SDK with in-memory exporters, passed to the service as explicit providers (nothing global but
+// the context manager, which nests the attempt spans under the send span).
+const sdk = createTestSdk({ global: false });
+const { tracerProvider, meterProvider } = sdk;
 const [sendgridFake, sesFake] = await Promise.all([startFakeSendgrid(), startFakeSes()]);
 afterAll(async () => {
-  context.disable();
-  await Promise.all([
-    sendgridFake.close(),
-    sesFake.close(),
-    tracerProvider.shutdown(),
-    meterProvider.shutdown(),
-  ]);
+  await Promise.all([sendgridFake.close(), sesFake.close(), sdk.shutdown()]);
 });
 
 const RECIPIENT = 'grace.hopper@example.com';
 const SUBJECT = 'Your receipt 4711';
 const BODY = 'Thanks for your order, call +14155550123';
 
-function service(telemetry?: { tracerProvider: BasicTracerProvider; meterProvider: MeterProvider }) {
+function service(telemetry?: Pick<typeof sdk, 'tracerProvider' | 'meterProvider'>) {
   return createEmailService({
     providers: {
       sendgrid: sendgridProvider({ apiKey: 'SG.test-key', baseUrl: sendgridFake.url }),
@@ -70,7 +46,7 @@ describe('email telemetry: a span per send, one child per provider attempt', () 
     expect(result).toMatchObject({ provider: 'ses', attempts: 3 });
     await email.close();
 
-    const finished = spans.getFinishedSpans();
+    const finished = sdk.spans();
     const send = finished.find((s) => s.name === 'email.send');
     const attempts = finished.filter((s) => s.name === 'email.attempt');
     expect(send?.attributes).toMatchObject({ 'app.delivery.provider': 'ses', 'app.delivery.attempts': 3 });
@@ -99,8 +75,7 @@ describe('email telemetry: a span per send, one child per provider attempt', () 
     }
     expect(attempts.map((a) => a.status.code)).toEqual([2, 2, 0]); // ERROR, ERROR, UNSET
 
-    await reader.forceFlush();
-    const recorded = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
+    const recorded = await sdk.metrics();
     const sends = recorded.find((m) => m.descriptor.name === 'app.delivery.sends');
     expect(sends?.dataPoints.map((p) => [p.attributes, p.value])).toEqual([
       [
@@ -129,7 +104,7 @@ describe('email telemetry: a span per send, one child per provider attempt', () 
   it('costs nothing with no SDK: no span, no metric, the same result', async () => {
     expect(trace.getTracerProvider().getTracer('x').startSpan('probe').isRecording()).toBe(false);
     expect(metrics.getMeterProvider()).toBeDefined();
-    spans.reset();
+    const before = sdk.spans().length; // the first test's spans stay in the exporter
     const email = service(); // the global providers: no SDK registered
     sendgridFake.fail({ status: 503 });
     expect(await email.send({ to: RECIPIENT, subject: SUBJECT, text: BODY })).toMatchObject({
@@ -137,6 +112,6 @@ describe('email telemetry: a span per send, one child per provider attempt', () 
       attempts: 2,
     });
     await email.close();
-    expect(spans.getFinishedSpans()).toEqual([]);
+    expect(sdk.spans().slice(before)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { ConfigSource } from '@app/core';
 import { closeable } from '@app/core';
+import { sendAcrossLockExpiry } from '@app/delivery/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { memorySmsIdempotencyStore, memorySmsProvider } from './adapters/memory.js';
 import { classifySmsError, isSmsError, SmsError, SmsErrorCode } from './errors.js';
@@ -202,16 +203,10 @@ describe('createSmsService', () => {
         maxRetryAfterMs: 60_000,
         idempotency: { lockMs: 30_000 },
       });
-      const settle = (p: Promise<unknown>) =>
-        p.then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      const first = settle(sms.send(TO, 'hi', { idempotencyKey: 'slow' }));
-      await vi.advanceTimersByTimeAsync(35_000);
-      const second = settle(sms.send(TO, 'hi', { idempotencyKey: 'slow' }));
-      await vi.advanceTimersByTimeAsync(60_000);
-      const [firstError, secondError] = await Promise.all([first, second]);
+      const [firstError, secondError] = await sendAcrossLockExpiry(
+        () => sms.send(TO, 'hi', { idempotencyKey: 'slow' }),
+        (ms) => vi.advanceTimersByTimeAsync(ms),
+      );
       expect(outbox.messages()).toHaveLength(1);
       expect(firstError).toMatchObject({ code: SmsErrorCode.IDEMPOTENCY_TIMEOUT });
       expect(secondError).toBeUndefined();

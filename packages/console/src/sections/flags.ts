@@ -24,6 +24,26 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
     if (!store) throw new ConsoleError('NOT_AVAILABLE', 'flag writes need `flagStore` or `config`');
     return setFlag(store, name, definition, { keyPrefix, contextFields: ['*'] });
   };
+  /** A POST that changes one existing flag: `change` turns its definition and the body into the next one. */
+  const update = (
+    path: string,
+    change: (
+      before: FlagDefinition,
+      input: Record<string, unknown>,
+    ) => { action: string; definition: FlagDefinition },
+  ): Route => ({
+    method: 'POST',
+    path,
+    write: true,
+    handle: async ({ params, body, record }) => {
+      const name = requireString(params.name, 'flag name');
+      const before = definitionOf(flags, name);
+      const { action, definition } = change(before, await body());
+      const after = await write(name, definition);
+      await record({ action, target: name, before, after });
+      return after;
+    },
+  });
   const routes: Route[] = [
     {
       method: 'GET',
@@ -49,33 +69,14 @@ export function flagsSection(flags: ConsoleFlags, store: FlagStore | undefined, 
         );
       },
     },
-    {
-      method: 'POST',
-      path: '/:name/toggle',
-      write: true,
-      handle: async ({ params, body, record }) => {
-        const name = requireString(params.name, 'flag name');
-        const before = definitionOf(flags, name);
-        const { enabled } = await body();
-        const next = typeof enabled === 'boolean' ? enabled : !before.enabled;
-        const after = await write(name, { ...before, enabled: next });
-        await record({ action: next ? 'enable' : 'disable', target: name, before, after });
-        return after;
-      },
-    },
-    {
-      method: 'POST',
-      path: '/:name/rollout',
-      write: true,
-      handle: async ({ params, body, record }) => {
-        const name = requireString(params.name, 'flag name');
-        const before = definitionOf(flags, name);
-        const { rollout } = await body();
-        const after = await write(name, { ...before, rollout: rollout as number });
-        await record({ action: 'rollout', target: name, before, after });
-        return after;
-      },
-    },
+    update('/:name/toggle', (before, { enabled }) => {
+      const next = typeof enabled === 'boolean' ? enabled : !before.enabled;
+      return { action: next ? 'enable' : 'disable', definition: { ...before, enabled: next } };
+    }),
+    update('/:name/rollout', (before, { rollout }) => ({
+      action: 'rollout',
+      definition: { ...before, rollout: rollout as number },
+    })),
     {
       method: 'PUT',
       path: '/:name',

@@ -22,6 +22,33 @@ function scopeOf(input: Record<string, unknown>) {
 export function permissionsSection(service: Service): Section {
   let notify: ((data: unknown) => void) | undefined;
   const changed = (what: string) => notify?.({ changed: what });
+  /**
+   * A POST that changes what `target` (a role or a subject) has of `other`, both required strings of the body:
+   * `apply` runs the body's `op` (a typed error for an unknown one); the change is then recorded and announced.
+   */
+  const change = (
+    path: string,
+    target: 'role' | 'subject',
+    other: 'permission' | 'parent' | 'role',
+    apply: (
+      target: string,
+      other: string,
+      input: Record<string, unknown>,
+    ) => Promise<{ action: string; after: Record<string, unknown>; reply: Record<string, unknown> }>,
+  ): Route => ({
+    method: 'POST',
+    path,
+    write: true,
+    handle: async ({ body, record }) => {
+      const input = await body();
+      const who = requireString(input[target], target);
+      const what = requireString(input[other], other);
+      const { action, after, reply } = await apply(who, what, input);
+      await record({ action, target: who, after });
+      changed(who);
+      return reply;
+    },
+  });
   const routes: Route[] = [
     {
       method: 'GET',
@@ -53,60 +80,35 @@ export function permissionsSection(service: Service): Section {
         return service.explain(subject, action, { type, id, tenant });
       },
     },
-    {
-      method: 'POST',
-      path: '/rules',
-      write: true,
-      handle: async ({ body, record }) => {
-        const input = await body();
-        const role = requireString(input.role, 'role');
-        const permission = requireString(input.permission, 'permission');
-        const op = input.op;
-        let result: boolean | undefined;
-        if (op === 'grant') await service.grant(role, permission);
-        else if (op === 'deny') await service.deny(role, permission);
-        else if (op === 'revoke') {
-          const effect = input.effect === 'deny' ? 'deny' : 'allow';
-          result = await service.revoke(role, permission, { effect });
-        } else throw new ConsoleError('INVALID_INPUT', 'op must be grant, deny or revoke');
-        await record({ action: op, target: role, after: { permission, effect: input.effect } });
-        changed(role);
-        return { role, permission, op, ...(result === undefined ? {} : { changed: result }) };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/inheritance',
-      write: true,
-      handle: async ({ body, record }) => {
-        const input = await body();
-        const role = requireString(input.role, 'role');
-        const parent = requireString(input.parent, 'parent');
-        if (input.op === 'inherit') await service.inherit(role, parent);
-        else if (input.op === 'disinherit') await service.disinherit(role, parent);
-        else throw new ConsoleError('INVALID_INPUT', 'op must be inherit or disinherit');
-        await record({ action: input.op, target: role, after: { parent } });
-        changed(role);
-        return { role, parent, op: input.op };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/assignments',
-      write: true,
-      handle: async ({ body, record }) => {
-        const input = await body();
-        const subject = requireString(input.subject, 'subject');
-        const role = requireString(input.role, 'role');
-        const scope = scopeOf(input);
-        if (input.op === 'assign') await service.assign(subject, role, scope);
-        else if (input.op === 'unassign') await service.unassign(subject, role, scope);
-        else throw new ConsoleError('INVALID_INPUT', 'op must be assign or unassign');
-        await record({ action: input.op, target: subject, after: { role, scope } });
-        changed(subject);
-        return { subject, role, scope, op: input.op };
-      },
-    },
+    change('/rules', 'role', 'permission', async (role, permission, input) => {
+      const op = input.op;
+      let result: boolean | undefined;
+      if (op === 'grant') await service.grant(role, permission);
+      else if (op === 'deny') await service.deny(role, permission);
+      else if (op === 'revoke') {
+        const effect = input.effect === 'deny' ? 'deny' : 'allow';
+        result = await service.revoke(role, permission, { effect });
+      } else throw new ConsoleError('INVALID_INPUT', 'op must be grant, deny or revoke');
+      return {
+        action: op,
+        after: { permission, effect: input.effect },
+        reply: { role, permission, op, ...(result === undefined ? {} : { changed: result }) },
+      };
+    }),
+    change('/inheritance', 'role', 'parent', async (role, parent, { op }) => {
+      if (op === 'inherit') await service.inherit(role, parent);
+      else if (op === 'disinherit') await service.disinherit(role, parent);
+      else throw new ConsoleError('INVALID_INPUT', 'op must be inherit or disinherit');
+      return { action: op, after: { parent }, reply: { role, parent, op } };
+    }),
+    change('/assignments', 'subject', 'role', async (subject, role, input) => {
+      const scope = scopeOf(input);
+      const op = input.op;
+      if (op === 'assign') await service.assign(subject, role, scope);
+      else if (op === 'unassign') await service.unassign(subject, role, scope);
+      else throw new ConsoleError('INVALID_INPUT', 'op must be assign or unassign');
+      return { action: op, after: { role, scope }, reply: { subject, role, scope, op } };
+    }),
   ];
   return {
     name: 'permissions',

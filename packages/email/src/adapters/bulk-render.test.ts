@@ -1,33 +1,13 @@
 import { closeable } from '@app/core';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderPlaceholders } from '../placeholders.js';
 import { createEmailService } from '../service.js';
-import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
+import { fakeSendgridAndSes } from '../test/providers.js';
 import { memoryEmailProvider } from './memory.js';
-import { sendgridProvider } from './sendgrid.js';
-import { sesProvider } from './ses.js';
 
 // What each recipient of one bulk call receives must not depend on the provider that carried it: a
 // failover in the middle of a bulk send would otherwise change the text people get.
-const sgFake = await startFakeSendgrid();
-const sesFake = await startFakeSes();
-afterAll(async () => {
-  await sgFake.close();
-  await sesFake.close();
-});
-beforeEach(() => {
-  sgFake.reset();
-  sesFake.reset();
-});
-const sendgrid = sendgridProvider({ apiKey: 'SG.test-key', baseUrl: sgFake.url, timeoutMs: 10_000 });
-const ses = sesProvider({
-  clientConfig: {
-    region: 'us-east-1',
-    endpoint: sesFake.url,
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-  },
-});
-afterAll(() => Promise.all([sendgrid.close?.(), ses.close?.()]));
+const { sgFake, sesFake, sendgrid, ses } = await fakeSendgridAndSes(10_000);
 
 const bulk = {
   subject: 'Hi {{name}}',

@@ -1,33 +1,14 @@
 import type { Logger } from '@app/core';
 import { isAppError } from '@app/core';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmailErrorCode, EmailProviderError } from '../errors.js';
 import { createEmailService } from '../service.js';
-import { startFakeSendgrid, startFakeSes } from '../test/fake-http.js';
+import { fakeSendgridAndSes, fullMessage } from '../test/providers.js';
 import { memoryEmailIdempotencyStore } from './memory.js';
-import { sendgridProvider, toSendgridError } from './sendgrid.js';
-import { sesProvider } from './ses.js';
+import { toSendgridError } from './sendgrid.js';
 
-const fake = await startFakeSendgrid();
-const sesFake = await startFakeSes();
-afterAll(async () => {
-  await fake.close();
-  await sesFake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  sesFake.reset();
-});
-
-const sendgrid = sendgridProvider({ apiKey: 'SG.test-key', baseUrl: fake.url, timeoutMs: 1500 }); // long enough for a 1,000-recipient batch on a loaded CI machine; the hang test waits it out;
-const ses = sesProvider({
-  clientConfig: {
-    region: 'us-east-1',
-    endpoint: sesFake.url,
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-  },
-});
-afterAll(() => Promise.all([sendgrid.close?.(), ses.close?.()]));
+// long enough for a 1,000-recipient batch on a loaded CI machine; the hang test waits it out
+const { sgFake: fake, sesFake, sendgrid, ses } = await fakeSendgridAndSes(1500);
 
 const fast = { baseDelayMs: 1, maxDelayMs: 2 };
 const msg = { to: 'ada@example.com', subject: 'Hi', text: 'Hello' };
@@ -44,17 +25,10 @@ function service(extra: Partial<Parameters<typeof createEmailService>[0]> = {}) 
 describe('sendgridProvider on @sendgrid/mail against a local fake', () => {
   it('sends exactly the request SendGrid documents, and returns X-Message-Id', async () => {
     const result = await service().send({
+      ...fullMessage,
       from: 'App <app@example.com>',
       to: ['Ada <ada@example.com>', 'bob@example.com'],
-      cc: 'cc@example.com',
       bcc: ['bcc@example.com'],
-      replyTo: 'support@example.com',
-      subject: 'Welcome',
-      text: 'Hello',
-      html: '<p>Hello</p>',
-      headers: { 'X-Campaign': 'spring' },
-      tags: { tenant: 'acme' },
-      attachments: [{ filename: 'a.txt', content: 'hi', contentType: 'text/plain' }],
     });
     expect(fake.requests).toHaveLength(1);
     const req = fake.requests[0];

@@ -4,15 +4,7 @@ import { type Closeable, closeable } from '@app/core';
 import { classifyHttpStatus, isNetworkError, parseRetryAfter } from '@app/delivery';
 import { EmailError, EmailErrorCode, EmailProviderError } from '../errors.js';
 import { placeholderSubstitutions } from '../placeholders.js';
-import type {
-  BulkItemResult,
-  EmailAddress,
-  EmailProvider,
-  NormalizedBulk,
-  NormalizedEmail,
-  ProviderCallOptions,
-  ProviderSendResult,
-} from '../types.js';
+import type { BulkItemResult, EmailAddress, EmailProvider, NormalizedEmail } from '../types.js';
 import { checkOptions } from './check-options.js';
 
 /** The part of `@sendgrid/mail`'s `MailService` this provider uses. */
@@ -232,7 +224,7 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
       name,
       maxBulkSize: MAX_RECIPIENTS_PER_REQUEST,
 
-      async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
+      async send(message, opts) {
         const personalization: Record<string, unknown> = { to: message.to.map(toSg) };
         if (message.cc.length > 0) personalization.cc = message.cc.map(toSg);
         if (message.bcc.length > 0) personalization.bcc = message.bcc.map(toSg);
@@ -244,7 +236,7 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
         return { id, status: 'queued' };
       },
 
-      async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
+      async sendBulk(batch, opts) {
         // Recipients are packed into requests of at most 1,000 addresses (one entry may hold several).
         const requests: number[][] = [];
         let current: number[] = [];
@@ -266,7 +258,7 @@ export function sendgridProvider(options: SendgridProviderOptions): EmailProvide
         const results: BulkItemResult[] = new Array(batch.recipients.length);
         for (const [n, indexes] of requests.entries()) {
           const personalizations = indexes.map((i, k) => {
-            const r = batch.recipients[i] as NormalizedBulk['recipients'][number];
+            const r = batch.recipients[i] as (typeof batch.recipients)[number];
             const p: Record<string, unknown> = {
               to: r.to.map(toSg),
               customArgs: { [SENDGRID_BULK_INDEX_ARG]: String(k) },

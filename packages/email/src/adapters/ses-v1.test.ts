@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailProviderError } from '../errors.js';
 import { createEmailService } from '../service.js';
 import { startFakeSesV1 } from '../test/fake-ses-v1.js';
+import { fullMessage } from '../test/providers.js';
 import { sesProvider } from './ses.js';
 
 // An application that already has `@aws-sdk/client-ses` (SES API v1) passes its SESClient: no second SDK.
@@ -58,15 +59,12 @@ const decodeWords = (value: string) =>
 describe('sesProvider on an SES API v1 SESClient (SendRawEmail)', () => {
   it('sends one raw MIME message with every part, Bcc only as a destination', async () => {
     const result = await email.send({
+      ...fullMessage, // its Cc, Reply-To, header and tag; the German text and parts below
       to: ['Zoë Example <zoe@example.com>', 'bob@example.com'],
-      cc: 'cc@example.com',
       bcc: 'hidden@example.com',
-      replyTo: 'support@example.com',
       subject: 'Grüße',
       text: 'Hallo',
       html: '<p>Hallo <img src="cid:logo@app"></p>',
-      headers: { 'X-Campaign': 'spring' },
-      tags: { tenant: 'acme' },
       attachments: [
         {
           filename: 'logo.png',

@@ -1,14 +1,7 @@
 import { type Closeable, closeable, mapLimit } from '@app/core';
 import { EmailProviderError } from '../errors.js';
 import { renderContent } from '../placeholders.js';
-import type {
-  BulkItemResult,
-  EmailProvider,
-  NormalizedBulk,
-  NormalizedEmail,
-  ProviderCallOptions,
-  ProviderSendResult,
-} from '../types.js';
+import type { BulkItemResult, EmailProvider, NormalizedEmail, ProviderCallOptions } from '../types.js';
 import { buildMimeMessage } from './mime.js';
 import { type SesProviderOptions, sesAddress, toSesError } from './ses.js';
 
@@ -59,15 +52,22 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
       : {}),
     ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
   });
-  const messageId = (out: { MessageId?: string }, operation: string) => {
+  /** One SendRawEmail / SendTemplatedEmail call: the `MessageId` it answers is the message's id. */
+  async function sendOne(
+    operation: 'SendRawEmail' | 'SendTemplatedEmail',
+    make: (m: V1Module) => unknown,
+    opts?: ProviderCallOptions,
+  ): ReturnType<EmailProvider['send']> {
+    const out = await call<{ MessageId?: string }>(make, opts);
     if (!out.MessageId)
       throw new EmailProviderError(name, 'provider', `${operation} answered without a MessageId`);
-    return out.MessageId;
-  };
+    return { id: out.MessageId, status: 'sent' };
+  }
 
-  async function sendRaw(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
+  const sendRaw = (message: NormalizedEmail, opts?: ProviderCallOptions) => {
     const destinations = [...message.to, ...message.cc, ...message.bcc].map((a) => a.email);
-    const out = await call<{ MessageId?: string }>(
+    return sendOne(
+      'SendRawEmail',
       (m) =>
         new m.SendRawEmailCommand({
           RawMessage: { Data: buildMimeMessage(message, sesAddress) },
@@ -76,14 +76,11 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
         }),
       opts,
     );
-    return { id: messageId(out, 'SendRawEmail'), status: 'sent' };
-  }
+  };
 
-  async function sendTemplated(
-    message: NormalizedEmail,
-    opts?: ProviderCallOptions,
-  ): Promise<ProviderSendResult> {
-    const out = await call<{ MessageId?: string }>(
+  const sendTemplated = (message: NormalizedEmail, opts?: ProviderCallOptions) =>
+    sendOne(
+      'SendTemplatedEmail',
       (m) =>
         new m.SendTemplatedEmailCommand({
           Source: sesAddress(message.from),
@@ -99,13 +96,8 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
         }),
       opts,
     );
-    return { id: messageId(out, 'SendTemplatedEmail'), status: 'sent' };
-  }
 
-  async function sendBulkTemplated(
-    batch: NormalizedBulk,
-    opts?: ProviderCallOptions,
-  ): Promise<BulkItemResult[]> {
+  const sendBulkTemplated: NonNullable<EmailProvider['sendBulk']> = async (batch, opts) => {
     const out = await call<{ Status?: Array<{ Status?: string; MessageId?: string; Error?: string }> }>(
       (m) =>
         new m.SendBulkTemplatedEmailCommand({
@@ -135,7 +127,7 @@ export function sesV1Provider(client: SesV1ClientLike, options: SesProviderOptio
         ),
       };
     });
-  }
+  };
 
   return closeable<Omit<EmailProvider, keyof Closeable>>(
     {

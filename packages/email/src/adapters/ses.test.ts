@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmailErrorCode, EmailProviderError } from '../errors.js';
 import { createEmailService } from '../service.js';
 import { sesError, startFakeSes } from '../test/fake-http.js';
+import { fullMessage } from '../test/providers.js';
 import { sesProvider, toSesError } from './ses.js';
 
 const fake = await startFakeSes();
@@ -27,15 +28,8 @@ const email = createEmailService({
 describe('sesProvider on @aws-sdk/client-sesv2 against a local fake', () => {
   it('sends exactly the SendEmail request, signed, and returns MessageId', async () => {
     const r = await email.send({
+      ...fullMessage,
       to: 'Ada <ada@example.com>',
-      cc: 'cc@example.com',
-      replyTo: 'support@example.com',
-      subject: 'Welcome',
-      text: 'Hello',
-      html: '<p>Hello</p>',
-      headers: { 'X-Campaign': 'spring' },
-      tags: { tenant: 'acme' },
-      attachments: [{ filename: 'a.txt', content: 'hi', contentType: 'text/plain' }],
     });
     expect(fake.requests).toHaveLength(1);
     const req = fake.requests[0];

@@ -12,14 +12,11 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { EmailError, EmailErrorCode, EmailProviderError } from '../errors.js';
 import type {
-  BulkItemResult,
   EmailAddress,
   EmailAttachment,
   EmailProvider,
-  NormalizedBulk,
   NormalizedEmail,
   ProviderCallOptions,
-  ProviderSendResult,
 } from '../types.js';
 import { formatAddress } from '../validation.js';
 import { checkOptions } from './check-options.js';
@@ -242,7 +239,7 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
       name,
       maxBulkSize: MAX_BULK,
 
-      async send(message: NormalizedEmail, opts?: ProviderCallOptions): Promise<ProviderSendResult> {
+      async send(message, opts) {
         const destination: Destination = { ToAddresses: message.to.map(sesAddress) };
         if (message.cc.length > 0) destination.CcAddresses = message.cc.map(sesAddress);
         if (message.bcc.length > 0) destination.BccAddresses = message.bcc.map(sesAddress);
@@ -278,7 +275,7 @@ export function sesProvider(options: SesProviderOptions = {}): EmailProvider {
         return { id: out.MessageId, status: 'sent' };
       },
 
-      async sendBulk(batch: NormalizedBulk, opts?: ProviderCallOptions): Promise<BulkItemResult[]> {
+      async sendBulk(batch, opts) {
         const template = batch.template
           ? { TemplateName: batch.template.id }
           : {

@@ -117,15 +117,14 @@ smsStatusRules('memory', () => memoryStatusStore());
 
 describe.skipIf(!redis.available)('the SMS service on the Redis stores', () => {
   const client = redis.client();
-  const keyPrefix = redis.prefix;
   channelIdempotencyContract({
     ...t,
     name: 'sms on redis',
     namespace: 'sms:',
-    create: () => smsSubject(redisIdempotencyStore({ client, keyPrefix })),
-    inspect: async () => (await scanKeys(client, keyPrefix)).map((k) => k.replace(/[{}]/g, '')),
+    create: () => smsSubject(redisIdempotencyStore({ client, keyPrefix: redis.prefix })),
+    inspect: async () => (await scanKeys(client, redis.prefix)).map((k) => k.replace(/[{}]/g, '')),
   });
-  smsStatusRules('redis', () => redisSmsStatusStore({ client, keyPrefix }));
+  smsStatusRules('redis', () => redisSmsStatusStore({ client, keyPrefix: redis.prefix }));
 });
 
 describe.skipIf(!db.available)('the SMS service on the Prisma stores (Postgres)', () => {

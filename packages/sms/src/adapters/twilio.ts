@@ -10,20 +10,8 @@ import type { SmsProvider, SmsSendOptions, SmsSendResult } from '../types.js';
 import { DEFAULT_MAX_BODY_LENGTH, isHttpUrl, isSender, validateSms } from '../validation.js';
 import { mapTwilioStatus } from './twilio-webhook.js';
 
-export type {
-  TwilioCallbackRequest,
-  TwilioCallbackResult,
-  TwilioSignatureAlgorithm,
-  TwilioStatusCallbackHandler,
-  TwilioStatusCallbackOptions,
-} from './twilio-webhook.js';
-export {
-  computeTwilioSignature,
-  mapTwilioStatus,
-  parseTwilioStatusCallback,
-  twilioStatusCallbackHandler,
-  verifyTwilioSignature,
-} from './twilio-webhook.js';
+// The status webhook (signature check, status mapping, the callback handler) ships with the provider.
+export * from './twilio-webhook.js';
 
 /** The parameters this provider passes to `client.messages.create`. */
 export interface TwilioCreateMessageParams {
