@@ -1,4 +1,4 @@
-import { closeable } from '@app/core';
+import { closeable, prismaProvider, sniffPrismaProvider } from '@app/core';
 import { ConfigError } from '../errors.js';
 import type { ConfigEntry, ConfigRecord, ConfigStore, JsonValue, StoreSetOptions } from '../types.js';
 
@@ -196,13 +196,16 @@ export function prismaConfigStore(options: PrismaConfigStoreOptions): ConfigStor
       "prismaConfigStore: option 'prisma' must be a PrismaClient with the ConfigEntry model (see prisma/schema.prisma)",
     );
   }
-  const provider = options.provider ?? options.prisma._activeProvider ?? 'postgresql';
-  if (provider !== 'postgresql' && provider !== 'mysql' && provider !== 'sqlite') {
-    throw new ConfigError(
-      'INVALID_OPTIONS',
-      `prismaConfigStore: provider must be 'postgresql', 'mysql' or 'sqlite' (got ${JSON.stringify(provider)})`,
-    );
-  }
+  // A client that names no database is taken as PostgreSQL (what this store spoke before it had dialects).
+  const provider = prismaProvider(
+    options.prisma,
+    options.provider ?? sniffPrismaProvider(options.prisma) ?? 'postgresql',
+    (named) =>
+      new ConfigError(
+        'INVALID_OPTIONS',
+        `prismaConfigStore: provider must be 'postgresql', 'mysql' or 'sqlite' (got ${JSON.stringify(named)})`,
+      ),
+  );
   const mysql = provider === 'mysql' ? mysqlWrites(options.prisma) : undefined;
 
   async function upsert(key: string, value: string, expiresAt: Date | null): Promise<ConfigEntryRow> {

@@ -1,7 +1,8 @@
+import { type PrismaProvider, prismaProvider } from '@app/core';
 import { DeliveryError, DeliveryErrorCode } from '../errors.js';
 
 /** The databases the Prisma stores speak. */
-export type SqlDialect = 'postgresql' | 'mysql' | 'sqlite';
+export type SqlDialect = PrismaProvider;
 
 /**
  * The part of a PrismaClient the Prisma stores use: raw SQL and batch transactions only, so any generated
@@ -48,21 +49,13 @@ export function sqlDialectOf(options: PrismaStoreOptions, what: string): SqlDial
       throw fail(`option 'prisma' must be a PrismaClient (${method} is missing)`);
     }
   }
-  if (options.provider !== undefined) {
-    if (!DIALECTS.includes(options.provider)) {
-      throw fail(
-        `option 'provider' must be one of ${DIALECTS.join(', ')}, got '${String(options.provider)}'`,
-      );
-    }
-    return options.provider;
-  }
-  const client = prisma as unknown as {
-    _activeProvider?: unknown;
-    _engineConfig?: { activeProvider?: unknown };
-  };
-  const found = client._activeProvider ?? client._engineConfig?.activeProvider;
-  if (typeof found === 'string' && DIALECTS.includes(found)) return found as SqlDialect;
-  throw fail("cannot tell the client's database: pass option 'provider' ('postgresql', 'mysql' or 'sqlite')");
+  return prismaProvider(prisma, options.provider, (named) =>
+    fail(
+      named === undefined
+        ? "cannot tell the client's database: pass option 'provider' ('postgresql', 'mysql' or 'sqlite')"
+        : `option 'provider' must be one of ${DIALECTS.join(', ')}, got '${named}'`,
+    ),
+  );
 }
 
 /**
