@@ -49,6 +49,12 @@ async function setup(keyPrefix: string) {
     now: () => clock,
     logger,
   });
+  // The subscriber's first listen flushes the cache (changes before it may have been missed); wait for it,
+  // or on a loaded machine it lands after the test has warmed its cache and drops the entry to be served stale.
+  await vi.waitFor(
+    () => expect(logger.info).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/resynchronising/)),
+    { timeout: 30_000 },
+  );
   return {
     server,
     client,
