@@ -52,7 +52,8 @@ async function setup(keyPrefix: string) {
   // The subscriber's first listen flushes the cache (changes before it may have been missed); wait for it,
   // or on a loaded machine it lands after the test has warmed its cache and drops the entry to be served stale.
   await vi.waitFor(
-    () => expect(logger.info).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/resynchronising/)),
+    () =>
+      expect(logger.info).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/resynchronising/)),
     { timeout: 30_000 },
   );
   return {
