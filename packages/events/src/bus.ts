@@ -22,8 +22,6 @@ import { assertEventName, assertPattern } from './pattern.js';
 import { EventsTelemetry, systemOf } from './telemetry.js';
 import type { EventMap, EventRecord, EventSelector, TransportSubscription } from './types.js';
 
-// Types are exported from index.ts (bus-types.ts), not re-exported here.
-
 function invalid(message: string, code: EventsErrorCode = EventsErrorCode.INVALID_ARGUMENT): EventsError {
   return new EventsError(code, message);
 }

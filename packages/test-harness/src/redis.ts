@@ -1,5 +1,4 @@
-import type { EventEmitter } from 'node:events';
-import { once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { atEndOfFile, serviceUnavailable, uniqueTag } from './service.js';
 
