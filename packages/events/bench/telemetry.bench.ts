@@ -6,22 +6,10 @@
 // trip (`SELECT 1`) through the same PrismaClient and driver adapter: relayed events/s / statements/s.
 // Records bench/results.json (recordBenchResults) and the "Telemetry and outbox" section of RESULTS.md.
 // Run: pnpm --filter @app/events bench:telemetry   (DATABASE_URL, MARIADB_URL as the tests)
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BenchMeasure, median, recordBenchResults } from '@app/test-harness/bench';
-import { PrismaClient } from '@app/test-harness/prisma';
-import { PrismaClientMariaDb } from '@app/test-harness/prisma-mariadb';
-import { PrismaClientSqlite } from '@app/test-harness/prisma-sqlite';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import { PrismaPg } from '@prisma/adapter-pg';
+import { type BenchMeasure, median, noopOtelProviders, recordBenchResults } from '@app/test-harness/bench';
+import { requireDatabase, type TestDialect } from '@app/test-harness/database';
 import { memoryEventTransport } from '../src/adapters/memory.js';
 import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from '../src/adapters/prisma.js';
 import { createEventBus, type EventBus } from '../src/index.js';
@@ -34,20 +22,7 @@ const RELAY_ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 5);
 
 // ---- (a) publish ----
 type Events = { 'order.placed': { orderId: string; total: number } };
-const noopExporter = {
-  export: (_items: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
-  shutdown: async () => {},
-  forceFlush: async () => {},
-};
-const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(noopExporter)] });
-const meterProvider = new MeterProvider({
-  readers: [
-    new PeriodicExportingMetricReader({
-      exporter: { ...noopExporter, selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE },
-      exportIntervalMillis: 3_600_000,
-    }),
-  ],
-});
+const { tracerProvider, meterProvider, shutdown: shutdownSdk } = noopOtelProviders();
 const variants: Record<string, () => EventBus<Events>> = {
   'telemetry: false': () =>
     createEventBus<Events>({ transport: memoryEventTransport({ maxLen: 1000 }), telemetry: false }),
@@ -87,102 +62,15 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 for (const bus of Object.values(buses)) await bus.close();
-await tracerProvider.shutdown();
-await meterProvider.shutdown();
+await shutdownSdk();
 
 // ---- (b) outbox relay ----
-interface Db {
-  provider: 'postgresql' | 'mysql' | 'sqlite';
-  label: string;
-  prisma: PrismaRelayClient & { $disconnect(): Promise<void> };
-  cleanup(): Promise<void>;
-}
-const migrations = join(here, '..', 'prisma', 'migrations');
-function shipped(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .flatMap((f) =>
-      readFileSync(join(dir, f), 'utf8')
-        .split(/;\s*(?:\n|$)/)
-        .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-        .filter(Boolean),
-    );
-}
-async function apply(prisma: PrismaRelayClient, statements: string[]) {
-  for (const sql of statements) await prisma.$executeRawUnsafe(sql);
-}
-
-/** Applies the shipped migrations of `dir` and wraps the client; `drop` removes the database afterwards. */
-async function prepared(
-  provider: Db['provider'],
-  label: string,
-  prisma: Db['prisma'],
-  dir: string,
-  drop: () => Promise<void>,
-): Promise<Db> {
-  await apply(prisma, shipped(dir));
-  const cleanup = async () => {
-    await prisma.$disconnect();
-    await drop();
-  };
-  return { provider, label, prisma, cleanup };
-}
-
-async function postgres(): Promise<Db> {
-  const url = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-  const schema = `bench_${process.pid}`;
-  const admin = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-  await admin.$executeRawUnsafe(`CREATE SCHEMA "${schema}"`);
-  const adapter = new PrismaPg({ connectionString: url, options: `-c search_path="${schema}"` }, { schema });
-  return prepared(
-    'postgresql',
-    'PostgreSQL (@prisma/adapter-pg)',
-    new PrismaClient({ adapter }),
-    migrations,
-    async () => {
-      await admin.$executeRawUnsafe(`DROP SCHEMA "${schema}" CASCADE`);
-      await admin.$disconnect();
-    },
-  );
-}
-
-async function mariadb(): Promise<Db> {
-  const url = new URL(process.env.MARIADB_URL ?? 'mariadb://root@127.0.0.1:3306');
-  const config = {
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username || 'root'),
-    password: decodeURIComponent(url.password),
-  };
-  const database = `bench_${process.pid}`;
-  const admin = new PrismaClientMariaDb({ adapter: new PrismaMariaDb({ ...config, database: 'test' }) });
-  await admin.$executeRawUnsafe(`CREATE DATABASE \`${database}\``);
-  const adapter = new PrismaMariaDb({ ...config, database, connectionLimit: 5 }, { database });
-  const label = 'MariaDB 10.11 (@prisma/adapter-mariadb)';
-  return prepared(
-    'mysql',
-    label,
-    new PrismaClientMariaDb({ adapter }),
-    join(migrations, 'mysql'),
-    async () => {
-      await admin.$executeRawUnsafe(`DROP DATABASE \`${database}\``);
-      await admin.$disconnect();
-    },
-  );
-}
-
-async function sqlite(): Promise<Db> {
-  const dir = mkdtempSync(join(tmpdir(), 'events-bench-'));
-  const prisma = new PrismaClientSqlite({
-    adapter: new PrismaBetterSqlite3({ url: join(dir, 'bench.db'), timeout: 30_000 }),
-  });
-  await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  const label = 'SQLite (@prisma/adapter-better-sqlite3, WAL file)';
-  return prepared('sqlite', label, prisma, join(migrations, 'sqlite'), async () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
-}
+/** Each database as the tests get it (its own schema, database or WAL file), with the shipped migrations. */
+const DATABASES: Array<[TestDialect, string]> = [
+  ['postgresql', 'PostgreSQL (@prisma/adapter-pg)'],
+  ['mysql', 'MariaDB 10.11 (@prisma/adapter-mariadb)'],
+  ['sqlite', 'SQLite (@prisma/adapter-better-sqlite3, WAL file)'],
+];
 
 const outbox = prismaOutbox<Events>({ telemetry: false });
 async function relayRate(prisma: PrismaRelayClient): Promise<number> {
@@ -220,29 +108,25 @@ async function bareRate(prisma: PrismaRelayClient): Promise<number> {
 }
 
 const relayResults: Array<{ label: string; relay: number; bare: number; ratios: number[] }> = [];
-for (const open of [postgres, mariadb, sqlite]) {
-  let db: Db;
+for (const [provider, label] of DATABASES) {
+  const db = await requireDatabase(provider, { shipped: ['events'] });
+  if (!db.available) continue;
   try {
-    db = await open();
-  } catch (error) {
-    console.error(`skipped ${open.name}: ${(error as Error).message}`);
-    continue;
-  }
-  try {
-    await bareRate(db.prisma);
+    const prisma = db.prisma<PrismaRelayClient>();
+    await bareRate(prisma);
     const relay: number[] = [];
     const bare: number[] = [];
     for (let round = 0; round < RELAY_ROUNDS; round++) {
       if (round % 2 === 0) {
-        bare.push(await bareRate(db.prisma));
-        relay.push(await relayRate(db.prisma));
+        bare.push(await bareRate(prisma));
+        relay.push(await relayRate(prisma));
       } else {
-        relay.push(await relayRate(db.prisma));
-        bare.push(await bareRate(db.prisma));
+        relay.push(await relayRate(prisma));
+        bare.push(await bareRate(prisma));
       }
     }
     relayResults.push({
-      label: db.label,
+      label,
       relay: median(relay),
       bare: median(bare),
       ratios: relay.map((r, i) => r / bare[i]!),

@@ -8,20 +8,11 @@
  *   exporters export nothing during the run.
  * Results go to bench/results.json (recordBenchResults). Run: pnpm --filter @app/otp bench:production
  */
-import {
-  recordBenchResults,
-  requireMariaDb,
-  requirePostgres,
-  requireSqlite,
-  startRedisCluster,
-} from '@app/test-harness';
+import { recordBenchResults, startRedisCluster } from '@app/test-harness';
 import { noopOtelProviders } from '@app/test-harness/bench';
-import { createTestPrisma } from '@app/test-harness/prisma';
-import { createTestPrismaMariaDb } from '@app/test-harness/prisma-mariadb';
-import { createTestPrismaSqlite } from '@app/test-harness/prisma-sqlite';
+import { requireDatabase, type TestDialect } from '@app/test-harness/database';
 import { Redis } from 'ioredis';
 import { memoryOtpStore } from '../src/adapters/memory.js';
-import { migrationStatements } from '../src/adapters/migrations.fixture.js';
 import { type PrismaOtpClient, prismaOtpStore } from '../src/adapters/prisma.js';
 import { redisOtpStore } from '../src/adapters/redis.js';
 import type { OtpServiceOptions, OtpStore } from '../src/index.js';
@@ -89,24 +80,16 @@ try {
 }
 
 // --- Databases: verify vs a bare round trip on the same driver ------------------------------------------
-const pg = await requirePostgres({ migrations: ['otp'] });
-const maria = await requireMariaDb();
-const lite = await requireSqlite();
-const databases: Array<[string, boolean, () => PrismaOtpClient, () => Promise<void>]> = [
-  ['PostgreSQL', pg.available, () => createTestPrisma(pg) as never, () => pg.cleanup()],
-  ['MariaDB', maria.available, () => createTestPrismaMariaDb(maria) as never, () => maria.cleanup()],
-  ['SQLite', lite.available, () => createTestPrismaSqlite(lite) as never, () => lite.cleanup()],
+const databases: Array<[string, TestDialect]> = [
+  ['PostgreSQL', 'postgresql'],
+  ['MariaDB', 'mysql'],
+  ['SQLite', 'sqlite'],
 ];
-if (maria.available) {
-  for (const sql of migrationStatements('../../prisma/mysql/migrations/0001_init.sql'))
-    await maria.query(sql);
-}
-if (lite.available) {
-  for (const sql of migrationStatements('../../prisma/sqlite/migrations/0001_init.sql')) lite.db.exec(sql);
-}
-for (const [name, available, client, cleanup] of databases) {
-  if (!available) continue;
-  const prisma = client();
+for (const [name, provider] of databases) {
+  // Its own schema, database or file, with the migrations the package ships for it.
+  const db = await requireDatabase(provider, { shipped: ['otp'] });
+  if (!db.available) continue;
+  const prisma = db.prisma<PrismaOtpClient>();
   try {
     const { wrong } = await pooled(prismaOtpStore({ prisma }), 200);
     const r = await interleave(
@@ -120,8 +103,7 @@ for (const [name, available, client, cleanup] of databases) {
       ratios: r.ratios['otp.verify']!,
     });
   } finally {
-    await (prisma as unknown as { $disconnect(): Promise<void> }).$disconnect();
-    await cleanup();
+    await db.cleanup();
   }
 }
 

@@ -1,10 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mariadb from 'mariadb';
+import { applyMigrations } from './migrations.js';
 import { poolHarness, serviceUnavailable, uniqueTag } from './service.js';
-
-const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Options of {@link requireMariaDb}. */
 export interface RequireMariaDbOptions {
@@ -14,6 +10,11 @@ export interface RequireMariaDbOptions {
    * @default []
    */
   migrations?: string[];
+  /**
+   * Packages whose shipped MySQL migrations (what a user applies: `prisma/mysql/migrations` or
+   * `prisma/migrations/mysql`) are applied to this file's database, after `migrations`. @default []
+   */
+  shipped?: string[];
 }
 
 /** A real MariaDB (or MySQL) for one test file: a database of its own, with the named packages' tables. */
@@ -32,25 +33,6 @@ export interface MariaDbHarness {
   query<R = unknown>(sql: string, params?: unknown[]): Promise<R>;
   /** Drops the database and closes the pool. Runs by itself after the file. */
   cleanup(): Promise<void>;
-}
-
-/** The generated DDL of a package's models for `provider` (see scripts/generate-prisma.mjs). */
-export function generatedMigration(provider: 'mysql' | 'sqlite', pkg: string): string {
-  const file = join(harnessDir, 'generated', provider, 'migrations', `${pkg}.sql`);
-  if (!existsSync(file)) {
-    throw new Error(
-      `[test-harness] ${file} does not exist: does packages/${pkg}/prisma/schema.prisma exist? Run pnpm --filter @app/test-harness build`,
-    );
-  }
-  return readFileSync(file, 'utf8');
-}
-
-/** Splits generated DDL into statements. */
-export function statements(sql: string): string[] {
-  return sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
 }
 
 /**
@@ -91,17 +73,9 @@ export async function requireMariaDb(options: RequireMariaDbOptions = {}): Promi
   const pool = mariadb.createPool({ ...config, connectionLimit: 5, acquireTimeout: 30_000 });
 
   if (available) {
-    for (const pkg of options.migrations ?? []) {
-      for (const sql of statements(generatedMigration('mysql', pkg))) {
-        try {
-          await pool.query(sql);
-        } catch (error) {
-          throw new Error(`[test-harness] mysql DDL of ${pkg} failed: ${(error as Error).message}\n${sql}`, {
-            cause: error,
-          });
-        }
-      }
-    }
+    await applyMigrations('mysql', { generated: options.migrations, shipped: options.shipped }, (sql) =>
+      pool.query(sql),
+    );
   }
 
   const drop = () => pool.query(`DROP DATABASE IF EXISTS \`${database}\``);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { generatedMigration, statements } from './mariadb.js';
+import { applyMigrations } from './migrations.js';
 import { atEndOfFile, serviceUnavailable } from './service.js';
 
 /** Options of {@link requireSqlite}. */
@@ -13,6 +13,11 @@ export interface RequireSqliteOptions {
    * @default []
    */
   migrations?: string[];
+  /**
+   * Packages whose shipped SQLite migrations (what a user applies: `prisma/sqlite/migrations` or
+   * `prisma/migrations/sqlite`) are applied to this file's database, after `migrations`. @default []
+   */
+  shipped?: string[];
 }
 
 /** A SQLite database file for one test file, removed afterwards. */
@@ -55,17 +60,9 @@ export async function requireSqlite(options: RequireSqliteOptions = {}): Promise
   const db = new Driver(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  for (const pkg of options.migrations ?? []) {
-    for (const sql of statements(generatedMigration('sqlite', pkg))) {
-      try {
-        db.exec(sql);
-      } catch (error) {
-        throw new Error(`[test-harness] sqlite DDL of ${pkg} failed: ${(error as Error).message}\n${sql}`, {
-          cause: error,
-        });
-      }
-    }
-  }
+  await applyMigrations('sqlite', { generated: options.migrations, shipped: options.shipped }, (sql) =>
+    db.exec(sql),
+  );
   let cleaned = false;
   const harness: SqliteHarness = {
     available: true,

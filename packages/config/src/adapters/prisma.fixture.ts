@@ -1,7 +1,7 @@
 // The Prisma store's suite, run once per database by prisma.test.ts (PostgreSQL), prisma.mariadb.test.ts and
 // prisma.sqlite.test.ts, each on a database (or schema, or file) of its own, created from the migration the
 // package ships for that database and dropped after the file.
-import { readFileSync } from 'node:fs';
+import type { TestDatabase } from '@app/test-harness/database';
 import { describe, expect, it } from 'vitest';
 import { configStoreContract } from '../testing.js';
 import type { ConfigRecord } from '../types.js';
@@ -16,29 +16,6 @@ export interface RawConfigRow {
   expires_at: Date | string | number | null;
 }
 
-/** How the suite reaches one database. */
-export interface PrismaDialectFixture {
-  provider: PrismaConfigProvider;
-  /** False when the database is unreachable here (the harness has printed why). */
-  available: boolean;
-  /** The test file's PrismaClient. */
-  prisma: () => PrismaConfigClientLike;
-  /** Every row, read with the harness' own connection (never through Prisma). */
-  rows: () => Promise<RawConfigRow[]>;
-  /** Runs one SQL statement with the harness' own connection. */
-  exec: (sql: string) => Promise<void>;
-  /** Concurrent writers in the races. @default 200 */
-  concurrency?: number;
-}
-
-/** The statements of a migration the package ships, e.g. `prisma/mysql/migrations/0001_init.sql`. */
-export function shippedMigration(path: string): string[] {
-  return readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
-}
-
 function epochMs(at: RawConfigRow['expires_at']): number | null {
   if (at === null) return null;
   if (at instanceof Date) return at.getTime();
@@ -46,9 +23,19 @@ function epochMs(at: RawConfigRow['expires_at']): number | null {
 }
 
 /** Registers the contract suite and the races on one database. */
-export function prismaDialectSuite(f: PrismaDialectFixture): void {
-  describe.skipIf(!f.available)(`prismaConfigStore on ${f.provider}`, () => {
-    const concurrency = f.concurrency ?? 200;
+export function prismaDialectSuite(db: TestDatabase, options: { concurrency?: number } = {}): void {
+  const f = {
+    provider: db.provider as PrismaConfigProvider,
+    prisma: () => db.prisma<PrismaConfigClientLike>(),
+    /** Every row, read with the harness' own connection (never through Prisma). */
+    rows: () =>
+      db.sql<RawConfigRow>(
+        `SELECT ${db.provider === 'mysql' ? '`key`' : '"key"'}, value, version, deleted, expires_at FROM app_config_entries`,
+      ),
+    exec: async (sql: string) => void (await db.sql(sql)),
+  };
+  describe.skipIf(!db.available)(`prismaConfigStore on ${f.provider}`, () => {
+    const concurrency = options.concurrency ?? 200;
     const inspect = async (): Promise<Map<string, ConfigRecord>> => {
       const out = new Map<string, ConfigRecord>();
       for (const row of await f.rows()) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { requireMariaDb, requireSqlite } from '@app/test-harness';
+import { requireMariaDb, requireSqlite, shippedMigration } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 
 // The shipped MySQL and SQLite migrations are applied to empty databases of their own, and must be what
@@ -12,11 +12,6 @@ const generated = (provider: 'mysql' | 'sqlite') =>
     'utf8',
   );
 const body = (sql: string) => sql.replace(/^--.*\n/, '');
-const statements = (sql: string) =>
-  body(sql)
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 const TABLES = ['app_delivery_idempotency', 'app_delivery_status', 'app_delivery_status_event'];
 
 const [maria, sqlite] = await Promise.all([requireMariaDb(), requireSqlite()]);
@@ -28,7 +23,7 @@ describe('the shipped migrations for MySQL and SQLite', () => {
   });
 
   it.skipIf(!maria.available)('apply to an empty MariaDB database', async () => {
-    for (const sql of statements(shipped('mysql'))) await maria.query(sql);
+    for (const sql of shippedMigration('delivery', 'mysql')) await maria.query(sql);
     const rows = await maria.query<Array<{ t: string }>>(
       'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1',
       [maria.database],
@@ -37,7 +32,7 @@ describe('the shipped migrations for MySQL and SQLite', () => {
   });
 
   it.skipIf(!sqlite.available)('apply to an empty SQLite file', () => {
-    for (const sql of statements(shipped('sqlite'))) sqlite.db.exec(sql);
+    for (const sql of shippedMigration('delivery', 'sqlite')) sqlite.db.exec(sql);
     const rows = sqlite.db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'app_%' ORDER BY 1")
       .all() as Array<{ name: string }>;

@@ -1,8 +1,5 @@
 // The same outbox tests on PostgreSQL, MariaDB and SQLite, each on a database of its own created from the
 // migrations this package ships for it (prisma/migrations, prisma/migrations/mysql, prisma/migrations/sqlite).
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireMariaDb, requirePostgres, requireSqlite } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { createTestPrismaMariaDb } from '@app/test-harness/prisma-mariadb';
@@ -13,25 +10,10 @@ import type { EventTransport } from '../types.js';
 import { memoryEventTransport } from './memory.js';
 import { type OutboxProvider, type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from './prisma.js';
 
-const migrations = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma', 'migrations');
-/** This package's shipped migrations for `dir` (mysql or sqlite), split into statements, in order. */
-function shipped(dir: 'mysql' | 'sqlite'): string[] {
-  return readdirSync(join(migrations, dir))
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .flatMap((f) =>
-      readFileSync(join(migrations, dir, f), 'utf8')
-        .split(/;\s*(?:\n|$)/)
-        .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-        .filter(Boolean),
-    );
-}
-
 const pg = await requirePostgres({ migrations: ['events'] });
-const maria = await requireMariaDb();
-if (maria.available) for (const sql of shipped('mysql')) await maria.query(sql);
-const sqlite = await requireSqlite();
-if (sqlite.available) for (const sql of shipped('sqlite')) sqlite.db.exec(sql);
+// MariaDB and SQLite get the migrations this package ships (prisma/migrations/<dialect>).
+const maria = await requireMariaDb({ shipped: ['events'] });
+const sqlite = await requireSqlite({ shipped: ['events'] });
 const { createTestPrismaSqlite } = sqlite.available
   ? await import('@app/test-harness/prisma-sqlite')
   : { createTestPrismaSqlite: undefined as never };

@@ -1,28 +1,11 @@
 // The Prisma store's tests, once for every database: each test file (one per database, each with a database
-// or schema of its own) calls prismaDialectSuite with how to reach its database.
+// or schema of its own, from the migration the package ships for it) calls prismaDialectSuite with it.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '@app/test-harness/database';
+import { describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
 import { issueRequest, tally } from '../testing-kit.js';
-import { migrationStatements } from './migrations.fixture.js';
 import { type PrismaOtpClient, type PrismaOtpProvider, prismaOtpStore } from './prisma.js';
-
-/** How the suite reaches one database. */
-export interface DialectFixture {
-  /** `postgresql`, `mysql` or `sqlite`. */
-  provider: PrismaOtpProvider;
-  /** False when the database is unreachable here (the harness has printed why). */
-  available: boolean;
-  /** The test file's PrismaClient. */
-  prisma: () => PrismaOtpClient;
-  /** Runs one SQL statement outside Prisma (the harness' own connection). */
-  exec: (sql: string) => unknown;
-  /**
-   * The shipped migration to create the tables with (`mysql`, `sqlite`), applied before the tests: the
-   * migration is tested by applying it. @default none (the harness applied prisma/migrations)
-   */
-  migration?: 'mysql' | 'sqlite';
-}
 
 /** A trigger per write on the challenges table, logging one row per row written, in each dialect. */
 const ROW_WRITE_LOG: Record<PrismaOtpProvider, string[]> = {
@@ -97,13 +80,14 @@ const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
  * The contract suite, the 1,000-guess lockout race, equal cost of failed verifies (counted: statements sent
  * and rows written, never timed) and purge, on one database.
  */
-export function prismaDialectSuite(f: DialectFixture): void {
+export function prismaDialectSuite(db: TestDatabase): void {
+  const f = {
+    provider: db.provider as PrismaOtpProvider,
+    available: db.available,
+    prisma: () => db.prisma<PrismaOtpClient>(),
+    exec: (sql: string) => db.sql(sql),
+  };
   describe.skipIf(!f.available)(`prismaOtpStore on ${f.provider}`, () => {
-    beforeAll(async () => {
-      if (!f.migration) return;
-      const file = `../../prisma/${f.migration}/migrations/0001_init.sql`;
-      for (const sql of migrationStatements(file)) await f.exec(sql);
-    });
     const create = () => prismaOtpStore({ prisma: f.prisma(), transactionOptions });
 
     otpStoreContract({

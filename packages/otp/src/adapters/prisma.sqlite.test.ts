@@ -1,14 +1,6 @@
-import { requireSqlite } from '@app/test-harness';
-import { createTestPrismaSqlite } from '@app/test-harness/prisma-sqlite';
+import { requireDatabase } from '@app/test-harness/database';
 import { prismaDialectSuite } from './prisma.fixture.js';
 
-// SQLite: a file of this test file's own, removed after the file. Tables from the shipped migration (prisma/sqlite/migrations).
-const db = await requireSqlite();
-const prisma = db.available ? createTestPrismaSqlite(db) : undefined;
-prismaDialectSuite({
-  provider: 'sqlite',
-  available: db.available,
-  prisma: () => prisma as never,
-  exec: (sql) => db.db.exec(sql),
-  migration: 'sqlite',
-});
+// SQLite: a file of this test file's own, removed after the file, with the tables of the migration the
+// package ships (prisma/sqlite/migrations): the migration is tested by applying it.
+prismaDialectSuite(await requireDatabase('sqlite', { shipped: ['otp'] }));

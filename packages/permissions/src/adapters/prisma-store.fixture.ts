@@ -1,19 +1,13 @@
 // The Prisma store's suite, run on PostgreSQL, MariaDB and SQLite (one test file each, each with its own
 // database): the shared contract, read back from the tables, plus what only a SQL store can get wrong.
-import { readFileSync } from 'node:fs';
+import type { TestDatabase } from '@app/test-harness/database';
 import { describe, expect, it } from 'vitest';
 import { createPermissionService } from '../service.js';
 import { permissionStoreContract } from '../testing.js';
 import { type PermissionPrismaClient, type PermissionSqlProvider, prismaPermissionStore } from './prisma.js';
 
-export interface PrismaStoreSuiteOptions {
-  name: string;
-  provider: PermissionSqlProvider;
-  /** The generated client on this file's database (undefined when the database is unavailable). */
-  prisma: () => PermissionPrismaClient;
-  /** Runs SQL directly on the database (not through the store), returning rows. */
-  sql<R>(text: string): Promise<R[]>;
-}
+/** How each dialect's tests are named. */
+const LABEL = { postgresql: 'PostgreSQL', mysql: 'MariaDB', sqlite: 'SQLite' } as const;
 
 const TABLES = [
   'app_permissions_assignments',
@@ -22,16 +16,18 @@ const TABLES = [
   'app_permissions_roles',
 ];
 
-/** The statements of a shipped migration (`prisma/<provider>/migrations/0001_init.sql`). */
-export function shippedMigration(provider: PermissionSqlProvider): string[] {
-  const dir = provider === 'postgresql' ? 'migrations' : `${provider}/migrations`;
-  return readFileSync(new URL(`../../prisma/${dir}/0001_init.sql`, import.meta.url), 'utf8')
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
+/** Registers the suite on one database (skipped, with the harness' line, when it is unavailable). */
+export function prismaStoreSuite(db: TestDatabase): void {
+  describe.skipIf(!db.available)(`on ${LABEL[db.provider]}`, () => dialectSuite(db));
 }
 
-export function prismaStoreSuite(o: PrismaStoreSuiteOptions): void {
+function dialectSuite(db: TestDatabase): void {
+  const o = {
+    name: `prisma (${LABEL[db.provider]})`,
+    provider: db.provider as PermissionSqlProvider,
+    prisma: () => db.prisma<PermissionPrismaClient>(),
+    sql: <R>(text: string) => db.sql<R>(text),
+  };
   const lines = async (text: string) =>
     (await o.sql<{ line: string }>(text)).map((r) => String(r.line)).sort();
   const inspect = async () => ({

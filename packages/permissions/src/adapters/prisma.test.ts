@@ -1,33 +1,28 @@
-import { requirePostgres, requireRedis } from '@app/test-harness';
-import { createTestPrisma } from '@app/test-harness/prisma';
+import { requireRedis } from '@app/test-harness';
+import { requireDatabase } from '@app/test-harness/database';
 import { describe, expect, it } from 'vitest';
 import { createPermissionService } from '../service.js';
-import { prismaPermissionStore } from './prisma.js';
+import { type PermissionPrismaClient, prismaPermissionStore } from './prisma.js';
 import { prismaStoreSuite } from './prisma-store.fixture.js';
 import { redisPermissionCache } from './redis.js';
 
-const db = await requirePostgres({ migrations: ['permissions'] });
+const db = await requireDatabase('postgresql', { shipped: ['permissions'] });
 const redis = await requireRedis();
-const prisma = db.available ? createTestPrisma(db) : undefined;
 
-describe.skipIf(!db.available)('on PostgreSQL', () => {
-  prismaStoreSuite({
-    name: 'prisma (PostgreSQL)',
-    provider: 'postgresql',
-    prisma: () => prisma!,
-    sql: async <R>(text: string) => (await db.query(text)).rows as R[],
-  });
-});
+prismaStoreSuite(db);
 
 describe.skipIf(!db.available || !redis.available)('two instances over Postgres with the Redis cache', () => {
   it('a revoke on one instance is seen by the next check on the other; 1,000 concurrent checks agree', async () => {
-    await db.query(
+    await db.sql(
       'TRUNCATE app_permissions_assignments, app_permissions_role_parents, app_permissions_rules, app_permissions_roles',
     );
     let loads = 0;
     const instance = () =>
       createPermissionService({
-        store: prismaPermissionStore({ prisma: prisma!, onQuery: (m) => m === 'loadSubject' && loads++ }),
+        store: prismaPermissionStore({
+          prisma: db.prisma<PermissionPrismaClient>(),
+          onQuery: (m) => m === 'loadSubject' && loads++,
+        }),
         cache: redisPermissionCache({ client: redis.client(), keyPrefix: `${redis.prefix}pg:` }),
       });
     const a = instance();
@@ -41,7 +36,6 @@ describe.skipIf(!db.available || !redis.available)('two instances over Postgres 
     expect(loads).toBeLessThanOrEqual(2);
     await b.unassign('alice', 'owner', { resource: { type: 'room', id: '42' } });
     expect(await a.check('alice', 'delete', 'room:42')).toBe(false);
-    const rows = await db.query('SELECT * FROM app_permissions_assignments');
-    expect(rows.rowCount).toBe(0);
+    expect(await db.sql('SELECT * FROM app_permissions_assignments')).toEqual([]);
   }, 30_000);
 });
