@@ -1,35 +1,22 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
-const tmp = join(here, '..', 'node_modules', '.readme-test');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+import { fileURLToPath } from 'node:url';
+import { runReadmeQuickstart } from '@app/test-harness/readme';
+import { describe, expect, it } from 'vitest';
 
 describe('README', () => {
   it('runs the quickstart as written and prints what its comments say', async () => {
-    const section = readme.slice(readme.indexOf('## Quickstart'));
-    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-    expect(code).toBeDefined();
-    // Point the package's own specifiers at the sources; nothing else changes.
-    const source = code!
-      .replace("'@app/permissions/memory'", `'${join(here, 'adapters', 'memory.ts')}'`)
-      .replace("'@app/permissions'", `'${join(here, 'index.ts')}'`);
-    mkdirSync(tmp, { recursive: true });
-    const file = join(tmp, 'quickstart.ts');
-    writeFileSync(file, source);
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      await import(pathToFileURL(file).href);
-      expect(log.mock.calls).toEqual([
-        [true],
-        [false],
-        ['allowed by allow rule "room:read" of role "member", assigned globally'],
-      ]);
-    } finally {
-      log.mockRestore();
-    }
+    const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+    const logged = await runReadmeQuickstart({
+      readme: new URL('../README.md', import.meta.url),
+      // Point the package's own specifiers at the sources; nothing else changes.
+      specifiers: {
+        '@app/permissions/memory': source('./adapters/memory.ts'),
+        '@app/permissions': source('./index.ts'),
+      },
+    });
+    expect(logged).toEqual([
+      [true],
+      [false],
+      ['allowed by allow rule "room:read" of role "member", assigned globally'],
+    ]);
   });
 });
