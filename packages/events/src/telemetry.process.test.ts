@@ -1,8 +1,6 @@
 // One trace across processes: a publish here and its handler in a child process (its own SDK), over real
 // Redis, directly and through the Prisma outbox on PostgreSQL.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import * as api from '@opentelemetry/api';
@@ -10,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prismaOutbox, prismaOutboxRelay } from './adapters/prisma.js';
 import { redisEventTransport } from './adapters/redis/index.js';
 import { createEventBus } from './bus.js';
+import { runFixture } from './test/fixture-process.js';
 import {
   blockedHandler,
   createTestSdk,
@@ -23,7 +22,6 @@ import { eventually } from './testing.js';
 
 const redis = await requireRedis();
 const db = await requirePostgres({ migrations: ['events'] });
-const here = dirname(fileURLToPath(import.meta.url));
 
 interface Events {
   'order.placed': { orderId: string; email: string; phone: string };
@@ -38,45 +36,34 @@ async function startChild(
   failTimes: number,
   expectedSpans: number,
 ): Promise<{ child: ChildProcess; spans: Promise<SpanView[]> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(here, 'adapters', 'fixtures', 'otel-consumer.ts'),
-      JSON.stringify({
-        url: redis.url,
-        keyPrefix: prefix,
-        event: 'order.placed',
-        group,
-        failTimes,
-        expectedSpans,
-      }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let buffered = '';
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => {
     ready = resolve;
   });
-  const spans = new Promise<SpanView[]>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line === 'ready') ready();
-        if (line.startsWith('spans ')) resolve(JSON.parse(line.slice(6)) as SpanView[]);
-        newline = buffered.indexOf('\n');
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing its spans`)));
+  let printed!: (spans: SpanView[]) => void;
+  const spans = new Promise<SpanView[]>((resolve) => {
+    printed = resolve;
   });
-  spans.catch(() => {});
-  await Promise.race([isReady, spans]);
-  return { child, spans };
+  const options = {
+    url: redis.url,
+    keyPrefix: prefix,
+    event: 'order.placed',
+    group,
+    failTimes,
+    expectedSpans,
+  };
+  const fixture = runFixture('otel-consumer.ts', [JSON.stringify(options)], (line) => {
+    if (line === 'ready') ready();
+    if (line.startsWith('spans ')) printed(JSON.parse(line.slice(6)) as SpanView[]);
+  });
+  const child = fixture.child;
+  const ended = fixture.exited.then((code) => {
+    throw new Error(`child exited (${code}) before printing its spans`);
+  });
+  const result = Promise.race([spans, ended]);
+  result.catch(() => {});
+  await Promise.race([isReady, result]);
+  return { child, spans: result };
 }
 
 let sdk: TestSdk;

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requirePostgres, requireRedis } from '@app/test-harness';
 import { createTestPrisma } from '@app/test-harness/prisma';
 import { describe, expect, it } from 'vitest';
 import { EventsErrorCode } from '../errors.js';
+import { runFixture } from '../test/fixture-process.js';
 import { eventually } from '../testing.js';
 import { memoryEventTransport } from './memory.js';
 import { type PrismaRelayClient, prismaOutbox, prismaOutboxRelay } from './prisma.js';
@@ -12,7 +10,6 @@ import { redisEventTransport } from './redis/index.js';
 
 const db = await requirePostgres({ migrations: ['events'] });
 const redis = await requireRedis();
-const here = dirname(fileURLToPath(import.meta.url));
 
 interface Events {
   'order.placed': { orderId: string; total: number };
@@ -72,25 +69,14 @@ describe.skipIf(!db.available)('Prisma outbox on real Postgres', () => {
         ),
       );
       const prefix = `${redis.prefix}outbox:`;
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(here, 'fixtures', 'outbox-relay.ts'), db.url, db.schema, redis.url, prefix],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
       let batches = 0;
-      child.stdout.on('data', (chunk: Buffer) => {
-        batches += chunk
-          .toString()
-          .split('\n')
-          .filter((l) => l.startsWith('batch 20')).length;
+      const child = runFixture('outbox-relay.ts', [db.url, db.schema, redis.url, prefix], (line) => {
+        if (line.startsWith('batch 20')) batches++;
       });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       try {
         await eventually(() => expect(batches).toBeGreaterThanOrEqual(3), 30_000);
-        child.kill('SIGKILL');
-        await exited;
       } finally {
-        child.kill('SIGKILL');
+        await child.kill();
       }
       const left = await count();
       expect(left).toBeGreaterThan(0);

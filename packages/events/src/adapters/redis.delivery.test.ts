@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireRedis } from '@app/test-harness';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
+import { runFixture } from '../test/fixture-process.js';
 import { eventually } from '../testing.js';
 import { redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
-const here = dirname(fileURLToPath(import.meta.url));
 
 type Pending = Array<[id: string, consumer: string, idleMs: number, deliveries: number]>;
 type Consumers = Array<Array<string | number>>;
@@ -94,35 +91,14 @@ describe.skipIf(!redis.available)('redisEventTransport deliveries across members
     // The group exists before anything is published.
     await (await bus.subscribe('job', () => {}, { group: 'workers' })).close();
 
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(here, 'fixtures', 'redis-failing-consumer.ts'),
-        redis.url,
-        prefix,
-        'job',
-        'workers',
-        String(maxAttempts),
-        String(claimIdleMs),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
     const inA: number[] = [];
     let ready = false;
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        const [what, , n] = line.split(' ');
-        if (what === 'ready') ready = true;
-        if (what === 'attempt') inA.push(Number(n));
-      }
+    const args = [redis.url, prefix, 'job', 'workers', String(maxAttempts), String(claimIdleMs)];
+    const child = runFixture('redis-failing-consumer.ts', args, (line) => {
+      const [what, , n] = line.split(' ');
+      if (what === 'ready') ready = true;
+      if (what === 'attempt') inA.push(Number(n));
     });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
     let published: { id: string; position: string };
     try {
       await eventually(() => expect(ready).toBe(true), 30_000);
@@ -134,10 +110,8 @@ describe.skipIf(!redis.available)('redisEventTransport deliveries across members
       expect(pending).toEqual([
         [published.position, expect.stringMatching(/^child-/), expect.any(Number), 2],
       ]);
-      child.kill('SIGKILL');
-      await exited;
     } finally {
-      child.kill('SIGKILL');
+      await child.kill();
     }
 
     const inB: number[] = [];

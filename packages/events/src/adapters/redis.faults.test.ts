@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireRedis, startRedisServer } from '@app/test-harness';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../bus.js';
+import { runFixture } from '../test/fixture-process.js';
 import { eventually } from '../testing.js';
 import { redisEventTransport } from './redis/index.js';
 
 const redis = await requireRedis();
-const here = dirname(fileURLToPath(import.meta.url));
 
 describe.skipIf(!redis.available)('redisEventTransport under faults, on real Redis', () => {
   it('redelivers everything a SIGKILLed consumer had taken to a new member of its group', async () => {
@@ -26,43 +23,21 @@ describe.skipIf(!redis.available)('redisEventTransport under faults, on real Red
     );
     const all = new Set(published.map((p) => p.id));
 
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(here, 'fixtures', 'redis-consumer.ts'),
-        redis.url,
-        prefix,
-        'job.created',
-        'workers',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
     const started = new Set<string>();
     const done = new Set<string>();
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        const [what, id] = line.split(' ');
-        if (what === 'start') started.add(id!);
-        if (what === 'done') done.add(id!);
-      }
+    const child = runFixture('redis-consumer.ts', [redis.url, prefix, 'job.created', 'workers'], (line) => {
+      const [what, id] = line.split(' ');
+      if (what === 'start') started.add(id!);
+      if (what === 'done') done.add(id!);
     });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await eventually(() => {
         // Every one of the child's 8 slots holds a hung handler.
         expect(done.size).toBeGreaterThanOrEqual(40);
         expect(started.size - done.size).toBe(8);
       }, 30_000);
-      child.kill('SIGKILL');
-      await exited;
     } finally {
-      child.kill('SIGKILL');
+      await child.kill();
     }
     const interrupted = [...started].filter((id) => !done.has(id));
     expect(done.size).toBeLessThan(400);
