@@ -3,42 +3,40 @@ import { scrubber } from './scrub.js';
 
 const digitsOf = (text: string) => text.replace(/\D/g, '');
 
+/** Asserts that `scrub` redacts each of `quoted` in the message `around` puts it in, and only it. */
+function expectRedacted(scrub: (text: string) => string, quoted: string[], around: (q: string) => string) {
+  for (const q of quoted) expect(scrub(around(q)), q).toBe(around('[redacted]'));
+}
+
 describe('scrubber', () => {
   it('removes a US number in every formatting a provider may quote it in', () => {
-    const scrub = scrubber('+15551869202', '482913');
-    for (const quoted of [
-      '+15551869202',
-      '15551869202',
-      '+1 (555) 186-9202',
-      '+1 555 186 9202',
-      '+1-555-186-9202',
-      '+1.555.186.9202',
-      '1 (555) 186-9202',
-      '001 555 186 9202',
-      '(555) 186-9202',
-      '555.186.9202',
-      '555-186-9202',
-      '555 186 9202',
-      '5551869202',
-      '+1\u00a0(555)\u00a0186\u20119202',
-    ]) {
-      const out = scrub(`Twilio 21211: The 'To' number ${quoted} is not a valid phone number.`);
-      expect(out, quoted).toBe("Twilio 21211: The 'To' number [redacted] is not a valid phone number.");
-    }
+    expectRedacted(
+      scrubber('+15551869202', '482913'),
+      [
+        '+15551869202',
+        '15551869202',
+        '+1 (555) 186-9202',
+        '+1 555 186 9202',
+        '+1-555-186-9202',
+        '+1.555.186.9202',
+        '1 (555) 186-9202',
+        '001 555 186 9202',
+        '(555) 186-9202',
+        '555.186.9202',
+        '555-186-9202',
+        '555 186 9202',
+        '5551869202',
+        '+1\u00a0(555)\u00a0186\u20119202',
+      ],
+      (q) => `Twilio 21211: The 'To' number ${q} is not a valid phone number.`,
+    );
   });
 
   it('removes a number written with a national trunk prefix', () => {
     const scrub = scrubber('+442079460958', '482913');
-    for (const quoted of [
-      '+44 (0)20 7946 0958',
-      '+44 (0) 20 7946 0958',
-      '020 7946 0958',
-      '0044 20 7946 0958',
-    ]) {
-      const out = scrub(`bad recipient ${quoted}`);
-      expect(out, quoted).toBe('bad recipient [redacted]');
-      expect(digitsOf(out)).not.toContain('79460958');
-    }
+    const quoted = ['+44 (0)20 7946 0958', '+44 (0) 20 7946 0958', '020 7946 0958', '0044 20 7946 0958'];
+    expectRedacted(scrub, quoted, (q) => `bad recipient ${q}`);
+    for (const q of quoted) expect(digitsOf(scrub(`bad recipient ${q}`))).not.toContain('79460958');
   });
 
   it('removes an e-mail address in any case and URL-encoded, and the code with separators', () => {

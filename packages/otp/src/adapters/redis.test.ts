@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
 import { otpStoreContract } from '../testing.js';
+import { issueRequest } from '../testing-kit.js';
 import { otpRedisKeys, redisOtpStore } from './redis.js';
 
 const redis = await requireRedis();
@@ -47,19 +48,18 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
     const prefix = `${redis.prefix}shape:`;
     const s = redisOtpStore({ client, keyPrefix: prefix });
     const now = Date.now();
-    await s.issue({
-      challengeKey: 'ck',
-      destinationKey: 'dk',
-      ipKey: 'ik',
-      challengeId: 'cid',
-      codeHash: 'hash',
-      now,
-      expiresAt: now + 300_000,
-      maxAttempts: 5,
-      cooldownMs: 30_000,
-      destinationLimit: { max: 5, windowMs: 3_600_000 },
-      ipLimit: { max: 5, windowMs: 60_000 },
-    });
+    await s.issue(
+      issueRequest({
+        challengeKey: 'ck',
+        destinationKey: 'dk',
+        ipKey: 'ik',
+        challengeId: 'cid',
+        codeHash: 'hash',
+        now,
+        expiresAt: now + 300_000,
+        ipLimit: { max: 5, windowMs: 60_000 },
+      }),
+    );
     const key = otpRedisKeys;
     expect(await client.hgetall(key.challenge(prefix, 'ck'))).toEqual({
       id: 'cid',
