@@ -6,12 +6,7 @@
 // (BatchSpanProcessor with a no-op exporter, a MeterProvider whose reader never exports during the run).
 // Run: pnpm --filter @app/di bench:telemetry   (DI_TELEMETRY_ROUNDS=n, default 21)
 import 'reflect-metadata';
-import {
-  interleavedMeasure,
-  interleavedSuite,
-  recordBenchResults,
-  startNoopOtelSdk,
-} from '@app/test-harness/bench';
+import { telemetryCostBench } from '@app/test-harness/bench';
 import { type Container, createContainer, createToken } from '../src/index.js';
 
 const ROUNDS = Number(process.env.DI_TELEMETRY_ROUNDS ?? 21);
@@ -39,7 +34,10 @@ const syncResolve: Task = (c) => {
   for (let j = 0; j < BATCH; j++) if (c.resolve(LEAF)) sink++;
 };
 
-const compare = interleavedSuite({
+await telemetryCostBench({
+  benchDir: import.meta.dirname,
+  pkg: '@app/di',
+  anchor: 'the same container with `telemetry: false`',
   title: `@app/di telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} resolves per call`,
   unit: 'resolves/s',
   on,
@@ -47,30 +45,26 @@ const compare = interleavedSuite({
   rounds: ROUNDS,
   batch: BATCH,
   sampleMs: SAMPLE_MS,
+  noSdk: [
+    {
+      label: 'API installed, no SDK: transient async factory, resolveAsync',
+      measure: 'telemetry cost, no SDK: async factory, resolveAsync',
+      task: asyncResolve,
+    },
+    {
+      label: 'API installed, no SDK: transient class, resolve',
+      measure: 'telemetry cost, no SDK: transient class, resolve',
+      task: syncResolve,
+    },
+  ],
+  withSdk: [
+    {
+      label: 'SDK (span + count + duration): transient async factory, resolveAsync',
+      measure: 'telemetry cost, SDK (span + count + duration): resolveAsync',
+      task: asyncResolve,
+    },
+  ],
 });
-const quiet = [
-  await compare('API installed, no SDK: transient async factory, resolveAsync', asyncResolve),
-  await compare('API installed, no SDK: transient class, resolve', syncResolve),
-];
-
-const sdk = startNoopOtelSdk();
-const withSdk = await compare(
-  'SDK (span + count + duration): transient async factory, resolveAsync',
-  asyncResolve,
-);
-await sdk.shutdown();
 await on.dispose();
 await off.dispose();
-
-const worst = Math.min(...quiet.map((q) => q.median));
-console.log(
-  `\ntarget: API installed, no SDK within 3% of telemetry: false -> worst median ratio ${worst.toFixed(3)} (${worst >= 0.97 ? 'met' : 'NOT met'})`,
-);
-const OFF = 'the same container with `telemetry: false`';
-const UNIT = 'resolves/s (CPU time)';
-recordBenchResults(import.meta.dirname, '@app/di', [
-  interleavedMeasure('telemetry cost, no SDK: async factory, resolveAsync', OFF, quiet[0]!, UNIT, 0.97),
-  interleavedMeasure('telemetry cost, no SDK: transient class, resolve', OFF, quiet[1]!, UNIT, 0.97),
-  interleavedMeasure('telemetry cost, SDK (span + count + duration): resolveAsync', OFF, withSdk, UNIT),
-]);
 if (sink === -1) console.log('');

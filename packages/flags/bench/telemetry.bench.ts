@@ -4,12 +4,7 @@
 // Phase 2, an SDK registered (BatchSpanProcessor with a no-op exporter, a MeterProvider with a reader that
 // never exports during the run): the same against `telemetry: false`, measured, no target.
 // Run: pnpm --filter @app/flags bench:telemetry   (FLAGS_TELEMETRY_ROUNDS=n, default 21)
-import {
-  interleavedMeasure,
-  interleavedSuite,
-  recordBenchResults,
-  startNoopOtelSdk,
-} from '@app/test-harness/bench';
+import { telemetryCostBench } from '@app/test-harness/bench';
 import { trace } from '@opentelemetry/api';
 import { createFlags, type Flags } from '../src/index.js';
 import { memoryConfigSource } from '../src/testing.js';
@@ -55,7 +50,11 @@ const inSpan =
       span.end();
     });
 
-const compare = interleavedSuite({
+const row = (label: string, measure: string, task: Task) => ({ label, measure, task });
+await telemetryCostBench({
+  benchDir: import.meta.dirname,
+  pkg: '@app/flags',
+  anchor: 'the same flags with `telemetry: false`',
   title: `@app/flags telemetry cost: ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms per side, ${BATCH} evaluations per call`,
   unit: 'evals/s',
   on,
@@ -63,34 +62,25 @@ const compare = interleavedSuite({
   rounds: ROUNDS,
   batch: BATCH,
   sampleMs: SAMPLE_MS,
+  noSdk: [
+    row('API installed, no SDK: isEnabled (50% rollout)', 'telemetry cost, no SDK: isEnabled', isEnabled),
+    row('API installed, no SDK: evaluate (variants)', 'telemetry cost, no SDK: evaluate', evaluate),
+  ],
+  // Phase 2: an SDK that records everything and exports nowhere.
+  withSdk: [
+    row('SDK, no active span (count only): isEnabled', 'telemetry cost, SDK: isEnabled, no span', isEnabled),
+    row(
+      'SDK, inside a request span (event + count): isEnabled',
+      'telemetry cost, SDK: isEnabled in a span',
+      inSpan(isEnabled),
+    ),
+    row(
+      'SDK, inside a request span (event + count): evaluate',
+      'telemetry cost, SDK: evaluate in a span',
+      inSpan(evaluate),
+    ),
+  ],
 });
-const quiet = [
-  await compare('API installed, no SDK: isEnabled (50% rollout)', isEnabled),
-  await compare('API installed, no SDK: evaluate (variants)', evaluate),
-];
-
-// Phase 2: an SDK that records everything and exports nowhere.
-const sdk = startNoopOtelSdk();
-const withSdk = [
-  await compare('SDK, no active span (count only): isEnabled', isEnabled),
-  await compare('SDK, inside a request span (event + count): isEnabled', inSpan(isEnabled)),
-  await compare('SDK, inside a request span (event + count): evaluate', inSpan(evaluate)),
-];
-await sdk.shutdown();
 await on.close();
 await off.close();
-
-const worst = Math.min(...quiet.map((q) => q.median));
-console.log(
-  `\ntarget: API installed, no SDK within 3% of telemetry: false -> worst median ratio ${worst.toFixed(3)} (${worst >= 0.97 ? 'met' : 'NOT met'})`,
-);
-const OFF = 'the same flags with `telemetry: false`';
-const UNIT = 'evals/s (CPU time)';
-recordBenchResults(import.meta.dirname, '@app/flags', [
-  interleavedMeasure('telemetry cost, no SDK: isEnabled', OFF, quiet[0]!, UNIT, 0.97),
-  interleavedMeasure('telemetry cost, no SDK: evaluate', OFF, quiet[1]!, UNIT, 0.97),
-  interleavedMeasure('telemetry cost, SDK: isEnabled, no span', OFF, withSdk[0]!, UNIT),
-  interleavedMeasure('telemetry cost, SDK: isEnabled in a span', OFF, withSdk[1]!, UNIT),
-  interleavedMeasure('telemetry cost, SDK: evaluate in a span', OFF, withSdk[2]!, UNIT),
-]);
 if (sink === 42) console.log('');

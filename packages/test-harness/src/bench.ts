@@ -9,7 +9,7 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { median } from './bench-results.js';
+import { median, recordBenchResults } from './bench-results.js';
 
 export { type BenchMeasure, median, recordBenchResults } from './bench-results.js';
 
@@ -228,4 +228,65 @@ export function interleavedSuite<S>(
   printInterleavedHeader(o.title, o.unit);
   const { title: _title, unit: _unit, ...shared } = o;
   return (label, task) => compareInterleaved({ ...shared, label, task });
+}
+
+/** One row of {@link telemetryCostBench}: a task, its label in the table and its name in the results. */
+export interface TelemetryCostCase<S> {
+  /** The table row, e.g. `API installed, no SDK: isEnabled`. */
+  label: string;
+  /** The measure recorded in bench/results.json, e.g. `telemetry cost, no SDK: isEnabled`. */
+  measure: string;
+  task: BenchTask<S>;
+}
+
+/** Options of {@link telemetryCostBench}. */
+export interface TelemetryCostOptions<S> extends InterleavedSuiteOptions<S> {
+  /** The bench folder results are recorded in (`import.meta.dirname`). */
+  benchDir: string;
+  /** The package, e.g. `@app/flags`. */
+  pkg: string;
+  /** What `off` is, e.g. ``the same flags with `telemetry: false` ``. */
+  anchor: string;
+  /** Measured with @opentelemetry/api installed and no SDK registered; the target is within 3% of `off`. */
+  noSdk: TelemetryCostCase<S>[];
+  /** Measured with {@link startNoopOtelSdk} registered; no target. @default [] */
+  withSdk?: TelemetryCostCase<S>[];
+}
+
+/**
+ * The telemetry-cost bench of a package, in two phases: every `noSdk` case with @opentelemetry/api installed
+ * and no SDK (target: within 3% of `telemetry: false`), then every `withSdk` case with an SDK that records
+ * everything and exports nowhere. Prints the table and the verdict, and records every case in
+ * bench/results.json; answers the results in the order of the cases.
+ *
+ * @example
+ * ```ts
+ * await telemetryCostBench({
+ *   benchDir: import.meta.dirname, pkg: '@app/flags', anchor: 'the same flags with `telemetry: false`',
+ *   title: '@app/flags telemetry cost', unit: 'evals/s', on, off, rounds: 21, batch: 1000, sampleMs: 200,
+ *   noSdk: [{ label: 'API installed, no SDK: isEnabled', measure: 'telemetry cost, no SDK: isEnabled', task }],
+ * });
+ * ```
+ */
+export async function telemetryCostBench<S>(o: TelemetryCostOptions<S>): Promise<InterleavedResult[]> {
+  const { benchDir, pkg, anchor, noSdk, withSdk = [], ...suite } = o;
+  const compare = interleavedSuite(suite);
+  const quiet: InterleavedResult[] = [];
+  for (const c of noSdk) quiet.push(await compare(c.label, c.task));
+  const loud: InterleavedResult[] = [];
+  if (withSdk.length > 0) {
+    const sdk = startNoopOtelSdk();
+    for (const c of withSdk) loud.push(await compare(c.label, c.task));
+    await sdk.shutdown();
+  }
+  const worst = Math.min(...quiet.map((q) => q.median));
+  console.log(
+    `\ntarget: API installed, no SDK within 3% of telemetry: false -> worst median ratio ${worst.toFixed(3)} (${worst >= 0.97 ? 'met' : 'NOT met'})`,
+  );
+  const unit = `${o.unit} (CPU time)`;
+  recordBenchResults(benchDir, pkg, [
+    ...noSdk.map((c, i) => interleavedMeasure(c.measure, anchor, quiet[i]!, unit, 0.97)),
+    ...withSdk.map((c, i) => interleavedMeasure(c.measure, anchor, loud[i]!, unit)),
+  ]);
+  return [...quiet, ...loud];
 }
