@@ -226,7 +226,8 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
 
   /**
    * Whether the set allows `action` on `resource`; validates both unless the table already names them.
-   * Throws `PermissionError` on invalid input.
+   * Throws `PermissionError` on invalid input. The commonest answer (a plain type this set does not name)
+   * is decided here, a type whose mask bit is set by {@link named}.
    */
   allows(action: string, resource: ResourceInput): boolean {
     if (typeof resource === 'string') {
@@ -234,27 +235,38 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
       if (bit !== undefined) {
         // `resource` is a plain type some rule names (so a valid name). Clear bit: this set names it not.
         const mask = bit < MASK_BITS ? this.maskLo >> bit : this.maskHi >> (bit - MASK_BITS);
-        if ((mask & 1) === 0) {
-          if (this.unnamedType !== undefined) {
-            assertName(action, 'action');
-            return this.unnamedType;
-          }
-        } else {
-          const packed = this.packed.get(resource);
-          if (packed !== undefined) {
-            // An action in ACTION_IDS is a valid name (a rule named it); one that is not gets validated.
-            let id = ACTION_IDS.get(action);
-            if (id === undefined) {
-              assertName(action, 'action');
-              id = -1;
-            }
-            const bit = id >= 0 && id < PACK && ((packed >> id) & 1) === 1 ? id + PACK : OTHER;
-            return ((packed >> bit) & 1) === 1;
-          }
-          const known = this.fast.get(resource)?.get(action);
-          if (known !== undefined) return known;
+        if ((mask & 1) === 0 && this.unnamedType !== undefined) {
+          assertName(action, 'action');
+          return this.unnamedType;
         }
+        if ((mask & 1) === 1) return this.named(action, resource);
       }
+    }
+    return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
+  }
+
+  /** {@link allows} for a plain, valid type whose bit is set: from the packed or the fast table. */
+  private named(action: string, resource: string): boolean {
+    const packed = this.packed.get(resource);
+    if (packed !== undefined) {
+      // An action in ACTION_IDS is a valid name (a rule named it); one that is not gets validated.
+      let id = ACTION_IDS.get(action);
+      if (id === undefined) {
+        assertName(action, 'action');
+        id = -1;
+      }
+      const bit = id >= 0 && id < PACK && ((packed >> id) & 1) === 1 ? id + PACK : OTHER;
+      return ((packed >> bit) & 1) === 1;
+    }
+    const actions = this.fast.get(resource);
+    if (actions !== undefined) {
+      const known = actions.get(action);
+      if (known !== undefined) return known;
+    } else if (this.unnamedType !== undefined) {
+      // Every type the global rules name is in `packed` or `fast`: the bit was another type's (the mask is
+      // a hash), and this set does not name `resource`, as with a clear bit.
+      assertName(action, 'action');
+      return this.unnamedType;
     }
     return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
   }
