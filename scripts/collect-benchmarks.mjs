@@ -25,7 +25,8 @@ const num = (x) =>
       ? `${(x / 1e3).toFixed(0)} k`
       : `${Number(x.toPrecision(3))}`;
 const value = (x, unit) => (x === undefined ? '—' : `${num(x)}${unit ? ` ${unit}` : ''}`);
-const day = (iso) => iso.slice(0, 16).replace('T', ' ');
+// Recordings made before `at` was stored have none.
+const day = (iso) => (typeof iso === 'string' ? iso.slice(0, 16).replace('T', ' ') : 'undated');
 const cell = (text) => String(text).replaceAll('|', '\\|');
 const row = (run, m) => {
   const at = m.at ?? run.at;

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unlinkByPrefix } from '@app/test-harness';
+import { recordBenchResults, unlinkByPrefix } from '@app/test-harness';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisEventTransport } from '../src/adapters/redis/index.js';
@@ -188,6 +188,23 @@ const json = JSON.stringify(
   2,
 ).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
 writeFileSync(resultsPath, `${json}\n`);
+// The anchor rows of issue 17 also go to bench/results.json, from which docs/benchmarks.md's table is made.
+recordBenchResults(
+  here,
+  '@app/events',
+  throughput
+    .filter((t) => t.task === RAW_ONE_FIELD || t.task === GUIDE)
+    .map((t) => ({
+      measure: `publish, ${IN_FLIGHT.toLocaleString('en')} in flight, one Redis node, vs ${t.task === GUIDE ? "the guide's publish" : 'raw XADD'}`,
+      anchor: t.task,
+      ratios: t.perProcess,
+      ...(t.target === undefined ? {} : { target: t.target }),
+      ours: runs.map((r) => median(r.rates[OURS]!)),
+      anchorValues: runs.map((r) => median(r.rates[t.task]!)),
+      unit: 'events/s',
+      note: 'median of per-round ratios in each of the fresh processes',
+    })),
+);
 // Keep the section bench/telemetry.bench.ts writes (between its markers).
 const kept = existsSync(join(here, 'RESULTS.md'))
   ? /<!-- telemetry\.bench\.ts: start -->[\s\S]*<!-- telemetry\.bench\.ts: end -->/.exec(
