@@ -1,3 +1,5 @@
+import { createEmailService } from '@app/email';
+import { memoryEmailProvider } from '@app/email/memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ADDRESS,
@@ -472,6 +474,27 @@ describe('delivery and OTP', () => {
       expect.objectContaining({ messageId: 'm-1', status: 'delivered', events: 2 }),
     ]);
     expect(body.channels[0]?.primary).toBe('ses');
+  });
+
+  it('shows how many attempts and failovers a real send took (from @app/email\'s own event)', async () => {
+    const a = memoryEmailProvider({ name: 'a' });
+    const b = memoryEmailProvider({ name: 'b' });
+    const settings: Record<string, unknown> = { 'email.provider': 'a', 'email.failover': ['b'] };
+    const email = createEmailService({
+      providers: { a, b },
+      config: { get: async (key: string) => settings[key], watch: () => () => {} },
+      defaultFrom: 'app@example.com',
+      retry: { baseDelayMs: 1, maxDelayMs: 1 },
+      events: { publish: (name, data) => s.bus.publish(name as never, data as never).then(() => {}) },
+    });
+    a.failNext('provider');
+    const { id } = await email.send({ to: 'ada@example.com', subject: 'Hi', text: 'Hello' });
+    const text = await (await s.handler(request('/api/delivery', VIEWER))).text();
+    expect(text).not.toContain('ada@example.com');
+    expect((JSON.parse(text) as { recent: unknown[] }).recent).toContainEqual(
+      expect.objectContaining({ messageId: id, provider: 'b', attempts: 2, failovers: 1 }),
+    );
+    await email.close();
   });
 
   it('counts OTP events per purpose, never a code, destination or challenge id', async () => {

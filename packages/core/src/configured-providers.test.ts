@@ -404,7 +404,7 @@ describe('createProviderRouter over configuredProviders', () => {
 
     config.set('x.providers.b', { token: 'b2' });
     await settle();
-    expect(await router.run(async (p) => p.token)).toEqual({ value: 'b2', provider: 'b', attempts: 1 });
+    expect(await router.run(async (p) => p.token)).toEqual({ value: 'b2', provider: 'b', attempts: 1, failovers: 0 });
 
     config.set('x.provider', 'a');
     expect((await router.run(async (p) => p.token)).value).toBe('a1');
@@ -448,7 +448,7 @@ describe('createProviderRouter over configuredProviders', () => {
       }
       return p.token;
     });
-    expect(result).toEqual({ value: 'new', provider: 'a', attempts: 2 });
+    expect(result).toEqual({ value: 'new', provider: 'a', attempts: 2, failovers: 0 });
     expect(seen).toEqual(['old', 'new']);
     await providers.close();
   });

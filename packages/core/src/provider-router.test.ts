@@ -44,10 +44,10 @@ describe('createProviderRouter', () => {
     const a = { name: 'a', fail: [503, 429] };
     const b = { name: 'b', fail: [] };
     const router = createProviderRouter<Fake>({ providers: { a, b }, classify, retry: { baseDelayMs: 1 } });
-    expect(await router.run(call)).toEqual({ value: 'sent by a', provider: 'a', attempts: 3 });
+    expect(await router.run(call)).toEqual({ value: 'sent by a', provider: 'a', attempts: 3, failovers: 0 });
 
     a.fail.push(401);
-    expect(await router.run(call)).toEqual({ value: 'sent by b', provider: 'b', attempts: 2 });
+    expect(await router.run(call)).toEqual({ value: 'sent by b', provider: 'b', attempts: 2, failovers: 1 });
 
     a.fail.push(400);
     await expect(router.run(call)).rejects.toMatchObject({ status: 400 });

@@ -63,7 +63,10 @@ export interface ProviderAttempt {
 export interface RoutedResult<T> {
   value: T;
   provider: string;
+  /** Attempts in all, on every provider tried (1: the first try of the first provider answered). */
   attempts: number;
+  /** Providers given up on before the one that answered (0: the first provider answered). */
+  failovers: number;
 }
 
 /** Codes of {@link ProviderRouterError}. */
@@ -174,7 +177,7 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
   ): Promise<RoutedResult<T>> {
     const names = await chain();
     const attempts: ProviderAttempt[] = [];
-    for (const name of names) {
+    for (const [failovers, name] of names.entries()) {
       for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
         // An aborted call starts no further attempt, on this provider or the next.
         runOptions.signal?.throwIfAborted();
@@ -185,7 +188,7 @@ export function createProviderRouter<P>(options: ProviderRouterOptions<P>): Prov
             started = true;
             return operation(provider, name);
           });
-          return { value, provider: name, attempts: attempts.length + 1 };
+          return { value, provider: name, attempts: attempts.length + 1, failovers };
         } catch (error) {
           // The provider could not be resolved (invalid config): no attempt was made, and no other
           // provider would fix the configuration.

@@ -138,6 +138,27 @@ describe('createEmailService', () => {
     expect(classifyEmailError(new TypeError('bug'))).toEqual({ kind: 'provider' });
   });
 
+  it('says how many attempts and failovers a send took, in its result and its email.sent event', async () => {
+    const a = memoryEmailProvider({ name: 'a' });
+    const b = memoryEmailProvider({ name: 'b' });
+    const published: Array<Record<string, unknown>> = [];
+    const email = createEmailService({
+      providers: { a, b },
+      config: mutableConfig({ 'email.provider': 'a', 'email.failover': ['b'] }),
+      defaultFrom: 'app@example.com',
+      retry: fast,
+      events: { publish: async (_name, data) => void published.push(data) },
+    });
+    a.failNext('transient', 1);
+    a.failNext('provider');
+    expect(await email.send(msg)).toMatchObject({ provider: 'b', attempts: 3, failovers: 1 });
+    expect(await email.send(msg)).toMatchObject({ provider: 'a', attempts: 1, failovers: 0 });
+    expect(published).toEqual([
+      expect.objectContaining({ status: 'sent', provider: 'b', attempts: 3, failovers: 1 }),
+      expect.objectContaining({ status: 'sent', provider: 'a', attempts: 1, failovers: 0 }),
+    ]);
+  });
+
   it('publishes sends to the event sink', async () => {
     const published: Array<[string, Record<string, unknown>]> = [];
     const events: EventSink = { publish: async (n, d) => published.push([n, d]) };

@@ -184,10 +184,16 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     if (closed) throw new EmailError(EmailErrorCode.CLOSED, 'the email service is closed');
   }
 
-  async function track(id: string, status: 'queued' | 'sent', provider: string): Promise<void> {
+  /** Records the send's first status; its event carries how many attempts and failovers it took. */
+  async function track(
+    id: string,
+    status: 'queued' | 'sent',
+    routed: { provider: string; attempts: number; failovers: number },
+  ): Promise<void> {
+    const { provider, attempts, failovers } = routed;
     try {
       await recordDeliveryEvents(
-        [{ id: `${id}:${status}`, messageId: id, status, provider, timestamp: new Date() }],
+        [{ id: `${id}:${status}`, messageId: id, status, provider, timestamp: new Date(), attempts, failovers }],
         { store: statusStore, sink: options.events, logger },
       );
     } catch (error) {
@@ -203,8 +209,13 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     lock?: AbortSignal,
   ): Promise<SendResult> {
     const routed = await router.run((provider) => provider.send(message, { signal }), { signal, lock });
-    await track(routed.value.id, routed.value.status, routed.provider);
-    return { ...routed.value, provider: routed.provider, attempts: routed.attempts };
+    await track(routed.value.id, routed.value.status, routed);
+    return {
+      ...routed.value,
+      provider: routed.provider,
+      attempts: routed.attempts,
+      failovers: routed.failovers,
+    };
   }
 
   async function sendIdempotent(
@@ -251,7 +262,11 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
           ),
       },
     });
-    if (outcome.duplicate) return { ...(outcome.result as SendResult), duplicate: true };
+    if (outcome.duplicate) {
+      // A result stored before `failovers` existed has none.
+      const earlier = outcome.result as SendResult;
+      return { ...earlier, failovers: earlier.failovers ?? 0, duplicate: true };
+    }
     return outcome.result;
   }
 
@@ -329,7 +344,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
         const r = results[k];
         if (r?.ok) {
           items[index] = { index, to, ok: true, id: r.id, status: r.status, provider: routed.provider };
-          tracking.push(track(r.id, r.status, routed.provider));
+          tracking.push(track(r.id, r.status, routed));
         } else {
           const error =
             r?.error ?? new EmailError(EmailErrorCode.PROVIDER_ERROR, 'provider returned no result');

@@ -107,6 +107,8 @@ export async function recordDeliveryEvents(
     // Events never carry an address in clear; the status store keeps the recipient for getStatus.
     if (event.recipient !== undefined) data.recipientMasked = maskEmailAddress(event.recipient);
     if (event.reason !== undefined) data.reason = event.reason;
+    if (event.attempts !== undefined) data.attempts = event.attempts;
+    if (event.failovers !== undefined) data.failovers = event.failovers;
     try {
       await target.sink.publish(`email.${event.status}`, data, '@app/email');
     } catch (error) {

@@ -126,6 +126,8 @@ export interface SendResult extends ProviderSendResult {
   provider: string;
   /** Attempts made across retries and failover (1 when the first try worked). */
   attempts: number;
+  /** Providers given up on before the one that accepted it (0 when the first provider did). */
+  failovers: number;
   /** True when an earlier call with the same idempotency key already sent it: nothing was sent now. */
   duplicate?: boolean;
 }
@@ -184,6 +186,10 @@ export interface DeliveryEvent {
   recipient?: string;
   /** A short reason (bounce type, SMTP response), never message content. */
   reason?: string;
+  /** For the service's own `queued`/`sent` event: provider attempts the send took, retries included. */
+  attempts?: number;
+  /** For the service's own `queued`/`sent` event: providers given up on before the one that took it. */
+  failovers?: number;
 }
 
 /** The status of one message and the events that led to it. */
@@ -217,6 +223,10 @@ export interface EmailEventPayload {
   recipientMasked?: string;
   /** A short reason (bounce type, SMTP response), never message content. */
   reason?: string;
+  /** On `email.queued`/`email.sent` from the service: provider attempts the send took, retries included. */
+  attempts?: number;
+  /** On `email.queued`/`email.sent` from the service: providers given up on before the one that took it. */
+  failovers?: number;
 }
 
 /**

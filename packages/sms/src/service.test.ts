@@ -96,6 +96,25 @@ describe('createSmsService', () => {
     expect(a.messages().map((m) => m.body)).toEqual(['2']);
   });
 
+  it('says how many attempts and failovers a send took, in its result and its first event', async () => {
+    const auth = () => new SmsError(SmsErrorCode.PROVIDER_AUTH_FAILED, 'bad key');
+    const published: Array<Record<string, unknown>> = [];
+    const sms = createSmsService({
+      providers: { a: flaky('a', unavailable(), auth()), b: flaky('b', unavailable()) },
+      config: source({ 'sms.provider': 'a', 'sms.failover': 'b' }),
+      retry: { baseDelayMs: 1, maxDelayMs: 1 },
+      events: { publish: async (_name, data) => void published.push(data) },
+    });
+    // a: transient, then a provider failure (fail over); b: transient, then accepted.
+    expect(await sms.send(TO, 'hi')).toMatchObject({ provider: 'b', attempts: 4, failovers: 1 });
+    expect(published).toEqual([expect.objectContaining({ status: 'queued', attempts: 4, failovers: 1 })]);
+    // A later status (a webhook) carries no routing figures.
+    const id = String(published[0]!.id);
+    await sms.recordStatus({ id, status: 'delivered' });
+    expect(published[1]).not.toHaveProperty('attempts');
+    expect(await sms.send(TO, 'again')).toMatchObject({ provider: 'a', attempts: 1, failovers: 0 });
+  });
+
   it('turns config naming an unknown provider into SmsError(UNKNOWN_PROVIDER)', async () => {
     const sms = createSmsService({
       providers: { a: memorySmsProvider() },

@@ -76,6 +76,8 @@ export interface SmsServiceSendOptions extends SmsSendOptions {
 export interface SmsServiceSendResult extends SmsSendResult {
   /** Provider calls made, failed ones included (0 for a duplicate). */
   attempts: number;
+  /** Providers given up on before the one that accepted it (0 when the first did, and for a duplicate). */
+  failovers: number;
   /** True when an earlier call with the same idempotency key had already sent this message. */
   duplicate: boolean;
 }
@@ -146,9 +148,14 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     options.eventRecipient ?? 'masked',
     (message) => new SmsError(SmsErrorCode.INVALID_OPTIONS, message),
   );
-  async function publish(record: SmsStatusRecordResult['record']): Promise<void> {
+  /** Publishes `sms.<status>`; `routing` (the service's own first status) adds attempts and failovers. */
+  async function publish(
+    record: SmsStatusRecordResult['record'],
+    routing?: { attempts: number; failovers: number },
+  ): Promise<void> {
     if (!options.events) return;
     const data: Record<string, unknown> = { id: record.id, status: record.status, at: record.updatedAt };
+    if (routing) Object.assign(data, routing);
     if (record.provider !== undefined) data.provider = record.provider;
     if (record.to !== undefined) Object.assign(data, recipientFields(record.to, eventRecipient));
     if (record.errorCode !== undefined) data.errorCode = record.errorCode;
@@ -159,10 +166,13 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
     }
   }
 
-  async function recordStatus(update: SmsStatusUpdate): Promise<SmsStatusRecordResult> {
+  async function recordStatus(
+    update: SmsStatusUpdate,
+    routing?: { attempts: number; failovers: number },
+  ): Promise<SmsStatusRecordResult> {
     const result = await statusStore.record(smsStatusUpdate(update, Date.now()));
     const record = smsStatusRecord(result.record);
-    if (result.applied) await publish(record);
+    if (result.applied) await publish(record, routing);
     return { applied: result.applied, record };
   }
 
@@ -184,12 +194,13 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       provider: routed.provider,
     };
     try {
-      await recordStatus({ id: result.id, status: result.status, provider: result.provider, to });
+      const routing = { attempts: routed.attempts, failovers: routed.failovers };
+      await recordStatus({ id: result.id, status: result.status, provider: result.provider, to }, routing);
     } catch (error) {
       // The message is out: a status store outage must not make the caller send it again.
       logger.error({ err: error, id: result.id }, 'could not record the initial status');
     }
-    return { ...result, attempts: routed.attempts, duplicate: false };
+    return { ...result, attempts: routed.attempts, failovers: routed.failovers, duplicate: false };
   }
 
   async function send(
@@ -215,7 +226,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       errors: idempotencyErrors,
     });
     if (!outcome.duplicate) return outcome.result;
-    return { ...(outcome.result as SmsSendResult), attempts: 0, duplicate: true };
+    return { ...(outcome.result as SmsSendResult), attempts: 0, failovers: 0, duplicate: true };
   }
 
   function track<T>(promise: Promise<T>): Promise<T> {
@@ -240,7 +251,7 @@ export function createSmsService(options: SmsServiceOptions): SmsService {
       const record = await statusStore.get(id);
       return record ? smsStatusRecord(record) : { id, status: 'unknown' };
     },
-    recordStatus,
+    recordStatus: (update) => recordStatus(update),
     chain: () => providers.chain(),
     close,
     [Symbol.asyncDispose]: close,

@@ -120,6 +120,10 @@ export interface SmsEventPayload {
   toHash?: string;
   /** The provider's error code for `undelivered`/`failed`. */
   errorCode?: string;
+  /** On the service's own first status of a send: provider attempts it took, retries included. */
+  attempts?: number;
+  /** On the service's own first status of a send: providers given up on before the one that took it. */
+  failovers?: number;
 }
 
 /**
