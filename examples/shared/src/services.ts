@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ConfigService, type ConfigStore, type ConfigSync, createConfigService } from '@app/config';
 import { memoryConfigStore } from '@app/config/memory';
+import { countEvaluations } from '@app/console';
 import { type Closeable, closeable, type EventSink, type Logger, silentLogger } from '@app/core';
 import { type Container, createContainer, createToken } from '@app/di';
 import {
@@ -514,7 +515,8 @@ export async function createServices(options: AppServicesOptions = {}): Promise<
       for (const [name, definition] of Object.entries(SEEDED_FLAGS)) {
         if ((await config.get(`flags.${name}`)) === undefined) await setFlag(config, name, definition);
       }
-      const flags = createFlags({ source: config, logger });
+      // Counted per variant for the console's evaluation chart (a wrapper: the same Flags otherwise).
+      const flags = countEvaluations(createFlags({ source: config, logger }));
       await flags.ready();
       return flags;
     },
