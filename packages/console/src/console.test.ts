@@ -476,7 +476,7 @@ describe('delivery and OTP', () => {
     expect(body.channels[0]?.primary).toBe('ses');
   });
 
-  it('shows how many attempts and failovers a real send took (from @app/email\'s own event)', async () => {
+  it("shows how many attempts and failovers a real send took (from @app/email's own event)", async () => {
     const a = memoryEmailProvider({ name: 'a' });
     const b = memoryEmailProvider({ name: 'b' });
     const settings: Record<string, unknown> = { 'email.provider': 'a', 'email.failover': ['b'] };

@@ -404,7 +404,12 @@ describe('createProviderRouter over configuredProviders', () => {
 
     config.set('x.providers.b', { token: 'b2' });
     await settle();
-    expect(await router.run(async (p) => p.token)).toEqual({ value: 'b2', provider: 'b', attempts: 1, failovers: 0 });
+    expect(await router.run(async (p) => p.token)).toEqual({
+      value: 'b2',
+      provider: 'b',
+      attempts: 1,
+      failovers: 0,
+    });
 
     config.set('x.provider', 'a');
     expect((await router.run(async (p) => p.token)).value).toBe('a1');

@@ -193,7 +193,17 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     const { provider, attempts, failovers } = routed;
     try {
       await recordDeliveryEvents(
-        [{ id: `${id}:${status}`, messageId: id, status, provider, timestamp: new Date(), attempts, failovers }],
+        [
+          {
+            id: `${id}:${status}`,
+            messageId: id,
+            status,
+            provider,
+            timestamp: new Date(),
+            attempts,
+            failovers,
+          },
+        ],
         { store: statusStore, sink: options.events, logger },
       );
     } catch (error) {
