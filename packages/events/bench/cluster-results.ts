@@ -2,7 +2,6 @@
 // regenerates the rest of the file) and cluster.bench.ts (which rewrites only this part) do not erase each other.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchMeasure } from '@app/test-harness';
 
 const START = '<!-- cluster-bench:start -->';
 const END = '<!-- cluster-bench:end -->';
@@ -29,23 +28,4 @@ export function writeClusterSection(dir: string, body: string): void {
       ? `${text.trimEnd()}\n\n${section}\n`
       : `${text.slice(0, from)}${section}${text.slice(to + END.length)}`;
   writeFileSync(path, next);
-}
-
-/**
- * The measures other benchmarks of the package recorded in `<dir>/results.json` (recordBenchResults writes
- * one file per package): passed back with this run's, so that a run of one benchmark keeps the others'.
- */
-export function otherMeasures(dir: string, mine: readonly string[]): BenchMeasure[] {
-  const path = join(dir, 'results.json');
-  if (!existsSync(path)) return [];
-  const { measures } = JSON.parse(readFileSync(path, 'utf8')) as { measures?: BenchMeasure[] };
-  return (measures ?? [])
-    .filter((m) => !mine.includes(m.measure))
-    .map(({ measure, anchor, ratios, target, note }) => ({
-      measure,
-      anchor,
-      ratios,
-      ...(target === undefined ? {} : { target }),
-      ...(note === undefined ? {} : { note }),
-    }));
 }

@@ -4,8 +4,6 @@
 // MeterProvider whose reader does not export during the run): the same, measured, no target — outside any
 // span, and inside request spans of 100 checks each (a `permissions.check` event per check).
 // Run: pnpm --filter @app/permissions bench:telemetry   (BENCH_ROUNDS, BENCH_CALLS to change the size)
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type BenchMeasure, recordBenchResults, startNoopOtelSdk } from '@app/test-harness/bench';
 import { trace } from '@opentelemetry/api';
 import { memoryPermissionStore } from '../src/adapters/memory.js';
@@ -118,14 +116,8 @@ await compare('SDK + no-op exporter, no active span (counters only)', checks(on)
 await compare('SDK + no-op exporter, in request spans (event + counters)', inRequests(on), inRequests(off));
 await sdk.shutdown();
 
-// One results.json per package: keep the anchor bench's measures, replace this bench's.
-const file = join(import.meta.dirname, 'results.json');
-const earlier: BenchMeasure[] = existsSync(file)
-  ? (JSON.parse(readFileSync(file, 'utf8')) as { measures: BenchMeasure[] }).measures.filter(
-      (m) => !m.measure.startsWith('telemetry: '),
-    )
-  : [];
-recordBenchResults(import.meta.dirname, '@app/permissions', [...earlier, ...measures]);
+// recordBenchResults keeps the anchor bench's measures in the package's results.json.
+recordBenchResults(import.meta.dirname, '@app/permissions', measures);
 console.log(
   `\ntarget: API installed, no SDK within 3% of telemetry: false -> ${quiet.toFixed(3)} (${quiet >= 0.97 ? 'met' : 'NOT met'})`,
 );
