@@ -24,6 +24,9 @@ function containerWith(telemetry: false | undefined): Container {
 }
 const on = containerWith(undefined);
 const off = containerWith(false);
+// The same again, built the other way round: each sample runs half on each copy (see `copies`).
+const off2 = containerWith(false);
+const on2 = containerWith(undefined);
 
 let sink = 0;
 type Task = (c: Container) => Promise<void> | void;
@@ -42,6 +45,7 @@ await telemetryCostBench({
   unit: 'resolves/s',
   on,
   off,
+  copies: { on: on2, off: off2 },
   rounds: ROUNDS,
   batch: BATCH,
   sampleMs: SAMPLE_MS,
@@ -65,6 +69,5 @@ await telemetryCostBench({
     },
   ],
 });
-await on.dispose();
-await off.dispose();
+for (const c of [on, off, on2, off2]) await c.dispose();
 if (sink === -1) console.log('');

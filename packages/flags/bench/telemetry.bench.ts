@@ -32,6 +32,9 @@ async function flagsWith(telemetry: false | undefined): Promise<Flags> {
 }
 const off = await flagsWith(false);
 const on = await flagsWith(undefined);
+// The same again, built the other way round: each sample runs half on each copy (see `copies`).
+const on2 = await flagsWith(undefined);
+const off2 = await flagsWith(false);
 
 let sink = 0;
 type Task = (flags: Flags, i: number) => void;
@@ -59,6 +62,7 @@ await telemetryCostBench({
   unit: 'evals/s',
   on,
   off,
+  copies: { on: on2, off: off2 },
   rounds: ROUNDS,
   batch: BATCH,
   sampleMs: SAMPLE_MS,
@@ -81,6 +85,5 @@ await telemetryCostBench({
     ),
   ],
 });
-await on.close();
-await off.close();
+for (const f of [on, off, on2, off2]) await f.close();
 if (sink === 42) console.log('');

@@ -44,6 +44,12 @@ export interface InterleavedOptions<S> {
   batch: number;
   /** How long each side samples per round, in ms. */
   sampleMs: number;
+  /**
+   * A second `on` and `off`, built in the opposite order (`off` first). Which of two identical subjects was
+   * built first can move a ratio by a few per cent by itself (allocation order), as much as a 3% target:
+   * with copies, each sample runs half its time on each, so the order cancels out. @default undefined
+   */
+  copies?: { on: S; off: S };
 }
 
 /** What {@link compareInterleaved} measured: on ÷ off per round (1.00 = no cost), and the rates. */
@@ -54,19 +60,22 @@ export interface InterleavedResult {
   median: number;
 }
 
+/** Operations per second of CPU time of `task`, the sample's time split evenly between `subjects`. */
 async function sampleRate<S>(
   task: BenchTask<S>,
-  subject: S,
+  subjects: readonly S[],
   batch: number,
   sampleMs: number,
 ): Promise<number> {
   let n = 0;
-  const until = process.hrtime.bigint() + BigInt(sampleMs * 1e6);
   const cpu = cpuMicros();
-  while (process.hrtime.bigint() < until) {
-    const pending = task(subject, n);
-    if (pending instanceof Promise) await pending;
-    n++;
+  for (const subject of subjects) {
+    const until = process.hrtime.bigint() + BigInt(Math.round((sampleMs / subjects.length) * 1e6));
+    while (process.hrtime.bigint() < until) {
+      const pending = task(subject, n);
+      if (pending instanceof Promise) await pending;
+      n++;
+    }
   }
   return (n * batch) / ((cpuMicros() - cpu) / 1e6);
 }
@@ -97,13 +106,15 @@ export function printInterleavedHeader(title: string, unit: string): void {
  * ```
  */
 export async function compareInterleaved<S>(o: InterleavedOptions<S>): Promise<InterleavedResult> {
-  await sampleRate(o.task, o.on, o.batch, o.sampleMs);
-  await sampleRate(o.task, o.off, o.batch, o.sampleMs);
+  const on = o.copies ? [o.on, o.copies.on] : [o.on];
+  const off = o.copies ? [o.off, o.copies.off] : [o.off];
+  await sampleRate(o.task, on, o.batch, o.sampleMs);
+  await sampleRate(o.task, off, o.batch, o.sampleMs);
   const result: InterleavedResult = { ratios: [], onRates: [], offRates: [], median: 0 };
   for (let r = 0; r < o.rounds; r++) {
     const onFirst = r % 2 === 0;
-    const x = await sampleRate(o.task, onFirst ? o.on : o.off, o.batch, o.sampleMs);
-    const y = await sampleRate(o.task, onFirst ? o.off : o.on, o.batch, o.sampleMs);
+    const x = await sampleRate(o.task, onFirst ? on : off, o.batch, o.sampleMs);
+    const y = await sampleRate(o.task, onFirst ? off : on, o.batch, o.sampleMs);
     const [a, b] = onFirst ? [x, y] : [y, x];
     result.onRates.push(a);
     result.offRates.push(b);
