@@ -236,7 +236,9 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
         // `resource` is a plain type some rule names (so a valid name). Clear bit: this set names it not.
         const mask = bit < MASK_BITS ? this.maskLo >> bit : this.maskHi >> (bit - MASK_BITS);
         if ((mask & 1) === 0 && this.unnamedType !== undefined) {
-          assertName(action, 'action');
+          // An action some rule names is a valid name: ACTION_IDS (a few entries, hot) answers for it faster
+          // than assertName's memo of every name seen.
+          if (!ACTION_IDS.has(action)) assertName(action, 'action');
           return this.unnamedType;
         }
         if ((mask & 1) === 1) return this.named(action, resource);
@@ -265,7 +267,7 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
     } else if (this.unnamedType !== undefined) {
       // Every type the global rules name is in `packed` or `fast`: the bit was another type's (the mask is
       // a hash), and this set does not name `resource`, as with a clear bit.
-      assertName(action, 'action');
+      if (!ACTION_IDS.has(action)) assertName(action, 'action');
       return this.unnamedType;
     }
     return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
