@@ -88,8 +88,8 @@ export async function requireDatabase(
     available = db.available;
     drop = () => db.cleanup();
     // better-sqlite3 is an optional native addon: its Prisma client loads only where it could be built.
-    const client = available ? await import('./prisma-sqlite.js') : undefined;
-    open = () => client!.createTestPrismaSqlite(db);
+    const sqliteClient = available ? await import('./prisma-sqlite.js') : undefined;
+    open = () => sqliteClient!.createTestPrismaSqlite(db);
     sql = async (text, params = []) => {
       const statement = db.db.prepare(text);
       if (statement.reader) return statement.all(...params) as never[];

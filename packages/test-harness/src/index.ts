@@ -2,7 +2,7 @@ export type { BenchMeasure } from './bench-results.js';
 export { recordBenchResults } from './bench-results.js';
 export type { MariaDbHarness, RequireMariaDbOptions } from './mariadb.js';
 export { requireMariaDb } from './mariadb.js';
-export { shippedMigration, statements as sqlStatements } from './migrations.js';
+export { shippedMigration } from './migrations.js';
 export type { PostgresHarness, RequirePostgresOptions } from './postgres.js';
 export { requirePostgres } from './postgres.js';
 export type { RedisHarness } from './redis.js';

@@ -3,17 +3,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitSql } from '@app/prisma-schema';
 
 const harnessDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(harnessDir, '..');
-
-/** Splits SQL into statements, one per driver call, with `--` comment lines dropped. */
-export function statements(sql: string): string[] {
-  return sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
-}
 
 /** The generated DDL of a package's models for `provider` (see scripts/generate-prisma.mjs). */
 export function generatedMigration(provider: 'mysql' | 'sqlite', pkg: string): string {
@@ -44,7 +37,7 @@ export function shippedMigration(pkg: string, provider: 'mysql' | 'sqlite'): str
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort()
-    .flatMap((f) => statements(readFileSync(join(dir, f), 'utf8')));
+    .flatMap((f) => splitSql(readFileSync(join(dir, f), 'utf8')));
 }
 
 /**
@@ -57,7 +50,7 @@ export async function applyMigrations(
   run: (sql: string) => unknown,
 ): Promise<void> {
   const sources = [
-    ...(packages.generated ?? []).map((pkg) => [pkg, statements(generatedMigration(provider, pkg))] as const),
+    ...(packages.generated ?? []).map((pkg) => [pkg, splitSql(generatedMigration(provider, pkg))] as const),
     ...(packages.shipped ?? []).map((pkg) => [pkg, shippedMigration(pkg, provider)] as const),
   ];
   for (const [pkg, list] of sources) {
