@@ -4,6 +4,7 @@ import {
   type Effect,
   type NormalizedResource,
   type NormalizedScope,
+  nameHash,
   normalizeResource,
   type ResourceInput,
 } from './model.js';
@@ -89,16 +90,25 @@ interface TypeRow {
 /** Neither a type nor an action (both are names or `*`): a key that no rule and no query can hold. */
 const NONE = '';
 
-/**
- * Every resource type any compiled rule has named in this process, with a bit number (0-59) for the
- * per-subject masks below. Bounded by the policy: only types from stored rules enter, never query input.
- */
-const TYPE_BITS = new Map<string, number>();
+/** Bits per mask word: 30, so a word stays a small integer (a tagged value, never a boxed number). */
 const MASK_BITS = 30;
+/** Every bit of a mask word. */
+const ALL_BITS = (1 << MASK_BITS) - 1;
+
+/**
+ * A type's place in the per-subject masks, from its {@link nameHash}: 0-29 a bit of the low word, 32-61
+ * (`32 + n`) a bit of the high word, so `place >> 5` picks the word and `place & 31` the bit with no branch.
+ * Computed from the name itself, in the pass that validates it, so a check needs no lookup to find it; two
+ * types may share a place, so a set bit only sends a check on to the table.
+ */
+export function placeOf(hash: number): number {
+  const k = hash % (2 * MASK_BITS);
+  return k < MASK_BITS ? k : 32 + k - MASK_BITS;
+}
 
 /**
  * Every action any compiled rule has named, numbered in order of first sight: the first {@link PACK} of them
- * fit a type's packed decisions. Bounded by the policy like {@link TYPE_BITS}.
+ * fit a type's packed decisions. Bounded by the policy: only actions of stored rules enter, never query input.
  */
 const ACTION_IDS = new Map<string, number>();
 /** Actions per packed type: bits 0-13 say which actions the type's rules name, 14-27 which are allowed. */
@@ -115,15 +125,6 @@ function actionId(action: string): number {
   return id;
 }
 
-function typeBit(type: string): number {
-  let bit = TYPE_BITS.get(type);
-  if (bit === undefined) {
-    bit = TYPE_BITS.size % (2 * MASK_BITS);
-    TYPE_BITS.set(type, bit);
-  }
-  return bit;
-}
-
 /**
  * A compiled set with its decision table, built once per set: it is itself a {@link CompiledPermissions}
  * (`toJSON` gives the plain set, so a shared cache stores only that), so a cached check goes from the cache
@@ -135,9 +136,9 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
   readonly subject: string;
   readonly grants: CompiledGrant[];
   /**
-   * Which types the global rules name, as bits of {@link TYPE_BITS} (two 30-bit halves, small integers): a
-   * check on a type whose bit is clear is decided without touching any map of this set. A set bit may be
-   * another type's (bits are shared), so it only sends the check on to the table.
+   * Which types the global rules name, as bits at their {@link placeOf} (two 30-bit words, small
+   * integers): a check on a type whose bit is clear is decided without touching any map. A set bit may be
+   * another type's (places are shared), so it only sends the check on to the table.
    */
   private readonly maskLo: number = 0;
   private readonly maskHi: number = 0;
@@ -197,15 +198,17 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
     };
     this.anyType = row(NONE, anyActions);
     this.unnamedType = anyActions.length === 0 ? this.anyType.other?.effect === 'allow' : undefined;
+    // With `*` rules naming actions, an unnamed type has no one answer: every bit set sends it to the table.
+    if (this.unnamedType === undefined) this.maskLo = this.maskHi = ALL_BITS;
     for (const [type, actions] of global) {
       if (type === '*') continue;
       const named = new Set([...actions.keys(), ...anyActions]);
       named.delete('*');
       const r = row(type, named);
       this.types.set(type, r);
-      const bit = typeBit(type);
-      if (bit < MASK_BITS) this.maskLo |= 1 << bit;
-      else this.maskHi |= 1 << (bit - MASK_BITS);
+      const place = placeOf(nameHash(type));
+      if (place < 32) this.maskLo |= 1 << place;
+      else this.maskHi |= 1 << (place & 31);
       const allowed = new Map<string, boolean>();
       let packed = r.other?.effect === 'allow' ? 1 << OTHER : 0;
       for (const [action, g] of r.actions) {
@@ -227,21 +230,24 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
   /**
    * Whether the set allows `action` on `resource`; validates both unless the table already names them.
    * Throws `PermissionError` on invalid input. The commonest answer (a plain type this set does not name)
-   * is decided here, a type whose mask bit is set by {@link named}.
+   * is decided here with no lookup at all (this is the hot path of every check): one pass over the type's
+   * characters validates it and gives its mask bit, the word is picked without a branch, and the action is
+   * validated by a pass over its characters. Everything else goes to {@link named} and {@link decide}.
    */
   allows(action: string, resource: ResourceInput): boolean {
     if (typeof resource === 'string') {
-      const bit = TYPE_BITS.get(resource);
-      if (bit !== undefined) {
-        // `resource` is a plain type some rule names (so a valid name). Clear bit: this set names it not.
-        const mask = bit < MASK_BITS ? this.maskLo >> bit : this.maskHi >> (bit - MASK_BITS);
-        if ((mask & 1) === 0 && this.unnamedType !== undefined) {
-          // An action some rule names is a valid name: ACTION_IDS (a few entries, hot) answers for it faster
-          // than assertName's memo of every name seen.
-          if (!ACTION_IDS.has(action)) assertName(action, 'action');
-          return this.unnamedType;
+      const lo = this.maskLo;
+      const hi = this.maskHi;
+      const hash = nameHash(resource);
+      if (hash >= 0) {
+        const place = placeOf(hash);
+        // A clear bit: this set names not `resource`, and no `*` rule names an action (else every bit is
+        // set), so the answer is the unnamed type's.
+        if ((((lo ^ ((lo ^ hi) & -(place >> 5))) >> place) & 1) === 0) {
+          assertName(action, 'action');
+          return this.unnamedType === true;
         }
-        if ((mask & 1) === 1) return this.named(action, resource);
+        return this.named(action, resource);
       }
     }
     return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
@@ -265,9 +271,9 @@ export class PermissionIndex implements CompiledPermissions, SubjectPermissions 
       const known = actions.get(action);
       if (known !== undefined) return known;
     } else if (this.unnamedType !== undefined) {
-      // Every type the global rules name is in `packed` or `fast`: the bit was another type's (the mask is
-      // a hash), and this set does not name `resource`, as with a clear bit.
-      if (!ACTION_IDS.has(action)) assertName(action, 'action');
+      // Every type the global rules name is in `packed` or `fast`: the bit was another type's (places are
+      // shared), and this set does not name `resource`, as with a clear bit.
+      assertName(action, 'action');
       return this.unnamedType;
     }
     return this.decide(assertName(action, 'action'), normalizeResource(resource))?.effect === 'allow';
