@@ -68,6 +68,7 @@ export type {
   TelemetrySpanKind,
   TelemetrySpanLike,
   TelemetrySpanOptions,
+  TelemetryTally,
   TracerLike,
   TracerProviderLike,
 } from './telemetry.js';

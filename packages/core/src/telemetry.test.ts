@@ -195,3 +195,50 @@ describe('Telemetry.observableGauge', () => {
     expect(callback).not.toHaveBeenCalled();
   });
 });
+
+describe('Telemetry.tally', () => {
+  it('counts per key in process and reports monotonic sums when the SDK collects, scrubbed', async () => {
+    sdk = createTestSdk();
+    const tally = createTelemetry('@app/test').tally('app.test.checks', { unit: '{check}' });
+    const attributes = vi.fn(() => ({ 'app.test.decision': 'allow' }));
+    for (let i = 0; i < 5; i++) tally.add('allow', attributes);
+    tally.add('deny', { 'app.test.decision': 'deny' }, 2);
+    tally.add('who', () => ({ 'app.test.who': 'alice@example.com' }));
+    expect(attributes).toHaveBeenCalledTimes(1);
+    const read = async () =>
+      (await sdk!.metrics())
+        .find((m) => m.descriptor.name === 'app.test.checks')!
+        .dataPoints.map((p) => [p.attributes, p.value]);
+    expect(await read()).toEqual([
+      [{ 'app.test.decision': 'allow' }, 5],
+      [{ 'app.test.decision': 'deny' }, 2],
+      [{ 'app.telemetry.redacted': 1 }, 1],
+    ]);
+    tally.add('allow', attributes);
+    expect((await read())[0]).toEqual([{ 'app.test.decision': 'allow' }, 6]);
+  });
+
+  it('counts keys past the 1,999th under otel.metric.overflow, and nothing when no SDK listens', async () => {
+    const quiet = createTelemetry('@app/test').tally('app.test.quiet');
+    const unused = vi.fn(() => ({}));
+    quiet.add('k', unused);
+    expect(unused).not.toHaveBeenCalled();
+    sdk = createTestSdk();
+    const tally = createTelemetry('@app/test').tally('app.test.many');
+    for (let i = 0; i < 2_005; i++) tally.add(`k${i}`, { 'app.test.i': i });
+    const points = (await sdk.metrics()).find((m) => m.descriptor.name === 'app.test.many')!.dataPoints;
+    expect(points).toHaveLength(2_000);
+    expect(points.find((p) => p.attributes['otel.metric.overflow'] === true)?.value).toBe(6);
+  });
+
+  it('starts from zero on a new provider, like a counter created then', async () => {
+    sdk = createTestSdk();
+    const tally = createTelemetry('@app/test').tally('app.test.moved');
+    tally.add('a', { 'app.test.k': 'a' }, 3);
+    await sdk.shutdown();
+    sdk = createTestSdk();
+    tally.add('a', { 'app.test.k': 'a' });
+    const points = (await sdk.metrics()).find((m) => m.descriptor.name === 'app.test.moved')!.dataPoints;
+    expect(points.map((p) => p.value)).toEqual([1]);
+  });
+});

@@ -44,6 +44,8 @@ export interface MeterLike {
   ): { record(value: number, attributes?: TelemetryAttributes): void };
   /** Present on every real meter; optional so that a minimal fake meter still fits. */
   createObservableGauge?(name: string, options?: object): ObservableLike;
+  /** Present on every real meter; optional so that a minimal fake meter still fits. */
+  createObservableCounter?(name: string, options?: object): ObservableLike;
 }
 
 /** An observable instrument (the API's `Observable`, structurally). */
@@ -148,6 +150,21 @@ export interface TelemetryGauge {
   detach(): void;
 }
 
+/**
+ * A monotonic counter for a hot path, counted in process and reported when the SDK collects (an observable
+ * counter): an `add` is a map lookup and an increment, where a synchronous counter asks the SDK to find the
+ * attribute set's accumulator on every call. Same metric for the reader: a monotonic sum per attribute set.
+ * Meant for a bounded set of attribute sets named by `key` (decision x reason, hit/miss, flag x variant);
+ * past 1,999 keys, new ones count under `otel.metric.overflow: true`, as the SDK's own cardinality limit does.
+ */
+export interface TelemetryTally {
+  /**
+   * Adds `value` (default 1) to the attribute set named `key`; `attributes` (scrubbed) are computed the first
+   * time `key` is seen under a listening meter. Nothing when nobody listens.
+   */
+  add(key: string, attributes: AttributesInput, value?: number): void;
+}
+
 /** A package's telemetry: see {@link createTelemetry}. */
 export interface Telemetry {
   /** The instrumentation scope (the package name). */
@@ -185,6 +202,8 @@ export interface Telemetry {
   histogram(name: string, options?: InstrumentOptions): TelemetryHistogram;
   /** An observable gauge (consumer lag, pending messages) read by `callback` at collection time. */
   observableGauge(name: string, options: InstrumentOptions, callback: GaugeCallback): TelemetryGauge;
+  /** A monotonic counter for a hot path, tallied in process and read at collection time. */
+  tally(name: string, options?: InstrumentOptions): TelemetryTally;
 }
 
 const KIND: Record<TelemetrySpanKind, number> = {
@@ -311,6 +330,55 @@ class GaugeHandle implements TelemetryGauge {
     this.gauge?.removeCallback(this.observer);
     this.gauge = undefined;
     this.meter = undefined;
+  }
+}
+
+/**
+ * Distinct attribute sets a tally keeps before counting new ones as overflow: with the overflow set, 2,000
+ * points, the SDK's default cardinality limit (past which it would merge sets itself).
+ */
+const TALLY_KEYS = 1999;
+const OVERFLOW = { 'otel.metric.overflow': true };
+/** Not a key a caller can pass by accident (callers build theirs from names). */
+const OVERFLOW_KEY = '\u0000otel.metric.overflow';
+
+class TallyHandle implements TelemetryTally {
+  private meter: MeterLike | undefined;
+  private counter: ObservableLike | undefined;
+  /** Per key: its attributes and its total since the listening meter was first seen. */
+  private totals = new Map<string, { attributes: TelemetryAttributes; value: number }>();
+  private readonly observer = (result: ObservableResultLike) => {
+    for (const total of this.totals.values()) result.observe(total.value, total.attributes);
+  };
+  constructor(
+    private readonly owner: TelemetryImpl,
+    private readonly name: string,
+    private readonly options: InstrumentOptions,
+  ) {}
+  add(key: string, attributes: AttributesInput, value = 1): void {
+    const meter = this.owner.activeMeter();
+    if (meter === undefined) return;
+    if (meter !== this.meter) this.attach(meter);
+    let total = this.totals.get(key);
+    if (total === undefined) {
+      const full = this.totals.size >= TALLY_KEYS;
+      const k = full ? OVERFLOW_KEY : key;
+      total = full ? this.totals.get(OVERFLOW_KEY) : undefined;
+      if (total === undefined) {
+        total = { attributes: full ? OVERFLOW : attributesOf(attributes), value: 0 };
+        this.totals.set(k, total);
+      }
+    }
+    total.value += value;
+  }
+  /** A new meter (a provider registered or replaced) counts from zero, like a counter created now. */
+  private attach(meter: MeterLike): void {
+    this.counter?.removeCallback(this.observer);
+    this.meter = meter;
+    this.totals = new Map();
+    const { boundaries: _, ...options } = this.options;
+    this.counter = meter.createObservableCounter?.(this.name, options);
+    this.counter?.addCallback(this.observer);
   }
 }
 
@@ -458,6 +526,10 @@ class TelemetryImpl implements Telemetry {
 
   observableGauge(name: string, options: InstrumentOptions, callback: GaugeCallback): TelemetryGauge {
     return new GaugeHandle(this, name, options, callback);
+  }
+
+  tally(name: string, options: InstrumentOptions = {}): TelemetryTally {
+    return new TallyHandle(this, name, options);
   }
 }
 
