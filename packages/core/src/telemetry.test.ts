@@ -242,3 +242,20 @@ describe('Telemetry.tally', () => {
     expect(points.map((p) => p.value)).toEqual([1]);
   });
 });
+
+describe('Telemetry.tally, several services in one process', () => {
+  it('sums what every service tallies under one instrument, as one synchronous counter would', async () => {
+    sdk = createTestSdk();
+    const first = createTelemetry('@app/test').tally('app.test.shared');
+    const second = createTelemetry('@app/test').tally('app.test.shared');
+    first.add('x', { 'app.test.k': 'x' }, 2);
+    second.add('x', { 'app.test.k': 'x' }, 3);
+    second.add('y', { 'app.test.k': 'y' });
+    const points = (await sdk.metrics()).filter((m) => m.descriptor.name === 'app.test.shared');
+    expect(points).toHaveLength(1);
+    expect(points[0]!.dataPoints.map((p) => [p.attributes, p.value])).toEqual([
+      [{ 'app.test.k': 'x' }, 5],
+      [{ 'app.test.k': 'y' }, 1],
+    ]);
+  });
+});

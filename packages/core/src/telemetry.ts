@@ -342,14 +342,41 @@ const OVERFLOW = { 'otel.metric.overflow': true };
 /** Not a key a caller can pass by accident (callers build theirs from names). */
 const OVERFLOW_KEY = '\u0000otel.metric.overflow';
 
+/** One observable counter on one meter, and the totals it reports. */
+interface TallyTotals {
+  /** Per key: its attributes and its total since the meter was first seen. */
+  readonly totals: Map<string, { attributes: TelemetryAttributes; value: number }>;
+}
+
+/**
+ * The totals of every tally, per meter and instrument name: every service of a process that tallies the same
+ * instrument (two flag clients, two permission services) adds into one total with one callback, so the reader
+ * sees their sum, as with one synchronous counter; and a closed service leaves nothing registered behind.
+ */
+const tallies = new WeakMap<MeterLike, Map<string, TallyTotals>>();
+
+function tallyTotals(meter: MeterLike, name: string, options: InstrumentOptions): TallyTotals {
+  let byName = tallies.get(meter);
+  if (byName === undefined) {
+    byName = new Map();
+    tallies.set(meter, byName);
+  }
+  let shared = byName.get(name);
+  if (shared === undefined) {
+    const totals: TallyTotals['totals'] = new Map();
+    shared = { totals };
+    const { boundaries: _, ...instrumentOptions } = options;
+    meter.createObservableCounter?.(name, instrumentOptions).addCallback((result) => {
+      for (const total of totals.values()) result.observe(total.value, total.attributes);
+    });
+    byName.set(name, shared);
+  }
+  return shared;
+}
+
 class TallyHandle implements TelemetryTally {
   private meter: MeterLike | undefined;
-  private counter: ObservableLike | undefined;
-  /** Per key: its attributes and its total since the listening meter was first seen. */
   private totals = new Map<string, { attributes: TelemetryAttributes; value: number }>();
-  private readonly observer = (result: ObservableResultLike) => {
-    for (const total of this.totals.values()) result.observe(total.value, total.attributes);
-  };
   constructor(
     private readonly owner: TelemetryImpl,
     private readonly name: string,
@@ -358,7 +385,11 @@ class TallyHandle implements TelemetryTally {
   add(key: string, attributes: AttributesInput, value = 1): void {
     const meter = this.owner.activeMeter();
     if (meter === undefined) return;
-    if (meter !== this.meter) this.attach(meter);
+    // A new meter (a provider registered or replaced) has totals of its own, from zero.
+    if (meter !== this.meter) {
+      this.meter = meter;
+      this.totals = tallyTotals(meter, this.name, this.options).totals;
+    }
     let total = this.totals.get(key);
     if (total === undefined) {
       const full = this.totals.size >= TALLY_KEYS;
@@ -370,15 +401,6 @@ class TallyHandle implements TelemetryTally {
       }
     }
     total.value += value;
-  }
-  /** A new meter (a provider registered or replaced) counts from zero, like a counter created now. */
-  private attach(meter: MeterLike): void {
-    this.counter?.removeCallback(this.observer);
-    this.meter = meter;
-    this.totals = new Map();
-    const { boundaries: _, ...options } = this.options;
-    this.counter = meter.createObservableCounter?.(this.name, options);
-    this.counter?.addCallback(this.observer);
   }
 }
 
