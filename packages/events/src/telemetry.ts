@@ -14,6 +14,7 @@ import {
   type TelemetrySetting,
   type TelemetrySpan,
   type TelemetrySpanContext,
+  type TelemetryTally,
 } from '@app/core';
 import type { EventRecord, EventTransport, GroupStats, StoredEvent } from './types.js';
 
@@ -102,18 +103,22 @@ const COUNTERS = {
 /** The events package's spans and metrics, on `@app/core`'s telemetry shim. @internal */
 export class EventsTelemetry {
   readonly telemetry: Telemetry;
-  private readonly counters: Record<keyof typeof COUNTERS, TelemetryCounter>;
+  private readonly counters: Record<Exclude<keyof typeof COUNTERS, 'published'>, TelemetryCounter>;
+  /** Tallied in process, read at collection: counted on every publish, the hot path. */
+  private readonly published: TelemetryTally;
   private readonly duration: TelemetryHistogram;
   private readonly gauges: TelemetryGauge[] = [];
 
   constructor(setting: TelemetrySetting | undefined) {
     const t = createTelemetry(EVENTS_SCOPE, setting);
     this.telemetry = t;
-    const entries = Object.entries(COUNTERS).map(([key, [name, unit, description]]) => [
+    const { published, ...delivery } = COUNTERS;
+    this.published = t.tally(published[0], { unit: published[1], description: published[2] });
+    const entries = Object.entries(delivery).map(([key, [name, unit, description]]) => [
       key,
       t.counter(name, { unit, description }),
     ]);
-    this.counters = Object.fromEntries(entries) as Record<keyof typeof COUNTERS, TelemetryCounter>;
+    this.counters = Object.fromEntries(entries) as typeof this.counters;
     this.duration = t.histogram('app.events.handler.duration', {
       unit: 's',
       description: 'Duration of one handler attempt, by name, subscription and outcome.',
@@ -169,7 +174,7 @@ export class EventsTelemetry {
     }
     if (error === undefined && this.telemetry.metering()) {
       for (const rec of records) {
-        this.counters.published.add(1, () => ({
+        this.published.add(`${system}\u0000${rec.name}`, () => ({
           'messaging.system': system,
           'messaging.destination.name': rec.name,
         }));
