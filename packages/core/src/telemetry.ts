@@ -342,11 +342,8 @@ const OVERFLOW = { 'otel.metric.overflow': true };
 /** Not a key a caller can pass by accident (callers build theirs from names). */
 const OVERFLOW_KEY = '\u0000otel.metric.overflow';
 
-/** One observable counter on one meter, and the totals it reports. */
-interface TallyTotals {
-  /** Per key: its attributes and its total since the meter was first seen. */
-  readonly totals: Map<string, { attributes: TelemetryAttributes; value: number }>;
-}
+/** Per key of a tally: its attributes and its total since the meter was first seen. */
+type TallyTotals = Map<string, { attributes: TelemetryAttributes; value: number }>;
 
 /**
  * The totals of every tally, per meter and instrument name: every service of a process that tallies the same
@@ -361,22 +358,22 @@ function tallyTotals(meter: MeterLike, name: string, options: InstrumentOptions)
     byName = new Map();
     tallies.set(meter, byName);
   }
-  let shared = byName.get(name);
-  if (shared === undefined) {
-    const totals: TallyTotals['totals'] = new Map();
-    shared = { totals };
+  let totals = byName.get(name);
+  if (totals === undefined) {
+    const created: TallyTotals = new Map();
     const { boundaries: _, ...instrumentOptions } = options;
     meter.createObservableCounter?.(name, instrumentOptions).addCallback((result) => {
-      for (const total of totals.values()) result.observe(total.value, total.attributes);
+      for (const total of created.values()) result.observe(total.value, total.attributes);
     });
-    byName.set(name, shared);
+    byName.set(name, created);
+    totals = created;
   }
-  return shared;
+  return totals;
 }
 
 class TallyHandle implements TelemetryTally {
   private meter: MeterLike | undefined;
-  private totals = new Map<string, { attributes: TelemetryAttributes; value: number }>();
+  private totals: TallyTotals = new Map();
   constructor(
     private readonly owner: TelemetryImpl,
     private readonly name: string,
@@ -388,7 +385,7 @@ class TallyHandle implements TelemetryTally {
     // A new meter (a provider registered or replaced) has totals of its own, from zero.
     if (meter !== this.meter) {
       this.meter = meter;
-      this.totals = tallyTotals(meter, this.name, this.options).totals;
+      this.totals = tallyTotals(meter, this.name, this.options);
     }
     let total = this.totals.get(key);
     if (total === undefined) {

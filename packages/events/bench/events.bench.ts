@@ -6,11 +6,10 @@
 // Writes bench/bench-results.json and regenerates bench/RESULTS.md from it.
 // Run: pnpm --filter @app/events bench   (REDIS_URL, default redis://127.0.0.1:6379)
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recordBenchResults, unlinkByPrefix } from '@app/test-harness';
+import { freshProcessResult, recordBenchResults, unlinkByPrefix } from '@app/test-harness';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisEventTransport } from '../src/adapters/redis/index.js';
@@ -30,24 +29,11 @@ const bullPrefix = `bench-bull-${process.pid}`;
 /** Targets of issue 17: ours / anchor. */
 const TARGETS: Record<string, number> = { [RAW_ONE_FIELD]: 1.5, [GUIDE]: 5 };
 
-function child(): Promise<PublishRun> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'publish-child.ts')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, BENCH_ROUNDS: String(ROUNDS), BENCH_SLICE_MS: String(SLICE_MS) },
-    });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    proc.once('error', reject);
-    proc.once('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`publish benchmark process exited with ${code}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as PublishRun);
-    });
+const child = () =>
+  freshProcessResult<PublishRun>(join(here, 'publish-child.ts'), {
+    BENCH_ROUNDS: String(ROUNDS),
+    BENCH_SLICE_MS: String(SLICE_MS),
   });
-}
 
 const runs: PublishRun[] = [];
 for (let i = 0; i < RUNS; i++) runs.push(await child());

@@ -8,8 +8,7 @@
 // issue's workload is measured in.
 //   pnpm --filter @app/permissions bench        (BENCH_PROCESSES, BENCH_ROUNDS, BENCH_CALLS to change the size)
 // Writes bench/results.json (recordBenchResults), which scripts/collect-benchmarks.mjs gathers.
-import { spawn } from 'node:child_process';
-import { recordBenchResults } from '@app/test-harness';
+import { freshProcessResult, printResult, recordBenchResults } from '@app/test-harness';
 import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import { memoryPermissionStore } from '../src/adapters/memory.js';
 import { createPermissionService, memoryPermissionCache, type SubjectPermissions } from '../src/index.js';
@@ -30,24 +29,8 @@ type QuerySet = (typeof SETS)[number];
 const CHILD = process.env.ANCHOR_CHILD as QuerySet | undefined;
 
 /** Runs one fresh process on `set`; resolves to its CPU ns per call per task and round. */
-function child(set: QuerySet): Promise<Record<string, number[]>> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', import.meta.filename], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ANCHOR_CHILD: set },
-    });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    proc.once('error', reject);
-    proc.once('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`anchor bench process (${set}) exited with ${code}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as Record<string, number[]>);
-    });
-  });
-}
+const child = (set: QuerySet) =>
+  freshProcessResult<Record<string, number[]>>(import.meta.filename, { ANCHOR_CHILD: set });
 
 if (!CHILD) await parent();
 else await measure(CHILD);
@@ -193,6 +176,6 @@ async function measure(set: QuerySet): Promise<void> {
     ];
   }
   const ns = await interleavedRounds(tasksOf(set), { rounds: ROUNDS, calls: CALLS });
-  process.stdout.write(`RESULT ${JSON.stringify(ns)}\n`);
+  printResult(ns);
   await permissions.close();
 }

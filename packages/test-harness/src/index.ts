@@ -1,5 +1,6 @@
 export type { BenchMeasure } from './bench-results.js';
 export { recordBenchResults } from './bench-results.js';
+export { freshProcessResult, printResult } from './fresh-process.js';
 export type { MariaDbHarness, RequireMariaDbOptions } from './mariadb.js';
 export { requireMariaDb } from './mariadb.js';
 export { shippedMigration } from './migrations.js';
