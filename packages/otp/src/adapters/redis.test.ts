@@ -2,6 +2,7 @@ import { requireRedis, startRedisServer } from '@app/test-harness';
 import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
+import { OtpErrorCode } from '../errors.js';
 import { otpStoreContract } from '../testing.js';
 import { issueRequest } from '../testing-kit.js';
 import { otpRedisKeys, redisOtpStore } from './redis.js';
@@ -158,6 +159,71 @@ describe.skipIf(!redis.available)('redisOtpStore on real Redis', () => {
         challengeId: 'id-live',
         attempts: 1,
       });
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it('the verifies of one tick share script calls; each settles on its own reply (private server)', async () => {
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    try {
+      const s = redisOtpStore({ client: own, keyPrefix: 'batch:' });
+      const T0 = 1_000_000;
+      const n = 40;
+      for (let i = 0; i < n; i++) {
+        await s.issue({
+          challengeKey: `k${i}`,
+          destinationKey: `d${i}`,
+          challengeId: `id${i}`,
+          codeHash: `right${i}`,
+          now: T0,
+          expiresAt: T0 + 300_000,
+          maxAttempts: 3,
+          cooldownMs: 0,
+          destinationLimit: { max: 100, windowMs: 60_000 },
+        });
+      }
+      // One challenge key holds a string: its HMGET fails with WRONGTYPE, in the middle of a batch.
+      await own.set(otpRedisKeys.challenge('batch:', 'k7'), 'not a hash');
+      await own.config('RESETSTAT');
+      const settled = await Promise.allSettled(
+        Array.from({ length: n }, (_, i) =>
+          s.verify({ challengeKey: `k${i}`, codeHash: i % 2 ? 'wrong' : `right${i}`, now: T0 + 1 }),
+        ),
+      );
+      const calls: Record<string, number> = {};
+      for (const [, name, c] of (await own.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+        if (name !== 'info' && name !== 'config') calls[name!] = Number(c);
+      }
+      // 40 verifies, 16 per script call: 3 calls, and still one HMGET per verify.
+      expect(calls.evalsha).toBe(3);
+      expect(calls.hmget).toBe(n);
+      expect(calls.evalsha).toBeLessThan(n);
+      settled.forEach((r, i) => {
+        if (i === 7) {
+          expect(r.status).toBe('rejected');
+          expect(r.status === 'rejected' && r.reason).toMatchObject({ code: OtpErrorCode.UNAVAILABLE });
+          return;
+        }
+        expect(r).toEqual({
+          status: 'fulfilled',
+          value:
+            i % 2
+              ? { status: 'mismatch', challengeId: `id${i}`, attempts: 1 }
+              : { status: 'verified', challengeId: `id${i}`, attempts: 0 },
+        });
+      });
+      // Each call's writes are its own: consumed, counted, or (the failed one) none.
+      expect(await own.exists(otpRedisKeys.challenge('batch:', 'k0'))).toBe(0);
+      expect(await own.hget(otpRedisKeys.challenge('batch:', 'k1'), 'a')).toBe('1');
+      expect(await own.get(otpRedisKeys.challenge('batch:', 'k7'))).toBe('not a hash');
+      // A batch whose script the server lost (SCRIPT FLUSH) runs by EVAL, once, and answers every call.
+      await own.script('FLUSH');
+      const again = await Promise.all(
+        [1, 3, 5, 9, 11].map((k) => s.verify({ challengeKey: `k${k}`, codeHash: 'x', now: T0 + 2 })),
+      );
+      expect(again.map((r) => r.status)).toEqual(Array(5).fill('mismatch'));
     } finally {
       own.disconnect();
     }

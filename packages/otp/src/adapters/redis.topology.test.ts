@@ -66,6 +66,29 @@ describe('redisOtpStore on a real Redis Cluster (3 masters, 3 replicas)', () => 
     expect(otpHashTag('ab{}cd')).toBe('{ab__}');
   });
 
+  it('300 verifies of 300 challenges in one tick: each on its own slot, each answered', async () => {
+    // Batches group by hash tag only: a batch never names keys of two slots (no CROSSSLOT).
+    const store = redisOtpStore({ client, keyPrefix: 'many:', timeoutMs: 30_000 });
+    const reqs = Array.from({ length: 300 }, () => issueRequest());
+    for (const req of reqs) await store.issue(req);
+    const results = await Promise.all(
+      reqs.map((req, i) =>
+        store.verify({
+          challengeKey: req.challengeKey,
+          codeHash: i % 3 ? 'wrong' : req.codeHash,
+          now: T0 + 1,
+        }),
+      ),
+    );
+    results.forEach((r, i) => {
+      expect(r).toEqual(
+        i % 3
+          ? { status: 'mismatch', challengeId: reqs[i]!.challengeId, attempts: 1 }
+          : { status: 'verified', challengeId: reqs[i]!.challengeId, attempts: 0 },
+      );
+    });
+  }, 60_000);
+
   it('a refused cluster send takes its window reservations back', async () => {
     const store = redisOtpStore({ client, keyPrefix: 'undo:' });
     const first = issueRequest({ ipKey: 'ipundo', ipLimit: { max: 5, windowMs: 60_000 } });

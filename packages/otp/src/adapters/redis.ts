@@ -15,6 +15,7 @@ import type {
   OtpVerifyResult,
   OtpWindowLimit,
 } from '../store.js';
+import { VerifyBatcher } from './redis-verify-batch.js';
 
 /** The pipeline the store sends `WAIT` in when `durability` is on (ioredis' `Pipeline`, structurally). */
 export interface RedisOtpPipeline {
@@ -134,37 +135,63 @@ return 0
 export const RELEASE_SCRIPT = `return redis.call('ZREM', KEYS[1], ARGV[1])`;
 
 /**
- * Verify, in one step: compare the code hash (and id when given; both are HMAC/random strings, so a
- * non-constant-time compare here reveals nothing usable), consume on success, count on failure.
+ * Verify one challenge, in one step: compare the code hash (and id when given; both are HMAC/random strings,
+ * so a non-constant-time compare here reveals nothing usable), consume on success, count on failure.
  * Equal cost (issue 15): a verify that neither verifies nor counts (no challenge, expired, locked) still
  * writes once, to the decoy key, so every failed verify runs the same two commands (HMGET, HINCRBY) and
  * writes one key: its cost does not tell whether the destination has a live code. The decoy key carries the
  * challenge key's hash tag, so on a cluster it is in the same slot (no CROSSSLOT).
- * KEYS: challenge, decoy. ARGV: now, code hash, challenge id or ''.
  */
-export const VERIFY_SCRIPT = `
-local function dead(status)
-  redis.call('HINCRBY', KEYS[2], 'n', 1)
-  return {status}
+const VERIFY_ONE = `
+local function verify(key, decoy, now, hash, id)
+  local c = redis.call('HMGET', key, 'id', 'h', 'a', 'm', 'e')
+  local dead
+  if type(c[1]) ~= 'string' then dead = 'unavailable'
+  elseif tonumber(c[5]) <= now then dead = 'expired'
+  elseif tonumber(c[3]) >= tonumber(c[4]) then dead = 'unavailable' end
+  if dead then
+    redis.call('HINCRBY', decoy, 'n', 1)
+    return {dead}
+  end
+  local a, m = tonumber(c[3]), tonumber(c[4])
+  if c[2] == hash and (id == '' or c[1] == id) then
+    redis.call('DEL', key)
+    return {'verified', a, c[1]}
+  end
+  a = redis.call('HINCRBY', key, 'a', 1)
+  if a >= m then return {'locked', a, c[1]} end
+  return {'mismatch', a, c[1]}
 end
-local c = redis.call('HMGET', KEYS[1], 'id', 'h', 'a', 'm', 'e')
-if type(c[1]) ~= 'string' then return dead('unavailable') end
-local a, m = tonumber(c[3]), tonumber(c[4])
-if tonumber(c[5]) <= tonumber(ARGV[1]) then return dead('expired') end
-if a >= m then return dead('unavailable') end
-if c[2] == ARGV[2] and (ARGV[3] == '' or c[1] == ARGV[3]) then
-  redis.call('DEL', KEYS[1])
-  return {'verified', a, c[1]}
+`;
+
+/** Verify, one call. KEYS: challenge, decoy. ARGV: now, code hash, challenge id or ''. */
+export const VERIFY_SCRIPT = `${VERIFY_ONE}return verify(KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2], ARGV[3])
+`;
+
+/**
+ * Verify, several calls made in one tick, in turn (so two verifies of one code still give one success).
+ * KEYS: challenge and decoy of each call. ARGV: now, code hash, challenge id or '' of each call. Returns one
+ * reply per call; a call whose command failed (a key of the wrong type) answers `{'error', message}` and the
+ * others go on: each call's writes are its own, as if it had run alone.
+ */
+export const VERIFY_BATCH_SCRIPT = `${VERIFY_ONE}local out, n = {}, 0
+for k = 1, #KEYS, 2 do
+  local j = n * 3
+  n = n + 1
+  local ok, r = pcall(verify, KEYS[k], KEYS[k + 1], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3])
+  if ok then out[n] = r
+  elseif type(r) == 'table' and r.err then out[n] = {'error', r.err}
+  else out[n] = {'error', tostring(r)} end
 end
-a = redis.call('HINCRBY', KEYS[1], 'a', 1)
-if a >= m then return {'locked', a, c[1]} end
-return {'mismatch', a, c[1]}
+-- Copied into a table made by its constructor: ioredis-mock (fengari) answers nil for a grown one.
+return {unpack(out)}
 `;
 
 const ISSUE = defineScript(ISSUE_SCRIPT);
 const RESERVE = defineScript(RESERVE_SCRIPT, 1);
 const RELEASE = defineScript(RELEASE_SCRIPT, 1);
 const VERIFY = defineScript(VERIFY_SCRIPT, 2);
+const VERIFY_BATCH = defineScript(VERIFY_BATCH_SCRIPT);
 
 /**
  * The hash tag of an HMAC key: its first 4 characters (65,536 tags, spread over all 16,384 slots). Every key
@@ -320,8 +347,10 @@ function readyWaiter(client: RedisOtpClient): () => Promise<void> {
 }
 
 /**
- * A store on Redis or Redis Cluster: each verify is ONE `EVALSHA` of a Lua script, so compare, consume and
- * count are atomic across every instance of your app.
+ * A store on Redis or Redis Cluster: each verify is one run of a Lua script, so compare, consume and count
+ * are atomic across every instance of your app. The verifies made in one tick share `EVALSHA` calls (up to
+ * 16 per call; on a cluster only those of one hash tag), run in turn inside the script exactly as alone, and
+ * each settles on its own reply.
  *
  * Keys (never containing a destination or a code), each with a hash tag of its own HMAC (see
  * {@link otpHashTag}): `<prefix>{tag}:c:<hmac>` (hash: one challenge), `<prefix>{tag}:d:<hmac>` and
@@ -372,6 +401,18 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const deadlines = new Deadlines(timeoutMs);
   const same = (raw: unknown) => raw;
 
+  /**
+   * The work of one script call, sent now: EVALSHA (the core runner falls back to EVAL once after NOSCRIPT:
+   * first use, restart, failover), or, while the client connects or reconnects, after it is ready again
+   * within the bound (never into ioredis' offline queue).
+   */
+  const send = (script: RedisScript, keys: string[], args: (string | number)[]): Promise<unknown> => {
+    const status = client.status;
+    return status === undefined || status === 'ready' || status === 'wait'
+      ? runScript(client, script, keys, args)
+      : withDeadline(whenReady(), timeoutMs, notReady).then(() => runScript(client, script, keys, args));
+  };
+
   const run = <T = unknown>(
     script: RedisScript,
     keys: string[],
@@ -379,14 +420,11 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     map: (raw: unknown) => T = same as (raw: unknown) => T,
   ): Promise<T> => {
     if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
-    const status = client.status;
-    // EVALSHA; the core runner falls back to EVAL once after NOSCRIPT (first use, restart, failover).
-    const work =
-      status === undefined || status === 'ready' || status === 'wait'
-        ? runScript(client, script, keys, args)
-        : withDeadline(whenReady(), timeoutMs, notReady).then(() => runScript(client, script, keys, args));
-    return deadlines.run(work, map);
+    return deadlines.run(send(script, keys, args), map);
   };
+
+  // On a cluster one script call must stay in one slot: only verifies of one hash tag share a call.
+  const verifies = new VerifyBatcher((batch, keys, args) => send(batch ? VERIFY_BATCH : VERIFY, keys, args));
 
   /** `WAIT` on the node that owns `key` (a pipeline goes to its slot's node), after the script there. */
   const replicate = async (key: string): Promise<void> => {
@@ -472,15 +510,17 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     },
 
     verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
-      // The hot path: no async frame of its own, one reply read without intermediate arrays.
-      const tagged = prefix + otpHashTag(req.challengeKey);
+      // The hot path: no async frame of its own; the verifies of one tick share one script call.
+      if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
+      const tag = otpHashTag(req.challengeKey);
+      const tagged = prefix + tag;
       const key = `${tagged}:c:${req.challengeKey}`;
-      const done = run(
-        VERIFY,
+      const queued = verifies.add(
+        cluster ? tag : '',
         [key, `${tagged}:decoy`],
         [req.now, req.codeHash, req.challengeId ?? ''],
-        verifyResult,
       );
+      const done = deadlines.run(queued, verifyResult);
       // Every verify waits, whatever its answer, so that durability keeps the cost of answers equal.
       return durability ? done.then((r) => replicate(key).then(() => r)) : done;
     },
