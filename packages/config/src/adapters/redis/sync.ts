@@ -211,10 +211,12 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
 
     subscribe(listener: ConfigSyncListener) {
       let stopped = false;
+      // This listener's own changes start with its origin: dropped before any parsing.
+      const own = listener.origin === undefined ? undefined : `{"o":${JSON.stringify(listener.origin)},`;
       const sub = subscribeChanges(client, channels, logger, {
         message(message) {
-          if (stopped) return;
-          const record = decode(message, listener.origin, logger);
+          if (stopped || (own !== undefined && message.startsWith(own))) return;
+          const record = decode(message, logger);
           if (record) listener.change(record, record.origin, record.sentAt);
         },
         resubscribed() {
@@ -237,16 +239,11 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
   });
 }
 
-/**
- * Decodes a change message; `undefined` for this listener's own changes (dropped before decoding) and for
- * unreadable ones (logged).
- */
+/** Decodes a change message; `undefined` for an unreadable one (logged). */
 function decode(
   message: string,
-  origin: string | undefined,
   logger: Logger,
 ): (ConfigRecord & { origin: string; sentAt: number | undefined }) | undefined {
-  if (origin !== undefined && message.startsWith(`{"o":${JSON.stringify(origin)},`)) return undefined;
   let wire: WireMessage;
   try {
     wire = JSON.parse(message) as WireMessage;
