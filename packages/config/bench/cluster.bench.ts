@@ -1,6 +1,7 @@
 // Config propagation on a 3-master Redis Cluster next to a single node, in one run: config.set on instance A
 // until B's watcher fires, against the raw anchor on the same topology (PUBLISH -> message on one node,
-// SPUBLISH -> smessage on the cluster), interleaved sample by sample so all four see the same load.
+// SPUBLISH -> smessage on the cluster) and the floor on one node (the same write-through script sent by hand),
+// interleaved sample by sample so all five see the same load.
 // Ratios are anchor / ours per round (above 1 would be faster than raw; 0.5 = twice the raw latency).
 //   pnpm --filter @app/config bench:cluster     (BENCH_SAMPLES per round, default 500; BENCH_ROUNDS, default 5)
 import { once } from 'node:events';
@@ -8,10 +9,14 @@ import { type BenchMeasure, recordBenchResults, startRedisCluster } from '@app/t
 import { type Cluster, Redis } from 'ioredis';
 import {
   type RedisClientLike,
+  redisCacheKey,
   redisChangeChannel,
   redisConfigStore,
   redisConfigSync,
+  redisEntryKey,
+  redisIndexKey,
 } from '../src/adapters/redis/index.js';
+import { THROUGH_SET } from '../src/adapters/redis/store.js';
 import { createConfigService } from '../src/index.js';
 import { propagationSampler } from './propagation-sampler.js';
 
@@ -73,6 +78,40 @@ async function rawPair(pub: Redis | Cluster, sub: Redis | Cluster, sharded: bool
   };
 }
 
+/**
+ * The floor of any write that is atomic with its notification: the write-through script a `set` runs (store
+ * entry, index, cache entry, PUBLISH, in one EVALSHA) sent by hand on a connection whose instance also
+ * listens (a second connection subscribed, as every instance's is), until the message reaches a third.
+ * No validation, no service, no reply handling: what is left between it and ours is our own code.
+ */
+async function floorPair(connect: () => Promise<Redis>): Promise<Sampler> {
+  const prefix = `bench-floor:${process.pid}:`;
+  const [writer, echo, sub] = [await connect(), await connect(), await connect()];
+  const channel = redisChangeChannel(prefix, KEY);
+  let onMessage: (() => void) | undefined;
+  echo.on('message', () => undefined);
+  sub.on('message', () => onMessage?.());
+  await echo.subscribe(channel);
+  await sub.subscribe(channel);
+  const sha = (await writer.script('LOAD', THROUGH_SET.source)) as string;
+  const keys = [redisEntryKey(prefix, KEY), redisIndexKey(prefix, KEY), redisCacheKey(prefix, KEY)];
+  return {
+    async sample(i) {
+      const arrived = new Promise<void>((r) => {
+        onMessage = r;
+      });
+      const head = `{"o":"floor","t":${Date.now()},"k":${JSON.stringify(KEY)},"v":`;
+      const t0 = performance.now();
+      await writer.evalsha(sha, 3, ...keys, KEY, String(i), '', 300_000, channel, head, 'PUBLISH');
+      await arrived;
+      return performance.now() - t0;
+    },
+    async close() {
+      for (const c of [writer, echo, sub]) c.disconnect();
+    },
+  };
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
@@ -84,6 +123,7 @@ try {
   const samplers = {
     rawNode: await rawPair(await node(), await node(), false),
     configNode: await configPair(node, `bench-node:${process.pid}:`),
+    floorNode: await floorPair(node),
     rawCluster: await rawPair(
       await clusterClient(),
       await ready(cluster.client({ shardedSubscribers: true } as never)),
@@ -117,6 +157,7 @@ try {
   const label: Record<Name, string> = {
     rawNode: 'single node: raw PUBLISH -> message (anchor)',
     configNode: 'single node: config.set on A -> watch on B (Redis store + sync)',
+    floorNode: 'single node: the write-through script by hand, writer also subscribed (floor)',
     rawCluster: 'cluster, 3 masters: raw SPUBLISH -> smessage (anchor)',
     configCluster: 'cluster, 3 masters: config.set on A -> watch on B (Redis store + sync)',
   };
@@ -142,6 +183,18 @@ try {
       // Issue 17: p99 at most 2x the raw latency.
       target: 0.5,
       note: '0.5 = 2x the raw latency',
+    },
+    {
+      measure: 'propagation p50, single node, floor',
+      anchor: 'raw PUBLISH -> message',
+      ratios: ratio('floorNode', 'rawNode', 'p50'),
+      note: 'raw / the write-through script sent by hand (no service): the best any atomic write + publish gets',
+    },
+    {
+      measure: 'propagation p50, single node, ours vs floor',
+      anchor: 'the write-through script by hand',
+      ratios: ratio('configNode', 'floorNode', 'p50'),
+      note: 'floor / ours: what our own code costs',
     },
     {
       measure: 'propagation p50, 3-master cluster',

@@ -72,14 +72,14 @@ const STORE_DELETE = defineScript(
   2,
 );
 
-// Write-through (store and Redis sync on one client): the store write, the cache write and the PUBLISH in one
+// Write-through (store and Redis sync on one client; exported for the benchmark's floor, not by the package): the store write, the cache write and the PUBLISH in one
 // script, so other instances hear of a change after one round trip and nothing is half-written. The version
 // comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
 // The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
 // KEYS: entry hash, shard index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head
 // (the message is the head, the version, then the value and expiry: what `redisConfigSync` publishes), and
 // the publish command: SPUBLISH on a cluster (the channel is in the keys' slot), PUBLISH on one node.
-const THROUGH_SET = defineScript(
+export const THROUGH_SET = defineScript(
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 if redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3]) > 0 then
