@@ -1,6 +1,7 @@
 /**
- * Verifies per script call. Bounds how long one call holds Redis (each verify is two commands, so a full
- * batch runs well under a millisecond) and how many keys one script call names.
+ * Verifies per script call. A full batch leaves at once, so Redis runs it while the client is still hashing
+ * the next verifies of the tick (one call for a whole burst would make each side wait for the other); it
+ * also bounds how long one call holds Redis and how many keys it names.
  */
 export const MAX_VERIFY_BATCH = 16;
 
@@ -49,11 +50,6 @@ export class VerifyBatcher {
   private flush(): void {
     const queued = this.queue;
     this.queue = [];
-    const first = queued[0]!.group;
-    if (queued.every((q) => q.group === first)) {
-      this.write(queued);
-      return;
-    }
     const groups = new Map<string, Queued[]>();
     for (const q of queued) {
       const list = groups.get(q.group);

@@ -174,7 +174,7 @@ export const VERIFY_SCRIPT = `${VERIFY_ONE}return verify(KEYS[1], KEYS[2], tonum
  * reply per call; a call whose command failed (a key of the wrong type) answers `{'error', message}` and the
  * others go on: each call's writes are its own, as if it had run alone.
  */
-export const VERIFY_BATCH_SCRIPT = `${VERIFY_ONE}local out, n = {}, 0
+const VERIFY_BATCH_SCRIPT = `${VERIFY_ONE}local out, n = {}, 0
 for k = 1, #KEYS, 2 do
   local j = n * 3
   n = n + 1
@@ -400,6 +400,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
 
   const deadlines = new Deadlines(timeoutMs);
   const same = (raw: unknown) => raw;
+  const rejectClosed = () => Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
 
   /**
    * The work of one script call, sent now: EVALSHA (the core runner falls back to EVAL once after NOSCRIPT:
@@ -419,7 +420,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     args: (string | number)[],
     map: (raw: unknown) => T = same as (raw: unknown) => T,
   ): Promise<T> => {
-    if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
+    if (closed) return rejectClosed();
     return deadlines.run(send(script, keys, args), map);
   };
 
@@ -511,7 +512,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
 
     verify(req: OtpVerifyRequest): Promise<OtpVerifyResult> {
       // The hot path: no async frame of its own; the verifies of one tick share one script call.
-      if (closed) return Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
+      if (closed) return rejectClosed();
       const tag = otpHashTag(req.challengeKey);
       const tagged = prefix + tag;
       const key = `${tagged}:c:${req.challengeKey}`;

@@ -72,8 +72,9 @@ const STORE_DELETE = defineScript(
   2,
 );
 
-// Write-through (store and Redis sync on one client; exported for the benchmark's floor, not by the package): the store write, the cache write and the PUBLISH in one
-// script, so other instances hear of a change after one round trip and nothing is half-written. The version
+// Write-through (store and Redis sync on one client): the store write, the cache write and the PUBLISH in one
+// script, so other instances hear of a change after one round trip and nothing is half-written. Exported for
+// the propagation bench's floor row, not by the package. The version
 // comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
 // The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
 // KEYS: entry hash, shard index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head
