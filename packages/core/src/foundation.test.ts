@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { closeable } from './closeable.js';
+import { Deadlines } from './deadlines.js';
 import { AppError, defineErrors, isAppError } from './errors.js';
 import { createLimiter, mapLimit } from './limiter.js';
 import { defineScript, runScript, withDeadline } from './redis-script.js';
@@ -136,6 +137,49 @@ describe('withDeadline', () => {
     await expect(withDeadline(Promise.reject(new Error('x')), 1000, () => new Error('late'))).rejects.toThrow(
       'x',
     );
+  });
+});
+
+describe('Deadlines', () => {
+  it('rejects a call that does not settle within the bound (and not before), with its own error when given', async () => {
+    const bound = new Deadlines(40, () => new Error('late'));
+    const never = new Promise<never>(() => {});
+    const t0 = Date.now();
+    await expect(bound.run(never)).rejects.toThrow('late');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(39);
+    await expect(bound.run(never, undefined, undefined, () => new Error('own'))).rejects.toThrow('own');
+    expect(bound.size).toBe(0);
+  });
+  it('passes a result or an error through, mapped in the same step, and forgets settled calls', async () => {
+    const bound = new Deadlines(1000, () => new Error('late'));
+    await expect(bound.run(Promise.resolve(3))).resolves.toBe(3);
+    await expect(bound.run(Promise.resolve('4'), Number)).resolves.toBe(4);
+    await expect(
+      bound.run(
+        Promise.reject(new Error('x')),
+        undefined,
+        (e) => new Error(`mapped ${(e as Error).message}`),
+      ),
+    ).rejects.toThrow('mapped x');
+    await expect(
+      bound.run(Promise.resolve(1), () => {
+        throw new Error('map threw');
+      }),
+    ).rejects.toThrow('map threw');
+    expect(bound.size).toBe(0);
+  });
+  it('keeps every call to its own bound among many concurrent ones; unbounded when Infinity', async () => {
+    const bound = new Deadlines(30, () => new Error('late'));
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) =>
+        bound.run(i % 2 === 0 ? Promise.resolve(i) : new Promise<number>(() => {})),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(50);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(50);
+    const unbounded = new Deadlines(Number.POSITIVE_INFINITY, () => new Error('late'));
+    await expect(unbounded.run(Promise.resolve('2'), Number)).resolves.toBe(2);
+    expect(unbounded.size).toBe(0);
   });
 });
 

@@ -12,6 +12,7 @@ export {
   ConfiguredProvidersErrorCode,
   configuredProviders,
 } from './configured-providers.js';
+export { Deadlines } from './deadlines.js';
 export type { DestinationCheck, DestinationFailure } from './destination.js';
 export {
   checkEmailAddress,

@@ -1,5 +1,6 @@
 import {
   closeable,
+  Deadlines,
   defineScript,
   type RedisScript,
   runScript,
@@ -247,8 +248,10 @@ const unavailable = (cause?: unknown) =>
     cause === undefined ? undefined : { cause },
   );
 const notReady = () => new OtpError(OtpErrorCode.UNAVAILABLE, 'Redis is not connected (reconnecting)');
+/** A Redis or client error as the caller sees it: an `OtpError` as is, anything else `UNAVAILABLE`. */
+const asError = (error: unknown): OtpError => (error instanceof OtpError ? error : unavailable(error));
 const asOtpError = (error: unknown): never => {
-  throw error instanceof OtpError ? error : unavailable(error);
+  throw asError(error);
 };
 
 function durabilityOf(d: RedisOtpStoreOptions['durability']): Required<RedisOtpDurability> | undefined {
@@ -261,66 +264,6 @@ function durabilityOf(d: RedisOtpStoreOptions['durability']): Required<RedisOtpD
     );
   }
   return { replicas, timeoutMs };
-}
-
-interface PendingCall {
-  at: number;
-  reject: (error: Error) => void;
-}
-
-/**
- * The bound on every call: pending calls swept by one unref'd timer (every quarter of the bound) instead of
- * a timer per call, since verify is a hot path. A call fails with `UNAVAILABLE` between `ms` and 1.25 x `ms`
- * after it started; it also maps the reply (`map`) and any Redis error to an `OtpError` in the same step.
- */
-class Deadlines {
-  private readonly pending = new Set<PendingCall>();
-  private timer: ReturnType<typeof setInterval> | undefined;
-  constructor(private readonly ms: number) {}
-
-  run<T>(work: Promise<unknown>, map: (raw: unknown) => T): Promise<T> {
-    if (!Number.isFinite(this.ms)) return work.then(map, asOtpError);
-    return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = { at: Date.now() + this.ms, reject };
-      this.pending.add(call);
-      this.timer ??= this.arm();
-      work.then(
-        (raw) => {
-          this.pending.delete(call);
-          try {
-            resolve(map(raw));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        (error: unknown) => {
-          this.pending.delete(call);
-          reject(error instanceof OtpError ? error : unavailable(error));
-        },
-      );
-    });
-  }
-
-  private arm(): ReturnType<typeof setInterval> {
-    const timer = setInterval(
-      () => {
-        const now = Date.now();
-        for (const call of this.pending) {
-          if (call.at <= now) {
-            this.pending.delete(call);
-            call.reject(unavailable());
-          }
-        }
-        if (this.pending.size === 0) {
-          clearInterval(timer);
-          this.timer = undefined;
-        }
-      },
-      Math.max(5, this.ms / 4),
-    );
-    timer.unref?.();
-    return timer;
-  }
 }
 
 /**
@@ -398,7 +341,8 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
   const whenReady = readyWaiter(client);
   let closed = false;
 
-  const deadlines = new Deadlines(timeoutMs);
+  // Verify is a hot path: one swept timer bounds every call (between 1x and 1.25x the bound), not one each.
+  const deadlines = new Deadlines(timeoutMs, unavailable);
   const same = (raw: unknown) => raw;
   const rejectClosed = () => Promise.reject(new OtpError(OtpErrorCode.CLOSED, 'the Redis store is closed'));
 
@@ -421,7 +365,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
     map: (raw: unknown) => T = same as (raw: unknown) => T,
   ): Promise<T> => {
     if (closed) return rejectClosed();
-    return deadlines.run(send(script, keys, args), map);
+    return deadlines.run(send(script, keys, args), map, asError);
   };
 
   // On a cluster one script call must stay in one slot: only verifies of one hash tag share a call.
@@ -521,7 +465,7 @@ export function redisOtpStore(options: RedisOtpStoreOptions): OtpStore {
         [key, `${tagged}:decoy`],
         [req.now, req.codeHash, req.challengeId ?? ''],
       );
-      const done = deadlines.run(queued, verifyResult);
+      const done = deadlines.run(queued, verifyResult, asError);
       // Every verify waits, whatever its answer, so that durability keeps the cost of answers equal.
       return durability ? done.then((r) => replicate(key).then(() => r)) : done;
     },
