@@ -82,15 +82,16 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     this.background = new TaskTracker((error) =>
       this.logger.error({ err: error }, '[@app/config] background task failed'),
     );
+    this.through = this.store.writeThrough?.(this.sync);
     this.shared = new SharedLayer({
       sync: this.sync,
       store: this.store,
       instanceId: this.instanceId,
+      useCache: this.through?.replacesCache !== true,
       logger: this.logger,
       signal: this.closing.signal,
       track: (promise) => this.background.track(promise),
     });
-    this.through = this.store.writeThrough?.(this.sync);
     this.observe = configObserver(options.telemetry);
     this.stopSync = this.sync.subscribe({
       origin: this.instanceId,
@@ -152,8 +153,10 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
   ): Promise<number> {
     this.assertOpen();
     assertKey(key);
-    rejectRenamed(options, { ttl: 'ttlMs' }, 'set');
-    if (options?.ttlMs !== undefined) check.positiveInt('ttlMs', options.ttlMs);
+    if (options !== undefined) {
+      rejectRenamed(options, { ttl: 'ttlMs' }, 'set');
+      if (options.ttlMs !== undefined) check.positiveInt('ttlMs', options.ttlMs);
+    }
     assertJson(value, key);
     const checking = this.typed.checkInput(key, value);
     if (checking) await checking;
@@ -161,7 +164,7 @@ class Service<S extends ConfigSchemas> implements ConfigService<S>, ServiceInter
     let entry: ConfigRecord;
     try {
       entry = this.through
-        ? // One step: store, shared cache and every instance (the value is serialised, so never shared).
+        ? // One step: the store and every instance (the value is serialised, so never shared).
           await this.through.set(key, value as JsonValue, { expiresAt, origin: this.instanceId })
         : // A copy: the store (and, through it, every cache) never shares an object with the caller.
           await this.store.set(key, structuredClone(value) as JsonValue, { expiresAt });

@@ -10,6 +10,8 @@ export interface SharedLayerContext {
   readonly sync: ConfigSync;
   readonly store: ConfigStore;
   readonly instanceId: string;
+  /** False when the store is as near as the shared cache (see `ConfigWriteThrough.replacesCache`). */
+  readonly useCache: boolean;
   readonly logger: Logger;
   /** Aborted when the service closes. */
   readonly signal: AbortSignal;
@@ -30,9 +32,9 @@ export class SharedLayer {
 
   constructor(private readonly ctx: SharedLayerContext) {}
 
-  /** True when the sync has a shared cache to read. */
+  /** True when the sync has a shared cache to read, and reading it saves a store read. */
   get hasCache(): boolean {
-    return this.ctx.sync.read !== undefined;
+    return this.ctx.useCache && this.ctx.sync.read !== undefined;
   }
 
   /** Changes not shared yet. */
@@ -43,7 +45,7 @@ export class SharedLayer {
   /** The shared cache's record of `key`, or `undefined` on a miss or when the shared layer is down. */
   async read(key: string): Promise<ConfigRecord | undefined> {
     const read = this.ctx.sync.read;
-    if (!read) return undefined;
+    if (!read || !this.ctx.useCache) return undefined;
     try {
       const cached = await read.call(this.ctx.sync, key);
       this.up();

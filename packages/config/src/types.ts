@@ -49,7 +49,7 @@ export interface ConfigStore extends Closeable {
   list(prefix: string): Promise<ConfigEntry[]>;
   /**
    * Optional: when this store and `sync` live on one backend (`redisConfigStore` and `redisConfigSync` on one
-   * client), writes that update the store and the shared cache and notify every instance in one atomic step
+   * client), writes that update the store (and the shared cache) and notify every instance in one atomic step
    * (one round trip, nothing half-written). The service then uses them instead of a store write followed by a
    * sync write. `undefined` when they do not share a backend.
    * @default undefined
@@ -62,6 +62,12 @@ export interface ConfigStore extends Closeable {
  * cache and publishes the change (with `origin`) atomically, and resolves like the store's own write.
  */
 export interface ConfigWriteThrough {
+  /**
+   * True when the store lives where the shared cache does (a Redis store on the sync's own client), so a
+   * store read costs what a cache read would: the service then reads the store directly and never fills the
+   * cache, and these writes drop a key's cached copy instead of updating it. @default false
+   */
+  readonly replacesCache?: boolean;
   /** Like {@link ConfigStore.set}; the value is serialised, never kept by reference. */
   set(
     key: string,

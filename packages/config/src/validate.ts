@@ -51,6 +51,9 @@ export function findNonJson(value: unknown, path = '$', seen = new Set<object>()
 
 /** Throws `INVALID_VALUE` unless `value` is plain JSON. */
 export function assertJson(value: unknown, key: string): asserts value is JsonValue {
+  // Strings, booleans, finite numbers and null need no walk (and no cycle set).
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number' && Number.isFinite(value)) return;
   const bad = findNonJson(value);
   if (bad !== undefined) {
     throw new ConfigError('INVALID_VALUE', `value of '${key}' is not JSON at ${bad}`);

@@ -1,4 +1,4 @@
-import { type OptionChecks, optionChecks, withDeadline } from '@app/core';
+import { Deadlines, type OptionChecks, optionChecks } from '@app/core';
 import { ConfigError } from '../../errors.js';
 import type { ConfigRecord, JsonValue } from '../../types.js';
 
@@ -47,15 +47,20 @@ export interface SyncTarget {
   readonly client: RedisClientLike;
   /** The sync's key prefix (the store writes through only when both prefixes put a key in one slot). */
   readonly keyPrefix: string;
-  /** The change channel of `key` (in the slot of its keys). */
-  channel(key: string): string;
-  cacheKey(key: string): string;
-  /** How long the cache entry of `record` lives in Redis, in ms. */
-  cacheTtlMs(record: ConfigRecord): number;
+  /** The sync's names of `key`: its cache entry and its change channel (in the slot of its keys). */
+  names(key: string): SyncKeyNames;
   /** The first part of a change message, up to and including `"v":`; the script appends the version. */
   messageHead(origin: string, key: string): string;
-  /** The cache entry of `key` is good again (it was corrupt). */
+  /** The cache entry of `key` is good again (it was corrupt, and the write dropped it). */
   repaired(key: string): void;
+}
+
+/** Where `redisConfigSync` caches a key and announces its changes. */
+export interface SyncKeyNames {
+  readonly cacheKey: string;
+  readonly channel: string;
+  /** `,"k":<key as JSON>,"v":`: the key's part of a change message. */
+  readonly keyField: string;
 }
 
 /** Hash fields of one record: v version, t '1' for a tombstone, d JSON value, x expiresAt ('' for never). */
@@ -119,8 +124,11 @@ const DOWN = new Set(['reconnecting', 'close', 'end']);
 /** ioredis states of a first connection (or a reconnect attempt) under way. */
 const CONNECTING = new Set(['connecting', 'connect']);
 
-/** Runs one Redis request-path call within `commandTimeoutMs`, or fails with `UNAVAILABLE`. */
-export type RedisCall = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+/**
+ * Runs one Redis request-path call within `commandTimeoutMs`, or fails with `UNAVAILABLE`; `map` turns the
+ * reply into the result in the same step.
+ */
+export type RedisCall = <T, R = T>(what: string, run: () => Promise<T>, map?: (reply: T) => R) => Promise<R>;
 
 /**
  * The bound every request-path Redis call of the config adapters goes through:
@@ -129,17 +137,23 @@ export type RedisCall = <T>(what: string, run: () => Promise<T>) => Promise<T>;
  * - while a connection is being made (`connecting`, `connect`), it waits for `ready` within the bound and is
  *   sent only then, so a call that failed was never sent;
  * - a call that was sent and got no answer within `commandTimeoutMs` fails with `UNAVAILABLE` (a hung or
- *   unreachable server; the command itself may still run on the server when it recovers).
+ *   unreachable server; the command itself may still run on the server when it recovers). One timer sweeps
+ *   the calls in flight, so the failure comes between 1x and 1.25x `commandTimeoutMs` after the send.
  */
 export function boundedCalls(client: RedisClientLike, commandTimeoutMs: number): RedisCall {
   const unavailable = (what: string, why: string) =>
     new ConfigError('UNAVAILABLE', `Redis ${what} failed: ${why} (commandTimeoutMs ${commandTimeoutMs})`);
-  return <T>(what: string, run: () => Promise<T>): Promise<T> => {
+  // One swept timer bounds every call (a call times out between 1x and 1.25x the bound), not a timer each.
+  const deadlines = new Deadlines(commandTimeoutMs, () => unavailable('call', 'no answer in time'));
+  return <T, R = T>(what: string, run: () => Promise<T>, map?: (reply: T) => R): Promise<R> => {
     const status = client.status;
     if (status !== undefined && DOWN.has(status))
       return Promise.reject(unavailable(what, `Redis is ${status}`));
     if (status !== undefined && CONNECTING.has(status) && client.once && client.removeListener) {
-      return whenReady(client, commandTimeoutMs, run, () => unavailable(what, 'no connection in time'));
+      const ready = whenReady(client, commandTimeoutMs, run, () =>
+        unavailable(what, 'no connection in time'),
+      );
+      return map === undefined ? (ready as unknown as Promise<R>) : ready.then(map);
     }
     let work: Promise<T>;
     try {
@@ -147,7 +161,7 @@ export function boundedCalls(client: RedisClientLike, commandTimeoutMs: number):
     } catch (error) {
       return Promise.reject(error);
     }
-    return withDeadline(work, commandTimeoutMs, () => unavailable(what, 'no answer in time'));
+    return deadlines.run(work, map, undefined, () => unavailable(what, 'no answer in time'));
   };
 }
 

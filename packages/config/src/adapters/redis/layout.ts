@@ -50,6 +50,23 @@ export function keyShardPrefix(keyPrefix: string, key: string): string {
   return shardPrefix(keyPrefix, shardOf(key));
 }
 
+/**
+ * `compute` of a config key, remembered: the names a key's writes use are built once per key, not on every
+ * write. Bounded: the memo is emptied when it holds `max` keys.
+ */
+export function keyMemo<T>(compute: (key: string) => T, max = 1024): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    let value = memo.get(key);
+    if (value === undefined) {
+      if (memo.size >= max) memo.clear();
+      value = compute(key);
+      memo.set(key, value);
+    }
+    return value;
+  };
+}
+
 /** The change channel of each shard, in shard order. */
 export function shardChannels(keyPrefix: string): string[] {
   return SHARD_TAGS.map((_, shard) => `${shardPrefix(keyPrefix, shard)}changes`);

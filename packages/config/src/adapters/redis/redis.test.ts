@@ -111,7 +111,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await other.close();
   });
 
-  it('a Redis store and a Redis sync on one client write through: store, cache and notification in one script', async () => {
+  it('a Redis store and a Redis sync on one client write through: store and notification in one script, reads from the store, no cached copy', async () => {
     const keyPrefix = `${redis.prefix}wt:`;
     const c = counting(client);
     const listener = redis.client();
@@ -126,6 +126,8 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     await config.set('warm', 0);
     await config.set('warm2', 0);
     await config.delete('warm2');
+    // A copy an instance without write-through (an older release, or a sync on its own client) cached.
+    await client.hset(redisCacheKey(keyPrefix, 'k'), { v: '0', t: '1', d: '', x: '' });
     const before = c.total();
     expect(await config.set('k', { on: true })).toBe(1);
     expect(c.total() - before).toBe(1);
@@ -134,16 +136,26 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
       t: '0',
       d: '{"on":true}',
     });
-    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({
-      v: '1',
-      t: '0',
-      d: '{"on":true}',
+    // No second copy: the write dropped the cached one, so no instance can read it stale.
+    expect(await client.exists(redisCacheKey(keyPrefix, 'k'))).toBe(0);
+    // Another instance on the same layout reads the store itself: one HGETALL, and nothing is filled.
+    const reader = createConfigService({
+      store: redisConfigStore({ client: c.client, keyPrefix }),
+      sync: redisConfigSync({ client: c.client, keyPrefix }),
     });
-    expect(await client.pttl(redisCacheKey(keyPrefix, 'k'))).toBeGreaterThan(0);
+    const beforeRead = { ...c.counts };
+    expect(await reader.get('k')).toEqual({ on: true });
+    expect(await reader.get('never-set')).toBeUndefined();
+    expect(c.counts.hgetall - (beforeRead.hgetall ?? 0)).toBe(2);
+    expect((c.counts.evalsha ?? 0) - (beforeRead.evalsha ?? 0)).toBe(0);
+    expect(await client.exists(redisCacheKey(keyPrefix, 'k'), redisCacheKey(keyPrefix, 'never-set'))).toBe(0);
+    await reader.close();
+    await client.hset(redisCacheKey(keyPrefix, 'k'), { v: '1', t: '0', d: '{"on":true}', x: '' });
     const beforeDelete = c.total();
     expect(await config.delete('k')).toBe(true);
     expect(c.total() - beforeDelete).toBe(1);
-    expect(await client.hgetall(redisCacheKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
+    expect(await client.hgetall(redisEntryKey(keyPrefix, 'k'))).toMatchObject({ v: '2', t: '1' });
+    expect(await client.exists(redisCacheKey(keyPrefix, 'k'))).toBe(0);
     expect(await client.zrange(redisIndexKey(keyPrefix, 'warm'), 0, -1)).toEqual(['warm']);
     expect(await config.set('k', 'again')).toBe(3);
     expect([
@@ -209,7 +221,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
       expect(versions).toEqual([...versions].sort((x, y) => x - y));
       expect(new Set(versions).size).toBe(versions.length);
     }
-    expect(await client.hgetall(redisCacheKey(keyPrefix, 'race'))).toMatchObject({
+    expect(await client.hgetall(redisEntryKey(keyPrefix, 'race'))).toMatchObject({
       v: '100',
       d: String(last?.i),
     });

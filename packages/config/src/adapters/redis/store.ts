@@ -18,6 +18,7 @@ import {
   toHashArgs,
 } from './client.js';
 import {
+  keyMemo,
   publishCommand,
   redisEntryKey,
   redisIndexKey,
@@ -72,36 +73,37 @@ const STORE_DELETE = defineScript(
   2,
 );
 
-// Write-through (store and Redis sync on one client): the store write, the cache write and the PUBLISH in one
-// script, so other instances hear of a change after one round trip and nothing is half-written. Exported for
-// the propagation bench's floor row, not by the package. The version
-// comes from the store in this same step, so it is newer than anything the cache can hold: no compare needed.
+// Write-through (store and Redis sync on one client): the store write and the PUBLISH in one script, so other
+// instances hear of a change after one round trip and nothing is half-written. Exported for the propagation
+// bench's floor row, not by the package. The version comes from the store in this same step. No copy goes to
+// the sync's shared cache: with the store in the same Redis, a service reads the store itself (a read costs
+// the same, see `replacesCache`). The script drops the key's cache entry instead, so an instance that still
+// reads that cache (an older release during a rolling upgrade, or a store and sync on separate clients)
+// misses and reads the store rather than a stale copy.
 // The index only changes when the entry was not live (HSET added fields: a new key, or one after a delete).
-// KEYS: entry hash, shard index, cache hash. ARGV: key, data, expiresAt, cache ttl ms, channel, message head
-// (the message is the head, the version, then the value and expiry: what `redisConfigSync` publishes), and
-// the publish command: SPUBLISH on a cluster (the channel is in the keys' slot), PUBLISH on one node.
+// KEYS: entry hash, shard index, cache hash. ARGV: key, data, expiresAt, channel, message head (the message is
+// the head, the version, then the value and expiry: what `redisConfigSync` publishes), and the publish
+// command: SPUBLISH on a cluster (the channel is in the keys' slot), PUBLISH on one node.
 export const THROUGH_SET = defineScript(
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 if redis.call('HSET', KEYS[1], 't', '0', 'd', ARGV[2], 'x', ARGV[3]) > 0 then
   redis.call('ZADD', KEYS[2], 0, ARGV[1])
 end
-redis.call('HSET', KEYS[3], 'v', v, 't', '0', 'd', ARGV[2], 'x', ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('DEL', KEYS[3])
 local x = ARGV[3]
 if x == '' then x = 'null' end
-redis.call(ARGV[7], ARGV[5], ARGV[6] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
+redis.call(ARGV[6], ARGV[4], ARGV[5] .. v .. ',"d":' .. ARGV[2] .. ',"x":' .. x .. '}')
 return v
 `,
   3,
 );
 
-// KEYS: entry hash, shard index, cache hash. ARGV: key, cache ttl ms, channel, message head, publish command.
+// KEYS: entry hash, shard index, cache hash. ARGV: key, channel, message head, publish command.
 // -1: nothing live.
 const THROUGH_DELETE = defineScript(
-  `${DELETE_LIVE}redis.call('HSET', KEYS[3], 'v', v, 't', '1', 'd', '', 'x', '')
-redis.call('PEXPIRE', KEYS[3], ARGV[2])
-redis.call(ARGV[5], ARGV[3], ARGV[4] .. v .. '}')
+  `${DELETE_LIVE}redis.call('DEL', KEYS[3])
+redis.call(ARGV[4], ARGV[2], ARGV[3] .. v .. '}')
 return v
 `,
   3,
@@ -168,44 +170,39 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       // prefixes put a key's store and cache entries in one slot.
       if (target === undefined || target.client !== client || !sameSlotPrefixes(prefix, target.keyPrefix))
         return undefined;
+      // The three keys of a write-through script, per config key.
+      const throughKeys = keyMemo((key) => [entryKey(key), indexKey(key), target.names(key).cacheKey]);
       return {
-        async set(key, value, { expiresAt, origin }) {
-          const data = JSON.stringify(value);
-          const x = expiresAt === null ? '' : String(expiresAt);
-          // A copy for the caches (a primitive is its own copy).
-          const copy = typeof value === 'object' && value !== null ? (JSON.parse(data) as JsonValue) : value;
-          const entry = {
-            key,
-            value: copy,
-            version: 0,
-            expiresAt,
-            deleted: false as const,
-          };
-          const keys = [entryKey(key), indexKey(key), target.cacheKey(key)];
+        // The store reads as fast as the cache would: the service reads the store, and no copy is cached.
+        replacesCache: true,
+        set(key, value, { expiresAt, origin }) {
+          // A finite number's JSON is its string (the service only passes JSON values).
+          const data = typeof value === 'number' ? String(value) : JSON.stringify(value);
           const args = [
             key,
             data,
-            x,
-            target.cacheTtlMs(entry),
-            target.channel(key),
+            expiresAt === null ? '' : String(expiresAt),
+            target.names(key).channel,
             target.messageHead(origin, key),
             publish,
           ];
-          const version = Number(await call('write', () => runScript(client, THROUGH_SET, keys, args)));
-          target.repaired(key);
-          return { ...entry, version };
+          return call(
+            'write',
+            () => runScript(client, THROUGH_SET, throughKeys(key), args),
+            (version) => {
+              target.repaired(key);
+              // A copy for the caches (a primitive is its own copy).
+              const copy =
+                typeof value === 'object' && value !== null ? (JSON.parse(data) as JsonValue) : value;
+              return { key, value: copy, version: Number(version), expiresAt, deleted: false } as const;
+            },
+          );
         },
         async delete(key, { origin }) {
-          const keys = [entryKey(key), indexKey(key), target.cacheKey(key)];
-          const tombstone = { key, version: 0, deleted: true as const };
-          const args = [
-            key,
-            target.cacheTtlMs(tombstone),
-            target.channel(key),
-            target.messageHead(origin, key),
-            publish,
-          ];
-          const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
+          const args = [key, target.names(key).channel, target.messageHead(origin, key), publish];
+          const version = Number(
+            await call('delete', () => runScript(client, THROUGH_DELETE, throughKeys(key), args)),
+          );
           if (version < 0) return undefined;
           target.repaired(key);
           return { key, version, deleted: true };

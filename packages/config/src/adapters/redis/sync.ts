@@ -7,10 +7,11 @@ import {
   type RedisSubscriberLike,
   redisAdapterSetup,
   SYNC_TARGET,
+  type SyncKeyNames,
   type SyncTarget,
   toHashArgs,
 } from './client.js';
-import { isClusterClient, keyShardPrefix, publishCommand, shardChannels } from './layout.js';
+import { isClusterClient, keyMemo, keyShardPrefix, publishCommand, shardChannels } from './layout.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // redisConfigSync: the shared cache and change notifier in front of a durable store.
@@ -148,15 +149,30 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
     !record.deleted && record.expiresAt !== null
       ? Math.max(1, Math.min(cacheTtlMs, record.expiresAt - Date.now()))
       : cacheTtlMs;
+  // A key's cache entry, change channel and message part, built once per key.
+  const names = keyMemo((key): SyncKeyNames => {
+    const shard = keyShardPrefix(prefix, key);
+    return {
+      cacheKey: `${shard}cache:${key}`,
+      channel: `${shard}changes`,
+      keyField: `,"k":${JSON.stringify(key)},"v":`,
+    };
+  });
+  // `{"o":<origin>,"t":` of the last origin seen (a service has one).
+  let lastOrigin: string | undefined;
+  let originField = '';
   // A Redis store on the same client writes through this sync in one script (see redisConfigStore).
   const target: SyncTarget = {
     client,
     keyPrefix: prefix,
-    channel: (key) => redisChangeChannel(prefix, key),
-    cacheKey: (key) => redisCacheKey(prefix, key),
-    cacheTtlMs: cacheTtlOf,
-    messageHead: (origin, key) =>
-      `{"o":${JSON.stringify(origin)},"t":${Date.now()},"k":${JSON.stringify(key)},"v":`,
+    names,
+    messageHead(origin, key) {
+      if (origin !== lastOrigin) {
+        lastOrigin = origin;
+        originField = `{"o":${JSON.stringify(origin)},"t":`;
+      }
+      return `${originField}${Date.now()}${names(key).keyField}`;
+    },
     repaired: (key) => corrupt.delete(key),
   };
 
@@ -165,7 +181,7 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
 
   const sync: Omit<ConfigSync, 'close' | typeof Symbol.asyncDispose> = {
     async read(key) {
-      const hash = await call('read', () => client.hgetall(redisCacheKey(prefix, key)));
+      const hash = await call('read', () => client.hgetall(names(key).cacheKey));
       try {
         return fromHash(key, hash);
       } catch (error) {
@@ -188,22 +204,13 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
         message = JSON.stringify(wire);
       }
       const repair = force === true || corrupt.has(record.key);
+      const { cacheKey, channel } = names(record.key);
       await call('write', () =>
         runScript(
           client,
           SYNC_WRITE,
-          [redisCacheKey(prefix, record.key)],
-          [
-            record.version,
-            t,
-            d,
-            x,
-            ttl,
-            repair ? '1' : '0',
-            redisChangeChannel(prefix, record.key),
-            message,
-            publishCmd,
-          ],
+          [cacheKey],
+          [record.version, t, d, x, ttl, repair ? '1' : '0', channel, message, publishCmd],
         ),
       );
       corrupt.delete(record.key);
