@@ -80,7 +80,7 @@ async function rawPair(pub: Redis | Cluster, sub: Redis | Cluster, sharded: bool
 
 /**
  * The floor of any write that is atomic with its notification: the write-through script a `set` runs (store
- * entry, index, cache entry, PUBLISH, in one EVALSHA) sent by hand on a connection whose instance also
+ * entry, index, dropping a cached copy, PUBLISH, in one EVALSHA) sent by hand on a connection whose instance also
  * listens (a second connection subscribed, as every instance's is), until the message reaches a third.
  * No validation, no service, no reply handling: what is left between it and ours is our own code.
  */
@@ -102,7 +102,7 @@ async function floorPair(connect: () => Promise<Redis>): Promise<Sampler> {
       });
       const head = `{"o":"floor","t":${Date.now()},"k":${JSON.stringify(KEY)},"v":`;
       const t0 = performance.now();
-      await writer.evalsha(sha, 3, ...keys, KEY, String(i), '', 300_000, channel, head, 'PUBLISH');
+      await writer.evalsha(sha, 3, ...keys, KEY, String(i), '', channel, head, 'PUBLISH');
       await arrived;
       return performance.now() - t0;
     },
