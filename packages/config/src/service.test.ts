@@ -572,6 +572,30 @@ describe('createConfigService: versions and notifications', () => {
     expect(thrower).toHaveBeenCalledTimes(3);
   });
 
+  it('watch: callbacks that add or remove watches while a change is delivered change the next delivery, not this one', async () => {
+    const config = createConfigService({ store: memoryConfigStore() });
+    const order: string[] = [];
+    const later = vi.fn(() => order.push('later'));
+    const added = vi.fn(() => order.push('added'));
+    let stopLater = () => {};
+    let stopFirst = () => {};
+    stopFirst = config.watch('k', () => {
+      order.push('first');
+      stopFirst(); // removes itself
+      stopLater(); // and the one after it
+      config.watch('k', added); // and adds one, exact
+      config.watch('k.', added); // and a prefix (does not cover 'k')
+      config.watch('k*', added); // and a pattern that does
+    });
+    stopLater = config.watch('k', later);
+    await config.set('k', 1);
+    // This delivery went to the watches as they were when it started.
+    expect(order).toEqual(['first', 'later']);
+    await config.set('k', 2);
+    expect(order).toEqual(['first', 'later', 'added', 'added']);
+    expect(later).toHaveBeenCalledTimes(1);
+  });
+
   it("two services sharing a store and an in-process sync see each other's sets and deletes", async () => {
     const store = memoryConfigStore();
     const sync = inProcessConfigSync();

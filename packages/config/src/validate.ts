@@ -4,10 +4,6 @@ import type { JsonValue } from './types.js';
 /** Longest key accepted, in characters. */
 export const MAX_KEY_LENGTH = 512;
 
-// Control characters would make keys ambiguous in logs, Redis channels and SQL dumps.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to reject them
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 /** Throws `INVALID_KEY` unless `key` is a usable configuration key. */
 export function assertKey(key: unknown, what = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
@@ -16,7 +12,12 @@ export function assertKey(key: unknown, what = 'key'): asserts key is string {
   if (key.length > MAX_KEY_LENGTH) {
     throw new ConfigError('INVALID_KEY', `${what} is longer than ${MAX_KEY_LENGTH} characters`);
   }
-  if (CONTROL.test(key)) throw new ConfigError('INVALID_KEY', `${what} contains a control character`);
+  // Control characters (U+0000-U+001F, U+007F) would make keys ambiguous in logs, Redis channels and SQL
+  // dumps. A loop, not a regex: this runs on every write, and a character scan is the cheaper of the two.
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) throw new ConfigError('INVALID_KEY', `${what} contains a control character`);
+  }
 }
 
 /**

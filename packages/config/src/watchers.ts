@@ -11,10 +11,15 @@ export function patternPrefix(key: string): string | undefined {
   return undefined;
 }
 
-/** Who watches what: exact keys and prefixes (`'email.*'`, `'email.'`), and calling them on a change. */
+/**
+ * Who watches what: exact keys and prefixes (`'email.*'`, `'email.'`), and calling them on a change. Each
+ * slot holds its callbacks in an array that is replaced, never changed, when a watch is added or removed: a
+ * notification walks the array it found, so a callback that adds or removes watches meanwhile cannot upset
+ * it, and nothing is copied per notification.
+ */
 export class Watchers {
-  private readonly exact = new Map<string, Set<WatchCallback>>();
-  private readonly prefixed = new Map<string, Set<WatchCallback>>();
+  private readonly exact = new Map<string, readonly WatchCallback[]>();
+  private readonly prefixed = new Map<string, readonly WatchCallback[]>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -24,19 +29,18 @@ export class Watchers {
     if (prefix === undefined) assertKey(key);
     const map = prefix === undefined ? this.exact : this.prefixed;
     const slot = prefix ?? key;
-    let set = map.get(slot);
-    if (!set) {
-      set = new Set();
-      map.set(slot, set);
-    }
     // A wrapper per call, so watching twice with one function makes two watches that stop separately.
     const cb: WatchCallback = (value, changed) => callback(value, changed);
-    set.add(cb);
+    map.set(slot, [...(map.get(slot) ?? []), cb]);
     return () => {
       const current = map.get(slot);
-      if (!current) return;
-      current.delete(cb);
-      if (current.size === 0) map.delete(slot);
+      if (current === undefined || !current.includes(cb)) return;
+      if (current.length === 1) map.delete(slot);
+      else
+        map.set(
+          slot,
+          current.filter((other) => other !== cb),
+        );
     };
   }
 
@@ -55,20 +59,25 @@ export class Watchers {
   /** Calls every watcher of `key` with `value`; a callback that throws is logged and the others still run. */
   notify(key: string, value: unknown): void {
     const exact = this.exact.get(key);
-    if (exact === undefined && this.prefixed.size === 0) return;
-    const callbacks: WatchCallback[] = exact ? [...exact] : [];
-    for (const [prefix, set] of this.prefixed) if (key.startsWith(prefix)) callbacks.push(...set);
-    for (const cb of callbacks) {
-      try {
-        cb(value, key);
-      } catch (error) {
-        this.logger.error({ err: error, key }, '[@app/config] a watch callback threw');
-      }
-    }
+    // The prefix watches as they were before any callback ran (one may add or remove some).
+    const prefixed = this.prefixed.size === 0 ? undefined : [...this.prefixed];
+    if (exact !== undefined) this.call(exact, key, value);
+    if (prefixed === undefined) return;
+    for (const [prefix, callbacks] of prefixed) if (key.startsWith(prefix)) this.call(callbacks, key, value);
   }
 
   clear(): void {
     this.exact.clear();
     this.prefixed.clear();
+  }
+
+  private call(callbacks: readonly WatchCallback[], key: string, value: unknown): void {
+    for (let i = 0; i < callbacks.length; i++) {
+      try {
+        (callbacks[i] as WatchCallback)(value, key);
+      } catch (error) {
+        this.logger.error({ err: error, key }, '[@app/config] a watch callback threw');
+      }
+    }
   }
 }

@@ -49,8 +49,11 @@ export interface SyncTarget {
   readonly keyPrefix: string;
   /** The sync's names of `key`: its cache entry and its change channel (in the slot of its keys). */
   names(key: string): SyncKeyNames;
-  /** The first part of a change message, up to and including `"v":`; the script appends the version. */
-  messageHead(origin: string, key: string): string;
+  /**
+   * The first part of a change message, up to and including `"v":` (`keyField` is the key's, from `names`);
+   * the script appends the version.
+   */
+  messageHead(origin: string, keyField: string): string;
   /** The cache entry of `key` is good again (it was corrupt, and the write dropped it). */
   repaired(key: string): void;
 }

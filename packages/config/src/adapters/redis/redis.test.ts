@@ -146,7 +146,7 @@ describe.skipIf(!redis.available)('redis on real Redis', () => {
     const beforeRead = { ...c.counts };
     expect(await reader.get('k')).toEqual({ on: true });
     expect(await reader.get('never-set')).toBeUndefined();
-    expect(c.counts.hgetall - (beforeRead.hgetall ?? 0)).toBe(2);
+    expect((c.counts.hgetall ?? 0) - (beforeRead.hgetall ?? 0)).toBe(2);
     expect((c.counts.evalsha ?? 0) - (beforeRead.evalsha ?? 0)).toBe(0);
     expect(await client.exists(redisCacheKey(keyPrefix, 'k'), redisCacheKey(keyPrefix, 'never-set'))).toBe(0);
     await reader.close();

@@ -170,25 +170,29 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
       // prefixes put a key's store and cache entries in one slot.
       if (target === undefined || target.client !== client || !sameSlotPrefixes(prefix, target.keyPrefix))
         return undefined;
-      // The three keys of a write-through script, per config key.
-      const throughKeys = keyMemo((key) => [entryKey(key), indexKey(key), target.names(key).cacheKey]);
+      // What a write-through script of a config key names: its three keys, its channel, its message part.
+      const names = keyMemo((key) => {
+        const { cacheKey, channel, keyField } = target.names(key);
+        return { keys: [entryKey(key), indexKey(key), cacheKey], channel, keyField };
+      });
       return {
         // The store reads as fast as the cache would: the service reads the store, and no copy is cached.
         replacesCache: true,
         set(key, value, { expiresAt, origin }) {
           // A finite number's JSON is its string (the service only passes JSON values).
           const data = typeof value === 'number' ? String(value) : JSON.stringify(value);
+          const { keys, channel, keyField } = names(key);
           const args = [
             key,
             data,
             expiresAt === null ? '' : String(expiresAt),
-            target.names(key).channel,
-            target.messageHead(origin, key),
+            channel,
+            target.messageHead(origin, keyField),
             publish,
           ];
           return call(
             'write',
-            () => runScript(client, THROUGH_SET, throughKeys(key), args),
+            () => runScript(client, THROUGH_SET, keys, args),
             (version) => {
               target.repaired(key);
               // A copy for the caches (a primitive is its own copy).
@@ -199,10 +203,9 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
           );
         },
         async delete(key, { origin }) {
-          const args = [key, target.names(key).channel, target.messageHead(origin, key), publish];
-          const version = Number(
-            await call('delete', () => runScript(client, THROUGH_DELETE, throughKeys(key), args)),
-          );
+          const { keys, channel, keyField } = names(key);
+          const args = [key, channel, target.messageHead(origin, keyField), publish];
+          const version = Number(await call('delete', () => runScript(client, THROUGH_DELETE, keys, args)));
           if (version < 0) return undefined;
           target.repaired(key);
           return { key, version, deleted: true };

@@ -166,12 +166,12 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
     client,
     keyPrefix: prefix,
     names,
-    messageHead(origin, key) {
+    messageHead(origin, keyField) {
       if (origin !== lastOrigin) {
         lastOrigin = origin;
         originField = `{"o":${JSON.stringify(origin)},"t":`;
       }
-      return `${originField}${Date.now()}${names(key).keyField}`;
+      return `${originField}${Date.now()}${keyField}`;
     },
     repaired: (key) => corrupt.delete(key),
   };
