@@ -38,9 +38,10 @@ export interface RedisConfigStoreOptions {
    */
   keyPrefix?: string;
   /**
-   * How long one Redis call may take, in ms. A call past it, or sent while ioredis is reconnecting, fails
-   * with `ConfigError` `UNAVAILABLE` instead of waiting in ioredis' offline queue; the service then serves
-   * a stale cached value when it has one. @default 1000
+   * How long one Redis call may take, in ms (swept by one timer: a call gives up between 1x and 1.25x of
+   * it). A call past it, or sent while ioredis is reconnecting, fails with `ConfigError` `UNAVAILABLE`
+   * instead of waiting in ioredis' offline queue; the service then serves a stale cached value when it has
+   * one. @default 1000
    */
   commandTimeoutMs?: number;
 }

@@ -32,7 +32,10 @@ export interface RedisConfigSyncOptions {
   keyPrefix?: string;
   /** How long a cached record stays in Redis, in ms. @default 300000 */
   cacheTtlMs?: number;
-  /** How long one Redis call may take before the service falls back to the store, in ms. @default 1000 */
+  /**
+   * How long one Redis call may take before the service falls back to the store, in ms (one timer sweeps the
+   * calls in flight, so a call gives up between 1x and 1.25x of it). @default 1000
+   */
   commandTimeoutMs?: number;
   /** Where corrupt cache entries and bad messages are reported. @default silent */
   logger?: Logger;
