@@ -44,10 +44,9 @@ export class SharedLayer {
 
   /** The shared cache's record of `key`, or `undefined` on a miss or when the shared layer is down. */
   async read(key: string): Promise<ConfigRecord | undefined> {
-    const read = this.ctx.sync.read;
-    if (!read || !this.ctx.useCache) return undefined;
+    if (!this.hasCache) return undefined;
     try {
-      const cached = await read.call(this.ctx.sync, key);
+      const cached = await this.ctx.sync.read?.(key);
       this.up();
       return cached;
     } catch (error) {

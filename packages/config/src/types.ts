@@ -59,7 +59,8 @@ export interface ConfigStore extends Closeable {
 
 /**
  * Store-and-share writes from {@link ConfigStore.writeThrough}: each writes the store, updates the shared
- * cache and publishes the change (with `origin`) atomically, and resolves like the store's own write.
+ * cache (or, with `replacesCache`, drops its copy) and publishes the change (with `origin`) atomically, and
+ * resolves like the store's own write.
  */
 export interface ConfigWriteThrough {
   /**

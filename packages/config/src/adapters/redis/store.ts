@@ -180,17 +180,19 @@ export function redisConfigStore(options: RedisConfigStoreOptions): ConfigStore 
         // The store reads as fast as the cache would: the service reads the store, and no copy is cached.
         replacesCache: true,
         set(key, value, { expiresAt, origin }) {
-          // A finite number's JSON is its string (the service only passes JSON values).
-          const data = typeof value === 'number' ? String(value) : JSON.stringify(value);
-          const { keys, channel, keyField } = names(key);
-          const args = [
-            key,
-            data,
-            expiresAt === null ? '' : String(expiresAt),
-            channel,
-            target.messageHead(origin, keyField),
-            publish,
-          ];
+          let data: string;
+          let keys: string[];
+          let args: string[];
+          try {
+            // A finite number's JSON is its string (the service only passes JSON values).
+            data = typeof value === 'number' ? String(value) : JSON.stringify(value);
+            const named = names(key);
+            keys = named.keys;
+            const x = expiresAt === null ? '' : String(expiresAt);
+            args = [key, data, x, named.channel, target.messageHead(origin, named.keyField), publish];
+          } catch (error) {
+            return Promise.reject(error);
+          }
           return call(
             'write',
             () => runScript(client, THROUGH_SET, keys, args),

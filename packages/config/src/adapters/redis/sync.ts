@@ -153,14 +153,13 @@ export function redisConfigSync(options: RedisConfigSyncOptions): ConfigSync {
       ? Math.max(1, Math.min(cacheTtlMs, record.expiresAt - Date.now()))
       : cacheTtlMs;
   // A key's cache entry, change channel and message part, built once per key.
-  const names = keyMemo((key): SyncKeyNames => {
-    const shard = keyShardPrefix(prefix, key);
-    return {
-      cacheKey: `${shard}cache:${key}`,
-      channel: `${shard}changes`,
+  const names = keyMemo(
+    (key): SyncKeyNames => ({
+      cacheKey: redisCacheKey(prefix, key),
+      channel: redisChangeChannel(prefix, key),
       keyField: `,"k":${JSON.stringify(key)},"v":`,
-    };
-  });
+    }),
+  );
   // `{"o":<origin>,"t":` of the last origin seen (a service has one).
   let lastOrigin: string | undefined;
   let originField = '';
