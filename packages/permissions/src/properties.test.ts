@@ -204,6 +204,26 @@ describe('properties (fast-check)', () => {
     );
   });
 
+  it("nameHash's memo answers as its characters do: fresh copies, names of Object.prototype, past its bound", () => {
+    // FNV-1a folded to 16 bits, written plainly: what nameHash computes from the characters.
+    const reference = (value: string) => {
+      let h = 0x811c9dc5;
+      for (const c of value) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
+      return (h ^ (h >>> 16)) & 0xffff;
+    };
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+    for (let i = 0; i < 10_000; i++) names.push(`n${i.toString(36)}`);
+    // Twice over: the second pass finds some names in the memo and others dropped when it started over.
+    for (let pass = 0; pass < 2; pass++)
+      for (const name of names) {
+        expect(nameHash(name)).toBe(reference(name));
+        // A copy built at run time is another string object with the same characters.
+        expect(nameHash([...name].join(''))).toBe(reference(name));
+      }
+    for (const value of ['__proto__', '__defineGetter__', '0', '1e3', 'a.b', 'a:b'])
+      expect([nameHash(value), nameHash(value)]).toEqual([-1, -1]);
+  });
+
   it('names are checked exactly as NAME says, by isName and by nameHash, whatever the characters', () => {
     const chars = fc.oneof(
       fc.constantFrom('a', 'Z', 'q', '0', '9', '_', '-', ':', '*', ' ', '@', '[', '`', '{', '/', '.', '\n'),
