@@ -99,7 +99,7 @@ export function createFlags(options: FlagsOptions): Flags {
     );
   }
   const keys = flagKeys(options.keyPrefix);
-  const { telemetry, record } = flagsTelemetry(options.telemetry);
+  const { listening, record } = flagsTelemetry(options.telemetry);
   const explicit = options.flags ? new Set(options.flags) : undefined;
   if (explicit) {
     for (const name of explicit) {
@@ -268,7 +268,7 @@ export function createFlags(options: FlagsOptions): Flags {
     ready: () => readyPromise,
     isEnabled(flag, context = EMPTY) {
       // Recorded evaluations need the reason: only then does isEnabled take the full path.
-      if (telemetry.enabled()) return evaluate(flag, context).enabled;
+      if (listening()) return evaluate(flag, context).enabled;
       const compiled = entries.get(flag)?.compiled;
       return compiled ? isFlagEnabled(compiled, context, now) : false;
     },

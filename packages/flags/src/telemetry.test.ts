@@ -127,6 +127,21 @@ describe('flag evaluations with an SDK', () => {
     await flags.close();
   });
 
+  it('sees an SDK registered after it started evaluating within 64 evaluations', async () => {
+    const flags = await demoFlags();
+    // Nobody listens yet: the look at the globals finds nothing, and the next looks are spaced out.
+    expect(flags.isEnabled('dark-mode', USER)).toBe(false);
+    sdk = createTestSdk();
+    api.trace.getTracer('test').startActiveSpan('request', (span) => {
+      for (let i = 0; i < 65; i++) flags.isEnabled('dark-mode', USER);
+      span.end();
+    });
+    const recorded = sdk.spans()[0]!.events.filter((e) => e.name === 'feature_flag.evaluation').length;
+    expect(recorded).toBeGreaterThanOrEqual(1);
+    expect(65 - recorded).toBeLessThanOrEqual(64);
+    await flags.close();
+  });
+
   it('records nothing with telemetry: false', async () => {
     sdk = createTestSdk();
     const flags = await demoFlags(false);

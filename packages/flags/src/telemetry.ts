@@ -38,9 +38,17 @@ function eventAttributes(e: Evaluation): TelemetryAttributes {
   return attributes;
 }
 
-/** Records evaluations; `record(e)` returns `e`. */
+/** Evaluations between two looks at whether telemetry listens, while it does not. */
+const QUIET_EVALUATIONS = 64;
+
+/**
+ * Records evaluations; `record(e)` returns `e`. `listening()` says whether an evaluation is recorded: while
+ * nobody listens it looks at the OpenTelemetry globals once every {@link QUIET_EVALUATIONS} evaluations (an
+ * SDK registered later is seen within that many), so a quiet evaluation costs a counter.
+ */
 export function flagsTelemetry(setting: TelemetrySetting | undefined): {
   telemetry: Telemetry;
+  listening(): boolean;
   record(e: Evaluation): Evaluation;
 } {
   const telemetry = createTelemetry('@app/flags', setting);
@@ -50,10 +58,21 @@ export function flagsTelemetry(setting: TelemetrySetting | undefined): {
     unit: '{evaluation}',
     description: 'Feature flag evaluations, by flag key, variant and reason.',
   });
+  let quiet = 0;
+  const listening = (): boolean => {
+    if (quiet > 0) {
+      quiet--;
+      return false;
+    }
+    if (telemetry.enabled()) return true;
+    quiet = QUIET_EVALUATIONS;
+    return false;
+  };
   return {
     telemetry,
+    listening,
     record(e) {
-      if (!telemetry.enabled()) return e;
+      if (!listening()) return e;
       telemetry.addEvent('feature_flag.evaluation', () => eventAttributes(e));
       evaluations.add(`${e.flag}\u0000${variantOf(e)}\u0000${e.reason}\u0000${e.errorCode ?? ''}`, () =>
         metricAttributes(e),
