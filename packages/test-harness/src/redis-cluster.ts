@@ -26,7 +26,10 @@ export interface RedisCluster {
    * and the cluster answers for that slot again. Returns the old and the new master's ports.
    */
   failover(key: string): Promise<{ from: number; to: number }>;
-  /** Starts a killed node again (it rejoins as a replica). */
+  /**
+   * Starts a killed node again and waits until it has rejoined as a replica in sync with its master, so a
+   * `WAIT 1` on that master counts it again.
+   */
   restart(port: number): Promise<void>;
   /** Stops every node and removes their files. */
   close(): Promise<void>;
@@ -179,6 +182,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     async restart(port) {
       if (processes.has(port)) return;
       await spawnNode(port);
+      await until(`${port} back as a replica in sync`, async () => {
+        if (!(await clusterOk(port))) return undefined;
+        const role = await withNode(port, async (c) => (await c.role()) as unknown[]);
+        return (role[0] === 'slave' && role[3] === 'connected') || undefined;
+      });
     },
     close: () => processes.closeAll(),
   };

@@ -163,11 +163,18 @@ describe('redisOtpStore on a real Redis Cluster (3 masters, 3 replicas)', () => 
     // The promoted replica has no replica of its own until the old master rejoins: wait for it.
     await cluster.restart(from);
     for (; i < 1000; i++) await guess(i);
-    // Every acknowledged count survived: no attempt number was handed out twice, none above 5, one lock.
+    // Every acknowledged count survived: no attempt number was handed out twice, none above 5, at most one
+    // lock acknowledged.
     expect(new Set(counted).size).toBe(counted.length);
-    expect(Math.max(...counted)).toBe(5);
-    expect(locked).toBe(1);
+    expect(Math.max(...counted)).toBeLessThanOrEqual(5);
+    expect(locked).toBeLessThanOrEqual(1);
     expect(counted.length + failed).toBeLessThanOrEqual(1000);
+    // And the challenge ends locked at exactly 5 counted guesses. Which guesses were acknowledged depends on
+    // timing: on a busy machine every guess of the failover window can reach the promoted master while it
+    // has no replica yet, count there and be reported NOT_REPLICATED, so the lock itself may be one of them
+    // (a guess reported as failed may still have counted; an acknowledged one is never lost).
+    expect(Number(await own.hget(key, 'a'))).toBe(5);
+    if (locked === 1) expect(Math.max(...counted)).toBe(5);
     const after = redisOtpStore({ client: own, keyPrefix: 'fo:' });
     expect(
       await after.verify({ challengeKey: req.challengeKey, codeHash: req.codeHash, now: T0 + 2 }),
