@@ -74,6 +74,7 @@ export type {
   TracerProviderLike,
 } from './telemetry.js';
 export { createTelemetry, errorType } from './telemetry.js';
+export { quietListener } from './telemetry-listening.js';
 export * from './telemetry-scrub.js';
 export * from './trace-context.js';
 export * from './validate.js';

@@ -4,6 +4,7 @@ import * as api from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from './telemetry.js';
 import { loadApi, setApiForTesting } from './telemetry-api.js';
+import { quietListener } from './telemetry-listening.js';
 import { extractTraceContext, injectTraceContext } from './trace-context.js';
 
 afterEach(() => {
@@ -91,5 +92,26 @@ describe('telemetry: false', () => {
     exercise(telemetry, thunk);
     expect(getTracer).not.toHaveBeenCalled();
     expect(thunk).not.toHaveBeenCalled();
+  });
+});
+
+describe('quietListener', () => {
+  it('asks once every `every` calls while nobody listens, and on every call while somebody does', () => {
+    let listens = false;
+    const enabled = vi.fn(() => listens);
+    const listening = quietListener({ enabled }, 4);
+    const quiet = Array.from({ length: 10 }, () => listening());
+    expect(quiet.every((x) => x === false)).toBe(true);
+    // Asked on calls 1, 6 (after 4 skipped) and 11 would be next: twice in ten calls.
+    expect(enabled).toHaveBeenCalledTimes(2);
+    listens = true;
+    const answers = Array.from({ length: 6 }, () => listening());
+    // Seen within `every` calls of starting to listen, then asked on every call.
+    expect(answers.indexOf(true)).toBeLessThanOrEqual(4);
+    expect(answers.slice(answers.indexOf(true)).every((x) => x)).toBe(true);
+    enabled.mockClear();
+    listening();
+    listening();
+    expect(enabled).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,7 +1,13 @@
 // Flag evaluations as OpenTelemetry sees them: a `feature_flag.evaluation` event on the active span and a
 // count by key, variant and reason, with the attribute names of the feature-flag semantic conventions
 // (those OpenFeature uses). Built only when somebody listens.
-import { createTelemetry, type Telemetry, type TelemetryAttributes, type TelemetrySetting } from '@app/core';
+import {
+  createTelemetry,
+  quietListener,
+  type Telemetry,
+  type TelemetryAttributes,
+  type TelemetrySetting,
+} from '@app/core';
 import type { Evaluation, EvaluationReason } from './types.js';
 
 /** The `feature_flag.provider.name` of every evaluation this package records. */
@@ -38,13 +44,10 @@ function eventAttributes(e: Evaluation): TelemetryAttributes {
   return attributes;
 }
 
-/** Evaluations between two looks at whether telemetry listens, while it does not. */
-const QUIET_EVALUATIONS = 64;
-
 /**
  * Records evaluations; `record(e)` returns `e`. `listening()` says whether an evaluation is recorded: while
- * nobody listens it looks at the OpenTelemetry globals once every {@link QUIET_EVALUATIONS} evaluations (an
- * SDK registered later is seen within that many), so a quiet evaluation costs a counter.
+ * nobody listens it looks at the OpenTelemetry globals once every 64 evaluations ({@link quietListener}; an
+ * SDK registered later is seen within that many), so a quiet evaluation costs a countdown.
  */
 export function flagsTelemetry(setting: TelemetrySetting | undefined): {
   telemetry: Telemetry;
@@ -58,16 +61,7 @@ export function flagsTelemetry(setting: TelemetrySetting | undefined): {
     unit: '{evaluation}',
     description: 'Feature flag evaluations, by flag key, variant and reason.',
   });
-  let quiet = 0;
-  const listening = (): boolean => {
-    if (quiet > 0) {
-      quiet--;
-      return false;
-    }
-    if (telemetry.enabled()) return true;
-    quiet = QUIET_EVALUATIONS;
-    return false;
-  };
+  const listening = quietListener(telemetry);
   return {
     telemetry,
     listening,

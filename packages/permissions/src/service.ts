@@ -1,4 +1,4 @@
-import { type Logger, silentLogger, type TelemetrySetting } from '@app/core';
+import { type Logger, quietListener, silentLogger, type TelemetrySetting } from '@app/core';
 import { type CacheRead, memoryPermissionCache, type PermissionCache } from './cache.js';
 import { type CompiledPermissions, compile, PermissionIndex, scopeApplies } from './compile.js';
 import {
@@ -122,7 +122,9 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
   const canPeek = typeof cache.peek === 'function';
   const otel = permissionsTelemetry(options.telemetry);
   const { telemetry } = otel;
-  let quiet = 0;
+  // While nobody listens, telemetry is asked once every 64 checks (an SDK registered later is seen within
+  // that many): a quiet check costs a countdown, not a look at the OpenTelemetry globals.
+  const listening = quietListener(telemetry);
   const inflight = new Map<string, Promise<PermissionIndex>>();
   let closed = false;
 
@@ -254,16 +256,13 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 
   const service: PermissionService = {
     check(subject, action, resource) {
-      // While nobody listens, telemetry is asked once every QUIET_CHECKS checks (an SDK registered later is
-      // seen within that many): a quiet check costs a counter, not a look at the OpenTelemetry globals.
-      if (quiet > 0) quiet--;
-      else if (telemetry.enabled()) {
+      if (listening()) {
         try {
           return observedCheck(subject, action, resource);
         } catch (error) {
           return Promise.reject(error);
         }
-      } else quiet = QUIET_CHECKS;
+      }
       // Fast path: a copy this process may use without I/O (a hit means the subject was validated when it
       // was cached), decided from the precomputed table, answered with a shared settled promise.
       const compiled = canPeek && !closed && typeof subject === 'string' ? cache.peek!(subject) : undefined;
@@ -403,9 +402,6 @@ export function createPermissionService(options: PermissionServiceOptions): Perm
 }
 
 const INDEX = Symbol('@app/permissions/index');
-
-/** Checks between two looks at whether telemetry listens, while it does not. */
-const QUIET_CHECKS = 64;
 
 // Settled promises are immutable, so every cached check can share these two.
 const ALLOWED = Promise.resolve(true);

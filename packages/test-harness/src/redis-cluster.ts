@@ -62,6 +62,9 @@ export function hashSlot(key: string): number {
   return crc % 16384;
 }
 
+/** Whether a node's `ROLE` reply is a replica's whose link to its master is up (synced). */
+const syncedReplica = (role: unknown[]) => role[0] === 'slave' && role[3] === 'connected';
+
 /**
  * Starts a Redis Cluster of real `redis-server` processes (3 masters and 3 replicas by default) on free
  * loopback ports, waits until every slot is served, and tears it down after the test file.
@@ -148,7 +151,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const roles = await Promise.all(
         ports.map((p) => withNode(p, async (c) => (await c.role()) as unknown[])),
       );
-      const synced = roles.filter((r) => r[0] === 'slave' && r[3] === 'connected').length;
+      const synced = roles.filter(syncedReplica).length;
       return synced === masters * replicas || undefined;
     });
   } catch (error) {
@@ -184,8 +187,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       await spawnNode(port);
       await until(`${port} back as a replica in sync`, async () => {
         if (!(await clusterOk(port))) return undefined;
-        const role = await withNode(port, async (c) => (await c.role()) as unknown[]);
-        return (role[0] === 'slave' && role[3] === 'connected') || undefined;
+        return syncedReplica(await withNode(port, async (c) => (await c.role()) as unknown[])) || undefined;
       });
     },
     close: () => processes.closeAll(),
